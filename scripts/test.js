@@ -1,0 +1,29 @@
+#!/usr/bin/env node
+// The README's test command: type-check, build, then every test file under test/unit with node's own runner.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const run = (cmd, args) => {
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+};
+
+function testFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return testFiles(p);
+    return e.name.endsWith('.test.ts') ? [path.relative(root, p)] : [];
+  });
+}
+
+const only = process.argv.slice(2);
+if (only.length === 0) {
+  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit']);
+  run(process.execPath, ['esbuild.config.js']);
+}
+const files = only.length ? only : testFiles(path.join(root, 'test', 'unit')).sort();
+run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files]);

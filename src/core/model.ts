@@ -1,0 +1,279 @@
+// The engine's own vocabulary: what the sources deliver and what a scan reports (report format v1).
+
+/** Milliseconds since the epoch. Every time inside the engine is one of these; reports use ISO strings. */
+export type EpochMs = number;
+
+export interface LambdaFunction {
+  name: string;
+  arn: string;
+  role: string;
+  runtime?: string;
+  handler?: string;
+  codeUri?: string;
+  lastModified?: string;
+  vpc?: VpcConfig;
+  tags: Record<string, string>;
+}
+
+export interface VpcConfig {
+  vpcId?: string;
+  subnetIds: string[];
+  securityGroupIds: string[];
+}
+
+/** One elastic network interface as EC2 describes it (only the fields the engine reads). */
+export interface NetworkInterface {
+  id: string;
+  /** EC2 `InterfaceType`: `lambda`, `interface`, `nat_gateway`, `vpc_endpoint`, ... */
+  type: string;
+  description: string;
+  subnetId: string;
+  vpcId: string;
+  securityGroupIds: string[];
+  privateIps: string[];
+  ipv6Ips: string[];
+  publicIp?: string;
+  requesterId?: string;
+  instanceId?: string;
+  status?: string;
+  /** When the ENI was attached (or created): the start of its validity in the ENI history. */
+  since?: EpochMs;
+}
+
+export type FlowLogDestination = 'cloud-watch-logs' | 's3' | 'kinesis-data-firehose' | string;
+
+export interface FlowLogConfig {
+  id: string;
+  /** The `LogFormat` string, e.g. `${version} ${account-id} ${interface-id} ...`. */
+  logFormat: string;
+  destinationType: FlowLogDestination;
+  logGroupName?: string;
+  destination?: string;
+  resourceId: string;
+  trafficType?: string;
+  maxAggregationIntervalSeconds?: number;
+  status?: string;
+}
+
+/** A CloudTrail event reduced to what attribution and findings need. */
+export interface TrailEvent {
+  eventId: string;
+  eventTime: EpochMs;
+  eventSource: string;
+  eventName: string;
+  /** The assumed-role session name: the function name for calls made by function code. */
+  sessionName?: string;
+  roleName?: string;
+  principalArn?: string;
+  errorCode?: string;
+  errorMessage?: string;
+  userAgent?: string;
+  sourceIp?: string;
+}
+
+export type MetricName = 'Invocations' | 'Errors' | 'Throttles' | 'Duration' | 'ConcurrentExecutions';
+export const METRIC_NAMES: readonly MetricName[] = ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'];
+
+export interface MetricSeries {
+  functionName: string;
+  metric: MetricName;
+  stat: string;
+  periodSeconds: number;
+  /** Data points in any order; CloudWatch leaves out periods without data. */
+  points: Array<{ t: EpochMs; v: number }>;
+}
+
+/**
+ * The unit both flow-log paths produce: raw records streamed and aggregated here, or rows that
+ * CloudWatch Logs Insights aggregated server-side. One row per ENI × remote address × remote
+ * (service) port × protocol × action × hour.
+ */
+export interface FlowAggregate {
+  eniId: string;
+  remoteAddress: string;
+  remotePort: number;
+  /** IANA protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6). */
+  protocol: number;
+  action: 'ACCEPT' | 'REJECT';
+  /** Start of the hour (epoch ms) that the records' `start` fell in. */
+  hour: EpochMs;
+  flows: number;
+  packets: number;
+  bytes: number;
+  first: EpochMs;
+  last: EpochMs;
+  /** A few raw records kept as evidence (only the raw path fills it). */
+  samples?: string[];
+}
+
+// ---------------------------------------------------------------- the report (format v1)
+
+export type Severity = 'low' | 'medium' | 'high';
+export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3 };
+
+export type FindingKind =
+  | 'new-peer'
+  | 'rejected-traffic'
+  | 'traffic-spike'
+  | 'new-api-call'
+  | 'access-denied'
+  | 'invocation-spike'
+  | 'error-spike'
+  | 'throttle-spike';
+
+export type Attribution = 'exact' | 'shared' | 'inferred';
+
+export interface Finding {
+  /** Stable across scans: function, kind and subject. */
+  id: string;
+  kind: FindingKind;
+  subject: string;
+  severity: Severity;
+  attribution: Attribution;
+  title: string;
+  detail: string;
+  /** What the developer can do about it. */
+  recommendation?: string;
+  evidence: FindingEvidence;
+}
+
+export interface FindingEvidence {
+  firstSeen?: string;
+  lastSeen?: string;
+  candidates?: string[];
+  /** Raw flow records or CloudTrail event ids. */
+  samples?: string[];
+  eventIds?: string[];
+  [key: string]: unknown;
+}
+
+export interface ReportWindow {
+  baselineStart: string;
+  baselineEnd: string;
+  detectStart: string;
+  detectEnd: string;
+}
+
+export interface EniReport {
+  id: string;
+  privateIp: string;
+  subnetId?: string;
+  securityGroupIds?: string[];
+  /** Other functions that use this ENI (same subnet and exactly the same security groups). */
+  sharedWith: string[];
+}
+
+export interface TrafficCounts {
+  flows: number;
+  bytes: number;
+  packets: number;
+  rejected: number;
+  firstSeen?: string;
+  lastSeen?: string;
+}
+
+export interface PeerReport extends TrafficCounts {
+  address: string;
+  port: number;
+  protocol: string;
+  /** What the address is: `RDS (RDSNetworkInterface)`, `AWS S3 (us-east-1)`, `external`, ... */
+  resource: string;
+  inBaseline: boolean;
+  /** Counts above are the detection window's; these are the baseline's. */
+  baseline?: TrafficCounts;
+  attribution?: Attribution;
+  candidates?: string[];
+}
+
+export interface ApiCallReport {
+  eventSource: string;
+  eventName: string;
+  /** Calls in the detection window. */
+  count: number;
+  errors: number;
+  inBaseline: boolean;
+  /** `lambda-service` for calls Lambda itself made with the function's role (`awslambda_*` sessions). */
+  caller?: 'function' | 'lambda-service';
+  denied?: number;
+  baseline?: { count: number; errors: number; firstSeen?: string; lastSeen?: string };
+  firstSeen?: string;
+  lastSeen?: string;
+  sampleEventIds?: string[];
+}
+
+export interface MetricsSummary {
+  periodSeconds: number;
+  /** Hour starts (ISO) of the detection window. */
+  hours: string[];
+  invocations: number[];
+  errors: number[];
+  throttles: number[];
+  /** Expected invocations for each of those hours from the baseline at the same time of day, with a band. */
+  expectedInvocations: Array<{ mean: number; low: number; high: number }>;
+  totals: { detect: Record<string, number>; baselineDailyMean: Record<string, number> };
+}
+
+export interface Coverage {
+  network: string;
+  cloudtrail: string;
+  metrics: string;
+}
+
+export interface FunctionReport {
+  name: string;
+  arn: string;
+  inVpc: boolean;
+  runtime?: string;
+  handler?: string;
+  role?: string;
+  tags?: Record<string, string>;
+  enis: EniReport[];
+  peers: PeerReport[];
+  apiCalls: ApiCallReport[];
+  findings: Finding[];
+  metrics?: MetricsSummary;
+  coverage: Coverage;
+}
+
+export interface ScanReport {
+  formatVersion: 1;
+  accountId: string;
+  region: string;
+  /** Where the data came from: `demo account`, `scenario <dir>`, `profile <name>`. */
+  source?: string;
+  generatedAt?: string;
+  window: ReportWindow;
+  functions: FunctionReport[];
+  warnings: string[];
+  stats?: ScanStats;
+}
+
+export interface ScanStats {
+  flowRecords: number;
+  flowRecordsAttributed: number;
+  malformedFlowRecords: number;
+  trailEvents: number;
+  durationMs?: number;
+}
+
+export function protocolName(protocol: number): string {
+  switch (protocol) {
+    case 6: return 'tcp';
+    case 17: return 'udp';
+    case 1: return 'icmp';
+    case 58: return 'icmpv6';
+    default: return String(protocol);
+  }
+}
+
+export function peerSubject(address: string, port: number, protocol: number): string {
+  return `${address}:${port}/${protocolName(protocol)}`;
+}
+
+export function apiSubject(eventSource: string, eventName: string): string {
+  return `${eventSource}:${eventName}`;
+}
+
+export function toIso(t: EpochMs): string {
+  return new Date(t).toISOString().replace('.000Z', 'Z');
+}

@@ -1,0 +1,108 @@
+// The small interfaces through which the engine reads an account: a replay backend and the AWS backend implement them.
+import type {
+  EpochMs,
+  FlowAggregate,
+  FlowLogConfig,
+  LambdaFunction,
+  MetricName,
+  MetricSeries,
+  NetworkInterface,
+  TrailEvent,
+} from './model';
+
+export interface AccountInfo {
+  accountId: string;
+  region: string;
+  /** The time the data describes, when it is a recording ("now" for the scan unless overridden). */
+  recordedAt?: EpochMs;
+}
+
+export interface TimeRange {
+  start: EpochMs;
+  end: EpochMs;
+}
+
+/** Raw flow-log text (one record a line), streamed: `source` names it in messages (a file, a log stream). */
+export interface RawFlowStream {
+  kind: 'raw';
+  source: string;
+  chunks: AsyncIterable<Uint8Array>;
+}
+
+/** Rows already aggregated by the service (CloudWatch Logs Insights). */
+export interface AggregatedFlows {
+  kind: 'aggregated';
+  source: string;
+  rows: FlowAggregate[];
+}
+
+export type FlowData = RawFlowStream | AggregatedFlows;
+
+export interface FlowReadRequest extends TimeRange {
+  /** The Lambda ENIs whose records are wanted (a source may filter on them, or not). */
+  eniIds: string[];
+  /** Their addresses, for formats without `interface-id`. */
+  eniAddresses: string[];
+}
+
+export interface TrailRequest extends TimeRange {
+  /** CloudTrail `Username` values: the function names (assumed-role session names). */
+  sessionNames: string[];
+}
+
+export interface MetricsRequest extends TimeRange {
+  functionNames: string[];
+  metrics: readonly MetricName[];
+  periodSeconds: number;
+}
+
+export interface TelemetrySource {
+  /** Shown to the user: `demo account`, `scenario ./dir`, `profile dev (eu-west-1)`. */
+  readonly label: string;
+  account(signal: AbortSignal): Promise<AccountInfo>;
+  listFunctions(signal: AbortSignal): Promise<LambdaFunction[]>;
+  listNetworkInterfaces(signal: AbortSignal): Promise<NetworkInterface[]>;
+  describeFlowLogs(signal: AbortSignal): Promise<FlowLogConfig[]>;
+  readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData>;
+  /** Events in pages; events of other users may be included (the engine filters). */
+  lookupEvents(request: TrailRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]>;
+  getMetrics(request: MetricsRequest, signal: AbortSignal): Promise<MetricSeries[]>;
+  /** AWS's published ip-ranges document, when the source has one. */
+  ipRanges?(signal: AbortSignal): Promise<IpRangesDocument | undefined>;
+}
+
+export interface IpRangesDocument {
+  prefixes: Array<{ ip_prefix: string; region: string; service: string }>;
+  ipv6_prefixes?: Array<{ ipv6_prefix: string; region: string; service: string }>;
+}
+
+/** How a source failed, so that the engine can mark coverage and go on with the rest. */
+export type SourceErrorKind = 'access-denied' | 'expired-credentials' | 'throttled' | 'network' | 'unsupported' | 'malformed' | 'other';
+
+export class SourceError extends Error {
+  constructor(
+    readonly kind: SourceErrorKind,
+    message: string,
+    /** The IAM action that was missing, for `access-denied`. */
+    readonly iamAction?: string,
+  ) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+/** Bad input the user must fix (a scenario file missing or malformed): the CLI exits 2 with this message. */
+export class InputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+  debug?(message: string): void;
+}
+
+export const silentLogger: Logger = { info: () => undefined, warn: () => undefined };
