@@ -1,0 +1,181 @@
+// SARIF 2.1.0 output: one run, one rule per finding kind, one result per finding, located at the function.
+import type { Location, Log, ReportingDescriptor, Result, Run } from 'sarif';
+import type { Finding, FindingKind, FunctionReport, ScanReport } from '../core/model';
+import { knownSeverity, sortFindings } from './view-model';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const TOOL_NAME = 'lambda-behavior';
+
+/** Bump when the id's meaning changes, so code-scanning services do not match old alerts to new ones. */
+const FINGERPRINT_KEY = 'lambdaBehaviorFindingId/v1';
+
+interface RuleText {
+  name: string;
+  short: string;
+  full: string;
+  help: string;
+  tags: string[];
+}
+
+/**
+ * Every kind has a rule even when no finding uses it, so a rule's index is the same in every log and
+ * a consumer can list what the tool checks.
+ */
+const RULES: Record<FindingKind, RuleText> = {
+  'new-peer': {
+    name: 'NewNetworkPeer',
+    short: 'The function reached a network peer it never reached in the baseline.',
+    full: 'VPC flow logs show connections from the function to an address, port and protocol that did not appear during the baseline window.',
+    help: 'Check whether the new destination is expected (a new dependency, a deployment) or a sign of compromise or misconfiguration; tighten the security group egress rules if it is not needed.',
+    tags: ['security', 'network', 'behaviour-change'],
+  },
+  'rejected-traffic': {
+    name: 'RejectedTraffic',
+    short: "The function's connections to a peer were rejected.",
+    full: "VPC flow logs recorded REJECT for traffic from the function's network interfaces to a peer during the detection window.",
+    help: 'Rejected connections usually mean a missing security group or network ACL rule, or code trying to reach something it should not. Check which it is.',
+    tags: ['security', 'network', 'reliability'],
+  },
+  'traffic-spike': {
+    name: 'TrafficSpike',
+    short: 'Traffic to a known peer far above its baseline.',
+    full: 'The bytes sent to or received from a peer the function already used are far above what the baseline window showed.',
+    help: 'A sudden increase can be data exfiltration, a retry storm or a legitimate change in load; compare it with invocations and recent deployments.',
+    tags: ['security', 'network', 'anomaly'],
+  },
+  'new-api-call': {
+    name: 'NewApiCall',
+    short: "The function's code made an AWS API call it never made in the baseline.",
+    full: "CloudTrail shows the function's code, through its execution role, calling an AWS API action that it did not call during the baseline window.",
+    help: 'Check that the call is expected; if it is, consider whether the execution role grants more than the function needs.',
+    tags: ['security', 'iam', 'behaviour-change'],
+  },
+  'access-denied': {
+    name: 'AccessDenied',
+    short: "The function's code was denied an AWS API call.",
+    full: "CloudTrail recorded an AccessDenied (or similar) error for an AWS API call made by the function's code with its execution role.",
+    help: 'Either the role is missing a permission the function needs, or the code attempted something it is not meant to do. The event ids in the evidence lead to the CloudTrail records.',
+    tags: ['security', 'iam', 'reliability'],
+  },
+  'invocation-spike': {
+    name: 'InvocationSpike',
+    short: 'Invocations far above the baseline for that time of day.',
+    full: 'CloudWatch Invocations for the function are far above the band expected from the baseline at the same time of day.',
+    help: 'Look for a change in the event source (a queue backlog, a retry loop, a new caller) or abuse of a public trigger.',
+    tags: ['reliability', 'cost', 'anomaly'],
+  },
+  'error-spike': {
+    name: 'ErrorSpike',
+    short: 'Error rate far above the baseline.',
+    full: "The function's CloudWatch Errors relative to its invocations are far above the baseline's rate.",
+    help: "Check the function's logs for the failures around the first-seen time and any deployment that preceded them.",
+    tags: ['reliability', 'anomaly'],
+  },
+  'throttle-spike': {
+    name: 'ThrottleSpike',
+    short: 'Throttles far above the baseline.',
+    full: "The function's CloudWatch Throttles are far above the baseline: invocations are being refused for lack of concurrency.",
+    help: 'Review reserved and account concurrency, and whatever drove the increase in invocations.',
+    tags: ['reliability', 'anomaly'],
+  },
+};
+
+const KINDS = Object.keys(RULES) as FindingKind[];
+
+export function sarifRules(): ReportingDescriptor[] {
+  return KINDS.map((kind) => {
+    const r = RULES[kind];
+    return {
+      id: kind,
+      name: r.name,
+      shortDescription: { text: r.short },
+      fullDescription: { text: r.full },
+      help: { text: r.help },
+      defaultConfiguration: { level: 'warning' },
+      properties: { tags: r.tags },
+    };
+  });
+}
+
+export function sarifLevel(severity: string): Result.level {
+  switch (knownSeverity(severity)) {
+    case 'high':
+      return 'error';
+    case 'medium':
+      return 'warning';
+    case 'low':
+      return 'note';
+    default:
+      return 'none';
+  }
+}
+
+/**
+ * Where a finding is. Today the deployed function (a logical location: SARIF's way of naming something
+ * that is not a file). Once the extension maps a function to its source (`fn.handler` plus a template
+ * or a bundle), a `physicalLocation` with that file belongs in this same location object; code-scanning
+ * services need one to show the result in a diff.
+ */
+export function sarifLocations(fn: FunctionReport): Location[] {
+  return [
+    {
+      logicalLocations: [{ name: fn.name, fullyQualifiedName: fn.arn, kind: 'function' }],
+    },
+  ];
+}
+
+export function sarifResult(fn: FunctionReport, finding: Finding, ruleIndex: number): Result {
+  const e = finding.evidence ?? {};
+  const result: Result = {
+    ruleId: finding.kind,
+    level: sarifLevel(finding.severity),
+    message: { text: finding.detail ? `${finding.title}\n${finding.detail}` : finding.title },
+    locations: sarifLocations(fn),
+    partialFingerprints: { [FINGERPRINT_KEY]: finding.id },
+    properties: {
+      findingId: finding.id,
+      subject: finding.subject,
+      severity: finding.severity,
+      attribution: finding.attribution,
+      ...(finding.recommendation ? { recommendation: finding.recommendation } : {}),
+      evidence: e,
+    },
+  };
+  if (ruleIndex >= 0) result.ruleIndex = ruleIndex;
+  return result;
+}
+
+export function renderSarif(report: ScanReport, toolVersion: string): Log {
+  const rules = sarifRules();
+  const results: Result[] = [];
+  for (const fn of report.functions) {
+    for (const finding of sortFindings(fn.findings)) {
+      // A kind this build does not know (a newer report) still gets a result, only without a rule index.
+      results.push(sarifResult(fn, finding, rules.findIndex((r) => r.id === finding.kind)));
+    }
+  }
+  const run: Run = {
+    tool: {
+      driver: {
+        name: TOOL_NAME,
+        version: toolVersion,
+        semanticVersion: toolVersion,
+        rules,
+      },
+    },
+    invocations: [
+      {
+        executionSuccessful: true,
+        toolExecutionNotifications: report.warnings.map((text) => ({ level: 'warning', message: { text } })),
+      },
+    ],
+    results,
+    properties: {
+      accountId: report.accountId,
+      region: report.region,
+      ...(report.source ? { source: report.source } : {}),
+      window: report.window,
+    },
+  };
+  return { $schema: SARIF_SCHEMA, version: '2.1.0', runs: [run] };
+}
