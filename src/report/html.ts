@@ -1,0 +1,548 @@
+// The self-contained HTML report, built from small pieces that the VS Code webview can reuse.
+import type { Coverage, Finding, FindingEvidence, FunctionReport, MetricsSummary, ScanReport } from '../core/model';
+import { escapeHtml as e } from './escape';
+import { formatBytes, formatCount, formatTime, plural } from './format';
+import {
+  apiDiffRows,
+  COVERAGE_SOURCES,
+  diffCounts,
+  evidenceEntries,
+  incompleteCoverage,
+  isCoverageComplete,
+  knownSeverity,
+  orderFunctions,
+  peerDiffRows,
+  reportTotals,
+  SEVERITIES_DESC,
+  sortFindings,
+  summaryLine,
+  type ApiDiffRow,
+  type DiffStatus,
+  type PeerDiffRow,
+} from './view-model';
+
+/** No script, no remote anything: the report is opened from disk, mailed, attached to tickets. */
+export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'";
+
+/**
+ * Neutral colours after VS Code's default light and dark themes. Inside a webview the `--vscode-*`
+ * variables win, so the same CSS follows the user's theme; standalone, the fallbacks and the
+ * prefers-color-scheme variant apply.
+ */
+export const REPORT_CSS = `
+:root {
+  color-scheme: light dark;
+  --lb-bg: #ffffff; --lb-fg: #3b3b3b; --lb-muted: #717171; --lb-border: #e5e5e5; --lb-subtle: #f5f5f5;
+  --lb-high: #c72e0f; --lb-medium: #9a6700; --lb-low: #005fb8; --lb-ok: #2f7d32;
+  --lb-added: #2f7d32; --lb-removed: #b42318;
+  --lb-line: #005fb8; --lb-band: rgba(0, 95, 184, 0.13); --lb-mean: #8a8a8a; --lb-err: #c72e0f; --lb-thr: #9a6700;
+}
+@media (prefers-color-scheme: dark) {
+  :root {
+    --lb-bg: #1f1f1f; --lb-fg: #cccccc; --lb-muted: #9d9d9d; --lb-border: #3c3c3c; --lb-subtle: #2a2a2a;
+    --lb-high: #f48771; --lb-medium: #cca700; --lb-low: #75beff; --lb-ok: #89d185;
+    --lb-added: #89d185; --lb-removed: #f48771;
+    --lb-line: #4daafc; --lb-band: rgba(77, 170, 252, 0.18); --lb-mean: #8a8a8a; --lb-err: #f48771; --lb-thr: #cca700;
+  }
+}
+body {
+  margin: 0 auto; padding: 16px 24px 48px; max-width: 1200px;
+  background: var(--vscode-editor-background, var(--lb-bg)); color: var(--vscode-foreground, var(--lb-fg));
+  font: 13px/1.5 var(--vscode-font-family, system-ui, -apple-system, "Segoe UI", Ubuntu, sans-serif);
+}
+h1 { font-size: 20px; font-weight: 600; margin: 8px 0 12px; }
+h2 { font-size: 16px; font-weight: 600; margin: 0 0 4px; }
+h3 { font-size: 13px; font-weight: 600; margin: 16px 0 6px; text-transform: uppercase; letter-spacing: .04em; color: var(--lb-muted); }
+h4 { font-size: 13px; font-weight: 600; margin: 10px 0 4px; }
+code, .mono { font-family: var(--vscode-editor-font-family, ui-monospace, "SF Mono", Menlo, Consolas, monospace); font-size: 12px; }
+.muted { color: var(--vscode-descriptionForeground, var(--lb-muted)); }
+.lb-summary, .lb-function, .lb-warnings { border: 1px solid var(--vscode-panel-border, var(--lb-border)); border-radius: 6px; padding: 12px 16px; margin: 16px 0; }
+.lb-summary-line { font-size: 15px; font-weight: 600; margin: 8px 0; }
+dl.lb-facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
+dl.lb-facts dt { color: var(--vscode-descriptionForeground, var(--lb-muted)); }
+dl.lb-facts dd { margin: 0; overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: 4px 0 8px; }
+th, td { text-align: left; padding: 3px 8px; border-bottom: 1px solid var(--vscode-panel-border, var(--lb-border)); vertical-align: top; }
+th { font-weight: 600; color: var(--vscode-descriptionForeground, var(--lb-muted)); }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.lb-removed td { color: var(--vscode-descriptionForeground, var(--lb-muted)); }
+tr.lb-flagged td:first-child { box-shadow: inset 3px 0 0 var(--lb-sev-color, var(--lb-medium)); }
+.lb-badge { display: inline-block; min-width: 52px; text-align: center; padding: 0 6px; border-radius: 9px; font-size: 11px; font-weight: 600; border: 1px solid currentColor; }
+.lb-sev-high { color: var(--vscode-errorForeground, var(--lb-high)); --lb-sev-color: var(--lb-high); }
+.lb-sev-medium { color: var(--vscode-editorWarning-foreground, var(--lb-medium)); --lb-sev-color: var(--lb-medium); }
+.lb-sev-low { color: var(--vscode-editorInfo-foreground, var(--lb-low)); --lb-sev-color: var(--lb-low); }
+.lb-sev-unknown { color: var(--lb-muted); }
+.lb-status-added { color: var(--lb-added); }
+.lb-status-removed { color: var(--lb-removed); }
+.lb-status-unchanged { color: var(--lb-muted); }
+.lb-ok { color: var(--lb-ok); }
+.lb-gap { color: var(--vscode-editorWarning-foreground, var(--lb-medium)); }
+ul.lb-findings { list-style: none; padding: 0; margin: 0; }
+li.lb-finding { border-left: 3px solid var(--lb-sev-color, var(--lb-border)); background: var(--vscode-textBlockQuote-background, var(--lb-subtle)); padding: 6px 10px; margin: 6px 0; border-radius: 0 4px 4px 0; }
+li.lb-finding .lb-title { font-weight: 600; margin-left: 6px; }
+li.lb-finding .lb-detail { margin: 4px 0; white-space: pre-wrap; }
+li.lb-finding .lb-recommendation { margin: 4px 0; }
+details { margin: 2px 0; }
+summary { cursor: default; color: var(--vscode-descriptionForeground, var(--lb-muted)); }
+pre { margin: 4px 0; padding: 6px 8px; overflow-x: auto; background: var(--vscode-textCodeBlock-background, var(--lb-subtle)); border-radius: 4px; }
+svg.lb-chart { width: 100%; max-width: 760px; height: auto; display: block; }
+svg.lb-chart text { font-size: 10px; fill: var(--vscode-descriptionForeground, var(--lb-muted)); }
+svg.lb-chart .lb-grid { stroke: var(--vscode-panel-border, var(--lb-border)); stroke-width: 1; }
+svg.lb-chart .lb-band { fill: var(--lb-band); stroke: none; }
+svg.lb-chart .lb-mean { fill: none; stroke: var(--lb-mean); stroke-width: 1; stroke-dasharray: 4 3; }
+svg.lb-chart .lb-inv { fill: none; stroke: var(--lb-line); stroke-width: 2; }
+svg.lb-chart .lb-err { fill: none; stroke: var(--lb-err); stroke-width: 1.5; }
+svg.lb-chart .lb-thr { fill: none; stroke: var(--lb-thr); stroke-width: 1.5; stroke-dasharray: 2 2; }
+svg.lb-chart .lb-over { fill: var(--lb-err); }
+ul.lb-legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; padding: 0; margin: 4px 0; }
+.lb-swatch { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 6px; background: var(--lb-line); }
+.lb-swatch.lb-band { height: 10px; background: var(--lb-band); }
+.lb-swatch.lb-mean { background: var(--lb-mean); }
+.lb-swatch.lb-err { background: var(--lb-err); }
+.lb-swatch.lb-thr { background: var(--lb-thr); }
+a { color: var(--vscode-textLink-foreground, var(--lb-low)); }
+`;
+
+export function renderHtml(report: ScanReport): string {
+  const title = `Lambda Behavior: ${report.accountId} ${report.region}`;
+  const functions = orderFunctions(report.functions);
+  return [
+    '<!DOCTYPE html>',
+    '<html lang="en">',
+    '<head>',
+    '<meta charset="utf-8">',
+    `<meta http-equiv="Content-Security-Policy" content="${e(REPORT_CSP)}">`,
+    '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    '<meta name="color-scheme" content="light dark">',
+    `<title>${e(title)}</title>`,
+    `<style>${REPORT_CSS}</style>`,
+    '</head>',
+    '<body>',
+    renderSummary(report),
+    renderWarnings(report.warnings),
+    ...functions.map((fn) => renderFunctionSection(fn)),
+    '</body>',
+    '</html>',
+    '',
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------- summary
+
+export function renderSummary(report: ScanReport): string {
+  const w = report.window;
+  const totals = reportTotals(report);
+  const facts: Array<[string, string]> = [
+    ['Account', e(report.accountId)],
+    ['Region', e(report.region)],
+  ];
+  if (report.source) facts.push(['Source', e(report.source)]);
+  facts.push(['Baseline', `${e(formatTime(w.baselineStart))} → ${e(formatTime(w.baselineEnd))}`]);
+  facts.push(['Detection', `${e(formatTime(w.detectStart))} → ${e(formatTime(w.detectEnd))}`]);
+  if (report.generatedAt) facts.push(['Generated', e(formatTime(report.generatedAt))]);
+  if (report.stats) {
+    const s = report.stats;
+    facts.push([
+      'Data',
+      `${e(plural(s.flowRecords, 'flow record'))} (${e(formatCount(s.flowRecordsAttributed))} attributed, ` +
+        `${e(formatCount(s.malformedFlowRecords))} malformed), ${e(plural(s.trailEvents, 'CloudTrail event'))}`,
+    ]);
+  }
+  const chips = SEVERITIES_DESC.filter((s) => totals.bySeverity[s] > 0)
+    .map((s) => `${renderSeverityBadge(s)} ${e(formatCount(totals.bySeverity[s]))}`)
+    .join(' ');
+  return [
+    '<header class="lb-summary">',
+    '<h1>Lambda Behavior report</h1>',
+    renderFacts(facts),
+    `<p class="lb-summary-line">${e(summaryLine(report))}${chips ? ` <span>${chips}</span>` : ''}</p>`,
+    renderFunctionIndex(report.functions),
+    '</header>',
+  ].join('\n');
+}
+
+/** One row per function, linking to its section: the table of contents of the report. */
+export function renderFunctionIndex(functions: readonly FunctionReport[]): string {
+  if (functions.length === 0) return '<p class="muted">No functions in this account and region.</p>';
+  const rows = orderFunctions(functions).map((fn) => {
+    const sev = SEVERITIES_DESC.map((s) => [s, fn.findings.filter((f) => f.severity === s).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([s, n]) => `${renderSeverityBadge(s)} ${e(formatCount(n))}`)
+      .join(' ');
+    const peers = diffCounts(peerDiffRows(fn));
+    const api = diffCounts(apiDiffRows(fn).filter((r) => r.caller === 'function'));
+    const gaps = incompleteCoverage(fn.coverage);
+    return (
+      `<tr><td><a href="#${e(functionAnchor(fn))}">${e(fn.name)}</a></td>` +
+      `<td>${sev || '<span class="lb-ok">none</span>'}</td>` +
+      `<td class="num">${renderCountWithChanges(peers)}</td>` +
+      `<td class="num">${renderCountWithChanges(api)}</td>` +
+      `<td>${gaps.length === 0 ? '<span class="lb-ok">complete</span>' : `<span class="lb-gap">gaps: ${e(gaps.map((g) => g.source).join(', '))}</span>`}</td></tr>`
+    );
+  });
+  return [
+    '<table class="lb-index">',
+    '<thead><tr><th>Function</th><th>Findings</th><th class="num">Peers</th><th class="num">API calls</th><th>Coverage</th></tr></thead>',
+    `<tbody>${rows.join('\n')}</tbody>`,
+    '</table>',
+  ].join('\n');
+}
+
+function renderCountWithChanges(c: { total: number; added: number; removed: number }): string {
+  const parts = [e(formatCount(c.total))];
+  if (c.added > 0) parts.push(`<span class="lb-status-added">+${e(formatCount(c.added))}</span>`);
+  if (c.removed > 0) parts.push(`<span class="lb-status-removed">−${e(formatCount(c.removed))}</span>`);
+  return parts.join(' ');
+}
+
+export function renderWarnings(warnings: readonly string[]): string {
+  if (warnings.length === 0) return '';
+  return [
+    '<section class="lb-warnings">',
+    `<h3>Warnings (${e(formatCount(warnings.length))})</h3>`,
+    `<ul>${warnings.map((w) => `<li>${e(w)}</li>`).join('')}</ul>`,
+    '</section>',
+  ].join('\n');
+}
+
+function renderFacts(facts: ReadonlyArray<[string, string]>): string {
+  // Values arrive already escaped (they may hold markup of ours); labels are escaped here.
+  return `<dl class="lb-facts">${facts.map(([k, v]) => `<dt>${e(k)}</dt><dd>${v}</dd>`).join('')}</dl>`;
+}
+
+// ---------------------------------------------------------------- one function
+
+/** A fragment id that is valid and stable whatever the function is called. */
+export function functionAnchor(fn: FunctionReport): string {
+  return `fn-${fn.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
+}
+
+export function renderFunctionSection(fn: FunctionReport): string {
+  return [
+    `<section class="lb-function" id="${e(functionAnchor(fn))}">`,
+    `<h2>${e(fn.name)}</h2>`,
+    renderFunctionFacts(fn),
+    '<h3>Findings</h3>',
+    renderFindings(fn.findings),
+    '<h3>Network peers</h3>',
+    renderPeerDiff(fn),
+    '<h3>AWS API calls</h3>',
+    renderApiDiff(fn),
+    fn.metrics ? '<h3>Invocations</h3>' : '',
+    fn.metrics ? renderMetricsChart(fn.metrics) : '',
+    '<h3>Coverage</h3>',
+    renderCoverage(fn.coverage),
+    '</section>',
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
+}
+
+export function renderFunctionFacts(fn: FunctionReport): string {
+  const facts: Array<[string, string]> = [['ARN', `<code>${e(fn.arn)}</code>`]];
+  if (fn.runtime) facts.push(['Runtime', e(fn.runtime)]);
+  if (fn.handler) facts.push(['Handler', `<code>${e(fn.handler)}</code>`]);
+  if (fn.role) facts.push(['Role', `<code>${e(fn.role)}</code>`]);
+  facts.push(['VPC', fn.inVpc ? 'attached' : 'not attached']);
+  if (fn.enis.length > 0) {
+    const enis = fn.enis.map((eni) => {
+      const shared = eni.sharedWith.length > 0 ? ` <span class="muted">shared with ${e(eni.sharedWith.join(', '))}</span>` : '';
+      return `<code>${e(eni.id)}</code> ${e(eni.privateIp)}${eni.subnetId ? ` <span class="muted">${e(eni.subnetId)}</span>` : ''}${shared}`;
+    });
+    facts.push(['ENIs', enis.join('<br>')]);
+  }
+  const tags = Object.entries(fn.tags ?? {});
+  if (tags.length > 0) facts.push(['Tags', tags.map(([k, v]) => `<code>${e(k)}=${e(v)}</code>`).join(' ')]);
+  return renderFacts(facts);
+}
+
+/** A severity as a badge; an unknown value (a report from a newer engine) is shown, never used as a class. */
+export function renderSeverityBadge(severity: string): string {
+  const known = knownSeverity(severity);
+  return `<span class="lb-badge lb-sev-${known ?? 'unknown'}">${e(severity)}</span>`;
+}
+
+export function renderFindings(findings: readonly Finding[]): string {
+  if (findings.length === 0) return '<p class="lb-ok">No findings.</p>';
+  return `<ul class="lb-findings">\n${sortFindings(findings).map(renderFinding).join('\n')}\n</ul>`;
+}
+
+export function renderFinding(f: Finding): string {
+  const sev = knownSeverity(f.severity) ?? 'unknown';
+  const attribution =
+    f.attribution && f.attribution !== 'exact' ? ` <span class="muted">(${e(f.attribution)} attribution)</span>` : '';
+  return [
+    `<li class="lb-finding lb-sev-${sev}">`,
+    `<div>${renderSeverityBadge(f.severity)}<span class="lb-title">${e(f.title)}</span></div>`,
+    `<div class="muted"><code>${e(f.kind)}</code> <code>${e(f.subject)}</code>${attribution}</div>`,
+    f.detail ? `<p class="lb-detail">${e(f.detail)}</p>` : '',
+    f.recommendation ? `<p class="lb-recommendation"><strong>What to do:</strong> ${e(f.recommendation)}</p>` : '',
+    renderEvidence(f.evidence),
+    '</li>',
+  ]
+    .filter((part) => part !== '')
+    .join('\n');
+}
+
+/** Raw samples and event ids are long: collapsed, shown on demand, capped. */
+const MAX_LISTED = 20;
+
+export function renderEvidence(evidence: FindingEvidence | undefined): string {
+  const entries = evidenceEntries(evidence);
+  if (entries.length === 0) return '';
+  const inline: Array<[string, string]> = [];
+  const collapsed: string[] = [];
+  for (const { key, value } of entries) {
+    if (Array.isArray(value)) {
+      if (key === 'samples' || key === 'eventIds' || value.length > 5) {
+        const shown = value.slice(0, MAX_LISTED);
+        const more = value.length > shown.length ? `\n… ${value.length - shown.length} more` : '';
+        collapsed.push(
+          `<details><summary>${e(key)} (${e(formatCount(value.length))})</summary><pre>${e(shown.join('\n') + more)}</pre></details>`,
+        );
+      } else inline.push([key, e(value.join(', '))]);
+    } else if (typeof value === 'number') {
+      inline.push([key, e(/bytes/i.test(key) ? formatBytes(value) : formatCount(value))]);
+    } else if (key === 'firstSeen' || key === 'lastSeen') {
+      inline.push([key, e(formatTime(String(value)))]);
+    } else inline.push([key, e(value)]);
+  }
+  return `<div class="lb-evidence">${inline.length > 0 ? renderFacts(inline) : ''}${collapsed.join('')}</div>`;
+}
+
+// ---------------------------------------------------------------- behaviour diff
+
+const STATUS_LABEL: Record<DiffStatus, string> = { added: 'new', removed: 'gone', unchanged: 'same' };
+
+function renderStatus(status: DiffStatus): string {
+  return `<span class="lb-status-${status}">${STATUS_LABEL[status]}</span>`;
+}
+
+function rowClass(status: DiffStatus, severity: string | undefined): string {
+  const sev = severity ? knownSeverity(severity) : undefined;
+  return `lb-${status}${sev ? ` lb-flagged lb-sev-${sev}` : ''}`;
+}
+
+function nowVsBaseline(now: number | undefined, baseline: number | undefined, fmt: (n: number) => string): string {
+  const n = now === undefined ? '-' : fmt(now);
+  const b = baseline === undefined ? '-' : fmt(baseline);
+  return `${e(n)} <span class="muted">/ ${e(b)}</span>`;
+}
+
+function seenRange(first: string | undefined, last: string | undefined): string {
+  if (!first && !last) return '';
+  return `${e(formatTime(first))}${last && last !== first ? `<br>${e(formatTime(last))}` : ''}`;
+}
+
+export function renderPeerDiff(fn: FunctionReport): string {
+  const rows = peerDiffRows(fn);
+  if (rows.length === 0) {
+    return fn.inVpc
+      ? '<p class="muted">No traffic recorded on the function\'s network interfaces.</p>'
+      : '<p class="muted">Not attached to a VPC: there are no flow logs for this function.</p>';
+  }
+  return [
+    '<table class="lb-peers">',
+    '<thead><tr><th>Status</th><th>Peer</th><th>Resource</th><th class="num">Flows now / baseline</th>' +
+      '<th class="num">Bytes now / baseline</th><th class="num">Rejected</th><th>First / last seen</th></tr></thead>',
+    `<tbody>\n${rows.map(renderPeerRow).join('\n')}\n</tbody>`,
+    '</table>',
+  ].join('\n');
+}
+
+function renderPeerRow(r: PeerDiffRow): string {
+  const shared =
+    r.attribution && r.attribution !== 'exact'
+      ? `<br><span class="muted">${e(r.attribution)}${r.candidates.length > 0 ? `: ${e(r.candidates.join(', '))}` : ''}</span>`
+      : '';
+  return (
+    `<tr class="${rowClass(r.status, r.severity)}">` +
+    `<td>${renderStatus(r.status)}</td>` +
+    `<td><code>${e(r.subject)}</code></td>` +
+    `<td>${e(r.resource)}${shared}</td>` +
+    `<td class="num">${nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount)}</td>` +
+    `<td class="num">${nowVsBaseline(r.now.bytes, r.baseline?.bytes, formatBytes)}</td>` +
+    `<td class="num">${e(formatCount(r.now.rejected))}</td>` +
+    `<td>${seenRange(r.firstSeen, r.lastSeen)}</td></tr>`
+  );
+}
+
+export function renderApiDiff(fn: FunctionReport): string {
+  const rows = apiDiffRows(fn);
+  const own = rows.filter((r) => r.caller === 'function');
+  const service = rows.filter((r) => r.caller === 'lambda-service');
+  if (rows.length === 0) return '<p class="muted">No AWS API calls recorded with the function\'s role.</p>';
+  const parts: string[] = [];
+  parts.push(own.length > 0 ? renderApiTable(own, 'lb-api') : '<p class="muted">The function\'s code made no AWS API calls.</p>');
+  if (service.length > 0) {
+    parts.push("<h4>Made by the Lambda service with the function's role</h4>");
+    parts.push('<p class="muted">Lambda itself uses the execution role (for example to poll an event source or write logs); these calls are not the function\'s code.</p>');
+    parts.push(renderApiTable(service, 'lb-api lb-api-service'));
+  }
+  return parts.join('\n');
+}
+
+function renderApiTable(rows: readonly ApiDiffRow[], cls: string): string {
+  return [
+    `<table class="${cls}">`,
+    '<thead><tr><th>Status</th><th>Service</th><th>Action</th><th class="num">Calls now / baseline</th>' +
+      '<th class="num">Errors now / baseline</th><th class="num">Denied</th><th>First / last seen</th></tr></thead>',
+    `<tbody>\n${rows.map(renderApiRow).join('\n')}\n</tbody>`,
+    '</table>',
+  ].join('\n');
+}
+
+function renderApiRow(r: ApiDiffRow): string {
+  return (
+    `<tr class="${rowClass(r.status, r.severity)}">` +
+    `<td>${renderStatus(r.status)}</td>` +
+    `<td><code>${e(r.eventSource)}</code></td>` +
+    `<td><code>${e(r.eventName)}</code></td>` +
+    `<td class="num">${nowVsBaseline(r.count, r.baseline?.count, formatCount)}</td>` +
+    `<td class="num">${nowVsBaseline(r.errors, r.baseline?.errors, formatCount)}</td>` +
+    `<td class="num">${r.denied > 0 ? `<span class="lb-sev-high">${e(formatCount(r.denied))}</span>` : '0'}</td>` +
+    `<td>${seenRange(r.firstSeen, r.lastSeen)}</td></tr>`
+  );
+}
+
+export function renderCoverage(coverage: Coverage | undefined): string {
+  const c: Partial<Coverage> = coverage ?? {};
+  const facts: Array<[string, string]> = COVERAGE_SOURCES.map((source) => {
+    const value = c[source];
+    const cls = isCoverageComplete(value) ? 'lb-ok' : 'lb-gap';
+    return [source, `<span class="${cls}">${e(value || 'not reported')}</span>`];
+  });
+  return renderFacts(facts);
+}
+
+// ---------------------------------------------------------------- metrics chart
+
+const CHART = { width: 720, height: 220, left: 52, right: 12, top: 12, bottom: 30 } as const;
+
+function finite(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+/** 1, 2 or 5 times a power of ten, at or above `v`: gridlines at round numbers. */
+function niceCeil(v: number): number {
+  if (v <= 0) return 1;
+  const p = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+  return 10 * p;
+}
+
+function coord(n: number): string {
+  return (Math.round(n * 10) / 10).toString();
+}
+
+/**
+ * Invocations per period against the band the baseline expects at that time of day, with errors
+ * (and throttles, when any) on the same scale. Points above the band are marked; each has a tooltip
+ * through SVG `<title>`, which needs no script.
+ */
+export function renderMetricsChart(metrics: MetricsSummary): string {
+  const n = metrics.hours.length;
+  const period = metrics.periodSeconds === 3600 || !metrics.periodSeconds ? 'hour' : `${formatCount(metrics.periodSeconds / 60)} min`;
+  const totals = renderMetricTotals(metrics);
+  if (n === 0) return `<p class="muted">No metric data in the detection window.</p>${totals}`;
+
+  const inv = metrics.hours.map((_, i) => finite(metrics.invocations[i]));
+  const err = metrics.hours.map((_, i) => finite(metrics.errors[i]));
+  const thr = metrics.hours.map((_, i) => finite(metrics.throttles[i]));
+  const band = metrics.hours.map((_, i) => {
+    const x = metrics.expectedInvocations[i];
+    return x ? { mean: finite(x.mean), low: finite(x.low), high: finite(x.high) } : undefined;
+  });
+  const showThrottles = thr.some((v) => v > 0);
+  const yMax = niceCeil(Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0)));
+
+  const plotW = CHART.width - CHART.left - CHART.right;
+  const plotH = CHART.height - CHART.top - CHART.bottom;
+  const x = (i: number) => CHART.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
+  const y = (v: number) => CHART.top + plotH - (Math.max(0, v) / yMax) * plotH;
+  const points = (values: readonly number[]) => values.map((v, i) => `${coord(x(i))},${coord(y(v))}`).join(' ');
+
+  const parts: string[] = [];
+  for (const frac of [0, 0.5, 1]) {
+    const gy = coord(y(yMax * frac));
+    parts.push(`<line class="lb-grid" x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${gy}" y2="${gy}"/>`);
+    parts.push(`<text x="${CHART.left - 6}" y="${gy}" text-anchor="end" dominant-baseline="middle">${e(formatCount(yMax * frac))}</text>`);
+  }
+  const labelAt = n === 1 ? [0] : [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
+  for (const i of labelAt) {
+    const anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle';
+    parts.push(
+      `<text x="${coord(x(i))}" y="${CHART.height - 8}" text-anchor="${anchor}">${e(formatTime(metrics.hours[i]))}</text>`,
+    );
+  }
+
+  // The band is drawn only over runs of consecutive periods that have an expectation.
+  const withBand = band.map((b, i) => ({ b, i })).filter((p): p is { b: { mean: number; low: number; high: number }; i: number } => !!p.b);
+  for (const run of consecutiveRuns(withBand)) {
+    const upper = run.map(({ b, i }) => `${coord(x(i))},${coord(y(b.high))}`);
+    const lower = [...run].reverse().map(({ b, i }) => `${coord(x(i))},${coord(y(b.low))}`);
+    parts.push(`<polygon class="lb-band" points="${[...upper, ...lower].join(' ')}"/>`);
+    parts.push(`<polyline class="lb-mean" points="${run.map(({ b, i }) => `${coord(x(i))},${coord(y(b.mean))}`).join(' ')}"/>`);
+  }
+
+  parts.push(`<polyline class="lb-err" points="${points(err)}"/>`);
+  if (showThrottles) parts.push(`<polyline class="lb-thr" points="${points(thr)}"/>`);
+  parts.push(`<polyline class="lb-inv" points="${points(inv)}"/>`);
+
+  inv.forEach((v, i) => {
+    const b = band[i];
+    const over = b !== undefined && v > b.high;
+    const expected = b ? `, expected ${formatCount(b.low)}–${formatCount(b.high)}` : '';
+    const tip = `${formatTime(metrics.hours[i])}: ${formatCount(v)} invocations${expected}, ${formatCount(err[i])} errors` +
+      (showThrottles ? `, ${formatCount(thr[i])} throttles` : '');
+    parts.push(
+      `<circle class="${over ? 'lb-over' : 'lb-inv'}" cx="${coord(x(i))}" cy="${coord(y(v))}" r="${over ? 3 : 1.5}"><title>${e(tip)}</title></circle>`,
+    );
+  });
+
+  const label = `Invocations per ${period} in the detection window against the expected band, with errors`;
+  const legend = [
+    '<ul class="lb-legend">',
+    `<li><span class="lb-swatch"></span>invocations per ${e(period)}</li>`,
+    '<li><span class="lb-swatch lb-band"></span>expected (baseline, same time of day)</li>',
+    '<li><span class="lb-swatch lb-mean"></span>expected mean</li>',
+    '<li><span class="lb-swatch lb-err"></span>errors</li>',
+    showThrottles ? '<li><span class="lb-swatch lb-thr"></span>throttles</li>' : '',
+    '</ul>',
+  ].join('');
+  return [
+    `<svg class="lb-chart" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="${e(label)}">`,
+    `<title>${e(label)}</title>`,
+    ...parts,
+    '</svg>',
+    legend,
+    totals,
+  ].join('\n');
+}
+
+function consecutiveRuns<T extends { i: number }>(items: readonly T[]): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1]!.i === item.i - 1) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+function renderMetricTotals(metrics: MetricsSummary): string {
+  const detect = metrics.totals?.detect ?? {};
+  const daily = metrics.totals?.baselineDailyMean ?? {};
+  const names = [...new Set([...Object.keys(detect), ...Object.keys(daily)])];
+  if (names.length === 0) return '';
+  const rows = names.map(
+    (name) =>
+      `<tr><td>${e(name)}</td><td class="num">${e(formatCount(detect[name]))}</td><td class="num">${e(formatCount(daily[name]))}</td></tr>`,
+  );
+  return [
+    '<table class="lb-metric-totals">',
+    '<thead><tr><th>Metric</th><th class="num">Detection window</th><th class="num">Baseline daily mean</th></tr></thead>',
+    `<tbody>${rows.join('')}</tbody>`,
+    '</table>',
+  ].join('\n');
+}
