@@ -1,0 +1,178 @@
+// `lambda-behavior`: the engine on the command line, for CI pipelines and scripts.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { accept, DEFAULT_ACCEPT_FILE, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
+import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from '../core/model';
+import { InputError, type TelemetrySource } from '../core/ports';
+import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, scan } from '../core/scan';
+import { openScenario } from '../replay/scenario';
+import { renderHtml } from '../report/html';
+import { renderSarif } from '../report/sarif';
+import { renderText } from '../report/text';
+
+declare const PACKAGE_VERSION: string | undefined;
+const VERSION = typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev';
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_BAD_INPUT = 2;
+
+interface ScanCliOptions {
+  demo?: boolean;
+  scenario?: string;
+  function: string[];
+  format: 'text' | 'json' | 'sarif' | 'html';
+  baselineDays: number;
+  detectHours: number;
+  now?: string;
+  acceptFile?: string;
+  failOn: Severity;
+  output?: string;
+  color?: boolean;
+}
+
+/** The bundled demo account: `media/demo` beside `dist/` in the package (or beside `src/` in a checkout). */
+export function demoScenarioDir(): string {
+  for (let dir = __dirname; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'media', 'demo');
+    if (fs.existsSync(path.join(candidate, 'scenario.json'))) return candidate;
+    if (path.dirname(dir) === dir) throw new InputError('the bundled demo account (media/demo) is missing from this installation');
+  }
+}
+
+function positiveInt(max: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
+    return n;
+  };
+}
+
+function readAccepted(file: string | undefined, explicit: boolean): AcceptedBehaviour | undefined {
+  const f = file ?? DEFAULT_ACCEPT_FILE;
+  if (!fs.existsSync(f)) {
+    if (explicit) throw new InputError(`${f}: accepted-behaviour file not found`);
+    return undefined;
+  }
+  return parseAccepted(fs.readFileSync(f, 'utf8'), f);
+}
+
+export async function runScan(opts: ScanCliOptions, out: (text: string) => void): Promise<number> {
+  if (!!opts.demo === !!opts.scenario) throw new InputError('give one of --demo or --scenario DIR');
+  const source: TelemetrySource = opts.demo ? openScenario(demoScenarioDir(), 'demo account') : openScenario(opts.scenario!);
+  let now: number | undefined;
+  if (opts.now) {
+    now = Date.parse(opts.now);
+    if (!Number.isFinite(now)) throw new InputError(`--now ${opts.now}: not an ISO-8601 time`);
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('scan cancelled'));
+  process.once('SIGINT', onSignal);
+  let report: ScanReport;
+  try {
+    report = await scan(source, {
+      now,
+      baselineDays: opts.baselineDays,
+      detectHours: opts.detectHours,
+      functions: opts.function,
+      accepted: readAccepted(opts.acceptFile, opts.acceptFile !== undefined),
+      signal: controller.signal,
+      logger: { info: () => undefined, warn: (m) => process.stderr.write(`${m}\n`) },
+    });
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+  }
+  const missing = opts.function.filter((name) => !report.functions.some((f) => f.name === name));
+  if (missing.length) throw new InputError(`function(s) not found in ${source.label}: ${missing.join(', ')}`);
+
+  const rendered =
+    opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n'
+    : opts.format === 'sarif' ? JSON.stringify(renderSarif(report, VERSION), null, 2) + '\n'
+    : opts.format === 'html' ? renderHtml(report)
+    : renderText(report, { color: opts.color ?? (!opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR) });
+  if (opts.output) writeFileAtomic(opts.output, rendered);
+  else out(rendered);
+
+  const threshold = SEVERITY_RANK[opts.failOn];
+  const failing = report.functions.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= threshold));
+  return failing ? EXIT_FINDINGS : EXIT_OK;
+}
+
+function writeFileAtomic(file: string, text: string): void {
+  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, file);
+}
+
+export function buildProgram(out: (text: string) => void, setExit: (code: number) => void): Command {
+  const program = new Command('lambda-behavior')
+    .description('How your AWS Lambda functions behave — network peers, AWS API calls, invocations — and what changed.')
+    .version(VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
+
+  program
+    .command('scan')
+    .description('Scan an account (a recorded scenario or the bundled demo) and report what is new or abnormal')
+    .option('--demo', 'scan the bundled demo account (no AWS needed)')
+    .option('--scenario <dir>', 'scan a recorded scenario directory')
+    .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
+    .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
+    .option('--detect-hours <n>', 'hours in the detection window', positiveInt(336), DEFAULT_DETECT_HOURS)
+    .option('--now <iso>', 'end of the detection window (default: the recording time, or now)')
+    .option('--accept-file <file>', `accepted behaviour (default ${DEFAULT_ACCEPT_FILE} when it exists)`)
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['low', 'medium', 'high']).default('high'))
+    .option('-o, --output <file>', 'write the report to a file instead of standard output')
+    .option('--no-color', 'no ANSI colours in text output')
+    .action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {
+      // Commander sets color=true by default for --no-color; only an explicit flag should force it.
+      const explicitColor = cmd.getOptionValueSource('color') === 'cli' ? false : undefined;
+      setExit(await runScan({ ...opts, color: explicitColor }, out));
+    });
+
+  program
+    .command('accept')
+    .description('Mark a finding as normal behaviour so it is not reported again')
+    .requiredOption('--function <name>', 'the function (or * for all)')
+    .addOption(new Option('--kind <kind>', 'the finding kind').choices([
+      'new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied', 'invocation-spike', 'error-spike', 'throttle-spike',
+    ]).makeOptionMandatory())
+    .requiredOption('--subject <subject>', 'the finding subject, e.g. 10.0.1.37:22/tcp or s3.amazonaws.com:ListBuckets')
+    .option('--accept-file <file>', 'the accepted-behaviour file', DEFAULT_ACCEPT_FILE)
+    .option('--note <text>', 'why this is normal')
+    .action((opts: { function: string; kind: FindingKind; subject: string; acceptFile: string; note?: string }) => {
+      const current = readAccepted(opts.acceptFile, false) ?? emptyAccepted();
+      const next = accept(current, opts.function, { kind: opts.kind, subject: opts.subject }, new Date().toISOString(), opts.note);
+      writeFileAtomic(opts.acceptFile, JSON.stringify(next, null, 2) + '\n');
+      out(`accepted ${opts.kind} ${opts.subject} for ${opts.function} in ${opts.acceptFile}\n`);
+    });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let code = EXIT_OK;
+  const program = buildProgram((s) => process.stdout.write(s), (c) => (code = c));
+  try {
+    await program.parseAsync(argv);
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
+    }
+    if (err instanceof InputError || err instanceof RangeError) {
+      process.stderr.write(`lambda-behavior: ${err.message}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    process.stderr.write(`lambda-behavior: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT_BAD_INPUT;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,75 @@
+// Significance tests for counts: Poisson tails, with over-dispersion from the baseline, so that small and large volumes both get sound answers.
+
+/** ln(k!) by Stirling's series past a small table; exact enough for tail probabilities. */
+function logFactorial(k: number): number {
+  if (k < 2) return 0;
+  if (k < 30) {
+    let s = 0;
+    for (let i = 2; i <= k; i++) s += Math.log(i);
+    return s;
+  }
+  return k * Math.log(k) - k + 0.5 * Math.log(2 * Math.PI * k) + 1 / (12 * k) - 1 / (360 * k ** 3);
+}
+
+/** Standard normal upper tail, P(Z ≥ z) (Abramowitz–Stegun 7.1.26 through erfc). */
+export function normalUpperTail(z: number): number {
+  if (z < 0) return 1 - normalUpperTail(-z);
+  const x = z / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return 0.5 * poly * Math.exp(-x * x);
+}
+
+/** P(X ≥ k) for X ~ Poisson(lambda). */
+export function poissonUpperTail(k: number, lambda: number): number {
+  if (k <= 0) return 1;
+  if (lambda <= 0) return 0;
+  if (lambda > 500) return normalUpperTail((k - 0.5 - lambda) / Math.sqrt(lambda));
+  // Sum the pmf from k upwards in log space; terms fall geometrically once past lambda.
+  let sum = 0;
+  let logTerm = k * Math.log(lambda) - lambda - logFactorial(k);
+  for (let i = k; i < k + 2000; i++) {
+    const term = Math.exp(logTerm);
+    sum += term;
+    if (term < sum * 1e-12 && i > lambda) break;
+    logTerm += Math.log(lambda) - Math.log(i + 1);
+  }
+  return Math.min(1, sum);
+}
+
+/**
+ * P(X ≥ x) when X has mean `mean` and extra-Poisson dispersion `phi` (variance mean + phi·mean²).
+ * With phi = 0 it is the Poisson tail; otherwise a normal approximation of the negative binomial.
+ */
+export function countUpperTail(x: number, mean: number, phi: number): number {
+  if (phi <= 0 || mean < 1) return poissonUpperTail(Math.ceil(x), Math.max(mean, 0));
+  const variance = mean + phi * mean * mean;
+  return Math.min(poissonUpperTail(Math.ceil(x), mean), normalUpperTail((x - 0.5 - mean) / Math.sqrt(variance)));
+}
+
+/**
+ * The dispersion of hourly counts around their time-of-day means: phi in variance = mean + phi·mean².
+ * Method of moments over all baseline hours, never below 0.
+ */
+export function dispersion(values: readonly number[], expected: readonly number[]): number {
+  let excess = 0;
+  let squares = 0;
+  for (let i = 0; i < values.length; i++) {
+    const mu = expected[i];
+    if (mu <= 0) continue;
+    excess += (values[i] - mu) ** 2 - mu;
+    squares += mu * mu;
+  }
+  return squares > 0 ? Math.max(0, excess / squares) : 0;
+}
+
+export function mean(values: readonly number[]): number {
+  return values.length ? values.reduce((a, b) => a + b, 0) / values.length : 0;
+}
+
+export function median(values: readonly number[]): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}

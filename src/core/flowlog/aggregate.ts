@@ -1,0 +1,392 @@
+// Streams raw flow-log records into per ENI × peer × hour aggregates: byte-level parsing, no string or Map entry per record.
+import type { EpochMs, FlowAggregate } from '../model';
+import type { EniHistory } from '../inventory/history';
+import type { FlowLogFormat } from './format';
+import { ByteInterner, IntKeyTable } from './tables';
+
+const HOUR_MS = 3_600_000;
+/** A line longer than this is not a flow record: skip it rather than buffer it. */
+const MAX_LINE_BYTES = 64 * 1024;
+const SAMPLES_KEPT = 3;
+const MALFORMED_EXAMPLES_KEPT = 5;
+
+export interface AggregatorEni {
+  id: string;
+  /** Addresses the ENI has had: the function's side of every record on it. */
+  addresses: string[];
+}
+
+export interface FlowParseStats {
+  records: number;
+  /** Records on a Lambda ENI inside the time range. */
+  attributed: number;
+  noData: number;
+  skipData: number;
+  /** Records of ENIs that are not Lambda's (or not asked for). */
+  otherInterfaces: number;
+  outOfRange: number;
+  malformed: number;
+  malformedExamples: Array<{ source: string; line: number; reason: string }>;
+}
+
+/** Accumulates flow records from any number of streams (each with its own LogFormat) into hourly aggregates. */
+export class FlowAggregator {
+  readonly stats: FlowParseStats = {
+    records: 0, attributed: 0, noData: 0, skipData: 0, otherInterfaces: 0, outOfRange: 0, malformed: 0, malformedExamples: [],
+  };
+
+  private readonly eniIds: string[];
+  private readonly eniAddressBytes: Buffer[][];
+  private readonly eniIndexById: Map<string, number>;
+  private readonly interfaces = new ByteInterner(256);
+  /** interface intern id → ENI index, -1 not a wanted ENI, -2 not looked up yet. */
+  private interfaceToEni = new Int32Array(256).fill(-2);
+  private readonly peers = new ByteInterner(4096);
+  private readonly rows = new IntKeyTable(16384);
+  private flows = new Float64Array(16384);
+  private packets = new Float64Array(16384);
+  private bytes = new Float64Array(16384);
+  private first = new Float64Array(16384);
+  private last = new Float64Array(16384);
+  private readonly samples = new Map<number, string[]>();
+
+  private readonly firstHour: number;
+  private readonly hourCount: number;
+  private readonly eniFactor: number;
+  private readonly hourFactor: number;
+  private readonly rangeStartSec: number;
+  private readonly rangeEndSec: number;
+  private readonly sampleFromSec: number;
+  private readonly keyScratch = Buffer.alloc(256);
+
+  constructor(
+    enis: readonly AggregatorEni[],
+    range: { start: EpochMs; end: EpochMs },
+    /** Records from here on keep a few raw lines as evidence (the detection window). */
+    sampleFrom: EpochMs,
+    /** For formats without `interface-id`: which ENI held an address at a time. */
+    private readonly history?: EniHistory,
+  ) {
+    this.eniIds = enis.map((e) => e.id);
+    this.eniIndexById = new Map(enis.map((e, i) => [e.id, i]));
+    this.eniAddressBytes = enis.map((e) => e.addresses.map((a) => Buffer.from(a, 'latin1')));
+    this.firstHour = Math.floor(range.start / HOUR_MS);
+    this.hourCount = Math.ceil(range.end / HOUR_MS) - this.firstHour + 1;
+    this.hourFactor = 2 ** Math.ceil(Math.log2(this.hourCount + 1));
+    this.eniFactor = 2 ** Math.ceil(Math.log2(enis.length + 1));
+    if (this.hourFactor * this.eniFactor * 2 > 2 ** 30) throw new RangeError('time range too long or too many ENIs for one aggregation');
+    this.rangeStartSec = range.start / 1000;
+    this.rangeEndSec = range.end / 1000;
+    this.sampleFromSec = sampleFrom / 1000;
+  }
+
+  /** A parser for one stream of records in one format; feed it chunks, then call `end()`. */
+  stream(format: FlowLogFormat, source: string): FlowRecordStream {
+    return new FlowRecordStream(this, format, source);
+  }
+
+  /** Adds rows that were aggregated elsewhere (CloudWatch Logs Insights). */
+  addAggregates(rows: readonly FlowAggregate[]): void {
+    for (const r of rows) {
+      const eni = this.eniIndexById.get(r.eniId);
+      if (eni === undefined) continue;
+      const key = Buffer.from(`${r.remoteAddress} ${r.remotePort} ${r.protocol}`, 'latin1');
+      const peer = this.peers.intern(key, 0, key.length);
+      const row = this.row(peer, eni, r.action === 'REJECT' ? 1 : 0, Math.floor(r.hour / HOUR_MS) - this.firstHour, r.first / 1000);
+      this.flows[row] += r.flows;
+      this.packets[row] += r.packets;
+      this.bytes[row] += r.bytes;
+      this.first[row] = Math.min(this.first[row], r.first / 1000);
+      this.last[row] = Math.max(this.last[row], r.last / 1000);
+      this.stats.records += r.flows;
+      this.stats.attributed += r.flows;
+    }
+  }
+
+  /** Every aggregate so far. */
+  aggregates(): FlowAggregate[] {
+    const out: FlowAggregate[] = [];
+    const peerCache: Array<[string, number, number] | undefined> = [];
+    for (let row = 0; row < this.rows.size; row++) {
+      let key = this.rows.key(row);
+      const hour = key % this.hourFactor;
+      key = (key - hour) / this.hourFactor;
+      const action = key % 2;
+      key = (key - action) / 2;
+      const eni = key % this.eniFactor;
+      const peer = (key - eni) / this.eniFactor;
+      let p = peerCache[peer];
+      if (!p) {
+        const [address, port, protocol] = this.peers.text(peer).split(' ');
+        p = peerCache[peer] = [address, Number(port), Number(protocol)];
+      }
+      const samples = this.samples.get(row);
+      out.push({
+        eniId: this.eniIds[eni],
+        remoteAddress: p[0],
+        remotePort: p[1],
+        protocol: p[2],
+        action: action ? 'REJECT' : 'ACCEPT',
+        hour: (this.firstHour + hour) * HOUR_MS,
+        flows: this.flows[row],
+        packets: this.packets[row],
+        bytes: this.bytes[row],
+        first: this.first[row] * 1000,
+        last: this.last[row] * 1000,
+        ...(samples ? { samples } : {}),
+      });
+    }
+    return out;
+  }
+
+  // ---- called by FlowRecordStream for each record (kept here so the hot state stays in one object)
+
+  /** The wanted ENI for an interface id field, or -1. */
+  eniForInterface(buf: Uint8Array, start: number, end: number): number {
+    const id = this.interfaces.intern(buf, start, end);
+    if (id >= this.interfaceToEni.length) {
+      const next = new Int32Array(this.interfaceToEni.length * 2).fill(-2);
+      next.set(this.interfaceToEni);
+      this.interfaceToEni = next;
+    }
+    let eni = this.interfaceToEni[id];
+    if (eni === -2) eni = this.interfaceToEni[id] = this.eniIndexById.get(this.interfaces.text(id)) ?? -1;
+    return eni;
+  }
+
+  /** The wanted ENI that held an address at a time (formats without interface-id), or -1. */
+  eniForAddress(address: string, atSec: number): number {
+    const span = this.history?.at(address, atSec * 1000);
+    return span ? (this.eniIndexById.get(span.eniId) ?? -1) : -1;
+  }
+
+  isEniAddress(eni: number, buf: Uint8Array, start: number, end: number): boolean {
+    for (const a of this.eniAddressBytes[eni]) {
+      if (a.length !== end - start) continue;
+      let same = true;
+      for (let i = 0; i < a.length; i++) {
+        if (a[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return true;
+    }
+    return false;
+  }
+
+  inRange(startSec: number): boolean {
+    return startSec >= this.rangeStartSec && startSec < this.rangeEndSec;
+  }
+
+  add(
+    eni: number, buf: Buffer,
+    addrStart: number, addrEnd: number, portStart: number, portEnd: number, protoStart: number, protoEnd: number,
+    reject: number, startSec: number, endSec: number, packets: number, bytes: number, lineStart: number, lineEnd: number,
+  ): void {
+    // Peer key: "<address> <port> <protocol>" copied into a scratch buffer and interned.
+    const k = this.keyScratch;
+    const aLen = addrEnd - addrStart;
+    const pLen = portEnd - portStart;
+    const prLen = protoEnd - protoStart;
+    if (aLen + pLen + prLen + 2 > k.length) return this.malformedHere('field too long');
+    k.set(buf.subarray(addrStart, addrEnd), 0);
+    k[aLen] = 32;
+    k.set(buf.subarray(portStart, portEnd), aLen + 1);
+    k[aLen + 1 + pLen] = 32;
+    k.set(buf.subarray(protoStart, protoEnd), aLen + 2 + pLen);
+    const peer = this.peers.intern(k, 0, aLen + 2 + pLen + prLen);
+    const hour = Math.floor(startSec / 3600) - this.firstHour;
+    const row = this.row(peer, eni, reject, hour, startSec);
+    this.flows[row] += 1;
+    this.packets[row] += packets;
+    this.bytes[row] += bytes;
+    if (startSec < this.first[row]) this.first[row] = startSec;
+    if (endSec > this.last[row]) this.last[row] = endSec;
+    this.stats.attributed++;
+    if (startSec >= this.sampleFromSec || reject) {
+      let s = this.samples.get(row);
+      if (!s) this.samples.set(row, (s = []));
+      if (s.length < SAMPLES_KEPT) s.push(buf.toString('latin1', lineStart, lineEnd));
+    }
+  }
+
+  malformed(source: string, lineNumber: number, reason: string): void {
+    this.stats.malformed++;
+    if (this.stats.malformedExamples.length < MALFORMED_EXAMPLES_KEPT) this.stats.malformedExamples.push({ source, line: lineNumber, reason });
+  }
+
+  private malformedHere(reason: string): void {
+    this.malformed('(flow records)', 0, reason);
+  }
+
+  private row(peer: number, eni: number, reject: number, hour: number, startSec: number): number {
+    const key = ((peer * this.eniFactor + eni) * 2 + reject) * this.hourFactor + hour;
+    let row = this.rows.upsert(key);
+    if (row < 0) {
+      row = -row - 1;
+      if (row >= this.flows.length) this.grow();
+      this.first[row] = startSec;
+      this.last[row] = startSec;
+    }
+    return row;
+  }
+
+  private grow(): void {
+    const n = this.flows.length * 2;
+    const g = (a: Float64Array) => {
+      const b = new Float64Array(n);
+      b.set(a);
+      return b;
+    };
+    this.flows = g(this.flows);
+    this.packets = g(this.packets);
+    this.bytes = g(this.bytes);
+    this.first = g(this.first);
+    this.last = g(this.last);
+  }
+}
+
+/** One stream of newline-separated records in one LogFormat; chunks may split lines anywhere. */
+export class FlowRecordStream {
+  private carry: Buffer | undefined;
+  private lineNumber = 0;
+  private skippingLongLine = false;
+  private readonly starts: Int32Array;
+  private readonly ends: Int32Array;
+
+  constructor(
+    private readonly agg: FlowAggregator,
+    private readonly format: FlowLogFormat,
+    private readonly source: string,
+  ) {
+    this.starts = new Int32Array(format.fieldCount + 1);
+    this.ends = new Int32Array(format.fieldCount + 1);
+  }
+
+  push(chunk: Uint8Array): void {
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.carry) {
+      buf = Buffer.concat([this.carry, buf]);
+      this.carry = undefined;
+    }
+    let pos = 0;
+    for (;;) {
+      const nl = buf.indexOf(10, pos);
+      if (nl < 0) break;
+      this.lineNumber++;
+      if (this.skippingLongLine) this.skippingLongLine = false;
+      else this.line(buf, pos, nl > pos && buf[nl - 1] === 13 ? nl - 1 : nl);
+      pos = nl + 1;
+    }
+    if (pos < buf.length) {
+      if (this.skippingLongLine) return;
+      if (buf.length - pos > MAX_LINE_BYTES) {
+        this.agg.malformed(this.source, this.lineNumber + 1, `line longer than ${MAX_LINE_BYTES} bytes`);
+        this.skippingLongLine = true;
+        return;
+      }
+      this.carry = Buffer.from(buf.subarray(pos));
+    }
+  }
+
+  end(): void {
+    if (this.carry && !this.skippingLongLine) {
+      this.lineNumber++;
+      this.line(this.carry, 0, this.carry.length);
+    }
+    this.carry = undefined;
+  }
+
+  private line(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return; // blank line
+    const f = this.format;
+    const starts = this.starts;
+    const ends = this.ends;
+    const want = f.fieldCount;
+    const stats = this.agg.stats;
+    stats.records++;
+    let n = 0;
+    let s = start;
+    for (let i = start; i < end; i++) {
+      if (buf[i] === 32) {
+        if (i > s) {
+          if (n === want) return this.malformed(`more than the ${want} fields of the LogFormat`);
+          starts[n] = s;
+          ends[n++] = i;
+        }
+        s = i + 1;
+      }
+    }
+    if (end > s) {
+      if (n === want) return this.malformed(`more than the ${want} fields of the LogFormat`);
+      starts[n] = s;
+      ends[n++] = end;
+    }
+    if (f.logStatus >= 0 && n > f.logStatus) {
+      const c = buf[starts[f.logStatus]];
+      if (c === 78 /* N */) return void stats.noData++;
+      if (c === 83 /* S */) return void stats.skipData++;
+    }
+    if (n !== want) return this.malformed(`${n} fields where the LogFormat has ${want}`);
+    const actionChar = buf[starts[f.action]];
+    if (actionChar === 45 /* - */) return void stats.noData++;
+    const reject = actionChar === 82 /* R */ ? 1 : 0;
+    if (!reject && actionChar !== 65 /* A */) return this.malformed('action is neither ACCEPT nor REJECT');
+
+    let eni: number;
+    const timeField = f.start >= 0 ? f.start : f.end;
+    const startSec = parseUint(buf, starts[timeField], ends[timeField]);
+    if (startSec < 0) return this.malformed('start is not a number');
+    if (f.interfaceId >= 0) {
+      eni = this.agg.eniForInterface(buf, starts[f.interfaceId], ends[f.interfaceId]);
+      if (eni < 0) return void stats.otherInterfaces++;
+    } else {
+      eni = this.agg.eniForAddress(buf.toString('latin1', starts[f.srcaddr], ends[f.srcaddr]), startSec);
+      if (eni < 0) eni = this.agg.eniForAddress(buf.toString('latin1', starts[f.dstaddr], ends[f.dstaddr]), startSec);
+      if (eni < 0) return void stats.otherInterfaces++;
+    }
+    if (!this.agg.inRange(startSec)) return void stats.outOfRange++;
+    const endSec = f.end >= 0 ? parseUint(buf, starts[f.end], ends[f.end]) : startSec;
+    const packets = f.packets >= 0 ? parseUint(buf, starts[f.packets], ends[f.packets]) : 0;
+    const bytes = f.bytes >= 0 ? parseUint(buf, starts[f.bytes], ends[f.bytes]) : 0;
+    const srcport = parseUint(buf, starts[f.srcport], ends[f.srcport]);
+    const dstport = parseUint(buf, starts[f.dstport], ends[f.dstport]);
+    const proto = parseUint(buf, starts[f.protocol], ends[f.protocol]);
+    if (endSec < 0 || packets < 0 || bytes < 0 || srcport < 0 || dstport < 0 || proto < 0 || srcport > 65535 || dstport > 65535) {
+      return this.malformed('a numeric field (port, protocol, packets, bytes, end) is not a number');
+    }
+
+    // The function's side is the ENI's address; the peer is the other side and its port the service port.
+    let egress: boolean;
+    if (this.agg.isEniAddress(eni, buf, starts[f.srcaddr], ends[f.srcaddr])) egress = true;
+    else if (this.agg.isEniAddress(eni, buf, starts[f.dstaddr], ends[f.dstaddr])) egress = false;
+    else if (f.flowDirection >= 0) egress = buf[starts[f.flowDirection]] === 101 /* e(gress) */;
+    else egress = true;
+    const remote = egress ? f.dstaddr : f.srcaddr;
+    // Return traffic comes from the peer's service port. Lambda accepts no inbound connection, so an inbound
+    // attempt to a well-known port on the ENI (an ephemeral source port) is filed under that port.
+    let port = egress ? f.dstport : f.srcport;
+    if (!egress && dstport < 1024 && srcport >= 1024) port = f.dstport;
+    this.agg.add(
+      eni, buf, starts[remote], ends[remote], starts[port], ends[port], starts[f.protocol], ends[f.protocol],
+      reject, startSec, endSec, packets, bytes, start, end,
+    );
+  }
+
+  private malformed(reason: string): void {
+    this.agg.malformed(this.source, this.lineNumber, reason);
+  }
+}
+
+/** A non-negative decimal integer from bytes, or -1 (also for `-`). */
+function parseUint(buf: Uint8Array, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
