@@ -47,7 +47,6 @@ export function sanitizeForTerminal(value: unknown, options: TerminalSanitizeOpt
     .replace(/[\u2028\u2029]/g, '\n')
     .replace(/\t/g, ' ')
     .replace(/\n/g, newline)
-    // eslint-disable-next-line no-control-regex
     .replace(/[\x00-\x09\x0b-\x1f\x7f-\x9f]/g, '')
     .replace(BIDI_CONTROLS, bidiMarker);
 }
@@ -68,7 +67,6 @@ const HTML_ENTITIES: Record<string, string> = {
 export function escapeHtml(value: unknown): string {
   if (value === undefined || value === null) return '';
   return String(value)
-    // eslint-disable-next-line no-control-regex
     .replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, '')
     .replace(/\r/g, '')
     .replace(BIDI_CONTROLS, bidiMarker)

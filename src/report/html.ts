@@ -68,10 +68,14 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-sp
 tr.lb-removed td { color: var(--vscode-descriptionForeground, var(--lb-muted)); }
 tr.lb-flagged td:first-child { box-shadow: inset 3px 0 0 var(--lb-sev-color, var(--lb-medium)); }
 .lb-badge { display: inline-block; min-width: 52px; text-align: center; padding: 0 6px; border-radius: 9px; font-size: 11px; font-weight: 600; border: 1px solid currentColor; }
-.lb-sev-high { color: var(--vscode-errorForeground, var(--lb-high)); --lb-sev-color: var(--lb-high); }
-.lb-sev-medium { color: var(--vscode-editorWarning-foreground, var(--lb-medium)); --lb-sev-color: var(--lb-medium); }
-.lb-sev-low { color: var(--vscode-editorInfo-foreground, var(--lb-low)); --lb-sev-color: var(--lb-low); }
+.lb-sev-high { color: var(--vscode-errorForeground, var(--lb-high)); }
+.lb-sev-medium { color: var(--vscode-editorWarning-foreground, var(--lb-medium)); }
+.lb-sev-low { color: var(--vscode-editorInfo-foreground, var(--lb-low)); }
 .lb-sev-unknown { color: var(--lb-muted); }
+.lb-tone-high { --lb-sev-color: var(--vscode-errorForeground, var(--lb-high)); }
+.lb-tone-medium { --lb-sev-color: var(--vscode-editorWarning-foreground, var(--lb-medium)); }
+.lb-tone-low { --lb-sev-color: var(--vscode-editorInfo-foreground, var(--lb-low)); }
+.lb-tone-unknown { --lb-sev-color: var(--lb-muted); }
 .lb-status-added { color: var(--lb-added); }
 .lb-status-removed { color: var(--lb-removed); }
 .lb-status-unchanged { color: var(--lb-muted); }
@@ -272,7 +276,7 @@ export function renderFinding(f: Finding): string {
   const attribution =
     f.attribution && f.attribution !== 'exact' ? ` <span class="muted">(${e(f.attribution)} attribution)</span>` : '';
   return [
-    `<li class="lb-finding lb-sev-${sev}">`,
+    `<li class="lb-finding lb-tone-${sev}">`,
     `<div>${renderSeverityBadge(f.severity)}<span class="lb-title">${e(f.title)}</span></div>`,
     `<div class="muted"><code>${e(f.kind)}</code> <code>${e(f.subject)}</code>${attribution}</div>`,
     f.detail ? `<p class="lb-detail">${e(f.detail)}</p>` : '',
@@ -320,7 +324,7 @@ function renderStatus(status: DiffStatus): string {
 
 function rowClass(status: DiffStatus, severity: string | undefined): string {
   const sev = severity ? knownSeverity(severity) : undefined;
-  return `lb-${status}${sev ? ` lb-flagged lb-sev-${sev}` : ''}`;
+  return `lb-${status}${sev ? ` lb-flagged lb-tone-${sev}` : ''}`;
 }
 
 function nowVsBaseline(now: number | undefined, baseline: number | undefined, fmt: (n: number) => string): string {

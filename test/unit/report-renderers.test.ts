@@ -449,7 +449,7 @@ describe('HTML renderer', () => {
     const table = renderPeerDiff(rds);
     const rows = table.match(/<tr class="[^"]*">[\s\S]*?<\/tr>/g) ?? [];
     assert.equal(rows.length, 3);
-    assert.match(rows[0]!, /^<tr class="lb-added lb-flagged lb-sev-high"><td><span class="lb-status-added">new<\/span><\/td><td><code>10\.0\.1\.37:22\/tcp<\/code>/);
+    assert.match(rows[0]!, /^<tr class="lb-added lb-flagged lb-tone-high"><td><span class="lb-status-added">new<\/span><\/td><td><code>10\.0\.1\.37:22\/tcp<\/code>/);
     assert.match(rows[0]!, /shared: RDSQueryLogger, ReportBuilder/);
     assert.match(rows[0]!, /14 <span class="muted">\/ -<\/span>/);
     assert.match(rows[1]!, /^<tr class="lb-removed">.*52\.94\.5\.10:443\/tcp.*0 <span class="muted">\/ 40<\/span>.*0 B <span class="muted">\/ 977 KiB<\/span>/);
@@ -462,7 +462,7 @@ describe('HTML renderer', () => {
     const html = renderApiDiff(rds);
     const [own, service] = html.split("<h4>Made by the Lambda service with the function's role</h4>");
     assert.ok(own && service, 'two parts');
-    assert.match(own, /<tr class="lb-added lb-flagged lb-sev-high">.*AssumeRole.*<span class="lb-sev-high">4<\/span>/);
+    assert.match(own, /<tr class="lb-added lb-flagged lb-tone-high">.*AssumeRole.*<span class="lb-sev-high">4<\/span>/);
     assert.match(own, /<tr class="lb-removed">.*Decrypt.*0 <span class="muted">\/ 12<\/span>/);
     assert.doesNotMatch(own, /ReceiveMessage/);
     assert.match(service, /<table class="lb-api lb-api-service">[\s\S]*ReceiveMessage[\s\S]*500 <span class="muted">\/ 4,000<\/span>/);
