@@ -345,7 +345,7 @@ function networkCoverage(
   problems: Map<string, string>,
   failures: Map<string, string>,
 ): string {
-  if (!fn.vpc) return 'not in a VPC: Lambda runs it on its own network, which has no flow logs';
+  if (!fn.vpc) return 'ok: not in a VPC (Lambda runs it on its own network, which has no flow logs)';
   if (failures.has('ec2:DescribeNetworkInterfaces')) return `failed: ${failures.get('ec2:DescribeNetworkInterfaces')}`;
   const mine = scanned.filter((l) => l.functions.includes(fn.name));
   if (mine.length === 0) return 'no Lambda ENI found for this function: it has a VPC configuration but EC2 lists no ENI for it';
