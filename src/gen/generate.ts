@@ -1,0 +1,108 @@
+// Generates one scenario directory and its labels file from options: cast, account, anomaly plan, metrics, then every recorded response.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildAccount } from './account';
+import { planDemo, planRandom, type Label } from './anomalies';
+import { demoBenign, demoCast } from './cast-demo';
+import { randomCast } from './cast-random';
+import { writeFlows, type FlowStats } from './flows';
+import { describeFlowLogs, describeNetworkInterfaces, listFunctions, listTags } from './inventory';
+import { simulateMetrics, writeMetrics } from './metrics';
+import type { BenignNote, Cast, FunctionSpec, GenOptions } from './model';
+import { Rng } from './random';
+import { HOUR, iso, makeSpan, weeklyHours } from './time';
+import { writeTrail } from './trail';
+import { writeJson } from './write';
+
+export interface LabelsFile {
+  profile: string;
+  seed: number;
+  format: string;
+  functions: string[];
+  anomalies: Label[];
+  benign: BenignNote[];
+}
+
+export interface GenResult {
+  dir: string;
+  labelsPath: string;
+  flowLogPath: string;
+  flows: FlowStats;
+  events: number;
+  functions: number;
+  enis: number;
+  labels: LabelsFile;
+}
+
+/** What a previous run may have left in the directory; nothing else there is touched. */
+const OUTPUTS = ['scenario.json', 'lambda', 'ec2', 'flowlogs', 'cloudtrail', 'cloudwatch', 'ip-ranges.json'];
+
+export async function generateScenario(opts: GenOptions): Promise<GenResult> {
+  if (opts.days < 2) throw new Error('--days must be at least 2 (a baseline day and the detection day)');
+  const span = makeSpan(opts.now, opts.days);
+  const stream = (label: string) => Rng.derive(opts.seed, label);
+
+  let cast: Cast;
+  let benign: BenignNote[];
+  if (opts.profile === 'demo') {
+    cast = demoCast(stream('cast'), opts.days);
+    benign = [];
+  } else {
+    const random = randomCast(stream('cast'), opts.functions, opts.profile === 'scale', opts.days);
+    cast = random.cast;
+    benign = random.benign;
+  }
+  const account = buildAccount(cast, span, stream('account'));
+  const plan = opts.profile === 'demo' ? planDemo(account, span, stream('anomalies')) : planRandom(account, span, stream('anomalies'));
+
+  // Functions must have run whenever they are seen doing something.
+  const mustRun = new Map<FunctionSpec, Set<number>>();
+  const need = (fn: FunctionSpec, hour: number) => {
+    const set = mustRun.get(fn) ?? new Set<number>();
+    set.add(hour);
+    mustRun.set(fn, set);
+  };
+  for (const inj of plan.net) need(inj.fn, Math.floor((inj.time - span.start) / HOUR));
+  for (const inj of plan.api) need(inj.fn, Math.floor((inj.time - span.start) / HOUR));
+  let weeklyInBaseline = 0;
+  for (const fn of account.functions) {
+    for (const conv of fn.conversations) {
+      if (!conv.weekly) continue;
+      const hours = weeklyHours(span, conv.weekly.weekday, conv.weekly.hour);
+      for (const h of hours) need(fn, h);
+      weeklyInBaseline = hours.filter((h) => h < span.detectHour).length;
+    }
+  }
+  if (opts.profile === 'demo') benign = demoBenign(new Date(span.detectStart * 1000).getUTCDay(), weeklyInBaseline);
+
+  const series = simulateMetrics(account, span, plan.spikes, mustRun, stream('metrics'));
+
+  const dir = opts.out;
+  for (const name of OUTPUTS) rmSync(join(dir, name), { recursive: true, force: true });
+  writeJson(join(dir, 'scenario.json'), {
+    formatVersion: 1,
+    accountId: account.accountId,
+    region: account.region,
+    recordedAt: iso(opts.now),
+    description: `generated: profile=${opts.profile} seed=${opts.seed} format=${opts.format} interval=${opts.interval}s days=${opts.days}`,
+  }, 2);
+  writeJson(join(dir, 'lambda', 'list-functions.json'), listFunctions(account));
+  writeJson(join(dir, 'lambda', 'tags.json'), listTags(account));
+  writeJson(join(dir, 'ec2', 'describe-network-interfaces.json'), describeNetworkInterfaces(account, stream('inventory')));
+  writeJson(join(dir, 'ec2', 'describe-flow-logs.json'), describeFlowLogs(account, opts.format, opts.interval));
+  const flowLogPath = join(dir, 'flowlogs', `${account.flowLogId}.log${opts.gzip ? '.gz' : ''}`);
+  const flows = await writeFlows(flowLogPath, opts, account, span, series, plan.net, stream('flows'));
+  const events = await writeTrail(join(dir, 'cloudtrail', 'lookup-events.json'), opts, account, span, series, plan.api, stream('trail'));
+  await writeMetrics(join(dir, 'cloudwatch', 'get-metric-data.json'), account, span, series);
+
+  const labels: LabelsFile = {
+    profile: opts.profile,
+    seed: opts.seed,
+    format: opts.format,
+    functions: account.functions.map((f) => f.name),
+    anomalies: plan.labels,
+    benign,
+  };
+  writeJson(opts.labels, labels, 2);
+  return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.length, labels };
+}
