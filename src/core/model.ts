@@ -254,6 +254,8 @@ export interface ScanStats {
   malformedFlowRecords: number;
   trailEvents: number;
   durationMs?: number;
+  /** Wall time of each stage: inventory, flowLogs, cloudtrail, metrics, detect. */
+  stageMs?: Record<string, number>;
 }
 
 export function protocolName(protocol: number): string {

@@ -85,6 +85,14 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     }
   }
 
+  const stageMs: Record<string, number> = {};
+  let stageStart = Date.now();
+  const stage = (name: string, message: string) => {
+    const t = Date.now();
+    stageMs[name] = t - stageStart;
+    stageStart = t;
+    progress(message);
+  };
   progress('Reading the inventory');
   const account = await source.account(signal);
   const now = options.now ?? account.recordedAt ?? Date.now();
@@ -105,7 +113,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   const scannedEnis = lambdaEnis.filter((l) => l.functions.some((f) => selected.has(f)));
 
   // ---- flow logs
-  progress('Reading flow logs');
+  stage('inventory', 'Reading flow logs');
   const assignment = assignFlowLogs(scannedEnis.map((l) => l.eni), flowLogs);
   const aggregator = new FlowAggregator(
     scannedEnis.map((l) => ({ id: l.eni.id, addresses: [...l.eni.privateIps, ...l.eni.ipv6Ips] })),
@@ -164,7 +172,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   }
 
   // ---- CloudTrail
-  progress('Reading CloudTrail');
+  stage('flowLogs', 'Reading CloudTrail');
   const trail = new TrailAttributor(allFunctions, w.detectStart);
   await attempt('cloudtrail:LookupEvents', async () => {
     const request = { start: w.baselineStart, end: w.detectEnd, sessionNames: functions.map((f) => f.name) };
@@ -172,7 +180,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   });
 
   // ---- metrics (of the scanned functions and of everything sharing an ENI with them, for attribution)
-  progress('Reading metrics');
+  stage('cloudtrail', 'Reading metrics');
   const metricFunctions = [...new Set([...selected, ...scannedEnis.flatMap((l) => l.functions)])];
   const series = (await attempt('cloudwatch:GetMetricData', () =>
     source.getMetrics({ functionNames: metricFunctions, metrics: METRIC_NAMES, start: w.baselineStart, end: w.detectEnd, periodSeconds: 3600 }, signal),
@@ -186,7 +194,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   }
 
   // ---- per function
-  progress('Comparing with the baseline');
+  stage('metrics', 'Comparing with the baseline');
   const rowsByEni = groupBy(rows, (r) => r.eniId);
   const reports = functions.map((fn) =>
     functionReport(fn, {
@@ -205,6 +213,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     }),
   );
 
+  stage('detect', 'Done');
   const report: ScanReport = {
     formatVersion: 1,
     accountId: account.accountId,
@@ -225,6 +234,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
       malformedFlowRecords: fstats.malformed,
       trailEvents: trail.events,
       durationMs: Date.now() - started,
+      stageMs,
     },
   };
   log.info(`[scan] ${reports.length} function(s), ${fstats.records} flow record(s), ${trail.events} CloudTrail event(s) in ${report.stats!.durationMs} ms`);

@@ -104,9 +104,9 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
         ? `Invocations ${fmtRatio(ratio)} the usual rate at ${when.slice(11, 16)} UTC`
         : `Invocations ${fmtRatio(ratio)} the usual rate over the detection window`,
       detail: peak
-        ? `In the hour from ${when} the function ran ${peak.x} times; at that time of day it usually runs about ${round(peak.mu)} times (baseline mean). ` +
-          `Chance of this under normal load: ${fmtP(peak.p)}. Over the whole detection window it ran ${detectTotal} times against about ${round(expectedTotal)} expected.`
-        : `Over the detection window the function ran ${detectTotal} times against about ${round(expectedTotal)} expected at those times of day (chance under normal load ${fmtP(windowP)}).`,
+        ? `In the hour from ${when} the function ran ${peak.x} times; at that time of day it usually runs about ${Math.round(peak.mu)} times (baseline mean). ` +
+          `Chance of this under normal load: ${fmtP(peak.p)}. Over the whole detection window it ran ${detectTotal} times against about ${Math.round(expectedTotal)} expected.`
+        : `Over the detection window the function ran ${detectTotal} times against about ${Math.round(expectedTotal)} expected at those times of day (chance under normal load ${fmtP(windowP)}).`,
       recommendation: 'Check who calls the function (event source, API Gateway or ALB access logs) and whether a retry loop or a new client explains the load.',
       evidence: {
         firstSeen: when,
@@ -135,7 +135,7 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
         subject: 'Errors',
         severity: rate >= 0.2 ? 'high' : 'medium',
         title: `Error rate ${pct(rate)} against ${pct(baseErr / Math.max(baseInv, 1))} in the baseline`,
-        detail: `${detErr} of ${detectTotal} invocations failed in the detection window; at the baseline's error rate about ${round(expectedErrors)} would have (chance ${fmtP(p)}).`,
+        detail: `${detErr} of ${detectTotal} invocations failed in the detection window; at the baseline's error rate about ${Math.round(expectedErrors)} would have (chance ${fmtP(p)}).`,
         recommendation: "Open the function's CloudWatch Logs for the detection window, and compare with its last deployment.",
         evidence: { observed: detErr, expected: round(expectedErrors), invocations: detectTotal, baselineRate: round(baseErr / Math.max(baseInv, 1), 5) },
       });

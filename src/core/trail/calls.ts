@@ -116,7 +116,9 @@ export function callFindings(t: CallTally): DraftFinding[] {
   const b = t.baseline;
   const subject = apiSubject(t.eventSource, t.eventName);
   const service = t.eventSource.replace(/\.amazonaws\.com$/, '');
-  const call = `${service}:${t.eventName}`;
+  // CloudTrail names some APIs with their version (ListFunctions20150331): the IAM action and SDK name have none.
+  const action = t.eventName.replace(/\d{8}(v\d+)?$/, '');
+  const call = `${service}:${action}`;
   const evidence = { firstSeen: toIso(d.first), lastSeen: toIso(d.last), count: d.count, eventIds: d.eventIds };
   if (d.denied > 0 && b.denied === 0) {
     return [{
@@ -128,7 +130,7 @@ export function callFindings(t: CallTally): DraftFinding[] {
         `The function's code called ${call} ${d.count} time(s) since ${toIso(d.first)} and was denied ${d.denied} time(s)` +
         (b.count === 0 ? '; it never made this call in the baseline.' : '.') +
         ' Code asking for permissions it was not given is either a bug after a deployment or someone using the function to probe.',
-      recommendation: `Find the code that calls ${t.eventName}; if it is legitimate, grant the IAM action ${service}:${t.eventName} to the execution role.`,
+      recommendation: `Find the code that calls ${action}; if it is legitimate, grant the IAM action ${call} to the execution role.`,
       evidence: { ...evidence, denied: d.denied, errorMessages: d.errorMessages },
     }];
   }
@@ -142,7 +144,7 @@ export function callFindings(t: CallTally): DraftFinding[] {
       detail:
         `The function's code called ${call} ${d.count} time(s) since ${toIso(d.first)} and never in the baseline.` +
         (sensitive ? ' Listing or describing account resources, or identity calls, is typical of reconnaissance.' : ''),
-      recommendation: `Find the code that calls ${t.eventName}; if the new call is expected (a new feature), accept it as normal.`,
+      recommendation: `Find the code that calls ${action}; if the new call is expected (a new feature), accept it as normal.`,
       evidence,
     }];
   }
