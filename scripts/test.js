@@ -26,4 +26,4 @@ if (only.length === 0) {
   run(process.execPath, ['esbuild.config.js']);
 }
 const files = only.length ? only : testFiles(path.join(root, 'test', 'unit')).sort();
-run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter', 'spec', ...files]);
+run(process.execPath, ['--import', 'tsx', '--test', ...files]);

@@ -156,7 +156,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
           aggregator.addAggregates(data.rows);
           continue;
         }
-        const stream = aggregator.stream(format, data.source);
+        const stream = aggregator.stream(format, data.source, request.eniIds);
         try {
           for await (const chunk of data.chunks) stream.push(chunk);
         } catch (err) {

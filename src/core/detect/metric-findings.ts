@@ -58,7 +58,7 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
   let peak: { i: number; x: number; mu: number; p: number } | undefined;
   let detectTotal = 0;
   let expectedTotal = 0;
-  let varianceTotal = 0;
+  let squaresTotal = 0;
   for (let i = baselineHours; i < baselineHours + detectHours && i < m.hours; i++) {
     const x = inv[i];
     const mu = expectedAt(i);
@@ -71,7 +71,7 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
     if (x > 0 || (m.values.ConcurrentExecutions[i] ?? 0) > 0) activeHours.add(m.start + i * HOUR_MS);
     detectTotal += x;
     expectedTotal += mu;
-    varianceTotal += mu + phi * mu * mu;
+    squaresTotal += mu * mu;
     if (x >= HOUR_RATIO * mu + HOUR_MIN_EXCESS) {
       const p = countUpperTail(x, mu, phi);
       if (p < P_SPIKE && (!peak || x / Math.max(mu, 1) > peak.x / Math.max(peak.mu, 1))) peak = { i, x, mu, p };
@@ -89,9 +89,9 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
     summary.totals.baselineDailyMean[name] = round(sumRange(a, 0, baselineHours) / days);
   }
 
-  const windowP = detectTotal >= WINDOW_RATIO * expectedTotal + WINDOW_MIN_EXCESS
-    ? Math.min(poissonUpperTail(detectTotal, expectedTotal), varianceTotal > 0 ? countUpperTail(detectTotal, expectedTotal, phi / Math.max(1, detectHours)) : 1)
-    : 1;
+  // The window's total as one negative binomial: mean Σμ, variance Σμ + φ·Σμ², so φ_total = φ·Σμ²/(Σμ)².
+  const windowPhi = expectedTotal > 0 ? phi * squaresTotal / (expectedTotal * expectedTotal) : 0;
+  const windowP = detectTotal >= WINDOW_RATIO * expectedTotal + WINDOW_MIN_EXCESS ? countUpperTail(detectTotal, expectedTotal, windowPhi) : 1;
   const invocationSpike = peak !== undefined || windowP < P_SPIKE;
   if (invocationSpike) {
     const ratio = peak ? peak.x / Math.max(peak.mu, 1) : detectTotal / Math.max(expectedTotal, 1);

@@ -37,14 +37,40 @@ export function poissonUpperTail(k: number, lambda: number): number {
   return Math.min(1, sum);
 }
 
+/** ln Γ(x) for x > 0 (Lanczos, g = 7). */
+export function logGamma(x: number): number {
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  x -= 1;
+  let a = c[0];
+  const t = x + 7.5;
+  for (let i = 1; i < 9; i++) a += c[i] / (x + i);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+}
+
 /**
- * P(X ≥ x) when X has mean `mean` and extra-Poisson dispersion `phi` (variance mean + phi·mean²).
- * With phi = 0 it is the Poisson tail; otherwise a normal approximation of the negative binomial.
+ * P(X ≥ x) when X has mean `mean` and extra-Poisson dispersion `phi` (variance mean + phi·mean²): the
+ * negative binomial tail, which is the Poisson tail when phi is 0. More dispersion always widens the tail.
  */
 export function countUpperTail(x: number, mean: number, phi: number): number {
-  if (phi <= 0 || mean < 1) return poissonUpperTail(Math.ceil(x), Math.max(mean, 0));
-  const variance = mean + phi * mean * mean;
-  return Math.min(poissonUpperTail(Math.ceil(x), mean), normalUpperTail((x - 0.5 - mean) / Math.sqrt(variance)));
+  const k0 = Math.ceil(x);
+  if (phi <= 1e-9 || mean <= 0) return poissonUpperTail(k0, Math.max(mean, 0));
+  if (k0 <= 0) return 1;
+  const r = 1 / phi;
+  const logP = Math.log(r / (r + mean));
+  const log1mP = Math.log(mean / (r + mean));
+  let logTerm = logGamma(k0 + r) - logGamma(r) - logGamma(k0 + 1) + r * logP + k0 * log1mP;
+  let sum = 0;
+  for (let k = k0; k < k0 + 200000; k++) {
+    const term = Math.exp(logTerm);
+    sum += term;
+    if (term < sum * 1e-12 && k > mean) break;
+    logTerm += Math.log((k + r) / (k + 1)) + log1mP;
+  }
+  return Math.min(1, sum);
 }
 
 /**

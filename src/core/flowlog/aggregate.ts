@@ -8,6 +8,8 @@ const HOUR_MS = 3_600_000;
 /** A line longer than this is not a flow record: skip it rather than buffer it. */
 const MAX_LINE_BYTES = 64 * 1024;
 const SAMPLES_KEPT = 3;
+/** Longer than any IPv6 text form, so the peer key (address, port, protocol) always fits the scratch buffer. */
+const MAX_ADDRESS_BYTES = 64;
 const NEWLINE = Buffer.from('\n');
 const MALFORMED_EXAMPLES_KEPT = 5;
 
@@ -82,8 +84,18 @@ export class FlowAggregator {
   }
 
   /** A parser for one stream of records in one format; feed it chunks, then call `end()`. */
-  stream(format: FlowLogFormat, source: string): FlowRecordStream {
-    return new FlowRecordStream(this, format, source);
+  stream(format: FlowLogFormat, source: string, coveredEniIds?: readonly string[]): FlowRecordStream {
+    return new FlowRecordStream(this, format, source, coveredEniIds && this.eniMask(coveredEniIds));
+  }
+
+  /** Which ENI indexes a stream may count: a VPC-level flow log also holds ENIs that a more specific one covers. */
+  private eniMask(ids: readonly string[]): Uint8Array {
+    const mask = new Uint8Array(this.eniIds.length);
+    for (const id of ids) {
+      const i = this.eniIndexById.get(id);
+      if (i !== undefined) mask[i] = 1;
+    }
+    return mask;
   }
 
   /** Adds rows that were aggregated elsewhere (CloudWatch Logs Insights). */
@@ -190,7 +202,6 @@ export class FlowAggregator {
     const aLen = addrEnd - addrStart;
     const pLen = portEnd - portStart;
     const prLen = protoEnd - protoStart;
-    if (aLen + pLen + prLen + 2 > k.length) return this.malformedHere('field too long');
     // Byte loops, not subarray(): a Buffer view per field per record costs more than the copy.
     let o = 0;
     for (let i = addrStart; i < addrEnd; i++) k[o++] = buf[i];
@@ -217,10 +228,6 @@ export class FlowAggregator {
   malformed(source: string, lineNumber: number, reason: string): void {
     this.stats.malformed++;
     if (this.stats.malformedExamples.length < MALFORMED_EXAMPLES_KEPT) this.stats.malformedExamples.push({ source, line: lineNumber, reason });
-  }
-
-  private malformedHere(reason: string): void {
-    this.malformed('(flow records)', 0, reason);
   }
 
   private row(peer: number, eni: number, reject: number, hour: number, startSec: number): number {
@@ -263,6 +270,8 @@ export class FlowRecordStream {
     private readonly agg: FlowAggregator,
     private readonly format: FlowLogFormat,
     private readonly source: string,
+    /** ENI indexes this stream may count (all when absent). */
+    private readonly covered?: Uint8Array,
   ) {
     this.starts = new Int32Array(format.fieldCount + 1);
     this.ends = new Int32Array(format.fieldCount + 1);
@@ -342,7 +351,8 @@ export class FlowRecordStream {
               n++;
             }
             this.lineNumber++;
-            if (n > 0) this.record(buf, lineStart, e, n);
+            if (e - lineStart > MAX_LINE_BYTES) this.malformed(`line longer than ${MAX_LINE_BYTES} bytes`);
+            else if (n > 0) this.record(buf, lineStart, e, n);
             n = 0;
             s = i + 1;
             lineStart = i + 1;
@@ -384,6 +394,7 @@ export class FlowRecordStream {
       if (eni < 0) eni = this.agg.eniForAddress(buf.toString('latin1', starts[f.dstaddr], ends[f.dstaddr]), startSec);
       if (eni < 0) return void stats.otherInterfaces++;
     }
+    if (this.covered && !this.covered[eni]) return void stats.otherInterfaces++;
     if (!this.agg.inRange(startSec)) return void stats.outOfRange++;
     const endSec = f.end >= 0 ? parseUint(buf, starts[f.end], ends[f.end]) : startSec;
     const packets = f.packets >= 0 ? parseUint(buf, starts[f.packets], ends[f.packets]) : 0;
@@ -402,6 +413,7 @@ export class FlowRecordStream {
     else if (f.flowDirection >= 0) egress = buf[starts[f.flowDirection]] === 101 /* e(gress) */;
     else egress = true;
     const remote = egress ? f.dstaddr : f.srcaddr;
+    if (ends[remote] - starts[remote] > MAX_ADDRESS_BYTES) return this.malformed('address field too long');
     // Return traffic comes from the peer's service port. Lambda accepts no inbound connection, so an inbound
     // attempt to a well-known port on the ENI (an ephemeral source port) is filed under that port.
     let port = egress ? f.dstport : f.srcport;

@@ -90,10 +90,14 @@ function toBigInt(addr: ipaddr.IPv4 | ipaddr.IPv6): bigint {
 }
 
 /** True for addresses that never leave a private network (RFC 1918, CGNAT, link-local, ULA, ...). */
+const NON_ROUTED_RANGES = new Set([
+  'private', 'loopback', 'linkLocal', 'carrierGradeNat', 'unspecified', 'broadcast', 'reserved', 'multicast', 'uniqueLocal',
+]);
+
 export function isPrivateAddress(address: string): boolean {
   try {
-    const range = ipaddr.process(address).range();
-    return range !== 'unicast';
+    // process() turns IPv4-mapped IPv6 into IPv4; NAT64 (rfc6052), 6to4 and Teredo addresses reach the internet.
+    return NON_ROUTED_RANGES.has(ipaddr.process(address).range());
   } catch {
     return false;
   }
