@@ -3,7 +3,7 @@ import { endpointFor } from './account';
 import type { NetInjection } from './anomalies';
 import { makeFormatter, type FlowRec, type Formatter } from './flowformat';
 import type { FunctionSeries } from './metrics';
-import type { Account, Conversation, Eni, FunctionSpec, GenOptions, Span } from './model';
+import type { Account, Conversation, Eni, FunctionSpec, GenOptions, PeerEndpoint, Span } from './model';
 import type { Rng } from './random';
 import { SIZES, type SizeProfile } from './sizes';
 import { HOUR, weeklyHours } from './time';
@@ -216,6 +216,24 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
       }
     }
   }
+  // Every peer a function reaches from an ENI is seen there at least once in the baseline, however short the
+  // baseline and however rare the traffic: otherwise routine traffic would be a genuinely new peer the labels miss.
+  const guaranteed = new Map<number, { eni: Eni; conv: Conversation; endpoint: PeerEndpoint }[]>();
+  lambdaEnis.forEach((eni, e) => {
+    for (const s of streamsByEni[e] as Stream[]) {
+      const ran: number[] = [];
+      for (let h = 0; h < span.detectHour; h++) if (inv(s.fn, h) > 0) ran.push(h);
+      if (ran.length === 0 || (scale[e] ?? 1) === 0) continue;
+      const endpoints = s.conv.peer.pick === 'rotate' ? s.conv.peer.endpoints : [endpointFor(s.conv.peer, eni, rng)];
+      for (const endpoint of endpoints) {
+        const h = rng.pick(ran);
+        const list = guaranteed.get(h) ?? [];
+        list.push({ eni, conv: s.conv, endpoint });
+        guaranteed.set(h, list);
+      }
+    }
+  });
+
   const injectedByHour = new Map<number, NetInjection[]>();
   for (const inj of net) {
     const h = Math.floor((inj.time - span.start) / HOUR);
@@ -245,6 +263,9 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
         const ep = endpointFor(s.conv.peer, eni, rng);
         em.connection(eni, hourStart + rng.int(0, HOUR - 1), ep.ip, s.conv.peer.port, ep.eni, s.conv.peer.viaNat, SIZES[s.conv.peer.kind], 'ACCEPT');
       }
+    }
+    for (const { eni, conv, endpoint } of guaranteed.get(h) ?? []) {
+      em.connection(eni, hourStart + rng.int(0, HOUR - 1), endpoint.ip, conv.peer.port, endpoint.eni, conv.peer.viaNat, SIZES[conv.peer.kind], 'ACCEPT');
     }
     for (const { fn, conv } of weeklyByHour.get(h) ?? []) {
       for (let c = 0; c < (conv.weekly?.conversations ?? 1); c++) {

@@ -32,6 +32,12 @@ export interface GenResult {
   functions: number;
   enis: number;
   labels: LabelsFile;
+  /** Wall-clock seconds per output, for judging the generator itself. */
+  seconds: { flows: number; trail: number; metrics: number };
+}
+
+function since(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 /** What a previous run may have left in the directory; nothing else there is touched. */
@@ -83,7 +89,8 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
     formatVersion: 1,
     accountId: account.accountId,
     region: account.region,
-    recordedAt: iso(opts.now),
+    // Hour-aligned, like the metric periods: the scan's detection window is exactly the generated one.
+    recordedAt: iso(span.end),
     description: `generated: profile=${opts.profile} seed=${opts.seed} format=${opts.format} interval=${opts.interval}s days=${opts.days}`,
   }, 2);
   writeJson(join(dir, 'lambda', 'list-functions.json'), listFunctions(account));
@@ -91,9 +98,15 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   writeJson(join(dir, 'ec2', 'describe-network-interfaces.json'), describeNetworkInterfaces(account, stream('inventory')));
   writeJson(join(dir, 'ec2', 'describe-flow-logs.json'), describeFlowLogs(account, opts.format, opts.interval));
   const flowLogPath = join(dir, 'flowlogs', `${account.flowLogId}.log${opts.gzip ? '.gz' : ''}`);
+  let t0 = process.hrtime.bigint();
   const flows = await writeFlows(flowLogPath, opts, account, span, series, plan.net, stream('flows'));
+  const flowSeconds = since(t0);
+  t0 = process.hrtime.bigint();
   const events = await writeTrail(join(dir, 'cloudtrail', 'lookup-events.json'), opts, account, span, series, plan.api, stream('trail'));
+  const trailSeconds = since(t0);
+  t0 = process.hrtime.bigint();
   await writeMetrics(join(dir, 'cloudwatch', 'get-metric-data.json'), account, span, series);
+  const metricSeconds = since(t0);
 
   const labels: LabelsFile = {
     profile: opts.profile,
@@ -104,5 +117,5 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
     benign,
   };
   writeJson(opts.labels, labels, 2);
-  return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.length, labels };
+  return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.length, labels, seconds: { flows: flowSeconds, trail: trailSeconds, metrics: metricSeconds } };
 }

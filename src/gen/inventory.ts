@@ -9,6 +9,11 @@ function privateDns(region: string, ip: string): string {
   return region === 'us-east-1' ? `${host}.ec2.internal` : `${host}.${region}.compute.internal`;
 }
 
+function publicDns(region: string, ip: string): string {
+  const host = `ec2-${ip.replace(/\./g, '-')}`;
+  return region === 'us-east-1' ? `${host}.compute-1.amazonaws.com` : `${host}.${region}.compute.amazonaws.com`;
+}
+
 export function functionConfiguration(account: Account, fn: FunctionSpec): Record<string, unknown> {
   const conf: Record<string, unknown> = {
     FunctionName: fn.name,
@@ -65,12 +70,12 @@ function networkInterface(account: Account, eni: Eni): Record<string, unknown> {
   if (eni.instanceOwnerId) attachment.InstanceOwnerId = eni.instanceOwnerId;
   Object.assign(attachment, { Status: 'attached', DeleteOnTermination: eni.deviceIndex === 0, AttachTime: iso(eni.attachTime) });
   const out: Record<string, unknown> = { Attachment: attachment };
-  if (eni.publicIp) {
-    out.Association = { IpOwnerId: 'amazon', PublicDnsName: '', PublicIp: eni.publicIp };
-  }
+  // The NAT gateway's Elastic IP: the address the internet (and CloudTrail, for calls through it) sees.
+  const association = eni.publicIp ? { IpOwnerId: account.accountId, PublicDnsName: publicDns(account.region, eni.publicIp), PublicIp: eni.publicIp } : undefined;
+  if (association) out.Association = association;
   const dns = privateDns(account.region, eni.ip);
   const ip: Record<string, unknown> = { Primary: true, PrivateDnsName: dns, PrivateIpAddress: eni.ip };
-  if (eni.publicIp) ip.Association = { IpOwnerId: 'amazon', PublicDnsName: '', PublicIp: eni.publicIp };
+  if (association) ip.Association = association;
   Object.assign(out, {
     AvailabilityZone: eni.subnet.az,
     Description: eni.description,

@@ -50,7 +50,7 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
     .option('--peer-side', 'also log the peer ENIs\' side of each conversation (default except for scale)')
     .option('--no-peer-side', 'log Lambda ENIs only')
     .option('--labels <file>', 'labels file (default: <out>.labels.json)')
-    .option('--now <iso>', 'recording time', DEFAULT_NOW)
+    .option('--now <iso>', 'recording time (rounded down to the hour)', DEFAULT_NOW)
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.parse(argv, { from: 'user' });
@@ -96,7 +96,8 @@ async function main(): Promise<void> {
   process.stdout.write(
     `wrote ${r.dir}: ${r.functions} functions, ${r.enis} ENIs (${r.flows.lambdaEnis} Lambda), ` +
       `${r.flows.records} flow records (${r.flows.lambdaTraffic} traffic records on Lambda ENIs, ${r.flows.nodata} NODATA), ` +
-      `${r.events} CloudTrail events; labels ${r.labelsPath} (${required} anomalies); ${seconds.toFixed(1)} s\n`,
+      `${r.events} CloudTrail events; labels ${r.labelsPath} (${required} anomalies); ${seconds.toFixed(1)} s ` +
+      `(flows ${r.seconds.flows.toFixed(1)} s, CloudTrail ${r.seconds.trail.toFixed(1)} s, metrics ${r.seconds.metrics.toFixed(1)} s)\n`,
   );
 }
 

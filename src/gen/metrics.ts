@@ -86,6 +86,7 @@ export async function writeMetrics(path: string, account: Account, span: Span, s
     }
   }
   json.closeArray('MetricDataResults');
+  const stamps = Array.from({ length: span.hours }, (_, h) => iso(span.start + h * HOUR));
   id = 0;
   for (let i = 0; i < account.functions.length; i++) {
     const s = series[i] as FunctionSeries;
@@ -104,7 +105,7 @@ export async function writeMetrics(path: string, account: Account, span: Span, s
         const ran = (s.invocations[h] ?? 0) > 0;
         const present = m.stat === 'Sum' ? ran || (s.throttles[h] ?? 0) > 0 : ran;
         if (!present) continue;
-        timestamps.push(iso(span.start + h * HOUR));
+        timestamps.push(stamps[h] as string);
         vals.push(v[h] ?? 0);
       }
       json.item({ Id: `m${id++}`, Label: m.name, Timestamps: timestamps, Values: vals, StatusCode: 'Complete' });

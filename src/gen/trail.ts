@@ -58,6 +58,15 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
     let total = 0;
     for (let h = 0; h < span.hours; h++) total += inv[h] ?? 0;
     const mean = Math.max(1, total / span.hours);
+    // Each routine call shows up at least once in the baseline, however short: otherwise it would be genuinely new.
+    const ran: number[] = [];
+    for (let h = 0; h < span.detectHour; h++) if ((inv[h] ?? 0) > 0) ran.push(h);
+    if (ran.length > 0) {
+      for (const api of fn.apis) {
+        const time = span.start + rng.pick(ran) * HOUR + rng.int(0, HOUR - 1);
+        drafts.push({ time, session: codeSession(fn, time), call: api, fn, service: false });
+      }
+    }
     for (let h = 0; h < span.hours; h++) {
       const n = inv[h] ?? 0;
       if (n === 0) continue;
