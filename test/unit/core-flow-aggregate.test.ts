@@ -391,6 +391,21 @@ describe('FlowAggregator: record kinds and malformed input', () => {
     assert.deepEqual(whole.rows, chunked.rows);
   });
 
+  test('a line of exactly 64 KiB is read whatever its line ending and wherever the chunks split', { todo: 'aggregate.ts push(): the carried remainder counts a trailing CR, scan() does not: a 65536-byte line ending in CRLF is malformed only when a chunk ends between CR and LF' }, () => {
+    const t = T0 + 30 * H;
+    const base = v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t });
+    const line = base.replace('123456789012', '1'.repeat(64 * 1024 - base.length + 12));
+    assert.equal(line.length, 64 * 1024);
+    for (const eol of ['\n', '\r\n']) {
+      const text = line + eol;
+      for (const cut of [text.length, line.length - 1, line.length, line.length + 1, 1000]) {
+        const r = run([text.slice(0, cut), text.slice(cut)]);
+        assert.equal(r.stats.malformed, 0, `${JSON.stringify(eol)} split at ${cut}`);
+        assert.equal(r.stats.attributed, 1, `${JSON.stringify(eol)} split at ${cut}`);
+      }
+    }
+  });
+
   test('a malformed example for an over-long field still names the source and line', () => {
     const t = T0 + 30 * H;
     const good = v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t });
