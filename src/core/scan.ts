@@ -188,10 +188,15 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   const baselineHours = baselineDays * 24;
   const analyses = new Map<string, MetricAnalysis>();
   const seriesByFunction = groupBy(series, (s) => s.functionName);
+  // Where the source's metrics begin (a recording may be shorter than the baseline): hours before are unknown, not zero.
+  let firstPoint = Infinity;
+  for (const s of series) for (const p of s.points) if (p.t < firstPoint) firstPoint = p.t;
+  const dataFrom = Number.isFinite(firstPoint) ? Math.floor((firstPoint - w.baselineStart) / HOUR_MS) : 0;
   for (const name of metricFunctions) {
     const m = hourlyMetrics(seriesByFunction.get(name) ?? [], w.baselineStart, baselineHours + detectHours);
-    analyses.set(name, analyseMetrics(m, baselineHours, detectHours));
+    analyses.set(name, analyseMetrics(m, baselineHours, detectHours, dataFrom));
   }
+  if (dataFrom > 0 && series.length) warnings.push(`metrics start at ${toIso(firstPoint)}: the baseline has ${Math.max(0, baselineDays - Math.ceil(dataFrom / 24))} full day(s) of metrics, not ${baselineDays}`);
 
   // ---- per function
   stage('metrics', 'Comparing with the baseline');

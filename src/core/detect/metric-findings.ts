@@ -22,7 +22,15 @@ export interface MetricAnalysis {
   activeHours: Set<number>;
 }
 
-export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHours: number): MetricAnalysis {
+/** Fewer baseline hours than this with data: too little to call anything a spike. */
+const MIN_BASELINE_HOURS = 24;
+
+/**
+ * @param dataFrom the first hour (index into `m`) for which the source has any metric data at all: a recording
+ *   shorter than the baseline must not count the hours before it as zero invocations.
+ */
+export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHours: number, dataFrom = 0): MetricAnalysis {
+  const b0 = Math.min(Math.max(0, dataFrom), baselineHours);
   const inv = m.values.Invocations;
   const err = m.values.Errors;
   const thr = m.values.Throttles;
@@ -31,14 +39,14 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
   // Time-of-day means over the baseline, and how noisy the hours are around them.
   const sums = new Float64Array(24);
   const counts = new Float64Array(24);
-  for (let i = 0; i < baselineHours; i++) {
+  for (let i = b0; i < baselineHours; i++) {
     sums[hourOfDay(i)] += inv[i];
     counts[hourOfDay(i)]++;
   }
   const expectedAt = (i: number) => (counts[hourOfDay(i)] ? sums[hourOfDay(i)] / counts[hourOfDay(i)] : 0);
   const baseValues: number[] = [];
   const baseExpected: number[] = [];
-  for (let i = 0; i < baselineHours; i++) {
+  for (let i = b0; i < baselineHours; i++) {
     baseValues.push(inv[i]);
     baseExpected.push(expectedAt(i));
   }
@@ -83,15 +91,17 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
     for (let i = from; i < Math.min(to, a.length); i++) s += a[i];
     return s;
   };
-  const days = baselineHours / 24 || 1;
+  const days = (baselineHours - b0) / 24 || 1;
   for (const [name, a] of [['Invocations', inv], ['Errors', err], ['Throttles', thr]] as const) {
     summary.totals.detect[name] = sumRange(a, baselineHours, baselineHours + detectHours);
-    summary.totals.baselineDailyMean[name] = round(sumRange(a, 0, baselineHours) / days);
+    summary.totals.baselineDailyMean[name] = round(sumRange(a, b0, baselineHours) / days);
   }
 
   // The window's total as one negative binomial: mean Σμ, variance Σμ + φ·Σμ², so φ_total = φ·Σμ²/(Σμ)².
   const windowPhi = expectedTotal > 0 ? phi * squaresTotal / (expectedTotal * expectedTotal) : 0;
   const windowP = detectTotal >= WINDOW_RATIO * expectedTotal + WINDOW_MIN_EXCESS ? countUpperTail(detectTotal, expectedTotal, windowPhi) : 1;
+  const enoughBaseline = baselineHours - b0 >= MIN_BASELINE_HOURS;
+  if (!enoughBaseline) return { findings, summary, activeHours };
   const invocationSpike = peak !== undefined || windowP < P_SPIKE;
   if (invocationSpike) {
     const ratio = peak ? peak.x / Math.max(peak.mu, 1) : detectTotal / Math.max(expectedTotal, 1);
@@ -121,8 +131,8 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
   }
 
   // Error rate: errors that only grow with the invocations (same rate) are not a finding of their own.
-  const baseInv = sumRange(inv, 0, baselineHours);
-  const baseErr = sumRange(err, 0, baselineHours);
+  const baseInv = sumRange(inv, b0, baselineHours);
+  const baseErr = sumRange(err, b0, baselineHours);
   const detErr = summary.totals.detect.Errors;
   const baseRate = (baseErr + 0.5) / (baseInv + 1);
   const expectedErrors = baseRate * detectTotal;
@@ -143,7 +153,7 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
   }
 
   const detThr = summary.totals.detect.Throttles;
-  const baseThrPerHour = sumRange(thr, 0, baselineHours) / Math.max(baselineHours, 1);
+  const baseThrPerHour = sumRange(thr, b0, baselineHours) / Math.max(baselineHours - b0, 1);
   const expectedThr = baseThrPerHour * detectHours;
   if (!invocationSpike && detThr >= 3 * expectedThr + ERROR_MIN_EXCESS && poissonUpperTail(detThr, Math.max(expectedThr, 0.1)) < P_SPIKE) {
     findings.push({
