@@ -123,6 +123,23 @@ describe('countUpperTail', () => {
   });
 });
 
+describe('countUpperTail below and around large means', () => {
+  test('a count far below a large mean is almost certain to be reached', { todo: 'stats.ts countUpperTail sums the negative-binomial pmf from x upwards for at most 200000 terms: below a mean above that it never reaches the bulk, countUpperTail(1, 1e6, 0.01) ≈ 3.5e-37 and countUpperTail(1, 3e5, 1e-6) = 0 instead of ≈ 1' }, () => {
+    // Exact values (scipy nbinom.sf): 1.0, 0.9999999997, 1.0.
+    assert.ok(countUpperTail(1, 1e6, 0.01) > 0.999, String(countUpperTail(1, 1e6, 0.01)));
+    assert.ok(countUpperTail(5e5, 1e6, 0.01) > 0.999, String(countUpperTail(5e5, 1e6, 0.01)));
+    assert.ok(countUpperTail(1, 3e5, 1e-6) > 0.999, String(countUpperTail(1, 3e5, 1e-6)));
+  });
+
+  test('known negative-binomial tails', () => {
+    // scipy: nbinom.sf(k - 1, r = 1/phi, p = r / (r + mean)).
+    close(countUpperTail(30, 10, 0.5), 0.025276321398524582, 1e-6, 'NB(10, 0.5) >= 30');
+    close(countUpperTail(10, 10, 0.5), 0.43068155437292166, 1e-6, 'NB(10, 0.5) >= 10');
+    close(countUpperTail(100, 300, 0.1), 0.9971497051930571, 1e-6, 'NB(300, 0.1) >= 100');
+    close(countUpperTail(1, 0.5, 3), 0.2631937002719226, 1e-6, 'NB(0.5, 3) >= 1');
+  });
+});
+
 describe('dispersion', () => {
   test('zero when values equal their expectations (under-dispersed is clamped to 0)', () => {
     assert.equal(dispersion([100, 100, 100], [100, 100, 100]), 0);
