@@ -296,20 +296,20 @@ export function renderEvidence(evidence: FindingEvidence | undefined): string {
   if (entries.length === 0) return '';
   const inline: Array<[string, string]> = [];
   const collapsed: string[] = [];
-  for (const { key, value } of entries) {
+  for (const { key, label, value } of entries) {
     if (Array.isArray(value)) {
       if (key === 'samples' || key === 'eventIds' || value.length > 5) {
         const shown = value.slice(0, MAX_LISTED);
         const more = value.length > shown.length ? `\n… ${value.length - shown.length} more` : '';
         collapsed.push(
-          `<details><summary>${e(key)} (${e(formatCount(value.length))})</summary><pre>${e(shown.join('\n') + more)}</pre></details>`,
+          `<details><summary>${e(label)} (${e(formatCount(value.length))})</summary><pre>${e(shown.join('\n') + more)}</pre></details>`,
         );
-      } else inline.push([key, e(value.join(', '))]);
+      } else inline.push([label, e(value.join(', '))]);
     } else if (typeof value === 'number') {
-      inline.push([key, e(/bytes/i.test(key) ? formatBytes(value) : formatCount(value))]);
+      inline.push([label, e(/bytes/i.test(key) ? formatBytes(value) : formatCount(value))]);
     } else if (key === 'firstSeen' || key === 'lastSeen') {
-      inline.push([key, e(formatTime(String(value)))]);
-    } else inline.push([key, e(value)]);
+      inline.push([label, e(formatTime(String(value)))]);
+    } else inline.push([label, e(value)]);
   }
   return `<div class="lb-evidence">${inline.length > 0 ? renderFacts(inline) : ''}${collapsed.join('')}</div>`;
 }

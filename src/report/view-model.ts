@@ -315,20 +315,26 @@ export function evidenceEssentials(evidence: FindingEvidence | undefined): Evide
  * Every evidence field as a displayable value, known fields first: the evidence is open-ended
  * (`[key: string]: unknown`), so nested objects are shown as compact JSON rather than dropped.
  */
-export function evidenceEntries(evidence: FindingEvidence | undefined): Array<{ key: string; value: EvidenceValue }> {
+/** `errorsInWindow` → `errors in window`: evidence keys read as words. */
+export function evidenceLabel(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/\bIds\b/, 'ids').toLowerCase();
+}
+
+export function evidenceEntries(evidence: FindingEvidence | undefined): Array<{ key: string; label: string; value: EvidenceValue }> {
   const e = evidence ?? {};
   const known = ['firstSeen', 'lastSeen', 'candidates'];
   const rest = Object.keys(e)
     .filter((k) => !known.includes(k) && k !== 'samples' && k !== 'eventIds')
     .sort(compareText);
-  const out: Array<{ key: string; value: EvidenceValue }> = [];
+  const out: Array<{ key: string; label: string; value: EvidenceValue }> = [];
   for (const key of [...known, ...rest, 'eventIds', 'samples']) {
+    const label = evidenceLabel(key);
     const v = e[key];
     if (v === undefined || v === null) continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.push({ key, value: v });
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out.push({ key, label, value: v });
     else if (Array.isArray(v)) {
-      if (v.length > 0) out.push({ key, value: stringList(v) });
-    } else out.push({ key, value: JSON.stringify(v) ?? '' });
+      if (v.length > 0) out.push({ key, label, value: stringList(v) });
+    } else out.push({ key, label, value: JSON.stringify(v) ?? '' });
   }
   return out;
 }

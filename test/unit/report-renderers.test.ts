@@ -434,8 +434,8 @@ describe('HTML renderer', () => {
     assert.deepEqual(markupProblems(clean), []);
     assert.match(clean, /<p class="lb-summary-line">5 findings \(2 high, 2 medium, 1 low\) in 4 functions/);
     assert.match(clean, /<span class="lb-badge lb-sev-high">high<\/span><span class="lb-title">New network peer 10\.0\.1\.37:22 \(SSH\)<\/span>/);
-    assert.match(clean, /<dt>errorMessage<\/dt><dd>User is not authorized<\/dd>/);
-    assert.match(clean, /<details><summary>eventIds \(2\)<\/summary><pre>e-1\ne-2<\/pre><\/details>/);
+    assert.match(clean, /<dt>error message<\/dt><dd>User is not authorized<\/dd>/);
+    assert.match(clean, /<details><summary>event ids \(2\)<\/summary><pre>e-1\ne-2<\/pre><\/details>/);
     assert.match(clean, /What to do:<\/strong> Check the security group egress rules\./);
     assert.match(clean, /<a href="#fn-RDSQueryLogger">RDSQueryLogger<\/a>/);
     assert.match(clean, /<section class="lb-function" id="fn-RDSQueryLogger">/);
