@@ -102,7 +102,9 @@ export function trailEventFromAws(raw: unknown): TrailEvent {
     eventTime,
     eventSource: str(e.EventSource) ?? str(record.eventSource) ?? '',
     eventName: str(e.EventName) ?? str(record.eventName) ?? '',
-    sessionName: assumed?.[2] ?? str(e.Username),
+    // Only an assumed-role identity has a session; an IAM user's Username is not one. Without the record
+    // (never so in real LookupEvents) Username is all there is.
+    sessionName: assumed?.[2] ?? (text ? undefined : str(e.Username)),
     roleName: assumed?.[1],
     principalArn: arn,
     errorCode: str(record.errorCode),

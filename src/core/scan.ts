@@ -153,7 +153,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     const failed = await attempt(`flow log ${flowLog.id}`, async () => {
       for await (const data of source.readFlowLog(flowLog, request, signal)) {
         if (data.kind === 'aggregated') {
-          aggregator.addAggregates(data.rows);
+          aggregator.addAggregates(data.rows, request.eniIds);
           continue;
         }
         const stream = aggregator.stream(format, data.source, request.eniIds);

@@ -6,6 +6,7 @@ import {
   apiDiffRows,
   diffCounts,
   evidenceEssentials,
+  evidenceLabel,
   incompleteCoverage,
   knownSeverity,
   orderFunctions,
@@ -153,7 +154,7 @@ function evidenceLine(f: Finding): string {
   const parts: string[] = [];
   if (e.firstSeen) parts.push(`first seen ${s(formatTime(e.firstSeen))}`);
   if (e.lastSeen && e.lastSeen !== e.firstSeen) parts.push(`last seen ${s(formatTime(e.lastSeen))}`);
-  for (const [key, value] of e.counts) parts.push(`${s(key)} ${/bytes/i.test(key) ? formatBytes(value) : formatCount(value)}`);
+  for (const [key, value] of e.counts) parts.push(`${s(evidenceLabel(key))} ${/bytes/i.test(key) ? formatBytes(value) : formatCount(value)}`);
   if (e.eventIds > 0) parts.push(plural(e.eventIds, 'event'));
   if (e.samples > 0) parts.push(plural(e.samples, 'sample'));
   if (f.attribution && f.attribution !== 'exact') {

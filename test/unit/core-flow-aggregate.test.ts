@@ -391,7 +391,7 @@ describe('FlowAggregator: record kinds and malformed input', () => {
     assert.deepEqual(whole.rows, chunked.rows);
   });
 
-  test('a line of exactly 64 KiB is read whatever its line ending and wherever the chunks split', { todo: 'aggregate.ts push(): the carried remainder counts a trailing CR, scan() does not: a 65536-byte line ending in CRLF is malformed only when a chunk ends between CR and LF' }, () => {
+  test('a line of exactly 64 KiB is read whatever its line ending and wherever the chunks split', () => {
     const t = T0 + 30 * H;
     const base = v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t });
     const line = base.replace('123456789012', '1'.repeat(64 * 1024 - base.length + 12));
@@ -654,7 +654,7 @@ describe('FlowAggregator: formats', () => {
     assert.equal(agg.stats.attributed, 7);
   });
 
-  test('aggregated rows outside the time range are counted out of range, never filed under another ENI', { todo: 'aggregate.ts addAggregates has no range check: an hour before the range gives a negative hour index that collides with another row key (eni-b ACCEPT at start-1h comes out as eni-a REJECT at start+63h)' }, () => {
+  test('aggregated rows outside the time range are counted out of range, never filed under another ENI', () => {
     const agg = aggregator();
     const before = RANGE.start - H;
     agg.addAggregates([

@@ -59,15 +59,31 @@ export function countUpperTail(x: number, mean: number, phi: number): number {
   const k0 = Math.ceil(x);
   if (phi <= 1e-9 || mean <= 0) return poissonUpperTail(k0, Math.max(mean, 0));
   if (k0 <= 0) return 1;
+  const sd = Math.sqrt(mean + phi * mean * mean);
+  // Past a few thousand standard-deviation-wide terms, summing is slow and the normal shape is exact enough.
+  if (sd > 2000) return normalUpperTail((k0 - 0.5 - mean) / sd);
   const r = 1 / phi;
   const logP = Math.log(r / (r + mean));
   const log1mP = Math.log(mean / (r + mean));
-  let logTerm = logGamma(k0 + r) - logGamma(r) - logGamma(k0 + 1) + r * logP + k0 * log1mP;
+  const logPmf = (k: number) => logGamma(k + r) - logGamma(r) - logGamma(k + 1) + r * logP + k * log1mP;
+  if (k0 <= mean) {
+    // At or below the mean the upper tail is most of the mass: 1 minus the lower tail, summed downwards.
+    let lower = 0;
+    let logTerm = logPmf(k0 - 1);
+    for (let k = k0 - 1; k >= 0; k--) {
+      const term = Math.exp(logTerm);
+      lower += term;
+      if (term < lower * 1e-12) break;
+      logTerm += Math.log(k / ((k - 1 + r) * (mean / (r + mean))));
+    }
+    return Math.min(1, Math.max(0, 1 - lower));
+  }
   let sum = 0;
-  for (let k = k0; k < k0 + 200000; k++) {
+  let logTerm = logPmf(k0);
+  for (let k = k0; ; k++) {
     const term = Math.exp(logTerm);
     sum += term;
-    if (term < sum * 1e-12 && k > mean) break;
+    if (term < sum * 1e-12) break;
     logTerm += Math.log((k + r) / (k + 1)) + log1mP;
   }
   return Math.min(1, sum);

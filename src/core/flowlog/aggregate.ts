@@ -99,10 +99,18 @@ export class FlowAggregator {
   }
 
   /** Adds rows that were aggregated elsewhere (CloudWatch Logs Insights). */
-  addAggregates(rows: readonly FlowAggregate[]): void {
+  addAggregates(rows: readonly FlowAggregate[], coveredEniIds?: readonly string[]): void {
+    const covered = coveredEniIds && this.eniMask(coveredEniIds);
     for (const r of rows) {
       const eni = this.eniIndexById.get(r.eniId);
-      if (eni === undefined) continue;
+      if (eni === undefined || (covered && !covered[eni])) {
+        this.stats.otherInterfaces += r.flows;
+        continue;
+      }
+      if (!this.inRange(r.hour / 1000)) {
+        this.stats.outOfRange += r.flows;
+        continue;
+      }
       const key = Buffer.from(`${r.remoteAddress} ${r.remotePort} ${r.protocol}`, 'latin1');
       const peer = this.peers.intern(key, 0, key.length);
       const row = this.row(peer, eni, r.action === 'REJECT' ? 1 : 0, Math.floor(r.hour / HOUR_MS) - this.firstHour, r.first / 1000);
@@ -297,7 +305,8 @@ export class FlowRecordStream {
     }
     pos = this.scan(buf, pos, len);
     if (pos < len) {
-      if (len - pos > MAX_LINE_BYTES) {
+      // A trailing CR may be half of a CRLF: it is not part of the line, as in scan().
+      if (len - pos - (buf[len - 1] === 13 ? 1 : 0) > MAX_LINE_BYTES) {
         this.agg.malformed(this.source, this.lineNumber + 1, `line longer than ${MAX_LINE_BYTES} bytes`);
         this.skippingLongLine = true;
         return;

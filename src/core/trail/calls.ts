@@ -66,8 +66,8 @@ export class TrailAttributor {
       return;
     }
     const role = this.functionRole.get(session);
-    // A session named like a function but under another role is not that function's code.
-    if (role === undefined || (e.roleName !== undefined && e.roleName !== role)) return void this.unattributed++;
+    // A session named like a function but under another role (or no role) is not that function's code.
+    if (role === undefined || e.roleName !== role) return void this.unattributed++;
     this.tally(session, e, 'function');
   }
 
