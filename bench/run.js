@@ -13,8 +13,8 @@ const RUNS = Number(process.env.BENCH_RUNS || 3);
 
 /** Same account (functions, ENIs, trail, metrics), different flow volume: the memory difference is the records'. */
 const SIZES = [
-  { name: '1M', recordsPerEniHour: 40 },
-  { name: '5M', recordsPerEniHour: 200 },
+  { name: '1M', recordsPerEniHour: 24 },
+  { name: '5M', recordsPerEniHour: 118 },
 ];
 const ACCOUNT = ['--profile', 'scale', '--functions', '200', '--days', '15', '--seed', '11', '--no-gzip'];
 

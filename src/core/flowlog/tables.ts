@@ -171,3 +171,95 @@ function growInt(a: Int32Array | Uint32Array, cap: number): Int32Array | Uint32A
   next.set(a);
   return next;
 }
+
+/**
+ * Like ByteInterner, for keys built in an aligned scratch buffer: hashes and compares 32-bit words, four
+ * bytes a step, which is what makes interning a peer key per record cheap.
+ */
+export class WordKeyInterner {
+  /** Write a key's bytes here (from offset 0), then call `intern(byteLength)`. */
+  readonly scratch: Uint8Array;
+  private readonly scratchWords: Int32Array;
+  private slots: Int32Array;
+  private hashes: Uint32Array;
+  private offsets: Int32Array;
+  private lengths: Int32Array;
+  private slab: Int32Array;
+  private slabUsed = 0;
+  private count = 0;
+
+  constructor(maxKeyBytes = 256, capacity = 1024) {
+    this.scratchWords = new Int32Array(Math.ceil(maxKeyBytes / 4) + 1);
+    this.scratch = new Uint8Array(this.scratchWords.buffer);
+    this.slots = new Int32Array(nextPow2(capacity * 2)).fill(EMPTY);
+    this.hashes = new Uint32Array(capacity);
+    this.offsets = new Int32Array(capacity);
+    this.lengths = new Int32Array(capacity);
+    this.slab = new Int32Array(capacity * 8);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  intern(byteLength: number): number {
+    const words = this.scratchWords;
+    const n = (byteLength + 3) >> 2;
+    // Zero the bytes past the key in its last word, so equal keys have equal words.
+    for (let i = byteLength; i < n << 2; i++) this.scratch[i] = 0;
+    let h = 0x811c9dc5 ^ byteLength;
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ words[i], 0x01000193);
+    h = (h ^ (h >>> 15)) >>> 0;
+    const mask = this.slots.length - 1;
+    let slot = h & mask;
+    for (;;) {
+      const id = this.slots[slot];
+      if (id === EMPTY) break;
+      if (this.hashes[id] === h && this.lengths[id] === byteLength) {
+        const off = this.offsets[id];
+        let same = true;
+        for (let i = 0; i < n; i++) {
+          if (this.slab[off + i] !== words[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return id;
+      }
+      slot = (slot + 1) & mask;
+    }
+    const id = this.count++;
+    if (id >= this.hashes.length) {
+      const cap = this.hashes.length * 2;
+      this.hashes = growInt(this.hashes, cap) as Uint32Array;
+      this.offsets = growInt(this.offsets, cap) as Int32Array;
+      this.lengths = growInt(this.lengths, cap) as Int32Array;
+    }
+    if (this.slabUsed + n > this.slab.length) {
+      const next = new Int32Array(Math.max(this.slab.length * 2, this.slabUsed + n));
+      next.set(this.slab.subarray(0, this.slabUsed));
+      this.slab = next;
+    }
+    this.slab.set(words.subarray(0, n), this.slabUsed);
+    this.offsets[id] = this.slabUsed;
+    this.lengths[id] = byteLength;
+    this.hashes[id] = h;
+    this.slabUsed += n;
+    this.slots[slot] = id;
+    if (this.count * 2 > this.slots.length) {
+      this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
+      const m = this.slots.length - 1;
+      for (let k = 0; k < this.count; k++) {
+        let s = this.hashes[k] & m;
+        while (this.slots[s] !== EMPTY) s = (s + 1) & m;
+        this.slots[s] = k;
+      }
+    }
+    return id;
+  }
+
+  text(id: number): string {
+    const bytes = new Uint8Array(this.slab.buffer, this.slab.byteOffset + this.offsets[id] * 4, this.lengths[id]);
+    return Buffer.from(bytes).toString('latin1');
+  }
+}
