@@ -1,5 +1,6 @@
 // One benchmark run in a fresh process: scan a generated scenario and print timings and peak memory as JSON.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { scan } from '../src/core/scan';
 import { openScenario } from '../src/replay/scenario';
 
@@ -9,8 +10,28 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024;
 }
 
+/**
+ * How fast this machine reads bytes today: a plain byte loop over the flow log, records per second. Shared
+ * machines drift by tens of percent between runs; the ratio to this reference is what compares across runs.
+ */
+function referenceRecordsPerSecond(dir: string): number {
+  const name = fs.readdirSync(path.join(dir, 'flowlogs')).find((n) => n.endsWith('.log'));
+  if (!name) return NaN;
+  const fd = fs.openSync(path.join(dir, 'flowlogs', name), 'r');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  let lines = 0;
+  let read: number;
+  const t0 = process.hrtime.bigint();
+  while ((read = fs.readSync(fd, buf, 0, buf.length, null)) > 0) {
+    for (let i = 0; i < read; i++) if (buf[i] === 10) lines++;
+  }
+  fs.closeSync(fd);
+  return Math.round(lines / (Number(process.hrtime.bigint() - t0) / 1e9));
+}
+
 async function main(): Promise<void> {
   const dir = process.argv[2];
+  const referencePerSecond = referenceRecordsPerSecond(dir);
   const before = peakRssMiB();
   const source = openScenario(dir);
   const afterLoad = peakRssMiB();
@@ -26,6 +47,7 @@ async function main(): Promise<void> {
       attributed: stats.flowRecordsAttributed,
       flowMs,
       recordsPerSecond: Math.round(stats.flowRecords / (flowMs / 1000)),
+      referencePerSecond,
       scanMs: stats.durationMs,
       stageMs: stats.stageMs,
       peakRssMiB: Math.round(peakRssMiB()),

@@ -22,7 +22,10 @@ export interface TimeRange {
   end: EpochMs;
 }
 
-/** Raw flow-log text (one record a line), streamed: `source` names it in messages (a file, a log stream). */
+/**
+ * Raw flow-log text (one record a line), streamed: `source` names it in messages (a file, a log stream).
+ * A chunk may be reused by the source once the next one is asked for: consume it before that.
+ */
 export interface RawFlowStream {
   kind: 'raw';
   source: string;
