@@ -240,3 +240,12 @@ function gammaSample(shape: number, scale: number, rand: () => number): number {
     if (Math.log(1 - rand()) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v * scale;
   }
 }
+
+describe('countUpperTail far in the tail', () => {
+  test('a count so high that every term underflows returns at once (it once looped for ever)', () => {
+    const started = Date.now();
+    assert.equal(countUpperTail(2000, 3, 0.001), 0);
+    assert.equal(countUpperTail(50_000, 10, 0.5), 0);
+    assert.ok(Date.now() - started < 1000);
+  });
+});

@@ -55,6 +55,9 @@ export function logGamma(x: number): number {
  * P(X ≥ x) when X has mean `mean` and extra-Poisson dispersion `phi` (variance mean + phi·mean²): the
  * negative binomial tail, which is the Poisson tail when phi is 0. More dispersion always widens the tail.
  */
+/** A bound on summed terms: with sd ≤ 2000 the mass lies within far fewer. */
+const MAX_TERMS = 1_000_000;
+
 export function countUpperTail(x: number, mean: number, phi: number): number {
   const k0 = Math.ceil(x);
   if (phi <= 1e-9 || mean <= 0) return poissonUpperTail(k0, Math.max(mean, 0));
@@ -70,20 +73,21 @@ export function countUpperTail(x: number, mean: number, phi: number): number {
     // At or below the mean the upper tail is most of the mass: 1 minus the lower tail, summed downwards.
     let lower = 0;
     let logTerm = logPmf(k0 - 1);
-    for (let k = k0 - 1; k >= 0; k--) {
+    for (let k = k0 - 1; k >= 0 && k > k0 - 1 - MAX_TERMS; k--) {
       const term = Math.exp(logTerm);
       lower += term;
-      if (term < lower * 1e-12) break;
+      if (term <= lower * 1e-12) break;
       logTerm += Math.log(k / ((k - 1 + r) * (mean / (r + mean))));
     }
     return Math.min(1, Math.max(0, 1 - lower));
   }
+  // Above the mean the terms only fall: stop once they no longer matter (or underflow to nothing).
   let sum = 0;
   let logTerm = logPmf(k0);
-  for (let k = k0; ; k++) {
+  for (let k = k0; k < k0 + MAX_TERMS; k++) {
     const term = Math.exp(logTerm);
     sum += term;
-    if (term < sum * 1e-12) break;
+    if (term <= sum * 1e-12) break;
     logTerm += Math.log((k + r) / (k + 1)) + log1mP;
   }
   return Math.min(1, sum);
