@@ -27,7 +27,7 @@ interface ScanCliOptions {
   detectHours: number;
   now?: string;
   acceptFile?: string;
-  failOn: Severity;
+  failOn: Severity | 'none';
   output?: string;
   color?: boolean;
 }
@@ -94,6 +94,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (opts.output) writeFileAtomic(opts.output, rendered);
   else out(rendered);
 
+  if (opts.failOn === 'none') return EXIT_OK;
   const threshold = SEVERITY_RANK[opts.failOn];
   const failing = report.functions.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= threshold));
   return failing ? EXIT_FINDINGS : EXIT_OK;
@@ -124,7 +125,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--detect-hours <n>', 'hours in the detection window', positiveInt(336), DEFAULT_DETECT_HOURS)
     .option('--now <iso>', 'end of the detection window (default: the recording time, or now)')
     .option('--accept-file <file>', `accepted behaviour (default ${DEFAULT_ACCEPT_FILE} when it exists)`)
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices(['low', 'medium', 'high']).default('high'))
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (none: never)').choices(['low', 'medium', 'high', 'none']).default('high'))
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--no-color', 'no ANSI colours in text output')
     .action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {

@@ -39,6 +39,8 @@ describe('lambda-behavior scan', () => {
     assert.deepEqual(report.functions.map((f) => f.name), ['ImageResizer']);
     const low = run(['scan', '--scenario', sample, '--function', 'OrderApi', '--fail-on', 'low', '--format', 'json']);
     assert.equal(low.status, 1);
+    const never = run(['scan', '--scenario', sample, '--fail-on', 'none']);
+    assert.equal(never.status, 0, never.stderr);
   });
 
   test('json is the report format v1 with the windows', () => {
