@@ -10,6 +10,7 @@ import { parseLogFormat, type FlowLogFormat } from '../../src/core/flowlog/forma
 import { EniHistory } from '../../src/core/inventory/history';
 import type { FlowAggregate, NetworkInterface } from '../../src/core/model';
 import { openScenario } from '../../src/replay/scenario';
+import { seeded } from '../support/random';
 
 const H = 3_600_000;
 /** Range start: 2026-11-20T00:00:00Z. */
@@ -416,7 +417,7 @@ describe('FlowAggregator: record kinds and malformed input', () => {
   });
 
   test('binary garbage never throws', () => {
-    const rand = mulberry32(7);
+    const rand = seeded(7);
     const garbage = Buffer.alloc(20_000);
     for (let i = 0; i < garbage.length; i++) garbage[i] = Math.floor(rand() * 256);
     assert.doesNotThrow(() => run([garbage, Buffer.from('\n'), garbage.subarray(0, 999)]));
@@ -495,7 +496,7 @@ describe('FlowAggregator: chunking', () => {
   });
 
   test('a big input in many odd-sized chunks equals one chunk', () => {
-    const rand = mulberry32(11);
+    const rand = seeded(11);
     const recs: string[] = [];
     for (let i = 0; i < 1500; i++) {
       const peer = `10.0.${3 + (i % 5)}.${i % 17}`;
@@ -782,7 +783,7 @@ describe('FlowAggregator: gzip through the replay backend', () => {
   }
 
   test('a gzip flow log aggregates like the same text given directly', async () => {
-    const rand = mulberry32(3);
+    const rand = seeded(3);
     const recs: string[] = [];
     for (let i = 0; i < 2000; i++) {
       const start = RANGE.start + Math.floor(rand() * (RANGE.end - RANGE.start));
@@ -801,14 +802,3 @@ describe('FlowAggregator: gzip through the replay backend', () => {
   });
 });
 
-/** A small seeded PRNG so that "random" inputs are the same in every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

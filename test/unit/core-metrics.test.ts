@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { analyseMetrics } from '../../src/core/detect/metric-findings';
 import { HOUR_MS, hourlyMetrics, type HourlyMetrics } from '../../src/core/metrics/hourly';
 import type { MetricName, MetricSeries } from '../../src/core/model';
+import { seeded, poissonSample } from '../support/random';
 
 const START = Date.UTC(2026, 10, 1); // a midnight
 const BASE_HOURS = 14 * 24;
@@ -26,28 +27,7 @@ const analyse = (m: HourlyMetrics) => analyseMetrics(m, BASE_HOURS, DETECT_HOURS
 const kinds = (m: HourlyMetrics) => analyse(m).findings.map((f) => f.kind);
 const detectIndex = (h: number) => BASE_HOURS + h;
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function poisson(mu: number, rand: () => number): number {
-  if (mu > 60) return Math.max(0, Math.round(mu + Math.sqrt(mu) * Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())));
-  const l = Math.exp(-mu);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
 
 describe('hourlyMetrics', () => {
   test('missing Sum periods are zero, missing other periods unknown', () => {
@@ -127,15 +107,15 @@ describe('analyseMetrics: invocation spikes', () => {
   });
 
   test('a 30% growth on noisy (Poisson) traffic is not a spike either', () => {
-    const rand = mulberry32(1);
-    const m = hourly((i) => poisson(i < BASE_HOURS ? 200 : 260, rand));
+    const rand = seeded(1);
+    const m = hourly((i) => poissonSample(i < BASE_HOURS ? 200 : 260, rand));
     assert.deepEqual(kinds(m), []);
   });
 
   test('a low-volume function (3/hour) with a noisy hour of 8 is not a spike', () => {
-    const rand = mulberry32(2);
+    const rand = seeded(2);
     const noisy = detectIndex(7);
-    const m = hourly((i) => (i === noisy ? 8 : i < BASE_HOURS ? poisson(3, rand) : 3));
+    const m = hourly((i) => (i === noisy ? 8 : i < BASE_HOURS ? poissonSample(3, rand) : 3));
     assert.deepEqual(kinds(m), []);
     const flat = hourly((i) => (i === noisy ? 8 : 3));
     assert.deepEqual(kinds(flat), []);

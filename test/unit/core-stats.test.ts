@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { countUpperTail, dispersion, mean, median, normalUpperTail, poissonUpperTail } from '../../src/core/detect/stats';
+import { seeded, poissonSample, gaussian } from '../support/random';
 
 /** |actual - expected| within `rel` of expected. */
 function close(actual: number, expected: number, rel: number, what = '') {
@@ -147,7 +148,7 @@ describe('dispersion', () => {
   });
 
   test('about zero for Poisson-like data', () => {
-    const rand = mulberry32(5);
+    const rand = seeded(5);
     const values: number[] = [];
     const expected: number[] = [];
     for (let i = 0; i < 2000; i++) {
@@ -163,7 +164,7 @@ describe('dispersion', () => {
     // Every value 100 away from a mean of 100: variance 10000 = 100 + phi·10000 → phi 0.99.
     close(dispersion([0, 200, 0, 200], [100, 100, 100, 100]), 0.99, 1e-12);
     // Values whose variance is about mean + 0.25·mean² (gamma-Poisson mixture).
-    const rand = mulberry32(9);
+    const rand = seeded(9);
     const values: number[] = [];
     const expected: number[] = [];
     for (let i = 0; i < 4000; i++) {
@@ -201,33 +202,8 @@ describe('mean and median', () => {
   });
 });
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
-function poissonSample(mu: number, rand: () => number): number {
-  // Knuth for small means, a normal approximation beyond.
-  if (mu > 60) return Math.max(0, Math.round(mu + Math.sqrt(mu) * gaussian(rand)));
-  const l = Math.exp(-mu);
-  let k = 0;
-  let p = 1;
-  do {
-    k++;
-    p *= rand();
-  } while (p > l);
-  return k - 1;
-}
 
-function gaussian(rand: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-}
 
 /** Marsaglia–Tsang for shape >= 1. */
 function gammaSample(shape: number, scale: number, rand: () => number): number {
