@@ -1,0 +1,128 @@
+// Starts a private moto_server (a real AWS API emulator) on a free local port for adapter tests, and stops it again.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+export interface MotoServer {
+  /** Base URL for the SDK's `endpoint` option, e.g. `http://127.0.0.1:54321`. */
+  endpoint: string;
+  port: number;
+  /** Forget every resource in every service (POST /moto-api/reset). */
+  reset(): Promise<void>;
+  /** Kill moto's process group and wait for it to exit. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** moto accepts any credentials; these keep the SDK from looking for real ones. */
+export const testCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
+
+/** Options for any SDK v3 client that should talk to moto instead of AWS. */
+export function clientConfig(
+  endpoint: string,
+  region: string,
+): { endpoint: string; region: string; credentials: typeof testCredentials; maxAttempts: number } {
+  return { endpoint, region, credentials: testCredentials, maxAttempts: 2 };
+}
+
+const STARTUP_DEADLINE_MS = 30_000;
+const STDERR_KEPT = 8_000;
+
+/** A port nothing listens on right now: the OS picks it for a throwaway listener. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => (port ? resolve(port) : reject(new Error('could not find a free port'))));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Spawns `moto_server -H 127.0.0.1 -p <free port>` and resolves once it answers HTTP. */
+export async function startMoto(options: { binary?: string } = {}): Promise<MotoServer> {
+  const binary = options.binary ?? process.env.MOTO_SERVER ?? 'moto_server';
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+
+  // detached: its own process group, so stop() also ends the Werkzeug children pyenv's shim may start.
+  const child: ChildProcess = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, PYTHONUNBUFFERED: '1' },
+  });
+  let stderr = '';
+  child.stderr?.setEncoding('utf8');
+  child.stderr?.on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-STDERR_KEPT);
+  });
+  let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  let spawnError: Error | undefined;
+  const exitedPromise = new Promise<void>((resolve) => {
+    child.once('exit', (code, signal) => {
+      exited = { code, signal };
+      resolve();
+    });
+    child.once('error', (err) => {
+      spawnError = err;
+      resolve();
+    });
+  });
+
+  const killGroup = (signal: NodeJS.Signals) => {
+    if (child.pid === undefined || exited || spawnError) return;
+    try {
+      process.kill(-child.pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  const stop = async () => {
+    killGroup('SIGTERM');
+    const timer = setTimeout(() => killGroup('SIGKILL'), 3_000);
+    await exitedPromise;
+    clearTimeout(timer);
+  };
+  const describe = () => (stderr.trim() ? `\nmoto_server stderr:\n${stderr.trim()}` : ' (no stderr output)');
+
+  const deadline = Date.now() + STARTUP_DEADLINE_MS;
+  for (;;) {
+    if (spawnError) {
+      const code = (spawnError as NodeJS.ErrnoException).code;
+      throw new Error(
+        code === 'ENOENT'
+          ? `moto_server not found (tried "${binary}" on PATH). Install it with: pip install 'moto[server]==5.2.1'`
+          : `could not start moto_server ("${binary}"): ${spawnError.message}`,
+      );
+    }
+    if (exited) {
+      throw new Error(`moto_server exited before it answered (code ${exited.code}, signal ${exited.signal})${describe()}`);
+    }
+    try {
+      const res = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(2_000) });
+      await res.arrayBuffer();
+      break;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`moto_server did not answer on ${endpoint} within ${STARTUP_DEADLINE_MS / 1000} s${describe()}`);
+    }
+    await sleep(100);
+  }
+
+  return {
+    endpoint,
+    port,
+    async reset() {
+      const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      await res.arrayBuffer();
+      if (!res.ok) throw new Error(`moto reset failed: HTTP ${res.status}`);
+    },
+    stop,
+  };
+}
