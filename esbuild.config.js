@@ -4,19 +4,33 @@ const esbuild = require('esbuild');
 
 const production = process.argv.includes('--production');
 
+/** The CLI loads the live backend (and with it the AWS SDK) from its own bundle, only for a live scan. */
+const awsBundleExternal = {
+  name: 'aws-bundle-external',
+  setup(build) {
+    build.onResolve({ filter: /^\.\.\/aws\/source$/ }, () => ({ path: './aws.js', external: true }));
+  },
+};
+
+const common = {
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  external: ['vscode'],
+  logLevel: 'warning',
+};
+
 async function main() {
+  await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts' } });
   await esbuild.build({
+    ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
-    outdir: 'dist',
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    sourcemap: !production,
-    minify: production,
-    external: ['vscode'],
+    plugins: [awsBundleExternal],
     banner: { js: '#!/usr/bin/env node' },
-    logLevel: 'warning',
   });
 }
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { accept, DEFAULT_ACCEPT_FILE, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
 import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from '../core/model';
-import { InputError, type TelemetrySource } from '../core/ports';
+import { InputError, SourceError, type TelemetrySource } from '../core/ports';
 import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, scan } from '../core/scan';
 import { openScenario } from '../replay/scenario';
 import { renderHtml } from '../report/html';
@@ -21,6 +21,9 @@ export const EXIT_BAD_INPUT = 2;
 interface ScanCliOptions {
   demo?: boolean;
   scenario?: string;
+  profile?: string;
+  region?: string;
+  flowLogsQuery?: 'insights' | 'filter';
   function: string[];
   format: 'text' | 'json' | 'sarif' | 'html';
   baselineDays: number;
@@ -58,9 +61,34 @@ function readAccepted(file: string | undefined, explicit: boolean): AcceptedBeha
   return parseAccepted(fs.readFileSync(f, 'utf8'), f);
 }
 
+/** The AWS SDK is loaded only for a live scan: replaying and the demo never pay for it. */
+async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
+  // The bundle pins its SDK version: a warning about future SDK releases is nothing a user of this CLI can act on.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { openAws, missingProfile } = require('../aws/source') as typeof import('../aws/source');
+  const missing = await missingProfile(opts.profile);
+  if (missing) {
+    throw new InputError(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
+  }
+  return openAws({
+    profile: opts.profile,
+    region: opts.region,
+    flowLogsQuery: opts.flowLogsQuery,
+    onNotice: (m) => process.stderr.write(`lambda-behavior: ${m}\n`),
+  });
+}
+
 export async function runScan(opts: ScanCliOptions, out: (text: string) => void): Promise<number> {
-  if (!!opts.demo === !!opts.scenario) throw new InputError('give one of --demo or --scenario DIR');
-  const source: TelemetrySource = opts.demo ? openScenario(demoScenarioDir(), 'demo account') : openScenario(opts.scenario!);
+  const live = opts.profile !== undefined || opts.region !== undefined;
+  if (Number(!!opts.demo) + Number(!!opts.scenario) + Number(live) !== 1) {
+    throw new InputError('give one of --demo, --scenario DIR, or --profile/--region for a live account');
+  }
+  const source: TelemetrySource = opts.demo
+    ? openScenario(demoScenarioDir(), 'demo account')
+    : opts.scenario
+      ? openScenario(opts.scenario)
+      : await openLive(opts);
   let now: number | undefined;
   if (opts.now) {
     now = Date.parse(opts.now);
@@ -82,6 +110,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
     });
   } finally {
     process.removeListener('SIGINT', onSignal);
+    (source as { dispose?: () => void }).dispose?.();
   }
   const missing = opts.function.filter((name) => !report.functions.some((f) => f.name === name));
   if (missing.length) throw new InputError(`function(s) not found in ${source.label}: ${missing.join(', ')}`);
@@ -119,6 +148,9 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .description('Scan an account (a recorded scenario or the bundled demo) and report what is new or abnormal')
     .option('--demo', 'scan the bundled demo account (no AWS needed)')
     .option('--scenario <dir>', 'scan a recorded scenario directory')
+    .option('--profile <name>', 'scan a live account with this AWS profile (~/.aws/config)')
+    .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
+    .addOption(new Option('--flow-logs-query <mode>', 'live: aggregate flow logs in Logs Insights, or stream raw records').choices(['insights', 'filter']).default('insights'))
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
     .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
@@ -163,7 +195,7 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
-    if (err instanceof InputError || err instanceof RangeError) {
+    if (err instanceof InputError || err instanceof RangeError || SourceError.is(err)) {
       process.stderr.write(`lambda-behavior: ${err.message}\n`);
       return EXIT_BAD_INPUT;
     }

@@ -82,7 +82,16 @@ export interface IpRangesDocument {
 /** How a source failed, so that the engine can mark coverage and go on with the rest. */
 export type SourceErrorKind = 'access-denied' | 'expired-credentials' | 'throttled' | 'network' | 'unsupported' | 'malformed' | 'other';
 
+const SOURCE_ERROR = Symbol.for('lambda-behavior.SourceError');
+
 export class SourceError extends Error {
+  /** A brand rather than `instanceof`: the live backend is a separate bundle with its own copy of this class. */
+  readonly [SOURCE_ERROR] = true;
+
+  static is(err: unknown): err is SourceError {
+    return typeof err === 'object' && err !== null && (err as Record<symbol, unknown>)[SOURCE_ERROR] === true;
+  }
+
   constructor(
     readonly kind: SourceErrorKind,
     message: string,

@@ -76,7 +76,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     try {
       return await call();
     } catch (err) {
-      if (!(err instanceof SourceError)) throw err;
+      if (!SourceError.is(err)) throw err;
       const message = err.kind === 'access-denied' && err.iamAction ? `access denied: needs ${err.iamAction}` : `${err.kind}: ${err.message}`;
       failures.set(what, message);
       warnings.push(`${what}: ${message}`);
@@ -97,7 +97,8 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   const account = await source.account(signal);
   const now = options.now ?? account.recordedAt ?? Date.now();
   const w = scanWindows(now, baselineDays, detectHours);
-  const allFunctions = (await attempt('lambda:ListFunctions', () => source.listFunctions(signal))) ?? [];
+  // Without the function list there is nothing to scan: that failure is the scan's.
+  const allFunctions = await source.listFunctions(signal);
   const wanted = options.functions?.length ? new Set(options.functions) : undefined;
   const functions = wanted ? allFunctions.filter((f) => wanted.has(f.name)) : allFunctions;
   for (const name of wanted ?? []) if (!allFunctions.some((f) => f.name === name)) warnings.push(`function ${name} was not found in ${account.region}`);
@@ -160,7 +161,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
         try {
           for await (const chunk of data.chunks) stream.push(chunk);
         } catch (err) {
-          if (signal.aborted) throw err;
+          if (signal.aborted || SourceError.is(err)) throw err;
           // A truncated or corrupt file: keep what was read, say where it stopped.
           warnings.push(`${data.source}: reading stopped early (${(err as Error).message}); records before that point are used`);
         }

@@ -81,7 +81,7 @@ describe('lambda-behavior scan', () => {
   test('bad usage and unreadable input exit 2 with a message naming the problem', () => {
     const none = run(['scan']);
     assert.equal(none.status, 2);
-    assert.match(none.stderr, /--demo or --scenario/);
+    assert.match(none.stderr, /--demo, --scenario DIR, or --profile/);
     const missingDir = run(['scan', '--scenario', '/nonexistent/scenario']);
     assert.equal(missingDir.status, 2);
     assert.match(missingDir.stderr, /\/nonexistent\/scenario/);

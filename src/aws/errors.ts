@@ -1,0 +1,43 @@
+// Sorts AWS SDK failures into the engine's SourceError kinds: expired credentials, access denied (with the IAM action), throttling, network.
+import { SourceError } from '../core/ports';
+
+interface SdkErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  Code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnauthorizedAccess|Client\.UnauthorizedOperation|AuthorizationError)$|AccessDenied/;
+const EXPIRED = /^(ExpiredToken|ExpiredTokenException|TokenRefreshRequired|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|CredentialsProviderError|SSOTokenProviderFailure)$/;
+const THROTTLED = /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|LimitExceededException|SlowDown)$/;
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|TimeoutError|NetworkingError|RequestTimeout)$/;
+
+export function isAbort(err: unknown): boolean {
+  const e = err as SdkErrorLike;
+  return e?.name === 'AbortError' || e?.name === 'RequestAbortedError';
+}
+
+/**
+ * A SourceError for an SDK failure of `action` (an IAM action such as `cloudtrail:LookupEvents`), or the
+ * error itself when it is a cancellation. `profile` goes into the advice for expired SSO sessions.
+ */
+export function classifyAwsError(err: unknown, action: string, endpoint: string, profile?: string): Error {
+  if (isAbort(err) || SourceError.is(err)) return err as Error;
+  const e = (err ?? {}) as SdkErrorLike;
+  const code = e.name ?? e.code ?? e.Code ?? '';
+  const message = (e.message ?? String(err)).split('\n')[0];
+  const login = profile ? `aws sso login --profile ${profile}` : 'aws sso login';
+  if (DENIED.test(code) || e.$metadata?.httpStatusCode === 403 && !EXPIRED.test(code)) {
+    return new SourceError('access-denied', `${action} was denied: ${message}`, action);
+  }
+  if (EXPIRED.test(code) || /token (has )?expired|session.*expired|sso session/i.test(message)) {
+    return new SourceError('expired-credentials', `credentials expired or missing (${message}); if this profile uses IAM Identity Center, run \`${login}\``);
+  }
+  if (THROTTLED.test(code)) return new SourceError('throttled', `${action} was throttled after retries: ${message}`);
+  if (NETWORK.test(code) || /ECONNREFUSED|ENOTFOUND|getaddrinfo|socket hang up/i.test(message)) {
+    return new SourceError('network', `could not reach ${endpoint} for ${action}: ${message}`);
+  }
+  return new SourceError('other', `${action} failed: ${code ? `${code}: ` : ''}${message}`);
+}

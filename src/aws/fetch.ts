@@ -1,0 +1,207 @@
+// Raw AWS reads, all pages, as the SDK returns them: the live source maps them like a replay, and `record` writes them as a scenario.
+import { LookupEventsCommand, type Event as TrailEventRaw } from '@aws-sdk/client-cloudtrail';
+import { GetMetricDataCommand, type MetricDataQuery, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
+import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, type FlowLog, type NetworkInterface } from '@aws-sdk/client-ec2';
+import { ListFunctionsCommand, ListTagsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
+import type { MetricName } from '../core/model';
+import type { AwsClients } from './clients';
+import { classifyAwsError } from './errors';
+
+/** Sends one request, sorting its failure into a SourceError that names the IAM action. */
+export async function call<T>(clients: AwsClients, action: string, endpoint: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    throw classifyAwsError(err, action, endpoint, clients.profile);
+  }
+}
+
+/** EC2 filters take at most 200 values. */
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export async function fetchCallerIdentity(c: AwsClients, signal: AbortSignal): Promise<{ accountId: string; region: string }> {
+  const r = await call(c, 'sts:GetCallerIdentity', 'sts', () => c.sts().send(new GetCallerIdentityCommand({}), { abortSignal: signal }));
+  return { accountId: r.Account ?? '', region: await c.region() };
+}
+
+export async function fetchFunctions(c: AwsClients, signal: AbortSignal): Promise<FunctionConfiguration[]> {
+  const out: FunctionConfiguration[] = [];
+  let Marker: string | undefined;
+  do {
+    const page = await call(c, 'lambda:ListFunctions', 'lambda', () =>
+      c.lambda().send(new ListFunctionsCommand({ Marker, MaxItems: 50 }), { abortSignal: signal }),
+    );
+    out.push(...(page.Functions ?? []));
+    Marker = page.NextMarker;
+  } while (Marker);
+  return out;
+}
+
+/** Tags per function ARN, a few requests at a time; a function whose tags cannot be read has none. */
+export async function fetchTags(c: AwsClients, arns: readonly string[], signal: AbortSignal): Promise<Record<string, Record<string, string>>> {
+  const out: Record<string, Record<string, string>> = {};
+  const queue = [...arns];
+  const worker = async () => {
+    for (let arn = queue.shift(); arn !== undefined; arn = queue.shift()) {
+      const Resource = arn;
+      const r = await call(c, 'lambda:ListTags', 'lambda', () => c.lambda().send(new ListTagsCommand({ Resource }), { abortSignal: signal }));
+      out[arn] = r.Tags ?? {};
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));
+  return out;
+}
+
+/** Every ENI in the given VPCs: the Lambda ENIs and everything a function may talk to, for naming peers. */
+export async function fetchNetworkInterfaces(c: AwsClients, vpcIds: readonly string[], signal: AbortSignal): Promise<NetworkInterface[]> {
+  const out: NetworkInterface[] = [];
+  for (const batch of batches(vpcIds, 200)) {
+    let NextToken: string | undefined;
+    do {
+      const page = await call(c, 'ec2:DescribeNetworkInterfaces', 'ec2', () =>
+        c.ec2().send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
+      );
+      out.push(...(page.NetworkInterfaces ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  }
+  return out;
+}
+
+/** Flow logs attached to any of these resources (VPCs, subnets, ENIs). */
+export async function fetchFlowLogs(c: AwsClients, resourceIds: readonly string[], signal: AbortSignal): Promise<FlowLog[]> {
+  const out: FlowLog[] = [];
+  for (const batch of batches([...new Set(resourceIds)], 200)) {
+    let NextToken: string | undefined;
+    do {
+      const page = await call(c, 'ec2:DescribeFlowLogs', 'ec2', () =>
+        c.ec2().send(new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
+      );
+      out.push(...(page.FlowLogs ?? []));
+      NextToken = page.NextToken;
+    } while (NextToken);
+  }
+  return out;
+}
+
+/**
+ * Raw flow records of one ENI from a CloudWatch Logs flow log, one chunk of lines per page. Flow logs write
+ * one log stream per ENI, named after it (`eni-...-all`), so the stream prefix selects the ENI server-side.
+ */
+export async function* fetchFlowRecords(
+  c: AwsClients, logGroupName: string, eniId: string, start: number, end: number, signal: AbortSignal,
+): AsyncGenerator<Uint8Array> {
+  let nextToken: string | undefined;
+  do {
+    const page = await call(c, 'logs:FilterLogEvents', 'logs', () =>
+      c.logs().send(
+        new FilterLogEventsCommand({ logGroupName, logStreamNamePrefix: eniId, startTime: start, endTime: end, nextToken }),
+        { abortSignal: signal },
+      ),
+    );
+    const lines = (page.events ?? []).map((e) => e.message ?? '').filter((m) => m.length > 0);
+    if (lines.length) yield Buffer.from(lines.join('\n') + '\n', 'utf8');
+    nextToken = page.nextToken;
+  } while (nextToken);
+}
+
+/** CloudTrail allows 2 LookupEvents requests a second per account and region: callers share one of these. */
+export class RateLimiter {
+  private next = 0;
+
+  constructor(private readonly intervalMs: number) {}
+
+  async wait(signal: AbortSignal): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.next);
+    this.next = at + this.intervalMs;
+    if (at > now) await abortableSleep(at - now, signal);
+  }
+}
+
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** LookupEvents caps at 90 days back. */
+export const TRAIL_MAX_AGE_MS = 90 * 24 * 3_600_000;
+
+/** Events whose `Username` (the assumed-role session name) is the function's name, page by page. */
+export async function* fetchTrailEvents(
+  c: AwsClients, username: string, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
+): AsyncGenerator<TrailEventRaw[]> {
+  const StartTime = new Date(Math.max(start, Date.now() - TRAIL_MAX_AGE_MS));
+  const EndTime = new Date(end);
+  let NextToken: string | undefined;
+  do {
+    await limiter.wait(signal);
+    const page = await call(c, 'cloudtrail:LookupEvents', 'cloudtrail', () =>
+      c.cloudtrail().send(
+        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: username }], StartTime, EndTime, NextToken, MaxResults: 50 }),
+        { abortSignal: signal },
+      ),
+    );
+    yield page.Events ?? [];
+    NextToken = page.NextToken;
+  } while (NextToken);
+}
+
+const STAT: Record<MetricName, string> = {
+  Invocations: 'Sum', Errors: 'Sum', Throttles: 'Sum', Duration: 'Average', ConcurrentExecutions: 'Maximum',
+};
+
+/** GetMetricData for every function and metric: up to 500 queries a request, all pages, results merged by id. */
+export async function fetchMetricData(
+  c: AwsClients, functionNames: readonly string[], metrics: readonly MetricName[], start: number, end: number, periodSeconds: number, signal: AbortSignal,
+): Promise<{ MetricDataQueries: MetricDataQuery[]; MetricDataResults: MetricDataResult[] }> {
+  const queries: MetricDataQuery[] = functionNames.flatMap((fn, i) =>
+    metrics.map((metric, j) => ({
+      Id: `m${i * metrics.length + j}`,
+      MetricStat: {
+        Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: fn }] },
+        Period: periodSeconds,
+        Stat: STAT[metric],
+      },
+      ReturnData: true,
+    })),
+  );
+  const results = new Map<string, MetricDataResult>();
+  for (const batch of batches(queries, 500)) {
+    let NextToken: string | undefined;
+    do {
+      const page = await call(c, 'cloudwatch:GetMetricData', 'monitoring', () =>
+        c.cloudwatch().send(
+          new GetMetricDataCommand({ MetricDataQueries: batch, StartTime: new Date(start), EndTime: new Date(end), ScanBy: 'TimestampDescending', NextToken }),
+          { abortSignal: signal },
+        ),
+      );
+      for (const r of page.MetricDataResults ?? []) {
+        const seen = results.get(r.Id ?? '');
+        if (!seen) results.set(r.Id ?? '', { ...r, Timestamps: [...(r.Timestamps ?? [])], Values: [...(r.Values ?? [])] });
+        else {
+          seen.Timestamps!.push(...(r.Timestamps ?? []));
+          seen.Values!.push(...(r.Values ?? []));
+        }
+      }
+      NextToken = page.NextToken;
+    } while (NextToken);
+  }
+  return { MetricDataQueries: queries, MetricDataResults: [...results.values()] };
+}

@@ -1,0 +1,117 @@
+// Flow-log aggregation pushed into CloudWatch Logs Insights: one row per ENI × peer × port × protocol × action × hour.
+import { GetQueryResultsCommand, StartQueryCommand, StopQueryCommand, type ResultField } from '@aws-sdk/client-cloudwatch-logs';
+import type { FlowLogFormat } from '../core/flowlog/format';
+import type { FlowAggregate } from '../core/model';
+import { SourceError } from '../core/ports';
+import type { AwsClients } from './clients';
+import { abortableSleep, call } from './fetch';
+
+/** Logs Insights returns at most 10,000 rows: a range that fills it is split in two and asked again. */
+export const INSIGHTS_ROW_LIMIT = 10_000;
+const HOUR_MS = 3_600_000;
+const POLL_MS = [300, 600, 1000, 2000, 3000, 5000];
+
+const field = (name: string) => `f_${name.replace(/-/g, '_')}`;
+const quote = (s: string) => JSON.stringify(s);
+
+/**
+ * The query for one direction. Egress records run from the ENI's address to the peer's service port; return
+ * records run from the peer's service port back to the ENI: each side is selected by the ENI's addresses, so
+ * both fold into the same peer. `parse` follows the flow log's own LogFormat, default or custom.
+ */
+export function buildFlowQuery(format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[], direction: 'egress' | 'ingress'): string {
+  if (format.interfaceId < 0) throw new SourceError('unsupported', 'the LogFormat has no ${interface-id}: Logs Insights cannot group by ENI');
+  const names = format.names.map(field);
+  const [local, remote, remotePort] = direction === 'egress' ? ['srcaddr', 'dstaddr', 'dstport'] : ['dstaddr', 'srcaddr', 'srcport'];
+  const start = format.start >= 0 ? 'start' : 'end';
+  const end = format.end >= 0 ? 'end' : 'start';
+  const sum = (name: string) => (format.names.includes(name) ? `sum(${field(name)})` : 'sum(0)');
+  return [
+    `parse @message ${quote(format.names.map(() => '*').join(' '))} as ${names.join(', ')}`,
+    `| filter ${field('interface-id')} in [${eniIds.map(quote).join(', ')}]`,
+    `  and ${field(local)} in [${eniAddresses.map(quote).join(', ')}]`,
+    `  and ${field('action')} in ["ACCEPT", "REJECT"]`,
+    `| fields floor(${field(start)} / 3600) as hour`,
+    `| stats count(*) as flows, ${sum('packets')} as packets, ${sum('bytes')} as bytes, min(${field(start)}) as first, max(${field(end)}) as last` +
+      ` by ${field('interface-id')} as eni, ${field(remote)} as remote, ${field(remotePort)} as port, ${field('protocol')} as protocol, ${field('action')} as action, hour`,
+    `| limit ${INSIGHTS_ROW_LIMIT}`,
+  ].join('\n');
+}
+
+export function rowsToAggregates(rows: readonly ResultField[][]): FlowAggregate[] {
+  const out: FlowAggregate[] = [];
+  for (const row of rows) {
+    const v = Object.fromEntries(row.map((f) => [f.field ?? '', f.value ?? '']));
+    const action = v.action === 'REJECT' ? 'REJECT' : v.action === 'ACCEPT' ? 'ACCEPT' : undefined;
+    const port = Number(v.port);
+    const protocol = Number(v.protocol);
+    const hour = Number(v.hour);
+    if (!action || !v.eni || !v.remote || !Number.isInteger(port) || !Number.isInteger(protocol) || !Number.isFinite(hour)) continue;
+    out.push({
+      eniId: v.eni,
+      remoteAddress: v.remote,
+      remotePort: port,
+      protocol,
+      action,
+      hour: hour * HOUR_MS,
+      flows: Number(v.flows) || 0,
+      packets: Number(v.packets) || 0,
+      bytes: Number(v.bytes) || 0,
+      first: (Number(v.first) || hour * 3600) * 1000,
+      last: (Number(v.last) || hour * 3600) * 1000,
+    });
+  }
+  return out;
+}
+
+/** Runs one query to completion: polls with backoff, stops it on cancellation, fails clearly on timeout. */
+export async function runQuery(
+  c: AwsClients, logGroupName: string, query: string, start: number, end: number, signal: AbortSignal,
+): Promise<ResultField[][]> {
+  const started = await call(c, 'logs:StartQuery', 'logs', () =>
+    c.logs().send(
+      new StartQueryCommand({ logGroupName, queryString: query, startTime: Math.floor(start / 1000), endTime: Math.ceil(end / 1000) }),
+      { abortSignal: signal },
+    ),
+  );
+  const queryId = started.queryId!;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      await abortableSleep(POLL_MS[Math.min(attempt, POLL_MS.length - 1)], signal);
+      const r = await call(c, 'logs:GetQueryResults', 'logs', () => c.logs().send(new GetQueryResultsCommand({ queryId }), { abortSignal: signal }));
+      if (r.status === 'Complete') return r.results ?? [];
+      if (r.status === 'Failed' || r.status === 'Cancelled' || r.status === 'Timeout' || r.status === 'Unknown') {
+        throw new SourceError('other', `Logs Insights query on ${logGroupName} ended ${r.status}`);
+      }
+    }
+  } catch (err) {
+    if (signal.aborted) {
+      // Best effort: a running query keeps costing until it stops.
+      await c.logs().send(new StopQueryCommand({ queryId })).catch(() => undefined);
+    }
+    throw err;
+  }
+}
+
+/** Both directions over [start, end), halving any range whose answer reached the row cap. */
+export async function aggregateWithInsights(
+  c: AwsClients, logGroupName: string, format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[],
+  start: number, end: number, signal: AbortSignal,
+): Promise<FlowAggregate[]> {
+  const out: FlowAggregate[] = [];
+  for (const direction of ['egress', 'ingress'] as const) {
+    const query = buildFlowQuery(format, eniIds, eniAddresses, direction);
+    const ranges: Array<[number, number]> = [[start, end]];
+    while (ranges.length) {
+      const [a, b] = ranges.shift()!;
+      const rows = await runQuery(c, logGroupName, query, a, b, signal);
+      if (rows.length >= INSIGHTS_ROW_LIMIT && b - a > HOUR_MS) {
+        const mid = a + Math.floor((b - a) / 2 / HOUR_MS) * HOUR_MS || a + Math.floor((b - a) / 2);
+        ranges.unshift([a, mid], [mid, b]);
+        continue;
+      }
+      out.push(...rowsToAggregates(rows));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,149 @@
+// The live backend: the engine's ports answered by an AWS account through the developer's own profile, read-only.
+import {
+  flowLogFromAws,
+  functionFromAws,
+  metricSeriesFromAws,
+  networkInterfaceFromAws,
+  trailEventFromAws,
+} from '../core/aws-shapes';
+import { parseLogFormat } from '../core/flowlog/format';
+import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import {
+  SourceError,
+  type AccountInfo,
+  type FlowData,
+  type FlowReadRequest,
+  type MetricsRequest,
+  type TelemetrySource,
+  type TrailRequest,
+} from '../core/ports';
+import { createClients, type AwsClients, type ClientOptions } from './clients';
+import {
+  fetchCallerIdentity,
+  fetchFlowLogs,
+  fetchFlowRecords,
+  fetchFunctions,
+  fetchMetricData,
+  fetchNetworkInterfaces,
+  fetchTags,
+  fetchTrailEvents,
+  RateLimiter,
+} from './fetch';
+import { aggregateWithInsights } from './insights';
+
+export type FlowLogsQueryMode = 'insights' | 'filter';
+
+export interface AwsSourceOptions extends ClientOptions {
+  /** `insights` aggregates in CloudWatch Logs (the default); `filter` streams raw records with FilterLogEvents. */
+  flowLogsQuery?: FlowLogsQueryMode;
+  /** Called for what the user should know but that does not fail the scan (a fallback taken). */
+  onNotice?: (message: string) => void;
+}
+
+export function openAws(options: AwsSourceOptions = {}): AwsSource {
+  return new AwsSource(createClients(options), options);
+}
+
+export { missingProfile } from './clients';
+
+export class AwsSource implements TelemetrySource {
+  readonly label: string;
+  private functionsCache?: Promise<LambdaFunction[]>;
+  private readonly trailLimiter = new RateLimiter(500);
+  private insightsDenied = false;
+
+  constructor(
+    readonly clients: AwsClients,
+    private readonly options: AwsSourceOptions,
+  ) {
+    this.label = `profile ${options.profile ?? process.env.AWS_PROFILE ?? 'default'}${options.region ? ` (${options.region})` : ''}`;
+  }
+
+  async account(signal: AbortSignal): Promise<AccountInfo> {
+    return fetchCallerIdentity(this.clients, signal);
+  }
+
+  listFunctions(signal: AbortSignal): Promise<LambdaFunction[]> {
+    this.functionsCache ??= (async () => {
+      const raw = await fetchFunctions(this.clients, signal);
+      let tags: Record<string, Record<string, string>> = {};
+      try {
+        tags = await fetchTags(this.clients, raw.map((f) => f.FunctionArn ?? '').filter(Boolean), signal);
+      } catch (err) {
+        // Tags only help map functions to source: without lambda:ListTags the scan goes on.
+        if (!SourceError.is(err)) throw err;
+        this.options.onNotice?.(`function tags not read (${err.message})`);
+      }
+      return raw.map((f) => functionFromAws(f, tags[f.FunctionArn ?? ''] ?? {}));
+    })();
+    this.functionsCache.catch(() => (this.functionsCache = undefined));
+    return this.functionsCache;
+  }
+
+  async listNetworkInterfaces(signal: AbortSignal): Promise<NetworkInterface[]> {
+    const vpcIds = await this.vpcIds(signal);
+    if (vpcIds.length === 0) return [];
+    return (await fetchNetworkInterfaces(this.clients, vpcIds, signal)).map(networkInterfaceFromAws);
+  }
+
+  async describeFlowLogs(signal: AbortSignal): Promise<FlowLogConfig[]> {
+    const functions = await this.listFunctions(signal);
+    const resources = functions.flatMap((f) => (f.vpc ? [f.vpc.vpcId ?? '', ...f.vpc.subnetIds] : [])).filter(Boolean);
+    if (resources.length === 0) return [];
+    // ENI-level flow logs too: the Lambda ENIs are all in these VPCs.
+    const enis = await this.listNetworkInterfaces(signal);
+    const ids = [...resources, ...enis.filter((e) => e.type === 'lambda' || e.description.startsWith('AWS Lambda VPC ENI')).map((e) => e.id)];
+    return (await fetchFlowLogs(this.clients, ids, signal)).map(flowLogFromAws);
+  }
+
+  async *readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
+    if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) return;
+    const format = parseLogFormat(flowLog.logFormat);
+    const useInsights = (this.options.flowLogsQuery ?? 'insights') === 'insights' && !this.insightsDenied && format.interfaceId >= 0;
+    if (useInsights) {
+      try {
+        const rows = await aggregateWithInsights(
+          this.clients, flowLog.logGroupName, format, request.eniIds, request.eniAddresses, request.start, request.end, signal,
+        );
+        yield { kind: 'aggregated', source: `Logs Insights on ${flowLog.logGroupName}`, rows };
+        return;
+      } catch (err) {
+        if (!SourceError.is(err) || err.kind !== 'access-denied') throw err;
+        this.insightsDenied = true;
+        this.options.onNotice?.(`${err.message}: reading raw records with logs:FilterLogEvents instead`);
+      }
+    }
+    for (const eniId of request.eniIds) {
+      yield {
+        kind: 'raw',
+        source: `${flowLog.logGroupName} stream ${eniId}`,
+        chunks: fetchFlowRecords(this.clients, flowLog.logGroupName, eniId, request.start, request.end, signal),
+      };
+    }
+  }
+
+  async *lookupEvents(request: TrailRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]> {
+    for (const name of request.sessionNames) {
+      for await (const page of fetchTrailEvents(this.clients, name, request.start, request.end, this.trailLimiter, signal)) {
+        yield page.map(trailEventFromAws);
+      }
+    }
+  }
+
+  async getMetrics(request: MetricsRequest, signal: AbortSignal): Promise<MetricSeries[]> {
+    if (request.functionNames.length === 0) return [];
+    const data = await fetchMetricData(
+      this.clients, request.functionNames, request.metrics, request.start, request.end, request.periodSeconds, signal,
+    );
+    return metricSeriesFromAws(data.MetricDataQueries, data.MetricDataResults);
+  }
+
+  dispose(): void {
+    this.clients.destroy();
+  }
+
+  private async vpcIds(signal: AbortSignal): Promise<string[]> {
+    const functions = await this.listFunctions(signal);
+    return [...new Set(functions.map((f) => f.vpc?.vpcId).filter((v): v is string => !!v))];
+  }
+}
