@@ -44,7 +44,8 @@ export function openAws(options: AwsSourceOptions = {}): AwsSource {
   return new AwsSource(createClients(options), options);
 }
 
-export { missingProfile } from './clients';
+export { createClients, missingProfile } from './clients';
+export { recordScenario } from './record';
 
 export class AwsSource implements TelemetrySource {
   readonly label: string;

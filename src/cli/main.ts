@@ -62,16 +62,25 @@ function readAccepted(file: string | undefined, explicit: boolean): AcceptedBeha
 }
 
 /** The AWS SDK is loaded only for a live scan: replaying and the demo never pay for it. */
-async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
+function loadAws(): typeof import('../aws/source') {
   // The bundle pins its SDK version: a warning about future SDK releases is nothing a user of this CLI can act on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { openAws, missingProfile } = require('../aws/source') as typeof import('../aws/source');
-  const missing = await missingProfile(opts.profile);
+  return require('../aws/source') as typeof import('../aws/source');
+}
+
+/** A profile that is in neither AWS file is a typo to say plainly, not "no credentials". */
+async function checkProfile(aws: typeof import('../aws/source'), profile: string | undefined): Promise<void> {
+  const missing = await aws.missingProfile(profile);
   if (missing) {
     throw new InputError(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
   }
-  return openAws({
+}
+
+async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
+  const aws = loadAws();
+  await checkProfile(aws, opts.profile);
+  return aws.openAws({
     profile: opts.profile,
     region: opts.region,
     flowLogsQuery: opts.flowLogsQuery,
@@ -164,6 +173,36 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
       // Commander sets color=true by default for --no-color; only an explicit flag should force it.
       const explicitColor = cmd.getOptionValueSource('color') === 'cli' ? false : undefined;
       setExit(await runScan({ ...opts, color: explicitColor }, out));
+    });
+
+  program
+    .command('record')
+    .description('Record a live account as a scenario directory that `scan --scenario DIR` replays offline')
+    .option('--profile <name>', 'the AWS profile (~/.aws/config)')
+    .option('--region <region>', 'the region (else AWS_REGION or the profile\'s)')
+    .option('--function <name>', 'only this function and those sharing its ENIs (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .requiredOption('--out <dir>', 'the scenario directory to write')
+    .option('--baseline-days <n>', 'days of baseline to record', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
+    .option('--detect-hours <n>', 'hours of detection window to record', positiveInt(336), DEFAULT_DETECT_HOURS)
+    .option('--redact', 'replace account ids and public addresses consistently (for sharing a bug report)')
+    .action(async (opts: { profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean }) => {
+      if (fs.existsSync(opts.out) && fs.readdirSync(opts.out).length > 0) throw new InputError(`${opts.out}: not empty; record into a new directory`);
+      const aws = loadAws();
+      await checkProfile(aws, opts.profile);
+      const clients = aws.createClients({ profile: opts.profile, region: opts.region });
+      const controller = new AbortController();
+      const onSignal = () => controller.abort(new Error('recording cancelled'));
+      process.once('SIGINT', onSignal);
+      try {
+        const summary = await aws.recordScenario(clients, {
+          out: opts.out, functions: opts.function, baselineDays: opts.baselineDays, detectHours: opts.detectHours, redact: opts.redact,
+          onProgress: (m) => process.stderr.write(`${m}...\n`),
+        }, controller.signal);
+        out(`recorded ${summary.functions} function(s), ${summary.enis} Lambda ENI(s), ${summary.flowRecords} flow record(s), ${summary.events} CloudTrail event(s) into ${summary.dir}\n`);
+      } finally {
+        process.removeListener('SIGINT', onSignal);
+        clients.destroy();
+      }
     });
 
   program

@@ -1,0 +1,152 @@
+// `lambda-behavior record`: an account's API responses written as a scenario directory (format v1) that `scan --scenario` replays.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { flowLogFromAws, functionFromAws, networkInterfaceFromAws } from '../core/aws-shapes';
+import { mapLambdaEnis } from '../core/inventory/enis';
+import { isPrivateAddress } from '../core/inventory/resources';
+import { METRIC_NAMES, toIso } from '../core/model';
+import { scanWindows } from '../core/scan';
+import type { AwsClients } from './clients';
+import {
+  fetchCallerIdentity,
+  fetchFlowLogs,
+  fetchFlowRecords,
+  fetchFunctions,
+  fetchMetricData,
+  fetchNetworkInterfaces,
+  fetchTags,
+  fetchTrailEvents,
+  RateLimiter,
+} from './fetch';
+
+export interface RecordOptions {
+  out: string;
+  functions?: string[];
+  baselineDays: number;
+  detectHours: number;
+  /** Replace account ids and public addresses, consistently, in every file. */
+  redact?: boolean;
+  now?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface RecordSummary {
+  dir: string;
+  functions: number;
+  enis: number;
+  flowRecords: number;
+  events: number;
+}
+
+export async function recordScenario(c: AwsClients, options: RecordOptions, signal: AbortSignal): Promise<RecordSummary> {
+  const progress = options.onProgress ?? (() => undefined);
+  const now = options.now ?? Date.now();
+  const w = scanWindows(now, options.baselineDays, options.detectHours);
+  const redactor = options.redact ? new Redactor() : undefined;
+  const write = (rel: string, value: unknown) => {
+    const file = path.join(options.out, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    const text = JSON.stringify(value, null, 1);
+    fs.writeFileSync(file, redactor ? redactor.text(text) : text);
+  };
+
+  progress('Reading the account');
+  const account = await fetchCallerIdentity(c, signal);
+  let functions = await fetchFunctions(c, signal);
+  const wanted = options.functions?.length ? new Set(options.functions) : undefined;
+  const tags = await fetchTags(c, functions.map((f) => f.FunctionArn ?? '').filter(Boolean), signal);
+  const vpcIds = [...new Set(functions.map((f) => f.VpcConfig?.VpcId).filter((v): v is string => !!v))];
+  const enis = vpcIds.length ? await fetchNetworkInterfaces(c, vpcIds, signal) : [];
+  const lambdaEnis = mapLambdaEnis(enis.map(networkInterfaceFromAws), functions.map((f) => functionFromAws(f)));
+  if (wanted) {
+    // Keep the functions asked for and those sharing an ENI with them: attribution needs the sharers.
+    const keep = new Set(wanted);
+    for (const l of lambdaEnis) if (l.functions.some((f) => wanted.has(f))) for (const f of l.functions) keep.add(f);
+    functions = functions.filter((f) => keep.has(f.FunctionName ?? ''));
+  }
+  const names = functions.map((f) => f.FunctionName ?? '');
+  const keptEnis = lambdaEnis.filter((l) => l.functions.some((f) => names.includes(f)));
+  const resourceIds = [...vpcIds, ...functions.flatMap((f) => f.VpcConfig?.SubnetIds ?? []), ...keptEnis.map((l) => l.eni.id)];
+  const flowLogs = resourceIds.length ? await fetchFlowLogs(c, resourceIds, signal) : [];
+
+  write('scenario.json', {
+    formatVersion: 1,
+    accountId: account.accountId,
+    region: account.region,
+    recordedAt: toIso(w.detectEnd),
+    description: `recorded by lambda-behavior: ${names.length} function(s), baseline ${options.baselineDays} days, detection ${options.detectHours} hours`,
+  });
+  write('lambda/list-functions.json', { Functions: functions });
+  write('lambda/tags.json', Object.fromEntries(functions.map((f) => [f.FunctionArn, tags[f.FunctionArn ?? ''] ?? {}])));
+  write('ec2/describe-network-interfaces.json', { NetworkInterfaces: enis });
+  write('ec2/describe-flow-logs.json', { FlowLogs: flowLogs });
+
+  progress('Reading flow logs');
+  let flowRecords = 0;
+  fs.mkdirSync(path.join(options.out, 'flowlogs'), { recursive: true });
+  for (const raw of flowLogs) {
+    const flowLog = flowLogFromAws(raw);
+    if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) continue;
+    const covered = keptEnis.filter((l) => [l.eni.id, l.eni.subnetId, l.eni.vpcId].includes(flowLog.resourceId));
+    const group = flowLog.logGroupName;
+    async function* lines(): AsyncGenerator<Buffer> {
+      for (const l of covered) {
+        for await (const chunk of fetchFlowRecords(c, group, l.eni.id, w.baselineStart, w.detectEnd, signal)) {
+          const text = Buffer.from(chunk).toString('utf8');
+          flowRecords += text.split('\n').length - 1;
+          yield Buffer.from(redactor ? redactor.text(text) : text, 'utf8');
+        }
+      }
+    }
+    await pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`)), { signal });
+  }
+
+  progress('Reading CloudTrail');
+  const events = [];
+  const limiter = new RateLimiter(500);
+  for (const name of names) {
+    for await (const page of fetchTrailEvents(c, name, w.baselineStart, w.detectEnd, limiter, signal)) events.push(...page);
+  }
+  write('cloudtrail/lookup-events.json', { Events: events });
+
+  progress('Reading metrics');
+  const metrics = await fetchMetricData(c, names, METRIC_NAMES, w.baselineStart, w.detectEnd, 3600, signal);
+  write('cloudwatch/get-metric-data.json', { StartTime: toIso(w.baselineStart), EndTime: toIso(w.detectEnd), ...metrics });
+  return { dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length };
+}
+
+/**
+ * Consistent replacements: the same account id or public address always becomes the same stand-in, in JSON,
+ * in CloudTrail's embedded records and in flow records alike, so a redacted recording still replays the same.
+ */
+export class Redactor {
+  private readonly accounts = new Map<string, string>();
+  private readonly addresses = new Map<string, string>();
+
+  text(input: string): string {
+    return input
+      .replace(/(?<![\d.])\d{12}(?![\d.])/g, (id) => this.account(id))
+      .replace(/(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.])/g, (ip) => this.address(ip));
+  }
+
+  private account(id: string): string {
+    let out = this.accounts.get(id);
+    if (!out) this.accounts.set(id, (out = String(100000000000 + this.accounts.size + 1)));
+    return out;
+  }
+
+  private address(ip: string): string {
+    if (ip.split('.').some((o) => Number(o) > 255) || isPrivateAddress(ip)) return ip;
+    let out = this.addresses.get(ip);
+    if (!out) {
+      // Documentation ranges (TEST-NET-2 and -3): never anyone's real address.
+      const n = this.addresses.size;
+      out = n < 254 ? `198.51.100.${n + 1}` : `203.0.113.${(n - 254) % 254 + 1}`;
+      this.addresses.set(ip, out);
+    }
+    return out;
+  }
+}
