@@ -154,7 +154,14 @@ export async function buildMotoAccount(
   const cw = new CloudWatchClient({ ...cfg, disableRequestCompression: true });
   const sts = new STSClient(cfg);
   try {
-    const accountId = (await sts.send(new GetCallerIdentityCommand({}))).Account ?? '';
+    // Phases run one after another: moto is one Python process (one GIL), so overlapping heavy calls
+    // only slows each down. The first call to a service costs moto ~0.3–1.5 s of imports.
+    const [accountId, { ordersRole, thumbsRole, deliveryRole }] = await Promise.all([
+      sts.send(new GetCallerIdentityCommand({})).then((r) => required(r.Account, 'Account')),
+      createRoles(iam),
+      // The log group before CreateFlowLogs, else moto reports the delivery FAILED.
+      logs.send(new CreateLogGroupCommand({ logGroupName })),
+    ]);
 
     // Network: one VPC, two private subnets, three security groups.
     const vpc = await ec2.send(
@@ -229,25 +236,9 @@ export async function buildMotoAccount(
     const rdsEni = eni(rdsEniId, 'rds', RDS_IP, sn2, [sgRds], 'RDSNetworkInterface', []);
     const instanceEni = eni(instanceEniId, 'instance', BASTION_IP, sn1, [sgBastion], 'Primary network interface', []);
     instanceEni.instanceId = instanceId;
+    const allEnis = [...lambdaEnis, rdsEni, instanceEni];
 
-    // IAM: OrdersApi and OrdersWorker share a role; Lambda's CreateFunction needs the role to exist in moto.
-    const lambdaTrust = JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-    });
-    const flowLogsTrust = lambdaTrust.replace('lambda.amazonaws.com', 'vpc-flow-logs.amazonaws.com');
-    const [ordersRole, thumbsRole, deliveryRole] = await Promise.all(
-      [
-        ['orders-service-role', lambdaTrust],
-        ['thumbnail-maker-role', lambdaTrust],
-        ['flow-logs-delivery', flowLogsTrust],
-      ].map(async ([name, trust]) => {
-        const r = await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust }));
-        return required(r.Role?.Arn, 'Role.Arn');
-      }),
-    );
-
-    // Functions.
+    // Functions, then the flow log with one stream per ENI.
     const code = zipOneFile('app.py', 'def lambda_handler(event, context):\n    return {"ok": True}\n');
     const specs: Array<{ name: string; role: string; subnets: string[]; groups: string[] }> = [
       { name: FN_API, role: ordersRole, subnets: [sn1, sn2], groups: [sgApp] },
@@ -281,8 +272,6 @@ export async function buildMotoAccount(
       }),
     );
 
-    // Flow log: the log group first (else moto reports the delivery FAILED), then one stream per ENI.
-    await logs.send(new CreateLogGroupCommand({ logGroupName }));
     const fl = await ec2.send(
       new CreateFlowLogsCommand({
         ResourceType: 'VPC',
@@ -297,7 +286,6 @@ export async function buildMotoAccount(
     );
     if (fl.Unsuccessful?.length) throw new Error(`CreateFlowLogs failed: ${JSON.stringify(fl.Unsuccessful)}`);
     const flowLogId = required(fl.FlowLogIds?.[0], 'FlowLogId');
-    const allEnis = [...lambdaEnis, rdsEni, instanceEni];
     await Promise.all(
       allEnis.map((e) => logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: e.logStream }))),
     );
@@ -339,18 +327,16 @@ export async function buildMotoAccount(
         }
       }),
     );
-    const total = Object.values(byStream).reduce((a, b) => a + b, 0);
 
-    // Metrics: hourly, complete hours only, spike on the function that is not in a VPC.
+    // Metrics: hourly, complete hours only, a spike on the function that is not in a VPC.
     const metricsEnd = new Date(Math.floor(now.getTime() / HOUR) * HOUR);
     const metricsStart = new Date(Math.ceil(baselineStart.getTime() / HOUR) * HOUR);
     const spikeHours = [10, 9, 8].map((h) => new Date(metricsEnd.getTime() - h * HOUR));
     const datums = generateMetrics(rand, metricsStart, metricsEnd, spikeHours);
-    await Promise.all(
-      chunks(datums, METRIC_BATCH).map((batch) =>
-        cw.send(new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: batch })),
-      ),
-    );
+    for (const batch of chunks(datums, METRIC_BATCH)) {
+      await cw.send(new PutMetricDataCommand({ Namespace: 'AWS/Lambda', MetricData: batch }));
+    }
+    const total = Object.values(byStream).reduce((a, b) => a + b, 0);
 
     return {
       accountId,
@@ -389,6 +375,26 @@ export async function buildMotoAccount(
   } finally {
     for (const c of [ec2, iam, lambda, logs, cw, sts]) c.destroy();
   }
+}
+
+/** OrdersApi and OrdersWorker share a role; moto's CreateFunction needs the role to exist. */
+async function createRoles(iam: IAMClient): Promise<{ ordersRole: string; thumbsRole: string; deliveryRole: string }> {
+  const trust = (service: string) =>
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+    });
+  const [ordersRole, thumbsRole, deliveryRole] = await Promise.all(
+    [
+      ['orders-service-role', trust('lambda.amazonaws.com')],
+      ['thumbnail-maker-role', trust('lambda.amazonaws.com')],
+      ['flow-logs-delivery', trust('vpc-flow-logs.amazonaws.com')],
+    ].map(async ([name, doc]) => {
+      const r = await iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: doc }));
+      return required(r.Role?.Arn, 'Role.Arn');
+    }),
+  );
+  return { ordersRole, thumbsRole, deliveryRole };
 }
 
 function required<T>(value: T | undefined | null, what: string): T {
@@ -461,7 +467,7 @@ function generateTraffic(input: TrafficInput): { records: Map<string, FlowRecord
     [RDS_IP, rdsEni],
     [BASTION_IP, instanceEni],
   ]);
-  const converse = (from: MotoEni, peer: string, port: number, windowS: number, size: number) => {
+  const converse = (from: MotoEni, peer: string, port: number, windowS: number, size: number): number => {
     const start = windowS + Math.floor(rand() * (FLOW_INTERVAL_S - 120));
     const end = start + 1 + Math.floor(rand() * 90);
     const eph = 32768 + Math.floor(rand() * (60999 - 32768));
@@ -479,6 +485,7 @@ function generateTraffic(input: TrafficInput): { records: Map<string, FlowRecord
       push(mirror.id, { ...egress, direction: 'ingress' });
       push(mirror.id, { ...ret, direction: 'egress' });
     }
+    return start;
   };
 
   // Six SSH sessions from OrdersApi's own ENI to the bastion, one every 40 minutes, 6 h into the detection window.
@@ -486,6 +493,7 @@ function generateTraffic(input: TrafficInput): { records: Map<string, FlowRecord
   const sshWindows = new Set(Array.from({ length: 6 }, (_, k) => firstSsh + k * 4 * FLOW_INTERVAL_S));
 
   const enisWithTraffic = [sharedEni, apiEni, rdsEni, instanceEni];
+  let newPeerFirstS = Infinity;
   for (let w = input.fromS; w < input.toS; w += FLOW_INTERVAL_S) {
     const load = diurnal(w);
     if (rand() < 0.8 * load) converse(sharedEni, RDS_IP, 5432, w, 1);
@@ -493,14 +501,14 @@ function generateTraffic(input: TrafficInput): { records: Map<string, FlowRecord
     if (rand() < 0.25 * load) converse(sharedEni, SQS_IP, 443, w, 1);
     if (rand() < 0.6 * load) converse(apiEni, RDS_IP, 5432, w, 1);
     if (rand() < 0.4 * load) converse(apiEni, DYNAMO_IP, 443, w, 2);
-    if (sshWindows.has(w)) converse(apiEni, BASTION_IP, 22, w, 3);
+    if (sshWindows.has(w)) newPeerFirstS = Math.min(newPeerFirstS, converse(apiEni, BASTION_IP, 22, w, 3));
     for (const e of enisWithTraffic) {
       const list = records.get(e.id);
       const last = list?.[list.length - 1];
       if (!last || last.start < w) push(e.id, { start: w, end: w + FLOW_INTERVAL_S - 1, status: 'NODATA' });
     }
   }
-  return { records, newPeerFirstS: Math.min(...[...sshWindows]) };
+  return { records, newPeerFirstS };
 }
 
 interface RenderContext {
