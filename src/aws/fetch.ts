@@ -58,20 +58,34 @@ export async function fetchTags(c: AwsClients, arns: readonly string[], signal: 
   return out;
 }
 
-/** Every ENI in the given VPCs: the Lambda ENIs and everything a function may talk to, for naming peers. */
-export async function fetchNetworkInterfaces(c: AwsClients, vpcIds: readonly string[], signal: AbortSignal): Promise<NetworkInterface[]> {
+async function describeNetworkInterfaces(c: AwsClients, filter: { Name: string; Values: string[] }, signal: AbortSignal): Promise<NetworkInterface[]> {
   const out: NetworkInterface[] = [];
-  for (const batch of batches(vpcIds, 200)) {
+  for (const batch of batches(filter.Values, 200)) {
     let NextToken: string | undefined;
     do {
       const page = await call(c, 'ec2:DescribeNetworkInterfaces', 'ec2', () =>
-        c.ec2().send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'vpc-id', Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
+        c.ec2().send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: filter.Name, Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
       );
       out.push(...(page.NetworkInterfaces ?? []));
       NextToken = page.NextToken;
     } while (NextToken);
   }
   return out;
+}
+
+/**
+ * The Lambda ENIs (by type, and by description for ENIs older than Hyperplane), then every ENI in their VPCs
+ * and the functions' VPCs: everything a function may talk to, for naming peers.
+ */
+export async function fetchNetworkInterfaces(c: AwsClients, vpcIds: readonly string[], signal: AbortSignal): Promise<NetworkInterface[]> {
+  const lambdaEnis = [
+    ...(await describeNetworkInterfaces(c, { Name: 'interface-type', Values: ['lambda'] }, signal)),
+    ...(await describeNetworkInterfaces(c, { Name: 'description', Values: ['AWS Lambda VPC ENI*'] }, signal)),
+  ];
+  const vpcs = [...new Set([...vpcIds, ...lambdaEnis.map((e) => e.VpcId).filter((v): v is string => !!v)])];
+  const all = vpcs.length ? await describeNetworkInterfaces(c, { Name: 'vpc-id', Values: vpcs }, signal) : [];
+  const seen = new Set(all.map((e) => e.NetworkInterfaceId));
+  return [...all, ...lambdaEnis.filter((e) => !seen.has(e.NetworkInterfaceId) && seen.add(e.NetworkInterfaceId))];
 }
 
 /** Flow logs attached to any of these resources (VPCs, subnets, ENIs). */

@@ -59,7 +59,7 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   const wanted = options.functions?.length ? new Set(options.functions) : undefined;
   const tags = await fetchTags(c, functions.map((f) => f.FunctionArn ?? '').filter(Boolean), signal);
   const vpcIds = [...new Set(functions.map((f) => f.VpcConfig?.VpcId).filter((v): v is string => !!v))];
-  const enis = vpcIds.length ? await fetchNetworkInterfaces(c, vpcIds, signal) : [];
+  const enis = functions.some((f) => f.VpcConfig?.SubnetIds?.length) ? await fetchNetworkInterfaces(c, vpcIds, signal) : [];
   const lambdaEnis = mapLambdaEnis(enis.map(networkInterfaceFromAws), functions.map((f) => functionFromAws(f)));
   if (wanted) {
     // Keep the functions asked for and those sharing an ENI with them: attribution needs the sharers.
@@ -69,7 +69,7 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   }
   const names = functions.map((f) => f.FunctionName ?? '');
   const keptEnis = lambdaEnis.filter((l) => l.functions.some((f) => names.includes(f)));
-  const resourceIds = [...vpcIds, ...functions.flatMap((f) => f.VpcConfig?.SubnetIds ?? []), ...keptEnis.map((l) => l.eni.id)];
+  const resourceIds = [...vpcIds, ...keptEnis.map((l) => l.eni.vpcId), ...functions.flatMap((f) => f.VpcConfig?.SubnetIds ?? []), ...keptEnis.map((l) => l.eni.id)];
   const flowLogs = resourceIds.length ? await fetchFlowLogs(c, resourceIds, signal) : [];
 
   write('scenario.json', {

@@ -7,6 +7,7 @@ import {
   trailEventFromAws,
 } from '../core/aws-shapes';
 import { parseLogFormat } from '../core/flowlog/format';
+import { isLambdaEni } from '../core/inventory/enis';
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
 import {
   SourceError,
@@ -50,6 +51,7 @@ export { recordScenario } from './record';
 export class AwsSource implements TelemetrySource {
   readonly label: string;
   private functionsCache?: Promise<LambdaFunction[]>;
+  private enisCache?: Promise<NetworkInterface[]>;
   private readonly trailLimiter = new RateLimiter(500);
   private insightsDenied = false;
 
@@ -82,18 +84,20 @@ export class AwsSource implements TelemetrySource {
   }
 
   async listNetworkInterfaces(signal: AbortSignal): Promise<NetworkInterface[]> {
-    const vpcIds = await this.vpcIds(signal);
-    if (vpcIds.length === 0) return [];
-    return (await fetchNetworkInterfaces(this.clients, vpcIds, signal)).map(networkInterfaceFromAws);
+    const functions = await this.listFunctions(signal);
+    if (!functions.some((f) => f.vpc)) return [];
+    this.enisCache ??= fetchNetworkInterfaces(this.clients, await this.vpcIds(signal), signal).then((e) => e.map(networkInterfaceFromAws));
+    this.enisCache.catch(() => (this.enisCache = undefined));
+    return this.enisCache;
   }
 
   async describeFlowLogs(signal: AbortSignal): Promise<FlowLogConfig[]> {
     const functions = await this.listFunctions(signal);
     const resources = functions.flatMap((f) => (f.vpc ? [f.vpc.vpcId ?? '', ...f.vpc.subnetIds] : [])).filter(Boolean);
     if (resources.length === 0) return [];
-    // ENI-level flow logs too: the Lambda ENIs are all in these VPCs.
-    const enis = await this.listNetworkInterfaces(signal);
-    const ids = [...resources, ...enis.filter((e) => e.type === 'lambda' || e.description.startsWith('AWS Lambda VPC ENI')).map((e) => e.id)];
+    // Flow logs may hang on the VPC, the subnet or the ENI itself.
+    const lambdaEnis = (await this.listNetworkInterfaces(signal)).filter(isLambdaEni);
+    const ids = [...resources, ...lambdaEnis.flatMap((e) => [e.id, e.vpcId])];
     return (await fetchFlowLogs(this.clients, ids, signal)).map(flowLogFromAws);
   }
 
