@@ -8,6 +8,7 @@ import { flowLogFromAws, functionFromAws, networkInterfaceFromAws } from '../cor
 import { mapLambdaEnis } from '../core/inventory/enis';
 import { isPrivateAddress } from '../core/inventory/resources';
 import { METRIC_NAMES, toIso } from '../core/model';
+import { SourceError } from '../core/ports';
 import { scanWindows } from '../core/scan';
 import type { AwsClients } from './clients';
 import {
@@ -39,6 +40,7 @@ export interface RecordSummary {
   enis: number;
   flowRecords: number;
   events: number;
+  failures: Record<string, string>;
 }
 
 export async function recordScenario(c: AwsClients, options: RecordOptions, signal: AbortSignal): Promise<RecordSummary> {
@@ -72,13 +74,26 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   const resourceIds = [...vpcIds, ...keptEnis.map((l) => l.eni.vpcId), ...functions.flatMap((f) => f.VpcConfig?.SubnetIds ?? []), ...keptEnis.map((l) => l.eni.id)];
   const flowLogs = resourceIds.length ? await fetchFlowLogs(c, resourceIds, signal) : [];
 
-  write('scenario.json', {
+  const scenario = {
     formatVersion: 1,
     accountId: account.accountId,
     region: account.region,
     recordedAt: toIso(w.detectEnd),
     description: `recorded by lambda-behavior: ${names.length} function(s), baseline ${options.baselineDays} days, detection ${options.detectHours} hours`,
-  });
+  };
+  write('scenario.json', scenario);
+  /** Sources that failed while recording, by IAM action (or flow log): written into scenario.json. */
+  const failures: Record<string, string> = {};
+  async function failingAlone<T>(what: string, read: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await read();
+    } catch (err) {
+      if (!SourceError.is(err)) throw err;
+      failures[what] = err.message;
+      progress(`${what} not recorded: ${err.message}`);
+      return undefined;
+    }
+  }
   write('lambda/list-functions.json', { Functions: functions });
   write('lambda/tags.json', Object.fromEntries(functions.map((f) => [f.FunctionArn, tags[f.FunctionArn ?? ''] ?? {}])));
   write('ec2/describe-network-interfaces.json', { NetworkInterfaces: enis });
@@ -101,21 +116,29 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
         }
       }
     }
-    await pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`)), { signal });
+    const file = path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`);
+    await failingAlone(`flow log ${flowLog.id}`, () => pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(file), { signal }));
   }
 
   progress('Reading CloudTrail');
-  const events = [];
+  const events: unknown[] = [];
   const limiter = new RateLimiter(500);
-  for (const name of names) {
-    for await (const page of fetchTrailEvents(c, name, w.baselineStart, w.detectEnd, limiter, signal)) events.push(...page);
-  }
+  await failingAlone('cloudtrail:LookupEvents', async () => {
+    for (const name of names) {
+      for await (const page of fetchTrailEvents(c, name, w.baselineStart, w.detectEnd, limiter, signal)) events.push(...page);
+    }
+  });
   write('cloudtrail/lookup-events.json', { Events: events });
 
   progress('Reading metrics');
-  const metrics = await fetchMetricData(c, names, METRIC_NAMES, w.baselineStart, w.detectEnd, 3600, signal);
+  const metrics = (await failingAlone('cloudwatch:GetMetricData', () =>
+    fetchMetricData(c, names, METRIC_NAMES, w.baselineStart, w.detectEnd, 3600, signal),
+  )) ?? { MetricDataQueries: [], MetricDataResults: [] };
   write('cloudwatch/get-metric-data.json', { StartTime: toIso(w.baselineStart), EndTime: toIso(w.detectEnd), ...metrics });
-  return { dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length };
+
+  // A replay must fail where the recording did, or it would report "nothing happened" instead of "not read".
+  write('scenario.json', { ...scenario, ...(Object.keys(failures).length ? { failures } : {}) });
+  return { dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length, failures };
 }
 
 /**

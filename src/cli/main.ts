@@ -199,6 +199,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
           onProgress: (m) => process.stderr.write(`${m}...\n`),
         }, controller.signal);
         out(`recorded ${summary.functions} function(s), ${summary.enis} Lambda ENI(s), ${summary.flowRecords} flow record(s), ${summary.events} CloudTrail event(s) into ${summary.dir}\n`);
+        for (const [what, why] of Object.entries(summary.failures)) out(`not recorded: ${what}: ${why}\n`);
       } finally {
         process.removeListener('SIGINT', onSignal);
         clients.destroy();

@@ -13,6 +13,7 @@ import {
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
 import {
   InputError,
+  SourceError,
   type AccountInfo,
   type FlowData,
   type FlowReadRequest,
@@ -36,6 +37,8 @@ interface ScenarioData {
   metrics: MetricSeries[];
   ipRanges?: IpRangesDocument;
   flowLogFiles: Map<string, string>;
+  /** Sources that failed when the account was recorded (optional `failures` in scenario.json): they fail again here. */
+  failures: Record<string, string>;
 }
 
 /** Reads and checks every JSON file of a scenario up front, so a bad file fails the scan before it starts. */
@@ -89,7 +92,9 @@ function loadScenario(dir: string): ScenarioData {
       if (m) flowLogFiles.set(m[1], path.join(flowDir, name));
     }
   }
+  const failures = scenario.failures && typeof scenario.failures === 'object' ? (scenario.failures as Record<string, string>) : {};
   return {
+    failures,
     account: { accountId: scenario.accountId as string, region: scenario.region as string, recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined },
     functions,
     enis,
@@ -180,6 +185,7 @@ class ScenarioSource implements TelemetrySource {
   }
 
   async *readFlowLog(flowLog: FlowLogConfig, _request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
+    this.failIfRecordedSo(`flow log ${flowLog.id}`);
     const file = this.data.flowLogFiles.get(flowLog.id);
     if (!file) return;
     if (!file.endsWith('.gz')) {
@@ -194,10 +200,12 @@ class ScenarioSource implements TelemetrySource {
   }
 
   async *lookupEvents(request: TrailRequest): AsyncIterable<TrailEvent[]> {
+    this.failIfRecordedSo('cloudtrail:LookupEvents');
     yield this.data.events.filter((e) => e.eventTime >= request.start && e.eventTime < request.end);
   }
 
   async getMetrics(request: MetricsRequest): Promise<MetricSeries[]> {
+    this.failIfRecordedSo('cloudwatch:GetMetricData');
     const wanted = new Set(request.functionNames);
     return this.data.metrics
       .filter((s) => wanted.has(s.functionName))
@@ -206,5 +214,10 @@ class ScenarioSource implements TelemetrySource {
 
   async ipRanges(): Promise<IpRangesDocument | undefined> {
     return this.data.ipRanges;
+  }
+
+  private failIfRecordedSo(what: string): void {
+    const message = this.data.failures[what];
+    if (message !== undefined) throw new SourceError('other', `not recorded: ${message}`);
   }
 }
