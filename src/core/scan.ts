@@ -94,10 +94,12 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     progress(message);
   };
   progress('Reading the inventory');
+  signal.throwIfAborted();
   const account = await source.account(signal);
   const now = options.now ?? account.recordedAt ?? Date.now();
   const w = scanWindows(now, baselineDays, detectHours);
   // Without the function list there is nothing to scan: that failure is the scan's.
+  signal.throwIfAborted();
   const allFunctions = await source.listFunctions(signal);
   const wanted = options.functions?.length ? new Set(options.functions) : undefined;
   const functions = wanted ? allFunctions.filter((f) => wanted.has(f.name)) : allFunctions;
