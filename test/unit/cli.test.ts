@@ -132,3 +132,37 @@ describe('lambda-behavior scan', () => {
     assert.ok(report.functions.length > 0);
   });
 });
+
+describe('lambda-behavior scan against a live account: credential problems are clear and never prompt', () => {
+  const env = (config: string) => ({
+    ...process.env,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/credentials',
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    HOME: fs.mkdtempSync(path.join(os.tmpdir(), 'lb-home-')),
+    // Nothing may be reached: a request would fail, not hang.
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+  });
+  const runWith = (args: string[], config: string) =>
+    spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', env: env(config), stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+
+  test('an unknown profile is named, with the files that were read', () => {
+    const r = runWith(['scan', '--profile', 'nosuch', '--region', 'eu-west-1'], '/nonexistent/config');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /profile nosuch is not in \/nonexistent\/config or \/nonexistent\/credentials/);
+  });
+
+  test('an IAM Identity Center profile with no valid session says to run aws sso login', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-aws-'));
+    const config = path.join(dir, 'config');
+    fs.writeFileSync(config, [
+      '[profile dev]', 'region = eu-west-1', 'sso_session = corp', 'sso_account_id = 111122223333', 'sso_role_name = ReadOnly',
+      '[sso-session corp]', 'sso_start_url = https://example.awsapps.com/start', 'sso_region = eu-west-1', '',
+    ].join('\n'));
+    const r = runWith(['scan', '--profile', 'dev'], config);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /aws sso login --profile dev/);
+    assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
+  });
+});
