@@ -93,8 +93,40 @@ export async function runQuery(
   }
 }
 
-/** Both directions over [start, end), halving any range whose answer reached the row cap. */
+/** Logs Insights refuses query strings over 10,000 characters: ENIs are asked for in batches that fit. */
+const MAX_QUERY_CHARS = 9_000;
+
+export function batchEnis(enis: ReadonlyArray<{ id: string; addresses: string[] }>): Array<Array<{ id: string; addresses: string[] }>> {
+  const batches: Array<Array<{ id: string; addresses: string[] }>> = [];
+  let current: Array<{ id: string; addresses: string[] }> = [];
+  let size = 0;
+  for (const eni of enis) {
+    const cost = eni.id.length + 4 + eni.addresses.reduce((n, a) => n + a.length + 4, 0);
+    if (current.length && size + cost > MAX_QUERY_CHARS - 1_500) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(eni);
+    size += cost;
+  }
+  if (current.length) batches.push(current);
+  return batches;
+}
+
+/** Both directions over [start, end), ENIs in batches, halving any range whose answer reached the row cap. */
 export async function aggregateWithInsights(
+  c: AwsClients, logGroupName: string, format: FlowLogFormat, enis: ReadonlyArray<{ id: string; addresses: string[] }>,
+  start: number, end: number, signal: AbortSignal,
+): Promise<FlowAggregate[]> {
+  const out: FlowAggregate[] = [];
+  for (const batch of batchEnis(enis)) {
+    out.push(...(await aggregateBatch(c, logGroupName, format, batch.map((e) => e.id), batch.flatMap((e) => e.addresses), start, end, signal)));
+  }
+  return out;
+}
+
+async function aggregateBatch(
   c: AwsClients, logGroupName: string, format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[],
   start: number, end: number, signal: AbortSignal,
 ): Promise<FlowAggregate[]> {

@@ -107,14 +107,13 @@ export class AwsSource implements TelemetrySource {
     const useInsights = (this.options.flowLogsQuery ?? 'insights') === 'insights' && !this.insightsDenied && format.interfaceId >= 0;
     if (useInsights) {
       try {
-        const rows = await aggregateWithInsights(
-          this.clients, flowLog.logGroupName, format, request.eniIds, request.eniAddresses, request.start, request.end, signal,
-        );
+        const rows = await aggregateWithInsights(this.clients, flowLog.logGroupName, format, request.enis, request.start, request.end, signal);
         yield { kind: 'aggregated', source: `Logs Insights on ${flowLog.logGroupName}`, rows };
         return;
       } catch (err) {
-        if (!SourceError.is(err) || err.kind !== 'access-denied') throw err;
-        this.insightsDenied = true;
+        // Denied, or a query the service would not run: the raw records still answer, only slower.
+        if (!SourceError.is(err) || err.kind === 'expired-credentials' || signal.aborted) throw err;
+        if (err.kind === 'access-denied') this.insightsDenied = true;
         this.options.onNotice?.(`${err.message}: reading raw records with logs:FilterLogEvents instead`);
       }
     }

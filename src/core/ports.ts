@@ -46,6 +46,8 @@ export interface FlowReadRequest extends TimeRange {
   eniIds: string[];
   /** Their addresses, for formats without `interface-id`. */
   eniAddresses: string[];
+  /** The same, ENI by ENI (a source that batches its queries keeps each ENI with its addresses). */
+  enis: Array<{ id: string; addresses: string[] }>;
 }
 
 export interface TrailRequest extends TimeRange {

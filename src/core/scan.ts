@@ -152,6 +152,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
       end: w.detectEnd,
       eniIds: covered.map((e) => e.id),
       eniAddresses: covered.flatMap((e) => [...e.privateIps, ...e.ipv6Ips]),
+      enis: covered.map((e) => ({ id: e.id, addresses: [...e.privateIps, ...e.ipv6Ips] })),
     };
     const failed = await attempt(`flow log ${flowLog.id}`, async () => {
       for await (const data of source.readFlowLog(flowLog, request, signal)) {

@@ -14,7 +14,7 @@ import { scan } from '../../src/core/scan';
 import { createClients } from '../../src/aws/clients';
 import { classifyAwsError } from '../../src/aws/errors';
 import { fetchMetricData, RateLimiter } from '../../src/aws/fetch';
-import { aggregateWithInsights, buildFlowQuery, INSIGHTS_ROW_LIMIT, rowsToAggregates } from '../../src/aws/insights';
+import { aggregateWithInsights, batchEnis, buildFlowQuery, INSIGHTS_ROW_LIMIT, rowsToAggregates } from '../../src/aws/insights';
 import { AwsSource } from '../../src/aws/source';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
@@ -62,6 +62,19 @@ describe('Logs Insights aggregation', () => {
     assert.throws(() => buildFlowQuery(parseLogFormat('${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${start}'), [], [], 'egress'), /interface-id/);
   });
 
+  test('ENIs are asked for in batches that keep every query under the 10,000-character limit', () => {
+    const enis = Array.from({ length: 300 }, (_, i) => ({ id: `eni-${String(i).padStart(17, '0')}`, addresses: [`10.0.${i >> 8}.${i & 255}`] }));
+    const batches = batchEnis(enis);
+    assert.ok(batches.length > 1);
+    assert.deepEqual(batches.flat(), enis, 'every ENI once, in order');
+    for (const b of batches) {
+      for (const direction of ['egress', 'ingress'] as const) {
+        const q = buildFlowQuery(format, b.map((e) => e.id), b.flatMap((e) => e.addresses), direction);
+        assert.ok(q.length < 10_000, `${q.length} characters`);
+      }
+    }
+  });
+
   test('result rows become aggregates; malformed rows are skipped', () => {
     const row = (v: Record<string, string>) => Object.entries(v).map(([field, value]) => ({ field, value }));
     const out = rowsToAggregates([
@@ -94,7 +107,7 @@ describe('Logs Insights aggregation', () => {
     });
     const start = Date.parse('2026-11-08T00:00:00Z');
     const end = Date.parse('2026-11-23T00:00:00Z');
-    const rows = await aggregateWithInsights(clients(), '/vpc/flow', format, ['eni-1'], ['10.0.1.5'], start, end, signal());
+    const rows = await aggregateWithInsights(clients(), '/vpc/flow', format, [{ id: 'eni-1', addresses: ['10.0.1.5'] }], start, end, signal());
     assert.equal(ranges.length, 4, 'egress whole (full), egress two halves, ingress whole');
     assert.deepEqual(ranges[1], [start / 1000, (start + (end - start) / 2) / 1000]);
     assert.deepEqual(ranges[2], [(start + (end - start) / 2) / 1000, end / 1000]);
@@ -109,7 +122,7 @@ describe('Logs Insights aggregation', () => {
     logs.on(StopQueryCommand).resolves({ success: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('cancelled by the user')), 700);
-    await assert.rejects(aggregateWithInsights(clients(), '/vpc/flow', format, ['eni-1'], ['10.0.1.5'], 0, 3_600_000, controller.signal), /cancelled/);
+    await assert.rejects(aggregateWithInsights(clients(), '/vpc/flow', format, [{ id: 'eni-1', addresses: ['10.0.1.5'] }], 0, 3_600_000, controller.signal), /cancelled/);
     assert.equal(logs.commandCalls(StopQueryCommand).length, 1);
     assert.equal(logs.commandCalls(StopQueryCommand)[0].args[0].input.queryId, 'q-cancel');
     logs.restore();
