@@ -59,13 +59,13 @@ import {
   type NetworkInterface,
 } from '@aws-sdk/client-ec2';
 import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
-import { clientConfig, startMoto, type MotoServer } from '../support/moto';
+import { clientConfig, motoSkipReason, startMoto, type MotoServer } from '../support/moto';
 import { buildMotoAccount, CUSTOM_FLOW_LOG_FORMAT, parseFormat, type MotoAccount } from '../support/moto-account';
 
 const REGION = 'us-east-1';
 const LAMBDA_ENI_PATTERN = 'AWS Lambda VPC ENI*';
 
-describe('moto harness', { timeout: 120_000 }, () => {
+describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
   let moto: MotoServer;
   let account: MotoAccount;
   let ec2: EC2Client;

@@ -10,7 +10,7 @@ import { scan } from '../../src/core/scan';
 import { createClients } from '../../src/aws/clients';
 import { AwsSource } from '../../src/aws/source';
 import { buildMotoAccount, type MotoAccount } from '../support/moto-account';
-import { startMoto, testCredentials, type MotoServer } from '../support/moto';
+import { motoSkipReason, startMoto, testCredentials, type MotoServer } from '../support/moto';
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
@@ -41,7 +41,7 @@ function runCli(args: string[]) {
   });
 }
 
-describe('live scan against moto_server', () => {
+describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
   before(async () => {
     moto = await startMoto();
     await moto.reset();
