@@ -1,8 +1,12 @@
-// Bundles the CLI (and, later, the extension and the webview) into dist/: one file each, dependencies inlined.
+// Bundles the CLI, its AWS backend and the extension into dist/ (one file each, dependencies inlined); with --host-tests, the extension-host suites into out/
 'use strict';
 const esbuild = require('esbuild');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const production = process.argv.includes('--production');
+/** `--host-tests` also bundles the extension-host mocha suites (test/host/suite) into out/, outside the package. */
+const hostTests = process.argv.includes('--host-tests');
 
 /** The CLI loads the live backend (and with it the AWS SDK) from its own bundle, only for a live scan. */
 const awsBundleExternal = {
@@ -32,6 +36,14 @@ async function main() {
     plugins: [awsBundleExternal],
     banner: { js: '#!/usr/bin/env node' },
   });
+  // The extension: vscode is provided by the host; the AWS SDK never enters this bundle (src/extension does not import src/aws).
+  await esbuild.build({ ...common, entryPoints: { extension: 'src/extension/activate.ts' } });
+  if (hostTests) {
+    // One file per suite, beside the index that mocha loads them from; mocha itself is required from node_modules.
+    const suiteDir = 'test/host/suite';
+    const entryPoints = fs.readdirSync(suiteDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(suiteDir, f));
+    await esbuild.build({ ...common, outdir: 'out/test/host/suite', sourcemap: true, minify: false, entryPoints, external: ['vscode', 'mocha'] });
+  }
 }
 
 main().catch((err) => {
