@@ -41,6 +41,7 @@ async function main() {
   if (hostTests) {
     // One file per suite, beside the index that mocha loads them from; mocha itself is required from node_modules.
     const suiteDir = 'test/host/suite';
+    fs.rmSync('out/test/host/suite', { recursive: true, force: true }); // no stale suite from a deleted file
     const entryPoints = fs.readdirSync(suiteDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(suiteDir, f));
     await esbuild.build({ ...common, outdir: 'out/test/host/suite', sourcemap: true, minify: false, entryPoints, external: ['vscode', 'mocha'] });
   }
