@@ -40,7 +40,7 @@ fi
 cd "$HERE"
 export TMPDIR="$TMP"
 export npm_config_nodedir=/usr          # node-gyp builds against the installed Node headers instead of downloading them
-export npm_config_unsafe_perm=true      # install scripts must run as root too
+export npm_config_unsafe_perm=true      # code-server's postinstall.sh refuses root without it (npm 11 warns it no longer knows the option: harmless)
 export npm_config_yes=true              # node-pty's install runs `npx node-gyp`
 export npm_config_fund=false npm_config_audit=false npm_config_update_notifier=false
 if [ -f package-lock.json ]; then
