@@ -1,6 +1,7 @@
 // The Lambda Behavior tree: one node per scanned function (its findings as children), built from the session's last report.
 import * as vscode from 'vscode';
-import { SEVERITY_RANK, type Finding, type FunctionReport, type Severity } from '../../core/model';
+import type { Finding, FunctionReport, Severity } from '../../core/model';
+import { highestSeverity, orderFunctions, sortFindings } from '../../report/view-model';
 import type { Session } from '../session';
 
 // Nodes are told apart by `kind`, not by class: the extension-host tests hold their own bundled copy of these classes.
@@ -29,8 +30,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   }
 
   getChildren(node?: FunctionsTreeNode): FunctionsTreeNode[] {
-    if (!node) return [...(this.session.report?.functions ?? [])].sort(byConcern).map((fn) => new FunctionNode(fn));
-    if (node.kind === 'function') return [...node.fn.findings].sort(bySeverity).map((f) => new FindingNode(node.fn, f));
+    // The same order as the terminal and HTML reports.
+    if (!node) return orderFunctions(this.session.report?.functions ?? []).map((fn) => new FunctionNode(fn));
+    if (node.kind === 'function') return sortFindings(node.fn.findings).map((f) => new FindingNode(node.fn, f));
     return [];
   }
 
@@ -45,7 +47,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       const item = new vscode.TreeItem(fn.name, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
       item.id = `function/${fn.arn}`;
       item.description = findingCount(count);
-      item.iconPath = severityIcon(worstSeverity(fn.findings));
+      item.iconPath = severityIcon(highestSeverity(fn.findings));
       // Structured, so that menus can match `viewItem =~ /^function\b/` or `/findings=0/`.
       item.contextValue = `function;findings=${count}`;
       return item;
@@ -89,12 +91,6 @@ function findingCount(n: number): string {
   return n === 0 ? 'no findings' : n === 1 ? '1 finding' : `${n} findings`;
 }
 
-function worstSeverity(findings: Finding[]): Severity | undefined {
-  let worst: Severity | undefined;
-  for (const f of findings) if (!worst || SEVERITY_RANK[f.severity] > SEVERITY_RANK[worst]) worst = f.severity;
-  return worst;
-}
-
 function severityIcon(severity: Severity | undefined): vscode.ThemeIcon {
   switch (severity) {
     case 'high': return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
@@ -102,14 +98,4 @@ function severityIcon(severity: Severity | undefined): vscode.ThemeIcon {
     case 'low': return new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
     default: return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
   }
-}
-
-function bySeverity(a: Finding, b: Finding): number {
-  return SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.title.localeCompare(b.title);
-}
-
-/** Functions with the worst findings first, then the most findings, then by name. */
-function byConcern(a: FunctionReport, b: FunctionReport): number {
-  const rank = (fn: FunctionReport) => SEVERITY_RANK[worstSeverity(fn.findings) ?? 'low'] * (fn.findings.length ? 1 : 0);
-  return rank(b) - rank(a) || b.findings.length - a.findings.length || a.name.localeCompare(b.name);
 }
