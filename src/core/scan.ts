@@ -274,7 +274,8 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
 
   const peers = [...traffic.peers.values()].map((p) => {
     const resource = ctx.namer.name(p.address, Math.max(p.detect.last, p.baseline.last));
-    for (const d of peerFindings(p, resource, ctx.detectHours)) {
+    const growth = Math.max(...[...p.candidates].map((c) => invocationGrowth(ctx.analyses.get(c), ctx.detectHours)));
+    for (const d of peerFindings(p, resource, ctx.detectHours, growth)) {
       const owner = settleAttribution(p, fn.name, ctx.analyses);
       if (owner.attribution === 'elsewhere') continue;
       addFinding({ ...d, attribution: owner.attribution, evidence: { ...d.evidence, ...(owner.candidates ? { candidates: owner.candidates } : {}) } });
@@ -311,6 +312,14 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
     ...(analysis ? { metrics: analysis.summary } : {}),
     coverage: ctx.coverage,
   };
+}
+
+/** Detection-window invocations against the baseline's daily mean (1 when the metrics cannot say). */
+function invocationGrowth(analysis: MetricAnalysis | undefined, detectHours: number): number {
+  if (!analysis) return 1;
+  const perDay = (analysis.summary.totals.detect.Invocations ?? 0) * (24 / detectHours);
+  const usual = analysis.summary.totals.baselineDailyMean.Invocations ?? 0;
+  return usual > 0 ? perDay / usual : 1;
 }
 
 /**

@@ -182,3 +182,22 @@ describe('peerFindings: traffic spikes', () => {
     assert.deepEqual(peerFindings(p, 'RDS', 24).map((f) => f.kind), []);
   });
 });
+
+describe('traffic that grows with the invocations', () => {
+  test('is part of the invocation spike, not a traffic spike of its own', () => {
+    const DAY = 24 * 3_600_000;
+    const baselineStart = Date.parse('2026-11-08T00:00:00Z');
+    const detectStart = baselineStart + 14 * DAY;
+    const b = new FunctionTrafficBuilder(baselineStart, detectStart);
+    const row = (hour: number, bytes: number) => ({
+      eniId: 'eni-1', remoteAddress: '10.0.3.4', remotePort: 5432, protocol: 6, action: 'ACCEPT' as const,
+      hour, flows: 10, packets: 100, bytes, first: hour, last: hour + 60_000,
+    });
+    for (let d = 0; d < 14; d++) b.add(row(baselineStart + d * DAY, 2 * 1024 * 1024), ['fn']);
+    b.add(row(detectStart, 40 * 1024 * 1024), ['fn']);
+    const peer = [...b.peers.values()][0];
+    assert.deepEqual(peerFindings(peer, 'RDS', 24, 1).map((f) => f.kind), ['traffic-spike'], '20× the bytes with usual invocations');
+    assert.deepEqual(peerFindings(peer, 'RDS', 24, 15).map((f) => f.kind), [], '20× the bytes with 15× the invocations');
+    assert.deepEqual(peerFindings(peer, 'RDS', 24, 3).map((f) => f.kind), ['traffic-spike'], 'far beyond what 3× the invocations explain');
+  });
+});

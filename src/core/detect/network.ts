@@ -104,8 +104,12 @@ export function peerReport(p: PeerTraffic, resource: string, functionName: strin
   };
 }
 
-/** Findings about one peer of one function; attribution is settled by the caller. */
-export function peerFindings(p: PeerTraffic, resource: string, detectHours: number): DraftFinding[] {
+/**
+ * Findings about one peer of one function; attribution is settled by the caller. `invocationGrowth` is how
+ * many times its usual daily invocations the function (or the busiest function sharing the ENI) ran in the
+ * detection window: traffic that only grows with the invocations is part of that, not a spike of its own.
+ */
+export function peerFindings(p: PeerTraffic, resource: string, detectHours: number, invocationGrowth = 1): DraftFinding[] {
   const out: DraftFinding[] = [];
   const subject = peerSubject(p.address, p.port, p.protocol);
   const external = !isPrivateAddress(p.address) && !resource.startsWith('AWS');
@@ -151,7 +155,8 @@ export function peerFindings(p: PeerTraffic, resource: string, detectHours: numb
     const daily = Array.from(p.baselineDailyBytes);
     const baseMean = mean(daily);
     const baseMax = Math.max(...daily);
-    if (perDay >= SPIKE_RATIO_TO_MEAN * baseMean && perDay >= SPIKE_RATIO_TO_MAX * baseMax && perDay - baseMean >= SPIKE_MIN_EXCESS_BYTES) {
+    const explained = perDay <= SPIKE_RATIO_TO_MAX * Math.max(1, invocationGrowth) * baseMean;
+    if (!explained && perDay >= SPIKE_RATIO_TO_MEAN * baseMean && perDay >= SPIKE_RATIO_TO_MAX * baseMax && perDay - baseMean >= SPIKE_MIN_EXCESS_BYTES) {
       out.push({
         kind: 'traffic-spike',
         subject,
