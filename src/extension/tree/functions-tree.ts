@@ -1,24 +1,25 @@
-// The Lambda Behavior tree: one node per scanned function (its findings as children), built from the session's last report.
+// The Lambda Behavior tree: one node per scanned function, under it Alerts, Network peers, AWS API calls and ENIs, from the session's last report.
 import * as vscode from 'vscode';
-import type { Finding, FunctionReport, Severity } from '../../core/model';
-import { highestSeverity, orderFunctions, sortFindings } from '../../report/view-model';
+import type { FunctionReport, Severity } from '../../core/model';
+import { formatCount } from '../../report/format';
+import { apiDiffRows, highestSeverity, orderFunctions, peerDiffRows, sortFindings } from '../../report/view-model';
+import type { DiffStatus } from '../../report/view-model';
 import type { Session } from '../session';
+import type { FunctionsTreeNode, GroupKind } from './nodes';
+import { ApiCallNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
+import { apiCallTooltip, eniTooltip, findingTooltip, functionTooltip, peerTooltip } from './tooltips';
 
-// Nodes are told apart by `kind`, not by class: the extension-host tests hold their own bundled copy of these classes.
-export class FunctionNode {
-  readonly kind = 'function';
-  constructor(readonly fn: FunctionReport) {}
-}
+export type { FunctionsTreeNode } from './nodes';
+export type { ApiCallNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
 
-export class FindingNode {
-  readonly kind = 'finding';
-  constructor(
-    readonly fn: FunctionReport,
-    readonly finding: Finding,
-  ) {}
-}
+const GROUPS: ReadonlyArray<{ kind: GroupKind; label: string; icon: string; size: (fn: FunctionReport) => number }> = [
+  { kind: 'alerts', label: 'Alerts', icon: 'bell', size: (fn) => fn.findings.length },
+  { kind: 'peers', label: 'Network peers', icon: 'radio-tower', size: (fn) => fn.peers.length },
+  { kind: 'apiCalls', label: 'AWS API calls', icon: 'cloud', size: (fn) => fn.apiCalls.length },
+  { kind: 'enis', label: 'ENIs', icon: 'plug', size: (fn) => fn.enis.length },
+];
 
-export type FunctionsTreeNode = FunctionNode | FindingNode;
+const STATUS_WORD: Record<DiffStatus, string | undefined> = { added: 'new', removed: 'gone', unchanged: undefined };
 
 export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FunctionsTreeNode | undefined>();
@@ -30,54 +31,130 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   }
 
   getChildren(node?: FunctionsTreeNode): FunctionsTreeNode[] {
-    // The same order as the terminal and HTML reports.
+    // The same orders as the terminal, HTML and diff views: the report view model decides them.
     if (!node) return orderFunctions(this.session.report?.functions ?? []).map((fn) => new FunctionNode(fn));
-    if (node.kind === 'function') return sortFindings(node.fn.findings).map((f) => new FindingNode(node.fn, f));
-    return [];
+    const { fn } = node;
+    switch (node.kind) {
+      case 'function':
+        return GROUPS.filter((g) => g.size(fn) > 0).map((g) => new GroupNode(fn, g.kind));
+      case 'group':
+        switch (node.group) {
+          case 'alerts': return sortFindings(fn.findings).map((f) => new FindingNode(fn, f));
+          case 'peers': return peerDiffRows(fn).map((row) => new PeerNode(fn, row));
+          case 'apiCalls': return apiDiffRows(fn).map((row) => new ApiCallNode(fn, row));
+          case 'enis': return fn.enis.map((eni) => new EniNode(fn, eni));
+        }
+        return [];
+      default:
+        return [];
+    }
   }
 
   getParent(node: FunctionsTreeNode): FunctionsTreeNode | undefined {
-    return node.kind === 'finding' ? new FunctionNode(node.fn) : undefined;
+    switch (node.kind) {
+      case 'function': return undefined;
+      case 'group': return new FunctionNode(node.fn);
+      case 'finding': return new GroupNode(node.fn, 'alerts');
+      case 'peer': return new GroupNode(node.fn, 'peers');
+      case 'apiCall': return new GroupNode(node.fn, 'apiCalls');
+      case 'eni': return new GroupNode(node.fn, 'enis');
+    }
   }
 
   getTreeItem(node: FunctionsTreeNode): vscode.TreeItem {
-    if (node.kind === 'function') {
-      const { fn } = node;
-      const count = fn.findings.length;
-      const item = new vscode.TreeItem(fn.name, count ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-      item.id = `function/${fn.arn}`;
-      item.description = findingCount(count);
-      item.iconPath = severityIcon(highestSeverity(fn.findings));
-      // Structured, so that menus can match `viewItem =~ /^function\b/` or `/findings=0/`.
-      item.contextValue = `function;findings=${count}`;
-      return item;
-    }
-    const { fn, finding } = node;
-    const item = new vscode.TreeItem(finding.title, vscode.TreeItemCollapsibleState.None);
-    item.id = `finding/${fn.arn}/${finding.id}`;
-    item.description = finding.severity;
-    item.iconPath = severityIcon(finding.severity);
-    item.contextValue = `finding;severity=${finding.severity};kind=${finding.kind}`;
+    const item = this.createItem(node);
+    item.id = node.id;
     return item;
   }
 
-  /** Tooltips are built only when hovered. Every engine string goes in with appendText: AWS-derived text never renders as markdown or links. */
-  resolveTreeItem(item: vscode.TreeItem, node: FunctionsTreeNode): vscode.TreeItem {
-    const md = new vscode.MarkdownString(undefined, false);
-    md.isTrusted = false;
-    md.supportHtml = false;
-    if (node.kind === 'function') {
-      md.appendMarkdown('**').appendText(node.fn.name).appendMarkdown('**\n\n');
-      if (node.fn.runtime) md.appendText(`${node.fn.runtime}${node.fn.inVpc ? ', in a VPC' : ''}`).appendMarkdown('\n\n');
-      md.appendText(findingCount(node.fn.findings.length));
-    } else {
-      const { finding } = node;
-      md.appendMarkdown('**').appendText(finding.title).appendMarkdown('**\n\n');
-      md.appendText(`${finding.severity} · ${finding.kind} · ${finding.attribution} attribution`).appendMarkdown('\n\n');
-      md.appendText(finding.detail);
-      if (finding.recommendation) md.appendMarkdown('\n\n').appendText(finding.recommendation);
+  private createItem(node: FunctionsTreeNode): vscode.TreeItem {
+    const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
+    switch (node.kind) {
+      case 'function': {
+        const { fn } = node;
+        const count = fn.findings.length;
+        const hasGroups = GROUPS.some((g) => g.size(fn) > 0);
+        const item = new vscode.TreeItem(fn.name, hasGroups ? Collapsed : None);
+        const shared = fn.enis.some((e) => e.sharedWith.length > 0);
+        // The VPC and shared-ENI hints live in the tooltip and contextValue: the description stays the count the UI test and readers scan for.
+        item.description = findingCount(count);
+        item.iconPath = severityIcon(highestSeverity(fn.findings));
+        // Structured, so that menus can match `viewItem =~ /^function;/` or `/findings=0/`.
+        item.contextValue = `function;findings=${count}${fn.inVpc ? ';vpc' : ''}${shared ? ';sharedEni' : ''}`;
+        return item;
+      }
+      case 'group': {
+        const group = GROUPS.find((g) => g.kind === node.group)!;
+        const item = new vscode.TreeItem(group.label, node.group === 'alerts' ? Expanded : Collapsed);
+        item.description = formatCount(group.size(node.fn));
+        item.iconPath = new vscode.ThemeIcon(group.icon);
+        item.contextValue = `group;kind=${node.group}`;
+        return item;
+      }
+      case 'finding': {
+        const { finding } = node;
+        const item = new vscode.TreeItem(finding.title, None);
+        item.description = finding.severity;
+        item.iconPath = severityIcon(finding.severity);
+        item.contextValue = `finding;kind=${finding.kind};severity=${finding.severity}`;
+        return item;
+      }
+      case 'peer': {
+        const { row } = node;
+        const item = new vscode.TreeItem(row.resource, None);
+        const word = STATUS_WORD[row.status];
+        item.description = word ? `${row.subject} · ${word}` : row.subject;
+        item.iconPath = statusIcon(row.status, 'radio-tower');
+        item.contextValue = `peer${word ? `;${word}` : ''}${row.severity ? `;severity=${row.severity}` : ''}`;
+        return item;
+      }
+      case 'apiCall': {
+        const { row } = node;
+        const item = new vscode.TreeItem(`${shortSource(row.eventSource)}:${row.eventName}`, None);
+        const word = STATUS_WORD[row.status];
+        const parts = [formatCount(row.count)];
+        if (row.denied > 0) parts.push(`${formatCount(row.denied)} denied`);
+        if (word) parts.push(word);
+        if (row.caller === 'lambda-service') parts.push('by the Lambda service');
+        item.description = parts.join(' · ');
+        item.iconPath = row.denied > 0 ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('problemsErrorIcon.foreground')) : statusIcon(row.status, 'cloud');
+        const flags = [word, row.denied > 0 ? 'denied' : undefined, row.caller === 'lambda-service' ? 'lambdaService' : undefined];
+        item.contextValue = ['apiCall', ...flags.filter(Boolean), ...(row.severity ? [`severity=${row.severity}`] : [])].join(';');
+        return item;
+      }
+      case 'eni': {
+        const { eni } = node;
+        const item = new vscode.TreeItem(eni.id, None);
+        item.description = eni.sharedWith.length > 0 ? `${eni.privateIp} · shared with ${eni.sharedWith.join(', ')}` : eni.privateIp;
+        item.iconPath = new vscode.ThemeIcon('plug');
+        item.contextValue = eni.sharedWith.length > 0 ? 'eni;shared' : 'eni';
+        return item;
+      }
     }
-    item.tooltip = md;
+  }
+
+  /** Tooltips are built only when hovered (see tooltips.ts for the escaping). */
+  resolveTreeItem(item: vscode.TreeItem, node: FunctionsTreeNode): vscode.TreeItem {
+    switch (node.kind) {
+      case 'function': item.tooltip = functionTooltip(node.fn); break;
+      case 'finding': item.tooltip = findingTooltip(node.finding); break;
+      case 'peer': {
+        const { row } = node;
+        const peer = node.fn.peers.find((p) => p.address === row.address && p.port === row.port && p.protocol === row.protocol);
+        item.tooltip = peerTooltip(row, peer);
+        break;
+      }
+      case 'apiCall': {
+        const { row } = node;
+        const call = node.fn.apiCalls.find(
+          (c) => c.eventSource === row.eventSource && c.eventName === row.eventName && (c.caller === 'lambda-service') === (row.caller === 'lambda-service'),
+        );
+        item.tooltip = apiCallTooltip(row, call);
+        break;
+      }
+      case 'eni': item.tooltip = eniTooltip(node.eni); break;
+      case 'group': break;
+    }
     return item;
   }
 
@@ -87,8 +164,19 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   }
 }
 
+/** `iam.amazonaws.com` → `iam`: the suffix is the same on every call. */
+function shortSource(eventSource: string): string {
+  return eventSource.endsWith('.amazonaws.com') ? eventSource.slice(0, -'.amazonaws.com'.length) : eventSource;
+}
+
 function findingCount(n: number): string {
   return n === 0 ? 'no findings' : n === 1 ? '1 finding' : `${n} findings`;
+}
+
+function statusIcon(status: DiffStatus, unchanged: string): vscode.ThemeIcon {
+  if (status === 'added') return new vscode.ThemeIcon('diff-added', new vscode.ThemeColor('gitDecoration.addedResourceForeground'));
+  if (status === 'removed') return new vscode.ThemeIcon('diff-removed', new vscode.ThemeColor('gitDecoration.deletedResourceForeground'));
+  return new vscode.ThemeIcon(unchanged);
 }
 
 function severityIcon(severity: Severity | undefined): vscode.ThemeIcon {

@@ -8,7 +8,7 @@ import type { FunctionReport, ScanReport } from '../../../src/core/model';
 import { scan } from '../../../src/core/scan';
 import { abortSignalOf } from '../../../src/extension/cancellation';
 import type { LambdaBehaviorApi } from '../../../src/extension/activate';
-import type { FindingNode, FunctionNode, FunctionsTreeNode } from '../../../src/extension/tree/functions-tree';
+import type { FindingNode, FunctionNode, FunctionsTreeNode, GroupNode, PeerNode } from '../../../src/extension/tree/functions-tree';
 import { openScenario } from '../../../src/replay/scenario';
 
 const EXTENSION_ID = 'lambda-behavior.lambda-behavior';
@@ -68,15 +68,69 @@ describe('Lambda Behavior in the extension host', () => {
       const item = api.functionsTree.getTreeItem(node);
       const n = want.findings.length;
       assert.equal(item.description, n === 0 ? 'no findings' : n === 1 ? '1 finding' : `${n} findings`, `${node.fn.name}'s description`);
-      assert.equal(item.collapsibleState, n ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
-      const children = api.functionsTree.getChildren(node);
-      assert.ok(children.every((c) => c.kind === 'finding'));
+      assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Collapsed, 'every demo function has something to show');
+      const alerts = groupChildren(node, 'alerts');
+      assert.ok(alerts.every((c) => c.kind === 'finding'));
       assert.deepEqual(
-        children.map((c) => api.functionsTree.getTreeItem(c).label).sort(),
+        alerts.map((c) => api.functionsTree.getTreeItem(c).label).sort(),
         want.findings.map((f) => f.title).sort(),
-        `${node.fn.name}'s findings are its children`,
+        `${node.fn.name}'s findings are under its Alerts`,
       );
     }
+  });
+
+  it('groups each function\'s children into Alerts, Network peers, AWS API calls and ENIs, leaving out empty groups', () => {
+    const groups = (name: string) => api.functionsTree.getChildren(functionNode(name)).map((g) => api.functionsTree.getTreeItem(g).label);
+    assert.deepEqual(groups('RDSQueryLogger'), ['Alerts', 'Network peers', 'AWS API calls', 'ENIs']);
+    assert.deepEqual(groups('OrderApi'), ['Alerts', 'AWS API calls'], 'no peers or ENIs outside a VPC');
+    assert.deepEqual(groups('NightlyReport'), ['Network peers', 'AWS API calls', 'ENIs'], 'no Alerts without findings');
+
+    const peers = groupChildren(functionNode('RDSQueryLogger'), 'peers').map((n) => api.functionsTree.getTreeItem(n));
+    const ssh = peers.find((p) => String(p.description).includes(':22/tcp'));
+    assert.ok(ssh, 'the new SSH peer is among the Network peers');
+    assert.match(String(ssh.description), /^10\.\d+\.\d+\.\d+:22\/tcp · new$/);
+    assert.match(String(ssh.label), /EC2 instance/);
+    assert.match(String(ssh.contextValue), /^peer;new\b/);
+    assert.ok(ssh.iconPath instanceof vscode.ThemeIcon && ssh.iconPath.id === 'diff-added');
+    const rds = peers.find((p) => String(p.description).includes(':5432/tcp'));
+    assert.ok(rds && !String(rds.description).includes('new') && rds.contextValue === 'peer', 'a baseline peer is not marked');
+
+    const calls = groupChildren(functionNode('OrderApi'), 'apiCalls').map((n) => api.functionsTree.getTreeItem(n));
+    const createUser = calls.find((c) => c.label === 'iam:CreateUser');
+    assert.ok(createUser, 'iam:CreateUser, without .amazonaws.com');
+    assert.match(String(createUser.description), /^3 · 3 denied · new$/);
+    assert.match(String(createUser.contextValue), /^apiCall;new;denied;severity=high$/);
+    const decrypt = calls.find((c) => c.label === 'kms:Decrypt');
+    assert.match(String(decrypt?.description), /by the Lambda service/);
+    assert.match(String(decrypt?.contextValue), /;lambdaService/);
+    assert.equal(calls.at(-1), decrypt, 'the Lambda service\'s calls come after the function\'s own');
+
+    const enis = groupChildren(functionNode('ThumbnailMaker'), 'enis').map((n) => api.functionsTree.getTreeItem(n));
+    assert.equal(enis.length, 2);
+    for (const eni of enis) {
+      assert.match(String(eni.label), /^eni-/);
+      assert.match(String(eni.description), /^10\.\d+\.\d+\.\d+ · shared with ImageResizer$/);
+      assert.equal(eni.contextValue, 'eni;shared');
+    }
+  });
+
+  it('hovers peers and API calls with their baseline history, and findings with the evidence and what to do', () => {
+    const rdsNode = groupChildren(functionNode('RDSQueryLogger'), 'peers').find((n) => n.kind === 'peer' && n.row.port === 5432) as PeerNode;
+    const rds = tooltipOf(rdsNode);
+    const baseline = rdsNode.row.baseline!;
+    assert.ok(rds.includes(`${baseline.flows.toLocaleString('en-US')} flows`), `the baseline's flow count is in ${rds}`);
+    assert.match(rds, /Baseline/);
+    assert.match(rds, /first seen 20\d\d-/);
+    const ssh = tooltipOf(groupChildren(functionNode('RDSQueryLogger'), 'peers').find((n) => n.kind === 'peer' && n.row.port === 22)!);
+    assert.match(ssh, /never seen/);
+
+    const call = tooltipOf(groupChildren(functionNode('OrderApi'), 'apiCalls').find((n) => n.kind === 'apiCall' && n.row.eventName === 'GetSecretValue')!);
+    assert.match(call, /Baseline/);
+    assert.match(call, /\d+ calls/);
+
+    const finding = groupChildren(functionNode('OrderApi'), 'alerts').find((n) => n.kind === 'finding' && n.finding.kind === 'access-denied') as FindingNode;
+    const text = tooltipOf(finding);
+    for (const part of ['What changed', 'Since', 'Evidence', 'What to do']) assert.ok(text.includes(part), `${part} in ${text}`);
   });
 
   it('shows every anomaly the demo was generated with, and nothing on the functions without one', () => {
@@ -105,8 +159,9 @@ describe('Lambda Behavior in the extension host', () => {
     assert.deepEqual(ids(), before);
     const orderApi = functionNodes().find((n) => n.fn.name === 'OrderApi')!;
     assert.equal(api.functionsTree.getTreeItem(orderApi).contextValue, 'function;findings=3');
-    const finding = api.functionsTree.getChildren(orderApi)[0];
-    assert.match(String(api.functionsTree.getTreeItem(finding).contextValue), /^finding;severity=high;kind=/);
+    assert.equal(api.functionsTree.getTreeItem(functionNode('ThumbnailMaker')).contextValue, 'function;findings=1;vpc;sharedEni');
+    const finding = groupChildren(orderApi, 'alerts')[0];
+    assert.match(String(api.functionsTree.getTreeItem(finding).contextValue), /^finding;kind=[a-z-]+;severity=high$/);
   });
 
   it('builds finding tooltips as untrusted markdown, with AWS-derived text escaped', () => {
@@ -118,6 +173,27 @@ describe('Lambda Behavior in the extension host', () => {
     const escaped = new vscode.MarkdownString().appendText(node.finding.title).value;
     assert.ok(item.tooltip.value.includes(escaped), 'the title is there, escaped');
     assert.ok(item.tooltip.value.includes(new vscode.MarkdownString().appendText(node.finding.detail).value), 'and the detail');
+  });
+
+  it('shows a hostile string from a report as text in the tooltip: no live link, no HTML', () => {
+    const hostile = '[x](command:workbench.action.quit) <img src=x onerror=alert(1)>';
+    const original = api.session.report;
+    assert.ok(original);
+    const copy = structuredClone(original);
+    const fn = copy.functions.find((f) => f.name === 'RDSQueryLogger')!;
+    fn.peers[0].resource = hostile;
+    api.session.setReport(copy);
+    try {
+      const node = groupChildren(functionNode('RDSQueryLogger'), 'peers').find((n) => n.kind === 'peer' && n.row.resource === hostile)!;
+      assert.ok(node, 'the peer with the hostile name is in the tree');
+      assert.equal(api.functionsTree.getTreeItem(node).label, hostile, 'a tree label is plain text');
+      const value = rawTooltipOf(node);
+      assert.ok(value.includes(new vscode.MarkdownString().appendText(hostile).value), `escaped in ${value}`);
+      assert.ok(!value.includes('](command:'), 'no live command link');
+      assert.ok(!value.includes('[x]'), 'no link text');
+    } finally {
+      api.session.setReport(original);
+    }
   });
 
   it('turns a cancelled token into an aborted signal for the engine', () => {
@@ -139,7 +215,36 @@ describe('Lambda Behavior in the extension host', () => {
   }
 
   function allNodes(): FunctionsTreeNode[] {
-    return functionNodes().flatMap((n) => [n, ...api.functionsTree.getChildren(n)]);
+    const walk = (n: FunctionsTreeNode): FunctionsTreeNode[] => [n, ...api.functionsTree.getChildren(n).flatMap(walk)];
+    return functionNodes().flatMap(walk);
+  }
+
+  function functionNode(name: string): FunctionNode {
+    const node = functionNodes().find((n) => n.fn.name === name);
+    assert.ok(node, `${name} is in the tree`);
+    return node;
+  }
+
+  function groupChildren(fn: FunctionNode, group: GroupNode['group']): FunctionsTreeNode[] {
+    const node = api.functionsTree.getChildren(fn).find((g): g is GroupNode => g.kind === 'group' && g.group === group);
+    return node ? api.functionsTree.getChildren(node) : [];
+  }
+
+  function tooltipOf(node: FunctionsTreeNode): string {
+    return readable(rawTooltipOf(node));
+  }
+
+  /** The tooltip's markdown source, as VS Code would render it. */
+  function rawTooltipOf(node: FunctionsTreeNode): string {
+    const { tooltip } = api.functionsTree.resolveTreeItem(api.functionsTree.getTreeItem(node), node);
+    assert.ok(tooltip instanceof vscode.MarkdownString, 'a MarkdownString tooltip');
+    assert.ok(!tooltip.isTrusted && !tooltip.supportHtml, 'untrusted, without HTML');
+    return tooltip.value;
+  }
+
+  /** appendText's escapes undone (backslashes, &nbsp;), so that assertions can read the text. */
+  function readable(markdown: string): string {
+    return markdown.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
   }
 
   function expectedFunction(name: string): FunctionReport {

@@ -1,0 +1,72 @@
+// The tree's nodes: each wraps one engine report object (or a row of the report view model) and knows its stable id.
+import type { EniReport, Finding, FunctionReport } from '../../core/model';
+import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
+
+// Nodes are told apart by `kind`, not by class: the extension-host tests hold their own bundled copy of these classes.
+export class FunctionNode {
+  readonly kind = 'function';
+  constructor(readonly fn: FunctionReport) {}
+  get id(): string {
+    return `function/${this.fn.arn}`;
+  }
+}
+
+export type GroupKind = 'alerts' | 'peers' | 'apiCalls' | 'enis';
+
+export class GroupNode {
+  readonly kind = 'group';
+  constructor(
+    readonly fn: FunctionReport,
+    readonly group: GroupKind,
+  ) {}
+  get id(): string {
+    return `${this.group}/${this.fn.arn}`;
+  }
+}
+
+export class FindingNode {
+  readonly kind = 'finding';
+  constructor(
+    readonly fn: FunctionReport,
+    readonly finding: Finding,
+  ) {}
+  get id(): string {
+    // The engine's finding id is already function + kind + subject.
+    return `finding/${this.fn.arn}/${this.finding.id}`;
+  }
+}
+
+export class PeerNode {
+  readonly kind = 'peer';
+  constructor(
+    readonly fn: FunctionReport,
+    readonly row: PeerDiffRow,
+  ) {}
+  get id(): string {
+    return `peer/${this.fn.arn}/${this.row.subject}`;
+  }
+}
+
+export class ApiCallNode {
+  readonly kind = 'apiCall';
+  constructor(
+    readonly fn: FunctionReport,
+    readonly row: ApiDiffRow,
+  ) {}
+  get id(): string {
+    return `apiCall/${this.fn.arn}/${this.row.caller}/${this.row.subject}`;
+  }
+}
+
+export class EniNode {
+  readonly kind = 'eni';
+  constructor(
+    readonly fn: FunctionReport,
+    readonly eni: EniReport,
+  ) {}
+  get id(): string {
+    return `eni/${this.fn.arn}/${this.eni.id}`;
+  }
+}
+
+export type FunctionsTreeNode = FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;

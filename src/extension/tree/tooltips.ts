@@ -1,0 +1,103 @@
+// Hover text for the tree's nodes. Every AWS-derived string goes in through appendText: it never renders as markdown, HTML or a command link.
+import * as vscode from 'vscode';
+import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, TrafficCounts } from '../../core/model';
+import { formatBytes, formatCount, formatTime, plural } from '../../report/format';
+import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
+import { evidenceEntries } from '../../report/view-model';
+
+const MAX_LIST = 5;
+
+/** Untrusted, no HTML: links in it cannot run commands and tags stay text. */
+function markdown(): vscode.MarkdownString {
+  const md = new vscode.MarkdownString(undefined, false);
+  md.isTrusted = false;
+  md.supportHtml = false;
+  return md;
+}
+
+function heading(md: vscode.MarkdownString, text: string): void {
+  md.appendMarkdown('**').appendText(text).appendMarkdown('**\n\n');
+}
+
+function line(md: vscode.MarkdownString, label: string, text: string): void {
+  md.appendMarkdown('*').appendText(label).appendMarkdown('*: ').appendText(text).appendMarkdown('\n\n');
+}
+
+function seen(firstSeen: string | undefined, lastSeen: string | undefined): string {
+  if (!firstSeen && !lastSeen) return 'no time recorded';
+  return `first seen ${formatTime(firstSeen) || '-'}, last seen ${formatTime(lastSeen) || '-'}`;
+}
+
+function traffic(c: Pick<TrafficCounts, 'flows' | 'bytes' | 'packets' | 'rejected'>): string {
+  return `${plural(c.flows, 'flow')}, ${formatBytes(c.bytes)}, ${plural(c.packets, 'packet')}, ${formatCount(c.rejected)} rejected`;
+}
+
+export function functionTooltip(fn: FunctionReport): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, fn.name);
+  if (fn.runtime) line(md, 'Runtime', fn.runtime);
+  if (fn.handler) line(md, 'Handler', fn.handler);
+  const sharers = [...new Set(fn.enis.flatMap((e) => e.sharedWith))];
+  line(md, 'Network', fn.inVpc ? `in a VPC, ${plural(fn.enis.length, 'ENI')}` : 'not in a VPC');
+  if (sharers.length > 0) line(md, 'ENIs shared with', sharers.join(', '));
+  line(md, 'Findings', formatCount(fn.findings.length));
+  return md;
+}
+
+/** What changed, since when, the evidence, what to do. */
+export function findingTooltip(finding: Finding): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, finding.title);
+  md.appendText(`${finding.severity} · ${finding.kind} · ${finding.attribution} attribution`).appendMarkdown('\n\n');
+  line(md, 'What changed', finding.detail);
+  const since = finding.evidence?.firstSeen;
+  if (typeof since === 'string') line(md, 'Since', formatTime(since));
+  const entries = evidenceEntries(finding.evidence).filter((e) => e.key !== 'firstSeen');
+  if (entries.length > 0) {
+    md.appendMarkdown('*Evidence*\n\n');
+    for (const { key, label, value } of entries) {
+      const shown = Array.isArray(value) ? value.slice(0, MAX_LIST) : [value];
+      const more = Array.isArray(value) && value.length > MAX_LIST ? ` (and ${value.length - MAX_LIST} more)` : '';
+      const text = key === 'lastSeen' ? formatTime(String(value)) : shown.map(String).join(', ');
+      md.appendMarkdown('- ').appendText(`${label}: ${text}${more}`).appendMarkdown('\n');
+    }
+    md.appendMarkdown('\n');
+  }
+  if (finding.recommendation) line(md, 'What to do', finding.recommendation);
+  return md;
+}
+
+export function peerTooltip(row: PeerDiffRow, peer: PeerReport | undefined): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, row.resource);
+  md.appendText(row.subject).appendMarkdown('\n\n');
+  line(md, 'Status', row.status === 'added' ? 'new: not seen in the baseline' : row.status === 'removed' ? 'gone: seen in the baseline, not now' : 'seen in the baseline');
+  line(md, 'Now', `${traffic(row.now)}; ${seen(peer?.firstSeen, peer?.lastSeen)}`);
+  if (row.baseline) line(md, 'Baseline', `${traffic(row.baseline)}; ${seen(peer?.baseline?.firstSeen, peer?.baseline?.lastSeen)}`);
+  else line(md, 'Baseline', 'never seen');
+  if (row.attribution) line(md, 'Attribution', row.attribution);
+  if (row.candidates.length > 0) line(md, 'Could also be', row.candidates.join(', '));
+  return md;
+}
+
+export function apiCallTooltip(row: ApiDiffRow, call: ApiCallReport | undefined): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, row.subject);
+  if (row.caller === 'lambda-service') md.appendText('Made by the Lambda service with the function\'s role, not by its code.').appendMarkdown('\n\n');
+  line(md, 'Status', row.status === 'added' ? 'new: not called in the baseline' : row.status === 'removed' ? 'gone: called in the baseline, not now' : 'called in the baseline');
+  line(md, 'Now', `${plural(row.count, 'call')}, ${plural(row.errors, 'error')}, ${formatCount(row.denied)} denied; ${seen(call?.firstSeen, call?.lastSeen)}`);
+  if (row.baseline) line(md, 'Baseline', `${plural(row.baseline.count, 'call')}, ${plural(row.baseline.errors, 'error')}; ${seen(call?.baseline?.firstSeen, call?.baseline?.lastSeen)}`);
+  else line(md, 'Baseline', 'never called');
+  if (row.sampleEventIds.length > 0) line(md, 'Event ids', row.sampleEventIds.slice(0, MAX_LIST).join(', '));
+  return md;
+}
+
+export function eniTooltip(eni: EniReport): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, eni.id);
+  line(md, 'Private IP', eni.privateIp);
+  if (eni.subnetId) line(md, 'Subnet', eni.subnetId);
+  if (eni.securityGroupIds?.length) line(md, 'Security groups', eni.securityGroupIds.join(', '));
+  line(md, 'Shared with', eni.sharedWith.length > 0 ? eni.sharedWith.join(', ') : 'no other function');
+  return md;
+}
