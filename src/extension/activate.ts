@@ -1,8 +1,10 @@
-// Extension entry point: creates the session, the Lambda Behavior tree and the commands. Nothing here loads the AWS SDK.
+// Extension entry point: creates the session, the Lambda Behavior tree and the commands. Nothing here loads the AWS SDK or reads a file.
 import * as vscode from 'vscode';
 import type { ScanReport } from '../core/model';
 import { createLog } from './log';
+import { ReportStore } from './report-store';
 import { scanAll } from './scan-command';
+import type { Connection } from './session';
 import { demoConnection, Session } from './session';
 import { FunctionsTreeProvider } from './tree/functions-tree';
 
@@ -10,11 +12,15 @@ import { FunctionsTreeProvider } from './tree/functions-tree';
 export interface LambdaBehaviorApi {
   readonly session: Session;
   readonly functionsTree: FunctionsTreeProvider;
+  readonly store: ReportStore;
+  /** Settles when the last scan saved by an earlier window has been restored (or found missing or corrupt). */
+  readonly restored: Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
   const log = createLog();
-  const session = new Session();
+  const store = new ReportStore(context.globalStorageUri, log);
+  const session = new Session(store);
   const functionsTree = new FunctionsTreeProvider(session);
   const view = vscode.window.createTreeView('lambdaBehavior.functions', { treeDataProvider: functionsTree, showCollapseAll: true });
   context.subscriptions.push(log, session, functionsTree, view);
@@ -27,11 +33,33 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
     }),
     vscode.commands.registerCommand('lambdaBehavior.scanAll', () => scanAll(session, log)),
   );
-  return { session, functionsTree };
+
+  // Read after activate() has returned: activation never waits on the disk.
+  const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));
+  return { session, functionsTree, store, restored };
 }
 
 export function deactivate(): void {
   // Everything is disposed through context.subscriptions.
+}
+
+async function restoreLastScan(context: vscode.ExtensionContext, store: ReportStore, session: Session, log: vscode.LogOutputChannel): Promise<void> {
+  try {
+    const saved = await store.load();
+    if (!saved) return;
+    const connection = reopen(saved.connection.kind, context);
+    if (!connection) {
+      log.info(`[store] the saved scan is of a ${saved.connection.kind} connection, which this version cannot reopen`);
+      return;
+    }
+    if (session.restore(saved, connection)) log.info(`[store] restored the last scan of the ${saved.connection.label}`);
+  } catch (err) {
+    log.warn(`[store] could not restore the last scan: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+function reopen(kind: string, context: vscode.ExtensionContext): Connection | undefined {
+  return kind === 'demo' ? demoConnection(context.extensionUri) : undefined;
 }
 
 function viewDescription(label: string | undefined, report: ScanReport | undefined): string | undefined {

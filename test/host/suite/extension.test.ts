@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import type { FunctionReport, ScanReport } from '../../../src/core/model';
 import { scan } from '../../../src/core/scan';
 import { abortSignalOf } from '../../../src/extension/cancellation';
+import { ReportStore } from '../../../src/extension/report-store';
+import { demoConnection, Session } from '../../../src/extension/session';
 import type { LambdaBehaviorApi } from '../../../src/extension/activate';
 import type { FindingNode, FunctionNode, FunctionsTreeNode, GroupNode, PeerNode } from '../../../src/extension/tree/functions-tree';
 import { openScenario } from '../../../src/replay/scenario';
@@ -50,6 +52,8 @@ describe('Lambda Behavior in the extension host', () => {
   });
 
   it('shows an empty tree until an account is open and scanned', async () => {
+    await api.restored;
+    assert.equal(api.session.report, undefined, 'a fresh profile has no saved scan');
     assert.deepEqual(api.functionsTree.getChildren(), []);
     await vscode.commands.executeCommand('lambdaBehavior.openDemo');
     assert.equal(api.session.connection?.label, 'demo account');
@@ -175,7 +179,7 @@ describe('Lambda Behavior in the extension host', () => {
     assert.ok(item.tooltip.value.includes(new vscode.MarkdownString().appendText(node.finding.detail).value), 'and the detail');
   });
 
-  it('shows a hostile string from a report as text in the tooltip: no live link, no HTML', () => {
+  it('shows a hostile string from a report as text in the tooltip: no live link, no HTML', async () => {
     const hostile = '[x](command:workbench.action.quit) <img src=x onerror=alert(1)>';
     const original = api.session.report;
     assert.ok(original);
@@ -193,7 +197,65 @@ describe('Lambda Behavior in the extension host', () => {
       assert.ok(!value.includes('[x]'), 'no link text');
     } finally {
       api.session.setReport(original);
+      await api.session.saved;
     }
+  });
+
+  it('keeps the last scan in global storage, written whole', async () => {
+    await vscode.commands.executeCommand('lambdaBehavior.scanAll');
+    await api.session.saved;
+    assert.ok(fs.existsSync(api.store.file), `${api.store.file} exists after a scan`);
+    const saved = JSON.parse(fs.readFileSync(api.store.file, 'utf8'));
+    assert.equal(saved.version, 1);
+    assert.deepEqual(saved.connection, { kind: 'demo', label: 'demo account' });
+    assert.equal(saved.scannedAt, api.session.scannedAt);
+    assert.deepEqual(saved.report.functions.map((f: FunctionReport) => f.name).sort(), [...labels.functions].sort());
+    const leftovers = fs.readdirSync(path.dirname(api.store.file)).filter((f) => f.endsWith('.tmp'));
+    assert.deepEqual(leftovers, [], 'no temp file is left behind');
+  });
+
+  it('restores the saved scan in a new window, and ignores it once an account is open there', async () => {
+    const saved = await api.store.load();
+    assert.ok(saved, 'the store reads back what it wrote');
+    assert.deepEqual(saved.report, JSON.parse(JSON.stringify(api.session.report)));
+
+    const fresh = new Session();
+    const demo = demoConnection(extension.extensionUri);
+    try {
+      assert.equal(fresh.restore(saved, demo), true);
+      assert.equal(fresh.connection?.label, 'demo account');
+      assert.equal(fresh.scannedAt, saved.scannedAt);
+      assert.equal(fresh.report?.functions.length, 7);
+      assert.equal(fresh.restore(saved, demo), false, 'a window that already shows a scan keeps it');
+    } finally {
+      fresh.dispose();
+    }
+  });
+
+  it('moves a corrupt saved scan aside with a warning, without failing', async () => {
+    const dir = path.dirname(api.store.file);
+    const corruptFiles = () => fs.readdirSync(dir).filter((f) => f.startsWith(`${path.basename(api.store.file)}.corrupt-`));
+    const before = corruptFiles().length;
+    // The extension's file, read by a store whose clock stands still: two corrupt files in the same millisecond must both be kept.
+    const warnings: string[] = [];
+    const log = { warn: (m: string) => warnings.push(m), info: () => undefined } as unknown as vscode.LogOutputChannel;
+    const store = new ReportStore(vscode.Uri.file(dir), log, () => Date.UTC(2026, 10, 28, 12, 4));
+    assert.equal(store.file, api.store.file);
+    for (const garbage of ['{"version": 1, "report": ', '{"version": 1, "connection": {"kind": "demo", "label": "x"}, "scannedAt": 1, "report": {"formatVersion": 1, "functions": [{}]}}']) {
+      fs.writeFileSync(api.store.file, garbage);
+      assert.equal(await store.load(), undefined, `${garbage} is not a saved scan`);
+      assert.equal(fs.existsSync(api.store.file), false, 'the corrupt file is no longer where a scan is read from');
+    }
+    assert.equal(corruptFiles().length, before + 2, 'both are kept aside as .corrupt-<timestamp>');
+    assert.equal(warnings.length, 2, 'one warning each');
+    assert.match(warnings[0], /\[store\] the saved scan is unreadable .*corrupt-2026-11-28T12-04-00-000Z/);
+    assert.ok(fs.readFileSync(path.join(dir, corruptFiles().sort()[0]), 'utf8').startsWith('{"version": 1'), 'with their content');
+
+    // The tree still shows the scan in memory, and the next save writes a good file again.
+    assert.equal(functionNodes().length, 7);
+    api.session.setReport(api.session.report!);
+    await api.session.saved;
+    assert.ok(await api.store.load());
   });
 
   it('turns a cancelled token into an aborted signal for the engine', () => {
