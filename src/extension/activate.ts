@@ -6,6 +6,7 @@ import { ReportStore } from './report-store';
 import { scanAll } from './scan-command';
 import type { Connection } from './session';
 import { demoConnection, Session } from './session';
+import { registerStatusBar } from './status-bar';
 import { FunctionsTreeProvider } from './tree/functions-tree';
 
 /** What activate() returns: the extension-host tests read the tree through it. */
@@ -13,6 +14,7 @@ export interface LambdaBehaviorApi {
   readonly session: Session;
   readonly functionsTree: FunctionsTreeProvider;
   readonly store: ReportStore;
+  readonly statusBar: vscode.StatusBarItem;
   /** Settles when the last scan saved by an earlier window has been restored (or found missing or corrupt). */
   readonly restored: Promise<void>;
 }
@@ -33,10 +35,11 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
     }),
     vscode.commands.registerCommand('lambdaBehavior.scanAll', () => scanAll(session, log)),
   );
+  const statusBar = registerStatusBar(context, session);
 
   // Read after activate() has returned: activation never waits on the disk.
   const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));
-  return { session, functionsTree, store, restored };
+  return { session, functionsTree, store, statusBar, restored };
 }
 
 export function deactivate(): void {

@@ -258,6 +258,18 @@ describe('Lambda Behavior in the extension host', () => {
     assert.ok(await api.store.load());
   });
 
+  it('shows the account and the last scan time in the status bar; a click opens the demo account', async () => {
+    await vscode.commands.executeCommand('lambdaBehavior.scanAll');
+    const { statusBar, session } = api;
+    const at = new Date(session.scannedAt!);
+    const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
+    assert.equal(statusBar.text, `Lambda Behavior: demo account · ${hhmm}`);
+    assert.equal(typeof statusBar.tooltip, 'string');
+    assert.ok(String(statusBar.tooltip).includes(`Account ${session.report!.accountId} · region ${session.report!.region}`), String(statusBar.tooltip));
+    const command = statusBar.command;
+    assert.equal(typeof command === 'string' ? command : command?.command, 'lambdaBehavior.openDemo');
+  });
+
   it('turns a cancelled token into an aborted signal for the engine', () => {
     const source = new vscode.CancellationTokenSource();
     const abort = abortSignalOf(source.token);
