@@ -117,7 +117,7 @@ export class AwsSource implements TelemetrySource {
         this.options.onNotice?.(`${err.message}: reading raw records with logs:FilterLogEvents instead`);
       }
     }
-    for (const eniId of request.eniIds) {
+    for (const { id: eniId } of request.enis) {
       yield {
         kind: 'raw',
         source: `${flowLog.logGroupName} stream ${eniId}`,

@@ -42,11 +42,7 @@ export interface AggregatedFlows {
 export type FlowData = RawFlowStream | AggregatedFlows;
 
 export interface FlowReadRequest extends TimeRange {
-  /** The Lambda ENIs whose records are wanted (a source may filter on them, or not). */
-  eniIds: string[];
-  /** Their addresses, for formats without `interface-id`. */
-  eniAddresses: string[];
-  /** The same, ENI by ENI (a source that batches its queries keeps each ENI with its addresses). */
+  /** The Lambda ENIs whose records are wanted (a source may filter on them, or not), with their addresses. */
   enis: Array<{ id: string; addresses: string[] }>;
 }
 

@@ -150,17 +150,16 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     const request = {
       start: w.baselineStart,
       end: w.detectEnd,
-      eniIds: covered.map((e) => e.id),
-      eniAddresses: covered.flatMap((e) => [...e.privateIps, ...e.ipv6Ips]),
       enis: covered.map((e) => ({ id: e.id, addresses: [...e.privateIps, ...e.ipv6Ips] })),
     };
+    const coveredIds = request.enis.map((e) => e.id);
     const failed = await attempt(`flow log ${flowLog.id}`, async () => {
       for await (const data of source.readFlowLog(flowLog, request, signal)) {
         if (data.kind === 'aggregated') {
-          aggregator.addAggregates(data.rows, request.eniIds);
+          aggregator.addAggregates(data.rows, coveredIds);
           continue;
         }
-        const stream = aggregator.stream(format, data.source, request.eniIds);
+        const stream = aggregator.stream(format, data.source, coveredIds);
         try {
           for await (const chunk of data.chunks) stream.push(chunk);
         } catch (err) {

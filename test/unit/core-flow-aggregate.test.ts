@@ -767,7 +767,7 @@ describe('FlowAggregator: gzip through the replay backend', () => {
     const signal = new AbortController().signal;
     const [flowLog] = await source.describeFlowLogs(signal);
     const agg = aggregator();
-    const request = { start: RANGE.start, end: RANGE.end, eniIds: [ENI_A, ENI_B], eniAddresses: [ADDR_A, ADDR_B], enis: [{ id: ENI_A, addresses: [ADDR_A] }, { id: ENI_B, addresses: [ADDR_B] }] };
+    const request = { start: RANGE.start, end: RANGE.end, enis: [{ id: ENI_A, addresses: [ADDR_A] }, { id: ENI_B, addresses: [ADDR_B] }] };
     let sources = 0;
     for await (const data of source.readFlowLog(flowLog, request, signal)) {
       assert.equal(data.kind, 'raw');

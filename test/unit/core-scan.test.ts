@@ -241,8 +241,8 @@ describe('scan: a small account end to end', async () => {
     const req = source.flowRequests[0].request;
     assert.equal(req.start, BASE);
     assert.equal(req.end, NOW);
-    assert.deepEqual([...req.eniIds].sort(), ['eni-orders', 'eni-shared']);
-    assert.deepEqual([...req.eniAddresses].sort(), [ORDERS_IP, SHARED_IP]);
+    assert.deepEqual(req.enis.map((e) => e.id).sort(), ['eni-orders', 'eni-shared']);
+    assert.deepEqual(req.enis.flatMap((e) => e.addresses).sort(), [ORDERS_IP, SHARED_IP]);
     assert.deepEqual([...source.trailRequest!.sessionNames].sort(), ['billing', 'edge', 'orders', 'reports']);
     assert.equal(source.trailRequest!.start, BASE);
     assert.equal(source.trailRequest!.end, NOW);
@@ -392,7 +392,7 @@ describe('scan: options', () => {
     assert.deepEqual(r.functions.map((f) => f.name), ['billing']);
     assert.ok(r.warnings.some((w) => w.includes('ghost')), r.warnings.join('\n'));
     assert.ok(source.metricsRequest!.functionNames.includes('reports'));
-    assert.deepEqual(source.flowRequests[0].request.eniIds, ['eni-shared']);
+    assert.deepEqual(source.flowRequests[0].request.enis.map((e) => e.id), ['eni-shared']);
     assert.deepEqual(findingSet(r, 'billing'), [
       'access-denied secretsmanager.amazonaws.com:GetSecretValue exact',
       'new-peer 45.33.32.156:443/tcp inferred',
@@ -541,7 +541,7 @@ describe('scan: failures and coverage', () => {
     const inactive: FlowLogConfig = { ...eniLog, id: 'fl-old', resourceId: 'eni-shared', status: 'INACTIVE' };
     const source = new MemorySource({ ...f, flowLogs: [...f.flowLogs, eniLog, inactive], flowText: { 'fl-vpc': f.flowText['fl-vpc'], 'fl-eni': ordersOnly, 'fl-old': f.flowText['fl-vpc'] } });
     const r = await scan(source, OPTIONS);
-    assert.deepEqual(source.flowRequests.map((x) => [x.id, x.request.eniIds]).sort(), [['fl-eni', ['eni-orders']], ['fl-vpc', ['eni-shared']]]);
+    assert.deepEqual(source.flowRequests.map((x) => [x.id, x.request.enis.map((e) => e.id)]).sort(), [['fl-eni', ['eni-orders']], ['fl-vpc', ['eni-shared']]]);
     assert.match(byName(r, 'orders').coverage.network, /fl-eni/);
     assert.match(byName(r, 'billing').coverage.network, /fl-vpc/);
   });

@@ -89,13 +89,7 @@ export class ByteInterner {
   }
 
   private rehash(): void {
-    this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
-    const mask = this.slots.length - 1;
-    for (let id = 0; id < this.count; id++) {
-      let slot = this.hashes[id] & mask;
-      while (this.slots[slot] !== EMPTY) slot = (slot + 1) & mask;
-      this.slots[slot] = id;
-    }
+    this.slots = slotsFor(this.hashes, this.count, this.slots.length * 2);
   }
 }
 
@@ -152,6 +146,18 @@ export class IntKeyTable {
     }
     return -row - 1;
   }
+}
+
+/** A fresh slot table of `size` (a power of two) holding ids 0..count-1 by their stored hashes (linear probing). */
+function slotsFor(hashes: Uint32Array, count: number, size: number): Int32Array {
+  const slots = new Int32Array(size).fill(EMPTY);
+  const mask = size - 1;
+  for (let id = 0; id < count; id++) {
+    let slot = hashes[id] & mask;
+    while (slots[slot] !== EMPTY) slot = (slot + 1) & mask;
+    slots[slot] = id;
+  }
+  return slots;
 }
 
 function fnv1a(buf: Uint8Array, start: number, end: number): number {
@@ -246,15 +252,7 @@ export class WordKeyInterner {
     this.hashes[id] = h;
     this.slabUsed += n;
     this.slots[slot] = id;
-    if (this.count * 2 > this.slots.length) {
-      this.slots = new Int32Array(this.slots.length * 2).fill(EMPTY);
-      const m = this.slots.length - 1;
-      for (let k = 0; k < this.count; k++) {
-        let s = this.hashes[k] & m;
-        while (this.slots[s] !== EMPTY) s = (s + 1) & m;
-        this.slots[s] = k;
-      }
-    }
+    if (this.count * 2 > this.slots.length) this.slots = slotsFor(this.hashes, this.count, this.slots.length * 2);
     return id;
   }
 
