@@ -36,8 +36,17 @@ async function main() {
     plugins: [awsBundleExternal],
     banner: { js: '#!/usr/bin/env node' },
   });
-  // The extension: vscode is provided by the host; the AWS SDK never enters this bundle (src/extension does not import src/aws).
-  await esbuild.build({ ...common, entryPoints: { extension: 'src/extension/activate.ts' } });
+  // The extension: vscode is provided by the host; the AWS SDK stays in dist/aws.js, required only for a live account.
+  await esbuild.build({ ...common, entryPoints: { extension: 'src/extension/activate.ts' }, plugins: [awsBundleExternal] });
+  // The behaviour-diff webview's browser code (DOM, no Node): loaded by the webview, never by the extension host.
+  await esbuild.build({
+    ...common,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    external: [],
+    entryPoints: { webview: 'src/webview/main.ts' },
+  });
   if (hostTests) {
     // One file per suite, beside the index that mocha loads them from; mocha itself is required from node_modules.
     const suiteDir = 'test/host/suite';

@@ -8,6 +8,9 @@ import type { Connection } from './session';
 import { demoConnection, Session } from './session';
 import { registerStatusBar } from './status-bar';
 import { FunctionsTreeProvider } from './tree/functions-tree';
+import type { ExtensionDeps } from './deps';
+import { registerSourceFeatures } from './source/register';
+import { registerDiffView } from './webview/diff-panel';
 
 /** What activate() returns: the extension-host tests read the tree through it. */
 export interface LambdaBehaviorApi {
@@ -15,6 +18,9 @@ export interface LambdaBehaviorApi {
   readonly functionsTree: FunctionsTreeProvider;
   readonly store: ReportStore;
   readonly statusBar: vscode.StatusBarItem;
+  /** The source features (mapping, diagnostics, CodeLens) and the behaviour-diff view, for the tests. */
+  readonly source: ReturnType<typeof registerSourceFeatures>;
+  readonly diffView: ReturnType<typeof registerDiffView>;
   /** Settles when the last scan saved by an earlier window has been restored (or found missing or corrupt). */
   readonly restored: Promise<void>;
 }
@@ -36,10 +42,13 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
     vscode.commands.registerCommand('lambdaBehavior.scanAll', () => scanAll(session, log)),
   );
   const statusBar = registerStatusBar(context, session);
+  const deps: ExtensionDeps = { session, log, extensionUri: context.extensionUri };
+  const source = registerSourceFeatures(context, deps);
+  const diffView = registerDiffView(context, deps);
 
   // Read after activate() has returned: activation never waits on the disk.
   const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));
-  return { session, functionsTree, store, statusBar, restored };
+  return { session, functionsTree, store, statusBar, source, diffView, restored };
 }
 
 export function deactivate(): void {
