@@ -23,6 +23,7 @@ function testFiles(dir) {
 const only = process.argv.slice(2);
 if (only.length === 0) {
   run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit']);
+  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'src/webview', '--noEmit']); // the webview's browser code: DOM types
   run(process.execPath, ['esbuild.config.js']);
 }
 // The extension's suites in a real VS Code extension host (code-server + headless Chromium; installs on first
