@@ -25,6 +25,8 @@ interface ScanCliOptions {
   region?: string;
   flowLogsQuery?: 'insights' | 'filter';
   function: string[];
+  ignorePeer: string[];
+  ignoreApi: string[];
   format: 'text' | 'json' | 'sarif' | 'html';
   baselineDays: number;
   detectHours: number;
@@ -113,6 +115,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
       baselineDays: opts.baselineDays,
       detectHours: opts.detectHours,
       functions: opts.function,
+      ignore: { peers: opts.ignorePeer, apiCalls: opts.ignoreApi },
       accepted: readAccepted(opts.acceptFile, opts.acceptFile !== undefined),
       signal: controller.signal,
       logger: { info: () => undefined, warn: (m) => process.stderr.write(`${m}\n`) },
@@ -161,6 +164,8 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
     .addOption(new Option('--flow-logs-query <mode>', 'live: aggregate flow logs in Logs Insights, or stream raw records').choices(['insights', 'filter']).default('insights'))
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--ignore-peer <rule>', 'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--ignore-api <rule>', 'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
     .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
     .option('--detect-hours <n>', 'hours in the detection window', positiveInt(336), DEFAULT_DETECT_HOURS)

@@ -1,6 +1,7 @@
 // One scan: read the account through the ports, attribute every source to functions, compare windows, and build the report.
 import { isAccepted, type AcceptedBehaviour } from './accepted';
 import { findingId, type DraftFinding } from './detect/draft';
+import { applyUserRules, IgnoreMatcher, type IgnoreRules } from './ignore';
 import { analyseMetrics, type MetricAnalysis } from './detect/metric-findings';
 import { FunctionTrafficBuilder, peerFindings, peerReport, type PeerTraffic } from './detect/network';
 import { FlowAggregator } from './flowlog/aggregate';
@@ -33,6 +34,8 @@ export interface ScanOptions {
   /** Only these functions (all when empty). */
   functions?: string[];
   accepted?: AcceptedBehaviour;
+  /** Peers and API calls left out of the report, with the findings about them. */
+  ignore?: IgnoreRules;
   signal?: AbortSignal;
   logger?: Logger;
   /** ENI history kept across scans; the current inventory is added to it. */
@@ -67,6 +70,8 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   const detectHours = options.detectHours ?? DEFAULT_DETECT_HOURS;
   if (!(baselineDays >= 1 && baselineDays <= MAX_BASELINE_DAYS)) throw new RangeError(`baseline days must be between 1 and ${MAX_BASELINE_DAYS}`);
   if (!(detectHours >= 1 && detectHours <= 24 * 14)) throw new RangeError('detection hours must be between 1 and 336');
+  // A bad rule is the user's typo: say so before any AWS call is made.
+  const ignore = options.ignore ? new IgnoreMatcher(options.ignore) : undefined;
   const warnings: string[] = [];
   const failures = new Map<string, string>();
 
@@ -245,8 +250,9 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
       stageMs,
     },
   };
+  const filtered = ignore ? applyUserRules(report, { ignore }) : report;
   log.info(`[scan] ${reports.length} function(s), ${fstats.records} flow record(s), ${trail.events} CloudTrail event(s) in ${report.stats!.durationMs} ms`);
-  return report;
+  return filtered;
 }
 
 interface FunctionContext {
