@@ -1,0 +1,83 @@
+// Builds the behaviour-diff webview's view model from a scan report: pure (no vscode), so node --test covers it.
+import type { FunctionReport, ScanReport } from '../../core/model';
+import {
+  apiDiffRows,
+  diffCounts,
+  evidenceEntries,
+  incompleteCoverage,
+  peerDiffRows,
+  sortFindings,
+} from '../../report/view-model';
+import type { DiffViewModel, FindingView } from '../../shared/protocol';
+
+const HOUR = 3_600_000;
+
+/** What the host knows about the function's source when it builds the view. */
+export interface SourceInfo {
+  found: boolean;
+  /** The handler file's base name. */
+  file?: string;
+}
+
+const API_FINDINGS = new Set(['new-api-call', 'access-denied']);
+
+/**
+ * The view of one function. Rows, order, statuses and gaps come from the report view model; strings are
+ * copied as they are (the webview inserts them as text), so what the engine reported is what is shown.
+ */
+export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, source: SourceInfo): DiffViewModel {
+  const apiRows = apiDiffRows(fn);
+  const apiCalls = apiRows.filter((r) => r.caller === 'function');
+  const serviceCalls = apiRows.filter((r) => r.caller === 'lambda-service');
+  const peers = peerDiffRows(fn);
+  const findings = sortFindings(fn.findings).map((f): FindingView => {
+    // The finding's subject names the call; the webview gets it from the function's own row, not by parsing the subject.
+    const call = API_FINDINGS.has(f.kind) ? apiCalls.find((r) => r.subject === f.subject) : undefined;
+    return {
+      id: f.id,
+      kind: f.kind,
+      subject: f.subject,
+      severity: f.severity,
+      attribution: f.attribution,
+      title: f.title,
+      detail: f.detail,
+      ...(f.recommendation !== undefined ? { recommendation: f.recommendation } : {}),
+      evidence: evidenceEntries(f.evidence),
+      ...(call ? { apiCall: { eventSource: call.eventSource, eventName: call.eventName } } : {}),
+    };
+  });
+  const w = report.window;
+  const view: DiffViewModel = {
+    functionName: fn.name,
+    arn: fn.arn,
+    inVpc: fn.inVpc,
+    accountId: report.accountId,
+    region: report.region,
+    window: { baselineStart: w.baselineStart, baselineEnd: w.baselineEnd, detectStart: w.detectStart, detectEnd: w.detectEnd },
+    baselineDays: span(w.baselineStart, w.baselineEnd, 24 * HOUR),
+    detectHours: span(w.detectStart, w.detectEnd, HOUR),
+    findings,
+    peers,
+    peerCounts: diffCounts(peers),
+    apiCalls,
+    apiCounts: diffCounts(apiCalls),
+    serviceCalls,
+    serviceCounts: diffCounts(serviceCalls),
+    coverage: fn.coverage,
+    coverageGaps: incompleteCoverage(fn.coverage),
+    sourceFound: source.found,
+  };
+  if (fn.runtime !== undefined) view.runtime = fn.runtime;
+  if (fn.handler !== undefined) view.handler = fn.handler;
+  if (report.source !== undefined) view.source = report.source;
+  if (report.generatedAt !== undefined) view.generatedAt = report.generatedAt;
+  if (fn.metrics) view.metrics = fn.metrics;
+  if (source.found && source.file) view.sourceFile = source.file;
+  return view;
+}
+
+/** Whole units between two ISO times (rounded); 0 when either does not parse. */
+function span(startIso: string, endIso: string, unit: number): number {
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms / unit) : 0;
+}

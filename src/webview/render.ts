@@ -1,0 +1,362 @@
+// Lays out one function's behaviour diff (header, findings, peers, API calls, chart) from the host's view model, as DOM nodes.
+import { formatBytes, formatCount, formatTime } from '../report/format';
+import type { ApiDiffRow, DiffCounts, PeerDiffRow } from '../report/view-model';
+import type { DiffViewModel, FindingView, WebviewToHost } from '../shared/protocol';
+import { renderChart } from './chart';
+import { h, textOf } from './dom';
+
+/** What the page can ask the host to do; main.ts posts it. */
+export type Post = (message: WebviewToHost) => void;
+
+const STATUS_LABEL: Record<string, string> = { added: 'new', removed: 'gone', unchanged: 'same' };
+const STATUS_SIGN: Record<string, string> = { added: '+', removed: '−', unchanged: '=' };
+const KNOWN_SEVERITIES = new Set(['high', 'medium', 'low']);
+
+function severityClass(severity: string | undefined): string {
+  return severity && KNOWN_SEVERITIES.has(severity) ? severity : 'unknown';
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+export function renderView(view: DiffViewModel, post: Post): Node[] {
+  return [renderHeader(view, post), renderFindings(view, post), renderPeers(view), renderApiCalls(view, post), renderMetrics(view)];
+}
+
+export function renderMissing(functionName: string, reason: string, post: Post): Node[] {
+  return [
+    h(
+      'header',
+      { id: 'header' },
+      h('div', { class: 'title-row' }, h('h1', { id: 'title' }, textOf(functionName, 200)), h('div', { class: 'actions' }, rescanButton(post))),
+      h('p', { id: 'missing', class: 'notice', role: 'status' }, textOf(reason, 400)),
+    ),
+  ];
+}
+
+// ---------------------------------------------------------------- header
+
+function rescanButton(post: Post): HTMLButtonElement {
+  const b = h('button', { type: 'button', id: 'rescan', class: 'secondary', title: 'Scan this function again' }, 'Scan again');
+  b.addEventListener('click', () => post({ type: 'rescan' }));
+  return b;
+}
+
+function renderHeader(view: DiffViewModel, post: Post): Node {
+  const open = h(
+    'button',
+    { type: 'button', id: 'open-source', class: 'secondary', title: view.sourceFound ? 'Open the handler in the editor' : 'Find the handler source in this workspace' },
+    view.sourceFound && view.sourceFile ? h('span', undefined, 'Open ', textOf(view.sourceFile, 80)) : 'Open source',
+  );
+  open.addEventListener('click', () => post({ type: 'openSource' }));
+
+  const counts = new Map<string, number>();
+  for (const f of view.findings) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);
+  const chips = [...counts].map(([sev, n]) => h('span', { class: `badge sev-${severityClass(sev)}` }, `${formatCount(n)} ${sev}`));
+
+  const facts = [
+    `account ${view.accountId}`,
+    view.region,
+    view.source,
+    view.runtime,
+    view.handler ? `handler ${view.handler}` : undefined,
+    view.inVpc ? 'in a VPC' : 'not in a VPC',
+  ].filter((x): x is string => !!x);
+
+  const w = view.window;
+  const windowLine = h(
+    'p',
+    { id: 'window', class: 'window' },
+    h('span', { class: 'label' }, 'Baseline '),
+    h('time', { datetime: w.baselineStart }, formatTime(w.baselineStart)),
+    ' → ',
+    h('time', { datetime: w.baselineEnd }, formatTime(w.baselineEnd)),
+    view.baselineDays > 0 ? ` (${plural(view.baselineDays, 'day')})` : '',
+    h('span', { class: 'vs' }, ' vs '),
+    h('strong', undefined, `last ${formatCount(view.detectHours)} h`),
+    ` (${formatTime(w.detectStart)} → ${formatTime(w.detectEnd)})`,
+  );
+
+  const gaps =
+    view.coverageGaps.length > 0
+      ? h(
+          'ul',
+          { id: 'coverage-gaps', class: 'gaps', 'aria-label': 'Coverage gaps' },
+          ...view.coverageGaps.map((g) => h('li', undefined, h('span', { class: 'gap-source' }, `${g.source}: `), textOf(g.value || 'not reported', 300))),
+        )
+      : null;
+
+  const noSource = view.sourceFound
+    ? null
+    : h('p', { id: 'no-source', class: 'notice' }, 'No handler source found for this function in the workspace: "Open source" lets you choose it.');
+
+  return h(
+    'header',
+    { id: 'header' },
+    h(
+      'div',
+      { class: 'title-row' },
+      h('h1', { id: 'title' }, textOf(view.functionName, 200)),
+      h('span', { class: 'chips' }, ...(chips.length > 0 ? chips : [h('span', { class: 'badge ok' }, 'no findings')])),
+      h('div', { class: 'actions' }, open, rescanButton(post)),
+    ),
+    h('p', { id: 'facts', class: 'facts' }, ...facts.flatMap((f, i) => [i > 0 ? h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ') : null, textOf(f, 200)])),
+    windowLine,
+    gaps,
+    noSource,
+  );
+}
+
+// ---------------------------------------------------------------- findings
+
+function renderFindings(view: DiffViewModel, post: Post): Node {
+  const heading = h('h2', { id: 'findings-heading' }, view.findings.length === 0 ? 'Findings' : `Findings (${formatCount(view.findings.length)})`);
+  if (view.findings.length === 0) {
+    return h('section', { id: 'findings', 'aria-labelledby': 'findings-heading' }, heading, h('p', { class: 'ok' }, 'Nothing new or abnormal against the baseline.'));
+  }
+  return h(
+    'section',
+    { id: 'findings', 'aria-labelledby': 'findings-heading' },
+    heading,
+    h('ol', { class: 'findings' }, ...view.findings.map((f) => renderFinding(f, view, post))),
+  );
+}
+
+function renderFinding(f: FindingView, view: DiffViewModel, post: Post): Node {
+  const sev = severityClass(f.severity);
+  const accept = h('button', { type: 'button', class: 'accept', title: 'Write it to the accepted-behaviour file: it will not be reported again' }, 'Accept as normal');
+  accept.addEventListener('click', () => {
+    accept.disabled = true;
+    accept.textContent = 'Accepting…';
+    post({ type: 'accept', findingId: f.id });
+  });
+  const actions = h('div', { class: 'finding-actions' }, accept);
+  if (f.apiCall) {
+    const call = f.apiCall;
+    const reveal = h('button', { type: 'button', class: 'secondary reveal', title: view.sourceFound ? 'Select the line that makes this call' : 'Find the line that makes this call' }, 'Show in code');
+    reveal.addEventListener('click', () => post({ type: 'revealApiCall', eventSource: call.eventSource, eventName: call.eventName }));
+    actions.appendChild(reveal);
+  }
+  const attribution = f.attribution && f.attribution !== 'exact' ? h('span', { class: 'attribution' }, textOf(`${f.attribution} attribution`, 80)) : null;
+  return h(
+    'li',
+    { class: `finding sev-${sev}`, 'data-finding-id': f.id, 'data-severity': f.severity, 'data-kind': f.kind, tabindex: -1 },
+    h('div', { class: 'finding-head' }, h('span', { class: `badge sev-${sev}` }, textOf(f.severity, 20)), h('h3', { class: 'finding-title' }, textOf(f.title, 300))),
+    h('div', { class: 'finding-subject muted' }, h('code', undefined, textOf(f.kind, 60)), ' ', h('code', undefined, textOf(f.subject, 300)), attribution ? ' ' : null, attribution),
+    f.detail ? h('p', { class: 'detail' }, textOf(f.detail, 3000)) : null,
+    f.recommendation ? h('p', { class: 'todo' }, h('strong', undefined, 'What to do: '), textOf(f.recommendation, 2000)) : null,
+    renderEvidence(f.evidence),
+    actions,
+  );
+}
+
+/** Raw samples and event ids are long: in a closed <details>, capped. */
+const MAX_LISTED = 20;
+
+function renderEvidence(entries: FindingView['evidence']): Node | null {
+  if (entries.length === 0) return null;
+  const facts = h('dl', { class: 'evidence' });
+  const lists: Node[] = [];
+  for (const { key, label, value } of entries) {
+    if (Array.isArray(value)) {
+      if (key === 'samples' || key === 'eventIds' || value.length > 3 || value.some((v) => v.length > 60)) {
+        const shown = value.slice(0, MAX_LISTED);
+        lists.push(
+          h(
+            'details',
+            { class: 'evidence-list' },
+            h('summary', undefined, `${label} (${formatCount(value.length)})`),
+            h('ul', undefined, ...shown.map((v) => h('li', undefined, h('code', undefined, textOf(v, 600))))),
+            value.length > shown.length ? h('p', { class: 'muted' }, `… ${formatCount(value.length - shown.length)} more`) : null,
+          ),
+        );
+      } else facts.append(h('dt', undefined, label), h('dd', undefined, textOf(value.join(', '), 600)));
+    } else if (typeof value === 'number') {
+      facts.append(h('dt', undefined, label), h('dd', { class: 'num' }, /bytes/i.test(key) ? formatBytes(value) : formatCount(value)));
+    } else if (key === 'firstSeen' || key === 'lastSeen') {
+      facts.append(h('dt', undefined, label), h('dd', undefined, textOf(formatTime(String(value)), 100)));
+    } else facts.append(h('dt', undefined, label), h('dd', undefined, textOf(String(value), 600)));
+  }
+  return h('div', { class: 'evidence-block' }, facts.childNodes.length > 0 ? facts : null, ...lists);
+}
+
+// ---------------------------------------------------------------- diff tables
+
+function countsLine(c: DiffCounts): Node {
+  return h(
+    'p',
+    { class: 'counts' },
+    h('span', { class: 'status-added' }, `${STATUS_SIGN.added}${formatCount(c.added)} new`),
+    h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
+    h('span', { class: 'status-removed' }, `${STATUS_SIGN.removed}${formatCount(c.removed)} gone`),
+    h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
+    h('span', { class: 'status-unchanged' }, `${formatCount(c.unchanged)} same`),
+  );
+}
+
+function statusCell(status: string): HTMLTableCellElement {
+  return h('td', { class: `status status-${status}` }, h('span', { class: 'sign', 'aria-hidden': 'true' }, STATUS_SIGN[status] ?? '?'), ' ', STATUS_LABEL[status] ?? status);
+}
+
+function nowVsBaseline(now: number | undefined, baseline: number | undefined, fmt: (n: number) => string): HTMLTableCellElement {
+  return h(
+    'td',
+    { class: 'num' },
+    h('span', { class: 'now' }, now === undefined ? '-' : fmt(now)),
+    h('span', { class: 'baseline' }, ` / ${baseline === undefined ? '-' : fmt(baseline)}`),
+  );
+}
+
+function seenCell(first: string | undefined, last: string | undefined): HTMLTableCellElement {
+  if (!first && !last) return h('td', { class: 'seen' });
+  return h(
+    'td',
+    { class: 'seen' },
+    textOf(formatTime(first), 40),
+    last && last !== first ? h('br') : null,
+    last && last !== first ? textOf(formatTime(last), 40) : null,
+  );
+}
+
+function rowAttrs(status: string, subject: string, severity: string | undefined, extra: Record<string, string | number | undefined> = {}) {
+  const cls = [`row-${status}`, severity ? `flagged sev-${severityClass(severity)}` : '', extra.class ?? ''].filter(Boolean).join(' ');
+  return { ...extra, class: cls, 'data-status': status, 'data-subject': subject, 'data-severity': severity };
+}
+
+function head(...cols: Array<[string, string?]>): HTMLTableSectionElement {
+  return h('thead', undefined, h('tr', undefined, ...cols.map(([label, cls]) => h('th', { scope: 'col', class: cls }, label))));
+}
+
+function renderPeers(view: DiffViewModel): Node {
+  const section = h('section', { id: 'peers', 'aria-labelledby': 'peers-heading' }, h('h2', { id: 'peers-heading' }, 'Network peers'));
+  if (view.peers.length === 0) {
+    section.appendChild(
+      h('p', { class: 'muted' }, view.inVpc ? "No traffic recorded on the function's network interfaces." : 'Not attached to a VPC: Lambda runs it on its own network, which has no flow logs.'),
+    );
+    return section;
+  }
+  section.append(
+    countsLine(view.peerCounts),
+    h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'diff peers' },
+        head(['Status'], ['Peer'], ['Resource'], ['Flows now / baseline', 'num'], ['Bytes now / baseline', 'num'], ['Rejected', 'num'], ['First / last seen']),
+        h('tbody', undefined, ...view.peers.map(peerRow)),
+      ),
+    ),
+  );
+  return section;
+}
+
+function peerRow(r: PeerDiffRow): HTMLTableRowElement {
+  const shared =
+    r.attribution && r.attribution !== 'exact'
+      ? h('div', { class: 'muted' }, textOf(`${r.attribution}${r.candidates.length > 0 ? `: ${r.candidates.join(', ')}` : ''}`, 300))
+      : null;
+  return h(
+    'tr',
+    rowAttrs(r.status, r.subject, r.severity),
+    statusCell(r.status),
+    h('td', { class: 'subject' }, h('code', undefined, textOf(r.subject, 120))),
+    h('td', { class: 'resource' }, textOf(r.resource, 200), shared),
+    nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount),
+    nowVsBaseline(r.now.bytes, r.baseline?.bytes, formatBytes),
+    h('td', { class: r.now.rejected > 0 ? 'num rejected' : 'num' }, formatCount(r.now.rejected)),
+    seenCell(r.firstSeen, r.lastSeen),
+  );
+}
+
+function renderApiCalls(view: DiffViewModel, post: Post): Node {
+  const section = h('section', { id: 'api-calls', 'aria-labelledby': 'api-heading' }, h('h2', { id: 'api-heading' }, 'AWS API calls'));
+  if (view.apiCalls.length === 0) {
+    section.appendChild(h('p', { class: 'muted' }, view.serviceCalls.length === 0 ? "No AWS API calls recorded with the function's role." : "The function's code made no AWS API calls."));
+  } else {
+    section.append(
+      countsLine(view.apiCounts),
+      h('p', { class: 'hint muted' }, view.sourceFound ? 'Select a call (click or Enter) to reveal the line that makes it.' : 'Select a call (click or Enter) to look for the line that makes it.'),
+      apiTable(view.apiCalls, 'api', post),
+    );
+  }
+  const fragment = document.createDocumentFragment();
+  fragment.appendChild(section);
+  if (view.serviceCalls.length > 0) {
+    fragment.appendChild(
+      h(
+        'section',
+        { id: 'service-calls', 'aria-labelledby': 'service-heading' },
+        h('h3', { id: 'service-heading' }, "Made by the Lambda service with the function's role"),
+        h('p', { class: 'muted' }, "Lambda itself uses the execution role (to poll an event source, decrypt environment variables, write logs): these are not the function's code and never findings."),
+        apiTable(view.serviceCalls, 'service', post),
+      ),
+    );
+  }
+  return fragment;
+}
+
+function apiTable(rows: readonly ApiDiffRow[], kind: 'api' | 'service', post: Post): Node {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: `diff ${kind}` },
+      head(['Status'], ['Service'], ['Action'], ['Calls now / baseline', 'num'], ['Errors now / baseline', 'num'], ['Denied', 'num'], ['First / last seen']),
+      h('tbody', undefined, ...rows.map((r) => apiRow(r, post))),
+    ),
+  );
+}
+
+function apiRow(r: ApiDiffRow, post: Post): HTMLTableRowElement {
+  const own = r.caller === 'function';
+  const tr = h(
+    'tr',
+    rowAttrs(r.status, r.subject, r.severity, own ? { class: 'revealable', tabindex: 0, 'data-caller': r.caller } : { 'data-caller': r.caller }),
+    statusCell(r.status),
+    h('td', { class: 'service' }, h('code', undefined, textOf(r.eventSource, 120))),
+    h('td', { class: 'action' }, h('code', undefined, textOf(r.eventName, 120))),
+    nowVsBaseline(r.count, r.baseline?.count, formatCount),
+    nowVsBaseline(r.errors, r.baseline?.errors, formatCount),
+    h('td', { class: r.denied > 0 ? 'num denied' : 'num' }, formatCount(r.denied)),
+    seenCell(r.firstSeen, r.lastSeen),
+  );
+  if (own) {
+    tr.title = 'Reveal the code that makes this call';
+    tr.setAttribute('aria-label', `${r.eventSource} ${r.eventName}, ${STATUS_LABEL[r.status] ?? r.status}: reveal the code that makes this call`);
+    const reveal = () => post({ type: 'revealApiCall', eventSource: r.eventSource, eventName: r.eventName });
+    tr.addEventListener('click', (event) => {
+      // Selecting text in a row is not a request to jump to the code.
+      if (window.getSelection()?.toString()) return;
+      if ((event.target as Element | null)?.closest('button')) return;
+      reveal();
+    });
+    tr.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        reveal();
+      } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        const rows = [...document.querySelectorAll<HTMLTableRowElement>('tr.revealable')];
+        const next = rows[rows.indexOf(tr) + (event.key === 'ArrowDown' ? 1 : -1)];
+        if (next) {
+          event.preventDefault();
+          next.focus();
+        }
+      }
+    });
+  }
+  return tr;
+}
+
+// ---------------------------------------------------------------- metrics
+
+function renderMetrics(view: DiffViewModel): Node {
+  return h(
+    'section',
+    { id: 'metrics', 'aria-labelledby': 'metrics-heading' },
+    h('h2', { id: 'metrics-heading' }, 'Invocations and errors'),
+    ...renderChart(view.metrics, view.detectHours),
+  );
+}
