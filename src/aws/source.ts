@@ -45,7 +45,7 @@ export function openAws(options: AwsSourceOptions = {}): AwsSource {
   return new AwsSource(createClients(options), options);
 }
 
-export { createClients, missingProfile } from './clients';
+export { createClients, listProfiles, missingProfile, type ProfileSummary } from './clients';
 export { recordScenario } from './record';
 
 export class AwsSource implements TelemetrySource {

@@ -1,13 +1,16 @@
-// The last scan kept across restarts: one JSON file in the extension's global storage, written atomically.
+// The last scan and each account's ENI history kept across restarts: JSON files in the extension's global storage, written atomically.
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import type { EniHistoryJson } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
+import type { ConnectionSpec } from './session';
 
 /** What is saved: the report and enough about the connection to reopen it. */
 export interface SavedScan {
-  /** `demo` for the bundled demo account; other kinds are shown but not reopened until they exist. */
-  connection: { kind: string; label: string };
+  /** `spec` reopens the account; a file from a version that saved none reopens only the demo. */
+  connection: { kind: string; label: string; spec?: ConnectionSpec };
   /** When the scan ran (epoch ms): the status bar shows it. */
   scannedAt: number;
   report: ScanReport;
@@ -36,19 +39,63 @@ export class ReportStore {
    */
   save(scan: SavedScan): Promise<void> {
     const body: SavedFile = { version: 1, ...scan };
-    const text = JSON.stringify(body);
-    const temp = `${this.file}.${process.pid}.${++this.writes}.tmp`;
+    return this.write(this.file, JSON.stringify(body), 'the last scan');
+  }
+
+  /** The ENI history of one account (ENIs and addresses by time), so that an address reused later is attributed by time. */
+  historyFile(accountKey: string): string {
+    const digest = createHash('sha256').update(accountKey).digest('hex').slice(0, 16);
+    return path.join(path.dirname(this.file), `eni-history-${digest}.json`);
+  }
+
+  saveHistory(accountKey: string, history: EniHistoryJson): Promise<void> {
+    return this.write(this.historyFile(accountKey), JSON.stringify({ version: 1, accountKey, history }), `the ENI history of ${accountKey}`);
+  }
+
+  /** The saved history, or undefined; a file that does not read as one is moved aside like a corrupt scan. */
+  async loadHistory(accountKey: string): Promise<EniHistoryJson | undefined> {
+    await this.queue;
+    const file = this.historyFile(accountKey);
+    let text: string;
+    try {
+      text = await fs.readFile(file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not read ${file}: ${message(err)}`);
+      return undefined;
+    }
+    try {
+      const v = JSON.parse(text) as { version?: number; accountKey?: string; history?: EniHistoryJson };
+      if (v?.version !== 1 || v.accountKey !== accountKey || !v.history || typeof v.history !== 'object') throw new Error('not an ENI history (version 1)');
+      return v.history;
+    } catch (err) {
+      await this.moveAside(file, err);
+      return undefined;
+    }
+  }
+
+  /**
+   * Writes a temp file then renames it over the old one. Writes run one after another, so the last call wins; two
+   * windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
+   */
+  private write(file: string, text: string, what: string): Promise<void> {
+    const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
     this.queue = this.queue.then(async () => {
       try {
-        await fs.mkdir(path.dirname(this.file), { recursive: true });
+        await fs.mkdir(path.dirname(file), { recursive: true });
         await fs.writeFile(temp, text, 'utf8');
-        await fs.rename(temp, this.file);
+        await fs.rename(temp, file);
       } catch (err) {
-        this.log.warn(`[store] could not save the last scan to ${this.file}: ${message(err)}`);
+        this.log.warn(`[store] could not save ${what} to ${file}: ${message(err)}`);
         await fs.rm(temp, { force: true }).catch(() => undefined);
       }
     });
     return this.queue;
+  }
+
+  private async moveAside(file: string, err: unknown): Promise<void> {
+    const aside = await freeName(`${file}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`);
+    this.log.warn(`[store] ${path.basename(file)} is unreadable (${message(err)}); moved it to ${aside}`);
+    await fs.rename(file, aside).catch((e: unknown) => this.log.warn(`[store] could not move ${file} aside: ${message(e)}`));
   }
 
   /** The saved scan, or undefined when there is none. A file that does not read as one is moved aside, with a warning. */
@@ -64,9 +111,7 @@ export class ReportStore {
     try {
       return parseSaved(JSON.parse(text));
     } catch (err) {
-      const aside = await freeName(`${this.file}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`);
-      this.log.warn(`[store] the saved scan is unreadable (${message(err)}); moved it to ${aside}`);
-      await fs.rename(this.file, aside).catch((e: unknown) => this.log.warn(`[store] could not move ${this.file} aside: ${message(e)}`));
+      await this.moveAside(this.file, err);
       return undefined;
     }
   }
@@ -87,7 +132,17 @@ function parseSaved(value: unknown): SavedScan {
       if (!Array.isArray(f[list])) throw new Error(`${f.name}: no ${list} list`);
     }
   }
-  return { connection: { kind: connection.kind, label: connection.label }, scannedAt, report };
+  const spec = parseSpec(connection.spec);
+  return { connection: { kind: connection.kind, label: connection.label, ...(spec ? { spec } : {}) }, scannedAt, report };
+}
+
+function parseSpec(value: unknown): ConnectionSpec | undefined {
+  const v = value as Record<string, unknown> | null | undefined;
+  if (!v || typeof v !== 'object') return undefined;
+  if (v.kind === 'demo') return { kind: 'demo' };
+  if (v.kind === 'scenario' && typeof v.dir === 'string') return { kind: 'scenario', dir: v.dir };
+  if (v.kind === 'profile' && typeof v.profile === 'string') return { kind: 'profile', profile: v.profile, ...(typeof v.region === 'string' ? { region: v.region } : {}) };
+  return undefined;
 }
 
 /** `base`, or `base-2`, `base-3`, ... when taken: rename would replace an earlier corrupt file kept for inspection. */

@@ -1,49 +1,247 @@
-// "Scan all functions": the engine's scan of the open account, in a cancellable progress notification.
+// Scanning the open account: "Scan all functions", "Scan function" and background rescans, one at a time, cancellable, with the user's settings.
 import * as vscode from 'vscode';
+import { EniHistory } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
+import { InputError, SourceError } from '../core/ports';
 import { scan } from '../core/scan';
+import { acceptFileLocation, readAcceptedFile } from './accept';
 import { abortSignalOf } from './cancellation';
+import type { ExtensionDeps } from './deps';
 import { engineLogger } from './log';
-import type { Session } from './session';
+import type { ReportStore } from './report-store';
+import type { Connection } from './session';
+import { readSettings } from './settings';
+import { functionPicks, type FunctionPick } from './targets';
 
-/** Resolves to the report, or undefined when there is no account open or the user cancelled. */
-export async function scanAll(session: Session, log: vscode.LogOutputChannel): Promise<ScanReport | undefined> {
-  const connection = session.connection;
-  if (!connection) {
-    const open = 'Open demo account';
-    if ((await vscode.window.showInformationMessage('Lambda Behavior: open an account to scan first.', open)) === open) {
-      await vscode.commands.executeCommand('lambdaBehavior.openDemo');
+export interface ScanRequest {
+  /** Only these functions (their results are merged into the last report); all when absent. */
+  functions?: string[];
+  /** A background rescan: progress in the status bar, not cancellable from a notification, errors only logged. */
+  background?: boolean;
+}
+
+/** What a scan's end tells the trackers: the report, and whether the user started it. */
+export interface ScanOutcome {
+  report: ScanReport;
+  background: boolean;
+}
+
+export class Scanner implements vscode.Disposable {
+  private running: { promise: Promise<ScanReport | undefined>; background: boolean; cancel(): void } | undefined;
+  private readonly finished = new vscode.EventEmitter<ScanOutcome>();
+  /** Fires after every scan that produced a report. */
+  readonly onDidScan = this.finished.event;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly deps: ExtensionDeps,
+    private readonly store: ReportStore,
+  ) {}
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  /**
+   * Resolves to the report, or undefined when there is no account open, the user cancelled or the scan failed.
+   * A scan the user asks for while a background one runs cancels it; while another of the user's runs, it waits for that one.
+   */
+  async run(request: ScanRequest = {}): Promise<ScanReport | undefined> {
+    const connection = this.deps.session.connection;
+    if (!connection) {
+      if (request.background) return undefined;
+      const open = 'Open demo account';
+      const profile = 'Choose AWS profile';
+      const picked = await vscode.window.showInformationMessage('Lambda Behavior: open an account to scan first.', open, profile);
+      if (picked === open) await vscode.commands.executeCommand('lambdaBehavior.openDemo');
+      if (picked === profile) await vscode.commands.executeCommand('lambdaBehavior.chooseProfile');
+      return undefined;
     }
+    if (this.running) {
+      if (request.background) return undefined;
+      if (this.running.background) {
+        this.running.cancel();
+        await this.running.promise;
+      } else {
+        return this.running.promise;
+      }
+    }
+    const controller = new AbortController();
+    const promise = this.scanWith(connection, request, controller);
+    this.running = { promise, background: !!request.background, cancel: () => controller.abort(new Error('superseded by a scan the user asked for')) };
+    try {
+      return await promise;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private scanWith(connection: Connection, request: ScanRequest, outer: AbortController): Promise<ScanReport | undefined> {
+    const what = request.functions?.length === 1 ? request.functions[0] : `the ${connection.label}`;
+    const options: vscode.ProgressOptions = request.background
+      ? { location: vscode.ProgressLocation.Window, title: `Lambda Behavior: rescanning ${what}` }
+      : { location: vscode.ProgressLocation.Notification, title: `Lambda Behavior: scanning ${what}`, cancellable: true };
+    return Promise.resolve(
+      vscode.window.withProgress(options, async (progress, token) => {
+        const abort = abortSignalOf(token);
+        const signal = AbortSignal.any([abort.signal, outer.signal]);
+        try {
+          return await this.scanOnce(connection, request, signal, (message) => progress.report({ message }));
+        } catch (err) {
+          return this.failed(connection, request, err, signal);
+        } finally {
+          abort.dispose();
+        }
+      }),
+    );
+  }
+
+  private async scanOnce(connection: Connection, request: ScanRequest, signal: AbortSignal, onProgress: (m: string) => void): Promise<ScanReport | undefined> {
+    const { session, log } = this.deps;
+    const settings = readSettings();
+    const started = Date.now();
+    const accepted = await readAcceptedFile(acceptFileLocation(this.context.globalStorageUri));
+    const accountKey = JSON.stringify(connection.spec);
+    const savedHistory = await this.store.loadHistory(accountKey);
+    const history = savedHistory ? EniHistory.fromJSON(savedHistory) : new EniHistory();
+    const source = await connection.open({ flowLogsQuery: settings.flowLogsQuery, onNotice: (m) => log.info(`[aws] ${m}`) });
+    let report: ScanReport;
+    try {
+      report = await scan(source, {
+        baselineDays: settings.baselineDays,
+        detectHours: settings.detectHours,
+        functions: request.functions,
+        ignore: settings.ignore,
+        accepted,
+        history,
+        signal,
+        logger: engineLogger(log),
+        onProgress,
+      });
+    } finally {
+      source.dispose?.();
+    }
+    if (session.connection !== connection) {
+      log.info(`[scan] ${connection.label}: finished after another account was opened; its result is dropped`);
+      return undefined;
+    }
+    const findings = report.functions.reduce((n, fn) => n + fn.findings.length, 0);
+    log.info(`[scan] ${connection.label}: ${report.functions.length} function(s), ${findings} finding(s) in ${Date.now() - started} ms${request.background ? ' (background)' : ''}`);
+    for (const warning of report.warnings) log.warn(`[scan] ${warning}`);
+    this.reportExpiredCoverage(connection, report);
+    void this.store.saveHistory(accountKey, history.toJSON());
+    if (request.functions?.length) session.mergeReport(report, request.functions);
+    else session.setReport(report);
+    const shown = session.report ?? report;
+    this.finished.fire({ report: shown, background: !!request.background });
+    return shown;
+  }
+
+  /** Every source failing with expired credentials is the same problem as the scan failing with it: say it once, where the user looks. */
+  private reportExpiredCoverage(connection: Connection, report: ScanReport): void {
+    const expired = report.functions.length > 0 && report.functions.every((f) => Object.values(f.coverage).some((c) => c.includes('expired-credentials')));
+    if (expired) this.credentialsExpired(connection, 'the credentials expired during the scan');
+  }
+
+  private credentialsExpired(connection: Connection, message: string): void {
+    const { session, log } = this.deps;
+    const already = session.credentialsProblem !== undefined;
+    session.setCredentialsProblem({ message });
+    log.warn(`[scan] ${connection.label}: ${message}`);
+    if (already) return;
+    const spec = connection.spec;
+    const login = spec.kind === 'profile' ? `aws sso login --profile ${spec.profile}` : undefined;
+    const actions = login ? ['Run ' + login, 'Choose AWS profile'] : ['Choose AWS profile'];
+    void vscode.window.showWarningMessage(`Lambda Behavior: the credentials of the ${connection.label} have expired or are missing (${message}).`, ...actions).then((picked) => {
+      if (picked === 'Choose AWS profile') void vscode.commands.executeCommand('lambdaBehavior.chooseProfile');
+      else if (picked && login) {
+        const terminal = vscode.window.createTerminal({ name: 'AWS login' });
+        terminal.show();
+        terminal.sendText(login);
+      }
+    });
+  }
+
+  private failed(connection: Connection, request: ScanRequest, err: unknown, signal: AbortSignal): undefined {
+    const { log } = this.deps;
+    if (signal.aborted) {
+      log.info(`[scan] ${connection.label}: cancelled`);
+      return undefined;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    if (SourceError.is(err) && err.kind === 'expired-credentials') {
+      this.credentialsExpired(connection, message);
+      return undefined;
+    }
+    log.error(`[scan] ${connection.label}: ${message}`);
+    if (request.background) return undefined;
+    // A bad setting or accepted-behaviour file is the user's to fix: name it rather than "the scan failed".
+    const lead = err instanceof InputError ? 'check your settings' : SourceError.is(err) && err.kind === 'access-denied' ? 'access denied' : 'the scan failed';
+    const hint = SourceError.is(err) && err.iamAction ? ` Your role needs ${err.iamAction} (see docs/iam-policy.json).` : '';
+    void vscode.window.showErrorMessage(`Lambda Behavior: ${lead}: ${message}.${hint}`, 'Show log').then((picked) => {
+      if (picked) log.show();
+    });
     return undefined;
   }
-  return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Lambda Behavior: scanning the ${connection.label}`, cancellable: true },
-    async (progress, token) => {
-      const abort = abortSignalOf(token);
-      const started = Date.now();
+
+  /** "Scan function": the function from the tree or the caller, else a pick from the last report, else from the account's function list. */
+  async pickAndScan(target: unknown): Promise<ScanReport | undefined> {
+    const name = targetName(target) ?? (await this.pickFunction());
+    if (!name) return undefined;
+    return this.run({ functions: [name] });
+  }
+
+  private async pickFunction(): Promise<string | undefined> {
+    const { session } = this.deps;
+    const connection = session.connection;
+    if (!connection) {
+      await this.run();
+      return undefined;
+    }
+    const quickPick = vscode.window.createQuickPick<FunctionPick | (vscode.QuickPickItem & { fn?: undefined })>();
+    quickPick.title = `Lambda Behavior: scan a function of the ${connection.label}`;
+    quickPick.placeholder = 'A function (type to filter)';
+    quickPick.matchOnDescription = true;
+    const scanned = session.report?.functions ?? [];
+    if (scanned.length > 0) quickPick.items = functionPicks(scanned);
+    else quickPick.busy = true;
+    quickPick.show();
+    const chosen = new Promise<string | undefined>((resolve) => {
+      quickPick.onDidAccept(() => {
+        const item = quickPick.selectedItems[0];
+        resolve(item?.fn?.name ?? item?.label);
+      });
+      quickPick.onDidHide(() => resolve(undefined));
+    });
+    if (scanned.length === 0) {
+      // Not scanned yet: the account's own list, without its findings.
       try {
-        const report = await scan(connection.open(), {
-          signal: abort.signal,
-          logger: engineLogger(log),
-          onProgress: (message) => progress.report({ message }),
-        });
-        const findings = report.functions.reduce((n, fn) => n + fn.findings.length, 0);
-        log.info(`[scan] ${connection.label}: ${report.functions.length} functions, ${findings} findings in ${Date.now() - started} ms`);
-        for (const warning of report.warnings) log.warn(`[scan] ${warning}`);
-        session.setReport(report);
-        return report;
-      } catch (err) {
-        if (abort.signal.aborted) {
-          log.info(`[scan] ${connection.label}: cancelled`);
-          return undefined;
+        const source = await connection.open({ flowLogsQuery: readSettings().flowLogsQuery, onNotice: () => undefined });
+        try {
+          const functions = await source.listFunctions(new AbortController().signal);
+          quickPick.items = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((f) => ({ label: f.name, description: 'not scanned yet', detail: [f.runtime, f.vpc ? 'in a VPC' : 'not in a VPC'].filter(Boolean).join(' · ') }));
+        } finally {
+          source.dispose?.();
         }
-        const message = err instanceof Error ? err.message : String(err);
-        log.error(`[scan] ${connection.label}: ${message}`);
-        void vscode.window.showErrorMessage(`Lambda Behavior: the scan failed: ${message}`);
-        return undefined;
+      } catch (err) {
+        quickPick.placeholder = `Could not list the functions: ${err instanceof Error ? err.message : String(err)}`;
       } finally {
-        abort.dispose();
+        quickPick.busy = false;
       }
-    },
-  );
+    }
+    const name = await chosen;
+    quickPick.dispose();
+    return name;
+  }
+
+  dispose(): void {
+    this.running?.cancel();
+    this.finished.dispose();
+  }
+}
+
+function targetName(target: unknown): string | undefined {
+  if (typeof target === 'string') return target;
+  if (target && typeof target === 'object' && 'fn' in target) return (target as { fn: { name: string } }).fn.name;
+  return undefined;
 }

@@ -1,32 +1,50 @@
-// What the extension is looking at: the open account (a connection) and its last scan report, kept across restarts.
+// What the extension is looking at: the open account (a connection), its last scan report, and whether its credentials work.
 import * as vscode from 'vscode';
-import type { ScanReport } from '../core/model';
+import type { FunctionReport, ScanReport } from '../core/model';
 import type { TelemetrySource } from '../core/ports';
 import { openScenario } from '../replay/scenario';
 import type { ReportStore, SavedScan } from './report-store';
 
-/** An account the user opened. `open()` is called per scan, so a live connection can load the AWS SDK only then. */
+/** What a saved scan remembers to reopen its account. */
+export type ConnectionSpec = { kind: 'demo' } | { kind: 'scenario'; dir: string } | { kind: 'profile'; profile: string; region?: string };
+
+export interface OpenOptions {
+  flowLogsQuery: 'insights' | 'filter';
+  /** What the user should know that does not fail the scan (a fallback taken). */
+  onNotice(message: string): void;
+}
+
+/** A source the scan closes when it is done (the live one holds HTTP connections). */
+export type OpenedSource = TelemetrySource & { dispose?(): void };
+
+/** An account the user opened. `open()` is called per scan, so a live connection loads the AWS SDK only then. */
 export interface Connection {
-  /** What kind of account, so that a saved scan can reopen it: `demo` (later `scenario`, `profile`). */
-  readonly kind: string;
-  /** Shown in the view's description: `demo account`, `scenario <dir>`, `profile <name>`. */
+  readonly kind: ConnectionSpec['kind'];
+  /** Shown in the tree's root, the view's description and the status bar: `demo account`, `scenario acme`, `profile dev · eu-west-1`. */
   readonly label: string;
-  open(): TelemetrySource;
+  readonly spec: ConnectionSpec;
+  open(options: OpenOptions): Promise<OpenedSource>;
 }
 
 /** The bundled demo account, a recorded scenario shipped in `media/demo`. */
 export function demoConnection(extensionUri: vscode.Uri): Connection {
   const dir = vscode.Uri.joinPath(extensionUri, 'media', 'demo').fsPath;
-  return { kind: 'demo', label: 'demo account', open: () => openScenario(dir, 'demo account') };
+  return { kind: 'demo', label: 'demo account', spec: { kind: 'demo' }, open: async () => openScenario(dir, 'demo account') };
+}
+
+/** A problem with the account's credentials, shown in the tree's welcome view and the status bar until a scan works again. */
+export interface CredentialsProblem {
+  message: string;
 }
 
 export class Session implements vscode.Disposable {
   private _connection: Connection | undefined;
   private _report: ScanReport | undefined;
   private _scannedAt: number | undefined;
+  private _credentials: CredentialsProblem | undefined;
   private _saved: Promise<void> = Promise.resolve();
   private readonly changed = new vscode.EventEmitter<void>();
-  /** Fires when the connection or the report changes. */
+  /** Fires when the connection, the report or the credentials state changes. */
   readonly onDidChange = this.changed.event;
 
   constructor(
@@ -47,6 +65,10 @@ export class Session implements vscode.Disposable {
     return this._scannedAt;
   }
 
+  get credentialsProblem(): CredentialsProblem | undefined {
+    return this._credentials;
+  }
+
   /** Settles when the last report has been written to storage (tests wait for it). */
   get saved(): Promise<void> {
     return this._saved;
@@ -57,16 +79,56 @@ export class Session implements vscode.Disposable {
     this._connection = connection;
     this._report = undefined;
     this._scannedAt = undefined;
+    this._credentials = undefined;
     this.update();
   }
 
   setReport(report: ScanReport): void {
     this._report = report;
     this._scannedAt = this.now();
-    const connection = this._connection;
-    if (this.store && connection) {
-      this._saved = this.store.save({ connection: { kind: connection.kind, label: connection.label }, scannedAt: this._scannedAt, report });
+    this._credentials = undefined;
+    this.save();
+    this.update();
+  }
+
+  /**
+   * A scan of some functions folded into the last report: those functions replaced (or added), the others kept,
+   * the window and warnings the new scan's. With no earlier report of the same account, the partial report as it is.
+   */
+  mergeReport(partial: ScanReport, scanned: readonly string[]): void {
+    const previous = this._report;
+    if (!previous || previous.accountId !== partial.accountId || previous.region !== partial.region) {
+      this.setReport(partial);
+      return;
     }
+    const names = new Set(scanned);
+    const fresh = new Map(partial.functions.map((f) => [f.name, f]));
+    const functions: FunctionReport[] = previous.functions.filter((f) => !names.has(f.name) || fresh.has(f.name)).map((f) => fresh.get(f.name) ?? f);
+    for (const f of partial.functions) if (!previous.functions.some((p) => p.name === f.name)) functions.push(f);
+    this.setReport({ ...partial, functions });
+  }
+
+  /** The report without one finding (accepted as normal): the tree, diagnostics and the diff view drop it at once. */
+  removeFinding(functionName: string, findingId: string): boolean {
+    const report = this._report;
+    const fn = report?.functions.find((f) => f.name === functionName);
+    if (!report || !fn || !fn.findings.some((f) => f.id === findingId)) return false;
+    const functions = report.functions.map((f) => (f === fn ? { ...f, findings: f.findings.filter((x) => x.id !== findingId) } : f));
+    this._report = { ...report, functions };
+    this.save();
+    this.update();
+    return true;
+  }
+
+  /** Replaces the report with a copy the user's rules were applied to, keeping its scan time (Refresh). */
+  replaceReport(report: ScanReport): void {
+    this._report = report;
+    this.save();
+    this.update();
+  }
+
+  setCredentialsProblem(problem: CredentialsProblem | undefined): void {
+    this._credentials = problem;
     this.update();
   }
 
@@ -80,10 +142,20 @@ export class Session implements vscode.Disposable {
     return true;
   }
 
+  private save(): void {
+    const connection = this._connection;
+    if (this.store && connection && this._report && this._scannedAt !== undefined) {
+      this._saved = this.store.save({ connection: { kind: connection.kind, label: connection.label, spec: connection.spec }, scannedAt: this._scannedAt, report: this._report });
+    }
+  }
+
   private update(): void {
-    // Context keys drive the view's welcome content (see package.json viewsWelcome).
-    void vscode.commands.executeCommand('setContext', 'lambdaBehavior.connected', this._connection !== undefined);
-    void vscode.commands.executeCommand('setContext', 'lambdaBehavior.scanned', this._report !== undefined);
+    // Context keys drive the view's welcome content and menus (see package.json viewsWelcome and menus).
+    const setContext = (key: string, value: boolean) => void vscode.commands.executeCommand('setContext', key, value);
+    setContext('lambdaBehavior.connected', this._connection !== undefined);
+    setContext('lambdaBehavior.live', this._connection?.kind === 'profile');
+    setContext('lambdaBehavior.scanned', this._report !== undefined);
+    setContext('lambdaBehavior.credentialsExpired', this._credentials !== undefined);
     this.changed.fire();
   }
 

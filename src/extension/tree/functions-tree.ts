@@ -1,4 +1,4 @@
-// The Lambda Behavior tree: one node per scanned function, under it Alerts, Network peers, AWS API calls and ENIs, from the session's last report.
+// The Lambda Behavior tree: the open account, one node per scanned function, under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report.
 import * as vscode from 'vscode';
 import type { FunctionReport, Severity } from '../../core/model';
 import { formatCount } from '../../report/format';
@@ -6,11 +6,11 @@ import { apiDiffRows, highestSeverity, orderFunctions, peerDiffRows, sortFinding
 import type { DiffStatus } from '../../report/view-model';
 import type { Session } from '../session';
 import type { FunctionsTreeNode, GroupKind } from './nodes';
-import { ApiCallNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
-import { apiCallTooltip, eniTooltip, findingTooltip, functionTooltip, peerTooltip } from './tooltips';
+import { ApiCallNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
+import { apiCallTooltip, connectionTooltip, eniTooltip, findingTooltip, functionTooltip, peerTooltip } from './tooltips';
 
 export type { FunctionsTreeNode } from './nodes';
-export type { ApiCallNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
+export type { ApiCallNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
 
 const GROUPS: ReadonlyArray<{ kind: GroupKind; label: string; icon: string; size: (fn: FunctionReport) => number }> = [
   { kind: 'alerts', label: 'Alerts', icon: 'bell', size: (fn) => fn.findings.length },
@@ -31,8 +31,13 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   }
 
   getChildren(node?: FunctionsTreeNode): FunctionsTreeNode[] {
+    if (!node) {
+      // No root without functions: the view's welcome content says why (not scanned, nothing found, expired credentials).
+      const { report, connection } = this.session;
+      return report && connection && report.functions.length > 0 ? [new ConnectionNode(connection.label, report, this.session.scannedAt)] : [];
+    }
     // The same orders as the terminal, HTML and diff views: the report view model decides them.
-    if (!node) return orderFunctions(this.session.report?.functions ?? []).map((fn) => new FunctionNode(fn));
+    if (node.kind === 'connection') return orderFunctions(node.report.functions).map((fn) => new FunctionNode(fn));
     const { fn } = node;
     switch (node.kind) {
       case 'function':
@@ -52,7 +57,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
 
   getParent(node: FunctionsTreeNode): FunctionsTreeNode | undefined {
     switch (node.kind) {
-      case 'function': return undefined;
+      case 'connection': return undefined;
+      case 'function': return this.getChildren()[0];
       case 'group': return new FunctionNode(node.fn);
       case 'finding': return new GroupNode(node.fn, 'alerts');
       case 'peer': return new GroupNode(node.fn, 'peers');
@@ -70,6 +76,15 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   private createItem(node: FunctionsTreeNode): vscode.TreeItem {
     const { Collapsed, Expanded, None } = vscode.TreeItemCollapsibleState;
     switch (node.kind) {
+      case 'connection': {
+        const { report } = node;
+        const item = new vscode.TreeItem(node.label, Expanded);
+        const findings = report.functions.reduce((n, f) => n + f.findings.length, 0);
+        item.description = `${report.accountId} · ${report.region} · ${findingCount(findings)}`;
+        item.iconPath = new vscode.ThemeIcon(this.session.credentialsProblem ? 'warning' : 'cloud');
+        item.contextValue = `connection;kind=${this.session.connection?.kind ?? 'unknown'}`;
+        return item;
+      }
       case 'function': {
         const { fn } = node;
         const count = fn.findings.length;
@@ -97,6 +112,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         item.description = finding.severity;
         item.iconPath = severityIcon(finding.severity);
         item.contextValue = `finding;kind=${finding.kind};severity=${finding.severity}`;
+        // A click shows the finding in context: the behaviour diff beside the function's source.
+        item.command = { command: 'lambdaBehavior.showDiff', title: 'Show Behaviour Diff', arguments: [node.fn.name] };
         return item;
       }
       case 'peer': {
@@ -120,6 +137,10 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         item.iconPath = row.denied > 0 ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('problemsErrorIcon.foreground')) : statusIcon(row.status, 'cloud');
         const flags = [word, row.denied > 0 ? 'denied' : undefined, row.caller === 'lambda-service' ? 'lambdaService' : undefined];
         item.contextValue = ['apiCall', ...flags.filter(Boolean), ...(row.severity ? [`severity=${row.severity}`] : [])].join(';');
+        // An anomalous call of the function's own code: a click reveals the line that makes it.
+        if (row.severity && row.caller === 'function') {
+          item.command = { command: 'lambdaBehavior.revealApiCall', title: 'Reveal the Code That Makes This Call', arguments: [node.fn.name, row.eventSource, row.eventName] };
+        }
         return item;
       }
       case 'eni': {
@@ -136,6 +157,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   /** Tooltips are built only when hovered (see tooltips.ts for the escaping). */
   resolveTreeItem(item: vscode.TreeItem, node: FunctionsTreeNode): vscode.TreeItem {
     switch (node.kind) {
+      case 'connection': item.tooltip = connectionTooltip(node.label, node.report, node.scannedAt); break;
       case 'function': item.tooltip = functionTooltip(node.fn); break;
       case 'finding': item.tooltip = findingTooltip(node.finding); break;
       case 'peer': {

@@ -1,8 +1,22 @@
 // The tree's nodes: each wraps one engine report object (or a row of the report view model) and knows its stable id.
-import type { EniReport, Finding, FunctionReport } from '../../core/model';
+import type { EniReport, Finding, FunctionReport, ScanReport } from '../../core/model';
 import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
 
 // Nodes are told apart by `kind`, not by class: the extension-host tests hold their own bundled copy of these classes.
+
+/** The root: the open account (demo, scenario or profile + region) and its account id, over its functions. */
+export class ConnectionNode {
+  readonly kind = 'connection';
+  constructor(
+    readonly label: string,
+    readonly report: ScanReport,
+    readonly scannedAt: number | undefined,
+  ) {}
+  get id(): string {
+    return `connection/${this.report.accountId}/${this.report.region}`;
+  }
+}
+
 export class FunctionNode {
   readonly kind = 'function';
   constructor(readonly fn: FunctionReport) {}
@@ -69,4 +83,4 @@ export class EniNode {
   }
 }
 
-export type FunctionsTreeNode = FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;
+export type FunctionsTreeNode = ConnectionNode | FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;

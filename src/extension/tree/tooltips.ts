@@ -1,6 +1,6 @@
 // Hover text for the tree's nodes. Every AWS-derived string goes in through appendText: it never renders as markdown, HTML or a command link.
 import * as vscode from 'vscode';
-import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, TrafficCounts } from '../../core/model';
+import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, ScanReport, TrafficCounts } from '../../core/model';
 import { formatBytes, formatCount, formatTime, plural } from '../../report/format';
 import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
 import { evidenceEntries } from '../../report/view-model';
@@ -30,6 +30,19 @@ function seen(firstSeen: string | undefined, lastSeen: string | undefined): stri
 
 function traffic(c: Pick<TrafficCounts, 'flows' | 'bytes' | 'packets' | 'rejected'>): string {
   return `${plural(c.flows, 'flow')}, ${formatBytes(c.bytes)}, ${plural(c.packets, 'packet')}, ${formatCount(c.rejected)} rejected`;
+}
+
+export function connectionTooltip(label: string, report: ScanReport, scannedAt: number | undefined): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, label);
+  line(md, 'Account', `${report.accountId} · ${report.region}`);
+  if (scannedAt !== undefined) line(md, 'Scanned', new Date(scannedAt).toLocaleString());
+  line(md, 'Baseline', `${formatTime(report.window.baselineStart)} to ${formatTime(report.window.baselineEnd)}`);
+  line(md, 'Detection window', `${formatTime(report.window.detectStart)} to ${formatTime(report.window.detectEnd)}`);
+  if (report.stats) line(md, 'Read', `${plural(report.stats.flowRecords, 'flow record')}, ${plural(report.stats.trailEvents, 'CloudTrail event')}`);
+  for (const warning of report.warnings.slice(0, MAX_LIST)) line(md, 'Warning', warning);
+  if (report.warnings.length > MAX_LIST) md.appendText(`and ${report.warnings.length - MAX_LIST} more warnings (see the Lambda Behavior log)`);
+  return md;
 }
 
 export function functionTooltip(fn: FunctionReport): vscode.MarkdownString {

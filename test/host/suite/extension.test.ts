@@ -10,11 +10,13 @@ import { abortSignalOf } from '../../../src/extension/cancellation';
 import { ReportStore } from '../../../src/extension/report-store';
 import { demoConnection, Session } from '../../../src/extension/session';
 import type { LambdaBehaviorApi } from '../../../src/extension/activate';
-import type { FindingNode, FunctionNode, FunctionsTreeNode, GroupNode, PeerNode } from '../../../src/extension/tree/functions-tree';
+import type { ConnectionNode, FindingNode, FunctionNode, FunctionsTreeNode, GroupNode, PeerNode } from '../../../src/extension/tree/functions-tree';
 import { openScenario } from '../../../src/replay/scenario';
 
 const EXTENSION_ID = 'lambda-behavior.lambda-behavior';
-const COMMANDS = ['lambdaBehavior.openDemo', 'lambdaBehavior.scanAll'];
+const COMMANDS = [
+  'openDemo', 'chooseProfile', 'chooseRegion', 'openScenario', 'scanAll', 'scanFunction', 'refresh', 'showDiff', 'openSource', 'accept', 'exportReport', 'revealApiCall',
+].map((c) => `lambdaBehavior.${c}`);
 
 interface DemoLabels {
   functions: string[];
@@ -88,6 +90,19 @@ describe('Lambda Behavior in the extension host', () => {
         `${node.fn.name}'s findings are under its Alerts`,
       );
     }
+  });
+
+  it('shows the open account as the root, with its account id, region and finding count', () => {
+    const [root] = api.functionsTree.getChildren() as ConnectionNode[];
+    const item = api.functionsTree.getTreeItem(root);
+    assert.equal(item.label, 'demo account');
+    assert.equal(item.description, `${expected.accountId} · ${expected.region} · 7 findings`);
+    assert.equal(item.collapsibleState, vscode.TreeItemCollapsibleState.Expanded);
+    assert.equal(item.contextValue, 'connection;kind=demo');
+    const tooltip = tooltipOf(root);
+    assert.match(tooltip, /Detection window/);
+    assert.ok(tooltip.includes(expected.accountId));
+    assert.equal(api.functionsTree.getParent(functionNode('OrderApi'))?.kind, 'connection');
   });
 
   it('groups each function\'s children into Alerts, Network peers, AWS API calls and ENIs, leaving out empty groups', () => {
@@ -214,7 +229,7 @@ describe('Lambda Behavior in the extension host', () => {
     assert.ok(fs.existsSync(api.store.file), `${api.store.file} exists after a scan`);
     const saved = JSON.parse(fs.readFileSync(api.store.file, 'utf8'));
     assert.equal(saved.version, 1);
-    assert.deepEqual(saved.connection, { kind: 'demo', label: 'demo account' });
+    assert.deepEqual(saved.connection, { kind: 'demo', label: 'demo account', spec: { kind: 'demo' } });
     assert.equal(saved.scannedAt, api.session.scannedAt);
     assert.deepEqual(saved.report.functions.map((f: FunctionReport) => f.name).sort(), [...labels.functions].sort());
     const leftovers = fs.readdirSync(path.dirname(api.store.file)).filter((f) => f.endsWith('.tmp'));
@@ -255,7 +270,7 @@ describe('Lambda Behavior in the extension host', () => {
     }
     assert.equal(corruptFiles().length, before + 2, 'both are kept aside as .corrupt-<timestamp>');
     assert.equal(warnings.length, 2, 'one warning each');
-    assert.match(warnings[0], /\[store\] the saved scan is unreadable .*corrupt-2026-11-28T12-04-00-000Z/);
+    assert.match(warnings[0], /\[store\] last-scan\.json is unreadable .*corrupt-2026-11-28T12-04-00-000Z/);
     assert.ok(fs.readFileSync(path.join(dir, corruptFiles().sort()[0]), 'utf8').startsWith('{"version": 1'), 'with their content');
 
     // The tree still shows the scan in memory, and the next save writes a good file again.
@@ -265,7 +280,7 @@ describe('Lambda Behavior in the extension host', () => {
     assert.ok(await api.store.load());
   });
 
-  it('shows the account and the last scan time in the status bar; a click opens the demo account', async () => {
+  it('shows the account and the last scan time in the status bar; a click chooses the AWS profile', async () => {
     await vscode.commands.executeCommand('lambdaBehavior.scanAll');
     const { statusBar, session } = api;
     const at = new Date(session.scannedAt!);
@@ -274,7 +289,7 @@ describe('Lambda Behavior in the extension host', () => {
     assert.equal(typeof statusBar.tooltip, 'string');
     assert.ok(String(statusBar.tooltip).includes(`Account ${session.report!.accountId} · region ${session.report!.region}`), String(statusBar.tooltip));
     const command = statusBar.command;
-    assert.equal(typeof command === 'string' ? command : command?.command, 'lambdaBehavior.openDemo');
+    assert.equal(typeof command === 'string' ? command : command?.command, 'lambdaBehavior.chooseProfile');
   });
 
   it('turns a cancelled token into an aborted signal for the engine', () => {
@@ -291,13 +306,16 @@ describe('Lambda Behavior in the extension host', () => {
   // Nodes come from the extension's bundle, not this one: told apart by `kind`, never by class.
   function functionNodes(): FunctionNode[] {
     const roots = api.functionsTree.getChildren();
-    assert.ok(roots.every((n) => n.kind === 'function'));
-    return roots as FunctionNode[];
+    assert.equal(roots.length, 1, 'one root: the open account');
+    assert.equal(roots[0].kind, 'connection');
+    const functions = api.functionsTree.getChildren(roots[0]);
+    assert.ok(functions.every((n) => n.kind === 'function'));
+    return functions as FunctionNode[];
   }
 
   function allNodes(): FunctionsTreeNode[] {
     const walk = (n: FunctionsTreeNode): FunctionsTreeNode[] => [n, ...api.functionsTree.getChildren(n).flatMap(walk)];
-    return functionNodes().flatMap(walk);
+    return api.functionsTree.getChildren().flatMap(walk);
   }
 
   function functionNode(name: string): FunctionNode {

@@ -1,0 +1,59 @@
+// The extension's settings (`lambdaBehavior.*`), read in one place and typed; the manifest declares them with their defaults.
+import * as vscode from 'vscode';
+import { DEFAULT_ACCEPT_FILE } from '../core/accepted';
+import type { IgnoreRules } from '../core/ignore';
+import type { Severity } from '../core/model';
+import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS } from '../core/scan';
+
+export const SECTION = 'lambdaBehavior';
+
+export interface Settings {
+  /** From user settings only: a workspace must not choose which credentials run (a profile may run a credential_process). */
+  profile: string | undefined;
+  regions: string[];
+  baselineDays: number;
+  detectHours: number;
+  backgroundRescanMinutes: number;
+  flowLogsQuery: 'insights' | 'filter';
+  diagnosticsMinimumSeverity: Severity;
+  notificationsMinimumSeverity: Severity;
+  ignore: IgnoreRules;
+  acceptFile: string;
+}
+
+export function readSettings(): Settings {
+  const c = vscode.workspace.getConfiguration(SECTION);
+  const profile = c.inspect<string>('profile')?.globalValue?.trim();
+  return {
+    profile: profile ? profile : undefined,
+    regions: stringList(c.inspect<string[]>('regions')?.globalValue),
+    baselineDays: wholeNumber(c.get('baselineDays'), 1, MAX_BASELINE_DAYS, DEFAULT_BASELINE_DAYS),
+    detectHours: wholeNumber(c.get('detectHours'), 1, 336, DEFAULT_DETECT_HOURS),
+    backgroundRescanMinutes: wholeNumber(c.get('backgroundRescanMinutes'), 0, 24 * 60, 0),
+    flowLogsQuery: c.get('flowLogsQuery') === 'filter' ? 'filter' : 'insights',
+    diagnosticsMinimumSeverity: severity(c.get('diagnostics.minimumSeverity'), 'low'),
+    notificationsMinimumSeverity: severity(c.get('notifications.minimumSeverity'), 'high'),
+    // Restricted in untrusted workspaces (package.json capabilities): VS Code then hands back the user's values only.
+    ignore: { peers: stringList(c.get('ignore.peers')), apiCalls: stringList(c.get('ignore.apiCalls')) },
+    acceptFile: (c.get<string>('acceptFile') ?? '').trim() || DEFAULT_ACCEPT_FILE,
+  };
+}
+
+/** Fires `listener` when any of our settings changes. */
+export function onSettingsChanged(listener: (e: vscode.ConfigurationChangeEvent) => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(SECTION)) listener(e);
+  });
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim()) : [];
+}
+
+function wholeNumber(value: unknown, min: number, max: number, fallback: number): number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max ? value : fallback;
+}
+
+function severity(value: unknown, fallback: Severity): Severity {
+  return value === 'low' || value === 'medium' || value === 'high' ? value : fallback;
+}
