@@ -20,6 +20,8 @@ export interface Notified {
 
 export class Tracker implements vscode.Disposable {
   private timer: ReturnType<typeof setInterval> | undefined;
+  /** After-scan bookkeeping runs one scan at a time, in order, so that two scans never announce the same finding. */
+  private pending: Promise<void> = Promise.resolve();
   private readonly disposables: vscode.Disposable[] = [];
   /** The notifications raised, newest last (the host tests read them). */
   readonly raised: string[] = [];
@@ -30,7 +32,9 @@ export class Tracker implements vscode.Disposable {
     private readonly scanner: Scanner,
   ) {
     this.disposables.push(
-      scanner.onDidScan((outcome) => void this.afterScan(outcome)),
+      scanner.onDidScan((outcome) => {
+        this.pending = this.pending.then(() => this.afterScan(outcome)).catch((err: unknown) => deps.log.warn(`[tracking] ${err instanceof Error ? err.message : String(err)}`));
+      }),
       onSettingsChanged((e) => {
         if (e.affectsConfiguration('lambdaBehavior.backgroundRescanMinutes')) this.arm();
       }),
@@ -55,8 +59,10 @@ export class Tracker implements vscode.Disposable {
   }
 
   /** One background rescan of the open account (what the timer runs). */
-  rescanNow(): Promise<ScanReport | undefined> {
-    return this.scanner.run({ background: true });
+  async rescanNow(): Promise<ScanReport | undefined> {
+    const report = await this.scanner.run({ background: true });
+    await this.pending;
+    return report;
   }
 
   private async afterScan({ report, background }: ScanOutcome): Promise<void> {
