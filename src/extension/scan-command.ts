@@ -68,6 +68,8 @@ export class Scanner implements vscode.Disposable {
     }
     const controller = new AbortController();
     const promise = this.scanWith(connection, request, controller);
+    // The view's own progress bar too, so that the panel shows a scan is running whichever way it was started.
+    void vscode.window.withProgress({ location: { viewId: 'lambdaBehavior.functions' } }, () => promise);
     this.running = { promise, background: !!request.background, cancel: () => controller.abort(new Error('superseded by a scan the user asked for')) };
     try {
       return await promise;
