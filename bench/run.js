@@ -1,15 +1,20 @@
 #!/usr/bin/env node
-// `npm run bench`: flow-record throughput (parse + attribution + aggregation) and peak memory at 1 and 5 million
-// records, each in a fresh process; the generated accounts are cached in bench/.data.
+// `npm run bench`: the extension's activation (bundle size, require + activate time) and flow-record throughput
+// (parse + attribution + aggregation) with peak memory at 1 and 5 million records, each in fresh processes; the
+// generated accounts are cached in bench/.data. `npm run bench -- activation` (or `flow`) runs one part.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const zlib = require('node:zlib');
 
 const root = path.resolve(__dirname, '..');
 const dataDir = path.join(__dirname, '.data');
 const RUNS = Number(process.env.BENCH_RUNS || 3);
+/** Activation is short and noisy: more fresh processes, best of them. */
+const ACTIVATION_RUNS = Number(process.env.BENCH_ACTIVATION_RUNS || 15);
+const TARGETS = { bundleKiB: 300, activationMs: 50 };
 
 /** Same account (functions, ENIs, trail, metrics), different flow volume: the memory difference is the records'. */
 const SIZES = [
@@ -46,18 +51,70 @@ function measure(dir) {
   return runs.sort((a, b) => b.recordsPerSecond - a.recordsPerSecond)[0];
 }
 
-fs.mkdirSync(dataDir, { recursive: true });
-const results = SIZES.map((size) => ({ size: size.name, ...measure(generate(size)) }));
-const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`\nFlow records through parse + attribution + aggregation (best of ${RUNS}, one core), ${cpu}, node ${process.version}`);
-console.log('size  records     attributed  flow stage  records/s   byte-loop ref  whole scan  peak RSS');
-for (const r of results) {
-  console.log(
-    `${r.size.padEnd(5)} ${String(r.flowRecords).padEnd(11)} ${String(r.attributed).padEnd(11)} ${`${r.flowMs} ms`.padEnd(11)} ` +
-      `${(r.recordsPerSecond / 1e6).toFixed(2).padStart(5)} M/s   ${(r.referencePerSecond / 1e6).toFixed(2).padStart(5)} M/s      ` +
-      `${`${r.scanMs} ms`.padEnd(11)} ${r.peakRssMiB} MiB`,
-  );
+/**
+ * The extension as it ships: `esbuild.config.js --production` (minified, no source maps) writes dist/extension.js,
+ * measured on disk and loaded in fresh Node processes with the stub vscode module (bench/vscode-stub.js), best of N.
+ * The development build is put back afterwards, as `npm run build` leaves it.
+ */
+function activationBench() {
+  sh(process.execPath, ['esbuild.config.js', '--production']);
+  try {
+    const bundle = path.join(root, 'dist', 'extension.js');
+    const bytes = fs.statSync(bundle).size;
+    const gzipBytes = zlib.gzipSync(fs.readFileSync(bundle), { level: 9 }).length;
+    const runs = [];
+    for (let i = 0; i < ACTIVATION_RUNS; i++) runs.push(JSON.parse(sh(process.execPath, [path.join(__dirname, 'activation.js'), bundle])));
+    // Best and median of each measure on its own (the best total is not always the best require).
+    const stat = (key, pick) => { const v = runs.map((r) => r[key]).sort((x, y) => x - y); return pick === 'best' ? v[0] : v[Math.floor(v.length / 2)]; };
+    const keys = ['requireMs', 'activateMs', 'totalMs'];
+    const best = { ...Object.fromEntries(keys.map((k) => [k, stat(k, 'best')])), subscriptions: runs[0].subscriptions };
+    const median = Object.fromEntries(keys.map((k) => [k, stat(k, 'median')]));
+    // What activation pulled in beside the bundle itself: the AWS SDK (dist/aws.js) or the webview must not be there.
+    const extra = [...new Set(runs.flatMap((r) => r.loaded))].filter((f) => f !== path.join('dist', 'extension.js'));
+    return { bytes, gzipBytes, best, median, extra };
+  } finally {
+    sh(process.execPath, ['esbuild.config.js']);
+  }
 }
-console.log('(byte-loop ref: a plain loop over the same file counting newlines, run just before: how fast this machine is right now)');
-const [small, large] = results;
-console.log(`peak memory 5M vs 1M: ${large.peakRssMiB - small.peakRssMiB >= 0 ? '+' : ''}${large.peakRssMiB - small.peakRssMiB} MiB (flat means the records are streamed)`);
+
+function printActivation(a) {
+  const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+  const ms = (n) => `${n.toFixed(1)} ms`;
+  const verdict = (ok) => (ok ? 'ok' : 'OVER');
+  const [load1] = os.loadavg();
+  console.log(`\nExtension activation (production build; fresh node process, stub vscode; best of ${ACTIVATION_RUNS}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)} on ${os.cpus().length} CPUs`);
+  console.log('measure                        best        median      target');
+  console.log(`dist/extension.js size         ${kib(a.bytes).padEnd(11)} ${''.padEnd(11)} ${`${TARGETS.bundleKiB} KiB`.padEnd(10)} ${verdict(a.bytes <= TARGETS.bundleKiB * 1024)}  (gzip ${kib(a.gzipBytes)})`);
+  console.log(`require(dist/extension.js)     ${ms(a.best.requireMs).padEnd(11)} ${ms(a.median.requireMs).padEnd(11)}`);
+  console.log(`activate(context)              ${ms(a.best.activateMs).padEnd(11)} ${ms(a.median.activateMs).padEnd(11)}`);
+  console.log(`require + activate             ${ms(a.best.totalMs).padEnd(11)} ${ms(a.median.totalMs).padEnd(11)} ${`${TARGETS.activationMs} ms`.padEnd(10)} ${verdict(a.best.totalMs <= TARGETS.activationMs)}`);
+  console.log(`activate() registered ${a.best.subscriptions} disposables; loaded beside the bundle: ${a.extra.length ? a.extra.join(', ') : 'nothing (no AWS SDK, no webview code)'}`);
+}
+
+/** The flow benchmark: throughput and peak memory at 1M and 5M records. */
+function flowBench() {
+  fs.mkdirSync(dataDir, { recursive: true });
+  const results = SIZES.map((size) => ({ size: size.name, ...measure(generate(size)) }));
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`\nFlow records through parse + attribution + aggregation (best of ${RUNS}, one core), ${cpu}, node ${process.version}`);
+  console.log('size  records     attributed  flow stage  records/s   byte-loop ref  whole scan  peak RSS');
+  for (const r of results) {
+    console.log(
+      `${r.size.padEnd(5)} ${String(r.flowRecords).padEnd(11)} ${String(r.attributed).padEnd(11)} ${`${r.flowMs} ms`.padEnd(11)} ` +
+        `${(r.recordsPerSecond / 1e6).toFixed(2).padStart(5)} M/s   ${(r.referencePerSecond / 1e6).toFixed(2).padStart(5)} M/s      ` +
+        `${`${r.scanMs} ms`.padEnd(11)} ${r.peakRssMiB} MiB`,
+    );
+  }
+  console.log('(byte-loop ref: a plain loop over the same file counting newlines, run just before: how fast this machine is right now)');
+  const [small, large] = results;
+  console.log(`peak memory 5M vs 1M: ${large.peakRssMiB - small.peakRssMiB >= 0 ? '+' : ''}${large.peakRssMiB - small.peakRssMiB} MiB (flat means the records are streamed)`);
+}
+
+const parts = process.argv.slice(2);
+const unknown = parts.filter((p) => p !== 'activation' && p !== 'flow');
+if (unknown.length) {
+  console.error(`bench: unknown part ${unknown.join(', ')} (parts: activation, flow)`);
+  process.exit(2);
+}
+if (parts.length === 0 || parts.includes('activation')) printActivation(activationBench());
+if (parts.length === 0 || parts.includes('flow')) flowBench();
