@@ -32,6 +32,19 @@ describe('lambda-behavior scan', () => {
     assert.doesNotMatch(r.stdout, /\x1b\[/, 'no colour when not a terminal');
   });
 
+  test('--ignore-peer and --ignore-api leave peers, calls and their findings out; a bad rule is exit 2 naming it', () => {
+    const r = run(['scan', '--scenario', sample, '--format', 'json', '--fail-on', 'none', '--ignore-peer', '10.123.1.126', '--ignore-api', 'iam.amazonaws.com:*']);
+    assert.equal(r.status, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as ScanReport;
+    const all = report.functions.flatMap((f) => f.findings.map((x) => x.subject));
+    assert.ok(!all.some((s) => s.startsWith('10.123.1.126:') || s.startsWith('iam.amazonaws.com:')), all.join(', '));
+    assert.ok(!report.functions.some((f) => f.peers.some((p) => p.address === '10.123.1.126')));
+    assert.ok(all.length > 0, 'the other findings stay');
+    const bad = run(['scan', '--scenario', sample, '--ignore-peer', '10.0.0.0/40']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /"10\.0\.0\.0\/40" is not an address, a CIDR or address:port\/protocol/);
+  });
+
   test('--fail-on decides the exit code; --function narrows the scan', () => {
     const clean = run(['scan', '--scenario', sample, '--function', 'ImageResizer', '--format', 'json']);
     assert.equal(clean.status, 0, clean.stderr);
