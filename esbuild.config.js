@@ -13,6 +13,8 @@ const awsBundleExternal = {
   name: 'aws-bundle-external',
   setup(build) {
     build.onResolve({ filter: /^\.\.\/aws\/source$/ }, () => ({ path: './aws.js', external: true }));
+    // The profile list (for a picker) without the SDK's clients: its own small bundle.
+    build.onResolve({ filter: /^\.\.\/aws\/profiles$/ }, () => ({ path: './aws-profiles.js', external: true }));
   },
 };
 
@@ -29,7 +31,7 @@ const common = {
 };
 
 async function main() {
-  await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts' } });
+  await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' } });
   await esbuild.build({
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },

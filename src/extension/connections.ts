@@ -9,13 +9,20 @@ import { demoConnection } from './session';
 import { readSettings, SECTION } from './settings';
 
 type AwsModule = typeof import('../aws/source');
+type ProfilesModule = typeof import('../aws/profiles');
 
 /** The live backend and with it the AWS SDK (dist/aws.js, about 4 MB): required on first use, never at activation. */
-export function loadAws(): AwsModule {
+function loadAws(): AwsModule {
   // The bundle pins its SDK version: a warning about future SDK releases is nothing a user can act on.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('../aws/source') as AwsModule;
+}
+
+/** The AWS config files' profiles: a small bundle of its own (dist/aws-profiles.js), so that a picker does not wait for the SDK. */
+function loadProfiles(): ProfilesModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../aws/profiles') as ProfilesModule;
 }
 
 export function scenarioConnection(dir: string): Connection {
@@ -30,10 +37,9 @@ export function profileConnection(profile: string, region: string | undefined): 
     label,
     spec: { kind: 'profile', profile, ...(region ? { region } : {}) },
     async open(options: OpenOptions): Promise<OpenedSource> {
-      const aws = loadAws();
-      const missing = await aws.missingProfile(profile);
+      const missing = await loadProfiles().missingProfile(profile);
       if (missing) throw new Error(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
-      return aws.openAws({ profile, region, flowLogsQuery: options.flowLogsQuery, onNotice: options.onNotice });
+      return loadAws().openAws({ profile, region, flowLogsQuery: options.flowLogsQuery, onNotice: options.onNotice });
     },
   };
 }
@@ -122,7 +128,7 @@ async function pickProfile(log: vscode.LogOutputChannel): Promise<string | undef
     quickPick.onDidHide(() => resolve(undefined));
   });
   try {
-    const profiles = await loadAws().listProfiles();
+    const profiles = await loadProfiles().listProfiles();
     const current = readSettings().profile;
     quickPick.items = profiles.map((p) => ({
       label: p.name,
@@ -143,7 +149,7 @@ async function pickProfile(log: vscode.LogOutputChannel): Promise<string | undef
 
 async function profileRegion(profile: string): Promise<string | undefined> {
   try {
-    return (await loadAws().listProfiles()).find((p) => p.name === profile)?.region;
+    return (await loadProfiles().listProfiles()).find((p) => p.name === profile)?.region;
   } catch {
     return undefined;
   }
