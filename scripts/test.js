@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-// The README's test command: type-check, build, the extension-host suites, then every test file under test/unit with node's own runner.
+// The README's test command: type-check, build, the extension-host suites, the UI tests against the packaged .vsix, then every test file under test/unit with node's own runner (its summary closes the output: CI reads it).
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const run = (cmd, args) => {
+const timings = [];
+/** Runs one stage; resolves to whether it passed. */
+const stage = (name, cmd, args) => {
+  const started = Date.now();
   const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  timings.push(`${name} ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return r.status === 0;
+};
+const must = (name, cmd, args) => {
+  if (!stage(name, cmd, args)) {
+    console.error(`npm test: ${name} failed`);
+    process.exit(1);
+  }
 };
 
 function testFiles(dir) {
@@ -21,17 +31,25 @@ function testFiles(dir) {
 }
 
 const only = process.argv.slice(2);
+const failed = [];
 if (only.length === 0) {
-  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', '.', '--noEmit']);
-  run(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'src/webview', '--noEmit']); // the webview's browser code: DOM types
-  run(process.execPath, ['esbuild.config.js']);
-}
-// The extension's suites in a real VS Code extension host (code-server + headless Chromium; installs on first
-// run). Before the unit tests so that node's summary closes the output. LAMBDA_BEHAVIOR_SKIP_HOST=1 skips them on
-// a machine that cannot install code-server; CI always runs them.
-if (only.length === 0) {
-  if (process.env.LAMBDA_BEHAVIOR_SKIP_HOST === '1' && !process.env.CI) console.log('host tests skipped (LAMBDA_BEHAVIOR_SKIP_HOST=1)');
-  else run(process.execPath, [path.join(root, 'scripts', 'host-test.js')]);
+  const tsc = require.resolve('typescript/bin/tsc');
+  must('typecheck', process.execPath, [tsc, '-p', '.', '--noEmit']);
+  must('typecheck (webview)', process.execPath, [tsc, '-p', 'src/webview', '--noEmit']); // the webview's browser code: DOM types
+  must('build', process.execPath, ['esbuild.config.js']);
+  // code-server (a real VS Code) and headless Chromium, installed on first run: the suites in its extension host,
+  // then the packaged .vsix driven as a person would. A failure here still lets the unit tests run (one CI run shows
+  // every failure); npm test exits non-zero at the end. LAMBDA_BEHAVIOR_SKIP_HOST=1 skips both on a machine that
+  // cannot install code-server; CI always runs them.
+  if (process.env.LAMBDA_BEHAVIOR_SKIP_HOST === '1' && !process.env.CI) {
+    console.log('host and UI tests skipped (LAMBDA_BEHAVIOR_SKIP_HOST=1)');
+  } else {
+    if (!stage('host suites', process.execPath, [path.join(root, 'scripts', 'host-test.js')])) failed.push('host suites');
+    // ui-test.js packages the .vsix itself (a production build into dist/, which the unit tests' CLI runs also use).
+    if (!stage('package + UI tests', process.execPath, [path.join(root, 'scripts', 'ui-test.js')])) failed.push('UI tests');
+  }
+  console.log(`\nnpm test stages: ${timings.join(', ')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}; unit tests follow\n`);
 }
 const files = only.length ? only : testFiles(path.join(root, 'test', 'unit')).sort();
-run(process.execPath, ['--import', 'tsx', '--test', ...files]);
+const unit = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { cwd: root, stdio: 'inherit' });
+process.exit(unit.status !== 0 ? unit.status ?? 1 : failed.length > 0 ? 1 : 0);

@@ -78,8 +78,8 @@ function tail(file, lines = 40) {
  * writes into the home folder.
  */
 class CodeServerRun {
-  /** @param {{ name: string, resultsDir: string, keep?: boolean }} options */
-  constructor({ name, resultsDir, keep = false }) {
+  /** @param {{ name: string, resultsDir: string, keep?: boolean, settings?: Record<string, unknown> }} options */
+  constructor({ name, resultsDir, keep = false, settings = {} }) {
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `lambda-behavior-${name}-`));
     this.resultsDir = resultsDir;
     this.keep = keep;
@@ -92,7 +92,7 @@ class CodeServerRun {
     fs.mkdirSync(path.join(this.userData, 'User'), { recursive: true });
     fs.writeFileSync(
       path.join(this.userData, 'User', 'settings.json'),
-      JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false }, null, 2),
+      JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...settings }, null, 2),
     );
     fs.writeFileSync(path.join(this.dir, 'config.yaml'), '');
   }

@@ -1,0 +1,280 @@
+// The UI checks, as a person uses the packaged extension in code-server: the panel, the demo account, "Scan Function" from the palette, an alert's tooltip, the behaviour diff beside the source, the revealed line, the Problems panel.
+'use strict';
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const wb = require('./workbench');
+const { vsixEntries } = require('./vsix');
+
+const FUNCTION = 'OrderApi';
+/** OrderApi's new API call in the demo: its finding, its diff row and the source line that makes it. */
+const NEW_CALL = 'ListBuckets';
+/** The call OrderApi was denied: also an anomalous call with a line in the source. */
+const DENIED_CALL = 'CreateUser';
+/** SDK v3 `XxxCommand`, SDK v2 `.xxx(`, boto3 `.xxx_yyy(`: the forms the extension maps a call to. */
+const callPattern = (eventName) => {
+  const snake = eventName.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+  const camel = eventName[0].toLowerCase() + eventName.slice(1);
+  return new RegExp(`\\b${eventName}Command\\b|\\.${camel}\\s*\\(|\\.${snake}\\s*\\(`);
+};
+
+/** Files the package may hold (paths inside the .vsix's extension/ folder). */
+const ALLOWED = [
+  /^package\.json$/,
+  /^readme\.md$/,
+  /^LICENSE\.txt$/,
+  /^dist\/(?!cli\.js$)[^/]+\.(js|wasm|css)$/,
+  /^media\/(?!.*\.labels\.json$).+$/,
+  /^docs\/images\/[^/]+\.png$/,
+  /^docs\/iam-policy\.json$/,
+];
+const REQUIRED = ['package.json', 'readme.md', 'LICENSE.txt', 'dist/extension.js', 'dist/aws.js', 'dist/webview.js', 'media/lambda-behavior.svg', 'media/demo/scenario.json'];
+
+/**
+ * @param {import('./harness').UiSuite} suite
+ * @param {{
+ *   root: string, vsix: string, installed: string[], version: string, workspace: string, resultsDir: string,
+ *   expected: { functions: { name: string, findings: { title: string, detail: string, subject: string, kind: string }[] }[] },
+ *   openPage: () => Promise<import('playwright-core').Page>,
+ * }} ctx
+ */
+function defineUiTests(suite, ctx) {
+  /** @type {import('playwright-core').Page} */
+  let page;
+  const shot = (name) => {
+    const file = path.join(ctx.resultsDir, name);
+    return page.screenshot({ path: file }).then(() => path.relative(ctx.root, file));
+  };
+  const expectedFn = ctx.expected.functions.find((f) => f.name === FUNCTION);
+  assert.ok(expectedFn, `${FUNCTION} is in the demo's report`);
+  const newCallFinding = expectedFn.findings.find((f) => f.subject.endsWith(`:${NEW_CALL}`));
+  assert.ok(newCallFinding, `the demo's ${FUNCTION} has a finding about ${NEW_CALL}`);
+  /** The handler file the editor showed after a reveal, and its lines. */
+  let handler;
+
+  suite.test('the .vsix holds the bundles, media, README and LICENSE, and nothing else', async () => {
+    const entries = vsixEntries(ctx.vsix).filter((e) => e.name.startsWith('extension/'));
+    const names = entries.map((e) => e.name.slice('extension/'.length));
+    const stray = names.filter((n) => !ALLOWED.some((re) => re.test(n)));
+    assert.deepEqual(stray, [], 'files that do not belong in the package');
+    const missing = REQUIRED.filter((n) => !names.includes(n));
+    assert.deepEqual(missing, [], 'files the extension needs at runtime');
+    const demoSource = path.join(ctx.root, 'media', 'demo-source');
+    if (fs.existsSync(demoSource)) assert.ok(names.some((n) => n.startsWith('media/demo-source/')), 'media/demo-source ships');
+    // Nothing from node_modules ships, so the bundles must load from the package alone: unpack it outside the repo
+    // (no node_modules up the tree) and load them in fresh processes, the extension with the stub vscode module.
+    const shipped = new Set(names);
+    const unpacked = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-behavior-vsix-'));
+    try {
+      for (const e of entries) {
+        const dest = path.join(unpacked, e.name);
+        fs.mkdirSync(path.dirname(dest), { recursive: true });
+        fs.writeFileSync(dest, e.read());
+      }
+      const dist = path.join(unpacked, 'extension', 'dist');
+      const activation = node([path.join(ctx.root, 'bench', 'activation.js'), path.join(dist, 'extension.js')], unpacked);
+      const loaded = JSON.parse(activation).loaded;
+      assert.deepEqual(loaded, [path.join('dist', 'extension.js')], 'activation loads nothing beside the bundle (no AWS SDK, no webview code)');
+      for (const bundle of names.filter((n) => /^dist\/[^/]+\.js$/.test(n) && n !== 'dist/extension.js' && n !== 'dist/webview.js')) {
+        node(['-e', `require(${JSON.stringify(path.join(unpacked, 'extension', bundle))})`], unpacked);
+      }
+      for (const e of entries.filter((x) => /^extension\/dist\/[^/]+\.js$/.test(x.name))) {
+        for (const [, file] of e.read().toString('utf8').matchAll(/["']([\w./-]+\.wasm)["']/g)) {
+          assert.ok(shipped.has(path.posix.join('dist', path.posix.basename(file))), `${e.name} loads ${file}, which is not in the package`);
+        }
+      }
+    } finally {
+      fs.rmSync(unpacked, { recursive: true, force: true });
+    }
+    // The README's relative links (images, the IAM policy) resolve inside the package: the details page works offline.
+    const readme = entries.find((x) => x.name === 'extension/readme.md').read().toString('utf8');
+    for (const [, link] of readme.matchAll(/\]\((?!https?:|#|mailto:)([^)\s]+)\)/g)) {
+      assert.ok(shipped.has(link.replace(/^\.\//, '')), `the README links to ${link}, which is not in the package`);
+    }
+    const bytes = fs.statSync(ctx.vsix).size;
+    return `${names.length} files, ${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+  });
+
+  suite.test('the packaged extension installs into code-server from the .vsix', async () => {
+    const id = `lambda-behavior.lambda-behavior@${ctx.version}`;
+    assert.ok(ctx.installed.includes(id), `code-server --list-extensions shows ${id} (it lists: ${ctx.installed.join(', ') || 'nothing'})`);
+  });
+
+  suite.test('the activity bar opens the Lambda Behavior panel with its welcome view', async () => {
+    page = await ctx.openPage();
+    const tab = page.getByRole('tab', { name: /Lambda Behavior/ });
+    await tab.waitFor({ timeout: 60_000 });
+    await tab.click();
+    await page.getByRole('button', { name: 'Open demo account', exact: true }).waitFor({ timeout: 30_000 });
+    await wb.widenSideBar(page, 260);
+  }, { needs: ['the packaged extension installs into code-server from the .vsix'] });
+
+  suite.test('"Open demo account" in the welcome view opens the demo', async () => {
+    await page.getByRole('button', { name: 'Open demo account', exact: true }).click();
+    const status = page.locator('.statusbar-item').filter({ hasText: 'demo account' });
+    await status.waitFor({ timeout: 15_000 });
+    await page.getByRole('button', { name: 'Scan all functions', exact: true }).waitFor({ timeout: 15_000 });
+  }, { needs: ['the activity bar opens the Lambda Behavior panel with its welcome view'] });
+
+  suite.test('"Lambda Behavior: Scan Function" from the command palette offers the demo\'s functions in a quick pick', async () => {
+    await wb.runCommand(page, 'Lambda Behavior: Scan Function');
+    const rows = await wb.waitForQuickPick(page, FUNCTION);
+    const labels = rows.map((r) => r.label.replace(/^\$\([\w-]+\)\s*/, ''));
+    for (const fn of ctx.expected.functions) assert.ok(labels.some((l) => l.endsWith(fn.name)), `the quick pick offers ${fn.name} (it offers: ${labels.join(' | ')})`);
+    await shot('quick-pick.png');
+    return `${rows.length} functions offered`;
+  }, { needs: ['"Open demo account" in the welcome view opens the demo'] });
+
+  suite.test(`picking ${FUNCTION} scans it and fills the tree`, async () => {
+    await wb.quickPickRow(page, FUNCTION).click();
+    const row = wb.treeRow(page, FUNCTION);
+    await row.waitFor({ timeout: 60_000 });
+    const want = `${expectedFn.findings.length} finding${expectedFn.findings.length === 1 ? '' : 's'}`;
+    await page.waitForFunction(
+      ([name, description]) => [...document.querySelectorAll('.part.sidebar .monaco-list-row')].some(
+        (el) => el.querySelector('.label-name')?.textContent?.trim() === name && el.querySelector('.label-description')?.textContent?.trim() === description),
+      [FUNCTION, want],
+      { timeout: 30_000 },
+    ).catch(async () => {
+      throw new Error(`expected the ${FUNCTION} row to read "${want}"; the tree shows: ${describeRows(await wb.treeRows(page))}`);
+    });
+    return want;
+  }, { needs: ['"Lambda Behavior: Scan Function" from the command palette offers the demo\'s functions in a quick pick'] });
+
+  suite.test(`${FUNCTION}'s alert tooltip explains the finding (${NEW_CALL}: what changed, what to do)`, async () => {
+    // The scan's progress notification covers the panel's bottom: let it go before the picture.
+    await page.locator('.notifications-toasts .notification-toast').waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+    const fnRow = wb.treeRow(page, FUNCTION);
+    await wb.expand(fnRow);
+    let alert = wb.treeRow(page, newCallFinding.title);
+    if (!(await alert.isVisible().catch(() => false))) {
+      // Alerts may be a collapsed group under the function.
+      const group = wb.sideBarRows(page).filter({ hasText: /^Alerts/ }).first();
+      if (await group.isVisible().catch(() => false)) await wb.expand(group);
+      alert = wb.treeRow(page, newCallFinding.title);
+    }
+    await alert.waitFor({ timeout: 10_000 }).catch(async () => {
+      throw new Error(`no alert row "${newCallFinding.title}" under ${FUNCTION}; the tree shows: ${describeRows(await wb.treeRows(page))}`);
+    });
+    const text = squash(await wb.hoverText(page, alert, NEW_CALL));
+    assert.ok(text.includes(squash(newCallFinding.title)), `the tooltip names the finding "${newCallFinding.title}": ${text}`);
+    assert.ok(text.includes(squash(newCallFinding.detail)), `the tooltip says what changed ("${newCallFinding.detail}"): ${text}`);
+    assert.match(text, /What to do/, 'the tooltip says what to do');
+    const file = await shot('panel-tooltip.png');
+    return file;
+  }, { needs: [`picking ${FUNCTION} scans it and fills the tree`] });
+
+  suite.test(`"Lambda Behavior: Show Behaviour Diff" opens ${FUNCTION}'s handler with the diff beside it`, async () => {
+    await page.mouse.move(640, 700);
+    await wb.runCommand(page, 'Lambda Behavior: Show Behaviour Diff');
+    // With no tree selection the command asks which function.
+    const picked = await wb.waitForQuickPick(page, FUNCTION, 5_000).then(() => true, () => false);
+    if (picked) await wb.quickPickRow(page, FUNCTION).click();
+    await wb.webviewFrame(page, '#title');
+    // Two editor groups side by side: the handler's text editor, the webview beside it.
+    const groups = page.locator('.part.editor .editor-group-container');
+    await page.waitForFunction(() => document.querySelectorAll('.part.editor .editor-group-container').length >= 2, undefined, { timeout: 10_000 })
+      .catch(() => undefined);
+    const count = await groups.count();
+    assert.ok(count >= 2, `the diff opens beside the source (editor groups: ${count})`);
+    const textEditors = await page.locator('.part.editor .editor-group-container .monaco-editor .view-lines').count();
+    assert.ok(textEditors >= 1, 'a text editor (the handler) is open beside the diff');
+  }, { needs: [`picking ${FUNCTION} scans it and fills the tree`] });
+
+  suite.test(`the behaviour diff shows ${FUNCTION}: its findings, the new ${NEW_CALL} call, the chart`, async () => {
+    const frame = await wb.webviewFrame(page, '#title');
+    assert.equal((await frame.locator('#title').innerText()).trim(), FUNCTION, '#title holds the function name');
+    const findings = squash(await frame.locator('#findings').innerText());
+    for (const f of expectedFn.findings) assert.ok(findings.includes(squash(f.title)), `#findings lists "${f.title}": ${findings}`);
+    const added = frame.locator(`#api-calls tr[data-status="added"][data-subject*="${NEW_CALL}"]`);
+    assert.equal(await added.count(), 1, `#api-calls has one added row for ${NEW_CALL}`);
+    const rows = await frame.locator('#api-calls tr[data-status]').count();
+    assert.ok(rows > 1, `#api-calls also lists the baseline's calls (${rows} rows)`);
+    const peers = await frame.locator('#peers tr[data-status]').count();
+    assert.ok(peers > 0, '#peers lists the function\'s network peers');
+    const chart = frame.locator('#chart svg').first();
+    await chart.waitFor({ timeout: 5_000 }).catch(() => {
+      throw new Error('#chart has no <svg>');
+    });
+    const box = await chart.boundingBox();
+    assert.ok(box && box.width > 100 && box.height > 50, `the chart is drawn at a readable size (${box ? `${box.width}×${box.height}` : 'not laid out'})`);
+    assert.ok((await chart.locator('path, rect, polyline, line, circle').count()) > 0, 'the chart draws something');
+    return `${rows} API-call rows, ${peers} peer rows; ${await shot('diff-beside-source.png')}`;
+  }, { needs: [`"Lambda Behavior: Show Behaviour Diff" opens ${FUNCTION}'s handler with the diff beside it`] });
+
+  suite.test(`clicking ${NEW_CALL} in the diff selects the line of the handler that makes the call`, async () => {
+    const frame = await wb.webviewFrame(page, '#api-calls');
+    const row = frame.locator(`#api-calls tr.revealable[data-subject*="${NEW_CALL}"]`).first();
+    assert.equal(await row.count(), 1, `the ${NEW_CALL} row is revealable`);
+    await row.click();
+    let file;
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && !(file && callPattern(NEW_CALL).test(fs.readFileSync(file, 'utf8')))) {
+      await page.waitForTimeout(200);
+      file = await wb.activeEditorPath(page);
+    }
+    assert.ok(file, `the editor shows a file after the click (window title: ${await page.title()})`);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    const want = lines.findIndex((l) => callPattern(NEW_CALL).test(l)) + 1;
+    assert.ok(want > 0, `${file} makes the ${NEW_CALL} call`);
+    const cursor = await wb.cursorPosition(page);
+    assert.equal(cursor.line, want, `the cursor is on line ${want} (${lines[want - 1].trim()}); the status bar says ${cursor.text}`);
+    assert.ok(cursor.selected > 0, `the call is selected (${cursor.text})`);
+    handler = { file, lines };
+    return `${path.basename(file)}:${want} ${cursor.text}; ${await shot('revealed-line.png')}`;
+  }, { needs: [`the behaviour diff shows ${FUNCTION}: its findings, the new ${NEW_CALL} call, the chart`] });
+
+  suite.test(`diagnostics mark the lines that call ${NEW_CALL} and ${DENIED_CALL} (Problems panel)`, async () => {
+    const rows = await wb.problems(page);
+    for (const call of [NEW_CALL, DENIED_CALL]) {
+      const marker = rows.find((r) => r.text.includes(call) && r.line !== undefined);
+      assert.ok(marker, `the Problems panel has a problem about ${call} (it shows: ${rows.map((r) => r.text).join(' | ') || 'nothing'})`);
+      if (handler) {
+        const want = handler.lines.findIndex((l) => callPattern(call).test(l)) + 1;
+        if (want > 0) assert.equal(marker.line, want, `the ${call} problem is on the line that makes the call (${path.basename(handler.file)}:${want})`);
+      }
+    }
+    return `${rows.length} rows; ${await shot('problems.png')}`;
+  }, { needs: [`picking ${FUNCTION} scans it and fills the tree`] });
+
+  suite.test(`the handler carries a CodeLens with ${FUNCTION}'s alert count`, async () => {
+    const n = expectedFn.findings.length;
+    const lens = page.locator('.part.editor .codelens-decoration').filter({ hasText: new RegExp(`\\b${n}\\b`) }).first();
+    await lens.waitFor({ timeout: 10_000 }).catch(async () => {
+      const shown = await page.locator('.part.editor .codelens-decoration').allInnerTexts();
+      throw new Error(`no CodeLens with ${n} in the editor (CodeLenses: ${shown.join(' | ') || 'none'})`);
+    });
+    return (await lens.innerText()).trim();
+  }, { needs: [`clicking ${NEW_CALL} in the diff selects the line of the handler that makes the call`] });
+
+  suite.test('"Scan All Functions" shows every function of the demo with its finding count', async () => {
+    await wb.runCommand(page, 'Lambda Behavior: Scan All Functions');
+    const tab = page.getByRole('tab', { name: /Lambda Behavior/ });
+    if ((await tab.getAttribute('aria-selected')) !== 'true') await tab.click();
+    const counts = Object.fromEntries(ctx.expected.functions.map((f) => [f.name, f.findings.length === 0 ? 'no findings' : `${f.findings.length} finding${f.findings.length === 1 ? '' : 's'}`]));
+    const matches = (rows) => Object.entries(counts).every(([name, d]) => rows.some((r) => r.label === name && r.description === d));
+    const deadline = Date.now() + 60_000;
+    let rows = [];
+    while (Date.now() < deadline && !matches(rows)) {
+      await page.waitForTimeout(250);
+      rows = await wb.treeRows(page);
+    }
+    assert.ok(matches(rows), `expected ${Object.entries(counts).map(([n, d]) => `${n} (${d})`).join(', ')}; the tree shows: ${describeRows(rows)}`);
+    await page.locator('.notifications-toasts .notification-toast').waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
+    return `${ctx.expected.functions.length} functions; ${await shot('panel-all-functions.png')}`;
+  }, { needs: ['"Open demo account" in the welcome view opens the demo'] });
+}
+
+/** Runs node with args in cwd; throws with its output when it fails; resolves to its stdout. */
+function node(args, cwd) {
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', env: { ...process.env, NODE_PATH: '' } });
+  if (r.status !== 0) throw new Error(`the packaged bundle does not load on its own: node ${args.map((a) => a.slice(0, 80)).join(' ')}\n${r.stderr}`);
+  return r.stdout;
+}
+
+const squash = (s) => String(s).replace(/\s+/g, ' ').trim();
+const describeRows = (rows) => rows.map((r) => `${r.label}${r.description ? ` (${r.description})` : ''}`).join(' | ') || 'nothing';
+
+module.exports = { defineUiTests };
