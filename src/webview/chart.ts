@@ -3,19 +3,18 @@ import type { MetricsSummary } from '../core/model';
 import { formatCount, formatTime } from '../report/format';
 import { h, s } from './dom';
 
-const W = 720;
 const H = 240;
-const M = { left: 56, right: 16, top: 14, bottom: 42 } as const;
+const M = { left: 56, right: 16, top: 14, bottom: 54 } as const;
 
 function finite(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : 0;
 }
 
-/** 1, 2 or 5 times a power of ten at or above v: gridlines fall on round numbers. */
-function niceCeil(v: number): number {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
+/** A round step (1, 2, 2.5 or 5 times a power of ten) that divides `max` into about `parts` gridlines. */
+function niceStep(max: number, parts: number): number {
+  const raw = Math.max(max, 1) / parts;
+  const p = 10 ** Math.floor(Math.log10(raw));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
   return 10 * p;
 }
 
@@ -23,20 +22,29 @@ function c(n: number): string {
   return (Math.round(n * 10) / 10).toString();
 }
 
-/** `13:00` for an hour start; the date too when the window spans days and this is the first tick of one. */
-function hourLabel(iso: string, withDate: boolean): string {
+/** `13:00` and `2026-11-22` for an hour start (the date is shown under the first tick of each day). */
+function hourParts(iso: string): { hour: string; day: string } {
   const t = formatTime(iso); // `2026-11-22 13:00Z`
-  const m = /^(\d{4}-(\d\d)-(\d\d)) (\d\d:\d\d)Z$/.exec(t);
-  if (!m) return t;
-  return withDate ? `${m[2]}-${m[3]} ${m[4]}` : m[4]!;
+  const m = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d)Z$/.exec(t);
+  return m ? { day: m[1]!, hour: m[2]! } : { day: '', hour: t };
 }
 
-/** The chart, or a "no metrics" line when the report has none (or none in the window). */
-export function renderChart(metrics: MetricsSummary | undefined, detectHours: number): Node[] {
-  const n = metrics?.hours.length ?? 0;
-  if (!metrics || n === 0) {
-    return [h('p', { id: 'no-metrics', class: 'muted' }, 'No metrics: CloudWatch has no invocations of this function in the detection window.')];
-  }
+/** The widest the chart is drawn; it is drawn at the width it has (down to MIN_W), so its text stays at 11 px. */
+const MAX_W = 760;
+const MIN_W = 300;
+
+interface Series {
+  n: number;
+  period: string;
+  inv: number[];
+  err: number[];
+  thr: number[];
+  band: Array<{ mean: number; low: number; high: number } | undefined>;
+  showThrottles: boolean;
+}
+
+function seriesOf(metrics: MetricsSummary): Series {
+  const n = metrics.hours.length;
   const period = !metrics.periodSeconds || metrics.periodSeconds === 3600 ? 'hour' : `${formatCount(metrics.periodSeconds / 60)} min`;
   const inv = metrics.hours.map((_, i) => finite(metrics.invocations[i]));
   const err = metrics.hours.map((_, i) => finite(metrics.errors[i]));
@@ -45,8 +53,52 @@ export function renderChart(metrics: MetricsSummary | undefined, detectHours: nu
     const x = metrics.expectedInvocations[i];
     return x ? { mean: finite(x.mean), low: finite(x.low), high: finite(x.high) } : undefined;
   });
-  const showThrottles = thr.some((v) => v > 0);
-  const yMax = niceCeil(Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0)));
+  return { n, period, inv, err, thr, band, showThrottles: thr.some((v) => v > 0) };
+}
+
+/** The one chart on the page is redrawn when its width changes; a new render replaces it and its observer. */
+let observer: ResizeObserver | undefined;
+
+/** The `#chart` section's content: the SVG, its legend and the totals, or "no metrics" when the report has none in the window. */
+export function renderChart(metrics: MetricsSummary | undefined, detectHours: number): Node[] {
+  observer?.disconnect();
+  observer = undefined;
+  if (!metrics || metrics.hours.length === 0) {
+    return [h('p', { id: 'no-metrics', class: 'muted' }, 'No metrics: CloudWatch has no invocations of this function in the detection window.')];
+  }
+  const data = seriesOf(metrics);
+  const widthOf = (px: number) => Math.round(Math.min(MAX_W, Math.max(MIN_W, px)));
+  // A first guess from the window (the section is not laid out yet); the observer corrects it once it is.
+  let drawn = widthOf(document.documentElement.clientWidth - 48);
+  const wrap = h('div', { class: 'chart-wrap' }, drawSvg(metrics, data, detectHours, drawn));
+  if (typeof ResizeObserver === 'function') {
+    observer = new ResizeObserver((entries) => {
+      const width = widthOf(entries[0]?.contentRect.width ?? drawn);
+      if (Math.abs(width - drawn) < 8) return;
+      drawn = width;
+      wrap.replaceChildren(drawSvg(metrics, data, detectHours, width));
+    });
+    observer.observe(wrap);
+  }
+  const { period, showThrottles } = data;
+  const legend = h(
+    'ul',
+    { class: 'legend', 'aria-label': 'Legend' },
+    h('li', undefined, h('span', { class: 'swatch invocations' }), `invocations per ${period}`),
+    h('li', undefined, h('span', { class: 'swatch over' }), 'above the expected band'),
+    h('li', undefined, h('span', { class: 'swatch band' }), 'expected (baseline, same hour of day)'),
+    h('li', undefined, h('span', { class: 'swatch mean' }), 'expected mean'),
+    h('li', undefined, h('span', { class: 'swatch errors' }), 'errors'),
+    showThrottles ? h('li', undefined, h('span', { class: 'swatch throttles' }), 'throttles') : null,
+  );
+  return [wrap, legend, renderTotals(metrics)];
+}
+
+function drawSvg(metrics: MetricsSummary, data: Series, detectHours: number, W: number): SVGSVGElement {
+  const { n, period, inv, err, thr, band, showThrottles } = data;
+  const top = Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0));
+  const yStep = niceStep(top, 4);
+  const yMax = Math.ceil(top / yStep) * yStep;
 
   const plotW = W - M.left - M.right;
   const plotH = H - M.top - M.bottom;
@@ -55,33 +107,33 @@ export function renderChart(metrics: MetricsSummary | undefined, detectHours: nu
   const line = (values: readonly number[]) => values.map((v, i) => `${c(x(i))},${c(y(v))}`).join(' ');
 
   const label = `Invocations per ${period} in the last ${detectHours} h against the baseline's expected band, with errors`;
-  const svg = s('svg', { id: 'chart', viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': label, preserveAspectRatio: 'xMidYMid meet' });
+  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': label });
   svg.appendChild(s('title', undefined, label));
 
-  // Y axis: gridlines and labels at 0, ¼, ½, ¾ and the top.
+  // Y axis: gridlines on round numbers.
   const grid = s('g', { class: 'axis y-axis' });
-  for (const frac of [0, 0.25, 0.5, 0.75, 1]) {
-    const gy = c(y(yMax * frac));
-    grid.appendChild(s('line', { class: frac === 0 ? 'axis-line' : 'grid', x1: M.left, x2: W - M.right, y1: gy, y2: gy }));
-    grid.appendChild(s('text', { x: M.left - 6, y: gy, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, formatCount(yMax * frac)));
+  for (let v = 0; v <= yMax + yStep / 2; v += yStep) {
+    const gy = c(y(v));
+    grid.appendChild(s('line', { class: v === 0 ? 'axis-line' : 'grid', x1: M.left, x2: W - M.right, y1: gy, y2: gy }));
+    grid.appendChild(s('text', { x: M.left - 6, y: gy, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, formatCount(v)));
   }
   grid.appendChild(
     s('text', { class: 'axis-title', x: 12, y: c(M.top + plotH / 2), 'text-anchor': 'middle', transform: `rotate(-90 12 ${c(M.top + plotH / 2)})` }, `per ${period}`),
   );
   svg.appendChild(grid);
 
-  // X axis: a tick every few periods, so that labels never collide at any window length.
+  // X axis: a labelled tick every few periods, as many as fit (about one per 64 px).
   const xAxis = s('g', { class: 'axis x-axis' });
   xAxis.appendChild(s('line', { class: 'axis-line', x1: M.left, x2: M.left, y1: M.top, y2: M.top + plotH }));
-  const step = Math.max(1, Math.ceil(n / 8));
+  const fit = Math.max(2, Math.floor(plotW / 64));
+  const step = [1, 2, 3, 4, 6, 12, 24, 48, 72, 168].find((k) => Math.ceil(n / k) <= fit) ?? Math.ceil(n / fit);
   let lastDay = '';
   for (let i = 0; i < n; i += step) {
-    const iso = metrics.hours[i] ?? '';
-    const day = iso.slice(0, 10);
+    const { hour, day } = hourParts(metrics.hours[i] ?? '');
     const tx = c(x(i));
     xAxis.appendChild(s('line', { class: 'tick', x1: tx, x2: tx, y1: M.top + plotH, y2: M.top + plotH + 4 }));
-    const anchor = n === 1 ? 'middle' : i === 0 ? 'start' : 'middle';
-    xAxis.appendChild(s('text', { x: tx, y: M.top + plotH + 16, 'text-anchor': anchor }, hourLabel(iso, day !== lastDay)));
+    xAxis.appendChild(s('text', { x: tx, y: M.top + plotH + 16, 'text-anchor': 'middle' }, hour));
+    if (day && day !== lastDay) xAxis.appendChild(s('text', { class: 'day', x: tx, y: M.top + plotH + 29, 'text-anchor': 'middle' }, day));
     lastDay = day;
   }
   xAxis.appendChild(s('text', { class: 'axis-title', x: c(M.left + plotW / 2), y: H - 6, 'text-anchor': 'middle' }, 'hour (UTC), detection window'));
@@ -108,18 +160,7 @@ export function renderChart(metrics: MetricsSummary | undefined, detectHours: nu
       (showThrottles ? `, ${formatCount(thr[i])} throttles` : '');
     svg.appendChild(s('circle', { class: over ? 'pt over' : 'pt', cx: c(x(i)), cy: c(y(v)), r: over ? 3.5 : 2 }, s('title', undefined, tip)));
   });
-
-  const legend = h(
-    'ul',
-    { class: 'legend', 'aria-label': 'Legend' },
-    h('li', undefined, h('span', { class: 'swatch invocations' }), `invocations per ${period}`),
-    h('li', undefined, h('span', { class: 'swatch over' }), 'above the expected band'),
-    h('li', undefined, h('span', { class: 'swatch band' }), 'expected (baseline, same hour of day)'),
-    h('li', undefined, h('span', { class: 'swatch mean' }), 'expected mean'),
-    h('li', undefined, h('span', { class: 'swatch errors' }), 'errors'),
-    showThrottles ? h('li', undefined, h('span', { class: 'swatch throttles' }), 'throttles') : null,
-  );
-  return [h('div', { class: 'chart-wrap' }, svg), legend, renderTotals(metrics)];
+  return svg;
 }
 
 function renderTotals(metrics: MetricsSummary): Node {

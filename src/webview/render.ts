@@ -3,7 +3,7 @@ import { formatBytes, formatCount, formatTime } from '../report/format';
 import type { ApiDiffRow, DiffCounts, PeerDiffRow } from '../report/view-model';
 import type { DiffViewModel, FindingView, WebviewToHost } from '../shared/protocol';
 import { renderChart } from './chart';
-import { h, textOf } from './dom';
+import { displayText, h, textOf } from './dom';
 
 /** What the page can ask the host to do; main.ts posts it. */
 export type Post = (message: WebviewToHost) => void;
@@ -178,25 +178,30 @@ function renderEvidence(entries: FindingView['evidence']): Node | null {
       facts.append(h('dt', undefined, label), h('dd', undefined, textOf(formatTime(String(value)), 100)));
     } else facts.append(h('dt', undefined, label), h('dd', undefined, textOf(String(value), 600)));
   }
-  return h('div', { class: 'evidence-block' }, facts.childNodes.length > 0 ? facts : null, ...lists);
+  // Closed by default: the title, detail and what to do are the finding; the evidence backs it up on demand.
+  return h('details', { class: 'evidence-block' }, h('summary', undefined, 'Evidence'), facts.childNodes.length > 0 ? facts : null, ...lists);
 }
 
 // ---------------------------------------------------------------- diff tables
 
 function countsLine(c: DiffCounts): Node {
-  return h(
-    'p',
-    { class: 'counts' },
-    h('span', { class: 'status-added' }, `${STATUS_SIGN.added}${formatCount(c.added)} new`),
-    h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
-    h('span', { class: 'status-removed' }, `${STATUS_SIGN.removed}${formatCount(c.removed)} gone`),
-    h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · '),
-    h('span', { class: 'status-unchanged' }, `${formatCount(c.unchanged)} same`),
-  );
+  const part = (status: 'added' | 'removed' | 'unchanged', n: number, label: string) =>
+    h('span', { class: n > 0 ? `status-${status}` : 'status-unchanged' }, `${status === 'unchanged' ? '' : STATUS_SIGN[status]}${formatCount(n)} ${label}`);
+  const sep = () => h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ');
+  return h('p', { class: 'counts' }, part('added', c.added, 'new'), sep(), part('removed', c.removed, 'gone'), sep(), part('unchanged', c.unchanged, 'same'));
 }
 
-function statusCell(status: string): HTMLTableCellElement {
-  return h('td', { class: `status status-${status}` }, h('span', { class: 'sign', 'aria-hidden': 'true' }, STATUS_SIGN[status] ?? '?'), ' ', STATUS_LABEL[status] ?? status);
+function statusCell(status: string, severity: string | undefined): HTMLTableCellElement {
+  return h(
+    'td',
+    { class: `status status-${status}` },
+    h('span', { class: 'sign', 'aria-hidden': 'true' }, STATUS_SIGN[status] ?? '?'),
+    ' ',
+    STATUS_LABEL[status] ?? status,
+    severity ? ' ' : null,
+    // A row a finding is about carries its severity, so the table reads on its own.
+    severity ? h('span', { class: `badge small sev-${severityClass(severity)}`, title: `${severity} finding` }, textOf(severity, 20)) : null,
+  );
 }
 
 function nowVsBaseline(now: number | undefined, baseline: number | undefined, fmt: (n: number) => string): HTMLTableCellElement {
@@ -208,15 +213,29 @@ function nowVsBaseline(now: number | undefined, baseline: number | undefined, fm
   );
 }
 
+/** `2026-11-22 20:07Z – 23:59Z`: the date once when both fall on the same day. */
+function seenText(first: string | undefined, last: string | undefined): string {
+  const a = formatTime(first);
+  const b = formatTime(last);
+  if (!a || !b || a === b) return a || b;
+  return a.slice(0, 10) === b.slice(0, 10) ? `${a} – ${b.slice(11)}` : `${a} – ${b}`;
+}
+
+/** Rejected connections under the flows they belong to, only when there are any: a column of zeros is noise in a narrow panel. */
+function withRejected(cell: HTMLTableCellElement, now: number, baseline: number | undefined): HTMLTableCellElement {
+  if (now > 0 || (baseline ?? 0) > 0) {
+    cell.appendChild(h('span', { class: now > 0 ? 'rejected' : 'rejected none' }, `${formatCount(now)} rejected${baseline ? ` / ${formatCount(baseline)}` : ''}`));
+  }
+  return cell;
+}
+
 function seenCell(first: string | undefined, last: string | undefined): HTMLTableCellElement {
-  if (!first && !last) return h('td', { class: 'seen' });
-  return h(
-    'td',
-    { class: 'seen' },
-    textOf(formatTime(first), 40),
-    last && last !== first ? h('br') : null,
-    last && last !== first ? textOf(formatTime(last), 40) : null,
-  );
+  return h('td', { class: 'seen' }, textOf(seenText(first, last), 80));
+}
+
+/** A column heading with its unit on a second, quieter line. */
+function headCell(label: string, sub: string | undefined, cls?: string): HTMLTableCellElement {
+  return h('th', { scope: 'col', class: cls }, label, sub ? h('span', { class: 'sub' }, sub) : null);
 }
 
 function rowAttrs(status: string, subject: string, severity: string | undefined, extra: Record<string, string | number | undefined> = {}) {
@@ -224,8 +243,8 @@ function rowAttrs(status: string, subject: string, severity: string | undefined,
   return { ...extra, class: cls, 'data-status': status, 'data-subject': subject, 'data-severity': severity };
 }
 
-function head(...cols: Array<[string, string?]>): HTMLTableSectionElement {
-  return h('thead', undefined, h('tr', undefined, ...cols.map(([label, cls]) => h('th', { scope: 'col', class: cls }, label))));
+function head(...cols: Array<[string, string | undefined, string?]>): HTMLTableSectionElement {
+  return h('thead', undefined, h('tr', undefined, ...cols.map(([label, sub, cls]) => headCell(label, sub, cls))));
 }
 
 function renderPeers(view: DiffViewModel): Node {
@@ -244,12 +263,26 @@ function renderPeers(view: DiffViewModel): Node {
       h(
         'table',
         { class: 'diff peers' },
-        head(['Status'], ['Peer'], ['Resource'], ['Flows now / baseline', 'num'], ['Bytes now / baseline', 'num'], ['Rejected', 'num'], ['First / last seen']),
+        head(['Status', undefined], ['Peer', 'address:port/protocol, resource'], ['Flows', 'now / baseline', 'num'], ['Bytes', 'now / baseline', 'num'], ['Seen', 'first – last', 'seen']),
         h('tbody', undefined, ...view.peers.map(peerRow)),
       ),
     ),
   );
   return section;
+}
+
+/** `10.0.1.5:5432/tcp`, allowed to break before the port when the column is narrow. */
+function addressCode(subject: string): HTMLElement {
+  const text = textOf(subject, 120);
+  const full = text.textContent ?? '';
+  const at = full.lastIndexOf(':');
+  if (at <= 0 || text.childElementCount > 0) return h('code', undefined, text);
+  return h('code', undefined, full.slice(0, at), h('wbr'), full.slice(at));
+}
+
+/** `s3:ListBuckets`, as the findings' titles name calls; the full event source is in the cell's tooltip. */
+function shortCall(eventSource: string, eventName: string): string {
+  return `${eventSource.replace(/\.amazonaws\.com$/, '')}:${eventName}`;
 }
 
 function peerRow(r: PeerDiffRow): HTMLTableRowElement {
@@ -260,12 +293,10 @@ function peerRow(r: PeerDiffRow): HTMLTableRowElement {
   return h(
     'tr',
     rowAttrs(r.status, r.subject, r.severity),
-    statusCell(r.status),
-    h('td', { class: 'subject' }, h('code', undefined, textOf(r.subject, 120))),
-    h('td', { class: 'resource' }, textOf(r.resource, 200), shared),
-    nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount),
+    statusCell(r.status, r.severity),
+    h('td', { class: 'peer' }, addressCode(r.subject), ' ', h('span', { class: 'resource' }, textOf(r.resource, 200)), shared),
+    withRejected(nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount), r.now.rejected, r.baseline?.rejected),
     nowVsBaseline(r.now.bytes, r.baseline?.bytes, formatBytes),
-    h('td', { class: r.now.rejected > 0 ? 'num rejected' : 'num' }, formatCount(r.now.rejected)),
     seenCell(r.firstSeen, r.lastSeen),
   );
 }
@@ -304,7 +335,7 @@ function apiTable(rows: readonly ApiDiffRow[], kind: 'api' | 'service', post: Po
     h(
       'table',
       { class: `diff ${kind}` },
-      head(['Status'], ['Service'], ['Action'], ['Calls now / baseline', 'num'], ['Errors now / baseline', 'num'], ['Denied', 'num'], ['First / last seen']),
+      head(['Status', undefined], ['Call', 'service:action'], ['Calls', 'now / baseline', 'num'], ['Errors', 'now / baseline', 'num'], ['Denied', 'now', 'num'], ['Seen', 'first – last', 'seen']),
       h('tbody', undefined, ...rows.map((r) => apiRow(r, post))),
     ),
   );
@@ -315,17 +346,17 @@ function apiRow(r: ApiDiffRow, post: Post): HTMLTableRowElement {
   const tr = h(
     'tr',
     rowAttrs(r.status, r.subject, r.severity, own ? { class: 'revealable', tabindex: 0, 'data-caller': r.caller } : { 'data-caller': r.caller }),
-    statusCell(r.status),
-    h('td', { class: 'service' }, h('code', undefined, textOf(r.eventSource, 120))),
-    h('td', { class: 'action' }, h('code', undefined, textOf(r.eventName, 120))),
+    statusCell(r.status, r.severity),
+    h('td', { class: 'call', title: displayText(`${r.eventSource}:${r.eventName}`) }, h('code', undefined, textOf(shortCall(r.eventSource, r.eventName), 160))),
     nowVsBaseline(r.count, r.baseline?.count, formatCount),
     nowVsBaseline(r.errors, r.baseline?.errors, formatCount),
     h('td', { class: r.denied > 0 ? 'num denied' : 'num' }, formatCount(r.denied)),
     seenCell(r.firstSeen, r.lastSeen),
   );
   if (own) {
-    tr.title = 'Reveal the code that makes this call';
-    tr.setAttribute('aria-label', `${r.eventSource} ${r.eventName}, ${STATUS_LABEL[r.status] ?? r.status}: reveal the code that makes this call`);
+    const seen = seenText(r.firstSeen, r.lastSeen);
+    tr.title = displayText(`Reveal the code that makes this call${seen ? ` (seen ${seen})` : ''}`);
+    tr.setAttribute('aria-label', displayText(`${shortCall(r.eventSource, r.eventName)}, ${STATUS_LABEL[r.status] ?? r.status}: reveal the code that makes this call`));
     const reveal = () => post({ type: 'revealApiCall', eventSource: r.eventSource, eventName: r.eventName });
     tr.addEventListener('click', (event) => {
       // Selecting text in a row is not a request to jump to the code.
@@ -355,8 +386,8 @@ function apiRow(r: ApiDiffRow, post: Post): HTMLTableRowElement {
 function renderMetrics(view: DiffViewModel): Node {
   return h(
     'section',
-    { id: 'metrics', 'aria-labelledby': 'metrics-heading' },
-    h('h2', { id: 'metrics-heading' }, 'Invocations and errors'),
+    { id: 'chart', 'aria-labelledby': 'chart-heading' },
+    h('h2', { id: 'chart-heading' }, 'Invocations and errors'),
     ...renderChart(view.metrics, view.detectHours),
   );
 }

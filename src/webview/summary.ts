@@ -3,7 +3,7 @@ import type { RenderedSection, RenderedSummary } from '../shared/protocol';
 
 /** Every tag the renderer creates; anything else in the page did not come from this code. */
 const OURS = new Set([
-  'main', 'header', 'section', 'div', 'p', 'span', 'strong', 'code', 'time', 'br', 'h1', 'h2', 'h3', 'ol', 'ul', 'li', 'dl', 'dt', 'dd',
+  'main', 'header', 'section', 'div', 'p', 'span', 'strong', 'code', 'time', 'br', 'wbr', 'h1', 'h2', 'h3', 'ol', 'ul', 'li', 'dl', 'dt', 'dd',
   'details', 'summary', 'button', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
   'svg', 'title', 'g', 'line', 'text', 'polygon', 'polyline', 'circle',
 ]);
@@ -30,14 +30,14 @@ export function readRendered(seq: number, state: RenderedSummary['state'], funct
       });
     }
   }
-  const svg = document.querySelector('svg#chart');
+  const svg = document.querySelector('#chart svg');
   const chart: RenderedSummary['chart'] = svg
     ? {
         kind: 'svg',
         points: svg.querySelectorAll('circle.pt').length,
         bandSegments: svg.querySelectorAll('polygon.band').length,
         overBand: svg.querySelectorAll('circle.pt.over').length,
-        legend: [...document.querySelectorAll('#metrics .legend li')].map((li) => text(li)),
+        legend: [...document.querySelectorAll('#chart .legend li')].map((li) => text(li)),
       }
     : { kind: 'none', text: text(document.getElementById('no-metrics')) };
 

@@ -79,16 +79,12 @@ export function registerDiffView(context: vscode.ExtensionContext, deps: Extensi
     { dispose: () => [...panels.values()].forEach((p) => p.panel.dispose()) },
   );
 
-  const panelOf = (name: string): DiffPanel => {
-    const panel = panels.get(name);
-    if (!panel) throw new Error(`no behaviour-diff panel is open for ${name}`);
-    return panel;
-  };
+  const closed = (name: string) => Promise.reject(new Error(`no behaviour-diff panel is open for ${name}`));
   return {
     panelFor: (name) => panels.get(name)?.panel,
     openFunctions: () => [...panels.keys()],
-    lastRendered: (name) => panelOf(name).whenRendered(),
-    receive: (name, msg) => panelOf(name).receive(msg),
+    lastRendered: (name) => panels.get(name)?.whenRendered() ?? closed(name),
+    receive: (name, msg) => panels.get(name)?.receive(msg) ?? closed(name),
   };
 }
 
