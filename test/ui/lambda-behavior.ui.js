@@ -36,7 +36,10 @@ const REQUIRED = ['package.json', 'readme.md', 'LICENSE.txt', 'dist/extension.js
  * @param {import('./harness').UiSuite} suite
  * @param {{
  *   root: string, vsix: string, installed: string[], version: string, workspace: string, resultsDir: string,
- *   expected: { functions: { name: string, findings: { title: string, detail: string, subject: string, kind: string }[] }[] },
+ *   expected: { functions: {
+ *     name: string, handler: string, peers: unknown[], apiCalls: { eventSource: string, eventName: string, caller: string }[],
+ *     findings: { title: string, detail: string, subject: string, kind: string }[],
+ *   }[] },
  *   openPage: () => Promise<import('playwright-core').Page>,
  * }} ctx
  */
@@ -166,34 +169,47 @@ function defineUiTests(suite, ctx) {
     return file;
   }, { needs: [`picking ${FUNCTION} scans it and fills the tree`] });
 
-  suite.test(`"Lambda Behavior: Show Behaviour Diff" opens ${FUNCTION}'s handler with the diff beside it`, async () => {
+  const DIFF_OPENS = `"Lambda Behavior: Show Behaviour Diff" opens ${FUNCTION}'s diff webview`;
+  suite.test(DIFF_OPENS, async () => {
     await page.mouse.move(640, 700);
     await wb.runCommand(page, 'Lambda Behavior: Show Behaviour Diff');
     // With no tree selection the command asks which function.
     const picked = await wb.waitForQuickPick(page, FUNCTION, 5_000).then(() => true, () => false);
     if (picked) await wb.quickPickRow(page, FUNCTION).click();
-    await wb.webviewFrame(page, '#title');
+    const frame = await wb.webviewFrame(page, '#title');
+    assert.equal((await frame.locator('#title').innerText()).trim(), FUNCTION, '#title holds the function name');
+  }, { needs: [`picking ${FUNCTION} scans it and fills the tree`] });
+
+  suite.test(`the diff opens beside ${FUNCTION}'s handler source (${expectedFn.handler})`, async () => {
     // Two editor groups side by side: the handler's text editor, the webview beside it.
-    const groups = page.locator('.part.editor .editor-group-container');
     await page.waitForFunction(() => document.querySelectorAll('.part.editor .editor-group-container').length >= 2, undefined, { timeout: 10_000 })
       .catch(() => undefined);
-    const count = await groups.count();
-    assert.ok(count >= 2, `the diff opens beside the source (editor groups: ${count})`);
+    const groups = await page.locator('.part.editor .editor-group-container').count();
+    const tabs = (await page.locator('.part.editor .tab .label-name').allInnerTexts()).map((t) => t.trim());
+    assert.ok(groups >= 2, `the diff opens beside the source (editor groups: ${groups}; tabs: ${tabs.join(' | ')})`);
+    const module = path.posix.basename(expectedFn.handler.replace(/\.[^./]+$/, ''));
+    assert.ok(tabs.some((t) => t.startsWith(`${module}.`)), `a tab shows the handler's module ${module}.* (tabs: ${tabs.join(' | ')})`);
     const textEditors = await page.locator('.part.editor .editor-group-container .monaco-editor .view-lines').count();
     assert.ok(textEditors >= 1, 'a text editor (the handler) is open beside the diff');
-  }, { needs: [`picking ${FUNCTION} scans it and fills the tree`] });
+  }, { needs: [DIFF_OPENS] });
 
   suite.test(`the behaviour diff shows ${FUNCTION}: its findings, the new ${NEW_CALL} call, the chart`, async () => {
     const frame = await wb.webviewFrame(page, '#title');
-    assert.equal((await frame.locator('#title').innerText()).trim(), FUNCTION, '#title holds the function name');
     const findings = squash(await frame.locator('#findings').innerText());
     for (const f of expectedFn.findings) assert.ok(findings.includes(squash(f.title)), `#findings lists "${f.title}": ${findings}`);
     const added = frame.locator(`#api-calls tr[data-status="added"][data-subject*="${NEW_CALL}"]`);
     assert.equal(await added.count(), 1, `#api-calls has one added row for ${NEW_CALL}`);
     const rows = await frame.locator('#api-calls tr[data-status]').count();
-    assert.ok(rows > 1, `#api-calls also lists the baseline's calls (${rows} rows)`);
+    const subjects = await frame.locator('#api-calls tr[data-status]').evaluateAll((els) => els.map((el) => el.getAttribute('data-subject')));
+    // The function's own calls; the Lambda service's (the runtime's kms:Decrypt of its environment) are shown apart.
+    for (const call of expectedFn.apiCalls.filter((c) => c.caller === 'function')) {
+      const subject = `${call.eventSource}:${call.eventName}`;
+      assert.ok(subjects.includes(subject), `#api-calls has a row for ${subject} (rows: ${subjects.join(', ')})`);
+    }
+    // OrderApi runs outside a VPC: no flow logs, so its peers section is there but may be empty.
+    assert.equal(await frame.locator('#peers').count(), 1, 'the diff has a #peers section');
     const peers = await frame.locator('#peers tr[data-status]').count();
-    assert.ok(peers > 0, '#peers lists the function\'s network peers');
+    assert.ok(peers >= expectedFn.peers.length, `#peers lists the function's ${expectedFn.peers.length} network peers (rows: ${peers})`);
     const chart = frame.locator('#chart svg').first();
     await chart.waitFor({ timeout: 5_000 }).catch(() => {
       throw new Error('#chart has no <svg>');
@@ -201,8 +217,15 @@ function defineUiTests(suite, ctx) {
     const box = await chart.boundingBox();
     assert.ok(box && box.width > 100 && box.height > 50, `the chart is drawn at a readable size (${box ? `${box.width}×${box.height}` : 'not laid out'})`);
     assert.ok((await chart.locator('path, rect, polyline, line, circle').count()) > 0, 'the chart draws something');
-    return `${rows} API-call rows, ${peers} peer rows; ${await shot('diff-beside-source.png')}`;
-  }, { needs: [`"Lambda Behavior: Show Behaviour Diff" opens ${FUNCTION}'s handler with the diff beside it`] });
+    const top = await shot('diff-beside-source.png');
+    // The tables and the chart are below the findings: a second picture of them.
+    await frame.locator('#api-calls').scrollIntoViewIfNeeded();
+    const tables = await shot('diff-api-calls.png');
+    await chart.scrollIntoViewIfNeeded();
+    const chartShot = await shot('diff-chart.png');
+    await frame.locator('#title').scrollIntoViewIfNeeded();
+    return `${rows} API-call rows, ${peers} peer rows; ${top}, ${tables}, ${chartShot}`;
+  }, { needs: [DIFF_OPENS] });
 
   suite.test(`clicking ${NEW_CALL} in the diff selects the line of the handler that makes the call`, async () => {
     const frame = await wb.webviewFrame(page, '#api-calls');
