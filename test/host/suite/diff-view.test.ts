@@ -85,7 +85,9 @@ describe('Behaviour diff beside the source', () => {
     const editor = vscode.window.activeTextEditor;
     assert.ok(editor, 'the handler is open in a text editor, which keeps the focus');
     assert.match(editor.document.getText(), /ListBuckets/, `the editor shows ${FN}'s handler (${editor.document.uri.fsPath})`);
-    assert.ok(editor.viewColumn !== undefined && panel.viewColumn !== undefined);
+    // The panel learns its column when the workbench reports its first view state.
+    for (let i = 0; i < 100 && panel.viewColumn === undefined; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(editor.viewColumn !== undefined && panel.viewColumn !== undefined, `columns: editor ${editor.viewColumn}, panel ${panel.viewColumn}`);
     assert.notEqual(panel.viewColumn, editor.viewColumn, 'the webview is in another editor group');
     assert.equal(panel.viewColumn, editor.viewColumn + 1, 'the group beside the handler');
     const webviewTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview);
