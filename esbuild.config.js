@@ -62,3 +62,25 @@ main().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+// Helper A's block (source mapping): the descriptor parsers in dist/source-project.js, and the Terraform parser, @cdktf/hcl2json, as its own bundle in dist/hcl2json/ beside
+// its Go WebAssembly (which it reads relative to itself). src/source/terraform.ts requires it from there only when a
+// workspace has .tf files, so the 1.7 MB module costs the extension nothing until then.
+async function buildHclParser() {
+  const pkg = path.dirname(require.resolve('@cdktf/hcl2json/package.json'));
+  await esbuild.build({
+    ...common,
+    sourcemap: false,
+    entryPoints: { 'hcl2json/lib/index': path.join(pkg, 'lib', 'index.js') },
+    // Node has globalThis.performance; the Go glue only requires a polyfill where it does not.
+    external: ['performance'],
+  });
+  fs.copyFileSync(path.join(pkg, 'main.wasm.gz'), path.join('dist', 'hcl2json', 'main.wasm.gz'));
+  // The descriptor parsers (and the yaml package), required by src/extension/source/project-loader.ts on the first mapping.
+  await esbuild.build({ ...common, entryPoints: { 'source-project': 'src/source/project.ts' } });
+}
+
+buildHclParser().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,4 +1,7 @@
 // Terraform `aws_lambda_function` resources (and the terraform-aws-modules/lambda module) as declared functions, code folders from `archive_file` data sources.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
 import type { DeclaredFunction } from './declared';
 import { isRecord, nameFromTemplate } from './declared';
 import { dirname, resolvePath } from './files';
@@ -11,9 +14,18 @@ export type HclParser = (filename: string, text: string) => Promise<HclJson>;
 
 let defaultParser: Promise<HclParser> | undefined;
 
-/** @cdktf/hcl2json, loaded only when a workspace has .tf files: its WebAssembly costs memory and half a second. */
+/**
+ * @cdktf/hcl2json, loaded only when a workspace has .tf files: its WebAssembly costs memory and half a second.
+ * Bundled (dist/extension.js, dist/cli.js) it is its own bundle beside them, dist/hcl2json/lib/index.js, next to
+ * the WebAssembly it reads relative to itself; run from source, the package.
+ */
 export function loadHclParser(): Promise<HclParser> {
-  defaultParser ??= import('@cdktf/hcl2json').then((m) => (filename: string, text: string) => m.parse(filename, text));
+  defaultParser ??= (async () => {
+    const bundled = path.join(__dirname, 'hcl2json', 'lib', 'index.js');
+    const load = createRequire(__filename);
+    const m = load(existsSync(bundled) ? bundled : '@cdktf/hcl2json') as typeof import('@cdktf/hcl2json');
+    return (filename: string, text: string) => m.parse(filename, text);
+  })();
   return defaultParser;
 }
 

@@ -16,20 +16,16 @@ interface OrdersConfig {
   currency: string;
 }
 
-let config: OrdersConfig | undefined;
-let signingKey: string | undefined;
+let loaded: { config: OrdersConfig; signingKey: string } | undefined;
 
 /** Configuration and key are read once per execution environment, not per request. */
 async function loadConfig(): Promise<{ config: OrdersConfig; signingKey: string }> {
-  if (!config) {
+  if (!loaded) {
     const parameter = await ssm.send(new GetParameterCommand({ Name: process.env.CONFIG_PARAMETER, WithDecryption: true }));
-    config = JSON.parse(parameter.Parameter?.Value ?? '{}') as OrdersConfig;
-  }
-  if (!signingKey) {
     const secret = await secrets.send(new GetSecretValueCommand({ SecretId: process.env.SIGNING_SECRET_ID }));
-    signingKey = secret.SecretString ?? '';
+    loaded = { config: JSON.parse(parameter.Parameter?.Value ?? '{}') as OrdersConfig, signingKey: secret.SecretString ?? '' };
   }
-  return { config, signingKey };
+  return loaded;
 }
 
 /** Added in the last deployment as a "health check" of the account: nothing in the API needs it. */
