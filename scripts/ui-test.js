@@ -69,7 +69,7 @@ async function main() {
   clock.stage('install .vsix');
   const workspace = current.workspace();
   await current.start();
-  const context = await current.browser({ width: 1440, height: 900 });
+  const context = await current.browser({ width: 1600, height: 1000 });
   clock.stage('code-server start');
 
   const pageErrors = [];
