@@ -11,7 +11,7 @@ export interface ApiCall {
 
 export type ApiCallMatchKind =
   | 'sdk-v3-command' // new ListBucketsCommand(
-  | 'sdk-v3-import' // import { ListBucketsCommand } from '@aws-sdk/client-s3'
+  | 'sdk-v3-import' // ListBucketsCommand named in the import of @aws-sdk/client-s3
   | 'sdk-v3-aggregated' // new S3().listBuckets(
   | 'sdk-v2' // new AWS.S3().listBuckets(
   | 'sdk-method' // x.listBuckets( on a client this code cannot see being made
