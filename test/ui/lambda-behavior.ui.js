@@ -262,7 +262,18 @@ function defineUiTests(suite, ctx) {
     const cursor = await wb.cursorPosition(page);
     assert.equal(cursor.line, want, `the cursor is on line ${want} (${lines[want - 1].trim()}); the status bar says ${cursor.text}`);
     assert.ok(cursor.selected > 0, `the call is selected (${cursor.text})`);
-    return `${path.basename(file)}:${want} ${cursor.text}; ${await shot('revealed-line.png')}`;
+    const revealed = await shot('revealed-line.png');
+    // The README's picture: the selected line beside the diff's API calls and the chart against the baseline band.
+    await frame.locator('#api-calls').evaluate((el) => el.scrollIntoView({ block: 'start' }));
+    // The narrow editor scrolled sideways to show the whole selection; scroll back so lines read from their start.
+    const editorBox = await page.locator('.part.editor .monaco-editor .overflow-guard').first().boundingBox();
+    if (editorBox) {
+      await page.mouse.move(editorBox.x + editorBox.width / 2, editorBox.y + editorBox.height / 2);
+      for (let i = 0; i < 5; i++) await page.mouse.wheel(-2000, 0);
+      await page.waitForTimeout(300);
+    }
+    const readme = await shot('diff-beside-handler.png');
+    return `${path.basename(file)}:${want} ${cursor.text}; ${revealed}, ${readme}`;
   }, { needs: [`the behaviour diff shows ${FUNCTION}: its findings, the new ${NEW_CALL} call, the chart`] });
 
   suite.test(`the handler carries a CodeLens with ${FUNCTION}'s alert count`, async () => {
