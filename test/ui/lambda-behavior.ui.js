@@ -97,9 +97,9 @@ function defineUiTests(suite, ctx) {
       assert.deepEqual(loaded, [path.join('dist', 'extension.js')], 'activation loads nothing beside the bundle (no AWS SDK, no webview code)');
       // Every other Node bundle (the AWS backend, a bundled parser) loads too; an asset it reads at load time that
       // is missing surfaces as an error within the grace period.
-      for (const bundle of names.filter((n) => /^dist\/.+\.js$/.test(n) && n !== 'dist/extension.js' && n !== 'dist/webview.js')) {
-        node(['-e', `require(${JSON.stringify(path.join(unpacked, 'extension', bundle))}); setTimeout(() => process.exit(0), 2000)`], unpacked);
-      }
+      const bundles = names.filter((n) => /^dist\/.+\.js$/.test(n) && n !== 'dist/extension.js' && n !== 'dist/webview.js');
+      const requires = bundles.map((b) => `require(${JSON.stringify(path.join(unpacked, 'extension', b))});`).join(' ');
+      node(['-e', `${requires} setTimeout(() => process.exit(0), 2000)`], unpacked);
       for (const e of entries.filter((x) => /^extension\/dist\/.+\.js$/.test(x.name))) {
         for (const [, file] of e.read().toString('utf8').matchAll(/["']([\w./-]+\.wasm(?:\.gz)?)["']/g)) {
           assert.ok(names.some((n) => n.startsWith('dist/') && path.posix.basename(n) === path.posix.basename(file)), `${e.name} loads ${file}, which is not in the package`);
