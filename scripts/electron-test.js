@@ -11,7 +11,7 @@ const suiteIndex = path.join(root, 'out', 'test', 'host', 'suite', 'index.js');
 const DOWNLOAD_TIMEOUT_MS = Number(process.env.LAMBDA_BEHAVIOR_ELECTRON_DOWNLOAD_TIMEOUT_MS) || 15_000;
 
 const USAGE = `usage: npm run test:electron
-  Runs test/host/suite in desktop VS Code through @vscode/test-electron on a copy of test/host/workspace.
+  Runs test/host/suite in desktop VS Code through @vscode/test-electron on a copy of the workspace fixture (media/demo-source).
   VSCODE_EXECUTABLE_PATH=/path/to/code   use an installed VS Code instead of downloading one
   VSCODE_VERSION=1.100.3                 the version to download (default: the latest stable; a cached one offline)
   Linux without a display: run it under xvfb-run.`;
@@ -50,8 +50,7 @@ async function main() {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lambda-behavior-electron-'));
   try {
     const workspace = path.join(runDir, 'workspace');
-    if (fs.existsSync(workspaceFixture)) fs.cpSync(workspaceFixture, workspace, { recursive: true });
-    else fs.mkdirSync(workspace);
+    fs.cpSync(workspaceFixture, workspace, { recursive: true });
     const resultsFile = path.join(runDir, 'results.json');
     await runTests({
       vscodeExecutablePath,

@@ -10,8 +10,12 @@ const path = require('node:path');
 const root = path.resolve(__dirname, '..', '..');
 const hostDir = path.join(root, 'test', 'host');
 const codeServerBin = path.join(hostDir, 'node_modules', '.bin', 'code-server');
-/** The workspace fixture (a SAM project of the demo's functions); each run opens a copy, so tests may write to it. */
-const workspaceFixture = path.join(hostDir, 'workspace');
+/**
+ * The workspace fixture: the demo account's sample source (a SAM project of its seven functions), the same folder the
+ * extension ships as its demo fallback. Each run opens a copy, so tests may write to it, and a mapping from the
+ * workspace is told apart from the fallback by its path.
+ */
+const workspaceFixture = path.join(root, 'media', 'demo-source');
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 function run(cmd, args, options = {}) {
@@ -113,14 +117,10 @@ class CodeServerRun {
     return ['--config', path.join(this.dir, 'config.yaml'), '--user-data-dir', this.userData, '--extensions-dir', this.extensionsDir];
   }
 
-  /** Copies test/host/workspace into the run (an empty folder, with a warning, while the fixture does not exist). */
+  /** A copy of the workspace fixture (media/demo-source) in the run folder. */
   workspace(name = 'workspace') {
     const dest = path.join(this.dir, name);
-    if (fs.existsSync(workspaceFixture)) fs.cpSync(workspaceFixture, dest, { recursive: true });
-    else {
-      console.warn(`warning: ${path.relative(root, workspaceFixture)} does not exist: opening an empty workspace`);
-      fs.mkdirSync(dest, { recursive: true });
-    }
+    fs.cpSync(workspaceFixture, dest, { recursive: true });
     return dest;
   }
 
