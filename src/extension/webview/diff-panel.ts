@@ -73,6 +73,18 @@ export function registerDiffView(context: vscode.ExtensionContext, deps: Extensi
 
   context.subscriptions.push(
     vscode.commands.registerCommand('lambdaBehavior.showDiff', showDiff),
+    // A panel left open survives a window reload: VS Code hands back the webview with the state the page saved.
+    vscode.window.registerWebviewPanelSerializer(DIFF_VIEW_TYPE, {
+      async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
+        const name = (state as { functionName?: unknown } | undefined)?.functionName;
+        if (typeof name !== 'string' || panels.has(name)) {
+          restored.dispose();
+          return;
+        }
+        // The restored scan may not be there yet: the page says so, and re-renders when the session changes.
+        panels.set(name, new DiffPanel(name, deps, dist, { found: false }, undefined, openSource, () => panels.delete(name), restored));
+      },
+    }),
     deps.session.onDidChange(() => {
       for (const panel of panels.values()) panel.refresh();
     }),
@@ -107,12 +119,16 @@ class DiffPanel {
     private focusFindingId: string | undefined,
     private readonly openSource: (fn: FunctionReport) => Promise<{ source: SourceInfo }>,
     onDisposed: () => void,
+    /** A panel VS Code restored after a reload, instead of a new one. */
+    restored?: vscode.WebviewPanel,
   ) {
-    this.panel = vscode.window.createWebviewPanel(
+    const options = { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: false, enableFindWidget: true };
+    if (restored) restored.webview.options = options;
+    this.panel = restored ?? vscode.window.createWebviewPanel(
       DIFF_VIEW_TYPE,
       `Behaviour: ${functionName}`,
       { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: false, enableFindWidget: true },
+      options,
     );
     this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'lambda-behavior.svg');
     const webview = this.panel.webview;
