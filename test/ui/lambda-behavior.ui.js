@@ -316,6 +316,17 @@ function defineUiTests(suite, ctx) {
     await page.locator('.notifications-toasts .notification-toast').waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
     return `${ctx.expected.functions.length} functions; ${await shot('panel-all-functions.png')}`;
   }, { needs: ['"Open demo account" in the welcome view opens the demo'] });
+
+  suite.test(`an open behaviour diff comes back after the window reloads, with the restored scan`, async () => {
+    await page.reload();
+    const frame = await wb.webviewFrame(page, '#title', 60_000);
+    assert.equal((await frame.locator('#title').innerText()).trim(), FUNCTION, 'the restored panel is the same function\'s');
+    // The panel comes back before the saved scan is read; it renders the findings once the scan is restored.
+    await frame.locator('#findings [data-finding-id]').first().waitFor({ timeout: 30_000 }).catch(async () => {
+      throw new Error(`the restored diff shows no findings: ${squash(await frame.locator('body').innerText()).slice(0, 300)}`);
+    });
+    return shot('diff-after-reload.png');
+  }, { needs: [DIFF_OPENS] });
 }
 
 /** Runs node with args in cwd; throws with its output when it fails; resolves to its stdout. */

@@ -97,8 +97,8 @@ describe('Lambda Behavior source features', () => {
 
   it('puts diagnostics exactly on the lines that make OrderApi\'s anomalous calls, with the finding\'s severity and text', async () => {
     const document = await vscode.workspace.openTextDocument(handlerUri('OrderApi'));
-    await waitFor('OrderApi\'s diagnostics', () => vscode.languages.getDiagnostics(document.uri).length > 0);
-    const diagnostics = vscode.languages.getDiagnostics(document.uri).filter((d) => d.source === 'Lambda Behavior');
+    await waitFor('OrderApi\'s diagnostics', () => ours(document.uri).length > 0);
+    const diagnostics = ours(document.uri);
     const byKind = (kind: string) => diagnostics.filter((d) => d.code === kind);
 
     const listBuckets = find(document, 'new ListBucketsCommand(');
@@ -127,7 +127,7 @@ describe('Lambda Behavior source features', () => {
 
     // A medium network finding of another function lands on its handler as a warning.
     const thumbnail = await vscode.workspace.openTextDocument(handlerUri('ThumbnailMaker'));
-    const [rejected] = vscode.languages.getDiagnostics(thumbnail.uri);
+    const [rejected] = ours(thumbnail.uri);
     assert.equal(rejected.code, 'rejected-traffic');
     assert.equal(rejected.severity, vscode.DiagnosticSeverity.Warning);
     assert.equal(rejected.range.start.line, find(thumbnail, 'export const handler').line);
@@ -137,11 +137,11 @@ describe('Lambda Behavior source features', () => {
     const config = vscode.workspace.getConfiguration('lambdaBehavior');
     const thumbnail = handlerUri('ThumbnailMaker');
     await config.update('diagnostics.minimumSeverity', 'high', vscode.ConfigurationTarget.Global);
-    await waitFor('the medium finding to go', () => vscode.languages.getDiagnostics(thumbnail).length === 0);
+    await waitFor('the medium finding to go', () => ours(thumbnail).length === 0);
     await api.source.diagnostics.settled;
-    assert.equal(vscode.languages.getDiagnostics(handlerUri('OrderApi')).length, 3, 'the high ones stay');
+    assert.equal(ours(handlerUri('OrderApi')).length, 3, 'the high ones stay');
     await config.update('diagnostics.minimumSeverity', undefined, vscode.ConfigurationTarget.Global);
-    await waitFor('the medium finding to come back', () => vscode.languages.getDiagnostics(thumbnail).length === 1);
+    await waitFor('the medium finding to come back', () => ours(thumbnail).length === 1);
   });
 
   it('shows the alert count in a CodeLens on the handler, which opens the behaviour diff', async () => {
@@ -212,7 +212,11 @@ describe('Lambda Behavior source features', () => {
   it('clears the diagnostics and CodeLenses when there is no report', async () => {
     api.session.connect(demoConnection(extension.extensionUri));
     await api.source.diagnostics.settled;
-    assert.equal(vscode.languages.getDiagnostics(handlerUri('OrderApi')).length, 0);
+    assert.equal(ours(handlerUri('OrderApi')).length, 0);
     assert.equal(api.source.diagnostics.handlersIn(handlerUri('OrderApi')).length, 0);
   });
+  /** This extension's diagnostics on a file: the language servers of the workspace (TypeScript, Python) may add their own. */
+  function ours(uri: vscode.Uri): vscode.Diagnostic[] {
+    return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'Lambda Behavior');
+  }
 });
