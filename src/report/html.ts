@@ -3,6 +3,7 @@ import type { Coverage, Finding, FindingEvidence, FunctionReport, MetricsSummary
 import { escapeHtml as e } from './escape';
 import { formatBytes, formatCount, formatTime, plural } from './format';
 import {
+  consecutiveRuns,
   apiDiffRows,
   COVERAGE_SOURCES,
   diffCounts,
@@ -522,16 +523,6 @@ export function renderMetricsChart(metrics: MetricsSummary): string {
     legend,
     totals,
   ].join('\n');
-}
-
-function consecutiveRuns<T extends { i: number }>(items: readonly T[]): T[][] {
-  const runs: T[][] = [];
-  for (const item of items) {
-    const last = runs[runs.length - 1];
-    if (last && last[last.length - 1]!.i === item.i - 1) last.push(item);
-    else runs.push([item]);
-  }
-  return runs;
 }
 
 function renderMetricTotals(metrics: MetricsSummary): string {

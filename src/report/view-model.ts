@@ -338,3 +338,16 @@ export function evidenceEntries(evidence: FindingEvidence | undefined): Array<{ 
   }
   return out;
 }
+
+// ---------------------------------------------------------------- chart
+
+/** Items whose `i` follow one another, as runs: the hours a chart draws as one band or line without a gap. */
+export function consecutiveRuns<T extends { i: number }>(items: readonly T[]): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last && last[last.length - 1]!.i === item.i - 1) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}

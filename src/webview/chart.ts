@@ -1,6 +1,7 @@
 // The behaviour diff's chart: hourly invocations and errors of the detection window against the baseline's expected band, as inline SVG.
 import type { MetricsSummary } from '../core/model';
 import { formatCount, formatTime } from '../report/format';
+import { consecutiveRuns } from '../report/view-model';
 import { h, s } from './dom';
 
 const H = 240;
@@ -174,14 +175,4 @@ function renderTotals(metrics: MetricsSummary): Node {
     h('thead', undefined, h('tr', undefined, h('th', { scope: 'col' }, 'Metric'), h('th', { class: 'num', scope: 'col' }, 'Detection window'), h('th', { class: 'num', scope: 'col' }, 'Baseline daily mean'))),
     h('tbody', undefined, ...names.map((name) => h('tr', undefined, h('th', { scope: 'row' }, name), h('td', { class: 'num' }, formatCount(detect[name])), h('td', { class: 'num' }, formatCount(daily[name]))))),
   );
-}
-
-function consecutiveRuns<T extends { i: number }>(items: readonly T[]): T[][] {
-  const runs: T[][] = [];
-  for (const item of items) {
-    const last = runs[runs.length - 1];
-    if (last && last[last.length - 1]!.i === item.i - 1) last.push(item);
-    else runs.push([item]);
-  }
-  return runs;
 }
