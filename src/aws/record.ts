@@ -6,10 +6,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { flowLogFromAws, functionFromAws, networkInterfaceFromAws } from '../core/aws-shapes';
 import { mapLambdaEnis } from '../core/inventory/enis';
-import { isPrivateAddress } from '../core/inventory/resources';
 import { METRIC_NAMES, toIso } from '../core/model';
 import { SourceError } from '../core/ports';
 import { scanWindows } from '../core/scan';
+import { Redactor } from '../report/redact';
 import type { AwsClients } from './clients';
 import {
   fetchCallerIdentity,
@@ -139,37 +139,4 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   // A replay must fail where the recording did, or it would report "nothing happened" instead of "not read".
   write('scenario.json', { ...scenario, ...(Object.keys(failures).length ? { failures } : {}) });
   return { dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length, failures };
-}
-
-/**
- * Consistent replacements: the same account id or public address always becomes the same stand-in, in JSON,
- * in CloudTrail's embedded records and in flow records alike, so a redacted recording still replays the same.
- */
-export class Redactor {
-  private readonly accounts = new Map<string, string>();
-  private readonly addresses = new Map<string, string>();
-
-  text(input: string): string {
-    return input
-      .replace(/(?<![\d.])\d{12}(?![\d.])/g, (id) => this.account(id))
-      .replace(/(?<![\d.])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\d.])/g, (ip) => this.address(ip));
-  }
-
-  private account(id: string): string {
-    let out = this.accounts.get(id);
-    if (!out) this.accounts.set(id, (out = String(100000000000 + this.accounts.size + 1)));
-    return out;
-  }
-
-  private address(ip: string): string {
-    if (ip.split('.').some((o) => Number(o) > 255) || isPrivateAddress(ip)) return ip;
-    let out = this.addresses.get(ip);
-    if (!out) {
-      // Documentation ranges (TEST-NET-2 and -3): never anyone's real address.
-      const n = this.addresses.size;
-      out = n < 254 ? `198.51.100.${n + 1}` : `203.0.113.${(n - 254) % 254 + 1}`;
-      this.addresses.set(ip, out);
-    }
-    return out;
-  }
 }

@@ -7,7 +7,9 @@ import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from 
 import { InputError, SourceError, type TelemetrySource } from '../core/ports';
 import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, scan } from '../core/scan';
 import { openScenario } from '../replay/scenario';
+import { sanitizeForTerminal } from '../report/escape';
 import { renderHtml } from '../report/html';
+import { redactReport } from '../report/redact';
 import { renderSarif } from '../report/sarif';
 import { renderText } from '../report/text';
 
@@ -35,6 +37,7 @@ interface ScanCliOptions {
   failOn: Severity | 'none';
   output?: string;
   color?: boolean;
+  redact?: boolean;
 }
 
 /** The bundled demo account: `media/demo` beside `dist/` in the package (or beside `src/` in a checkout). */
@@ -118,7 +121,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
       ignore: { peers: opts.ignorePeer, apiCalls: opts.ignoreApi },
       accepted: readAccepted(opts.acceptFile, opts.acceptFile !== undefined),
       signal: controller.signal,
-      logger: { info: () => undefined, warn: (m) => process.stderr.write(`${m}\n`) },
+      logger: { info: () => undefined, warn: (m) => process.stderr.write(`${sanitizeForTerminal(m)}\n`) },
     });
   } finally {
     process.removeListener('SIGINT', onSignal);
@@ -126,6 +129,8 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   }
   const missing = opts.function.filter((name) => !report.functions.some((f) => f.name === name));
   if (missing.length) throw new InputError(`function(s) not found in ${source.label}: ${missing.join(', ')}`);
+  // Redacted before rendering: every format is rendered from the same redacted report.
+  if (opts.redact) report = redactReport(report);
 
   const rendered =
     opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n'
@@ -174,6 +179,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (none: never)').choices(['low', 'medium', 'high', 'none']).default('high'))
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--no-color', 'no ANSI colours in text output')
+    .option('--redact', 'replace account ids, public addresses and tag values consistently (for sharing a report)')
     .action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {
       // Commander sets color=true by default for --no-color; only an explicit flag should force it.
       const explicitColor = cmd.getOptionValueSource('color') === 'cli' ? false : undefined;
@@ -240,11 +246,12 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? EXIT_OK : EXIT_BAD_INPUT;
     }
+    // Messages quote the input (a file's first bytes, an AWS error): no terminal control sequences from it.
     if (err instanceof InputError || err instanceof RangeError || SourceError.is(err)) {
-      process.stderr.write(`lambda-behavior: ${err.message}\n`);
+      process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(err.message)}\n`);
       return EXIT_BAD_INPUT;
     }
-    process.stderr.write(`lambda-behavior: ${(err as Error).stack ?? String(err)}\n`);
+    process.stderr.write(`lambda-behavior: ${sanitizeForTerminal((err as Error).stack ?? String(err), { allowNewline: true })}\n`);
     return EXIT_BAD_INPUT;
   }
 }
