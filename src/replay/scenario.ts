@@ -1,4 +1,5 @@
 // The replay backend: a recorded scenario directory (format v1) served through the engine's ports.
+import * as buffer from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
@@ -23,8 +24,11 @@ import {
   type TrailRequest,
 } from '../core/ports';
 
-/** JSON files larger than this are refused with a clear message rather than exhausting memory. */
-const MAX_JSON_BYTES = 1024 * 1024 * 1024;
+/**
+ * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
+ * V8 cannot hold the file as one string (512 MiB on 64-bit Node), which would fail later with a less clear message.
+ */
+export const MAX_JSON_BYTES = Math.min(1024 * 1024 * 1024, buffer.constants.MAX_STRING_LENGTH);
 /** Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -51,7 +55,7 @@ function loadScenario(dir: string): ScenarioData {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new InputError(`${dir}: not a scenario directory (it does not exist or is not a directory)`);
   const file = (rel: string) => path.join(dir, rel);
   const scenario = readJson(file('scenario.json'));
-  if (scenario.formatVersion !== 1) throw new InputError(`${file('scenario.json')}: formatVersion must be 1 (found ${JSON.stringify(scenario.formatVersion)})`);
+  if (scenario.formatVersion !== 1) throw new InputError(`${file('scenario.json')}: formatVersion must be 1 (found ${describeValue(scenario.formatVersion)})`);
   for (const key of ['accountId', 'region'] as const) {
     if (typeof scenario[key] !== 'string') throw new InputError(`${file('scenario.json')}: "${key}" must be a string`);
   }
@@ -61,11 +65,15 @@ function loadScenario(dir: string): ScenarioData {
   const tagsPath = file('lambda/tags.json');
   const tags = fs.existsSync(tagsPath) ? readJson(tagsPath) : {};
   const functions = mapList(file('lambda/list-functions.json'), 'Functions', (f) => {
-    const arn = (f as { FunctionArn?: string }).FunctionArn ?? '';
-    const t = tags[arn];
-    return functionFromAws(f, t && typeof t === 'object' ? (t as Record<string, string>) : {});
+    const arn = (f as { FunctionArn?: unknown }).FunctionArn;
+    // Own keys only: an ARN such as "__proto__" or "constructor" must not find Object.prototype's members.
+    return functionFromAws(f, typeof arn === 'string' && Object.hasOwn(tags, arn) ? tagStrings(tags[arn]) : {});
   });
-  const enis = mapList(file('ec2/describe-network-interfaces.json'), 'NetworkInterfaces', networkInterfaceFromAws);
+  const enis = mapList(file('ec2/describe-network-interfaces.json'), 'NetworkInterfaces', (e) => {
+    const eni = networkInterfaceFromAws(e);
+    if (eni.since !== undefined && !isDateTime(eni.since)) throw new ShapeError(`network interface ${eni.id} has an Attachment.AttachTime outside the range of dates`);
+    return eni;
+  });
   const flowLogs = mapList(file('ec2/describe-flow-logs.json'), 'FlowLogs', flowLogFromAws);
   const events = mapList(file('cloudtrail/lookup-events.json'), 'Events', trailEventFromAws);
 
@@ -74,25 +82,27 @@ function loadScenario(dir: string): ScenarioData {
   if (!Array.isArray(metricsJson.MetricDataQueries) || !Array.isArray(metricsJson.MetricDataResults)) {
     throw new InputError(`${metricsPath}: expected "MetricDataQueries" and "MetricDataResults" arrays`);
   }
-  const metrics = metricSeriesFromAws(metricsJson.MetricDataQueries, metricsJson.MetricDataResults);
+  const metrics = mapped(metricsPath, () => metricSeriesFromAws(metricsJson.MetricDataQueries as unknown[], metricsJson.MetricDataResults as unknown[]));
 
   const ipRangesPath = file('ip-ranges.json');
   let ipRanges: IpRangesDocument | undefined;
   if (fs.existsSync(ipRangesPath)) {
     const doc = readJson(ipRangesPath);
     if (!Array.isArray(doc.prefixes)) throw new InputError(`${ipRangesPath}: expected a "prefixes" array (AWS's ip-ranges document)`);
-    ipRanges = doc as unknown as IpRangesDocument;
+    if (doc.ipv6_prefixes !== undefined && !Array.isArray(doc.ipv6_prefixes)) throw new InputError(`${ipRangesPath}: "ipv6_prefixes" must be an array`);
+    ipRanges = { prefixes: prefixList(doc.prefixes, 'ip_prefix'), ipv6_prefixes: prefixList(doc.ipv6_prefixes ?? [], 'ipv6_prefix') };
   }
 
   const flowLogFiles = new Map<string, string>();
   const flowDir = file('flowlogs');
-  if (fs.existsSync(flowDir)) {
+  if (fs.statSync(flowDir, { throwIfNoEntry: false })?.isDirectory()) {
     for (const name of fs.readdirSync(flowDir)) {
       const m = /^(.+?)\.log(\.gz)?$/.exec(name);
-      if (m) flowLogFiles.set(m[1], path.join(flowDir, name));
+      // Only regular files (or links to them): a FIFO would block the scan forever.
+      if (m && fs.statSync(path.join(flowDir, name), { throwIfNoEntry: false })?.isFile()) flowLogFiles.set(m[1], path.join(flowDir, name));
     }
   }
-  const failures = scenario.failures && typeof scenario.failures === 'object' ? (scenario.failures as Record<string, string>) : {};
+  const failures = recordedFailures(scenario.failures, file('scenario.json'));
   return {
     failures,
     account: { accountId: scenario.accountId as string, region: scenario.region as string, recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined },
@@ -106,17 +116,74 @@ function loadScenario(dir: string): ScenarioData {
   };
 }
 
+/** A short description of a JSON value for a message: scalars as JSON, cut short; arrays and objects by kind. */
+function describeValue(value: unknown): string {
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  if (value && typeof value === 'object') return 'an object';
+  const text = value === undefined ? 'nothing' : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 60)}…` : text;
+}
+
+/** Epoch milliseconds a Date can hold (±100,000,000 days): anything else would throw when written as ISO time. */
+function isDateTime(t: number): boolean {
+  return Math.abs(t) <= 8.64e15;
+}
+
+/** A function's tags as the engine expects them: string values only (a recording holds nothing else), as own keys. */
+function tagStrings(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return out;
+  for (const [k, v] of Object.entries(value)) {
+    // defineProperty: a tag key "__proto__" stays a key instead of replacing the object's prototype.
+    if (typeof v === 'string') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** The entries of an ip-ranges list whose prefix, service and region are strings (AWS publishes nothing else). */
+function prefixList<K extends 'ip_prefix' | 'ipv6_prefix'>(list: unknown[], key: K): Array<Record<K | 'region' | 'service', string>> {
+  const out: Array<Record<K | 'region' | 'service', string>> = [];
+  for (const p of list) {
+    const o = p as Record<string, unknown> | null;
+    if (o && typeof o === 'object' && typeof o[key] === 'string' && typeof o.service === 'string' && typeof o.region === 'string') {
+      out.push({ [key]: o[key], service: o.service, region: o.region } as Record<K | 'region' | 'service', string>);
+    }
+  }
+  return out;
+}
+
+/** `failures` of scenario.json: which source failed when recording, and the message (both strings). */
+function recordedFailures(value: unknown, file: string): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${file}: "failures" must be an object of source → message`);
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  for (const [k, v] of Object.entries(value)) {
+    if (typeof v !== 'string') throw new InputError(`${file}: "failures" → ${JSON.stringify(k.slice(0, 80))} must be a message string`);
+    out[k] = v;
+  }
+  return out;
+}
+
 function readJson(file: string): Record<string, unknown> {
-  let size: number;
+  let stat: fs.Stats;
   try {
-    size = fs.statSync(file).size;
+    stat = fs.statSync(file);
   } catch {
     throw new InputError(`${file}: missing (a scenario needs it; see the scenario format)`);
   }
+  // A directory, a FIFO or a device: reading one fails or blocks forever.
+  if (!stat.isFile()) throw new InputError(`${file}: not a regular file`);
+  const size = stat.size;
   if (size > MAX_JSON_BYTES) throw new InputError(`${file}: ${size} bytes is larger than the ${MAX_JSON_BYTES}-byte limit for a JSON file`);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`${file}: cannot be read (${(err as Error).message})`);
+  }
   let value: unknown;
   try {
-    value = JSON.parse(fs.readFileSync(file, 'utf8'));
+    value = JSON.parse(text);
   } catch (err) {
     throw new InputError(`${file}: not valid JSON (${(err as Error).message})`);
   }
@@ -128,14 +195,21 @@ function mapList<T>(file: string, key: string, map: (item: unknown) => T): T[] {
   const json = readJson(file);
   const list = json[key];
   if (!Array.isArray(list)) throw new InputError(`${file}: expected a "${key}" array`);
-  return list.map((item, i) => {
-    try {
-      return map(item);
-    } catch (err) {
-      if (err instanceof ShapeError) throw new InputError(`${file}: ${key}[${i}]: ${err.message}`);
-      throw err;
-    }
-  });
+  return list.map((item, i) => mapped(`${file}: ${key}[${i}]`, () => map(item)));
+}
+
+/**
+ * Runs a shape mapping; what it throws becomes an InputError naming `where`. Besides ShapeError, a value of a wrong
+ * type deep inside (an object whose toString is not a function, where a number belongs) throws a TypeError.
+ */
+function mapped<T>(where: string, map: () => T): T {
+  try {
+    return map();
+  } catch (err) {
+    if (err instanceof ShapeError) throw new InputError(`${where}: ${err.message}`);
+    if (err instanceof TypeError || err instanceof RangeError) throw new InputError(`${where}: a value of the wrong type (${err.message})`);
+    throw err;
+  }
 }
 
 /**
