@@ -325,6 +325,14 @@ function defineUiTests(suite, ctx) {
     await frame.locator('#findings [data-finding-id]').first().waitFor({ timeout: 30_000 }).catch(async () => {
       throw new Error(`the restored diff shows no findings: ${squash(await frame.locator('body').innerText()).slice(0, 300)}`);
     });
+    // The diagnostics come back with the restored scan too: the lines are marked again without a new scan.
+    const deadline = Date.now() + 30_000;
+    let rows = [];
+    while (Date.now() < deadline && !rows.some((r) => r.text.includes(NEW_CALL) && r.line !== undefined)) {
+      rows = await wb.problems(page);
+      if (!rows.some((r) => r.text.includes(NEW_CALL))) await page.waitForTimeout(500);
+    }
+    assert.ok(rows.some((r) => r.text.includes(NEW_CALL) && r.line !== undefined), `Problems lists ${NEW_CALL} after the reload (it shows: ${rows.map((r) => r.text).join(' | ') || 'nothing'})`);
     return shot('diff-after-reload.png');
   }, { needs: [DIFF_OPENS] });
 }
