@@ -18,7 +18,16 @@ export interface ClientOptions {
   /** An endpoint for every service (tests); otherwise AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> as the SDK reads them. */
   endpoint?: string;
   maxAttempts?: number;
+  /**
+   * How long a connection may take to open, and a request's socket may stay silent (before the answer or in the
+   * middle of it), before the attempt fails as a network error and is retried. Lambda and CloudTrail clients
+   * have no socket timeout of their own: without one a stalled answer would hang the scan.
+   */
+  timeouts?: { connectMs?: number; socketMs?: number };
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+export const DEFAULT_SOCKET_TIMEOUT_MS = 120_000;
 
 export interface AwsClients {
   readonly profile?: string;
@@ -46,6 +55,10 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     credentials,
     retryMode: 'adaptive' as const,
     maxAttempts: options.maxAttempts ?? 6,
+    requestHandler: {
+      connectionTimeout: options.timeouts?.connectMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      socketTimeout: options.timeouts?.socketMs ?? DEFAULT_SOCKET_TIMEOUT_MS,
+    },
   };
   const made: Array<{ destroy(): void }> = [];
   const lazy = <T extends { destroy(): void }>(make: () => T) => {

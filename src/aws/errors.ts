@@ -10,9 +10,11 @@ interface SdkErrorLike {
 }
 
 const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnauthorizedAccess|Client\.UnauthorizedOperation|AuthorizationError)$|AccessDenied/;
-const EXPIRED = /^(ExpiredToken|ExpiredTokenException|TokenRefreshRequired|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|CredentialsProviderError|SSOTokenProviderFailure)$/;
+// EC2 says RequestExpired (and AuthFailure) where the other services say ExpiredToken(Exception).
+const EXPIRED = /^(ExpiredToken|ExpiredTokenException|RequestExpired|AuthFailure|TokenRefreshRequired|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|CredentialsProviderError|SSOTokenProviderFailure)$/;
 const THROTTLED = /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|LimitExceededException|SlowDown)$/;
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|TimeoutError|NetworkingError|RequestTimeout)$/;
+const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|TimeoutError|NetworkingError|RequestTimeout)$/;
+const NETWORK_MESSAGE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|getaddrinfo|socket hang up|timed out/i;
 
 export function isAbort(err: unknown): boolean {
   const e = err as SdkErrorLike;
@@ -26,7 +28,8 @@ export function isAbort(err: unknown): boolean {
 export function classifyAwsError(err: unknown, action: string, endpoint: string, profile?: string): Error {
   if (isAbort(err) || SourceError.is(err)) return err as Error;
   const e = (err ?? {}) as SdkErrorLike;
-  const code = e.name ?? e.code ?? e.Code ?? '';
+  // A Node socket error is a plain `Error` whose `code` says what happened (ECONNRESET, ENOTFOUND...).
+  const code = (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? e.Code ?? '';
   const message = (e.message ?? String(err)).split('\n')[0];
   const login = profile ? `aws sso login --profile ${profile}` : 'aws sso login';
   if (DENIED.test(code) || e.$metadata?.httpStatusCode === 403 && !EXPIRED.test(code)) {
@@ -36,8 +39,13 @@ export function classifyAwsError(err: unknown, action: string, endpoint: string,
     return new SourceError('expired-credentials', `credentials expired or missing (${message}); if this profile uses IAM Identity Center, run \`${login}\``);
   }
   if (THROTTLED.test(code)) return new SourceError('throttled', `${action} was throttled after retries: ${message}`);
-  if (NETWORK.test(code) || /ECONNREFUSED|ENOTFOUND|getaddrinfo|socket hang up/i.test(message)) {
+  if (NETWORK.test(code) || NETWORK.test(e.code ?? '') || NETWORK_MESSAGE.test(message)) {
     return new SourceError('network', `could not reach ${endpoint} for ${action}: ${message}`);
   }
   return new SourceError('other', `${action} failed: ${code ? `${code}: ` : ''}${message}`);
+}
+
+/** A failure as coverage words it: `access denied: needs logs:StartQuery`, else `<kind>: <message>`. */
+export function iamAdvice(err: { kind: string; message: string; iamAction?: string }): string {
+  return err.kind === 'access-denied' && err.iamAction ? `access denied: needs ${err.iamAction}` : `${err.kind}: ${err.message}`;
 }

@@ -47,11 +47,18 @@ export async function fetchFunctions(c: AwsClients, signal: AbortSignal): Promis
 export async function fetchTags(c: AwsClients, arns: readonly string[], signal: AbortSignal): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
   const queue = [...arns];
+  let failed = false;
   const worker = async () => {
-    for (let arn = queue.shift(); arn !== undefined; arn = queue.shift()) {
+    // Once one request has failed the answer is lost anyway: the other workers send nothing more.
+    for (let arn = queue.shift(); arn !== undefined && !failed; arn = queue.shift()) {
       const Resource = arn;
-      const r = await call(c, 'lambda:ListTags', 'lambda', () => c.lambda().send(new ListTagsCommand({ Resource }), { abortSignal: signal }));
-      out[arn] = r.Tags ?? {};
+      try {
+        const r = await call(c, 'lambda:ListTags', 'lambda', () => c.lambda().send(new ListTagsCommand({ Resource }), { abortSignal: signal }));
+        out[arn] = r.Tags ?? {};
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(8, queue.length) }, worker));

@@ -64,9 +64,21 @@ export function rowsToAggregates(rows: readonly ResultField[][]): FlowAggregate[
   return out;
 }
 
-/** Runs one query to completion: polls with backoff, stops it on cancellation, fails clearly on timeout. */
+/** How long one query may run before it is stopped and the flow log read another way. */
+export const DEFAULT_QUERY_BUDGET_MS = 15 * 60_000;
+
+export interface InsightsOptions {
+  /** The poll budget of one query (default 15 minutes); past it the query is stopped and fails as `Timeout`. */
+  queryBudgetMs?: number;
+}
+
+/**
+ * Runs one query to completion: polls with backoff, fails clearly when the service ends it (Failed, Timeout,
+ * Cancelled by someone else) or when it outlives the poll budget. A query we started and that may still be
+ * running (cancellation, our budget, a poll that failed) is stopped: it keeps costing until it does.
+ */
 export async function runQuery(
-  c: AwsClients, logGroupName: string, query: string, start: number, end: number, signal: AbortSignal,
+  c: AwsClients, logGroupName: string, query: string, start: number, end: number, signal: AbortSignal, options: InsightsOptions = {},
 ): Promise<ResultField[][]> {
   const started = await call(c, 'logs:StartQuery', 'logs', () =>
     c.logs().send(
@@ -75,21 +87,29 @@ export async function runQuery(
     ),
   );
   const queryId = started.queryId!;
+  const deadline = Date.now() + (options.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS);
+  let ended = false;
   try {
     for (let attempt = 0; ; attempt++) {
-      await abortableSleep(POLL_MS[Math.min(attempt, POLL_MS.length - 1)], signal);
+      const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
+      if (Date.now() + wait > deadline) {
+        throw new SourceError('other', `Logs Insights query on ${logGroupName} did not complete within ${Math.round((options.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS) / 1000)} s (stopped)`);
+      }
+      await abortableSleep(wait, signal);
       const r = await call(c, 'logs:GetQueryResults', 'logs', () => c.logs().send(new GetQueryResultsCommand({ queryId }), { abortSignal: signal }));
-      if (r.status === 'Complete') return r.results ?? [];
+      if (r.status === 'Complete') {
+        ended = true;
+        return r.results ?? [];
+      }
       if (r.status === 'Failed' || r.status === 'Cancelled' || r.status === 'Timeout' || r.status === 'Unknown') {
-        throw new SourceError('other', `Logs Insights query on ${logGroupName} ended ${r.status}`);
+        ended = true;
+        const why = r.status === 'Cancelled' ? 'was cancelled (not by this scan)' : r.status === 'Timeout' ? 'timed out in CloudWatch Logs' : `ended ${r.status}`;
+        throw new SourceError('other', `Logs Insights query on ${logGroupName} ${why}`);
       }
     }
-  } catch (err) {
-    if (signal.aborted) {
-      // Best effort: a running query keeps costing until it stops.
-      await c.logs().send(new StopQueryCommand({ queryId })).catch(() => undefined);
-    }
-    throw err;
+  } finally {
+    // Best effort, and not tied to the (maybe aborted) signal; the client's socket timeout bounds it.
+    if (!ended) await c.logs().send(new StopQueryCommand({ queryId })).catch(() => undefined);
   }
 }
 
@@ -117,18 +137,18 @@ export function batchEnis(enis: ReadonlyArray<{ id: string; addresses: string[] 
 /** Both directions over [start, end), ENIs in batches, halving any range whose answer reached the row cap. */
 export async function aggregateWithInsights(
   c: AwsClients, logGroupName: string, format: FlowLogFormat, enis: ReadonlyArray<{ id: string; addresses: string[] }>,
-  start: number, end: number, signal: AbortSignal,
+  start: number, end: number, signal: AbortSignal, options: InsightsOptions = {},
 ): Promise<FlowAggregate[]> {
   const out: FlowAggregate[] = [];
   for (const batch of batchEnis(enis)) {
-    out.push(...(await aggregateBatch(c, logGroupName, format, batch.map((e) => e.id), batch.flatMap((e) => e.addresses), start, end, signal)));
+    out.push(...(await aggregateBatch(c, logGroupName, format, batch.map((e) => e.id), batch.flatMap((e) => e.addresses), start, end, signal, options)));
   }
   return out;
 }
 
 async function aggregateBatch(
   c: AwsClients, logGroupName: string, format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[],
-  start: number, end: number, signal: AbortSignal,
+  start: number, end: number, signal: AbortSignal, options: InsightsOptions,
 ): Promise<FlowAggregate[]> {
   const out: FlowAggregate[] = [];
   for (const direction of ['egress', 'ingress'] as const) {
@@ -136,7 +156,7 @@ async function aggregateBatch(
     const ranges: Array<[number, number]> = [[start, end]];
     while (ranges.length) {
       const [a, b] = ranges.shift()!;
-      const rows = await runQuery(c, logGroupName, query, a, b, signal);
+      const rows = await runQuery(c, logGroupName, query, a, b, signal, options);
       if (rows.length >= INSIGHTS_ROW_LIMIT && b - a > HOUR_MS) {
         const mid = a + Math.floor((b - a) / 2 / HOUR_MS) * HOUR_MS || a + Math.floor((b - a) / 2);
         ranges.unshift([a, mid], [mid, b]);

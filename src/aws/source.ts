@@ -31,6 +31,7 @@ import {
   RateLimiter,
 } from './fetch';
 import { aggregateWithInsights } from './insights';
+import { iamAdvice } from './errors';
 
 export type FlowLogsQueryMode = 'insights' | 'filter';
 
@@ -39,6 +40,8 @@ export interface AwsSourceOptions extends ClientOptions {
   flowLogsQuery?: FlowLogsQueryMode;
   /** Called for what the user should know but that does not fail the scan (a fallback taken). */
   onNotice?: (message: string) => void;
+  /** The poll budget of one Logs Insights query (default 15 minutes): past it the query is stopped and the raw records read. */
+  insightsQueryBudgetMs?: number;
 }
 
 export function openAws(options: AwsSourceOptions = {}): AwsSource {
@@ -54,6 +57,9 @@ export class AwsSource implements TelemetrySource {
   private enisCache?: Promise<NetworkInterface[]>;
   private readonly trailLimiter = new RateLimiter(500);
   private insightsDenied = false;
+  /** The last ENI listing failed (and said so): flow logs are then looked up by VPC and subnet alone. */
+  private enisFailed = false;
+  private notices: string[] = [];
 
   constructor(
     readonly clients: AwsClients,
@@ -75,7 +81,7 @@ export class AwsSource implements TelemetrySource {
       } catch (err) {
         // Tags only help map functions to source: without lambda:ListTags the scan goes on.
         if (!SourceError.is(err)) throw err;
-        this.options.onNotice?.(`function tags not read (${err.message})`);
+        this.notice(`function tags not read (${iamAdvice(err)}): source mapping by tag is off for this scan`);
       }
       return raw.map((f) => functionFromAws(f, tags[f.FunctionArn ?? ''] ?? {}));
     })();
@@ -87,7 +93,13 @@ export class AwsSource implements TelemetrySource {
     const functions = await this.listFunctions(signal);
     if (!functions.some((f) => f.vpc)) return [];
     this.enisCache ??= fetchNetworkInterfaces(this.clients, await this.vpcIds(signal), signal).then((e) => e.map(networkInterfaceFromAws));
-    this.enisCache.catch(() => (this.enisCache = undefined));
+    this.enisCache.then(
+      () => (this.enisFailed = false),
+      () => {
+        this.enisCache = undefined;
+        this.enisFailed = true;
+      },
+    );
     return this.enisCache;
   }
 
@@ -95,8 +107,9 @@ export class AwsSource implements TelemetrySource {
     const functions = await this.listFunctions(signal);
     const resources = functions.flatMap((f) => (f.vpc ? [f.vpc.vpcId ?? '', ...f.vpc.subnetIds] : [])).filter(Boolean);
     if (resources.length === 0) return [];
-    // Flow logs may hang on the VPC, the subnet or the ENI itself.
-    const lambdaEnis = (await this.listNetworkInterfaces(signal)).filter(isLambdaEni);
+    // Flow logs may hang on the VPC, the subnet or the ENI itself. Without the ENIs (their own failure is
+    // reported as theirs) the VPC and subnet flow logs are still found.
+    const lambdaEnis = this.enisFailed ? [] : (await this.listNetworkInterfaces(signal)).filter(isLambdaEni);
     const ids = [...resources, ...lambdaEnis.flatMap((e) => [e.id, e.vpcId])];
     return (await fetchFlowLogs(this.clients, ids, signal)).map(flowLogFromAws);
   }
@@ -105,23 +118,30 @@ export class AwsSource implements TelemetrySource {
     if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) return;
     const format = parseLogFormat(flowLog.logFormat);
     const useInsights = (this.options.flowLogsQuery ?? 'insights') === 'insights' && !this.insightsDenied && format.interfaceId >= 0;
+    let note: string | undefined;
     if (useInsights) {
       try {
-        const rows = await aggregateWithInsights(this.clients, flowLog.logGroupName, format, request.enis, request.start, request.end, signal);
+        const rows = await aggregateWithInsights(this.clients, flowLog.logGroupName, format, request.enis, request.start, request.end, signal, {
+          queryBudgetMs: this.options.insightsQueryBudgetMs,
+        });
         yield { kind: 'aggregated', source: `Logs Insights on ${flowLog.logGroupName}`, rows };
         return;
       } catch (err) {
-        // Denied, or a query the service would not run: the raw records still answer, only slower.
+        // Denied, timed out, cancelled, throttled: the raw records still answer, only slower.
         if (!SourceError.is(err) || err.kind === 'expired-credentials' || signal.aborted) throw err;
         if (err.kind === 'access-denied') this.insightsDenied = true;
+        note = `read with logs:FilterLogEvents because Logs Insights failed: ${iamAdvice(err)}`;
         this.options.onNotice?.(`${err.message}: reading raw records with logs:FilterLogEvents instead`);
       }
+    } else if (this.insightsDenied) {
+      note = 'read with logs:FilterLogEvents because Logs Insights failed: access denied: needs logs:StartQuery';
     }
     for (const { id: eniId } of request.enis) {
       yield {
         kind: 'raw',
         source: `${flowLog.logGroupName} stream ${eniId}`,
         chunks: fetchFlowRecords(this.clients, flowLog.logGroupName, eniId, request.start, request.end, signal),
+        ...(note ? { note } : {}),
       };
     }
   }
@@ -142,8 +162,17 @@ export class AwsSource implements TelemetrySource {
     return metricSeriesFromAws(data.MetricDataQueries, data.MetricDataResults);
   }
 
+  takeNotices(): string[] {
+    return this.notices.splice(0);
+  }
+
   dispose(): void {
     this.clients.destroy();
+  }
+
+  private notice(message: string): void {
+    this.notices.push(message);
+    this.options.onNotice?.(message);
   }
 
   private async vpcIds(signal: AbortSignal): Promise<string[]> {

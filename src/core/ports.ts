@@ -30,6 +30,8 @@ export interface RawFlowStream {
   kind: 'raw';
   source: string;
   chunks: AsyncIterable<Uint8Array>;
+  /** Why the data comes this way, when the source had to fall back (the faster query failed): shown in coverage. */
+  note?: string;
 }
 
 /** Rows already aggregated by the service (CloudWatch Logs Insights). */
@@ -37,6 +39,7 @@ export interface AggregatedFlows {
   kind: 'aggregated';
   source: string;
   rows: FlowAggregate[];
+  note?: string;
 }
 
 export type FlowData = RawFlowStream | AggregatedFlows;
@@ -70,6 +73,11 @@ export interface TelemetrySource {
   getMetrics(request: MetricsRequest, signal: AbortSignal): Promise<MetricSeries[]>;
   /** AWS's published ip-ranges document, when the source has one. */
   ipRanges?(signal: AbortSignal): Promise<IpRangesDocument | undefined>;
+  /**
+   * What the source worked around since it was last asked and the report should say (tags that could not be
+   * read): taken, so each is reported once.
+   */
+  takeNotices?(): string[];
 }
 
 export interface IpRangesDocument {

@@ -61,9 +61,25 @@ export function scanWindows(now: EpochMs, baselineDays: number, detectHours: num
   return { baselineStart: detectStart - baselineDays * 24 * HOUR_MS, detectStart, detectEnd };
 }
 
+/**
+ * Scans through `source`. Once `options.signal` aborts, the scan rejects with its reason, whatever the source
+ * does with the signal: it never resolves with a report built from half-read sources after a cancellation.
+ */
 export async function scan(source: TelemetrySource, options: ScanOptions = {}): Promise<ScanReport> {
-  const started = Date.now();
   const signal = options.signal ?? new AbortController().signal;
+  try {
+    const report = await runScan(source, options, signal);
+    signal.throwIfAborted();
+    return report;
+  } catch (err) {
+    // The SDK rejects with its own AbortError, a source may fail in any way once cancelled: the cause is the abort.
+    if (signal.aborted) throw signal.reason;
+    throw err;
+  }
+}
+
+async function runScan(source: TelemetrySource, options: ScanOptions, signal: AbortSignal): Promise<ScanReport> {
+  const started = Date.now();
   const log = options.logger ?? silentLogger;
   const progress = options.onProgress ?? (() => undefined);
   const baselineDays = options.baselineDays ?? DEFAULT_BASELINE_DAYS;
@@ -79,8 +95,11 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   async function attempt<T>(what: string, call: () => Promise<T>): Promise<T | undefined> {
     signal.throwIfAborted();
     try {
-      return await call();
+      const value = await call();
+      signal.throwIfAborted();
+      return value;
     } catch (err) {
+      signal.throwIfAborted();
       if (!SourceError.is(err)) throw err;
       const message = err.kind === 'access-denied' && err.iamAction ? `access denied: needs ${err.iamAction}` : `${err.kind}: ${err.message}`;
       failures.set(what, message);
@@ -96,16 +115,24 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     const t = Date.now();
     stageMs[name] = t - stageStart;
     stageStart = t;
+    takeNotices();
+    signal.throwIfAborted();
     progress(message);
+    signal.throwIfAborted();
+  };
+  const takeNotices = () => {
+    for (const n of source.takeNotices?.() ?? []) if (!warnings.includes(n)) warnings.push(n);
   };
   progress('Reading the inventory');
   signal.throwIfAborted();
   const account = await source.account(signal);
+  signal.throwIfAborted();
   const now = options.now ?? account.recordedAt ?? Date.now();
   const w = scanWindows(now, baselineDays, detectHours);
   // Without the function list there is nothing to scan: that failure is the scan's.
   signal.throwIfAborted();
   const allFunctions = await source.listFunctions(signal);
+  signal.throwIfAborted();
   const wanted = options.functions?.length ? new Set(options.functions) : undefined;
   const functions = wanted ? allFunctions.filter((f) => wanted.has(f.name)) : allFunctions;
   for (const name of wanted ?? []) if (!allFunctions.some((f) => f.name === name)) warnings.push(`function ${name} was not found in ${account.region}`);
@@ -130,6 +157,8 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     history,
   );
   const flowLogProblems = new Map<string, string>();
+  /** How a flow log was read when the source had to fall back: its coverage says so. */
+  const flowLogNotes = new Map<string, string>();
   for (const [flowLog, covered] of assignment.byFlowLog) {
     const problem = await readFlowLog(flowLog, covered);
     if (problem) flowLogProblems.set(flowLog.id, problem);
@@ -160,13 +189,23 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
     const coveredIds = request.enis.map((e) => e.id);
     const failed = await attempt(`flow log ${flowLog.id}`, async () => {
       for await (const data of source.readFlowLog(flowLog, request, signal)) {
+        if (data.note && !flowLogNotes.has(flowLog.id)) {
+          flowLogNotes.set(flowLog.id, data.note);
+          warnings.push(`flow log ${flowLog.id}: ${data.note}`);
+        }
         if (data.kind === 'aggregated') {
+          signal.throwIfAborted();
           aggregator.addAggregates(data.rows, coveredIds);
           continue;
         }
         const stream = aggregator.stream(format, data.source, coveredIds);
+        // Raw chunks are always iterated, even once cancelled: leaving the loop closes the source's stream,
+        // where a stream never iterated could fail later with no one listening.
         try {
-          for await (const chunk of data.chunks) stream.push(chunk);
+          for await (const chunk of data.chunks) {
+            signal.throwIfAborted();
+            stream.push(chunk);
+          }
         } catch (err) {
           if (signal.aborted || SourceError.is(err)) throw err;
           // A truncated or corrupt file: keep what was read, say where it stopped.
@@ -184,7 +223,10 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   const trail = new TrailAttributor(allFunctions, w.detectStart);
   await attempt('cloudtrail:LookupEvents', async () => {
     const request = { start: w.baselineStart, end: w.detectEnd, sessionNames: functions.map((f) => f.name) };
-    for await (const page of source.lookupEvents(request, signal)) for (const e of page) trail.add(e);
+    for await (const page of source.lookupEvents(request, signal)) {
+      signal.throwIfAborted();
+      for (const e of page) trail.add(e);
+    }
   });
 
   // ---- metrics (of the scanned functions and of everything sharing an ENI with them, for attribution)
@@ -215,7 +257,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
       rowsByEni, namer, trail, analyses, windows: w, detectHours,
       accepted: options.accepted,
       coverage: {
-        network: networkCoverage(fn, scannedEnis, assignment, flowLogProblems, failures),
+        network: networkCoverage(fn, scannedEnis, assignment, flowLogProblems, failures, flowLogNotes),
         cloudtrail: failures.get('cloudtrail:LookupEvents')
           ? `failed: ${failures.get('cloudtrail:LookupEvents')}`
           : 'complete: management events by the function\'s role session (data events such as S3 GetObject are not in LookupEvents)',
@@ -227,6 +269,7 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   );
 
   stage('detect', 'Done');
+  takeNotices();
   const report: ScanReport = {
     formatVersion: 1,
     accountId: account.accountId,
@@ -377,6 +420,7 @@ function networkCoverage(
   assignment: FlowLogAssignment,
   problems: Map<string, string>,
   failures: Map<string, string>,
+  notes: Map<string, string>,
 ): string {
   if (!fn.vpc) return 'ok: not in a VPC (Lambda runs it on its own network, which has no flow logs)';
   if (failures.has('ec2:DescribeNetworkInterfaces')) return `failed: ${failures.get('ec2:DescribeNetworkInterfaces')}`;
@@ -391,7 +435,8 @@ function networkCoverage(
     ...(uncovered.length ? [`no flow log covers ${uncovered.join(', ')}`] : []),
   ];
   if (issues.length) return `partial: ${issues.join('; ')}`;
-  return `complete: ${mine.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType})`).join(', ')}`;
+  const note = (f: FlowLogConfig) => (notes.has(f.id) ? `, ${notes.get(f.id)}` : '');
+  return `complete: ${mine.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType}${note(f)})`).join(', ')}`;
 }
 
 function bucketOf(destination: string | undefined): string {
