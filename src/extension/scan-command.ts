@@ -27,7 +27,7 @@ export interface ScanOutcome {
 }
 
 export class Scanner implements vscode.Disposable {
-  private running: { promise: Promise<ScanReport | undefined>; background: boolean; cancel(): void } | undefined;
+  private running: { promise: Promise<ScanReport | undefined>; background: boolean; cancel(reason: string): void } | undefined;
   private readonly finished = new vscode.EventEmitter<ScanOutcome>();
   /** Fires after every scan that produced a report. */
   readonly onDidScan = this.finished.event;
@@ -40,6 +40,11 @@ export class Scanner implements vscode.Disposable {
 
   get busy(): boolean {
     return this.running !== undefined;
+  }
+
+  /** Cancels the running scan, if any (as its notification's Cancel button does); the last report stays as it was. */
+  cancel(reason = 'cancelled'): void {
+    this.running?.cancel(reason);
   }
 
   /**
@@ -60,7 +65,7 @@ export class Scanner implements vscode.Disposable {
     if (this.running) {
       if (request.background) return undefined;
       if (this.running.background) {
-        this.running.cancel();
+        this.running.cancel('superseded by a scan the user asked for');
         await this.running.promise;
       } else {
         return this.running.promise;
@@ -70,7 +75,7 @@ export class Scanner implements vscode.Disposable {
     const promise = this.scanWith(connection, request, controller);
     // The view's own progress bar too, so that the panel shows a scan is running whichever way it was started.
     void vscode.window.withProgress({ location: { viewId: 'lambdaBehavior.functions' } }, () => promise);
-    this.running = { promise, background: !!request.background, cancel: () => controller.abort(new Error('superseded by a scan the user asked for')) };
+    this.running = { promise, background: !!request.background, cancel: (reason) => controller.abort(new Error(reason)) };
     try {
       return await promise;
     } finally {
@@ -237,7 +242,7 @@ export class Scanner implements vscode.Disposable {
   }
 
   dispose(): void {
-    this.running?.cancel();
+    this.running?.cancel('the extension is shutting down');
     this.finished.dispose();
   }
 }

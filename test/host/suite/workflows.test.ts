@@ -157,6 +157,37 @@ describe('Lambda Behavior workflows', () => {
     assert.deepEqual(saved?.connection.spec, { kind: 'scenario', dir }, 'a saved scan remembers the directory to reopen');
   });
 
+  it('a cancelled or failed scan leaves the last scan, on screen and on disk, as it was', async () => {
+    // A scenario of our own (a copy of the demo), so that one of its files can break between two scans.
+    const dir = path.join(scratch, 'breakable');
+    fs.cpSync(path.join(extension.extensionPath, 'media', 'demo'), dir, { recursive: true });
+    await vscode.commands.executeCommand('lambdaBehavior.openScenario', dir);
+    assert.ok(await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll'));
+    await api.session.saved;
+    const shown = api.session.report;
+    const scannedAt = api.session.scannedAt;
+    const onDisk = fs.readFileSync(api.store.file, 'utf8');
+    const unchanged = (why: string) => {
+      assert.equal(api.session.report, shown, `${why}: the tree shows the last scan`);
+      assert.equal(api.session.scannedAt, scannedAt, `${why}: with its time`);
+      assert.equal(fs.readFileSync(api.store.file, 'utf8'), onDisk, `${why}: the saved scan is the last complete one`);
+    };
+
+    const running = vscode.commands.executeCommand<ScanReport | undefined>('lambdaBehavior.scanAll');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.ok(api.scanner.busy, 'the scan is running');
+    api.scanner.cancel();
+    assert.equal(await running, undefined, 'a cancelled scan returns nothing');
+    await api.session.saved;
+    unchanged('cancelled');
+
+    fs.writeFileSync(path.join(dir, 'cloudwatch', 'get-metric-data.json'), '{"MetricDataResults": [');
+    assert.equal(await vscode.commands.executeCommand('lambdaBehavior.scanAll'), undefined, 'a scan of a broken file fails');
+    await api.session.saved;
+    unchanged('failed');
+    assert.equal(api.scanner.busy, false);
+  });
+
   it('a background rescan announces each new finding at or above the threshold once, and a scan the user ran announces nothing', async () => {
     const raised = () => api.tracker.raised.length;
     await vscode.commands.executeCommand('lambdaBehavior.openDemo');
