@@ -25,6 +25,9 @@ export interface ApiInjection {
   time: number;
   call: ApiCall;
   denial?: { code: string; message: string };
+  /** Set by the hostile profile: the caller's own user agent and request parameters instead of the function's SDK's. */
+  userAgent?: string;
+  requestParameters?: Record<string, unknown>;
 }
 
 export interface SpikeInjection {

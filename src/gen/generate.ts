@@ -6,6 +6,7 @@ import { planDemo, planRandom, type Label } from './anomalies';
 import { demoBenign, demoCast } from './cast-demo';
 import { randomCast } from './cast-random';
 import { writeFlows, type FlowStats } from './flows';
+import { makeHostile, type HostileField } from './hostile';
 import { describeFlowLogs, describeNetworkInterfaces, listFunctions, listTags } from './inventory';
 import { simulateMetrics, writeMetrics } from './metrics';
 import type { BenignNote, Cast, FunctionSpec, GenOptions } from './model';
@@ -21,6 +22,8 @@ export interface LabelsFile {
   functions: string[];
   anomalies: Label[];
   benign: BenignNote[];
+  /** The hostile profile: which fields carry which payloads (src/gen/hostile.ts). */
+  hostile?: HostileField[];
 }
 
 export interface GenResult {
@@ -48,9 +51,11 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   const span = makeSpan(opts.now, opts.days);
   const stream = (label: string) => Rng.derive(opts.seed, label);
 
+  // The hostile profile is the demo account with hostile strings: the same functions, anomalies and findings.
+  const demoLike = opts.profile === 'demo' || opts.profile === 'hostile';
   let cast: Cast;
   let benign: BenignNote[];
-  if (opts.profile === 'demo') {
+  if (demoLike) {
     cast = demoCast(stream('cast'), opts.days);
     benign = [];
   } else {
@@ -59,7 +64,8 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
     benign = random.benign;
   }
   const account = buildAccount(cast, span, stream('account'));
-  const plan = opts.profile === 'demo' ? planDemo(account, span, stream('anomalies')) : planRandom(account, span, stream('anomalies'));
+  const plan = demoLike ? planDemo(account, span, stream('anomalies')) : planRandom(account, span, stream('anomalies'));
+  const hostile = opts.profile === 'hostile' ? makeHostile(account, plan) : undefined;
 
   // Functions must have run whenever they are seen doing something.
   const mustRun = new Map<FunctionSpec, Set<number>>();
@@ -79,7 +85,7 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
       weeklyInBaseline = hours.filter((h) => h < span.detectHour).length;
     }
   }
-  if (opts.profile === 'demo') benign = demoBenign(new Date(span.detectStart * 1000).getUTCDay(), weeklyInBaseline);
+  if (demoLike) benign = demoBenign(new Date(span.detectStart * 1000).getUTCDay(), weeklyInBaseline);
 
   const series = simulateMetrics(account, span, plan.spikes, mustRun, stream('metrics'));
 
@@ -116,6 +122,7 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
     anomalies: plan.labels,
     benign,
   };
+  if (hostile) labels.hostile = hostile;
   writeJson(opts.labels, labels, 2);
   return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.length, labels, seconds: { flows: flowSeconds, trail: trailSeconds, metrics: metricSeconds } };
 }

@@ -22,7 +22,7 @@ export function functionConfiguration(account: Account, fn: FunctionSpec): Recor
     Role: fn.role.arn,
     Handler: fn.handler,
     CodeSize: fn.codeSize,
-    Description: '',
+    Description: fn.description ?? '',
     Timeout: fn.timeout,
     MemorySize: fn.memory,
     LastModified: lambdaTimestamp(fn.lastModified),

@@ -34,8 +34,8 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
     .name('gen:scenario')
     .description('Generate a recorded-account scenario directory (format v1) and its labels file.')
     .requiredOption('--out <dir>', 'scenario directory to write')
-    .addOption(new Option('--profile <name>', 'cast of functions').choices(['demo', 'mixed', 'scale']).default('demo'))
-    .option('--functions <n>', 'number of functions (mixed: 16, scale: 1000; demo has its own seven)', positiveInt('--functions'))
+    .addOption(new Option('--profile <name>', 'cast of functions').choices(['demo', 'mixed', 'scale', 'hostile']).default('demo'))
+    .option('--functions <n>', 'number of functions (mixed: 16, scale: 1000; demo and hostile have their own seven)', positiveInt('--functions'))
     .option('--days <d>', 'recorded span in days: baseline plus the one-day detection window', positiveInt('--days'), 15)
     .option('--seed <s>', 'random seed; the same arguments give byte-identical output', (v) => {
       const n = Number(v);
@@ -73,8 +73,8 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
   };
   const perEniHour = raw.recordsPerEniHour ?? (scale ? 100 : undefined);
   if (perEniHour !== undefined) opts.recordsPerEniHour = perEniHour;
-  if (raw.profile === 'demo' && raw.functions !== undefined && raw.functions !== 7) {
-    process.stderr.write('gen:scenario: --functions is ignored by the demo profile (it has its own seven functions)\n');
+  if ((raw.profile === 'demo' || raw.profile === 'hostile') && raw.functions !== undefined && raw.functions !== 7) {
+    process.stderr.write(`gen:scenario: --functions is ignored by the ${raw.profile} profile (it has its own seven functions)\n`);
   }
   return opts;
 }

@@ -1,6 +1,6 @@
 // The generator's vocabulary: options, the recorded time span, the cast a profile describes and the account built from it.
 
-export type ProfileName = 'demo' | 'mixed' | 'scale';
+export type ProfileName = 'demo' | 'mixed' | 'scale' | 'hostile';
 export type FlowFormatName = 'v2' | 'v5' | 'custom';
 
 export interface GenOptions {
@@ -145,6 +145,8 @@ export interface FunctionSpec {
   /** Environment encrypted with a customer key: the Lambda service decrypts it under awslambda_ sessions. */
   kmsEnv: boolean;
   tags: Record<string, string>;
+  /** The function's Description (empty unless a profile sets one). */
+  description?: string;
   codeSize: number;
   codeSha256: string;
   revisionId: string;

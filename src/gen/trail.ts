@@ -22,6 +22,8 @@ interface Draft {
   fn: FunctionSpec;
   service: boolean;
   error?: { code: string; message: string };
+  userAgent?: string;
+  requestParameters?: Record<string, unknown>;
 }
 
 const SESSION_HOURS = 4;
@@ -96,6 +98,8 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
   for (const inj of injected) {
     const d: Draft = { time: inj.time, session: codeSession(inj.fn, inj.time), call: inj.call, fn: inj.fn, service: false };
     if (inj.denial) d.error = inj.denial;
+    if (inj.userAgent !== undefined) d.userAgent = inj.userAgent;
+    if (inj.requestParameters !== undefined) d.requestParameters = inj.requestParameters;
     drafts.push(d);
   }
 
@@ -142,7 +146,7 @@ function lookupEvent(account: Account, d: Draft, eventId: string, requestId: str
     awsRegion: account.region,
     // Code in a VPC reaches AWS through the interface endpoint, which records the caller's private address.
     sourceIPAddress: d.service ? 'lambda.amazonaws.com' : viaEndpoint ? rng.pick(fn.enis).ip : rng.pick(fn.publicIps),
-    userAgent: d.service ? 'lambda.amazonaws.com' : userAgent(fn, call),
+    userAgent: d.service ? 'lambda.amazonaws.com' : d.userAgent ?? userAgent(fn, call),
   };
   if (d.error) {
     record.errorCode = d.error.code;
@@ -151,7 +155,7 @@ function lookupEvent(account: Account, d: Draft, eventId: string, requestId: str
   const ctx = { accountId: account.accountId, region: account.region, kmsKeyArn: account.kmsKeyArn };
   record.requestParameters = d.service
     ? { keyId: account.kmsKeyArn, encryptionContext: { 'aws:lambda:FunctionArn': fn.arn }, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }
-    : requestParameters(call, fn.name, ctx, rng);
+    : d.requestParameters ?? requestParameters(call, fn.name, ctx, rng);
   record.responseElements = null;
   record.requestID = requestId;
   record.eventID = eventId;

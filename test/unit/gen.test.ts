@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as zlib from 'node:zlib';
 import { generateScenario, type GenResult, type LabelsFile } from '../../src/gen/generate';
+import { HOSTILE, HOSTILE_ALL, HOSTILE_BIG, HOSTILE_PEER_DESCRIPTION } from '../../src/gen/hostile';
 import { optionsFromArgv } from '../../src/gen/main';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -470,5 +471,58 @@ describe('command line', () => {
     const bad = spawnSync(process.execPath, [tsx, 'src/gen/main.ts', '--profile', 'huge', '--out', out], { cwd: root, encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--profile/);
+  });
+});
+
+describe('hostile profile', () => {
+  let a: GenResult;
+  let hostile: Scenario;
+  before(async () => {
+    a = await gen('hostile-a', '--profile', 'hostile', '--seed', '7');
+    await gen('hostile-b', '--profile', 'hostile', '--seed', '7');
+    hostile = load(a.dir);
+  });
+
+  test('the same seed gives byte-identical files', () => {
+    const files = filesUnder(a.dir);
+    assert.deepEqual(filesUnder(path.join(tmp, 'hostile-b')), files);
+    for (const f of files) assert.ok(fs.readFileSync(path.join(a.dir, f)).equals(fs.readFileSync(path.join(tmp, 'hostile-b', f))), `${f} differs`);
+    assert.ok(fs.readFileSync(a.labelsPath).equals(fs.readFileSync(`${path.join(tmp, 'hostile-b')}.labels.json`)));
+  });
+
+  test('the demo\'s account and anomalies, so that the scan has findings to show the strings in', () => {
+    assert.equal(hostile.labels.profile, 'hostile');
+    assert.deepEqual(hostile.labels.functions, demo.labels.functions);
+    assert.deepEqual(hostile.labels.anomalies.map((l) => `${l.function} ${l.kinds.join(',')}`), demo.labels.anomalies.map((l) => `${l.function} ${l.kinds.join(',')}`));
+    assert.ok(hostile.functions.every((f) => /^[A-Za-z0-9_-]{1,64}$/.test(f.FunctionName)), 'function names stay what AWS allows');
+  });
+
+  test('the payloads are where the labels say, and every one of them is used', () => {
+    const fields = hostile.labels.hostile ?? [];
+    assert.ok(fields.length >= 8, 'the labels list the hostile fields');
+    const used = new Set(fields.flatMap((f) => f.payloads));
+    for (const p of [...Object.keys(HOSTILE), 'all', 'big']) assert.ok(used.has(p as never), `payload ${p} is used`);
+    const descriptions = hostile.enis.map((e) => e.Description as string);
+    assert.ok(descriptions.includes(HOSTILE_PEER_DESCRIPTION) && HOSTILE_PEER_DESCRIPTION.includes(HOSTILE_ALL));
+    assert.ok(descriptions.includes(`RDSNetworkInterface ${HOSTILE.html}`));
+    assert.ok(descriptions.every((d) => !/^AWS Lambda VPC ENI/.test(d) || /^AWS Lambda VPC ENI-[\w-]+$/.test(d)), 'Lambda ENIs keep the descriptions AWS gives them');
+    const tags = readJson(path.join(a.dir, 'lambda', 'tags.json')) as Record<string, Record<string, string>>;
+    for (const t of Object.values(tags)) {
+      assert.equal(t[HOSTILE.html], HOSTILE.markdown);
+      assert.match(t['aws:cloudformation:logical-id'] ?? '', /^[A-Za-z0-9]+Function$/, 'AWS\'s own tags are untouched');
+    }
+    assert.ok(Object.values(tags).some((t) => t.blob === HOSTILE_BIG) && HOSTILE_BIG.length > 100_000);
+    const injected = hostile.events.filter((e) => e.ct.userAgent?.includes(HOSTILE_ALL));
+    assert.equal(injected.length, demo.events.filter((e) => /ListBuckets|CreateUser/.test(e.ct.eventName)).length, 'every injected call carries a hostile user agent');
+    assert.ok(injected.every((e) => e.ct.requestParameters.padding === HOSTILE_BIG));
+    const messages = hostile.events.filter((e) => e.ct.errorCode === 'AccessDenied').map((e) => e.ct.errorMessage as string);
+    assert.ok(messages.some((m) => m.endsWith(HOSTILE_ALL)) && messages.some((m) => m.endsWith(HOSTILE_BIG)));
+    assert.ok(messages.every((m) => m.startsWith('User: arn:aws:sts::')), 'the messages still read as AWS\'s');
+  });
+
+  test('lone surrogates and NUL survive the JSON files as escapes', () => {
+    const raw = fs.readFileSync(path.join(a.dir, 'ec2', 'describe-network-interfaces.json'), 'utf8');
+    assert.ok(raw.includes('\\ud800') && raw.includes('\\udfff') && raw.includes('\\u0000'));
+    assert.ok(!raw.includes('\u0000'), 'no raw NUL in the file');
   });
 });
