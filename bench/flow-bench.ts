@@ -1,5 +1,6 @@
 // One benchmark run in a fresh process: scan a generated scenario and print timings and peak memory as JSON.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { scan } from '../src/core/scan';
 import { openScenario } from '../src/replay/scenario';
@@ -35,9 +36,18 @@ async function main(): Promise<void> {
   const before = peakRssMiB();
   const source = openScenario(dir);
   const afterLoad = peakRssMiB();
-  const report = await scan(source, {});
+  // CPU time (user + system) at each progress message: the first opens the scan, each later one closes a stage, in
+  // stageMs's order. On a loaded machine wall time measures the neighbours too; CPU time is this process's own.
+  const cpu: number[] = [];
+  const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const report = await scan(source, { onProgress: () => cpu.push(cpuNow()) });
   const stats = report.stats!;
   const flowMs = stats.stageMs?.flowLogs ?? NaN;
+  const stageNames = Object.keys(stats.stageMs ?? {});
+  const stageCpuMs = cpu.length === stageNames.length + 1
+    ? Object.fromEntries(stageNames.map((name, i) => [name, Math.round(cpu[i + 1] - cpu[i])]))
+    : undefined;
+  const flowCpuMs = stageCpuMs?.flowLogs ?? NaN;
   process.stdout.write(
     JSON.stringify({
       dir,
@@ -50,6 +60,9 @@ async function main(): Promise<void> {
       referencePerSecond,
       scanMs: stats.durationMs,
       stageMs: stats.stageMs,
+      stageCpuMs,
+      recordsPerCpuSecond: Math.round(stats.flowRecords / (flowCpuMs / 1000)),
+      loadAverage: Math.round(os.loadavg()[0] * 10) / 10,
       peakRssMiB: Math.round(peakRssMiB()),
       rssAfterJsonLoadMiB: Math.round(afterLoad),
       rssAtStartMiB: Math.round(before),

@@ -1,0 +1,286 @@
+// Responsiveness with 1,000 functions in a real extension host: a generated scale scenario (few flow records) scanned through
+// the extension, then the tree (getChildren, getTreeItem, resolveTreeItem, a reveal in the real view), the "Scan function"
+// quick pick's items and the behaviour-diff webview of the largest function are timed against generous ceilings, with the
+// extension host's memory before and after. The figures are in the test titles' log lines (console.log, the host console).
+import * as assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { FunctionReport, ScanReport } from '../../../src/core/model';
+import type { LambdaBehaviorApi } from '../../../src/extension/activate';
+import { demoConnection } from '../../../src/extension/session';
+import { functionPicks } from '../../../src/extension/targets';
+import { buildDiffViewModel } from '../../../src/extension/webview/diff-model';
+import type { RenderedSummary } from '../../../src/shared/protocol';
+import type { FunctionsTreeNode } from '../../../src/extension/tree/functions-tree';
+
+const EXTENSION_ID = 'lambda-behavior.lambda-behavior';
+const FUNCTIONS = 1000;
+/** Generator arguments: the scale cast of 1,000 functions over a short span with few flow records, so that generation + scan stay well under a minute. */
+const GEN_ARGS = ['--profile', 'scale', '--functions', String(FUNCTIONS), '--days', '4', '--records-per-eni-hour', '2', '--seed', '5'];
+
+/**
+ * Ceilings, in ms. Generous on purpose: they must hold on a loaded 2-core CI machine; a quadratic slip (a scan over
+ * all functions per node) costs seconds at this size, far above them. The figures measured are logged.
+ */
+const CEILING = {
+  firstLevel: 1_000,
+  expandAll: 3_000,
+  treeItems: 3_000,
+  resolveSample: 2_000,
+  revealInView: 15_000,
+  quickPickItems: 500,
+  diffRender: 15_000,
+};
+
+function ms(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
+}
+
+function memory(): string {
+  const m = process.memoryUsage();
+  return `rss ${mib(m.rss)}, heap used ${mib(m.heapUsed)}, external ${mib(m.external)}`;
+}
+
+/** The figures, one line each, in the host console (and, through `title`, in the test titles the run prints). */
+const figures: string[] = [];
+function record(line: string): void {
+  figures.push(line);
+  console.log(`[scale] ${line}`);
+}
+
+/** Appends the figures to the running test's title, which the host run prints with the result. */
+function title(ctx: Mocha.Context, text: string): void {
+  if (ctx.test) ctx.test.title += ` [${text}]`;
+}
+
+/** The render the panel owes, or a clear failure after 60 s. */
+function rendered(api: LambdaBehaviorApi, name: string): Promise<RenderedSummary> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the ${name} webview did not render within 60 s`)), 60_000);
+  });
+  return Promise.race([api.diffView.lastRendered(name), timeout]).finally(() => clearTimeout(timer));
+}
+
+function run(file: string, args: string[], cwd: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+  });
+}
+
+describe('Scale: 1,000 functions', function () {
+  this.timeout(120_000);
+  let extension: vscode.Extension<LambdaBehaviorApi>;
+  let api: LambdaBehaviorApi;
+  let report: ScanReport;
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-scale-'));
+  const dir = path.join(scratch, 'scale-1000');
+  let memoryBefore = '';
+
+  before(async function () {
+    this.timeout(180_000);
+    extension = vscode.extensions.getExtension<LambdaBehaviorApi>(EXTENSION_ID)!;
+    api = await extension.activate();
+    await api.restored;
+    memoryBefore = memory();
+    record(`extension host before: ${memoryBefore}`);
+
+    // The generator's CLI in a child process: its own memory is not the extension host's.
+    let t0 = process.hrtime.bigint();
+    const out = await run(process.execPath, ['--import', 'tsx', 'src/gen/main.ts', ...GEN_ARGS, '--out', dir], extension.extensionPath);
+    record(`generated in ${(ms(t0) / 1000).toFixed(1)} s: ${out.trim().replace(/^wrote \S+: /, '').replace(/; labels .*$/, '')}`);
+
+    t0 = process.hrtime.bigint();
+    assert.equal(await vscode.commands.executeCommand('lambdaBehavior.openScenario', dir), 'scenario scale-1000');
+    const openMs = ms(t0);
+    t0 = process.hrtime.bigint();
+    const scanned = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
+    assert.ok(scanned, 'the scale scenario scans');
+    report = scanned;
+    const scanMs = ms(t0);
+    t0 = process.hrtime.bigint();
+    await api.session.saved;
+    const savedMs = ms(t0);
+    t0 = process.hrtime.bigint();
+    await api.source.diagnostics.settled;
+    const stats = report.stats;
+    const stages = stats?.stageMs ?? {};
+    const engineMs = Object.values(stages).reduce((a, b) => a + b, 0);
+    record(
+      `scan through the extension: openScenario ${openMs.toFixed(0)} ms, scanAll ${scanMs.toFixed(0)} ms (engine ${engineMs} ms: ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ')}) ` +
+        `for ${report.functions.length} functions and ${stats?.flowRecords ?? '?'} flow records; saved ${savedMs.toFixed(0)} ms later, diagnostics settled ${ms(t0).toFixed(0)} ms after that`,
+    );
+    assert.equal(report.functions.length, FUNCTIONS);
+  });
+
+  after(async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    // The suites after this one (and the UI run in this profile) meet a first run: the demo open, nothing scanned or saved, nothing seen.
+    api.session.connect(demoConnection(extension.extensionUri));
+    await api.session.saved;
+    await api.store.load(); // waits for pending saves
+    fs.rmSync(api.store.file, { force: true });
+    await api.tracker.forgetSeen();
+    fs.rmSync(scratch, { recursive: true, force: true });
+    fs.rmSync(`${dir}.labels.json`, { force: true });
+    record(`extension host after: ${memory()} (before: ${memoryBefore})`);
+    console.log(`[scale] summary:\n  ${figures.join('\n  ')}`);
+  });
+
+  let functionNodes: FunctionsTreeNode[] = [];
+  let allNodes: FunctionsTreeNode[] = [];
+
+  it('the tree shows its first level (the account and its 1,000 functions) quickly', function () {
+    const tree = api.functionsTree;
+    const t0 = process.hrtime.bigint();
+    const [root] = tree.getChildren();
+    assert.equal(root?.kind, 'connection');
+    functionNodes = tree.getChildren(root);
+    const elapsed = ms(t0);
+    record(`tree first level: getChildren(root) + getChildren(account) = ${functionNodes.length} nodes in ${elapsed.toFixed(1)} ms (ceiling ${CEILING.firstLevel})`);
+    title(this, `${elapsed.toFixed(1)} ms`);
+    assert.equal(functionNodes.length, FUNCTIONS);
+    assert.ok(elapsed < CEILING.firstLevel, `${elapsed.toFixed(0)} ms`);
+    allNodes = [root, ...functionNodes];
+  });
+
+  it('expands every function and every group, and builds every tree item, quickly', function () {
+    const tree = api.functionsTree;
+    let t0 = process.hrtime.bigint();
+    let groups = 0;
+    for (const fnNode of functionNodes) {
+      for (const group of tree.getChildren(fnNode)) {
+        groups++;
+        allNodes.push(group, ...tree.getChildren(group));
+      }
+    }
+    const expand = ms(t0);
+    const leaves = allNodes.length - 1 - functionNodes.length - groups;
+    record(`tree expand all: getChildren of ${functionNodes.length} functions and ${groups} groups (${leaves} leaves) in ${expand.toFixed(1)} ms (ceiling ${CEILING.expandAll})`);
+
+    t0 = process.hrtime.bigint();
+    const ids = new Set<string>();
+    for (const node of allNodes) ids.add(tree.getTreeItem(node).id!);
+    const items = ms(t0);
+    // Again, by kind: which nodes cost what (the first pass above also warms the code up).
+    const byKind = new Map<string, { n: number; ms: number }>();
+    for (const node of allNodes) {
+      const k0 = process.hrtime.bigint();
+      tree.getTreeItem(node);
+      const e = byKind.get(node.kind) ?? { n: 0, ms: 0 };
+      e.n++;
+      e.ms += ms(k0);
+      byKind.set(node.kind, e);
+    }
+    const perKind = [...byKind].map(([k, e]) => `${k} ${e.n} × ${((e.ms / e.n) * 1000).toFixed(0)} µs`).join(', ');
+    record(`tree items: getTreeItem for all ${allNodes.length} nodes in ${items.toFixed(1)} ms (ceiling ${CEILING.treeItems}); second pass by kind: ${perKind}`);
+    title(this, `${allNodes.length} nodes: expand ${expand.toFixed(0)} ms, items ${items.toFixed(0)} ms`);
+    assert.equal(ids.size, allNodes.length, 'every node has its own id');
+
+    t0 = process.hrtime.bigint();
+    for (const node of functionNodes.slice(0, 3)) assert.equal(tree.getParent(node)?.kind, 'connection');
+    record(`tree getParent of a function: ${(ms(t0) / 3).toFixed(2)} ms each`);
+    assert.ok(expand < CEILING.expandAll, `expand ${expand.toFixed(0)} ms`);
+    assert.ok(items < CEILING.treeItems, `items ${items.toFixed(0)} ms`);
+  });
+
+  it('resolves tooltips for a sample of nodes of every kind quickly', function () {
+    const tree = api.functionsTree;
+    // Every 10th node, plus every node of the largest function: the hover path of any row.
+    const largest = largestFunction(report.functions);
+    const sample = allNodes.filter((n, i) => i % 10 === 0 || ('fn' in n && n.fn.name === largest.name));
+    const t0 = process.hrtime.bigint();
+    let withTooltip = 0;
+    for (const node of sample) if (tree.resolveTreeItem(tree.getTreeItem(node), node).tooltip !== undefined) withTooltip++;
+    const elapsed = ms(t0);
+    const kinds = [...new Set(sample.map((n) => n.kind))].sort().join(', ');
+    record(`tree tooltips: resolveTreeItem for ${sample.length} nodes (${kinds}) in ${elapsed.toFixed(1)} ms (ceiling ${CEILING.resolveSample})`);
+    title(this, `${sample.length} nodes in ${elapsed.toFixed(0)} ms`);
+    assert.ok(withTooltip > sample.length / 2, `${withTooltip} of ${sample.length} have a tooltip`);
+    assert.ok(elapsed < CEILING.resolveSample, `${elapsed.toFixed(0)} ms`);
+  });
+
+  it('the real tree view reveals the last function with its groups expanded', async function () {
+    await vscode.commands.executeCommand('lambdaBehavior.functions.focus');
+    const last = functionNodes[functionNodes.length - 1]!;
+    const t0 = process.hrtime.bigint();
+    await api.view.reveal(last, { select: true, focus: false, expand: true });
+    const elapsed = ms(t0);
+    record(`tree view: reveal(last of ${functionNodes.length} functions, expand) in the workbench in ${elapsed.toFixed(0)} ms (ceiling ${CEILING.revealInView})`);
+    title(this, `${elapsed.toFixed(0)} ms`);
+    assert.ok(elapsed < CEILING.revealInView, `${elapsed.toFixed(0)} ms`);
+  });
+
+  it('"Scan function" builds its quick pick of 1,000 functions quickly', function () {
+    const runs: number[] = [];
+    let picks = functionPicks(report.functions);
+    for (let i = 0; i < 5; i++) {
+      const t0 = process.hrtime.bigint();
+      picks = functionPicks(report.functions);
+      runs.push(ms(t0));
+    }
+    const best = Math.min(...runs);
+    const first = runs[0]!;
+    record(`quick pick: functionPicks for ${picks.length} functions in ${best.toFixed(1)} ms best of 5 (first ${first.toFixed(1)} ms; ceiling ${CEILING.quickPickItems})`);
+    title(this, `${best.toFixed(1)} ms, first ${first.toFixed(1)} ms`);
+    assert.equal(picks.length, FUNCTIONS);
+    assert.equal(new Set(picks.map((p) => p.fn.name)).size, FUNCTIONS);
+    assert.ok(Math.max(...runs) < CEILING.quickPickItems, `${Math.max(...runs).toFixed(0)} ms`);
+  });
+
+  it('renders the behaviour diff of the largest function in its webview quickly, and again after a new "Show"', async function () {
+    const fn = largestFunction(report.functions);
+    const resolver = api.source.resolver;
+    const original = resolver.prompt;
+    // A generated function has no source in this workspace: "where is it?" must not wait for a person.
+    resolver.prompt = { pick: async () => undefined };
+    try {
+      const t0 = process.hrtime.bigint();
+      const panel = await vscode.commands.executeCommand<vscode.WebviewPanel | undefined>('lambdaBehavior.showDiff', fn.name);
+      assert.ok(panel, 'showDiff returns its panel');
+      const opened = ms(t0);
+      const summary = await rendered(api, fn.name);
+      const elapsed = ms(t0);
+      // The same panel again: the host builds the view and posts it, the page renders it (no webview start-up).
+      const t1 = process.hrtime.bigint();
+      await vscode.commands.executeCommand('lambdaBehavior.showDiff', fn.name);
+      const again = await rendered(api, fn.name);
+      const againMs = ms(t1);
+      // The host's share: the view model for this function, built from the 1,000-function report.
+      const t2 = process.hrtime.bigint();
+      for (let i = 0; i < 10; i++) buildDiffViewModel(report, fn, { found: false });
+      const modelMs = ms(t2) / 10;
+      const rows = fn.peers.length + fn.apiCalls.length;
+      record(
+        `diff webview: ${fn.name} (${fn.peers.length} peers, ${fn.apiCalls.length} API calls, ${fn.enis.length} ENIs, ${fn.findings.length} findings) ` +
+          `rendered ${summary.rows.length} rows in ${elapsed.toFixed(0)} ms from the command (the command returned after ${opened.toFixed(0)} ms; ceiling ${CEILING.diffRender}); ` +
+          `a second "Show" on the open panel rendered in ${againMs.toFixed(0)} ms; the view model takes ${modelMs.toFixed(2)} ms`,
+      );
+      title(this, `first ${elapsed.toFixed(0)} ms, again ${againMs.toFixed(0)} ms`);
+      assert.equal(summary.state, 'diff');
+      assert.equal(summary.functionName, fn.name);
+      assert.ok(summary.rows.length >= rows, `${summary.rows.length} rows for ${rows} peers and calls`);
+      assert.ok(again.seq > summary.seq, 'the second render is a new one');
+      assert.ok(elapsed < CEILING.diffRender, `${elapsed.toFixed(0)} ms`);
+      assert.ok(againMs < CEILING.diffRender, `${againMs.toFixed(0)} ms`);
+    } finally {
+      resolver.prompt = original;
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    }
+  });
+});
+
+/** The function with the most rows in its diff (peers and API calls), then the most findings. */
+function largestFunction(functions: readonly FunctionReport[]): FunctionReport {
+  const size = (f: FunctionReport) => f.peers.length + f.apiCalls.length;
+  return functions.reduce((a, b) => (size(b) > size(a) || (size(b) === size(a) && b.findings.length > a.findings.length) ? b : a));
+}
