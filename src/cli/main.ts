@@ -107,6 +107,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (opts.now) {
     now = Date.parse(opts.now);
     if (!Number.isFinite(now)) throw new InputError(`--now ${opts.now}: not an ISO-8601 time`);
+    if (!(now >= 0 && now < Date.UTC(10000, 0, 1))) throw new InputError(`--now ${opts.now}: must be between 1970 and 9999`);
   }
   const controller = new AbortController();
   const onSignal = () => controller.abort(new Error('scan cancelled'));

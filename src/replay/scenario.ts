@@ -61,6 +61,8 @@ function loadScenario(dir: string): ScenarioData {
   }
   const recordedAt = typeof scenario.recordedAt === 'string' ? Date.parse(scenario.recordedAt) : NaN;
   if (scenario.recordedAt !== undefined && !Number.isFinite(recordedAt)) throw new InputError(`${file('scenario.json')}: "recordedAt" is not an ISO-8601 time`);
+  // The scan's windows reach up to 90 days before it: a time at the edge of what a Date holds would not survive that.
+  if (Number.isFinite(recordedAt) && !(recordedAt >= 0 && recordedAt < MAX_RECORDED_AT)) throw new InputError(`${file('scenario.json')}: "recordedAt" must be between 1970 and 9999`);
 
   const tagsPath = file('lambda/tags.json');
   const tags = fs.existsSync(tagsPath) ? readJson(tagsPath) : {};
@@ -123,6 +125,9 @@ function describeValue(value: unknown): string {
   const text = value === undefined ? 'nothing' : JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 60)}…` : text;
 }
+
+/** The first instant of the year 10000. */
+const MAX_RECORDED_AT = Date.UTC(10000, 0, 1);
 
 /** Epoch milliseconds a Date can hold (±100,000,000 days): anything else would throw when written as ISO time. */
 function isDateTime(t: number): boolean {

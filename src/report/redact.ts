@@ -25,6 +25,12 @@ const TOKENS = new RegExp(
   ].join('|'),
   'g',
 );
+/**
+ * Runs of the characters addresses and account ids are made of (with a peer subject's `/proto`): a cheap first pass,
+ * TOKENS then looks only inside these short runs. TOKENS over whole texts costs ~200 ms per MB; this, a few ms.
+ */
+const CANDIDATES = /[0-9A-Fa-f:.]{2,}(?:\/(?:tcp|udp|icmpv6|icmp|\d{1,3})\b)?/g;
+const WORTH_A_LOOK = /\d|::/;
 
 /**
  * Consistent replacements: the same account id, public address or tag value always becomes the same stand-in, in
@@ -42,7 +48,7 @@ export class Redactor {
   private nextV4 = 0;
   private nextV6 = 0;
 
-  private readonly tokens: RegExp;
+  private readonly kept?: RegExp;
 
   /**
    * `reserved`: strings the input holds (when known up front) that no stand-in may equal. `keep`: strings left as
@@ -52,15 +58,28 @@ export class Redactor {
     for (const r of reserved) this.taken.add(r);
     // Only names that hold something redactable need protecting, so the usual pattern stays the usual one.
     const kept = [...new Set(keep)].filter((k) => new RegExp(TOKENS.source).test(k)).sort((a, b) => b.length - a.length);
-    this.tokens = kept.length
-      ? new RegExp(`(?<keep>${kept.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})|${TOKENS.source}`, 'g')
-      : TOKENS;
+    if (kept.length) this.kept = new RegExp(kept.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|'), 'g');
   }
 
   text(input: string): string {
-    return input.replace(this.tokens, (match, ...args: unknown[]) => {
+    if (!this.kept) return this.runs(input);
+    // The kept names are cut out first, so no run of address characters can start inside one.
+    let out = '';
+    let last = 0;
+    for (const m of input.matchAll(this.kept)) {
+      out += this.runs(input.slice(last, m.index)) + m[0];
+      last = m.index + m[0].length;
+    }
+    return out + this.runs(input.slice(last));
+  }
+
+  private runs(input: string): string {
+    return input.replace(CANDIDATES, (run: string) => (WORTH_A_LOOK.test(run) ? this.tokens(run) : run));
+  }
+
+  private tokens(run: string): string {
+    return run.replace(TOKENS, (match, ...args: unknown[]) => {
       const g = args.at(-1) as Record<string, string | undefined>;
-      if (g.keep !== undefined) return match;
       if (g.v6sub !== undefined) return net.isIPv6(g.v6sub) ? `${this.address(g.v6sub)}:${g.port}` : match;
       if (g.v6 !== undefined) return net.isIPv6(g.v6) ? this.address(g.v6) : match;
       if (g.v4 !== undefined) return net.isIPv4(g.v4) ? this.address(g.v4) : match;
@@ -130,10 +149,13 @@ function canonical(ip: string): string {
 /** Every string in a value, keys included, for the reserved set. */
 function collectStrings(value: unknown, out: Set<string>, seen = new Set<unknown>()): void {
   if (typeof value === 'string') {
-    for (const m of value.matchAll(TOKENS)) {
-      const g = m.groups!;
-      const token = g.v6sub ?? g.v6 ?? g.v4 ?? g.account;
-      if (token !== undefined) out.add(token).add(canonical(token));
+    for (const [run] of value.matchAll(CANDIDATES)) {
+      if (!WORTH_A_LOOK.test(run)) continue;
+      for (const m of run.matchAll(TOKENS)) {
+        const g = m.groups!;
+        const token = g.v6sub ?? g.v6 ?? g.v4 ?? g.account;
+        if (token !== undefined) out.add(token).add(canonical(token));
+      }
     }
     return;
   }
@@ -184,22 +206,27 @@ export function redactReport(report: ScanReport): ScanReport {
     const out = mapStrings(f, text) as Finding;
     return { ...out, id: findingId(fn, f.kind, subject), subject };
   };
-  const redactFunction = (f: FunctionReport): FunctionReport => {
-    const out = mapStrings(f, text) as FunctionReport;
-    out.name = f.name;
-    out.peers = f.peers.map(redactPeer);
-    out.findings = f.findings.map((x) => redactFinding(f.name, x));
-    out.enis = f.enis.map((e) => ({ ...(mapStrings(e, text) as typeof e), privateIp: r.address(e.privateIp) }));
-    if (f.tags) {
-      const tags: Record<string, string> = {};
-      for (const [k, v] of Object.entries(f.tags)) define(tags, k, typeof v === 'string' ? r.tagValue(v) : v);
-      out.tags = tags;
-    }
+  const redactTags = (tags: Record<string, string>) => {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(tags)) define(out, k, typeof v === 'string' ? r.tagValue(v) : v);
     return out;
   };
-  return {
-    ...(mapStrings(report, text) as ScanReport),
-    accountId,
-    functions: report.functions.map(redactFunction),
+  // Field by field, in the report's own order (a redacted report reads like the original).
+  const redactFunction = (f: FunctionReport): FunctionReport => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(f)) {
+      define(out, text(key), key === 'name' ? f.name
+        : key === 'peers' ? f.peers.map(redactPeer)
+        : key === 'findings' ? f.findings.map((x) => redactFinding(f.name, x))
+        : key === 'enis' ? f.enis.map((e) => ({ ...(mapStrings(e, text) as typeof e), privateIp: r.address(e.privateIp) }))
+        : key === 'tags' && f.tags ? redactTags(f.tags)
+        : mapStrings(value, text));
+    }
+    return out as unknown as FunctionReport;
   };
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(report)) {
+    define(out, key, key === 'accountId' ? accountId : key === 'functions' ? report.functions.map(redactFunction) : mapStrings(value, text));
+  }
+  return out as unknown as ScanReport;
 }
