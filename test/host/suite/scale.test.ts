@@ -277,6 +277,60 @@ describe('Scale: 1,000 functions', function () {
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
+
+  it('renders a synthetic function with 1,000 peers and 200 API calls (the largest generated one, inflated) in its webview, in time linear in its rows', async function () {
+    // The scale cast's functions are small (the largest has a few dozen rows): this one stands for a chatty function.
+    const original = api.session.report!;
+    const name = largestFunction(original.functions).name;
+    /** The report with that function's peers and API calls copied up to these counts (new addresses, new call names). */
+    const inflated = (peerCount: number, callCount: number) => {
+      const copy = structuredClone(original);
+      const fn = copy.functions.find((f) => f.name === name)!;
+      const { peers, apiCalls } = fn;
+      fn.peers = Array.from({ length: peerCount }, (_, i) => ({ ...peers[i % peers.length]!, address: `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 443 + (i % 7) }));
+      fn.apiCalls = Array.from({ length: callCount }, (_, i) => ({ ...apiCalls[i % apiCalls.length]!, eventName: `${apiCalls[i % apiCalls.length]!.eventName}${i}` }));
+      return { copy, fn };
+    };
+    const resolver = api.source.resolver;
+    const prompt = resolver.prompt;
+    resolver.prompt = { pick: async () => undefined };
+    try {
+      const small = inflated(250, 50);
+      api.session.setReport(small.copy);
+      let t0 = process.hrtime.bigint();
+      await vscode.commands.executeCommand('lambdaBehavior.showDiff', name);
+      const opened = await rendered(api, name);
+      const openMs = ms(t0);
+      assert.equal(opened.rows.length, 300);
+      // Each size rendered on the open panel (no webview start-up): the session changes, the panel posts, the page renders.
+      const perRow: string[] = [];
+      const renders: Array<{ rows: number; ms: number }> = [];
+      for (const [peers, calls] of [[250, 50], [1000, 200]] as const) {
+        const next = inflated(peers, calls);
+        t0 = process.hrtime.bigint();
+        api.session.setReport(next.copy);
+        const summary = await rendered(api, name);
+        const elapsed = ms(t0);
+        assert.equal(summary.rows.length, peers + calls);
+        const m0 = process.hrtime.bigint();
+        for (let i = 0; i < 10; i++) buildDiffViewModel(next.copy, next.fn, { found: false });
+        const modelMs = ms(m0) / 10;
+        renders.push({ rows: peers + calls, ms: elapsed });
+        perRow.push(`${peers + calls} rows ${elapsed.toFixed(0)} ms (${((elapsed / (peers + calls)) * 1000).toFixed(0)} µs a row; view model ${modelMs.toFixed(1)} ms)`);
+      }
+      record(`diff webview, synthetic ${name}: opened with 300 rows in ${openMs.toFixed(0)} ms from the command; re-rendered on the open panel: ${perRow.join(', ')} (ceiling ${CEILING.diffRender})`);
+      title(this, `open ${openMs.toFixed(0)} ms; ${renders.map((r) => `${r.rows} rows ${r.ms.toFixed(0)} ms`).join(', ')}`);
+      const [few, many] = renders;
+      assert.ok(many!.ms < CEILING.diffRender, `${many!.ms.toFixed(0)} ms`);
+      // 4x the rows in well under 16x the time: no quadratic step (generous: the small render is short and noisy).
+      assert.ok(many!.ms < 12 * Math.max(few!.ms, 100), `${few!.rows} rows ${few!.ms.toFixed(0)} ms, ${many!.rows} rows ${many!.ms.toFixed(0)} ms`);
+    } finally {
+      resolver.prompt = prompt;
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+      api.session.setReport(original);
+      await api.session.saved;
+    }
+  });
 });
 
 /** The function with the most rows in its diff (peers and API calls), then the most findings. */
