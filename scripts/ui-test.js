@@ -7,6 +7,7 @@ const path = require('node:path');
 const { root, run, installCodeServer, stopwatch, CodeServerRun, runMain } = require('./lib/code-server');
 const { UiSuite } = require('../test/ui/harness');
 const { defineUiTests } = require('../test/ui/lambda-behavior.ui');
+const { defineHostileUiTests } = require('../test/ui/hostile.ui');
 
 const resultsDir = path.join(root, 'test-results', 'ui');
 const TIMEOUT_MS = Number(process.env.LAMBDA_BEHAVIOR_UI_TIMEOUT_MS) || 8 * 60_000;
@@ -83,6 +84,17 @@ async function main() {
     workspace,
     resultsDir,
     expected,
+    openPage: async () => {
+      page = await context.newPage();
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      await page.goto(current.url(workspace));
+      return page;
+    },
+  });
+  // After the demo's checks, in the same window: the hostile scenario (src/gen/hostile.ts).
+  defineHostileUiTests(suite, {
+    root,
+    resultsDir,
     openPage: async () => {
       page = await context.newPage();
       page.on('pageerror', (err) => pageErrors.push(err.message));

@@ -11,6 +11,11 @@ function bidiMarker(ch: string): string {
   return `[U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`;
 }
 
+/** Bidi controls shown as `[U+202E]`, the rest of the string as it is: for UI text that is not HTML or a terminal. */
+export function showBidiControls(text: string): string {
+  return text.replace(BIDI_CONTROLS, bidiMarker);
+}
+
 /**
  * Terminal escape sequences, whole, so that their parameters do not survive as visible junk.
  * OSC (hyperlinks, window titles, clipboard writes) ends in BEL or ST, or runs to the end of the string

@@ -1,11 +1,14 @@
-// Hover text for the tree's nodes. Every AWS-derived string goes in through appendText: it never renders as markdown, HTML or a command link.
+// Hover text for the tree's nodes. Every AWS-derived string goes in through plain(): it never renders as markdown, HTML, a link or a command.
 import * as vscode from 'vscode';
+import { showBidiControls } from '../../report/escape';
 import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, ScanReport, TrafficCounts } from '../../core/model';
 import { formatBytes, formatCount, formatTime, plural } from '../../report/format';
 import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
 import { evidenceEntries } from '../../report/view-model';
 
 const MAX_LIST = 5;
+/** A hover is not a document: longer strings (a 100 KB error message) are cut, saying how much is left out. */
+const MAX_TEXT = 1000;
 
 /** Untrusted, no HTML: links in it cannot run commands and tags stay text. */
 function markdown(): vscode.MarkdownString {
@@ -15,12 +18,37 @@ function markdown(): vscode.MarkdownString {
   return md;
 }
 
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/**
+ * Any string as markdown that renders as exactly that text. appendText alone is not enough: it leaves `<`, `>` and
+ * `&` alone, so the renderer drops what looks like HTML (the user never sees `<img src=x onerror=...>`), and a bare
+ * `https://…`, `www.…` or `a@b.c` becomes a live link (GFM autolinks). So `& < >` become entities first, and so do
+ * the characters that start an autolink (`:` before `//`, the dot of `www.`, `@`), which appendText then keeps;
+ * line breaks are spaces, control characters go, bidi controls are shown as `[U+202E]`, and a long string is cut,
+ * saying how much is left.
+ */
+export function plain(value: unknown, max = MAX_TEXT): string {
+  // Line breaks become spaces: inside `**…**` or `*label*: …` a paragraph break would leave the asterisks showing.
+  let text = showBidiControls(String(value ?? '').replace(/\r\n?|[\n\u2028\u2029]/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, ''));
+  if (text.length > max) {
+    const cut = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
+    text = `${text.slice(0, cut)}… (${(text.length - cut).toLocaleString('en-US')} more characters)`;
+  }
+  const inert = text
+    .replace(/[&<>]/g, (ch) => ENTITIES[ch] ?? ch)
+    .replace(/:(?=\/\/)/g, '&colon;')
+    .replace(/\b(www)\./gi, '$1&period;')
+    .replace(/@/g, '&commat;');
+  return new vscode.MarkdownString().appendText(inert).value;
+}
+
 function heading(md: vscode.MarkdownString, text: string): void {
-  md.appendMarkdown('**').appendText(text).appendMarkdown('**\n\n');
+  md.appendMarkdown(`**${plain(text)}**\n\n`);
 }
 
 function line(md: vscode.MarkdownString, label: string, text: string): void {
-  md.appendMarkdown('*').appendText(label).appendMarkdown('*: ').appendText(text).appendMarkdown('\n\n');
+  md.appendMarkdown(`*${plain(label)}*: ${plain(text)}\n\n`);
 }
 
 function seen(firstSeen: string | undefined, lastSeen: string | undefined): string {
@@ -41,7 +69,7 @@ export function connectionTooltip(label: string, report: ScanReport, scannedAt: 
   line(md, 'Detection window', `${formatTime(report.window.detectStart)} to ${formatTime(report.window.detectEnd)}`);
   if (report.stats) line(md, 'Read', `${plural(report.stats.flowRecords, 'flow record')}, ${plural(report.stats.trailEvents, 'CloudTrail event')}`);
   for (const warning of report.warnings.slice(0, MAX_LIST)) line(md, 'Warning', warning);
-  if (report.warnings.length > MAX_LIST) md.appendText(`and ${report.warnings.length - MAX_LIST} more warnings (see the Lambda Behavior log)`);
+  if (report.warnings.length > MAX_LIST) md.appendMarkdown(plain(`and ${report.warnings.length - MAX_LIST} more warnings (see the Lambda Behavior log)`));
   return md;
 }
 
@@ -61,7 +89,7 @@ export function functionTooltip(fn: FunctionReport): vscode.MarkdownString {
 export function findingTooltip(finding: Finding): vscode.MarkdownString {
   const md = markdown();
   heading(md, finding.title);
-  md.appendText(`${finding.severity} · ${finding.kind} · ${finding.attribution} attribution`).appendMarkdown('\n\n');
+  md.appendMarkdown(`${plain(`${finding.severity} · ${finding.kind} · ${finding.attribution} attribution`)}\n\n`);
   line(md, 'What changed', finding.detail);
   const since = finding.evidence?.firstSeen;
   if (typeof since === 'string') line(md, 'Since', formatTime(since));
@@ -72,7 +100,7 @@ export function findingTooltip(finding: Finding): vscode.MarkdownString {
       const shown = Array.isArray(value) ? value.slice(0, MAX_LIST) : [value];
       const more = Array.isArray(value) && value.length > MAX_LIST ? ` (and ${value.length - MAX_LIST} more)` : '';
       const text = key === 'lastSeen' ? formatTime(String(value)) : shown.map(String).join(', ');
-      md.appendMarkdown('- ').appendText(`${label}: ${text}${more}`).appendMarkdown('\n');
+      md.appendMarkdown(`- ${plain(`${label}: ${text}`)}${plain(more)}\n`);
     }
     md.appendMarkdown('\n');
   }
@@ -83,7 +111,7 @@ export function findingTooltip(finding: Finding): vscode.MarkdownString {
 export function peerTooltip(row: PeerDiffRow, peer: PeerReport | undefined): vscode.MarkdownString {
   const md = markdown();
   heading(md, row.resource);
-  md.appendText(row.subject).appendMarkdown('\n\n');
+  md.appendMarkdown(`${plain(row.subject)}\n\n`);
   line(md, 'Status', row.status === 'added' ? 'new: not seen in the baseline' : row.status === 'removed' ? 'gone: seen in the baseline, not now' : 'seen in the baseline');
   line(md, 'Now', `${traffic(row.now)}; ${seen(peer?.firstSeen, peer?.lastSeen)}`);
   if (row.baseline) line(md, 'Baseline', `${traffic(row.baseline)}; ${seen(peer?.baseline?.firstSeen, peer?.baseline?.lastSeen)}`);
@@ -96,7 +124,7 @@ export function peerTooltip(row: PeerDiffRow, peer: PeerReport | undefined): vsc
 export function apiCallTooltip(row: ApiDiffRow, call: ApiCallReport | undefined): vscode.MarkdownString {
   const md = markdown();
   heading(md, row.subject);
-  if (row.caller === 'lambda-service') md.appendText('Made by the Lambda service with the function\'s role, not by its code.').appendMarkdown('\n\n');
+  if (row.caller === 'lambda-service') md.appendMarkdown(`${plain('Made by the Lambda service with the function\'s role, not by its code.')}\n\n`);
   line(md, 'Status', row.status === 'added' ? 'new: not called in the baseline' : row.status === 'removed' ? 'gone: called in the baseline, not now' : 'called in the baseline');
   line(md, 'Now', `${plural(row.count, 'call')}, ${plural(row.errors, 'error')}, ${formatCount(row.denied)} denied; ${seen(call?.firstSeen, call?.lastSeen)}`);
   if (row.baseline) line(md, 'Baseline', `${plural(row.baseline.count, 'call')}, ${plural(row.baseline.errors, 'error')}; ${seen(call?.baseline?.firstSeen, call?.baseline?.lastSeen)}`);
