@@ -124,12 +124,21 @@ export function sarifLocations(fn: FunctionReport): Location[] {
   ];
 }
 
+/**
+ * SARIF message text is plain text in which `[text](target)` is an embedded link (§3.11.6: the target may be a URI),
+ * and viewers render it as one. Literal brackets, and the backslashes that escape them, are escaped, so that a
+ * resource name like `[x](command:...)` from an account stays text.
+ */
+export function sarifText(text: string): string {
+  return text.replace(/[\\[\]]/g, (ch) => `\\${ch}`);
+}
+
 export function sarifResult(fn: FunctionReport, finding: Finding, ruleIndex: number): Result {
   const e = finding.evidence ?? {};
   const result: Result = {
     ruleId: finding.kind,
     level: sarifLevel(finding.severity),
-    message: { text: finding.detail ? `${finding.title}\n${finding.detail}` : finding.title },
+    message: { text: sarifText(finding.detail ? `${finding.title}\n${finding.detail}` : finding.title) },
     locations: sarifLocations(fn),
     partialFingerprints: { [FINGERPRINT_KEY]: finding.id },
     properties: {
@@ -166,7 +175,7 @@ export function renderSarif(report: ScanReport, toolVersion: string): Log {
     invocations: [
       {
         executionSuccessful: true,
-        toolExecutionNotifications: report.warnings.map((text) => ({ level: 'warning', message: { text } })),
+        toolExecutionNotifications: report.warnings.map((text) => ({ level: 'warning', message: { text: sarifText(text) } })),
       },
     ],
     results,

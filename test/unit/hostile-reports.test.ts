@@ -10,6 +10,7 @@ import type { ScanReport } from '../../src/core/model';
 import { generateScenario } from '../../src/gen/generate';
 import { HOSTILE, HOSTILE_ALL, HOSTILE_BIG, HOSTILE_PEER_DESCRIPTION } from '../../src/gen/hostile';
 import { optionsFromArgv } from '../../src/gen/main';
+import { sarifText } from '../../src/report/sarif';
 import { renderText } from '../../src/report/text';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -103,7 +104,9 @@ describe('JSON and SARIF keep the strings exactly', () => {
     const sarif = JSON.parse(scan(hostileDir, '--format', 'sarif'));
     const results = sarif.runs[0].results as { ruleId: string; message: { text: string; markdown?: string }; properties: { evidence: { errorMessages?: string[] } } }[];
     const rejected = results.filter((r) => r.ruleId === 'rejected-traffic');
-    assert.ok(rejected.length > 0 && rejected.every((r) => r.message.text.includes(MYSQL_DESCRIPTION)));
+    // Plain text with its brackets escaped (SARIF §3.11.6): `[x](command:…)` from the account is no embedded link.
+    assert.ok(rejected.length > 0 && rejected.every((r) => r.message.text.includes(sarifText(MYSQL_DESCRIPTION))));
+    assert.ok(results.every((r) => !/(^|[^\\])\]\(/.test(r.message.text)), 'no unescaped "](" in any message');
     assert.ok(results.every((r) => r.message.markdown === undefined), 'no markdown message is built from data');
     const denied = results.find((r) => r.ruleId === 'access-denied');
     assert.deepEqual(denied?.properties.evidence.errorMessages, fn('OrderApi').findings.find((f) => f.kind === 'access-denied')?.evidence.errorMessages);

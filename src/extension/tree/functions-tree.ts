@@ -5,6 +5,7 @@ import { formatCount } from '../../report/format';
 import { apiDiffRows, highestSeverity, orderFunctions, peerDiffRows, sortFindings } from '../../report/view-model';
 import type { DiffStatus } from '../../report/view-model';
 import type { Session } from '../session';
+import { oneLine } from '../source/text';
 import type { FunctionsTreeNode, GroupKind } from './nodes';
 import { ApiCallNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
 import { apiCallTooltip, connectionTooltip, eniTooltip, findingTooltip, functionTooltip, peerTooltip } from './tooltips';
@@ -18,6 +19,9 @@ const GROUPS: ReadonlyArray<{ kind: GroupKind; label: string; icon: string; size
   { kind: 'apiCalls', label: 'AWS API calls', icon: 'cloud', size: (fn) => fn.apiCalls.length },
   { kind: 'enis', label: 'ENIs', icon: 'plug', size: (fn) => fn.enis.length },
 ];
+
+/** Characters of a label or description: the rest is in the tooltip. */
+const LABEL_MAX = 160;
 
 const STATUS_WORD: Record<DiffStatus, string | undefined> = { added: 'new', removed: 'gone', unchanged: undefined };
 
@@ -70,6 +74,10 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   getTreeItem(node: FunctionsTreeNode): vscode.TreeItem {
     const item = this.createItem(node);
     item.id = node.id;
+    // Labels carry AWS-derived text (resource names from ENI descriptions): one line, controls dropped, bidi
+    // controls shown, capped, so that a 100 KB description or a right-to-left override cannot garble the tree.
+    if (typeof item.label === 'string') item.label = oneLine(item.label, LABEL_MAX);
+    if (typeof item.description === 'string') item.description = oneLine(item.description, LABEL_MAX);
     return item;
   }
 

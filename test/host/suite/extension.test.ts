@@ -8,6 +8,7 @@ import type { FunctionReport, ScanReport } from '../../../src/core/model';
 import { scan } from '../../../src/core/scan';
 import { abortSignalOf } from '../../../src/extension/cancellation';
 import { ReportStore } from '../../../src/extension/report-store';
+import { plain } from '../../../src/extension/tree/tooltips';
 import { demoConnection, Session } from '../../../src/extension/session';
 import type { LambdaBehaviorApi } from '../../../src/extension/activate';
 import type { ConnectionNode, FindingNode, FunctionNode, FunctionsTreeNode, GroupNode, PeerNode } from '../../../src/extension/tree/functions-tree';
@@ -214,7 +215,8 @@ describe('Lambda Behavior in the extension host', () => {
       assert.ok(node, 'the peer with the hostile name is in the tree');
       assert.equal(api.functionsTree.getTreeItem(node).label, hostile, 'a tree label is plain text');
       const value = rawTooltipOf(node);
-      assert.ok(value.includes(new vscode.MarkdownString().appendText(hostile).value), `escaped in ${value}`);
+      assert.ok(value.includes(plain(hostile)), `escaped in ${value}`);
+      assert.ok(!value.includes('<img'), 'no raw markup: the hover would drop it instead of showing it');
       assert.ok(!value.includes('](command:'), 'no live command link');
       assert.ok(!value.includes('[x]'), 'no link text');
     } finally {
