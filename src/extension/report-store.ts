@@ -68,7 +68,7 @@ export class ReportStore {
       if (v?.version !== 1 || v.accountKey !== accountKey || !v.history || typeof v.history !== 'object') throw new Error('not an ENI history (version 1)');
       return v.history;
     } catch (err) {
-      await this.moveAside(file, err);
+      await this.moveAside(file, err, text);
       return undefined;
     }
   }
@@ -92,10 +92,27 @@ export class ReportStore {
     return this.queue;
   }
 
-  private async moveAside(file: string, err: unknown): Promise<void> {
+  /**
+   * Moves the unreadable `text` at `file` aside. Another window may have saved a whole file there since it was read:
+   * what the rename took is compared with what was read, and a different file is put back (a hard link, which never
+   * replaces a file saved since) rather than kept aside as corrupt.
+   */
+  private async moveAside(file: string, err: unknown, text: string): Promise<void> {
     const aside = await freeName(`${file}.corrupt-${new Date(this.now()).toISOString().replace(/[:.]/g, '-')}`);
-    this.log.warn(`[store] ${path.basename(file)} is unreadable (${message(err)}); moved it to ${aside}`);
-    await fs.rename(file, aside).catch((e: unknown) => this.log.warn(`[store] could not move ${file} aside: ${message(e)}`));
+    try {
+      await fs.rename(file, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not move ${file} aside: ${message(e)}`);
+      return;
+    }
+    const taken = await fs.readFile(aside, 'utf8').catch(() => undefined);
+    if (taken === text) {
+      this.log.warn(`[store] ${path.basename(file)} is unreadable (${message(err)}); moved it to ${aside}`);
+      return;
+    }
+    // Not the file that was read: another window's save. Back where it was, unless an even newer one is there.
+    await fs.link(aside, file).catch(() => undefined);
+    await fs.rm(aside, { force: true });
   }
 
   /** The saved scan, or undefined when there is none. A file that does not read as one is moved aside, with a warning. */
@@ -111,7 +128,7 @@ export class ReportStore {
     try {
       return parseSaved(JSON.parse(text));
     } catch (err) {
-      await this.moveAside(this.file, err);
+      await this.moveAside(this.file, err, text);
       return undefined;
     }
   }

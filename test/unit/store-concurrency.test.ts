@@ -198,9 +198,7 @@ if (process.env.LB_STORE_WORKER) {
   });
 
   describe('ReportStore: one window finds a corrupt file while the other saves', () => {
-    test('the other window\'s good scan is never the one moved aside', {
-      todo: 'report-store.ts moveAside() renames whatever is at the path after the corrupt text was read: when another window saved a whole scan in between, that scan is moved aside as "corrupt" and lost from the live file (it should rename only the file it read, e.g. open it, read and rename by checking the inode, or rename to a unique name first and read that)',
-    }, async () => {
+    test('the other window\'s good scan is never the one moved aside', async () => {
       let lost = 0;
       for (let i = 0; i < 200; i++) {
         const dir = freshDir();
