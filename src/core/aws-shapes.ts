@@ -142,7 +142,9 @@ export function metricSeriesFromAws(queries: unknown[], results: unknown[]): Met
     const vs = arr(ro.Values);
     for (let i = 0; i < ts.length && i < vs.length; i++) {
       const t = time(ts[i]);
-      const v = Number(vs[i]);
+      // A number, or a numeric string (what some SDK paths hand back): never an object whose toString could throw.
+      const raw = vs[i];
+      const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
       if (t !== undefined && Number.isFinite(v)) s.points.push({ t, v });
     }
   }
