@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ScanReport } from '../core/model';
 import { renderHtml } from '../report/html';
+import { redactReport } from '../report/redact';
 import { renderSarif } from '../report/sarif';
 import type { ExtensionDeps } from './deps';
 
@@ -24,7 +25,7 @@ export function renderReport(report: ScanReport, format: ExportFormat, version: 
 export function registerExport(context: vscode.ExtensionContext, deps: ExtensionDeps): void {
   const version = String((context.extension.packageJSON as { version?: string }).version ?? '0.0.0');
   context.subscriptions.push(
-    vscode.commands.registerCommand('lambdaBehavior.exportReport', async (formatArg?: unknown, targetArg?: unknown) => {
+    vscode.commands.registerCommand('lambdaBehavior.exportReport', async (formatArg?: unknown, targetArg?: unknown, optionsArg?: unknown) => {
       const report = deps.session.report;
       if (!report) {
         void vscode.window.showInformationMessage('Lambda Behavior: scan an account first; the report is what the last scan found.');
@@ -33,13 +34,27 @@ export function registerExport(context: vscode.ExtensionContext, deps: Extension
       const chosen = FORMATS.find((f) => f.format === formatArg) ??
         (await vscode.window.showQuickPick(FORMATS.map((f) => ({ ...f, description: `.${f.extension}` })), { placeHolder: 'Export the last scan as' }));
       if (!chosen) return undefined;
+      // Asked when the user runs the command; a caller says it with { redact }.
+      let redact = (optionsArg as { redact?: unknown } | undefined)?.redact === true;
+      if (typeof formatArg !== 'string') {
+        const how = await vscode.window.showQuickPick(
+          [
+            { label: 'As it is', detail: 'Account ids, public addresses and tag values as AWS reported them', redact: false },
+            { label: 'Redacted, for sharing', detail: 'Account ids, public addresses and tag values replaced consistently (documentation ranges)', redact: true },
+          ],
+          { placeHolder: `Export the ${chosen.label} report` },
+        );
+        if (!how) return undefined;
+        redact = how.redact;
+      }
       const stamp = (report.window.detectEnd ?? '').slice(0, 13).replace(/[:T]/g, '-');
-      const name = `lambda-behavior-${report.accountId}-${report.region}${stamp ? `-${stamp}` : ''}.${chosen.extension}`;
+      const exported = redact ? redactReport(report) : report;
+      const name = `lambda-behavior-${exported.accountId}-${exported.region}${stamp ? `-${stamp}` : ''}${redact ? '-redacted' : ''}.${chosen.extension}`;
       const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
       const target = targetArg instanceof vscode.Uri ? targetArg
         : await vscode.window.showSaveDialog({ defaultUri: folder ? vscode.Uri.joinPath(folder, name) : undefined, filters: { [chosen.label]: [chosen.extension] }, title: 'Export the Lambda Behavior report' });
       if (!target) return undefined;
-      const text = renderReport(report, chosen.format, version);
+      const text = renderReport(exported, chosen.format, version);
       // Temp file then rename: an existing report is replaced whole or not at all.
       const temp = `${target.fsPath}.${process.pid}.tmp`;
       try {
@@ -53,7 +68,7 @@ export function registerExport(context: vscode.ExtensionContext, deps: Extension
         void vscode.window.showErrorMessage(`Lambda Behavior: could not write ${target.fsPath}: ${message}`);
         return undefined;
       }
-      deps.log.info(`[export] ${chosen.label} report written to ${target.fsPath}`);
+      deps.log.info(`[export] ${chosen.label} report${redact ? ' (redacted)' : ''} written to ${target.fsPath}`);
       if (typeof formatArg !== 'string') {
         void vscode.window.showInformationMessage(`Lambda Behavior: report written to ${vscode.workspace.asRelativePath(target)}`, 'Open').then((picked) => {
           if (picked) void vscode.commands.executeCommand('vscode.open', target);

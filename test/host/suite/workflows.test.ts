@@ -140,6 +140,14 @@ describe('Lambda Behavior workflows', () => {
         assert.ok(text.includes('OrderApi'));
       }
     }
+    // Redacted for sharing: no account id of the account, the same findings.
+    const redactedTarget = vscode.Uri.file(path.join(scratch, 'redacted.json'));
+    await vscode.commands.executeCommand('lambdaBehavior.exportReport', 'json', redactedTarget, { redact: true });
+    const redactedText = fs.readFileSync(redactedTarget.fsPath, 'utf8');
+    const shown = api.session.report!;
+    assert.ok(!redactedText.includes(shown.accountId), 'the account id is gone');
+    const redacted = JSON.parse(redactedText) as ScanReport;
+    assert.equal(redacted.functions.flatMap((f) => f.findings).length, shown.functions.flatMap((f) => f.findings).length, 'the same findings');
     assert.deepEqual(fs.readdirSync(scratch).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
   });
 
