@@ -24,7 +24,7 @@ export interface RandomCast {
   benign: BenignNote[];
 }
 
-export function randomCast(rng: Rng, count: number, scale: boolean, days: number): RandomCast {
+export function randomCast(rng: Rng, count: number, scale: boolean, days: number, securityGroups?: number): RandomCast {
   const region = scale ? 'us-east-1' : rng.pick(REGIONS);
   const lambdaSubnets = scale ? 3 : 2;
   const vpcShare = 0.55;
@@ -32,7 +32,7 @@ export function randomCast(rng: Rng, count: number, scale: boolean, days: number
   const roleNames = Array.from({ length: roleCount }, (_, i) => `svc-role-${i}`);
   const functions: CastFunction[] = [];
   const vpcCount = Math.max(1, Math.round(count * vpcShare));
-  const groupCount = Math.max(1, Math.ceil(vpcCount / 2.5));
+  const groupCount = securityGroups ?? Math.max(1, Math.ceil(vpcCount / 2.5));
   const groupNames = Array.from({ length: groupCount }, (_, i) => `lambda-sg-${i}`);
   const peerKeys = ['pg', 'mysql', 'redis', 'alb', 'saas:partner-a', 'saas:partner-b'];
 

@@ -59,7 +59,7 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
     cast = demoCast(stream('cast'), opts.days);
     benign = [];
   } else {
-    const random = randomCast(stream('cast'), opts.functions, opts.profile === 'scale', opts.days);
+    const random = randomCast(stream('cast'), opts.functions, opts.profile === 'scale', opts.days, opts.securityGroups);
     cast = random.cast;
     benign = random.benign;
   }

@@ -23,6 +23,7 @@ interface RawOptions {
   format: FlowFormatName;
   interval?: string;
   recordsPerEniHour?: number;
+  securityGroups?: number;
   gzip?: boolean;
   labels?: string;
   now: string;
@@ -45,6 +46,7 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
     .addOption(new Option('--format <f>', 'flow-log record format').choices(['v2', 'v5', 'custom']).default('v2'))
     .addOption(new Option('--interval <seconds>', 'flow-log aggregation interval (scale: 60)').choices(['60', '600']))
     .option('--records-per-eni-hour <n>', 'mean traffic records per Lambda ENI-hour (scale: 100)', positiveInt('--records-per-eni-hour'))
+    .option('--security-groups <n>', 'security groups the VPC functions draw from (mixed, scale; default: one per 2.5 VPC functions): fewer groups, fewer Lambda ENIs', positiveInt('--security-groups'))
     .option('--gzip', 'gzip the flow log (default except for scale)')
     .option('--no-gzip', 'write the flow log uncompressed')
     .option('--peer-side', 'also log the peer ENIs\' side of each conversation (default except for scale)')
@@ -73,6 +75,7 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
   };
   const perEniHour = raw.recordsPerEniHour ?? (scale ? 100 : undefined);
   if (perEniHour !== undefined) opts.recordsPerEniHour = perEniHour;
+  if (raw.securityGroups !== undefined) opts.securityGroups = raw.securityGroups;
   if ((raw.profile === 'demo' || raw.profile === 'hostile') && raw.functions !== undefined && raw.functions !== 7) {
     process.stderr.write(`gen:scenario: --functions is ignored by the ${raw.profile} profile (it has its own seven functions)\n`);
   }

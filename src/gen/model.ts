@@ -14,6 +14,8 @@ export interface GenOptions {
   interval: 60 | 600;
   /** When set, Lambda-ENI flow records per ENI-hour on average (conversations scaled, diurnal shape kept). */
   recordsPerEniHour?: number;
+  /** Security groups the VPC functions draw from (mixed/scale); fewer groups, fewer distinct Lambda ENIs. */
+  securityGroups?: number;
   gzip: boolean;
   labels: string;
   /** "Now" of the recording, epoch seconds. */
