@@ -3,6 +3,7 @@ import type { Coverage, Finding, FindingEvidence, FunctionReport, MetricsSummary
 import { escapeHtml as e } from './escape';
 import { formatBytes, formatCount, formatTime, plural } from './format';
 import {
+  chartSeries,
   consecutiveRuns,
   apiDiffRows,
   COVERAGE_SOURCES,
@@ -424,10 +425,6 @@ export function renderCoverage(coverage: Coverage | undefined): string {
 
 const CHART = { width: 720, height: 220, left: 52, right: 12, top: 12, bottom: 30 } as const;
 
-function finite(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
-
 /** 1, 2 or 5 times a power of ten, at or above `v`: gridlines at round numbers. */
 function niceCeil(v: number): number {
   if (v <= 0) return 1;
@@ -446,19 +443,10 @@ function coord(n: number): string {
  * through SVG `<title>`, which needs no script.
  */
 export function renderMetricsChart(metrics: MetricsSummary): string {
-  const n = metrics.hours.length;
-  const period = metrics.periodSeconds === 3600 || !metrics.periodSeconds ? 'hour' : `${formatCount(metrics.periodSeconds / 60)} min`;
+  const { n, period, inv, err, thr, band, showThrottles } = chartSeries(metrics);
   const totals = renderMetricTotals(metrics);
   if (n === 0) return `<p class="muted">No metric data in the detection window.</p>${totals}`;
 
-  const inv = metrics.hours.map((_, i) => finite(metrics.invocations[i]));
-  const err = metrics.hours.map((_, i) => finite(metrics.errors[i]));
-  const thr = metrics.hours.map((_, i) => finite(metrics.throttles[i]));
-  const band = metrics.hours.map((_, i) => {
-    const x = metrics.expectedInvocations[i];
-    return x ? { mean: finite(x.mean), low: finite(x.low), high: finite(x.high) } : undefined;
-  });
-  const showThrottles = thr.some((v) => v > 0);
   const yMax = niceCeil(Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0)));
 
   const plotW = CHART.width - CHART.left - CHART.right;

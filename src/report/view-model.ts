@@ -7,6 +7,7 @@ import type {
   FindingEvidence,
   FindingKind,
   FunctionReport,
+  MetricsSummary,
   PeerReport,
   ScanReport,
   Severity,
@@ -350,4 +351,34 @@ export function consecutiveRuns<T extends { i: number }>(items: readonly T[]): T
     else runs.push([item]);
   }
   return runs;
+}
+
+/** A metric chart's data, the same for the HTML report and the webview: per-period values (missing or odd ones as 0) and the baseline band. */
+export interface ChartSeries {
+  n: number;
+  /** `hour`, or `5 min` for a finer period. */
+  period: string;
+  inv: number[];
+  err: number[];
+  thr: number[];
+  band: Array<{ mean: number; low: number; high: number } | undefined>;
+  /** Throttles are drawn only when there were any. */
+  showThrottles: boolean;
+}
+
+function finite(v: unknown): number {
+  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
+}
+
+export function chartSeries(metrics: MetricsSummary): ChartSeries {
+  const n = metrics.hours.length;
+  const period = !metrics.periodSeconds || metrics.periodSeconds === 3600 ? 'hour' : `${formatCount(metrics.periodSeconds / 60)} min`;
+  const inv = metrics.hours.map((_, i) => finite(metrics.invocations[i]));
+  const err = metrics.hours.map((_, i) => finite(metrics.errors[i]));
+  const thr = metrics.hours.map((_, i) => finite(metrics.throttles[i]));
+  const band = metrics.hours.map((_, i) => {
+    const x = metrics.expectedInvocations[i];
+    return x ? { mean: finite(x.mean), low: finite(x.low), high: finite(x.high) } : undefined;
+  });
+  return { n, period, inv, err, thr, band, showThrottles: thr.some((v) => v > 0) };
 }

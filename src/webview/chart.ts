@@ -1,15 +1,11 @@
 // The behaviour diff's chart: hourly invocations and errors of the detection window against the baseline's expected band, as inline SVG.
 import type { MetricsSummary } from '../core/model';
 import { formatCount, formatTime } from '../report/format';
-import { consecutiveRuns } from '../report/view-model';
+import { chartSeries, consecutiveRuns, type ChartSeries } from '../report/view-model';
 import { h, s } from './dom';
 
 const H = 240;
 const M = { left: 56, right: 16, top: 14, bottom: 54 } as const;
-
-function finite(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0;
-}
 
 /** A round step (1, 2, 2.5 or 5 times a power of ten) that divides `max` into about `parts` gridlines. */
 function niceStep(max: number, parts: number): number {
@@ -34,28 +30,7 @@ function hourParts(iso: string): { hour: string; day: string } {
 const MAX_W = 760;
 const MIN_W = 300;
 
-interface Series {
-  n: number;
-  period: string;
-  inv: number[];
-  err: number[];
-  thr: number[];
-  band: Array<{ mean: number; low: number; high: number } | undefined>;
-  showThrottles: boolean;
-}
 
-function seriesOf(metrics: MetricsSummary): Series {
-  const n = metrics.hours.length;
-  const period = !metrics.periodSeconds || metrics.periodSeconds === 3600 ? 'hour' : `${formatCount(metrics.periodSeconds / 60)} min`;
-  const inv = metrics.hours.map((_, i) => finite(metrics.invocations[i]));
-  const err = metrics.hours.map((_, i) => finite(metrics.errors[i]));
-  const thr = metrics.hours.map((_, i) => finite(metrics.throttles[i]));
-  const band = metrics.hours.map((_, i) => {
-    const x = metrics.expectedInvocations[i];
-    return x ? { mean: finite(x.mean), low: finite(x.low), high: finite(x.high) } : undefined;
-  });
-  return { n, period, inv, err, thr, band, showThrottles: thr.some((v) => v > 0) };
-}
 
 /** The one chart on the page is redrawn when its width changes; a new render replaces it and its observer. */
 let observer: ResizeObserver | undefined;
@@ -67,7 +42,7 @@ export function renderChart(metrics: MetricsSummary | undefined, detectHours: nu
   if (!metrics || metrics.hours.length === 0) {
     return [h('p', { id: 'no-metrics', class: 'muted' }, 'No metrics: CloudWatch has no invocations of this function in the detection window.')];
   }
-  const data = seriesOf(metrics);
+  const data = chartSeries(metrics);
   const widthOf = (px: number) => Math.round(Math.min(MAX_W, Math.max(MIN_W, px)));
   // A first guess from the window (the section is not laid out yet); the observer corrects it once it is.
   let drawn = widthOf(document.documentElement.clientWidth - 48);
@@ -95,7 +70,7 @@ export function renderChart(metrics: MetricsSummary | undefined, detectHours: nu
   return [wrap, legend, renderTotals(metrics)];
 }
 
-function drawSvg(metrics: MetricsSummary, data: Series, detectHours: number, W: number): SVGSVGElement {
+function drawSvg(metrics: MetricsSummary, data: ChartSeries, detectHours: number, W: number): SVGSVGElement {
   const { n, period, inv, err, thr, band, showThrottles } = data;
   const top = Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0));
   const yStep = niceStep(top, 4);
