@@ -19,6 +19,8 @@ interface PersistedState {
   scrollY?: number;
   /** `data-subject` of the focused row, or `finding:<id>`. */
   focused?: string;
+  /** The handler file the host found, so that a panel restored after a reload says the same before it looks again. */
+  sourceFile?: string;
 }
 
 const vscode = acquireVsCodeApi();
@@ -83,7 +85,7 @@ function render(message: HostToWebview): void {
     findByKey(hadFocus)?.focus({ preventScroll: true });
   }
   restored = true;
-  save({ functionName: name, scrollY: window.scrollY });
+  save({ functionName: name, scrollY: window.scrollY, ...(message.type === 'show' ? { sourceFile: message.view.sourceFound ? message.view.sourceFile ?? '' : undefined } : {}) });
   post({ type: 'rendered', summary: readRendered(message.seq, message.type === 'show' ? 'diff' : 'missing', name) });
 }
 

@@ -325,6 +325,7 @@ function defineUiTests(suite, ctx) {
     await frame.locator('#findings [data-finding-id]').first().waitFor({ timeout: 30_000 }).catch(async () => {
       throw new Error(`the restored diff shows no findings: ${squash(await frame.locator('body').innerText()).slice(0, 300)}`);
     });
+    assert.equal(await frame.locator('#no-source').count(), 0, 'the restored panel still knows the handler\'s source');
     // The diagnostics come back with the restored scan too: the lines are marked again without a new scan.
     const deadline = Date.now() + 30_000;
     let rows = [];

@@ -76,13 +76,17 @@ export function registerDiffView(context: vscode.ExtensionContext, deps: Extensi
     // A panel left open survives a window reload: VS Code hands back the webview with the state the page saved.
     vscode.window.registerWebviewPanelSerializer(DIFF_VIEW_TYPE, {
       async deserializeWebviewPanel(restored: vscode.WebviewPanel, state: unknown) {
-        const name = (state as { functionName?: unknown } | undefined)?.functionName;
+        const saved = state as { functionName?: unknown; sourceFile?: unknown } | undefined;
+        const name = saved?.functionName;
         if (typeof name !== 'string' || panels.has(name)) {
           restored.dispose();
           return;
         }
-        // The restored scan may not be there yet: the page says so, and re-renders when the session changes.
-        panels.set(name, new DiffPanel(name, deps, dist, { found: false }, undefined, openSource, () => panels.delete(name), restored));
+        // VS Code restores the handler's editor itself: the panel says what it said before the reload (the source it
+        // had found), and the restored scan, which may not be read yet, re-renders it when the session changes.
+        const file = typeof saved?.sourceFile === 'string' ? saved.sourceFile : undefined;
+        const source: SourceInfo = file !== undefined ? { found: true, ...(file ? { file } : {}) } : { found: false };
+        panels.set(name, new DiffPanel(name, deps, dist, source, undefined, openSource, () => panels.delete(name), restored));
       },
     }),
     deps.session.onDidChange(() => {
