@@ -6,6 +6,7 @@ import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, type FlowLog
 import { ListFunctionsCommand, ListTagsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import type { MetricName } from '../core/model';
+import { DAY_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { classifyAwsError } from './errors';
 
@@ -162,7 +163,7 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** LookupEvents caps at 90 days back. */
-export const TRAIL_MAX_AGE_MS = 90 * 24 * 3_600_000;
+export const TRAIL_MAX_AGE_MS = 90 * DAY_MS;
 
 /** Events whose `Username` (the assumed-role session name) is the function's name, page by page. */
 export async function* fetchTrailEvents(

@@ -3,12 +3,12 @@ import { GetQueryResultsCommand, StartQueryCommand, StopQueryCommand, type Resul
 import type { FlowLogFormat } from '../core/flowlog/format';
 import type { FlowAggregate } from '../core/model';
 import { SourceError } from '../core/ports';
+import { HOUR_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { abortableSleep, call } from './fetch';
 
 /** Logs Insights returns at most 10,000 rows: a range that fills it is split in two and asked again. */
 export const INSIGHTS_ROW_LIMIT = 10_000;
-const HOUR_MS = 3_600_000;
 const POLL_MS = [300, 600, 1000, 2000, 3000, 5000];
 
 const field = (name: string) => `f_${name.replace(/-/g, '_')}`;

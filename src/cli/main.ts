@@ -5,7 +5,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { accept, DEFAULT_ACCEPT_FILE, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
 import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from '../core/model';
 import { InputError, SourceError, type TelemetrySource } from '../core/ports';
-import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, scan } from '../core/scan';
+import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DETECT_HOURS, scan } from '../core/scan';
 import { openScenario } from '../replay/scenario';
 import { sanitizeForTerminal } from '../report/escape';
 import { renderHtml } from '../report/html';
@@ -174,7 +174,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--ignore-api <rule>', 'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
     .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
-    .option('--detect-hours <n>', 'hours in the detection window', positiveInt(336), DEFAULT_DETECT_HOURS)
+    .option('--detect-hours <n>', 'hours in the detection window', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
     .option('--now <iso>', 'end of the detection window (default: the recording time, or now)')
     .option('--accept-file <file>', `accepted behaviour (default ${DEFAULT_ACCEPT_FILE} when it exists)`)
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (none: never)').choices(['low', 'medium', 'high', 'none']).default('high'))
@@ -195,7 +195,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--function <name>', 'only this function and those sharing its ENIs (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .requiredOption('--out <dir>', 'the scenario directory to write')
     .option('--baseline-days <n>', 'days of baseline to record', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
-    .option('--detect-hours <n>', 'hours of detection window to record', positiveInt(336), DEFAULT_DETECT_HOURS)
+    .option('--detect-hours <n>', 'hours of detection window to record', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
     .option('--redact', 'replace account ids and public addresses consistently (for sharing a bug report)')
     .action(async (opts: { profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean }) => {
       if (fs.existsSync(opts.out) && fs.readdirSync(opts.out).length > 0) throw new InputError(`${opts.out}: not empty; record into a new directory`);

@@ -9,7 +9,8 @@ import { LogFormatError, parseLogFormat } from './flowlog/format';
 import { mapLambdaEnis, type LambdaEni } from './inventory/enis';
 import { EniHistory } from './inventory/history';
 import { AwsIpRanges, PeerNamer } from './inventory/resources';
-import { HOUR_MS, hourlyMetrics } from './metrics/hourly';
+import { hourlyMetrics } from './metrics/hourly';
+import { HOUR_MS } from './time';
 import {
   METRIC_NAMES,
   SEVERITY_RANK,
@@ -45,6 +46,8 @@ export interface ScanOptions {
 
 export const DEFAULT_BASELINE_DAYS = 14;
 export const DEFAULT_DETECT_HOURS = 24;
+/** Two weeks: the longest detection window (a longer one would be a baseline of its own). */
+export const MAX_DETECT_HOURS = 336;
 /** CloudTrail's LookupEvents reaches back 90 days: a longer baseline could not be answered. */
 export const MAX_BASELINE_DAYS = 89;
 
@@ -85,7 +88,7 @@ async function runScan(source: TelemetrySource, options: ScanOptions, signal: Ab
   const baselineDays = options.baselineDays ?? DEFAULT_BASELINE_DAYS;
   const detectHours = options.detectHours ?? DEFAULT_DETECT_HOURS;
   if (!(baselineDays >= 1 && baselineDays <= MAX_BASELINE_DAYS)) throw new RangeError(`baseline days must be between 1 and ${MAX_BASELINE_DAYS}`);
-  if (!(detectHours >= 1 && detectHours <= 24 * 14)) throw new RangeError('detection hours must be between 1 and 336');
+  if (!(detectHours >= 1 && detectHours <= MAX_DETECT_HOURS)) throw new RangeError(`detection hours must be between 1 and ${MAX_DETECT_HOURS}`);
   // A bad rule is the user's typo: say so before any AWS call is made.
   const ignore = options.ignore ? new IgnoreMatcher(options.ignore) : undefined;
   const warnings: string[] = [];

@@ -3,7 +3,7 @@ import * as vscode from 'vscode';
 import { DEFAULT_ACCEPT_FILE } from '../core/accepted';
 import type { IgnoreRules } from '../core/ignore';
 import type { Severity } from '../core/model';
-import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS } from '../core/scan';
+import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DETECT_HOURS } from '../core/scan';
 
 export const SECTION = 'lambdaBehavior';
 
@@ -28,7 +28,7 @@ export function readSettings(): Settings {
     profile: profile ? profile : undefined,
     regions: stringList(c.inspect<string[]>('regions')?.globalValue),
     baselineDays: wholeNumber(c.get('baselineDays'), 1, MAX_BASELINE_DAYS, DEFAULT_BASELINE_DAYS),
-    detectHours: wholeNumber(c.get('detectHours'), 1, 336, DEFAULT_DETECT_HOURS),
+    detectHours: wholeNumber(c.get('detectHours'), 1, MAX_DETECT_HOURS, DEFAULT_DETECT_HOURS),
     backgroundRescanMinutes: wholeNumber(c.get('backgroundRescanMinutes'), 0, 24 * 60, 0),
     flowLogsQuery: c.get('flowLogsQuery') === 'filter' ? 'filter' : 'insights',
     diagnosticsMinimumSeverity: severity(c.get('diagnostics.minimumSeverity'), 'low'),

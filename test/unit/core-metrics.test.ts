@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { analyseMetrics } from '../../src/core/detect/metric-findings';
-import { HOUR_MS, hourlyMetrics, type HourlyMetrics } from '../../src/core/metrics/hourly';
+import { hourlyMetrics, type HourlyMetrics } from '../../src/core/metrics/hourly';
+import { HOUR_MS } from '../../src/core/time';
 import type { MetricName, MetricSeries } from '../../src/core/model';
 import { seeded, poissonSample } from '../support/random';
 

@@ -1,5 +1,6 @@
 // Invocation, error and throttle spikes: the detection window against the baseline at the same time of day.
-import { HOUR_MS, type HourlyMetrics } from '../metrics/hourly';
+import { type HourlyMetrics } from '../metrics/hourly';
+import { HOUR_MS } from '../time';
 import { toIso, type MetricsSummary } from '../model';
 import { countUpperTail, dispersion, poissonUpperTail } from './stats';
 import type { DraftFinding } from './draft';

@@ -1,6 +1,6 @@
 // A function's network peers from flow aggregates, and what is new or abnormal about them: new peers, rejected traffic, traffic spikes.
 import { isPrivateAddress } from '../inventory/resources';
-import { HOUR_MS } from '../metrics/hourly';
+import { HOUR_MS } from '../time';
 import { peerSubject, protocolName, toIso, type EpochMs, type FlowAggregate, type PeerReport, type TrafficCounts } from '../model';
 import type { DraftFinding } from './draft';
 import { mean } from './stats';

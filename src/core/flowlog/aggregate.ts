@@ -1,10 +1,10 @@
 // Streams raw flow-log records into per ENI × peer × hour aggregates: byte-level parsing, no string or Map entry per record.
 import type { EpochMs, FlowAggregate } from '../model';
 import type { EniHistory } from '../inventory/history';
+import { HOUR_MS } from '../time';
 import type { FlowLogFormat } from './format';
 import { ByteInterner, IntKeyTable, WordKeyInterner } from './tables';
 
-const HOUR_MS = 3_600_000;
 /** A line longer than this is not a flow record: skip it rather than buffer it. */
 const MAX_LINE_BYTES = 64 * 1024;
 const SAMPLES_KEPT = 3;

@@ -1,7 +1,6 @@
 // CloudWatch series laid out hour by hour over the scan's span; a missing Sum period is zero, a missing average is unknown.
 import type { EpochMs, MetricName, MetricSeries } from '../model';
-
-export const HOUR_MS = 3_600_000;
+import { HOUR_MS } from '../time';
 
 const SUM_METRICS: ReadonlySet<MetricName> = new Set(['Invocations', 'Errors', 'Throttles']);
 

@@ -9,8 +9,8 @@ import {
   sortFindings,
 } from '../../report/view-model';
 import type { DiffViewModel, FindingView } from '../../shared/protocol';
+import { DAY_MS, HOUR_MS } from '../../core/time';
 
-const HOUR = 3_600_000;
 
 /** What the host knows about the function's source when it builds the view. */
 export interface SourceInfo {
@@ -54,8 +54,8 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
     accountId: report.accountId,
     region: report.region,
     window: { baselineStart: w.baselineStart, baselineEnd: w.baselineEnd, detectStart: w.detectStart, detectEnd: w.detectEnd },
-    baselineDays: span(w.baselineStart, w.baselineEnd, 24 * HOUR),
-    detectHours: span(w.detectStart, w.detectEnd, HOUR),
+    baselineDays: span(w.baselineStart, w.baselineEnd, DAY_MS),
+    detectHours: span(w.detectStart, w.detectEnd, HOUR_MS),
     findings,
     peers,
     peerCounts: diffCounts(peers),
