@@ -213,11 +213,37 @@ export interface MetricsSummary {
   totals: { detect: Record<string, number>; baselineDailyMean: Record<string, number> };
 }
 
+/** What each source covered, in words for people (format v1's three strings; `coverageStatus` is the same as data). */
 export interface Coverage {
   network: string;
   cloudtrail: string;
   metrics: string;
 }
+
+export type CoverageSource = keyof Coverage;
+export const COVERAGE_SOURCES: readonly CoverageSource[] = ['network', 'cloudtrail', 'metrics'];
+
+/** How a source failed, so that the engine can mark coverage and go on with the rest. */
+export type SourceErrorKind = 'access-denied' | 'expired-credentials' | 'throttled' | 'network' | 'unsupported' | 'malformed' | 'other';
+
+/**
+ * - `complete`: the source answered for the whole window.
+ * - `not-applicable`: nothing to read (a function outside a VPC has no flow logs); as good as complete.
+ * - `no-data`: the source answered, with nothing for this function (no metrics: never invoked).
+ * - `partial`: some of it was read (a flow log not covering an ENI, one of several flow logs failed).
+ * - `failed`: nothing was read; `errorKind` (and `iamAction` for `access-denied`) say why.
+ */
+export type CoverageStatus = 'complete' | 'not-applicable' | 'no-data' | 'partial' | 'failed';
+
+export interface SourceCoverage {
+  status: CoverageStatus;
+  /** Why the source failed or was partial, when an AWS error was the reason. */
+  errorKind?: SourceErrorKind;
+  /** The IAM action that was missing, for `errorKind: 'access-denied'`. */
+  iamAction?: string;
+}
+
+export type CoverageStatusBySource = Record<CoverageSource, SourceCoverage>;
 
 export interface FunctionReport {
   name: string;
@@ -233,6 +259,8 @@ export interface FunctionReport {
   findings: Finding[];
   metrics?: MetricsSummary;
   coverage: Coverage;
+  /** The same as `coverage`, as data for code to branch on (added in format v1; reports written before lack it: read it with `coverageStatusOf`). */
+  coverageStatus?: CoverageStatusBySource;
 }
 
 export interface ScanReport {

@@ -7,8 +7,11 @@ import type {
   MetricName,
   MetricSeries,
   NetworkInterface,
+  SourceErrorKind,
   TrailEvent,
 } from './model';
+
+export type { SourceErrorKind } from './model';
 
 export interface AccountInfo {
   accountId: string;
@@ -85,8 +88,6 @@ export interface IpRangesDocument {
   ipv6_prefixes?: Array<{ ipv6_prefix: string; region: string; service: string }>;
 }
 
-/** How a source failed, so that the engine can mark coverage and go on with the rest. */
-export type SourceErrorKind = 'access-denied' | 'expired-credentials' | 'throttled' | 'network' | 'unsupported' | 'malformed' | 'other';
 
 const SOURCE_ERROR = Symbol.for('lambda-behavior.SourceError');
 
