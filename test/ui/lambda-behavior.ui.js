@@ -318,6 +318,8 @@ function defineUiTests(suite, ctx) {
   }, { needs: ['"Open demo account" in the welcome view opens the demo'] });
 
   suite.test(`an open behaviour diff comes back after the window reloads, with the restored scan`, async () => {
+    // Reload as a person does: after the workbench has saved the layout with the diff in it (see savedEditorsContain).
+    await wb.savedEditorsContain(page, 'lambdaBehavior.diff');
     await page.reload();
     const frame = await wb.webviewFrame(page, '#title', 60_000);
     assert.equal((await frame.locator('#title').innerText()).trim(), FUNCTION, 'the restored panel is the same function\'s');

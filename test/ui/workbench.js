@@ -202,7 +202,47 @@ async function problems(page) {
   );
 }
 
+/**
+ * Resolves once the workbench has saved its open editors with one whose serialized form contains `needle`.
+ * VS Code in a browser keeps its layout in IndexedDB and writes it every few seconds while the page has focus; it
+ * does not write on unload (Chromium), so a reload right after opening an editor restores the layout saved before
+ * it. A person's reload follows that save; a test's must wait for it too.
+ */
+async function savedEditorsContain(page, needle, timeout = 30_000) {
+  await page.bringToFront();
+  const deadline = Date.now() + timeout;
+  let last = '';
+  while (Date.now() < deadline) {
+    last = await page.evaluate(async () => {
+      const names = (await indexedDB.databases()).map((d) => d.name).filter((n) => n && n.startsWith('vscode-web-state-db-') && !n.endsWith('-global'));
+      let out = '';
+      for (const name of names) {
+        out += await new Promise((resolve) => {
+          const open = indexedDB.open(name);
+          open.onerror = () => resolve('');
+          open.onsuccess = () => {
+            const db = open.result;
+            try {
+              const get = db.transaction('ItemTable').objectStore('ItemTable').get('memento/workbench.parts.editor');
+              get.onsuccess = () => { db.close(); resolve(String(get.result ?? '')); };
+              get.onerror = () => { db.close(); resolve(''); };
+            } catch {
+              db.close();
+              resolve('');
+            }
+          };
+        });
+      }
+      return out;
+    });
+    if (last.includes(needle)) return;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`the workbench did not save its open editors with ${needle} within ${timeout} ms (saved: ${last.slice(0, 300) || 'nothing'})`);
+}
+
 module.exports = {
+  savedEditorsContain,
   screenMessages,
   dismissDialogs,
   notFound,
