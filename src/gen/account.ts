@@ -2,7 +2,7 @@
 import { accountId, addressIn, AWS_HOSTED_BLOCKS, intToIp, ipToInt, LAMBDA_EGRESS_BLOCKS, macAddress, resourceId, roleId } from './ids';
 import type { Account, Cast, CastFunction, Eni, EniType, FunctionSpec, Peer, PeerEndpoint, Role, SecurityGroup, Span, Subnet, SubnetPurpose } from './model';
 import type { Rng } from './random';
-import { DAY, HOUR } from './time';
+import { DAY_S, HOUR_S } from './time';
 
 const AZ_IDS: Record<string, string> = {
   'us-east-1': 'use1',
@@ -103,7 +103,7 @@ function awsAccountNumber(b: Builder): string {
 export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
   const b: Builder = { rng, span, region: cast.region, secondOctet: rng.int(16, 200), enis: [] };
   const account = accountId(rng);
-  const infraTime = span.start - 40 * DAY;
+  const infraTime = span.start - 40 * DAY_S;
 
   // Lambda subnets spread over AZs a, b, c; data, endpoint and public subnets as a typical three-tier VPC has them.
   const lambdaThirds = cast.lambdaPrefix === 24 ? [1, 2, 6] : [16, 32, 48];
@@ -196,7 +196,7 @@ export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
           requesterManaged: false,
           instanceOwnerId: 'amazon-aws',
           deviceIndex: 1,
-          attachTime: span.start - 30 * DAY + rng.int(0, 10) * DAY + rng.int(0, DAY - 1),
+          attachTime: span.start - 30 * DAY_S + rng.int(0, 10) * DAY_S + rng.int(0, DAY_S - 1),
           attachmentPrefix: 'ela-attach',
         });
         byKey.set(key, eni);
@@ -221,7 +221,7 @@ export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
     ec2,
     vpceId,
     flowLogId: resourceId(rng, 'fl'),
-    flowLogCreated: span.start - 60 * DAY,
+    flowLogCreated: span.start - 60 * DAY_S,
     kmsKeyArn: `arn:aws:kms:${cast.region}:${account}:key/${rng.uuid()}`,
   };
 }
@@ -266,7 +266,7 @@ function buildFunction(
     codeSize: rng.int(200_000, 9_000_000),
     codeSha256: rng.bytes(32).toString('base64'),
     revisionId: rng.uuid(),
-    lastModified: span.start - 20 * DAY + rng.int(0, 5 * DAY),
+    lastModified: span.start - 20 * DAY_S + rng.int(0, 5 * DAY_S),
     publicIps: Array.from({ length: 6 }, () => addressIn(rng, rng.pick(LAMBDA_EGRESS_BLOCKS))),
   };
   if (cf.vpc) {
@@ -285,7 +285,7 @@ function buildFunction(
     if (!cf.vpc) throw new Error(`${cf.name}: only VPC functions have network peers`);
     if (talk.weekly) {
       // The detection day's weekday at 02:00, so that the job runs inside the detection window too.
-      const at = span.detectStart + 2 * HOUR;
+      const at = span.detectStart + 2 * HOUR_S;
       fn.conversations.push({ peer, perInvocation: 0, weekly: { weekday: new Date(at * 1000).getUTCDay(), hour: new Date(at * 1000).getUTCHours(), conversations: talk.weekly } });
     } else {
       fn.conversations.push({ peer, perInvocation: talk.perInvocation });

@@ -4,7 +4,7 @@ import { addressIn, SUSPICIOUS_BLOCKS } from './ids';
 import type { Account, Eni, FunctionSpec, Span } from './model';
 import type { Rng } from './random';
 import { EXFIL, REJECTED, SIZES, type SizeProfile } from './sizes';
-import { HOUR } from './time';
+import { HOUR_S } from './time';
 
 export interface NetInjection {
   fn: FunctionSpec;
@@ -104,7 +104,7 @@ function injectNet(ctx: Ctx, fn: FunctionSpec, target: NetTarget, action: 'ACCEP
     for (let k = 0; k < n; k++) {
       const eni = fn.enis[turn++ % fn.enis.length] as Eni;
       used.add(eni);
-      const inj: NetInjection = { fn, eni, time: span.start + hour * HOUR + rng.int(0, HOUR - 61), peerIp: target.ip, peerPort: target.port, viaNat: target.viaNat, action, size };
+      const inj: NetInjection = { fn, eni, time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 61), peerIp: target.ip, peerPort: target.port, viaNat: target.viaNat, action, size };
       if (target.eni) inj.peerEni = target.eni;
       plan.net.push(inj);
     }
@@ -120,7 +120,7 @@ function injectApi(ctx: Ctx, fn: FunctionSpec, call: ApiCall, count: number, sta
   const { account, span, rng, plan } = ctx;
   for (let i = 0; i < count; i++) {
     const hour = Math.min(span.hours - 1, span.detectHour + startOffset + rng.int(0, hours - 1));
-    const inj: ApiInjection = { fn, time: span.start + hour * HOUR + rng.int(0, HOUR - 1), call };
+    const inj: ApiInjection = { fn, time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 1), call };
     if (deniedCode) {
       inj.denial = { code: deniedCode, message: denialMessage(call, deniedCode, { accountId: account.accountId, region: account.region, sessionArn: sessionArn(account, fn), kmsKeyArn: account.kmsKeyArn }, rng) };
     }

@@ -6,7 +6,7 @@ import type { FunctionSeries } from './metrics';
 import type { Account, Conversation, Eni, FunctionSpec, GenOptions, PeerEndpoint, Span } from './model';
 import type { Rng } from './random';
 import { SIZES, type SizeProfile } from './sizes';
-import { HOUR, weeklyHours } from './time';
+import { HOUR_S, weeklyHours } from './time';
 import { LineSink } from './write';
 
 export interface FlowStats {
@@ -44,7 +44,7 @@ class Emitter {
     private readonly interval: number,
     private readonly peerSide: boolean,
   ) {
-    this.marks = new Uint8Array(account.enis.length * (HOUR / interval));
+    this.marks = new Uint8Array(account.enis.length * (HOUR_S / interval));
     const anyEni = account.enis[0] as Eni;
     this.rec = { eni: anyEni, srcaddr: '', dstaddr: '', srcport: 0, dstport: 0, pktSrc: '', pktDst: '', protocol: 6, packets: 0, bytes: 0, start: 0, end: 0, action: 'ACCEPT', status: 'OK', tcpFlags: 0, direction: 'egress', trafficPath: '-' };
   }
@@ -64,7 +64,7 @@ class Emitter {
     r.tcpFlags = flags;
     r.trafficPath = path;
     this.format(r, this.sink);
-    this.marks[eni.index * (HOUR / this.interval) + Math.floor((r.start - this.hourStart) / this.interval)] = 1;
+    this.marks[eni.index * (HOUR_S / this.interval) + Math.floor((r.start - this.hourStart) / this.interval)] = 1;
   }
 
   /**
@@ -147,7 +147,7 @@ class Emitter {
   statusRecords(enis: readonly Eni[]): void {
     const rng = this.rng;
     const r = this.rec;
-    const perHour = HOUR / this.interval;
+    const perHour = HOUR_S / this.interval;
     const skipShare = 0.0003 * (this.interval / 600);
     const nodataShare = NODATA_SHARE * (this.interval / 600);
     for (const eni of enis) {
@@ -236,7 +236,7 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
 
   const injectedByHour = new Map<number, NetInjection[]>();
   for (const inj of net) {
-    const h = Math.floor((inj.time - span.start) / HOUR);
+    const h = Math.floor((inj.time - span.start) / HOUR_S);
     const list = injectedByHour.get(h) ?? [];
     list.push(inj);
     injectedByHour.set(h, list);
@@ -244,7 +244,7 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
 
   const rates = new Float64Array(Math.max(1, ...streamsByEni.map((s) => s.length)));
   for (let h = 0; h < span.hours; h++) {
-    const hourStart = span.start + h * HOUR;
+    const hourStart = span.start + h * HOUR_S;
     em.hourStart = hourStart;
     for (let e = 0; e < lambdaEnis.length; e++) {
       const eni = lambdaEnis[e] as Eni;
@@ -261,11 +261,11 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
       for (let c = 0; c < n; c++) {
         const s = pickStream(streams, rates, total, rng);
         const ep = endpointFor(s.conv.peer, eni, rng);
-        em.connection(eni, hourStart + rng.int(0, HOUR - 1), ep.ip, s.conv.peer.port, ep.eni, s.conv.peer.viaNat, SIZES[s.conv.peer.kind], 'ACCEPT');
+        em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), ep.ip, s.conv.peer.port, ep.eni, s.conv.peer.viaNat, SIZES[s.conv.peer.kind], 'ACCEPT');
       }
     }
     for (const { eni, conv, endpoint } of guaranteed.get(h) ?? []) {
-      em.connection(eni, hourStart + rng.int(0, HOUR - 1), endpoint.ip, conv.peer.port, endpoint.eni, conv.peer.viaNat, SIZES[conv.peer.kind], 'ACCEPT');
+      em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), endpoint.ip, conv.peer.port, endpoint.eni, conv.peer.viaNat, SIZES[conv.peer.kind], 'ACCEPT');
     }
     for (const { fn, conv } of weeklyByHour.get(h) ?? []) {
       for (let c = 0; c < (conv.weekly?.conversations ?? 1); c++) {
@@ -279,7 +279,7 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
     }
     if (opts.peerSide) {
       const n = rng.poisson(3);
-      for (let c = 0; c < n; c++) em.background(hourStart + rng.int(0, HOUR - 1));
+      for (let c = 0; c < n; c++) em.background(hourStart + rng.int(0, HOUR_S - 1));
     }
     em.statusRecords(statusEnis);
     await sink.drain();

@@ -11,7 +11,7 @@ import { describeFlowLogs, describeNetworkInterfaces, listFunctions, listTags } 
 import { simulateMetrics, writeMetrics } from './metrics';
 import type { BenignNote, Cast, FunctionSpec, GenOptions } from './model';
 import { Rng } from './random';
-import { HOUR, iso, makeSpan, weeklyHours } from './time';
+import { HOUR_S, iso, makeSpan, weeklyHours } from './time';
 import { writeTrail } from './trail';
 import { writeJson } from './write';
 
@@ -74,8 +74,8 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
     set.add(hour);
     mustRun.set(fn, set);
   };
-  for (const inj of plan.net) need(inj.fn, Math.floor((inj.time - span.start) / HOUR));
-  for (const inj of plan.api) need(inj.fn, Math.floor((inj.time - span.start) / HOUR));
+  for (const inj of plan.net) need(inj.fn, Math.floor((inj.time - span.start) / HOUR_S));
+  for (const inj of plan.api) need(inj.fn, Math.floor((inj.time - span.start) / HOUR_S));
   let weeklyInBaseline = 0;
   for (const fn of account.functions) {
     for (const conv of fn.conversations) {

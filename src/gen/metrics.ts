@@ -2,7 +2,7 @@
 import type { SpikeInjection } from './anomalies';
 import type { Account, FunctionSpec, Span } from './model';
 import type { Rng } from './random';
-import { diurnal, HOUR, iso } from './time';
+import { diurnal, HOUR_S, iso } from './time';
 import { JsonArrayWriter, LineSink } from './write';
 
 export interface FunctionSeries {
@@ -16,7 +16,7 @@ export interface FunctionSeries {
 
 /** Expected invocations in hour `h`, before noise: the shape everything else (traffic, API calls) follows. */
 export function expectedRate(fn: FunctionSpec, span: Span, h: number): number {
-  const t = span.start + h * HOUR + HOUR / 2;
+  const t = span.start + h * HOUR_S + HOUR_S / 2;
   const growth = 1 + fn.growth * (h / Math.max(1, span.hours - 1));
   return fn.peakPerHour * diurnal(t, fn.phaseHours) * growth;
 }
@@ -86,7 +86,7 @@ export async function writeMetrics(path: string, account: Account, span: Span, s
     }
   }
   json.closeArray('MetricDataResults');
-  const stamps = Array.from({ length: span.hours }, (_, h) => iso(span.start + h * HOUR));
+  const stamps = Array.from({ length: span.hours }, (_, h) => iso(span.start + h * HOUR_S));
   id = 0;
   for (let i = 0; i < account.functions.length; i++) {
     const s = series[i] as FunctionSeries;

@@ -1,14 +1,15 @@
 // Time arithmetic for the recorded span: the baseline days, the last-24-hour detection window, and ISO strings as the SDK prints them.
 import type { Span } from './model';
 
-export const HOUR = 3600;
-export const DAY = 24 * HOUR;
+/** The generator counts in epoch seconds (flow logs do); the engine's HOUR_MS (src/core/time.ts) is milliseconds. */
+export const HOUR_S = 3600;
+export const DAY_S = 24 * HOUR_S;
 
 export function makeSpan(now: number, days: number): Span {
-  const end = now - (now % HOUR);
-  const start = end - days * DAY;
-  const detectStart = end - DAY;
-  return { start, detectStart, end, hours: days * 24, detectHour: (detectStart - start) / HOUR };
+  const end = now - (now % HOUR_S);
+  const start = end - days * DAY_S;
+  const detectStart = end - DAY_S;
+  return { start, detectStart, end, hours: days * 24, detectHour: (detectStart - start) / HOUR_S };
 }
 
 /** `2026-11-23T00:00:00Z`: the SDK's Date serialisation without milliseconds, as the samples store it. */
@@ -37,7 +38,7 @@ export function parseNow(text: string): number {
  * a little lower on weekends. Mean over a week is about 0.6.
  */
 export function diurnal(epochSeconds: number, phase: number): number {
-  const hourOfDay = ((epochSeconds % DAY) / HOUR - phase + 24) % 24;
+  const hourOfDay = ((epochSeconds % DAY_S) / HOUR_S - phase + 24) % 24;
   const day = Math.cos((2 * Math.PI * (hourOfDay - 14)) / 24);
   const weekday = new Date(epochSeconds * 1000).getUTCDay();
   const weekend = weekday === 0 || weekday === 6 ? 0.85 : 1;
@@ -50,7 +51,7 @@ export const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday',
 export function weeklyHours(span: Span, weekday: number, hour: number): number[] {
   const out: number[] = [];
   for (let h = 0; h < span.hours; h++) {
-    const t = span.start + h * HOUR;
+    const t = span.start + h * HOUR_S;
     const d = new Date(t * 1000);
     if (d.getUTCDay() === weekday && d.getUTCHours() === hour) out.push(h);
   }

@@ -5,7 +5,7 @@ import { sessionAccessKey } from './ids';
 import type { FunctionSeries } from './metrics';
 import type { Account, FunctionSpec, GenOptions, Role, Span } from './model';
 import type { Rng } from './random';
-import { compactTimestamp, HOUR, iso } from './time';
+import { compactTimestamp, HOUR_S, iso } from './time';
 import { JsonArrayWriter, LineSink } from './write';
 
 interface Session {
@@ -45,11 +45,11 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
   const sessions = new Map<string, Session>();
   // Each function's containers get fresh credentials every few hours; calls in between share them.
   const codeSession = (fn: FunctionSpec, time: number): Session => {
-    const block = Math.floor((time - span.start) / (SESSION_HOURS * HOUR));
+    const block = Math.floor((time - span.start) / (SESSION_HOURS * HOUR_S));
     const key = `${fn.name}|${block}`;
     let s = sessions.get(key);
     if (!s) {
-      s = { name: fn.name, role: fn.role, accessKey: sessionAccessKey(rng), created: span.start + block * SESSION_HOURS * HOUR - rng.int(60, 1800) };
+      s = { name: fn.name, role: fn.role, accessKey: sessionAccessKey(rng), created: span.start + block * SESSION_HOURS * HOUR_S - rng.int(60, 1800) };
       sessions.set(key, s);
     }
     return s;
@@ -65,7 +65,7 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
     for (let h = 0; h < span.detectHour; h++) if ((inv[h] ?? 0) > 0) ran.push(h);
     if (ran.length > 0) {
       for (const api of fn.apis) {
-        const time = span.start + rng.pick(ran) * HOUR + rng.int(0, HOUR - 1);
+        const time = span.start + rng.pick(ran) * HOUR_S + rng.int(0, HOUR_S - 1);
         drafts.push({ time, session: codeSession(fn, time), call: api, fn, service: false });
       }
     }
@@ -77,7 +77,7 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
       for (const api of fn.apis) {
         const count = rng.poisson((api.perDay / 24) * activity * opts.trailDensity);
         for (let i = 0; i < count; i++) {
-          const time = span.start + h * HOUR + rng.int(0, HOUR - 1);
+          const time = span.start + h * HOUR_S + rng.int(0, HOUR_S - 1);
           const d: Draft = { time, session: codeSession(fn, time), call: api, fn, service: false };
           if (rng.chance(0.003)) d.error = { code: 'ThrottlingException', message: 'Rate exceeded' };
           drafts.push(d);
@@ -87,7 +87,7 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
       if (fn.kmsEnv) {
         const cold = rng.poisson(0.25 * activity * Math.max(0.2, opts.trailDensity));
         for (let i = 0; i < cold; i++) {
-          const time = span.start + h * HOUR + rng.int(0, HOUR - 1);
+          const time = span.start + h * HOUR_S + rng.int(0, HOUR_S - 1);
           const created = time - rng.int(1, 90);
           const session: Session = { name: `awslambda_${rng.int(100, 999)}_${compactTimestamp(created)}`, role: fn.role, accessKey: sessionAccessKey(rng), created };
           drafts.push({ time, session, call: { source: 'kms.amazonaws.com', name: 'Decrypt' }, fn, service: true });
