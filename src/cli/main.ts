@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { accept, DEFAULT_ACCEPT_FILE, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
+import { errorStack } from '../core/errors';
 import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from '../core/model';
 import { InputError, SourceError, type TelemetrySource } from '../core/ports';
 import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DETECT_HOURS, scan } from '../core/scan';
@@ -252,7 +253,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(err.message)}\n`);
       return EXIT_BAD_INPUT;
     }
-    process.stderr.write(`lambda-behavior: ${sanitizeForTerminal((err as Error).stack ?? String(err), { allowNewline: true })}\n`);
+    process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(errorStack(err), { allowNewline: true })}\n`);
     return EXIT_BAD_INPUT;
   }
 }

@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { accept, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
+import { errorMessage } from '../core/errors';
 import type { Finding, FunctionReport } from '../core/model';
 import type { ExtensionDeps } from './deps';
 import { readSettings } from './settings';
@@ -35,7 +36,7 @@ export async function readAcceptedFile(location: AcceptFileLocation): Promise<Ac
     text = await fs.readFile(location.uri.fsPath, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new Error(`${location.uri.fsPath}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(`${location.uri.fsPath}: ${errorMessage(err)}`);
   }
   return parseAccepted(text, location.uri.fsPath);
 }
@@ -88,7 +89,7 @@ export function registerAccept(context: vscode.ExtensionContext, deps: Extension
         current = (await readAcceptedFile(location)) ?? emptyAccepted();
       } catch (err) {
         // Never overwrite a file we cannot read: it holds someone's decisions.
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         log.error(`[accept] ${message}`);
         void vscode.window.showErrorMessage(`Lambda Behavior: the accepted-behaviour file is not valid, so nothing was written: ${message}`);
         return false;
@@ -97,7 +98,7 @@ export function registerAccept(context: vscode.ExtensionContext, deps: Extension
       try {
         if (next !== current) await writeAtomic(location.uri.fsPath, JSON.stringify(next, null, 2) + '\n');
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         log.error(`[accept] could not write ${location.uri.fsPath}: ${message}`);
         void vscode.window.showErrorMessage(`Lambda Behavior: could not write ${location.uri.fsPath}: ${message}`);
         return false;

@@ -1,5 +1,6 @@
 // Extension entry point: wires the session, the tree, the commands and each feature. Nothing here loads the AWS SDK or reads a file.
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import { applyUserRules, IgnoreMatcher } from '../core/ignore';
 import { registerAccept, acceptFileLocation, readAcceptedFile } from './accept';
 import { connectionFromSpec, registerConnectionCommands } from './connections';
@@ -78,7 +79,7 @@ async function refresh(context: vscode.ExtensionContext, deps: ExtensionDeps): P
     deps.session.replaceReport(applyUserRules(report, { ignore, accepted }));
     return true;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     deps.log.error(`[refresh] ${message}`);
     void vscode.window.showErrorMessage(`Lambda Behavior: ${message}`);
     return false;
@@ -96,6 +97,6 @@ async function restoreLastScan(context: vscode.ExtensionContext, store: ReportSt
     }
     if (session.restore(saved, connection)) log.info(`[store] restored the last scan of the ${saved.connection.label}`);
   } catch (err) {
-    log.warn(`[store] could not restore the last scan: ${err instanceof Error ? err.message : String(err)}`);
+    log.warn(`[store] could not restore the last scan: ${errorMessage(err)}`);
   }
 }

@@ -2,11 +2,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import { openScenario } from '../replay/scenario';
 import type { ExtensionDeps } from './deps';
 import type { Connection, ConnectionSpec, OpenOptions, OpenedSource } from './session';
 import { demoConnection } from './session';
-import { readSettings, SECTION } from './settings';
+import { readSettings, saveProfile } from './settings';
 
 type AwsModule = typeof import('../aws/source');
 type ProfilesModule = typeof import('../aws/profiles');
@@ -95,8 +96,7 @@ export function registerConnectionCommands(context: vscode.ExtensionContext, dep
       const settings = readSettings();
       const region = typeof regionArg === 'string' ? regionArg : settings.regions[0] ?? (await profileRegion(profile)) ?? envRegion() ?? (await pickRegion(profile));
       if (!region) return undefined;
-      // Remembered in the user's settings, never the workspace's: a workspace must not choose which credentials run.
-      if (settings.profile !== profile) await vscode.workspace.getConfiguration(SECTION).update('profile', profile, vscode.ConfigurationTarget.Global);
+      if (settings.profile !== profile) await saveProfile(profile);
       const connection = profileConnection(profile, region);
       session.connect(connection);
       log.info(`[session] opened ${connection.label}`);
@@ -137,8 +137,8 @@ async function pickProfile(log: vscode.LogOutputChannel): Promise<string | undef
     }));
     if (profiles.length === 0) quickPick.placeholder = 'No AWS profile found: run "aws configure" or "aws configure sso" first';
   } catch (err) {
-    log.warn(`[session] could not read the AWS profiles: ${err instanceof Error ? err.message : String(err)}`);
-    quickPick.placeholder = `Could not read the AWS config files: ${err instanceof Error ? err.message : String(err)}`;
+    log.warn(`[session] could not read the AWS profiles: ${errorMessage(err)}`);
+    quickPick.placeholder = `Could not read the AWS config files: ${errorMessage(err)}`;
   } finally {
     quickPick.busy = false;
   }

@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import type { ScanReport } from '../core/model';
 import { renderHtml } from '../report/html';
 import { redactReport } from '../report/redact';
@@ -63,7 +64,7 @@ export function registerExport(context: vscode.ExtensionContext, deps: Extension
         await fs.rename(temp, target.fsPath);
       } catch (err) {
         await fs.rm(temp, { force: true }).catch(() => undefined);
-        const message = err instanceof Error ? err.message : String(err);
+        const message = errorMessage(err);
         deps.log.error(`[export] ${target.fsPath}: ${message}`);
         void vscode.window.showErrorMessage(`Lambda Behavior: could not write ${target.fsPath}: ${message}`);
         return undefined;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import type { EniHistoryJson } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
 import type { ConnectionSpec } from './session';
@@ -60,7 +61,7 @@ export class ReportStore {
     try {
       text = await fs.readFile(file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not read ${file}: ${message(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not read ${file}: ${errorMessage(err)}`);
       return undefined;
     }
     try {
@@ -85,7 +86,7 @@ export class ReportStore {
         await fs.writeFile(temp, text, 'utf8');
         await fs.rename(temp, file);
       } catch (err) {
-        this.log.warn(`[store] could not save ${what} to ${file}: ${message(err)}`);
+        this.log.warn(`[store] could not save ${what} to ${file}: ${errorMessage(err)}`);
         await fs.rm(temp, { force: true }).catch(() => undefined);
       }
     });
@@ -102,12 +103,12 @@ export class ReportStore {
     try {
       await fs.rename(file, aside);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not move ${file} aside: ${message(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not move ${file} aside: ${errorMessage(e)}`);
       return;
     }
     const taken = await fs.readFile(aside, 'utf8').catch(() => undefined);
     if (taken === text) {
-      this.log.warn(`[store] ${path.basename(file)} is unreadable (${message(err)}); moved it to ${aside}`);
+      this.log.warn(`[store] ${path.basename(file)} is unreadable (${errorMessage(err)}); moved it to ${aside}`);
       return;
     }
     // Not the file that was read: another window's save. Back where it was, unless an even newer one is there.
@@ -122,7 +123,7 @@ export class ReportStore {
     try {
       text = await fs.readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not read ${this.file}: ${message(err)}`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`[store] could not read ${this.file}: ${errorMessage(err)}`);
       return undefined;
     }
     try {
@@ -172,8 +173,4 @@ async function freeName(base: string): Promise<string> {
       return candidate;
     }
   }
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

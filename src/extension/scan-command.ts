@@ -1,5 +1,7 @@
 // Scanning the open account: "Scan all functions", "Scan function" and background rescans, one at a time, cancellable, with the user's settings.
 import * as vscode from 'vscode';
+import { coverageStatusOf } from '../core/coverage';
+import { errorMessage } from '../core/errors';
 import { EniHistory } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
 import { InputError, SourceError } from '../core/ports';
@@ -146,7 +148,7 @@ export class Scanner implements vscode.Disposable {
 
   /** Every source failing with expired credentials is the same problem as the scan failing with it: say it once, where the user looks. */
   private reportExpiredCoverage(connection: Connection, report: ScanReport): void {
-    const expired = report.functions.length > 0 && report.functions.every((f) => Object.values(f.coverage).some((c) => c.includes('expired-credentials')));
+    const expired = report.functions.length > 0 && report.functions.every((f) => Object.values(coverageStatusOf(f)).some((c) => c.errorKind === 'expired-credentials'));
     if (expired) this.credentialsExpired(connection, 'the credentials expired during the scan');
   }
 
@@ -175,7 +177,7 @@ export class Scanner implements vscode.Disposable {
       log.info(`[scan] ${connection.label}: cancelled`);
       return undefined;
     }
-    const message = err instanceof Error ? err.message : String(err);
+    const message = errorMessage(err);
     if (SourceError.is(err) && err.kind === 'expired-credentials') {
       this.credentialsExpired(connection, message);
       return undefined;
@@ -231,7 +233,7 @@ export class Scanner implements vscode.Disposable {
           source.dispose?.();
         }
       } catch (err) {
-        quickPick.placeholder = `Could not list the functions: ${err instanceof Error ? err.message : String(err)}`;
+        quickPick.placeholder = `Could not list the functions: ${errorMessage(err)}`;
       } finally {
         quickPick.busy = false;
       }

@@ -39,10 +39,22 @@ export function readSettings(): Settings {
   };
 }
 
+/** Remembers the profile in the user's settings, never the workspace's: a workspace must not choose which credentials run. */
+export function saveProfile(profile: string): Thenable<void> {
+  return vscode.workspace.getConfiguration(SECTION).update('profile', profile, vscode.ConfigurationTarget.Global);
+}
+
 /** Fires `listener` when any of our settings changes. */
 export function onSettingsChanged(listener: (e: vscode.ConfigurationChangeEvent) => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration(SECTION)) listener(e);
+  });
+}
+
+/** Fires `listener` when one setting changes; `key` is relative to the section (`diagnostics.minimumSeverity`). */
+export function onSettingChanged(key: string, listener: () => void): vscode.Disposable {
+  return vscode.workspace.onDidChangeConfiguration((e) => {
+    if (e.affectsConfiguration(`${SECTION}.${key}`)) listener();
   });
 }
 

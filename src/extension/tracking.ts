@@ -1,11 +1,13 @@
 // Tracking over time: optional background rescans, and one notification for each new finding at or above the threshold, never twice.
 import * as vscode from 'vscode';
+import { errorMessage } from '../core/errors';
 import type { Finding, FunctionReport, ScanReport } from '../core/model';
 import { SEVERITY_RANK } from '../core/model';
 import { sortFindings } from '../report/view-model';
 import type { ExtensionDeps } from './deps';
+import { Disposable } from './disposable';
 import type { Scanner, ScanOutcome } from './scan-command';
-import { onSettingsChanged, readSettings } from './settings';
+import { onSettingChanged, readSettings } from './settings';
 
 const NOTIFIED_KEY = 'lambdaBehavior.notifiedFindings';
 /** Enough to remember every finding of a large account for weeks; the oldest are forgotten first. */
@@ -18,11 +20,10 @@ export interface Notified {
   finding: Finding;
 }
 
-export class Tracker implements vscode.Disposable {
+export class Tracker extends Disposable {
   private timer: ReturnType<typeof setInterval> | undefined;
   /** After-scan bookkeeping runs one scan at a time, in order, so that two scans never announce the same finding. */
   private pending: Promise<void> = Promise.resolve();
-  private readonly disposables: vscode.Disposable[] = [];
   /** The notifications raised, newest last (the host tests read them). */
   readonly raised: string[] = [];
 
@@ -31,21 +32,21 @@ export class Tracker implements vscode.Disposable {
     private readonly deps: ExtensionDeps,
     private readonly scanner: Scanner,
   ) {
-    this.disposables.push(
+    super();
+    this.register(
       scanner.onDidScan((outcome) => {
-        this.pending = this.pending.then(() => this.afterScan(outcome)).catch((err: unknown) => deps.log.warn(`[tracking] ${err instanceof Error ? err.message : String(err)}`));
-      }),
-      onSettingsChanged((e) => {
-        if (e.affectsConfiguration('lambdaBehavior.backgroundRescanMinutes')) this.arm();
+        this.pending = this.pending.then(() => this.afterScan(outcome)).catch((err: unknown) => deps.log.warn(`[tracking] ${errorMessage(err)}`));
       }),
     );
+    this.register(onSettingChanged('backgroundRescanMinutes', () => this.arm()));
+    this.register({ dispose: () => this.stopTimer() });
     this.arm();
   }
 
   /** (Re)starts the background timer from the setting; 0 turns it off. */
   arm(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopTimer();
+    if (this.isDisposed) return;
     const minutes = readSettings().backgroundRescanMinutes;
     if (minutes > 0) {
       this.timer = setInterval(() => void this.rescanNow(), minutes * 60_000);
@@ -103,9 +104,9 @@ export class Tracker implements vscode.Disposable {
     });
   }
 
-  dispose(): void {
+  private stopTimer(): void {
     if (this.timer) clearInterval(this.timer);
-    for (const d of this.disposables) d.dispose();
+    this.timer = undefined;
   }
 }
 

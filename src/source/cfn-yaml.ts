@@ -1,6 +1,7 @@
 // CloudFormation and SAM templates as plain objects: YAML with the short-form intrinsic tags (`!Ref`, `!Sub`, ...) read as their long form; nothing is evaluated.
 import type { CollectionTag, ScalarTag } from 'yaml';
 import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
+import { errorMessage } from '../core/errors';
 
 /** Every short-form tag of CloudFormation and its long form (`!Sub x` is `{ "Fn::Sub": x }`). */
 const INTRINSICS: Record<string, string> = {
@@ -67,6 +68,6 @@ export function parseJsonTemplate(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new TemplateParseError(`not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    throw new TemplateParseError(`not valid JSON (${errorMessage(err)})`);
   }
 }

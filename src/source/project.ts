@@ -1,5 +1,6 @@
 // The workspace's deployment descriptors, found and read once: every declared function, and a message for each file that could not be read.
 import type { Logger } from '../core/ports';
+import { errorMessage } from '../core/errors';
 import { cdkStackNames, isTemplate, parseTemplate, samconfigStackNames, templateFunctions } from './cloudformation';
 import type { DeclaredFunction } from './declared';
 import type { SourceFiles } from './files';
@@ -86,7 +87,7 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
       project.descriptors.push(path);
       project.functions.push(...templateFunctions(doc, { path, text, stackNames: await stackNamesNear(dirname(path)) }));
     } catch (err) {
-      problem(path, message(err));
+      problem(path, errorMessage(err));
     }
   }
 
@@ -97,7 +98,7 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
       project.descriptors.push(path);
       project.functions.push(...serverlessFunctions(path, text));
     } catch (err) {
-      problem(path, message(err));
+      problem(path, errorMessage(err));
     }
   }
 
@@ -111,7 +112,7 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
       try {
         if (text) names = cdkStackNames(JSON.parse(text));
       } catch (err) {
-        problem(joinPath(dir, 'manifest.json'), `not valid JSON (${message(err)})`);
+        problem(joinPath(dir, 'manifest.json'), `not valid JSON (${errorMessage(err)})`);
       }
       manifests.set(dir, names);
     }
@@ -124,7 +125,7 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
       const stack = manifests.get(dir)?.get(basename(path)) ?? basename(path).replace(/\.template\.json$/, '');
       project.functions.push(...templateFunctions(doc, { path, text, stackNames: [stack], kind: 'cdk' }));
     } catch (err) {
-      problem(path, message(err));
+      problem(path, errorMessage(err));
     }
   }
 
@@ -133,7 +134,7 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
     try {
       parse = options.parseHcl ?? (await loadHclParser());
     } catch (err) {
-      options.log?.warn(`[source] could not load the HCL parser (@cdktf/hcl2json): ${message(err)}; Terraform files are not mapped`);
+      options.log?.warn(`[source] could not load the HCL parser (@cdktf/hcl2json): ${errorMessage(err)}; Terraform files are not mapped`);
     }
     const parsed: TerraformFile[] = [];
     for (const path of parse ? tf : []) {
@@ -146,7 +147,7 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
         parsed.push({ path, json });
         project.descriptors.push(path);
       } catch (err) {
-        problem(path, hclMessage(message(err)));
+        problem(path, hclMessage(errorMessage(err)));
       }
     }
     project.functions.push(...terraformFunctions(parsed));
@@ -160,8 +161,4 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
 function hclMessage(raw: string): string {
   const m = /^parse config: \[[^:\]]*:(\d+),(\d+)(?:-\d+)?: ([^]*)\]$/.exec(raw.trim());
   return m ? `line ${m[1]}, column ${m[2]}: ${m[3]}` : raw;
-}
-
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }

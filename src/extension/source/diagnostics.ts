@@ -1,11 +1,14 @@
 // Problems-panel diagnostics on the lines that make a finding's API call (network and metric findings on the handler), and the index of handler files the CodeLens reads.
 import * as vscode from 'vscode';
+import { errorMessage } from '../../core/errors';
 import type { Finding, FunctionReport, Severity } from '../../core/model';
 import { SEVERITY_RANK } from '../../core/model';
 import type { ApiCall, ApiCallMatch } from '../../source/api-calls';
 import { bestApiCalls, locateApiCalls } from '../../source/api-calls';
 import { relatedSources } from '../../source/imports';
 import type { ExtensionDeps } from '../deps';
+import { Disposable } from '../disposable';
+import { onSettingChanged, readSettings } from '../settings';
 import type { ResolvedSource, SourceResolver } from './resolver';
 import { oneLine } from './text';
 
@@ -48,10 +51,9 @@ export function diagnosticSeverity(severity: Severity): vscode.DiagnosticSeverit
   return severity === 'high' ? vscode.DiagnosticSeverity.Error : severity === 'medium' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
 }
 
-export class SourceDiagnostics implements vscode.Disposable {
-  readonly collection = vscode.languages.createDiagnosticCollection('lambdaBehavior');
-  private readonly disposables: vscode.Disposable[] = [this.collection];
-  private readonly handlersChanged = new vscode.EventEmitter<void>();
+export class SourceDiagnostics extends Disposable {
+  readonly collection = this.register(vscode.languages.createDiagnosticCollection('lambdaBehavior'));
+  private readonly handlersChanged = this.register(new vscode.EventEmitter<void>());
   /** Fires when the handler index changed (the CodeLens listens). */
   readonly onDidChangeHandlers = this.handlersChanged.event;
   private handlers = new Map<string, HandlerEntry[]>();
@@ -63,20 +65,19 @@ export class SourceDiagnostics implements vscode.Disposable {
     private readonly deps: ExtensionDeps,
     private readonly resolver: SourceResolver,
   ) {
-    this.disposables.push(
-      this.handlersChanged,
-      deps.session.onDidChange(() => void this.refresh()),
-      resolver.onDidChange(() => void this.refresh()),
-      vscode.workspace.onDidChangeConfiguration((e) => {
-        if (e.affectsConfiguration('lambdaBehavior.diagnostics.minimumSeverity')) void this.refresh();
-      }),
-      // Lines move as the user edits a handler: place the diagnostics again once they pause.
+    super();
+    this.register(deps.session.onDidChange(() => void this.refresh()));
+    this.register(resolver.onDidChange(() => void this.refresh()));
+    this.register(onSettingChanged('diagnostics.minimumSeverity', () => void this.refresh()));
+    // Lines move as the user edits a handler: place the diagnostics again once they pause.
+    this.register(
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (!this.collection.has(e.document.uri) && !this.handlers.has(e.document.uri.toString())) return;
         clearTimeout(this.editTimer);
         this.editTimer = setTimeout(() => void this.refresh(), 400);
       }),
     );
+    this.register({ dispose: () => clearTimeout(this.editTimer) });
   }
 
   /** Settles when the diagnostics reflect the current report, settings and files. */
@@ -93,7 +94,7 @@ export class SourceDiagnostics implements vscode.Disposable {
   refresh(): Promise<void> {
     const generation = ++this.generation;
     const run = this.current.catch(() => undefined).then(() => (generation === this.generation ? this.compute(generation) : undefined));
-    this.current = run.catch((err) => this.deps.log.warn(`[source] diagnostics: ${err instanceof Error ? err.message : String(err)}`));
+    this.current = run.catch((err) => this.deps.log.warn(`[source] diagnostics: ${errorMessage(err)}`));
     return this.current;
   }
 
@@ -104,7 +105,7 @@ export class SourceDiagnostics implements vscode.Disposable {
       this.setHandlers(new Map());
       return;
     }
-    const minimum = minimumSeverity();
+    const minimum = readSettings().diagnosticsMinimumSeverity;
     const handlers = new Map<string, HandlerEntry[]>();
     const byFile = new Map<string, { uri: vscode.Uri; diagnostics: vscode.Diagnostic[] }>();
     const add = (uri: vscode.Uri, d: vscode.Diagnostic) => {
@@ -146,16 +147,6 @@ export class SourceDiagnostics implements vscode.Disposable {
     this.handlers = handlers;
     this.handlersChanged.fire();
   }
-
-  dispose(): void {
-    clearTimeout(this.editTimer);
-    for (const d of this.disposables) d.dispose();
-  }
-}
-
-function minimumSeverity(): Severity {
-  const value = vscode.workspace.getConfiguration('lambdaBehavior').get<string>('diagnostics.minimumSeverity', 'low');
-  return value === 'high' || value === 'medium' ? value : 'low';
 }
 
 /** The finding's title and what to do, as plain one-line text (it comes from AWS data). */

@@ -8,6 +8,7 @@ import type { HandlerSource } from '../../source/mapping';
 import { handlerSourceAt, mapFunction } from '../../source/mapping';
 import type { Project } from '../../source/project';
 import type { ExtensionDeps } from '../deps';
+import { Disposable } from '../disposable';
 import { engineLogger } from '../log';
 import { projectModule } from './project-loader';
 import { UriSourceFiles } from './workspace-files';
@@ -32,11 +33,10 @@ const CHOICES_KEY = 'lambdaBehavior.sourceChoices';
 /** Files that change what the descriptors say: a change to any reloads the project (debounced). */
 const WATCH_GLOB = '**/{template.yaml,template.yml,template.json,*.template.yaml,*.template.yml,*.template.json,serverless.yml,serverless.yaml,samconfig.toml,manifest.json,*.tf}';
 
-export class SourceResolver implements vscode.Disposable {
+export class SourceResolver extends Disposable {
   prompt: SourcePrompt = quickPickPrompt;
   private readonly log: Logger;
-  private readonly disposables: vscode.Disposable[] = [];
-  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly changed = this.register(new vscode.EventEmitter<void>());
   /** Fires when the workspace's descriptors changed: mappings may differ. */
   readonly onDidChange = this.changed.event;
   private workspaceFiles = new UriSourceFiles();
@@ -49,8 +49,10 @@ export class SourceResolver implements vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly deps: ExtensionDeps,
   ) {
+    super();
     this.log = engineLogger(deps.log);
-    this.disposables.push(this.changed, vscode.workspace.onDidChangeWorkspaceFolders(() => this.invalidate()));
+    this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.invalidate()));
+    this.register({ dispose: () => clearTimeout(this.reloadTimer) });
   }
 
   /**
@@ -137,7 +139,10 @@ export class SourceResolver implements vscode.Disposable {
         clearTimeout(this.reloadTimer);
         this.reloadTimer = setTimeout(() => this.invalidate(), 500);
       };
-      this.disposables.push(this.watcher, this.watcher.onDidCreate(reload), this.watcher.onDidChange(reload), this.watcher.onDidDelete(reload));
+      this.register(this.watcher);
+      this.register(this.watcher.onDidCreate(reload));
+      this.register(this.watcher.onDidChange(reload));
+      this.register(this.watcher.onDidDelete(reload));
     }
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.path;
     this.workspaceProject ??= Promise.resolve().then(() => projectModule().loadProject(this.workspaceFiles, { log: this.log, displayRoot: root }));
@@ -163,11 +168,6 @@ export class SourceResolver implements vscode.Disposable {
     const key = fn.name.toLowerCase().replace(/[^a-z0-9]/g, '');
     const score = (u: vscode.Uri) => (u.path.toLowerCase().replace(/[^a-z0-9/]/g, '').includes(key) ? 0 : 1);
     return found.sort((a, b) => score(a) - score(b) || a.path.localeCompare(b.path)).slice(0, 50);
-  }
-
-  dispose(): void {
-    clearTimeout(this.reloadTimer);
-    for (const d of this.disposables) d.dispose();
   }
 }
 
