@@ -1,4 +1,5 @@
 // Sorts AWS SDK failures into the engine's SourceError kinds: expired credentials, access denied (with the IAM action), throttling, network.
+import { sourceFailureText } from '../core/coverage';
 import { SourceError } from '../core/ports';
 
 interface SdkErrorLike {
@@ -23,7 +24,8 @@ export function isAbort(err: unknown): boolean {
 
 /**
  * A SourceError for an SDK failure of `action` (an IAM action such as `cloudtrail:LookupEvents`), or the
- * error itself when it is a cancellation. `profile` goes into the advice for expired SSO sessions.
+ * error itself when it is a cancellation. `profile` goes into the advice for expired SSO sessions. The SDK's
+ * error is kept as the `cause`; the message quotes only its first line.
  */
 export function classifyAwsError(err: unknown, action: string, endpoint: string, profile?: string): Error {
   if (isAbort(err) || SourceError.is(err)) return err as Error;
@@ -32,20 +34,21 @@ export function classifyAwsError(err: unknown, action: string, endpoint: string,
   const code = (e.name && e.name !== 'Error' ? e.name : undefined) ?? e.code ?? e.Code ?? '';
   const message = (e.message ?? String(err)).split('\n')[0];
   const login = profile ? `aws sso login --profile ${profile}` : 'aws sso login';
+  const cause = { cause: err };
   if (DENIED.test(code) || e.$metadata?.httpStatusCode === 403 && !EXPIRED.test(code)) {
-    return new SourceError('access-denied', `${action} was denied: ${message}`, action);
+    return new SourceError('access-denied', `${action} was denied: ${message}`, action, cause);
   }
   if (EXPIRED.test(code) || /token (has )?expired|session.*expired|sso session/i.test(message)) {
-    return new SourceError('expired-credentials', `credentials expired or missing (${message}); if this profile uses IAM Identity Center, run \`${login}\``);
+    return new SourceError('expired-credentials', `credentials expired or missing (${message}); if this profile uses IAM Identity Center, run \`${login}\``, undefined, cause);
   }
-  if (THROTTLED.test(code)) return new SourceError('throttled', `${action} was throttled after retries: ${message}`);
+  if (THROTTLED.test(code)) return new SourceError('throttled', `${action} was throttled after retries: ${message}`, undefined, cause);
   if (NETWORK.test(code) || NETWORK.test(e.code ?? '') || NETWORK_MESSAGE.test(message)) {
-    return new SourceError('network', `could not reach ${endpoint} for ${action}: ${message}`);
+    return new SourceError('network', `could not reach ${endpoint} for ${action}: ${message}`, undefined, cause);
   }
-  return new SourceError('other', `${action} failed: ${code ? `${code}: ` : ''}${message}`);
+  return new SourceError('other', `${action} failed: ${code ? `${code}: ` : ''}${message}`, undefined, cause);
 }
 
-/** A failure as coverage words it: `access denied: needs logs:StartQuery`, else `<kind>: <message>`. */
-export function iamAdvice(err: { kind: string; message: string; iamAction?: string }): string {
-  return err.kind === 'access-denied' && err.iamAction ? `access denied: needs ${err.iamAction}` : `${err.kind}: ${err.message}`;
+/** A failure as coverage words it: `access denied: needs logs:StartQuery`, else `<kind>: <message>` (the engine's wording). */
+export function iamAdvice(err: Pick<SourceError, 'kind' | 'message' | 'iamAction'>): string {
+  return sourceFailureText(err);
 }

@@ -104,8 +104,13 @@ export class SourceError extends Error {
     message: string,
     /** The IAM action that was missing, for `access-denied`. */
     readonly iamAction?: string,
+    /**
+     * `cause`: the error this one sorts (the SDK's), kept for a debugger and a debug log. Reports and warnings use
+     * `message` only: a cause may quote a request, and nothing of a request belongs in a report.
+     */
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = 'SourceError';
   }
 }

@@ -44,13 +44,6 @@ export function saveProfile(profile: string): Thenable<void> {
   return vscode.workspace.getConfiguration(SECTION).update('profile', profile, vscode.ConfigurationTarget.Global);
 }
 
-/** Fires `listener` when any of our settings changes. */
-export function onSettingsChanged(listener: (e: vscode.ConfigurationChangeEvent) => void): vscode.Disposable {
-  return vscode.workspace.onDidChangeConfiguration((e) => {
-    if (e.affectsConfiguration(SECTION)) listener(e);
-  });
-}
-
 /** Fires `listener` when one setting changes; `key` is relative to the section (`diagnostics.minimumSeverity`). */
 export function onSettingChanged(key: string, listener: () => void): vscode.Disposable {
   return vscode.workspace.onDidChangeConfiguration((e) => {

@@ -1,0 +1,87 @@
+// What each source covered of one function: one decision per source, giving both the status as data and the sentence for people.
+import { coverageSentence, erroredCoverage, ERROR_KINDS } from '../coverage';
+import type { LambdaEni } from '../inventory/enis';
+import type { Coverage, CoverageStatusBySource, FlowLogConfig, LambdaFunction, SourceCoverage } from '../model';
+import { SOURCE_CALLS, type SourceAttempts, type SourceFailure } from './attempts';
+import type { FlowLogReading } from './flow-logs';
+import type { MetricsReading } from './metrics';
+
+/** What the stages read, as far as coverage is concerned. */
+export interface CoverageEvidence {
+  attempts: SourceAttempts;
+  flows: FlowLogReading;
+  metrics: MetricsReading;
+}
+
+export interface FunctionCoverage {
+  coverage: Coverage;
+  coverageStatus: CoverageStatusBySource;
+}
+
+interface Decision {
+  status: SourceCoverage;
+  sentence: string;
+}
+
+/** The coverage of `fn`, whose Lambda ENIs (among the scanned ones) are `enis`. */
+export function functionCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidence: CoverageEvidence): FunctionCoverage {
+  const network = networkCoverage(fn, enis, evidence);
+  const cloudtrail = cloudTrailCoverage(evidence);
+  const metrics = metricsCoverage(fn, evidence);
+  return {
+    coverage: { network: network.sentence, cloudtrail: cloudtrail.sentence, metrics: metrics.sentence },
+    coverageStatus: { network: network.status, cloudtrail: cloudtrail.status, metrics: metrics.status },
+  };
+}
+
+function decided(status: SourceCoverage, detail: string): Decision {
+  return { status, sentence: coverageSentence(status.status, detail) };
+}
+
+function failedOn(failure: SourceFailure): Decision {
+  return decided(erroredCoverage('failed', failure), failure.text);
+}
+
+function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], { attempts, flows }: CoverageEvidence): Decision {
+  if (!fn.vpc) return decided({ status: 'not-applicable' }, 'not in a VPC (Lambda runs it on its own network, which has no flow logs)');
+  const enisFailure = attempts.failureOf(SOURCE_CALLS.networkInterfaces);
+  if (enisFailure) return failedOn(enisFailure);
+  // Nothing could be read for it, yet EC2 answered: a gap (partial), worded as format v1 always has, without a prefix.
+  if (enis.length === 0) return { status: { status: 'partial' }, sentence: 'no Lambda ENI found for this function: it has a VPC configuration but EC2 lists no ENI for it' };
+  const flowLogsFailure = attempts.failureOf(SOURCE_CALLS.flowLogs);
+  if (flowLogsFailure) return failedOn(flowLogsFailure);
+  const { assignment, problems, notes } = flows;
+  const uncovered = enis.filter((l) => !assignment.byEni.has(l.eni.id)).map((l) => l.eni.id);
+  const used = [...new Set(enis.map((l) => assignment.byEni.get(l.eni.id)).filter((f): f is FlowLogConfig => !!f))];
+  const readProblems = used.flatMap((f) => problems.get(f.id) ?? []);
+  const issues = [
+    ...readProblems.map((p) => p.text),
+    ...used.filter((f) => f.trafficType && f.trafficType !== 'ALL').map((f) => `flow log ${f.id} records only ${f.trafficType} traffic`),
+    ...(uncovered.length ? [`no flow log covers ${uncovered.join(', ')}`] : []),
+  ];
+  if (issues.length) {
+    const failure = mostActionable(readProblems.flatMap((p) => p.failure ?? []));
+    return decided(failure ? erroredCoverage('partial', failure) : { status: 'partial' }, issues.join('; '));
+  }
+  const note = (f: FlowLogConfig) => (notes.has(f.id) ? `, ${notes.get(f.id)}` : '');
+  return decided({ status: 'complete' }, `${enis.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType}${note(f)})`).join(', ')}`);
+}
+
+function cloudTrailCoverage({ attempts }: CoverageEvidence): Decision {
+  const failure = attempts.failureOf(SOURCE_CALLS.cloudTrail);
+  if (failure) return failedOn(failure);
+  return decided({ status: 'complete' }, 'management events by the function\'s role session (data events such as S3 GetObject are not in LookupEvents)');
+}
+
+function metricsCoverage(fn: LambdaFunction, { attempts, metrics }: CoverageEvidence): Decision {
+  const failure = attempts.failureOf(SOURCE_CALLS.metrics);
+  if (failure) return failedOn(failure);
+  if (metrics.withData.has(fn.name)) return decided({ status: 'complete' }, 'hourly Invocations, Errors, Throttles, Duration, ConcurrentExecutions');
+  return decided({ status: 'no-data' }, 'the function was not invoked in the windows');
+}
+
+/** Of several failures behind one source's gaps, the one to act on first (missing permissions before throttling). */
+function mostActionable(failures: readonly SourceFailure[]): SourceFailure | undefined {
+  const rank = (f: SourceFailure) => ERROR_KINDS.indexOf(f.kind);
+  return failures.reduce<SourceFailure | undefined>((best, f) => (best === undefined || rank(f) < rank(best) ? f : best), undefined);
+}
