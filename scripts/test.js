@@ -51,5 +51,19 @@ if (only.length === 0) {
   console.log(`\nnpm test stages: ${timings.join(', ')}${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}; unit tests follow\n`);
 }
 const files = only.length ? only : testFiles(path.join(root, 'test', 'unit')).sort();
-const unit = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...files], { cwd: root, stdio: 'inherit' });
-process.exit(unit.status !== 0 ? unit.status ?? 1 : failed.length > 0 ? 1 : 0);
+const unitArgs = ['--import', 'tsx', '--test', ...files];
+const unit = spawnSync(process.execPath, unitArgs, { cwd: root, stdio: 'inherit' });
+if (unit.status !== 0) failed.push(`unit tests (Node ${process.versions.node})`);
+
+// The same unit tests (the CLI's runs included: they spawn process.execPath) under the next Node LTS, which newer VS Code
+// releases and AWS SDK releases after January 2027 need. The registry's `node` package ships its binary; npx caches it.
+// LAMBDA_BEHAVIOR_NODE22=0 skips it on a machine without the npm registry; CI always runs it.
+const nextNode = process.env.LAMBDA_BEHAVIOR_NEXT_NODE ?? 'node@22';
+if (Number(process.versions.node.split('.')[0]) < 22 && !(process.env.LAMBDA_BEHAVIOR_NODE22 === '0' && !process.env.CI)) {
+  console.log(`\nunit tests again under ${nextNode}\n`);
+  const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+  const again = spawnSync(npx, ['-y', nextNode, ...unitArgs], { cwd: root, stdio: 'inherit' });
+  if (again.status !== 0) failed.push(`unit tests (${nextNode})`);
+}
+if (failed.length) console.error(`npm test: FAILED: ${failed.join(', ')}`);
+process.exit(failed.length > 0 ? 1 : 0);
