@@ -1,4 +1,4 @@
-// The harness both the extension-host suites and the UI tests run on: code-server (a real VS Code) in a fresh run folder, headless Debian Chromium, and their teardown.
+// code-server (a real VS Code) for the extension-host suites, the UI tests and `npm start`: its install, a profile folder (user data, extensions), its start and the end of its process group, and headless Debian Chromium for the tests.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -57,6 +57,16 @@ function freePort() {
   });
 }
 
+/** Whether nothing listens on 127.0.0.1:port (a port asked for by name is checked first: another server's /healthz would pass for ours). */
+function portIsFree(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 function healthy(port) {
   return new Promise((resolve) => {
     const req = http.get({ host: '127.0.0.1', port, path: '/healthz', timeout: 1000 }, (res) => {
@@ -77,28 +87,29 @@ function tail(file, lines = 40) {
 }
 
 /**
- * One test run's world: a fresh temp folder with code-server's config, user data, extensions and XDG dirs, the
- * Chromium profile and a copy of the workspace fixture. Without `--config` and the XDG variables code-server
- * writes into the home folder.
+ * A code-server profile: a folder holding its config, user data (settings, global storage), extensions and XDG dirs.
+ * Without `--config` and the XDG variables code-server writes into the home folder. The test runs use a fresh temp
+ * folder (CodeServerRun); `npm start` keeps one in the project (scripts/start.js), so that what it installed stays.
  */
-class CodeServerRun {
-  /** @param {{ name: string, resultsDir: string, keep?: boolean, settings?: Record<string, unknown> }} options */
-  constructor({ name, resultsDir, keep = false, settings = {} }) {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `lambda-behavior-${name}-`));
-    this.resultsDir = resultsDir;
-    this.keep = keep;
-    this.userData = path.join(this.dir, 'user-data');
-    this.extensionsDir = path.join(this.dir, 'extensions');
-    this.log = path.join(this.dir, 'code-server.log');
+class CodeServerProfile {
+  /** @param {{ dir: string, settings?: Record<string, unknown> }} options settings: written when the profile has none yet (a kept profile keeps the user's edits). */
+  constructor({ dir, settings = {} }) {
+    this.dir = dir;
+    this.userData = path.join(dir, 'user-data');
+    this.extensionsDir = path.join(dir, 'extensions');
+    this.log = path.join(dir, 'code-server.log');
     this.server = undefined;
-    this.context = undefined;
     this.port = undefined;
-    fs.mkdirSync(path.join(this.userData, 'User'), { recursive: true });
-    fs.writeFileSync(
-      path.join(this.userData, 'User', 'settings.json'),
-      JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...settings }, null, 2),
-    );
-    fs.writeFileSync(path.join(this.dir, 'config.yaml'), '');
+    const settingsFile = path.join(this.userData, 'User', 'settings.json');
+    fs.mkdirSync(path.dirname(settingsFile), { recursive: true });
+    if (!fs.existsSync(settingsFile)) {
+      fs.writeFileSync(
+        settingsFile,
+        JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...settings }, null, 2),
+      );
+    }
+    const config = path.join(dir, 'config.yaml');
+    if (!fs.existsSync(config)) fs.writeFileSync(config, '');
   }
 
   /** code-server's environment; the extension host inherits it, which is how paths reach the suites. */
@@ -117,24 +128,25 @@ class CodeServerRun {
     return ['--config', path.join(this.dir, 'config.yaml'), '--user-data-dir', this.userData, '--extensions-dir', this.extensionsDir];
   }
 
-  /** A copy of the workspace fixture (media/demo-source) in the run folder. */
-  workspace(name = 'workspace') {
-    const dest = path.join(this.dir, name);
-    fs.cpSync(workspaceFixture, dest, { recursive: true });
-    return dest;
-  }
-
-  /** Installs a .vsix into this run's extensions folder the way a user would (offline: no gallery involved). */
+  /** Installs a .vsix into this profile's extensions folder the way a user would (offline: no gallery involved); resolves to the installed `id@version`s. */
   installVsix(vsix) {
     const r = spawnSync(codeServerBin, [...this.baseArgs(), '--install-extension', vsix, '--force'], { cwd: this.dir, env: this.env(), encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+    return this.installedExtensions();
+  }
+
+  /** `id@version` of each installed extension, as `code-server --list-extensions --show-versions` prints them. */
+  installedExtensions() {
     const list = spawnSync(codeServerBin, [...this.baseArgs(), '--list-extensions', '--show-versions'], { cwd: this.dir, env: this.env(), encoding: 'utf8' });
     return list.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
   }
 
-  /** Starts code-server detached (its own process group, ended by id) and waits until /healthz answers. */
-  async start(extraEnv = {}) {
-    this.port = await freePort();
+  /**
+   * Starts code-server detached (its own process group, ended by id) and waits until /healthz answers.
+   * port: a free one when not given.
+   */
+  async start(extraEnv = {}, { port } = {}) {
+    this.port = port ?? (await freePort());
     const log = fs.openSync(this.log, 'w');
     const args = [
       ...this.baseArgs(),
@@ -164,6 +176,30 @@ class CodeServerRun {
     return `http://127.0.0.1:${this.port}/?${query}${entries.length ? `&payload=${encodeURIComponent(JSON.stringify(entries))}` : ''}`;
   }
 
+  /** Ends code-server's process group (politely first); does nothing when it is not running. */
+  async stop() {
+    if (this.server) await stopProcessGroup(this.server);
+    this.server = undefined;
+  }
+}
+
+/** One test run's world: a profile in a fresh temp folder, the Chromium profile and a copy of the workspace fixture. */
+class CodeServerRun extends CodeServerProfile {
+  /** @param {{ name: string, resultsDir: string, keep?: boolean, settings?: Record<string, unknown> }} options */
+  constructor({ name, resultsDir, keep = false, settings = {} }) {
+    super({ dir: fs.mkdtempSync(path.join(os.tmpdir(), `lambda-behavior-${name}-`)), settings });
+    this.resultsDir = resultsDir;
+    this.keep = keep;
+    this.context = undefined;
+  }
+
+  /** A copy of the workspace fixture (media/demo-source) in the run folder. */
+  workspace(name = 'workspace') {
+    const dest = path.join(this.dir, name);
+    fs.cpSync(workspaceFixture, dest, { recursive: true });
+    return dest;
+  }
+
   async browser(viewport = { width: 1280, height: 800 }) {
     const { chromium } = require('playwright-core');
     if (!fs.existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (test/host/install.sh does)`);
@@ -183,8 +219,7 @@ class CodeServerRun {
   async cleanup() {
     if (this.context) await this.context.close().catch(() => undefined);
     this.context = undefined;
-    if (this.server) await stopProcessGroup(this.server);
-    this.server = undefined;
+    await this.stop();
     if (fs.existsSync(this.log)) {
       fs.mkdirSync(this.resultsDir, { recursive: true });
       fs.copyFileSync(this.log, path.join(this.resultsDir, 'code-server.log'));
@@ -234,4 +269,7 @@ function runMain(label, timeoutMs, getRun, main) {
   );
 }
 
-module.exports = { root, hostDir, codeServerBin, workspaceFixture, run, installCodeServer, stopwatch, CodeServerRun, runMain };
+module.exports = {
+  root, hostDir, codeServerBin, chromiumPath, workspaceFixture, run, installCodeServer, stopwatch, freePort, portIsFree, healthy, tail,
+  CodeServerProfile, CodeServerRun, stopProcessGroup, runMain,
+};
