@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { EniHistory } from '../../src/core/inventory/history';
-import type { FlowAggregate, FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
+import { coverageStatusOf } from '../../src/core/coverage';
+import type { CoverageStatusBySource, FlowAggregate, FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
 import {
   SourceError,
   type AccountInfo,
@@ -610,5 +611,155 @@ describe('scan: failures and coverage', () => {
     assert.deepEqual(r.warnings, []);
     assert.equal(r.stats?.flowRecords, 0);
     assert.equal(r.stats?.trailEvents, 0);
+  });
+});
+
+describe('scan: one clock', () => {
+  const unrecorded = () => fixture({ account: { accountId: '123456789012', region: 'us-east-1' } });
+
+  test('a fixed clock gives the window, generatedAt and timings, and the same report twice', async () => {
+    const T = NOW - 30 * 60_000;
+    const account = unrecorded();
+    const r = await scan(new MemorySource(account), { ...OPTIONS, clock: () => T });
+    assert.equal(r.window.detectEnd, iso(NOW));
+    assert.equal(r.generatedAt, iso(T));
+    assert.equal(r.stats?.durationMs, 0);
+    assert.deepEqual(r.stats?.stageMs, { inventory: 0, flowLogs: 0, cloudtrail: 0, metrics: 0, detect: 0 });
+    assert.deepEqual(await scan(new MemorySource(account), { ...OPTIONS, clock: () => T }), r);
+  });
+
+  test('durations are differences of the clock, and the engine never reads Date.now', async () => {
+    let t = NOW;
+    const reads: number[] = [];
+    const clock = () => {
+      t += 1000;
+      reads.push(t);
+      return t;
+    };
+    const realNow = Date.now;
+    let dateNowReads = 0;
+    Date.now = () => {
+      dateNowReads++;
+      return realNow();
+    };
+    let r: ScanReport;
+    try {
+      r = await scan(new MemorySource(fixture()), { ...OPTIONS, clock });
+    } finally {
+      Date.now = realNow;
+    }
+    assert.equal(dateNowReads, 0);
+    assert.equal(r.generatedAt, iso(reads.at(-1)!));
+    assert.equal(r.stats?.durationMs, reads.at(-1)! - reads[0]);
+    const stages = Object.values(r.stats?.stageMs ?? {});
+    assert.deepEqual(Object.keys(r.stats?.stageMs ?? {}), ['inventory', 'flowLogs', 'cloudtrail', 'metrics', 'detect']);
+    assert.ok(stages.every((ms) => ms > 0 && ms % 1000 === 0), stages.join(', '));
+    assert.ok(stages.reduce((a, b) => a + b, 0) <= r.stats!.durationMs!);
+    // The recording's time, not the clock, ends the window when there is one.
+    assert.equal(r.window.detectEnd, iso(NOW));
+  });
+});
+
+describe('scan: coverage as data', () => {
+  const complete: CoverageStatusBySource = { network: { status: 'complete' }, cloudtrail: { status: 'complete' }, metrics: { status: 'complete' } };
+  /** Every report scanned below: each must read the same through the legacy reader. */
+  const scanned: ScanReport[] = [];
+  const scanOf = async (over: Partial<Fixture>) => {
+    const r = await scan(new MemorySource(fixture(over)), OPTIONS);
+    scanned.push(r);
+    return r;
+  };
+  const statusOf = (r: ScanReport, name: string) => {
+    const f = byName(r, name);
+    assert.ok(f.coverageStatus, `coverageStatus of ${name}`);
+    return f.coverageStatus;
+  };
+
+  test('complete: every source answered for the function', async () => {
+    const r = await scanOf({});
+    assert.deepEqual(statusOf(r, 'orders'), complete);
+    assert.deepEqual(statusOf(r, 'billing'), complete);
+    for (const f of r.functions) assert.ok(f.coverageStatus, `coverageStatus of ${f.name}`);
+  });
+
+  test('not in a VPC: network is not applicable, the other sources complete', async () => {
+    const r = await scanOf({});
+    assert.deepEqual(statusOf(r, 'edge'), { ...complete, network: { status: 'not-applicable' } });
+    assert.match(byName(r, 'edge').coverage.network, /^ok: not in a VPC/);
+  });
+
+  test('no Lambda ENI for a VPC function: network is partial, with no error', async () => {
+    const r = await scanOf({ enis: fixture().enis.filter((e) => e.id !== 'eni-orders') });
+    assert.deepEqual(statusOf(r, 'orders').network, { status: 'partial' });
+    assert.match(byName(r, 'orders').coverage.network, /^no Lambda ENI found/);
+  });
+
+  test('a flow log delivered to S3: network is partial, with no error', async () => {
+    const r = await scanOf({ flowLogs: [{ id: 'fl-s3', logFormat: '', destinationType: 's3', destination: 'arn:aws:s3:::my-flow-bucket/prefix/', resourceId: 'vpc-1', trafficType: 'ALL', status: 'ACTIVE' }] });
+    assert.deepEqual(statusOf(r, 'orders'), { ...complete, network: { status: 'partial' } });
+  });
+
+  test('access denied: failed (or partial for one flow log), naming the IAM action', async () => {
+    const trail = await scanOf({ fail: { lookupEvents: new SourceError('access-denied', 'User is not authorized', 'cloudtrail:LookupEvents') } });
+    for (const f of trail.functions) assert.deepEqual(f.coverageStatus?.cloudtrail, { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' });
+    assert.deepEqual(statusOf(trail, 'orders').network, { status: 'complete' });
+
+    const flow = await scanOf({ fail: { readFlowLog: new SourceError('access-denied', 'denied', 'logs:FilterLogEvents') } });
+    assert.deepEqual(statusOf(flow, 'orders').network, { status: 'partial', errorKind: 'access-denied', iamAction: 'logs:FilterLogEvents' });
+
+    const enis = await scanOf({ fail: { listNetworkInterfaces: new SourceError('access-denied', 'no', 'ec2:DescribeNetworkInterfaces') } });
+    assert.deepEqual(statusOf(enis, 'orders').network, { status: 'failed', errorKind: 'access-denied', iamAction: 'ec2:DescribeNetworkInterfaces' });
+    assert.deepEqual(statusOf(enis, 'edge').network, { status: 'not-applicable' });
+  });
+
+  test('expired credentials: failed with that kind and no IAM action, on every source they stopped', async () => {
+    const expired = new SourceError('expired-credentials', 'credentials expired or missing (The security token included in the request is expired)');
+    const r = await scanOf({ fail: { listNetworkInterfaces: expired, lookupEvents: expired, getMetrics: expired } });
+    const failed = { status: 'failed', errorKind: 'expired-credentials' } as const;
+    assert.deepEqual(statusOf(r, 'orders'), { network: failed, cloudtrail: failed, metrics: failed });
+    assert.deepEqual(statusOf(r, 'edge'), { network: { status: 'not-applicable' }, cloudtrail: failed, metrics: failed });
+  });
+
+  test('metrics: no data for a function never invoked; failed with the kind when CloudWatch throttles', async () => {
+    const quiet = await scanOf({ metrics: fixture().metrics.filter((m) => m.functionName !== 'edge') });
+    assert.deepEqual(statusOf(quiet, 'edge').metrics, { status: 'no-data' });
+    assert.deepEqual(statusOf(quiet, 'orders').metrics, { status: 'complete' });
+    assert.match(byName(quiet, 'edge').coverage.metrics, /^no data/);
+
+    const throttled = await scanOf({ fail: { getMetrics: new SourceError('throttled', 'Rate exceeded') } });
+    assert.deepEqual(statusOf(throttled, 'orders').metrics, { status: 'failed', errorKind: 'throttled' });
+  });
+
+  test('two flow logs of one function failing differently: partial, naming the most actionable error', async () => {
+    const f = fixture();
+    // orders has a second ENI: its first is read through an ENI-level flow log, the second through the VPC's.
+    const second = lambdaEni('eni-orders-2', '10.0.1.11', 'subnet-1', ['sg-a'], 'orders');
+    const eniLog: FlowLogConfig = { id: 'fl-eni', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/eni', resourceId: 'eni-orders', trafficType: 'ALL', status: 'ACTIVE' };
+    const source = new MemorySource({ ...f, enis: [...f.enis, second], flowLogs: [...f.flowLogs, eniLog] });
+    const read: string[] = [];
+    source.readFlowLog = async function* (flowLog: FlowLogConfig): AsyncIterable<FlowData> {
+      read.push(flowLog.id);
+      throw flowLog.id === 'fl-eni' ? new SourceError('throttled', 'slow down') : new SourceError('access-denied', 'denied', 'logs:FilterLogEvents');
+    };
+    const r = await scan(source, OPTIONS);
+    scanned.push(r);
+    assert.deepEqual(read.sort(), ['fl-eni', 'fl-vpc']);
+    assert.deepEqual(byName(r, 'orders').enis.map((e) => e.id), ['eni-orders', 'eni-orders-2']);
+    // The sentence names both, the throttled one first; the data names what to fix first: the missing permission.
+    assert.match(byName(r, 'orders').coverage.network, /^partial: flow log fl-eni: throttled: slow down; flow log fl-vpc: access denied: needs logs:FilterLogEvents$/);
+    assert.deepEqual(statusOf(r, 'orders').network, { status: 'partial', errorKind: 'access-denied', iamAction: 'logs:FilterLogEvents' });
+    assert.deepEqual(statusOf(r, 'billing').network, { status: 'partial', errorKind: 'access-denied', iamAction: 'logs:FilterLogEvents' });
+  });
+
+  test('a report saved without coverageStatus reads the same through coverageStatusOf', () => {
+    assert.ok(scanned.length >= 8, `${scanned.length} reports`);
+    for (const r of scanned) {
+      for (const f of r.functions) {
+        const { coverageStatus, ...legacy } = f;
+        assert.ok(coverageStatus);
+        assert.deepEqual(coverageStatusOf(legacy), coverageStatus, `${f.name}: ${JSON.stringify(f.coverage)}`);
+        assert.equal(coverageStatusOf(f), coverageStatus);
+      }
+    }
   });
 });
