@@ -69,6 +69,11 @@ export interface TrailEvent {
   errorMessage?: string;
   userAgent?: string;
   sourceIp?: string;
+  /** The caller as CloudTrail names it (`userIdentity.arn`, else its type): who deployed, for change events. */
+  actor?: string;
+  /** Kept only for the management events the engine reads them from: ENI lifetimes and function changes. */
+  requestParameters?: Record<string, unknown>;
+  responseElements?: Record<string, unknown>;
 }
 
 export type MetricName = 'Invocations' | 'Errors' | 'Throttles' | 'Duration' | 'ConcurrentExecutions';
@@ -144,7 +149,23 @@ export interface FindingEvidence {
   /** Raw flow records or CloudTrail event ids. */
   samples?: string[];
   eventIds?: string[];
+  /** The code or configuration change the behaviour started after (within 24 h), when there was one. */
+  deploy?: DeployEvidence;
+  /** True when no change to the function was found in the 24 h before the behaviour started. */
+  noChangeBefore?: boolean;
   [key: string]: unknown;
+}
+
+/** A change to the function: CloudTrail's event (or `LastModified` from ListFunctions when CloudTrail has none). */
+export interface DeployEvidence {
+  /** `UpdateFunctionCode20150331v2`, `UpdateFunctionConfiguration20150331v2`, `PublishVersion20150331`, ..., or `LastModified`. */
+  eventName: string;
+  time: string;
+  /** Who made it (the caller's ARN or session), when known. */
+  by?: string;
+  eventId?: string;
+  /** How long after the change the behaviour started, in minutes. */
+  minutesBefore: number;
 }
 
 export interface ReportWindow {
@@ -161,6 +182,14 @@ export interface EniReport {
   securityGroupIds?: string[];
   /** Other functions that use this ENI (same subnet and exactly the same security groups). */
   sharedWith: string[];
+  /** When Lambda created and deleted it (CloudTrail), for an ENI that EC2's inventory no longer lists. */
+  created?: string;
+  deleted?: string;
+  /**
+   * How the ENI was tied to the function: EC2's inventory now (subnet + security groups), the function's configuration
+   * history in CloudTrail while the ENI existed, or the execution role that created it (and the function its description names).
+   */
+  attributedBy?: 'inventory' | 'configuration-history' | 'creating-role';
 }
 
 export interface TrafficCounts {
@@ -183,6 +212,10 @@ export interface PeerReport extends TrafficCounts {
   baseline?: TrafficCounts;
   attribution?: Attribution;
   candidates?: string[];
+  /** For an AWS service behind rotating addresses (subject `aws:<SERVICE>:<region>:<port>/<protocol>`): the service. */
+  service?: { name: string; region: string };
+  /** For a service peer: how many distinct addresses were seen in each window, and a few of them. */
+  addresses?: { baseline: number; detect: number; samples: string[] };
 }
 
 export interface ApiCallReport {
@@ -298,6 +331,11 @@ export function protocolName(protocol: number): string {
 
 export function peerSubject(address: string, port: number, protocol: number): string {
   return `${address}:${port}/${protocolName(protocol)}`;
+}
+
+/** One peer for an AWS service whose addresses rotate: `aws:S3:us-east-1:443/tcp`. */
+export function serviceSubject(service: string, region: string, port: number, protocol: number): string {
+  return `aws:${service}:${region}:${port}/${protocolName(protocol)}`;
 }
 
 export function apiSubject(eventSource: string, eventName: string): string {
