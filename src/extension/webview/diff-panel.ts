@@ -1,9 +1,11 @@
 // "Show behaviour diff": the function's handler in the editor and, beside it, one webview per function with its diff against the baseline.
 import * as vscode from 'vscode';
+import { errorMessage } from '../../core/errors';
 import type { Finding, FunctionReport } from '../../core/model';
 import type { HostToWebview, RenderedSummary, WebviewToHost } from '../../shared/protocol';
 import { parseWebviewMessage } from '../../shared/protocol';
 import type { ExtensionDeps } from '../deps';
+import { Disposable } from '../disposable';
 import { functionOf } from '../targets';
 import { buildDiffViewModel, type SourceInfo } from './diff-model';
 import { createNonce, panelHtml } from './panel-html';
@@ -36,10 +38,6 @@ function isEditor(value: unknown): value is vscode.TextEditor {
   return typeof value === 'object' && value !== null && 'document' in value && 'viewColumn' in value;
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export function registerDiffView(context: vscode.ExtensionContext, deps: ExtensionDeps): DiffViewApi {
   const panels = new Map<string, DiffPanel>();
   const dist = vscode.Uri.joinPath(deps.extensionUri, 'dist');
@@ -50,7 +48,7 @@ export function registerDiffView(context: vscode.ExtensionContext, deps: Extensi
       const editor = await vscode.commands.executeCommand<unknown>('lambdaBehavior.openSource', fn.name);
       if (isEditor(editor)) return { source: { found: true, file: editor.document.uri.path.split('/').pop() }, editor };
     } catch (err) {
-      deps.log.warn(`[diff] could not open the source of ${fn.name}: ${message(err)}`);
+      deps.log.warn(`[diff] could not open the source of ${fn.name}: ${errorMessage(err)}`);
     }
     return { source: { found: false } };
   }
@@ -105,15 +103,13 @@ export function registerDiffView(context: vscode.ExtensionContext, deps: Extensi
 }
 
 /** One function's webview: posts the function's view after every "ready" and session change, and maps the page's requests to commands. */
-class DiffPanel {
+class DiffPanel extends Disposable {
   readonly panel: vscode.WebviewPanel;
-  private readonly disposables: vscode.Disposable[] = [];
   /** Set by the webview's "ready", cleared when VS Code discards the hidden webview (retainContextWhenHidden is off). */
   private ready = false;
   private seq = 0;
   private rendered: RenderedSummary | undefined;
   private waiters: Array<{ seq: number; resolve: (s: RenderedSummary) => void; reject: (e: Error) => void }> = [];
-  private disposed = false;
 
   constructor(
     private readonly functionName: string,
@@ -126,6 +122,7 @@ class DiffPanel {
     /** A panel VS Code restored after a reload, instead of a new one. */
     restored?: vscode.WebviewPanel,
   ) {
+    super();
     const options = { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: false, enableFindWidget: true };
     if (restored) restored.webview.options = options;
     this.panel = restored ?? vscode.window.createWebviewPanel(
@@ -142,15 +139,16 @@ class DiffPanel {
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
       nonce: createNonce(),
     });
-    this.disposables.push(
-      webview.onDidReceiveMessage((m: unknown) => void this.receive(m)),
+    this.register(webview.onDidReceiveMessage((m: unknown) => void this.receive(m)));
+    this.register(
       this.panel.onDidChangeViewState((e) => {
         // A hidden webview is discarded; it says "ready" again when shown, and gets the current view then.
         if (!e.webviewPanel.visible) this.ready = false;
       }),
+    );
+    this.register(
       this.panel.onDidDispose(() => {
-        this.disposed = true;
-        for (const d of this.disposables.splice(0)) d.dispose();
+        this.dispose();
         for (const w of this.waiters.splice(0)) w.reject(new Error(`the behaviour-diff panel of ${functionName} was closed`));
         onDisposed();
       }),
@@ -170,7 +168,7 @@ class DiffPanel {
 
   /** Posts the current state if the webview is listening; otherwise it is posted on the next "ready". */
   refresh(): void {
-    if (this.disposed || !this.ready) return;
+    if (this.isDisposed || !this.ready) return;
     void this.post(this.current());
   }
 
@@ -196,7 +194,7 @@ class DiffPanel {
 
   /** The render the host is owed: the latest message posted, or the next one when the webview is not listening. */
   whenRendered(): Promise<RenderedSummary> {
-    if (this.disposed) return Promise.reject(new Error(`the behaviour-diff panel of ${this.functionName} was closed`));
+    if (this.isDisposed) return Promise.reject(new Error(`the behaviour-diff panel of ${this.functionName} was closed`));
     const wanted = Math.max(1, this.ready ? this.seq : this.seq + 1);
     if (this.rendered && this.rendered.seq >= wanted) return Promise.resolve(this.rendered);
     return new Promise((resolve, reject) => this.waiters.push({ seq: wanted, resolve, reject }));
@@ -211,8 +209,8 @@ class DiffPanel {
     try {
       await this.handle(msg);
     } catch (err) {
-      this.deps.log.error(`[diff] ${msg.type} for ${this.functionName} failed: ${message(err)}`);
-      void vscode.window.showErrorMessage(`Lambda Behavior: ${message(err)}`);
+      this.deps.log.error(`[diff] ${msg.type} for ${this.functionName} failed: ${errorMessage(err)}`);
+      void vscode.window.showErrorMessage(`Lambda Behavior: ${errorMessage(err)}`);
     }
   }
 
