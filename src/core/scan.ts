@@ -10,14 +10,14 @@ import { functionReports } from './scan/function-report';
 import { readInventory } from './scan/inventory';
 import { readMetrics } from './scan/metrics';
 import { scanReport } from './scan/report';
-import { ScanRun } from './scan/run';
+import { ScanRun, type Clock } from './scan/run';
 import { HOUR_MS } from './time';
 
 export interface ScanOptions {
   /** The end of the detection window; defaults to the recording time of a scenario, else the clock. */
   now?: EpochMs;
   /** The scan's one source of "now": the default end of the window, stage timings and `generatedAt` (default `Date.now`). */
-  clock?: () => EpochMs;
+  clock?: Clock;
   baselineDays?: number;
   detectHours?: number;
   /** Only these functions (all when empty). */
@@ -75,6 +75,10 @@ export async function scan(source: TelemetrySource, options: ScanOptions = {}): 
   }
 }
 
+/**
+ * The stages in order, each a function of the run and of what the stages before it returned. A new source is one more
+ * stage: a function in src/core/scan/, a `StageName` for its timing, and a line here.
+ */
 async function runScan(source: TelemetrySource, options: ScanOptions, signal: AbortSignal): Promise<ScanReport> {
   const lengths = windowLengths(options);
   // A bad rule is the user's typo: say so before any AWS call is made.

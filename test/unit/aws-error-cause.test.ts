@@ -72,7 +72,7 @@ describe('a scan with a failing source: the cause is for the debug log only', ()
       return { accountId: '123456789012', region: 'us-east-1', recordedAt: Date.UTC(2026, 10, 23) };
     }
     async listFunctions(): Promise<LambdaFunction[]> {
-      return [{ name: 'edge', arn: 'arn:aws:lambda:us-east-1:123456789012:function:edge', role: 'arn:aws:iam::123456789012:role/edge' }];
+      return [{ name: 'edge', arn: 'arn:aws:lambda:us-east-1:123456789012:function:edge', role: 'arn:aws:iam::123456789012:role/edge', tags: {} }];
     }
     async listNetworkInterfaces() {
       return [];
