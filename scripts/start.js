@@ -5,7 +5,7 @@ const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
-const { root, run, installCodeServer, portIsFree, tail, workspaceFixture, CodeServerProfile } = require('./lib/code-server');
+const { root, run, installCodeServer, stopwatch, portIsFree, tail, workspaceFixture, CodeServerProfile } = require('./lib/code-server');
 
 const EXTENSION_ID = 'lambda-behavior.lambda-behavior';
 /** npm start's helper extension (opens the panel and the demo when the window loads): installed here only, never packaged with the product. */
@@ -73,7 +73,7 @@ function fileHash(file) {
  * Packages and installs the extension and the launcher, each only when it changed since what this profile last
  * installed (installed.json remembers the fingerprints) or is no longer installed.
  */
-function ensureInstalled(profile, vsixArg) {
+function ensureInstalled(profile, vsixArg, clock) {
   const stateFile = path.join(profile.dir, 'installed.json');
   let state = {};
   try {
@@ -83,6 +83,7 @@ function ensureInstalled(profile, vsixArg) {
   }
   const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version;
   const installed = profile.installedExtensions();
+  clock.stage('installed extensions');
   const want = {
     // A given .vsix is compared by its bytes; the working tree by the files the package is made of.
     extension: vsixArg ? `vsix ${fileHash(vsixArg)}` : `sources ${fingerprint(root, PACKAGE_INPUTS)}`,
@@ -99,9 +100,11 @@ function ensureInstalled(profile, vsixArg) {
       console.log('npm start: packaging the extension (npm run package)…');
       run('npm', ['run', '-s', 'package'], { stdio: ['ignore', 'ignore', 'inherit'] });
       vsix = path.join(root, 'lambda-behavior.vsix');
+      clock.stage('package');
     }
     console.log(`npm start: installing ${path.relative(root, vsix) || vsix} into code-server…`);
     profile.installVsix(vsix);
+    clock.stage('install');
     state.extension = want.extension;
     writeState(stateFile, state);
   }
@@ -112,6 +115,7 @@ function ensureInstalled(profile, vsixArg) {
     const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], { cwd: launcherDir, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`packaging scripts/demo-launcher failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
     profile.installVsix(vsix);
+    clock.stage('launcher');
     state.launcher = want.launcher;
     writeState(stateFile, state);
   }
@@ -135,7 +139,7 @@ function runningServer(pidFile, profile) {
 }
 
 async function main() {
-  const started = Date.now();
+  const clock = stopwatch();
   const opts = parseArgs(process.argv.slice(2));
   const devDir = path.resolve(process.env.LAMBDA_BEHAVIOR_DEV_DIR || path.join(root, '.lambda-behavior-dev'));
   fs.mkdirSync(devDir, { recursive: true });
@@ -155,7 +159,8 @@ async function main() {
   if (opts.port !== undefined && !(await portIsFree(opts.port))) fail(`port ${opts.port} is in use: choose another with --port N, or leave it out for a free one`);
 
   installCodeServer();
-  ensureInstalled(profile, opts.vsix);
+  clock.stage('code-server check');
+  ensureInstalled(profile, opts.vsix, clock);
 
   let stopping;
   const stop = async (reason, code) => {
@@ -168,23 +173,14 @@ async function main() {
     })();
     return stopping;
   };
-  // Ctrl-C reaches this process (and npm); code-server runs in its own process group, which stop() ends by its id.
-  // A second Ctrl-C while it stops kills the group at once.
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.on(sig, () => {
-      if (stopping && profile.server) {
-        try {
-          process.kill(-profile.server.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-      }
-      void stop(sig, 0);
-    });
-  }
+  // Ctrl-C reaches this process twice (from the terminal, and forwarded by npm: the "start" script execs node, so no
+  // shell in between dies first and leaves npm to report a signal). code-server runs in its own process group, which
+  // stop() ends by its id (killed outright if it has not ended 5 s after SIGTERM).
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, () => void stop(sig, 0));
 
   try {
     await profile.start({}, { port: opts.port });
+    clock.stage('code-server start');
   } catch (err) {
     await profile.stop();
     throw err;
@@ -201,7 +197,7 @@ async function main() {
 
   const rel = (p) => path.relative(root, p) || p;
   console.log(`
-Lambda Behavior in code-server, ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Open:
+Lambda Behavior in code-server, ready (${clock.summary()}). Open:
 
     ${url}
 

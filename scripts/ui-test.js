@@ -1,13 +1,14 @@
 #!/usr/bin/env node
-// `npm run test:ui`: packages the extension, installs the .vsix into code-server as a user would, and drives it in headless Chromium (test/ui), saving screenshots under test-results/ui.
+// `npm run test:ui`: packages the extension, installs the .vsix into code-server as a user would, drives it in headless Chromium (test/ui), then checks `npm start` with that package (test/ui/start.ui.js); screenshots under test-results/ui.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { root, run, installCodeServer, stopwatch, CodeServerRun, runMain } = require('./lib/code-server');
+const { root, run, installCodeServer, stopwatch, freePort, CodeServerRun, runMain } = require('./lib/code-server');
 const { UiSuite } = require('../test/ui/harness');
 const { defineUiTests } = require('../test/ui/lambda-behavior.ui');
 const { defineHostileUiTests } = require('../test/ui/hostile.ui');
+const { defineStartUiTests } = require('../test/ui/start.ui');
 
 const resultsDir = path.join(root, 'test-results', 'ui');
 const TIMEOUT_MS = Number(process.env.LAMBDA_BEHAVIOR_UI_TIMEOUT_MS) || 8 * 60_000;
@@ -18,6 +19,8 @@ const USAGE = `usage: node scripts/ui-test.js [--vsix FILE]
   LAMBDA_BEHAVIOR_KEEP_UI_RUN=1 keeps the run folder; LAMBDA_BEHAVIOR_UI_TIMEOUT_MS changes the 8-minute limit.`;
 
 let current;
+/** The npm start checks' cleanup: an `npm start` a failed check left running ends with the run. */
+let startChecks;
 
 function parseArgs(argv) {
   const opts = { vsix: undefined };
@@ -102,8 +105,25 @@ async function main() {
       return page;
     },
   });
+  // Then `npm start` (scripts/start.js) with this package, in a profile of its own inside the run folder (its first
+  // start installs, its second reuses), opened in the same browser.
+  startChecks = defineStartUiTests(suite, {
+    root,
+    resultsDir,
+    vsix,
+    devDir: path.join(current.dir, 'npm-start'),
+    freePort,
+    functions: expected.functions.map((f) => f.name),
+    openPage: async (url) => {
+      page = await context.newPage();
+      page.on('pageerror', (err) => pageErrors.push(err.message));
+      await page.goto(url);
+      return page;
+    },
+  });
   console.log(`\nUI tests: ${path.relative(root, vsix)} in code-server, headless Chromium`);
   const results = await suite.run();
+  await startChecks.cleanup();
   clock.stage('ui');
   if (pageErrors.length > 0) fs.writeFileSync(path.join(resultsDir, 'page-errors.log'), pageErrors.join('\n') + '\n');
 
@@ -116,4 +136,16 @@ async function main() {
   return failed === 0 ? 0 : 1;
 }
 
-runMain('ui tests', TIMEOUT_MS, () => current, main);
+/** What to end on every way out: a leftover npm start, then the run's code-server and browser. */
+function leftovers() {
+  if (!current) return undefined;
+  const ending = current;
+  return {
+    cleanup: async () => {
+      await startChecks?.cleanup();
+      await ending.cleanup();
+    },
+  };
+}
+
+runMain('ui tests', TIMEOUT_MS, leftovers, main);

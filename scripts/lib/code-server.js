@@ -229,20 +229,39 @@ class CodeServerRun extends CodeServerProfile {
   }
 }
 
-/** code-server runs in its own process group (detached): end the group by its id, politely first. */
+/** Whether any process of the group is still there (signal 0 checks without sending anything). */
+function groupAlive(pgid) {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return err.code === 'EPERM';
+  }
+}
+
+/**
+ * code-server runs in its own process group (detached): end the group by its id, politely first, and wait until every
+ * process of it is gone — the leader's exit is not enough, its extension host and file watcher may outlive it a moment.
+ */
 async function stopProcessGroup(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const pgid = child.pid;
   const signal = (sig) => {
     try {
-      process.kill(-child.pid, sig);
+      process.kill(-pgid, sig);
     } catch {
       // the group is already gone
     }
   };
+  const leaderRunning = child.exitCode === null && child.signalCode === null;
+  if (!leaderRunning && !groupAlive(pgid)) return;
+  const exited = leaderRunning ? new Promise((resolve) => child.once('exit', resolve)) : Promise.resolve();
   signal('SIGTERM');
   const timer = setTimeout(() => signal('SIGKILL'), 5000);
   await exited;
+  for (let waited = 0; groupAlive(pgid) && waited < 7000; waited += 50) {
+    if (waited === 5000) signal('SIGKILL');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   clearTimeout(timer);
 }
 
