@@ -1,23 +1,32 @@
-// The self-contained HTML report, built from small pieces that the VS Code webview can reuse.
-import type { Coverage, Finding, FindingEvidence, FunctionReport, MetricsSummary, ScanReport } from '../core/model';
+// The self-contained HTML report: the report view model and the shared presentation decisions written out as one document with no script.
+import type { Finding, FindingEvidence, FunctionReport, MetricsSummary, ScanReport } from '../core/model';
 import { escapeHtml as e } from './escape';
 import { formatBytes, formatCount, formatTime, plural } from './format';
 import {
-  chartSeries,
-  consecutiveRuns,
+  CHART_MAX_WIDTH,
+  chartDrawing,
+  coverageText,
+  evidenceLayout,
+  metricTotals,
+  SENTENCES,
+  seenRange,
+  severityTone,
+  STATUS_LABEL,
+  type ChartLegendKey,
+} from './presentation';
+import {
   apiDiffRows,
-  COVERAGE_SOURCES,
+  coverageLines,
   diffCounts,
   evidenceEntries,
   incompleteCoverage,
-  isCoverageComplete,
-  knownSeverity,
   orderFunctions,
   peerDiffRows,
   reportTotals,
   SEVERITIES_DESC,
   sortFindings,
   summaryLine,
+  windowSpans,
   type ApiDiffRow,
   type DiffStatus,
   type PeerDiffRow,
@@ -93,7 +102,9 @@ summary { cursor: default; color: var(--vscode-descriptionForeground, var(--lb-m
 pre { margin: 4px 0; padding: 6px 8px; overflow-x: auto; background: var(--vscode-textCodeBlock-background, var(--lb-subtle)); border-radius: 4px; }
 svg.lb-chart { width: 100%; max-width: 760px; height: auto; display: block; }
 svg.lb-chart text { font-size: 10px; fill: var(--vscode-descriptionForeground, var(--lb-muted)); }
-svg.lb-chart .lb-grid { stroke: var(--vscode-panel-border, var(--lb-border)); stroke-width: 1; }
+svg.lb-chart .lb-axis-title { font-size: 10.5px; }
+svg.lb-chart .lb-grid { stroke: var(--vscode-panel-border, var(--lb-border)); stroke-width: 1; stroke-dasharray: 2 3; }
+svg.lb-chart .lb-axis { stroke: var(--lb-muted); stroke-width: 1; }
 svg.lb-chart .lb-band { fill: var(--lb-band); stroke: none; }
 svg.lb-chart .lb-mean { fill: none; stroke: var(--lb-mean); stroke-width: 1; stroke-dasharray: 4 3; }
 svg.lb-chart .lb-inv { fill: none; stroke: var(--lb-line); stroke-width: 2; }
@@ -102,6 +113,7 @@ svg.lb-chart .lb-thr { fill: none; stroke: var(--lb-thr); stroke-width: 1.5; str
 svg.lb-chart .lb-over { fill: var(--lb-err); }
 ul.lb-legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; padding: 0; margin: 4px 0; }
 .lb-swatch { display: inline-block; width: 14px; height: 3px; vertical-align: middle; margin-right: 6px; background: var(--lb-line); }
+.lb-swatch.lb-over { width: 8px; height: 8px; border-radius: 50%; background: var(--lb-err); }
 .lb-swatch.lb-band { height: 10px; background: var(--lb-band); }
 .lb-swatch.lb-mean { background: var(--lb-mean); }
 .lb-swatch.lb-err { background: var(--lb-err); }
@@ -126,7 +138,7 @@ export function renderHtml(report: ScanReport): string {
     '<body>',
     renderSummary(report),
     renderWarnings(report.warnings),
-    ...functions.map((fn) => renderFunctionSection(fn)),
+    ...functions.map((fn) => renderFunctionSection(fn, windowSpans(report.window).detectHours)),
     '</body>',
     '</html>',
     '',
@@ -135,7 +147,7 @@ export function renderHtml(report: ScanReport): string {
 
 // ---------------------------------------------------------------- summary
 
-export function renderSummary(report: ScanReport): string {
+function renderSummary(report: ScanReport): string {
   const w = report.window;
   const totals = reportTotals(report);
   const facts: Array<[string, string]> = [
@@ -168,7 +180,7 @@ export function renderSummary(report: ScanReport): string {
 }
 
 /** One row per function, linking to its section: the table of contents of the report. */
-export function renderFunctionIndex(functions: readonly FunctionReport[]): string {
+function renderFunctionIndex(functions: readonly FunctionReport[]): string {
   if (functions.length === 0) return '<p class="muted">No functions in this account and region.</p>';
   const rows = orderFunctions(functions).map((fn) => {
     const sev = SEVERITIES_DESC.map((s) => [s, fn.findings.filter((f) => f.severity === s).length] as const)
@@ -177,7 +189,7 @@ export function renderFunctionIndex(functions: readonly FunctionReport[]): strin
       .join(' ');
     const peers = diffCounts(peerDiffRows(fn));
     const api = diffCounts(apiDiffRows(fn).filter((r) => r.caller === 'function'));
-    const gaps = incompleteCoverage(fn.coverage);
+    const gaps = incompleteCoverage(fn);
     return (
       `<tr><td><a href="#${e(functionAnchor(fn))}">${e(fn.name)}</a></td>` +
       `<td>${sev || '<span class="lb-ok">none</span>'}</td>` +
@@ -201,7 +213,7 @@ function renderCountWithChanges(c: { total: number; added: number; removed: numb
   return parts.join(' ');
 }
 
-export function renderWarnings(warnings: readonly string[]): string {
+function renderWarnings(warnings: readonly string[]): string {
   if (warnings.length === 0) return '';
   return [
     '<section class="lb-warnings">',
@@ -219,11 +231,11 @@ function renderFacts(facts: ReadonlyArray<[string, string]>): string {
 // ---------------------------------------------------------------- one function
 
 /** A fragment id that is valid and stable whatever the function is called. */
-export function functionAnchor(fn: FunctionReport): string {
+function functionAnchor(fn: FunctionReport): string {
   return `fn-${fn.name.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
-export function renderFunctionSection(fn: FunctionReport): string {
+function renderFunctionSection(fn: FunctionReport, detectHours: number): string {
   return [
     `<section class="lb-function" id="${e(functionAnchor(fn))}">`,
     `<h2>${e(fn.name)}</h2>`,
@@ -235,16 +247,16 @@ export function renderFunctionSection(fn: FunctionReport): string {
     '<h3>AWS API calls</h3>',
     renderApiDiff(fn),
     fn.metrics ? '<h3>Invocations</h3>' : '',
-    fn.metrics ? renderMetricsChart(fn.metrics) : '',
+    fn.metrics ? renderMetricsChart(fn.metrics, detectHours) : '',
     '<h3>Coverage</h3>',
-    renderCoverage(fn.coverage),
+    renderCoverage(fn),
     '</section>',
   ]
     .filter((part) => part !== '')
     .join('\n');
 }
 
-export function renderFunctionFacts(fn: FunctionReport): string {
+function renderFunctionFacts(fn: FunctionReport): string {
   const facts: Array<[string, string]> = [['ARN', `<code>${e(fn.arn)}</code>`]];
   if (fn.runtime) facts.push(['Runtime', e(fn.runtime)]);
   if (fn.handler) facts.push(['Handler', `<code>${e(fn.handler)}</code>`]);
@@ -263,18 +275,17 @@ export function renderFunctionFacts(fn: FunctionReport): string {
 }
 
 /** A severity as a badge; an unknown value (a report from a newer engine) is shown, never used as a class. */
-export function renderSeverityBadge(severity: string): string {
-  const known = knownSeverity(severity);
-  return `<span class="lb-badge lb-sev-${known ?? 'unknown'}">${e(severity)}</span>`;
+function renderSeverityBadge(severity: string): string {
+  return `<span class="lb-badge lb-sev-${severityTone(severity)}">${e(severity)}</span>`;
 }
 
-export function renderFindings(findings: readonly Finding[]): string {
-  if (findings.length === 0) return '<p class="lb-ok">No findings.</p>';
+function renderFindings(findings: readonly Finding[]): string {
+  if (findings.length === 0) return `<p class="lb-ok">${e(SENTENCES.noFindings)}</p>`;
   return `<ul class="lb-findings">\n${sortFindings(findings).map(renderFinding).join('\n')}\n</ul>`;
 }
 
-export function renderFinding(f: Finding): string {
-  const sev = knownSeverity(f.severity) ?? 'unknown';
+function renderFinding(f: Finding): string {
+  const sev = severityTone(f.severity);
   const attribution =
     f.attribution && f.attribution !== 'exact' ? ` <span class="muted">(${e(f.attribution)} attribution)</span>` : '';
   return [
@@ -290,43 +301,26 @@ export function renderFinding(f: Finding): string {
     .join('\n');
 }
 
-/** Raw samples and event ids are long: collapsed, shown on demand, capped. */
-const MAX_LISTED = 20;
-
-export function renderEvidence(evidence: FindingEvidence | undefined): string {
-  const entries = evidenceEntries(evidence);
-  if (entries.length === 0) return '';
-  const inline: Array<[string, string]> = [];
-  const collapsed: string[] = [];
-  for (const { key, label, value } of entries) {
-    if (Array.isArray(value)) {
-      if (key === 'samples' || key === 'eventIds' || value.length > 5) {
-        const shown = value.slice(0, MAX_LISTED);
-        const more = value.length > shown.length ? `\n… ${value.length - shown.length} more` : '';
-        collapsed.push(
-          `<details><summary>${e(label)} (${e(formatCount(value.length))})</summary><pre>${e(shown.join('\n') + more)}</pre></details>`,
-        );
-      } else inline.push([label, e(value.join(', '))]);
-    } else if (typeof value === 'number') {
-      inline.push([label, e(/bytes/i.test(key) ? formatBytes(value) : formatCount(value))]);
-    } else if (key === 'firstSeen' || key === 'lastSeen') {
-      inline.push([label, e(formatTime(String(value)))]);
-    } else inline.push([label, e(value)]);
-  }
-  return `<div class="lb-evidence">${inline.length > 0 ? renderFacts(inline) : ''}${collapsed.join('')}</div>`;
+/** The evidence's facts inline; its lists (samples, event ids, long ones) collapsed, shown on demand, capped. */
+function renderEvidence(evidence: FindingEvidence | undefined): string {
+  const { facts, lists } = evidenceLayout(evidenceEntries(evidence));
+  if (facts.length === 0 && lists.length === 0) return '';
+  const inline = facts.length > 0 ? renderFacts(facts.map((f): [string, string] => [f.label, e(f.text)])) : '';
+  const collapsed = lists.map(
+    (l) =>
+      `<details><summary>${e(l.label)} (${e(formatCount(l.total))})</summary><pre>${e([...l.shown, ...(l.more ? [l.more] : [])].join('\n'))}</pre></details>`,
+  );
+  return `<div class="lb-evidence">${inline}${collapsed.join('')}</div>`;
 }
 
 // ---------------------------------------------------------------- behaviour diff
-
-const STATUS_LABEL: Record<DiffStatus, string> = { added: 'new', removed: 'gone', unchanged: 'same' };
 
 function renderStatus(status: DiffStatus): string {
   return `<span class="lb-status-${status}">${STATUS_LABEL[status]}</span>`;
 }
 
 function rowClass(status: DiffStatus, severity: string | undefined): string {
-  const sev = severity ? knownSeverity(severity) : undefined;
-  return `lb-${status}${sev ? ` lb-flagged lb-tone-${sev}` : ''}`;
+  return `lb-${status}${severity ? ` lb-flagged lb-tone-${severityTone(severity)}` : ''}`;
 }
 
 function nowVsBaseline(now: number | undefined, baseline: number | undefined, fmt: (n: number) => string): string {
@@ -335,17 +329,10 @@ function nowVsBaseline(now: number | undefined, baseline: number | undefined, fm
   return `${e(n)} <span class="muted">/ ${e(b)}</span>`;
 }
 
-function seenRange(first: string | undefined, last: string | undefined): string {
-  if (!first && !last) return '';
-  return `${e(formatTime(first))}${last && last !== first ? `<br>${e(formatTime(last))}` : ''}`;
-}
-
 export function renderPeerDiff(fn: FunctionReport): string {
   const rows = peerDiffRows(fn);
   if (rows.length === 0) {
-    return fn.inVpc
-      ? '<p class="muted">No traffic recorded on the function\'s network interfaces.</p>'
-      : '<p class="muted">Not attached to a VPC: there are no flow logs for this function.</p>';
+    return `<p class="muted">${e(fn.inVpc ? SENTENCES.noPeers : SENTENCES.notInVpc)}</p>`;
   }
   return [
     '<table class="lb-peers">',
@@ -369,7 +356,7 @@ function renderPeerRow(r: PeerDiffRow): string {
     `<td class="num">${nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount)}</td>` +
     `<td class="num">${nowVsBaseline(r.now.bytes, r.baseline?.bytes, formatBytes)}</td>` +
     `<td class="num">${e(formatCount(r.now.rejected))}</td>` +
-    `<td>${seenRange(r.firstSeen, r.lastSeen)}</td></tr>`
+    `<td>${e(seenRange(r.firstSeen, r.lastSeen))}</td></tr>`
   );
 }
 
@@ -377,12 +364,12 @@ export function renderApiDiff(fn: FunctionReport): string {
   const rows = apiDiffRows(fn);
   const own = rows.filter((r) => r.caller === 'function');
   const service = rows.filter((r) => r.caller === 'lambda-service');
-  if (rows.length === 0) return '<p class="muted">No AWS API calls recorded with the function\'s role.</p>';
+  if (rows.length === 0) return `<p class="muted">${e(SENTENCES.noApiCalls)}</p>`;
   const parts: string[] = [];
-  parts.push(own.length > 0 ? renderApiTable(own, 'lb-api') : '<p class="muted">The function\'s code made no AWS API calls.</p>');
+  parts.push(own.length > 0 ? renderApiTable(own, 'lb-api') : `<p class="muted">${e(SENTENCES.noOwnApiCalls)}</p>`);
   if (service.length > 0) {
-    parts.push("<h4>Made by the Lambda service with the function's role</h4>");
-    parts.push('<p class="muted">Lambda itself uses the execution role (for example to poll an event source or write logs); these calls are not the function\'s code.</p>');
+    parts.push(`<h4>${e(SENTENCES.serviceCallsHeading)}</h4>`);
+    parts.push(`<p class="muted">${e(SENTENCES.serviceCallsNote)}</p>`);
     parts.push(renderApiTable(service, 'lb-api lb-api-service'));
   }
   return parts.join('\n');
@@ -407,105 +394,67 @@ function renderApiRow(r: ApiDiffRow): string {
     `<td class="num">${nowVsBaseline(r.count, r.baseline?.count, formatCount)}</td>` +
     `<td class="num">${nowVsBaseline(r.errors, r.baseline?.errors, formatCount)}</td>` +
     `<td class="num">${r.denied > 0 ? `<span class="lb-sev-high">${e(formatCount(r.denied))}</span>` : '0'}</td>` +
-    `<td>${seenRange(r.firstSeen, r.lastSeen)}</td></tr>`
+    `<td>${e(seenRange(r.firstSeen, r.lastSeen))}</td></tr>`
   );
 }
 
-export function renderCoverage(coverage: Coverage | undefined): string {
-  const c: Partial<Coverage> = coverage ?? {};
-  const facts: Array<[string, string]> = COVERAGE_SOURCES.map((source) => {
-    const value = c[source];
-    const cls = isCoverageComplete(value) ? 'lb-ok' : 'lb-gap';
-    return [source, `<span class="${cls}">${e(value || 'not reported')}</span>`];
-  });
+function renderCoverage(fn: FunctionReport): string {
+  const facts = coverageLines(fn).map(({ source, covered, value }): [string, string] => [
+    source,
+    `<span class="${covered ? 'lb-ok' : 'lb-gap'}">${e(coverageText(value))}</span>`,
+  ]);
   return renderFacts(facts);
 }
 
 // ---------------------------------------------------------------- metrics chart
 
-const CHART = { width: 720, height: 220, left: 52, right: 12, top: 12, bottom: 30 } as const;
-
-/** 1, 2 or 5 times a power of ten, at or above `v`: gridlines at round numbers. */
-function niceCeil(v: number): number {
-  if (v <= 0) return 1;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
-}
-
-function coord(n: number): string {
-  return (Math.round(n * 10) / 10).toString();
-}
+const LEGEND_SWATCH: Record<ChartLegendKey, string> = {
+  invocations: 'lb-swatch',
+  over: 'lb-swatch lb-over',
+  band: 'lb-swatch lb-band',
+  mean: 'lb-swatch lb-mean',
+  errors: 'lb-swatch lb-err',
+  throttles: 'lb-swatch lb-thr',
+};
 
 /**
- * Invocations per period against the band the baseline expects at that time of day, with errors
- * (and throttles, when any) on the same scale. Points above the band are marked; each has a tooltip
- * through SVG `<title>`, which needs no script.
+ * The chart the diff webview draws (presentation.ts's chartDrawing), as markup at its widest: the SVG scales
+ * down with the page. Each point has a tooltip through SVG `<title>`, which needs no script.
  */
-export function renderMetricsChart(metrics: MetricsSummary): string {
-  const { n, period, inv, err, thr, band, showThrottles } = chartSeries(metrics);
+export function renderMetricsChart(metrics: MetricsSummary, detectHours?: number): string {
   const totals = renderMetricTotals(metrics);
-  if (n === 0) return `<p class="muted">No metric data in the detection window.</p>${totals}`;
-
-  const yMax = niceCeil(Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0)));
-
-  const plotW = CHART.width - CHART.left - CHART.right;
-  const plotH = CHART.height - CHART.top - CHART.bottom;
-  const x = (i: number) => CHART.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
-  const y = (v: number) => CHART.top + plotH - (Math.max(0, v) / yMax) * plotH;
-  const points = (values: readonly number[]) => values.map((v, i) => `${coord(x(i))},${coord(y(v))}`).join(' ');
-
+  const d = chartDrawing(metrics, CHART_MAX_WIDTH, detectHours);
+  if (!d) return `<p class="muted">${e(SENTENCES.noMetrics)}</p>${totals}`;
+  const { plot } = d;
   const parts: string[] = [];
-  for (const frac of [0, 0.5, 1]) {
-    const gy = coord(y(yMax * frac));
-    parts.push(`<line class="lb-grid" x1="${CHART.left}" x2="${CHART.width - CHART.right}" y1="${gy}" y2="${gy}"/>`);
-    parts.push(`<text x="${CHART.left - 6}" y="${gy}" text-anchor="end" dominant-baseline="middle">${e(formatCount(yMax * frac))}</text>`);
-  }
-  const labelAt = n === 1 ? [0] : [...new Set([0, Math.floor((n - 1) / 2), n - 1])];
-  for (const i of labelAt) {
-    const anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle';
-    parts.push(
-      `<text x="${coord(x(i))}" y="${CHART.height - 8}" text-anchor="${anchor}">${e(formatTime(metrics.hours[i]))}</text>`,
-    );
-  }
-
-  // The band is drawn only over runs of consecutive periods that have an expectation.
-  const withBand = band.map((b, i) => ({ b, i })).filter((p): p is { b: { mean: number; low: number; high: number }; i: number } => !!p.b);
-  for (const run of consecutiveRuns(withBand)) {
-    const upper = run.map(({ b, i }) => `${coord(x(i))},${coord(y(b.high))}`);
-    const lower = [...run].reverse().map(({ b, i }) => `${coord(x(i))},${coord(y(b.low))}`);
-    parts.push(`<polygon class="lb-band" points="${[...upper, ...lower].join(' ')}"/>`);
-    parts.push(`<polyline class="lb-mean" points="${run.map(({ b, i }) => `${coord(x(i))},${coord(y(b.mean))}`).join(' ')}"/>`);
-  }
-
-  parts.push(`<polyline class="lb-err" points="${points(err)}"/>`);
-  if (showThrottles) parts.push(`<polyline class="lb-thr" points="${points(thr)}"/>`);
-  parts.push(`<polyline class="lb-inv" points="${points(inv)}"/>`);
-
-  inv.forEach((v, i) => {
-    const b = band[i];
-    const over = b !== undefined && v > b.high;
-    const expected = b ? `, expected ${formatCount(b.low)}–${formatCount(b.high)}` : '';
-    const tip = `${formatTime(metrics.hours[i])}: ${formatCount(v)} invocations${expected}, ${formatCount(err[i])} errors` +
-      (showThrottles ? `, ${formatCount(thr[i])} throttles` : '');
-    parts.push(
-      `<circle class="${over ? 'lb-over' : 'lb-inv'}" cx="${coord(x(i))}" cy="${coord(y(v))}" r="${over ? 3 : 1.5}"><title>${e(tip)}</title></circle>`,
-    );
+  d.yTicks.forEach((t, i) => {
+    parts.push(`<line class="${i === 0 ? 'lb-axis' : 'lb-grid'}" x1="${plot.left}" x2="${plot.right}" y1="${t.y}" y2="${t.y}"/>`);
+    parts.push(`<text x="${plot.left - 6}" y="${t.y}" text-anchor="end" dominant-baseline="middle">${e(t.text)}</text>`);
   });
-
-  const label = `Invocations per ${period} in the detection window against the expected band, with errors`;
-  const legend = [
-    '<ul class="lb-legend">',
-    `<li><span class="lb-swatch"></span>invocations per ${e(period)}</li>`,
-    '<li><span class="lb-swatch lb-band"></span>expected (baseline, same time of day)</li>',
-    '<li><span class="lb-swatch lb-mean"></span>expected mean</li>',
-    '<li><span class="lb-swatch lb-err"></span>errors</li>',
-    showThrottles ? '<li><span class="lb-swatch lb-thr"></span>throttles</li>' : '',
-    '</ul>',
-  ].join('');
+  parts.push(
+    `<text class="lb-axis-title" x="${d.yTitle.x}" y="${d.yTitle.y}" text-anchor="middle" transform="rotate(-90 ${d.yTitle.x} ${d.yTitle.y})">${e(d.yTitle.text)}</text>`,
+  );
+  parts.push(`<line class="lb-axis" x1="${plot.left}" x2="${plot.left}" y1="${plot.top}" y2="${plot.bottom}"/>`);
+  for (const t of d.xTicks) {
+    parts.push(`<line class="lb-axis" x1="${t.x}" x2="${t.x}" y1="${plot.bottom}" y2="${plot.bottom + 4}"/>`);
+    parts.push(`<text x="${t.x}" y="${plot.bottom + 16}" text-anchor="middle">${e(t.hour)}</text>`);
+    if (t.day) parts.push(`<text x="${t.x}" y="${plot.bottom + 29}" text-anchor="middle">${e(t.day)}</text>`);
+  }
+  parts.push(`<text class="lb-axis-title" x="${d.xTitle.x}" y="${d.xTitle.y}" text-anchor="middle">${e(d.xTitle.text)}</text>`);
+  for (const b of d.bands) {
+    parts.push(`<polygon class="lb-band" points="${b.area}"/>`);
+    parts.push(`<polyline class="lb-mean" points="${b.mean}"/>`);
+  }
+  parts.push(`<polyline class="lb-err" points="${d.errors}"/>`);
+  if (d.throttles) parts.push(`<polyline class="lb-thr" points="${d.throttles}"/>`);
+  parts.push(`<polyline class="lb-inv" points="${d.invocations}"/>`);
+  for (const p of d.points) {
+    parts.push(`<circle class="${p.over ? 'lb-over' : 'lb-inv'}" cx="${p.cx}" cy="${p.cy}" r="${p.over ? 3.5 : 2}"><title>${e(p.tip)}</title></circle>`);
+  }
+  const legend = `<ul class="lb-legend">${d.legend.map((l) => `<li><span class="${LEGEND_SWATCH[l.key]}"></span>${e(l.text)}</li>`).join('')}</ul>`;
   return [
-    `<svg class="lb-chart" viewBox="0 0 ${CHART.width} ${CHART.height}" role="img" aria-label="${e(label)}">`,
-    `<title>${e(label)}</title>`,
+    `<svg class="lb-chart" viewBox="0 0 ${d.width} ${d.height}" role="img" aria-label="${e(d.label)}">`,
+    `<title>${e(d.label)}</title>`,
     ...parts,
     '</svg>',
     legend,
@@ -514,18 +463,12 @@ export function renderMetricsChart(metrics: MetricsSummary): string {
 }
 
 function renderMetricTotals(metrics: MetricsSummary): string {
-  const detect = metrics.totals?.detect ?? {};
-  const daily = metrics.totals?.baselineDailyMean ?? {};
-  const names = [...new Set([...Object.keys(detect), ...Object.keys(daily)])];
-  if (names.length === 0) return '';
-  const rows = names.map(
-    (name) =>
-      `<tr><td>${e(name)}</td><td class="num">${e(formatCount(detect[name]))}</td><td class="num">${e(formatCount(daily[name]))}</td></tr>`,
-  );
+  const rows = metricTotals(metrics);
+  if (rows.length === 0) return '';
   return [
     '<table class="lb-metric-totals">',
     '<thead><tr><th>Metric</th><th class="num">Detection window</th><th class="num">Baseline daily mean</th></tr></thead>',
-    `<tbody>${rows.join('')}</tbody>`,
+    `<tbody>${rows.map((r) => `<tr><td>${e(r.name)}</td><td class="num">${e(r.detect)}</td><td class="num">${e(r.dailyMean)}</td></tr>`).join('')}</tbody>`,
     '</table>',
   ].join('\n');
 }

@@ -1,7 +1,8 @@
 // The terminal report: a readable summary of a scan, every AWS-derived string sanitised, colour optional.
 import type { Finding, FunctionReport, ScanReport, Severity } from '../core/model';
 import { sanitizeForTerminal } from './escape';
-import { formatBytes, formatCount, formatTime, plural } from './format';
+import { formatCount, formatTime, plural } from './format';
+import { coverageText, formatEvidenceNumber, STATUS_LABEL } from './presentation';
 import {
   apiDiffRows,
   diffCounts,
@@ -116,7 +117,10 @@ function behaviourSummary(fn: FunctionReport): string {
   const own = diffCounts(api.filter((r) => r.caller === 'function'));
   const service = api.length - own.total;
   const changes = (c: { added: number; removed: number }) => {
-    const parts = [c.added > 0 ? `${formatCount(c.added)} new` : '', c.removed > 0 ? `${formatCount(c.removed)} gone` : ''].filter(Boolean);
+    const parts = [
+      c.added > 0 ? `${formatCount(c.added)} ${STATUS_LABEL.added}` : '',
+      c.removed > 0 ? `${formatCount(c.removed)} ${STATUS_LABEL.removed}` : '',
+    ].filter(Boolean);
     return parts.length > 0 ? ` (${parts.join(', ')})` : '';
   };
   const peerPart = fn.inVpc || peers.total > 0 ? `peers ${formatCount(peers.total)}${changes(peers)}` : 'peers n/a (no VPC)';
@@ -125,8 +129,8 @@ function behaviourSummary(fn: FunctionReport): string {
 }
 
 function coverageLines(fn: FunctionReport, paint: Paint): string[] {
-  return incompleteCoverage(fn.coverage).map(
-    ({ source, value }) => `  ${paint('coverage', 'yellow')} ${source}: ${sanitizeForTerminal(value) || 'not reported'}`,
+  return incompleteCoverage(fn).map(
+    ({ source, value }) => `  ${paint('coverage', 'yellow')} ${source}: ${coverageText(sanitizeForTerminal(value))}`,
   );
 }
 
@@ -154,7 +158,7 @@ function evidenceLine(f: Finding): string {
   const parts: string[] = [];
   if (e.firstSeen) parts.push(`first seen ${s(formatTime(e.firstSeen))}`);
   if (e.lastSeen && e.lastSeen !== e.firstSeen) parts.push(`last seen ${s(formatTime(e.lastSeen))}`);
-  for (const [key, value] of e.counts) parts.push(`${s(evidenceLabel(key))} ${/bytes/i.test(key) ? formatBytes(value) : formatCount(value)}`);
+  for (const [key, value] of e.counts) parts.push(`${s(evidenceLabel(key))} ${formatEvidenceNumber(key, value)}`);
   if (e.eventIds > 0) parts.push(plural(e.eventIds, 'event'));
   if (e.samples > 0) parts.push(plural(e.samples, 'sample'));
   if (f.attribution && f.attribution !== 'exact') {

@@ -2,18 +2,21 @@
 import type {
   ApiCallReport,
   Attribution,
-  Coverage,
+  CoverageSource,
   Finding,
   FindingEvidence,
   FindingKind,
   FunctionReport,
   MetricsSummary,
   PeerReport,
+  ReportWindow,
   ScanReport,
   Severity,
 } from '../core/model';
-import { SEVERITY_RANK } from '../core/model';
+import { apiSubject, COVERAGE_SOURCES, SEVERITY_RANK } from '../core/model';
+import { coverageStatusOf, isCovered } from '../core/coverage';
 import { formatCount } from './format';
+import { DAY_MS, HOUR_MS } from '../core/time';
 
 export const SEVERITIES_DESC: readonly Severity[] = ['high', 'medium', 'low'];
 
@@ -101,23 +104,40 @@ export function summaryLine(report: ScanReport): string {
   return `${findings}${breakdown} in ${formatCount(t.functions)} function${t.functions === 1 ? '' : 's'}`;
 }
 
-// ---------------------------------------------------------------- coverage
-
-export type CoverageSource = keyof Coverage;
-export const COVERAGE_SOURCES: readonly CoverageSource[] = ['network', 'cloudtrail', 'metrics'];
-
-/** The engine writes `complete ...` or `ok ...` when a source covered the whole window; anything else is a gap to show. */
-export function isCoverageComplete(value: string | undefined): boolean {
-  const v = (value ?? '').trimStart().toLowerCase();
-  return v.startsWith('complete') || v.startsWith('ok');
+/** Whole days of baseline and hours of detection window (rounded; 0 when a time does not parse): how both views name the windows. */
+export function windowSpans(w: ReportWindow): { baselineDays: number; detectHours: number } {
+  return { baselineDays: wholeUnits(w.baselineStart, w.baselineEnd, DAY_MS), detectHours: wholeUnits(w.detectStart, w.detectEnd, HOUR_MS) };
 }
 
-export function incompleteCoverage(coverage: Coverage | undefined): Array<{ source: CoverageSource; value: string }> {
-  if (!coverage) return [];
-  return COVERAGE_SOURCES.filter((source) => !isCoverageComplete(coverage[source])).map((source) => ({
-    source,
-    value: coverage[source] ?? '',
-  }));
+function wholeUnits(startIso: string, endIso: string, unit: number): number {
+  const ms = Date.parse(endIso) - Date.parse(startIso);
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms / unit) : 0;
+}
+
+// ---------------------------------------------------------------- coverage
+
+/** One line per source: whether it covered the window (complete, or nothing to cover) and the engine's sentence about it. */
+export interface CoverageLine {
+  source: CoverageSource;
+  covered: boolean;
+  /** The sentence for people, as the engine wrote it (empty when the report has none). */
+  value: string;
+}
+
+type CoverageOf = Pick<FunctionReport, 'coverage' | 'coverageStatus'>;
+
+/** Every source's coverage, read from the structured status (coverageStatusOf); the sentence is only shown. */
+export function coverageLines(fn: CoverageOf): CoverageLine[] {
+  const status = coverageStatusOf(fn);
+  return COVERAGE_SOURCES.map((source) => ({ source, covered: isCovered(status[source].status), value: fn.coverage?.[source] ?? '' }));
+}
+
+/** The sources that did not cover the window: what the reports and the panel show as gaps. A report without coverage has none to show. */
+export function incompleteCoverage(fn: CoverageOf): Array<{ source: CoverageSource; value: string }> {
+  if (!fn.coverage && !fn.coverageStatus) return [];
+  return coverageLines(fn)
+    .filter((line) => !line.covered)
+    .map(({ source, value }) => ({ source, value }));
 }
 
 // ---------------------------------------------------------------- behaviour diff
@@ -207,6 +227,8 @@ export function apiStatus(c: ApiCallReport): DiffStatus {
 export function peerDiffRows(fn: FunctionReport): PeerDiffRow[] {
   const severities = severityBySubject(fn.findings, PEER_KINDS);
   const rows = fn.peers.map((p): PeerDiffRow => {
+    // The engine's peerSubject takes the protocol's number and the report keeps its name (protocolName's output):
+    // this is the same template over the same parts, held equal to the findings' subjects by the tests.
     const subject = `${p.address}:${p.port}/${p.protocol}`;
     return {
       status: peerStatus(p),
@@ -234,7 +256,7 @@ export function peerDiffRows(fn: FunctionReport): PeerDiffRow[] {
 export function apiDiffRows(fn: FunctionReport): ApiDiffRow[] {
   const severities = severityBySubject(fn.findings, API_KINDS);
   const rows = fn.apiCalls.map((c): ApiDiffRow => {
-    const subject = `${c.eventSource}:${c.eventName}`;
+    const subject = apiSubject(c.eventSource, c.eventName);
     const caller = c.caller === 'lambda-service' ? 'lambda-service' : 'function';
     return {
       status: apiStatus(c),
@@ -312,22 +334,28 @@ export function evidenceEssentials(evidence: FindingEvidence | undefined): Evide
   };
 }
 
-/**
- * Every evidence field as a displayable value, known fields first: the evidence is open-ended
- * (`[key: string]: unknown`), so nested objects are shown as compact JSON rather than dropped.
- */
 /** `errorsInWindow` → `errors in window`: evidence keys read as words. */
 export function evidenceLabel(key: string): string {
   return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/\bIds\b/, 'ids').toLowerCase();
 }
 
-export function evidenceEntries(evidence: FindingEvidence | undefined): Array<{ key: string; label: string; value: EvidenceValue }> {
+export interface EvidenceEntry {
+  key: string;
+  label: string;
+  value: EvidenceValue;
+}
+
+/**
+ * Every evidence field as a displayable value, known fields first: the evidence is open-ended
+ * (`[key: string]: unknown`), so nested objects are shown as compact JSON rather than dropped.
+ */
+export function evidenceEntries(evidence: FindingEvidence | undefined): EvidenceEntry[] {
   const e = evidence ?? {};
   const known = ['firstSeen', 'lastSeen', 'candidates'];
   const rest = Object.keys(e)
     .filter((k) => !known.includes(k) && k !== 'samples' && k !== 'eventIds')
     .sort(compareText);
-  const out: Array<{ key: string; label: string; value: EvidenceValue }> = [];
+  const out: EvidenceEntry[] = [];
   for (const key of [...known, ...rest, 'eventIds', 'samples']) {
     const label = evidenceLabel(key);
     const v = e[key];

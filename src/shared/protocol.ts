@@ -2,8 +2,8 @@
 //
 // Shared by the extension host (src/extension/webview) and the browser code (src/webview): types only, plus the
 // validator the host runs on everything the webview posts. Nothing here may import vscode or touch the DOM.
-import type { Attribution, Coverage, MetricsSummary, ReportWindow } from '../core/model';
-import type { ApiDiffRow, DiffCounts, EvidenceValue, PeerDiffRow } from '../report/view-model';
+import type { Attribution, Coverage, CoverageSource, MetricsSummary, ReportWindow } from '../core/model';
+import type { ApiDiffRow, DiffCounts, EvidenceEntry, PeerDiffRow } from '../report/view-model';
 
 // ---------------------------------------------------------------- the view model (host → webview, plain data)
 
@@ -45,7 +45,7 @@ export interface DiffViewModel {
   metrics?: MetricsSummary;
   coverage: Coverage;
   /** The sources that did not cover the whole window (incompleteCoverage): shown in the header. */
-  coverageGaps: Array<{ source: keyof Coverage; value: string }>;
+  coverageGaps: Array<{ source: CoverageSource; value: string }>;
   /** Whether "Open function source" found the handler file; when not, reveal and open-source buttons say so. */
   sourceFound: boolean;
   /** The handler file's name (`index.mjs`), when found. */
@@ -64,7 +64,7 @@ export interface FindingView {
   detail: string;
   recommendation?: string;
   /** Evidence fields as label and value (evidenceEntries), known fields first. */
-  evidence: Array<{ key: string; label: string; value: EvidenceValue }>;
+  evidence: EvidenceEntry[];
   /** For API-call findings: the call, so the webview can offer to reveal the code that makes it. */
   apiCall?: { eventSource: string; eventName: string };
 }

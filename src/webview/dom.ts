@@ -1,4 +1,5 @@
 // The only way the webview builds its page: elements by name and text nodes, so no report string is ever parsed as markup.
+import { displayText } from '../report/presentation';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
@@ -34,22 +35,6 @@ export function s<K extends keyof SVGElementTagNameMap>(tag: K, attrs?: Attrs, .
   apply(node, attrs);
   append(node, children);
   return node;
-}
-
-/**
- * Bidi formatting characters and implicit marks: in AWS-derived text they only serve to make a string
- * read differently from what it is, so they are shown as `[U+202E]` (as the HTML and terminal reports do).
- */
-const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/g;
-/** Control characters other than tab and line feed have no business on screen. */
-const CONTROLS = /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g;
-
-/** The string as it is displayed: controls dropped, bidi controls made visible. Still a string: callers insert it as text. */
-export function displayText(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  return String(value)
-    .replace(CONTROLS, '')
-    .replace(BIDI_CONTROLS, (ch) => `[U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}]`);
 }
 
 /**

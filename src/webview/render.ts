@@ -1,24 +1,25 @@
 // Lays out one function's behaviour diff (header, findings, peers, API calls, chart) from the host's view model, as DOM nodes.
-import { formatBytes, formatCount, formatTime } from '../report/format';
-import type { ApiDiffRow, DiffCounts, PeerDiffRow } from '../report/view-model';
+import { formatBytes, formatCount, formatTime, plural } from '../report/format';
+import {
+  callName,
+  coverageText,
+  displayText,
+  evidenceLayout,
+  SENTENCES,
+  seenRange,
+  severityTone,
+  STATUS_LABEL,
+  STATUS_SIGN,
+  statusLabel,
+  statusSign,
+} from '../report/presentation';
+import type { ApiDiffRow, DiffCounts, DiffStatus, PeerDiffRow } from '../report/view-model';
 import type { DiffViewModel, FindingView, WebviewToHost } from '../shared/protocol';
 import { renderChart } from './chart';
-import { displayText, h, textOf } from './dom';
+import { h, textOf } from './dom';
 
 /** What the page can ask the host to do; main.ts posts it. */
 export type Post = (message: WebviewToHost) => void;
-
-const STATUS_LABEL: Record<string, string> = { added: 'new', removed: 'gone', unchanged: 'same' };
-const STATUS_SIGN: Record<string, string> = { added: '+', removed: '−', unchanged: '=' };
-const KNOWN_SEVERITIES = new Set(['high', 'medium', 'low']);
-
-function severityClass(severity: string | undefined): string {
-  return severity && KNOWN_SEVERITIES.has(severity) ? severity : 'unknown';
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
 
 export function renderView(view: DiffViewModel, post: Post): Node[] {
   return [renderHeader(view, post), renderFindings(view, post), renderPeers(view), renderApiCalls(view, post), renderMetrics(view)];
@@ -53,7 +54,7 @@ function renderHeader(view: DiffViewModel, post: Post): Node {
 
   const counts = new Map<string, number>();
   for (const f of view.findings) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);
-  const chips = [...counts].map(([sev, n]) => h('span', { class: `badge sev-${severityClass(sev)}` }, `${formatCount(n)} ${sev}`));
+  const chips = [...counts].map(([sev, n]) => h('span', { class: `badge sev-${severityTone(sev)}` }, `${formatCount(n)} ${sev}`));
 
   const facts = [
     `account ${view.accountId}`,
@@ -83,7 +84,7 @@ function renderHeader(view: DiffViewModel, post: Post): Node {
       ? h(
           'ul',
           { id: 'coverage-gaps', class: 'gaps', 'aria-label': 'Coverage gaps' },
-          ...view.coverageGaps.map((g) => h('li', undefined, h('span', { class: 'gap-source' }, `${g.source}: `), textOf(g.value || 'not reported', 300))),
+          ...view.coverageGaps.map((g) => h('li', undefined, h('span', { class: 'gap-source' }, `${g.source}: `), textOf(coverageText(g.value), 300))),
         )
       : null;
 
@@ -113,7 +114,7 @@ function renderHeader(view: DiffViewModel, post: Post): Node {
 function renderFindings(view: DiffViewModel, post: Post): Node {
   const heading = h('h2', { id: 'findings-heading' }, view.findings.length === 0 ? 'Findings' : `Findings (${formatCount(view.findings.length)})`);
   if (view.findings.length === 0) {
-    return h('section', { id: 'findings', 'aria-labelledby': 'findings-heading' }, heading, h('p', { class: 'ok' }, 'Nothing new or abnormal against the baseline.'));
+    return h('section', { id: 'findings', 'aria-labelledby': 'findings-heading' }, heading, h('p', { class: 'ok' }, SENTENCES.noFindings));
   }
   return h(
     'section',
@@ -124,7 +125,7 @@ function renderFindings(view: DiffViewModel, post: Post): Node {
 }
 
 function renderFinding(f: FindingView, view: DiffViewModel, post: Post): Node {
-  const sev = severityClass(f.severity);
+  const sev = severityTone(f.severity);
   const accept = h('button', { type: 'button', class: 'accept', title: 'Write it to the accepted-behaviour file: it will not be reported again' }, 'Accept as normal');
   accept.addEventListener('click', () => {
     accept.disabled = true;
@@ -151,33 +152,21 @@ function renderFinding(f: FindingView, view: DiffViewModel, post: Post): Node {
   );
 }
 
-/** Raw samples and event ids are long: in a closed <details>, capped. */
-const MAX_LISTED = 20;
-
+/** The evidence's facts as a list of terms; its lists (samples, event ids, long ones) each in a closed <details>, capped. */
 function renderEvidence(entries: FindingView['evidence']): Node | null {
   if (entries.length === 0) return null;
+  const layout = evidenceLayout(entries);
   const facts = h('dl', { class: 'evidence' });
-  const lists: Node[] = [];
-  for (const { key, label, value } of entries) {
-    if (Array.isArray(value)) {
-      if (key === 'samples' || key === 'eventIds' || value.length > 3 || value.some((v) => v.length > 60)) {
-        const shown = value.slice(0, MAX_LISTED);
-        lists.push(
-          h(
-            'details',
-            { class: 'evidence-list' },
-            h('summary', undefined, `${label} (${formatCount(value.length)})`),
-            h('ul', undefined, ...shown.map((v) => h('li', undefined, h('code', undefined, textOf(v, 600))))),
-            value.length > shown.length ? h('p', { class: 'muted' }, `… ${formatCount(value.length - shown.length)} more`) : null,
-          ),
-        );
-      } else facts.append(h('dt', undefined, label), h('dd', undefined, textOf(value.join(', '), 600)));
-    } else if (typeof value === 'number') {
-      facts.append(h('dt', undefined, label), h('dd', { class: 'num' }, /bytes/i.test(key) ? formatBytes(value) : formatCount(value)));
-    } else if (key === 'firstSeen' || key === 'lastSeen') {
-      facts.append(h('dt', undefined, label), h('dd', undefined, textOf(formatTime(String(value)), 100)));
-    } else facts.append(h('dt', undefined, label), h('dd', undefined, textOf(String(value), 600)));
-  }
+  for (const f of layout.facts) facts.append(h('dt', undefined, f.label), f.numeric ? h('dd', { class: 'num' }, f.text) : h('dd', undefined, textOf(f.text, 600)));
+  const lists = layout.lists.map((l) =>
+    h(
+      'details',
+      { class: 'evidence-list' },
+      h('summary', undefined, `${l.label} (${formatCount(l.total)})`),
+      h('ul', undefined, ...l.shown.map((v) => h('li', undefined, h('code', undefined, textOf(v, 600))))),
+      l.more ? h('p', { class: 'muted' }, l.more) : null,
+    ),
+  );
   // Closed by default: the title, detail and what to do are the finding; the evidence backs it up on demand.
   return h('details', { class: 'evidence-block' }, h('summary', undefined, 'Evidence'), facts.childNodes.length > 0 ? facts : null, ...lists);
 }
@@ -185,22 +174,22 @@ function renderEvidence(entries: FindingView['evidence']): Node | null {
 // ---------------------------------------------------------------- diff tables
 
 function countsLine(c: DiffCounts): Node {
-  const part = (status: 'added' | 'removed' | 'unchanged', n: number, label: string) =>
-    h('span', { class: n > 0 ? `status-${status}` : 'status-unchanged' }, `${status === 'unchanged' ? '' : STATUS_SIGN[status]}${formatCount(n)} ${label}`);
+  const part = (status: DiffStatus, n: number) =>
+    h('span', { class: n > 0 ? `status-${status}` : 'status-unchanged' }, `${status === 'unchanged' ? '' : STATUS_SIGN[status]}${formatCount(n)} ${STATUS_LABEL[status]}`);
   const sep = () => h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ');
-  return h('p', { class: 'counts' }, part('added', c.added, 'new'), sep(), part('removed', c.removed, 'gone'), sep(), part('unchanged', c.unchanged, 'same'));
+  return h('p', { class: 'counts' }, part('added', c.added), sep(), part('removed', c.removed), sep(), part('unchanged', c.unchanged));
 }
 
 function statusCell(status: string, severity: string | undefined): HTMLTableCellElement {
   return h(
     'td',
     { class: `status status-${status}` },
-    h('span', { class: 'sign', 'aria-hidden': 'true' }, STATUS_SIGN[status] ?? '?'),
+    h('span', { class: 'sign', 'aria-hidden': 'true' }, statusSign(status)),
     ' ',
-    STATUS_LABEL[status] ?? status,
+    statusLabel(status),
     severity ? ' ' : null,
     // A row a finding is about carries its severity, so the table reads on its own.
-    severity ? h('span', { class: `badge small sev-${severityClass(severity)}`, title: `${severity} finding` }, textOf(severity, 20)) : null,
+    severity ? h('span', { class: `badge small sev-${severityTone(severity)}`, title: `${severity} finding` }, textOf(severity, 20)) : null,
   );
 }
 
@@ -213,14 +202,6 @@ function nowVsBaseline(now: number | undefined, baseline: number | undefined, fm
   );
 }
 
-/** `2026-11-22 20:07Z – 23:59Z`: the date once when both fall on the same day. */
-function seenText(first: string | undefined, last: string | undefined): string {
-  const a = formatTime(first);
-  const b = formatTime(last);
-  if (!a || !b || a === b) return a || b;
-  return a.slice(0, 10) === b.slice(0, 10) ? `${a} – ${b.slice(11)}` : `${a} – ${b}`;
-}
-
 /** Rejected connections under the flows they belong to, only when there are any: a column of zeros is noise in a narrow panel. */
 function withRejected(cell: HTMLTableCellElement, now: number, baseline: number | undefined): HTMLTableCellElement {
   if (now > 0 || (baseline ?? 0) > 0) {
@@ -230,7 +211,7 @@ function withRejected(cell: HTMLTableCellElement, now: number, baseline: number 
 }
 
 function seenCell(first: string | undefined, last: string | undefined): HTMLTableCellElement {
-  return h('td', { class: 'seen' }, textOf(seenText(first, last), 80));
+  return h('td', { class: 'seen' }, textOf(seenRange(first, last), 80));
 }
 
 /** A column heading with its unit on a second, quieter line. */
@@ -239,7 +220,7 @@ function headCell(label: string, sub: string | undefined, cls?: string): HTMLTab
 }
 
 function rowAttrs(status: string, subject: string, severity: string | undefined, extra: Record<string, string | number | undefined> = {}) {
-  const cls = [`row-${status}`, severity ? `flagged sev-${severityClass(severity)}` : '', extra.class ?? ''].filter(Boolean).join(' ');
+  const cls = [`row-${status}`, severity ? `flagged sev-${severityTone(severity)}` : '', extra.class ?? ''].filter(Boolean).join(' ');
   return { ...extra, class: cls, 'data-status': status, 'data-subject': subject, 'data-severity': severity };
 }
 
@@ -251,7 +232,7 @@ function renderPeers(view: DiffViewModel): Node {
   const section = h('section', { id: 'peers', 'aria-labelledby': 'peers-heading' }, h('h2', { id: 'peers-heading' }, 'Network peers'));
   if (view.peers.length === 0) {
     section.appendChild(
-      h('p', { class: 'muted' }, view.inVpc ? "No traffic recorded on the function's network interfaces." : 'Not attached to a VPC: Lambda runs it on its own network, which has no flow logs.'),
+      h('p', { class: 'muted' }, view.inVpc ? SENTENCES.noPeers : SENTENCES.notInVpc),
     );
     return section;
   }
@@ -280,11 +261,6 @@ function addressCode(subject: string): HTMLElement {
   return h('code', undefined, full.slice(0, at), h('wbr'), full.slice(at));
 }
 
-/** `s3:ListBuckets`, as the findings' titles name calls; the full event source is in the cell's tooltip. */
-function shortCall(eventSource: string, eventName: string): string {
-  return `${eventSource.replace(/\.amazonaws\.com$/, '')}:${eventName}`;
-}
-
 function peerRow(r: PeerDiffRow): HTMLTableRowElement {
   const shared =
     r.attribution && r.attribution !== 'exact'
@@ -304,7 +280,7 @@ function peerRow(r: PeerDiffRow): HTMLTableRowElement {
 function renderApiCalls(view: DiffViewModel, post: Post): Node {
   const section = h('section', { id: 'api-calls', 'aria-labelledby': 'api-heading' }, h('h2', { id: 'api-heading' }, 'AWS API calls'));
   if (view.apiCalls.length === 0) {
-    section.appendChild(h('p', { class: 'muted' }, view.serviceCalls.length === 0 ? "No AWS API calls recorded with the function's role." : "The function's code made no AWS API calls."));
+    section.appendChild(h('p', { class: 'muted' }, view.serviceCalls.length === 0 ? SENTENCES.noApiCalls : SENTENCES.noOwnApiCalls));
   } else {
     section.append(
       countsLine(view.apiCounts),
@@ -319,8 +295,8 @@ function renderApiCalls(view: DiffViewModel, post: Post): Node {
       h(
         'section',
         { id: 'service-calls', 'aria-labelledby': 'service-heading' },
-        h('h3', { id: 'service-heading' }, "Made by the Lambda service with the function's role"),
-        h('p', { class: 'muted' }, "Lambda itself uses the execution role (to poll an event source, decrypt environment variables, write logs): these are not the function's code and never findings."),
+        h('h3', { id: 'service-heading' }, SENTENCES.serviceCallsHeading),
+        h('p', { class: 'muted' }, SENTENCES.serviceCallsNote),
         apiTable(view.serviceCalls, 'service', post),
       ),
     );
@@ -347,16 +323,16 @@ function apiRow(r: ApiDiffRow, post: Post): HTMLTableRowElement {
     'tr',
     rowAttrs(r.status, r.subject, r.severity, own ? { class: 'revealable', tabindex: 0, 'data-caller': r.caller } : { 'data-caller': r.caller }),
     statusCell(r.status, r.severity),
-    h('td', { class: 'call', title: displayText(`${r.eventSource}:${r.eventName}`) }, h('code', undefined, textOf(shortCall(r.eventSource, r.eventName), 160))),
+    h('td', { class: 'call', title: displayText(r.subject) }, h('code', undefined, textOf(callName(r.eventSource, r.eventName), 160))),
     nowVsBaseline(r.count, r.baseline?.count, formatCount),
     nowVsBaseline(r.errors, r.baseline?.errors, formatCount),
     h('td', { class: r.denied > 0 ? 'num denied' : 'num' }, formatCount(r.denied)),
     seenCell(r.firstSeen, r.lastSeen),
   );
   if (own) {
-    const seen = seenText(r.firstSeen, r.lastSeen);
+    const seen = seenRange(r.firstSeen, r.lastSeen);
     tr.title = displayText(`Reveal the code that makes this call${seen ? ` (seen ${seen})` : ''}`);
-    tr.setAttribute('aria-label', displayText(`${shortCall(r.eventSource, r.eventName)}, ${STATUS_LABEL[r.status] ?? r.status}: reveal the code that makes this call`));
+    tr.setAttribute('aria-label', displayText(`${callName(r.eventSource, r.eventName)}, ${statusLabel(r.status)}: reveal the code that makes this call`));
     const reveal = () => post({ type: 'revealApiCall', eventSource: r.eventSource, eventName: r.eventName });
     tr.addEventListener('click', (event) => {
       // Selecting text in a row is not a request to jump to the code.

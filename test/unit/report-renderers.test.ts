@@ -6,7 +6,7 @@ import type { Finding, FunctionReport, ScanReport } from '../../src/core/model';
 import { renderText } from '../../src/report/text';
 import { renderSarif, SARIF_SCHEMA } from '../../src/report/sarif';
 import { REPORT_CSP, REPORT_CSS, renderApiDiff, renderHtml, renderMetricsChart, renderPeerDiff } from '../../src/report/html';
-import { apiDiffRows, incompleteCoverage, peerDiffRows, summaryLine } from '../../src/report/view-model';
+import { apiDiffRows, coverageLines, incompleteCoverage, peerDiffRows, summaryLine } from '../../src/report/view-model';
 
 // ---------------------------------------------------------------- fixture
 
@@ -173,10 +173,31 @@ describe('view model', () => {
     assert.equal(summaryLine({ ...report, functions: [] }), '0 findings in 0 functions');
   });
 
-  test('coverage: only values not starting with complete/ok are gaps', () => {
-    assert.deepEqual(incompleteCoverage(report.functions[0]!.coverage), [{ source: 'network', value: 'partial: flow log starts 2026-11-15' }]);
-    assert.deepEqual(incompleteCoverage(rds.coverage), []);
-    assert.deepEqual(incompleteCoverage(report.functions[1]!.coverage).map((g) => g.source), ['network']);
+  test('coverage: a report without structured coverage is read by its sentences (complete/ok are not gaps)', () => {
+    assert.deepEqual(incompleteCoverage(report.functions[0]!), [{ source: 'network', value: 'partial: flow log starts 2026-11-15' }]);
+    assert.deepEqual(incompleteCoverage(rds), []);
+    assert.deepEqual(incompleteCoverage(report.functions[1]!).map((g) => g.source), ['network']);
+  });
+
+  test('coverage: the structured status decides what is a gap; the sentence is what is shown', () => {
+    const fn: FunctionReport = {
+      ...rds,
+      coverage: { network: 'covered the window', cloudtrail: 'lookups failed half way', metrics: 'nothing to read' },
+      coverageStatus: {
+        network: { status: 'complete' },
+        cloudtrail: { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' },
+        metrics: { status: 'not-applicable' },
+      },
+    };
+    assert.deepEqual(incompleteCoverage(fn), [{ source: 'cloudtrail', value: 'lookups failed half way' }]);
+    assert.deepEqual(coverageLines(fn).map((l) => [l.source, l.covered]), [['network', true], ['cloudtrail', false], ['metrics', true]]);
+    // The structured status wins over a sentence that reads otherwise.
+    const partial: FunctionReport = { ...fn, coverage: { ...fn.coverage, network: 'complete' }, coverageStatus: { ...fn.coverageStatus!, network: { status: 'partial' } } };
+    assert.deepEqual(incompleteCoverage(partial).map((g) => g.source), ['network', 'cloudtrail']);
+    const html = renderHtml({ ...report, functions: [fn] });
+    assert.match(html, /<dt>cloudtrail<\/dt><dd><span class="lb-gap">lookups failed half way<\/span><\/dd>/);
+    assert.match(html, /<dt>metrics<\/dt><dd><span class="lb-ok">nothing to read<\/span><\/dd>/);
+    assert.match(renderText({ ...report, functions: [fn] }, { color: false }), /coverage cloudtrail: lookups failed half way/);
   });
 });
 
@@ -354,6 +375,8 @@ const ALLOWED_TAGS = new Set([
 const ALLOWED_ATTRS = new Set([
   'lang', 'charset', 'http-equiv', 'content', 'name', 'class', 'id', 'href', 'viewBox', 'role', 'aria-label',
   'x', 'y', 'x1', 'x2', 'y1', 'y2', 'cx', 'cy', 'r', 'points', 'text-anchor', 'dominant-baseline',
+  // The chart's rotated axis title: geometry only, it loads and runs nothing.
+  'transform',
 ]);
 
 /**
@@ -461,7 +484,7 @@ describe('HTML renderer', () => {
   test('API diff: the Lambda service\'s calls in their own table', () => {
     const rds = buildReport().functions.find((f) => f.name === 'RDSQueryLogger')!;
     const html = renderApiDiff(rds);
-    const [own, service] = html.split("<h4>Made by the Lambda service with the function's role</h4>");
+    const [own, service] = html.split('<h4>Made by the Lambda service with the function&#39;s role</h4>');
     assert.ok(own && service, 'two parts');
     assert.match(own, /<tr class="lb-added lb-flagged lb-tone-high">.*AssumeRole.*<span class="lb-sev-high">4<\/span>/);
     assert.match(own, /<tr class="lb-removed">.*Decrypt.*0 <span class="muted">\/ 12<\/span>/);
@@ -471,15 +494,18 @@ describe('HTML renderer', () => {
 
   test('metrics chart: invocations against the expected band, points above it marked', () => {
     const metrics = buildReport().functions.find((f) => f.name === 'OrderProcessor')!.metrics!;
-    const svg = renderMetricsChart(metrics);
-    assert.match(svg, /^<svg class="lb-chart" viewBox="0 0 720 220" role="img"/);
+    const svg = renderMetricsChart(metrics, 24);
+    assert.match(svg, /^<svg class="lb-chart" viewBox="0 0 760 240" role="img" aria-label="Invocations per hour in the last 24 h against/);
     assert.equal((svg.match(/<polygon class="lb-band"/g) ?? []).length, 1);
     assert.equal((svg.match(/<polyline class="lb-inv"/g) ?? []).length, 1);
     assert.equal((svg.match(/<polyline class="lb-err"/g) ?? []).length, 1);
     assert.equal((svg.match(/<polyline class="lb-thr"/g) ?? []).length, 0, 'no throttle line when there were none');
     assert.equal((svg.match(/<circle class="lb-over"/g) ?? []).length, 2, '640 and 700 are above the band high of 140');
     assert.match(svg, /<title>2026-11-22 14:00Z: 640 invocations, expected 70–140, 9 errors<\/title>/);
-    assert.match(svg, /<text[^>]*>1,000<\/text>/, 'y axis rounded up to 1,000');
+    // Gridlines on a round step (200) up to the first one above the highest value (700).
+    assert.deepEqual([...svg.matchAll(/<text x="50"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), ['0', '200', '400', '600', '800']);
+    assert.match(svg, /<text x="56" y="202" text-anchor="middle">12:00<\/text>\n<text x="56" y="215" text-anchor="middle">2026-11-22<\/text>/, 'hours, the date under the first');
+    assert.match(svg, /<li><span class="lb-swatch lb-over"><\/span>above the expected band<\/li>/);
     assert.match(svg, /<td>Invocations<\/td><td class="num">1,765<\/td><td class="num">2,400<\/td>/);
     assert.doesNotMatch(svg, /NaN|Infinity/);
     assert.deepEqual(markupProblems(svg), []);

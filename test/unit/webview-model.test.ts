@@ -3,6 +3,7 @@ import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { FunctionReport, ScanReport } from '../../src/core/model';
+import { coverageStatusOf } from '../../src/core/coverage';
 import { scan } from '../../src/core/scan';
 import { openScenario } from '../../src/replay/scenario';
 import { apiDiffRows, peerDiffRows, sortFindings } from '../../src/report/view-model';
@@ -80,6 +81,20 @@ describe('buildDiffViewModel', () => {
     assert.equal(view.sourceFile, undefined, 'no file name when no source was found');
   });
 
+  test("every peer and API finding of the demo names a row's subject, so the row is highlighted with its severity", () => {
+    let checked = 0;
+    for (const fn of report.functions) {
+      const view = buildDiffViewModel(report, fn, { found: true });
+      const rows = new Map<string, string | undefined>([...view.peers, ...view.apiCalls].map((r) => [r.subject, r.severity]));
+      for (const f of fn.findings.filter((x) => ['new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied'].includes(x.kind))) {
+        assert.ok(rows.has(f.subject), `${fn.name}: a row for ${f.subject} among ${[...rows.keys()].join(', ')}`);
+        assert.ok(rows.get(f.subject), `${fn.name}: ${f.subject} is highlighted`);
+        checked++;
+      }
+    }
+    assert.ok(checked >= 3, `the demo has peer and API findings (${checked})`);
+  });
+
   test('every function of the demo makes a view that survives postMessage (JSON) unchanged', () => {
     for (const fn of report.functions) {
       const view = buildDiffViewModel(report, fn, { found: true, file: 'handler.py' });
@@ -90,7 +105,9 @@ describe('buildDiffViewModel', () => {
   test('coverage gaps and missing metrics are passed on, not guessed', () => {
     const copy = structuredClone(report);
     const fn = fnNamed(copy, 'OrderApi');
+    // As the engine writes a failed source: the sentence for people and the status code branches on.
     fn.coverage.cloudtrail = 'failed: access denied: needs cloudtrail:LookupEvents';
+    fn.coverageStatus = { ...coverageStatusOf(fn), cloudtrail: { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' } };
     delete fn.metrics;
     const view = buildDiffViewModel(copy, fn, { found: false });
     assert.deepEqual(view.coverageGaps, [{ source: 'cloudtrail', value: 'failed: access denied: needs cloudtrail:LookupEvents' }]);
@@ -120,6 +137,7 @@ describe('buildDiffViewModel', () => {
         fn.peers[0]!.resource = hostile;
         fn.apiCalls[0]!.eventName = hostile;
         fn.coverage.network = `partial: ${hostile}`;
+        fn.coverageStatus = { ...coverageStatusOf(fn), network: { status: 'partial' } };
         const f = fn.findings[0]!;
         f.title = hostile;
         f.detail = hostile;

@@ -1,7 +1,8 @@
 // The Lambda Behavior tree: the open account, one node per scanned function, under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report.
 import * as vscode from 'vscode';
 import type { FunctionReport, Severity } from '../../core/model';
-import { formatCount } from '../../report/format';
+import { formatCount, plural } from '../../report/format';
+import { callName, changeLabel } from '../../report/presentation';
 import { apiDiffRows, highestSeverity, orderFunctions, peerDiffRows, sortFindings } from '../../report/view-model';
 import type { DiffStatus } from '../../report/view-model';
 import type { Session } from '../session';
@@ -22,8 +23,6 @@ const GROUPS: ReadonlyArray<{ kind: GroupKind; label: string; icon: string; size
 
 /** Characters of a label or description: the rest is in the tooltip. */
 const LABEL_MAX = 160;
-
-const STATUS_WORD: Record<DiffStatus, string | undefined> = { added: 'new', removed: 'gone', unchanged: undefined };
 
 export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FunctionsTreeNode | undefined>();
@@ -127,7 +126,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       case 'peer': {
         const { row } = node;
         const item = new vscode.TreeItem(row.resource, None);
-        const word = STATUS_WORD[row.status];
+        const word = changeLabel(row.status);
         item.description = word ? `${row.subject} · ${word}` : row.subject;
         item.iconPath = statusIcon(row.status, 'radio-tower');
         item.contextValue = `peer${word ? `;${word}` : ''}${row.severity ? `;severity=${row.severity}` : ''}`;
@@ -135,8 +134,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       }
       case 'apiCall': {
         const { row } = node;
-        const item = new vscode.TreeItem(`${shortSource(row.eventSource)}:${row.eventName}`, None);
-        const word = STATUS_WORD[row.status];
+        const item = new vscode.TreeItem(callName(row.eventSource, row.eventName), None);
+        const word = changeLabel(row.status);
         const parts = [formatCount(row.count)];
         if (row.denied > 0) parts.push(`${formatCount(row.denied)} denied`);
         if (word) parts.push(word);
@@ -194,13 +193,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   }
 }
 
-/** `iam.amazonaws.com` → `iam`: the suffix is the same on every call. */
-function shortSource(eventSource: string): string {
-  return eventSource.endsWith('.amazonaws.com') ? eventSource.slice(0, -'.amazonaws.com'.length) : eventSource;
-}
-
 function findingCount(n: number): string {
-  return n === 0 ? 'no findings' : n === 1 ? '1 finding' : `${n} findings`;
+  return n === 0 ? 'no findings' : plural(n, 'finding');
 }
 
 function statusIcon(status: DiffStatus, unchanged: string): vscode.ThemeIcon {

@@ -1,8 +1,8 @@
 // Hover text for the tree's nodes. Every AWS-derived string goes in through plain(): it never renders as markdown, HTML, a link or a command.
 import * as vscode from 'vscode';
-import { showBidiControls } from '../../report/escape';
 import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, ScanReport, TrafficCounts } from '../../core/model';
 import { formatBytes, formatCount, formatTime, plural } from '../../report/format';
+import { displayText, statusMeaning } from '../../report/presentation';
 import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
 import { evidenceEntries } from '../../report/view-model';
 
@@ -30,7 +30,7 @@ const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;
  */
 export function plain(value: unknown, max = MAX_TEXT): string {
   // Line breaks become spaces: inside `**…**` or `*label*: …` a paragraph break would leave the asterisks showing.
-  let text = showBidiControls(String(value ?? '').replace(/\r\n?|[\n\u2028\u2029]/g, ' ').replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, ''));
+  let text = displayText(String(value ?? '').replace(/\r\n?|[\n\u2028\u2029]/g, ' '));
   if (text.length > max) {
     const cut = /[\uD800-\uDBFF]/.test(text.charAt(max - 1)) ? max - 1 : max;
     text = `${text.slice(0, cut)}… (${(text.length - cut).toLocaleString('en-US')} more characters)`;
@@ -112,7 +112,7 @@ export function peerTooltip(row: PeerDiffRow, peer: PeerReport | undefined): vsc
   const md = markdown();
   heading(md, row.resource);
   md.appendMarkdown(`${plain(row.subject)}\n\n`);
-  line(md, 'Status', row.status === 'added' ? 'new: not seen in the baseline' : row.status === 'removed' ? 'gone: seen in the baseline, not now' : 'seen in the baseline');
+  line(md, 'Status', statusMeaning('peer', row.status));
   line(md, 'Now', `${traffic(row.now)}; ${seen(peer?.firstSeen, peer?.lastSeen)}`);
   if (row.baseline) line(md, 'Baseline', `${traffic(row.baseline)}; ${seen(peer?.baseline?.firstSeen, peer?.baseline?.lastSeen)}`);
   else line(md, 'Baseline', 'never seen');
@@ -125,7 +125,7 @@ export function apiCallTooltip(row: ApiDiffRow, call: ApiCallReport | undefined)
   const md = markdown();
   heading(md, row.subject);
   if (row.caller === 'lambda-service') md.appendMarkdown(`${plain('Made by the Lambda service with the function\'s role, not by its code.')}\n\n`);
-  line(md, 'Status', row.status === 'added' ? 'new: not called in the baseline' : row.status === 'removed' ? 'gone: called in the baseline, not now' : 'called in the baseline');
+  line(md, 'Status', statusMeaning('apiCall', row.status));
   line(md, 'Now', `${plural(row.count, 'call')}, ${plural(row.errors, 'error')}, ${formatCount(row.denied)} denied; ${seen(call?.firstSeen, call?.lastSeen)}`);
   if (row.baseline) line(md, 'Baseline', `${plural(row.baseline.count, 'call')}, ${plural(row.baseline.errors, 'error')}; ${seen(call?.baseline?.firstSeen, call?.baseline?.lastSeen)}`);
   else line(md, 'Baseline', 'never called');

@@ -1,16 +1,7 @@
 // Builds the behaviour-diff webview's view model from a scan report: pure (no vscode), so node --test covers it.
 import type { FunctionReport, ScanReport } from '../../core/model';
-import {
-  apiDiffRows,
-  diffCounts,
-  evidenceEntries,
-  incompleteCoverage,
-  peerDiffRows,
-  sortFindings,
-} from '../../report/view-model';
+import { apiDiffRows, diffCounts, evidenceEntries, incompleteCoverage, peerDiffRows, sortFindings, windowSpans } from '../../report/view-model';
 import type { DiffViewModel, FindingView } from '../../shared/protocol';
-import { DAY_MS, HOUR_MS } from '../../core/time';
-
 
 /** What the host knows about the function's source when it builds the view. */
 export interface SourceInfo {
@@ -54,8 +45,7 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
     accountId: report.accountId,
     region: report.region,
     window: { baselineStart: w.baselineStart, baselineEnd: w.baselineEnd, detectStart: w.detectStart, detectEnd: w.detectEnd },
-    baselineDays: span(w.baselineStart, w.baselineEnd, DAY_MS),
-    detectHours: span(w.detectStart, w.detectEnd, HOUR_MS),
+    ...windowSpans(w),
     findings,
     peers,
     peerCounts: diffCounts(peers),
@@ -64,7 +54,7 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
     serviceCalls,
     serviceCounts: diffCounts(serviceCalls),
     coverage: fn.coverage,
-    coverageGaps: incompleteCoverage(fn.coverage),
+    coverageGaps: incompleteCoverage(fn),
     sourceFound: source.found,
   };
   if (fn.runtime !== undefined) view.runtime = fn.runtime;
@@ -74,10 +64,4 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
   if (fn.metrics) view.metrics = fn.metrics;
   if (source.found && source.file) view.sourceFile = source.file;
   return view;
-}
-
-/** Whole units between two ISO times (rounded); 0 when either does not parse. */
-function span(startIso: string, endIso: string, unit: number): number {
-  const ms = Date.parse(endIso) - Date.parse(startIso);
-  return Number.isFinite(ms) && ms > 0 ? Math.round(ms / unit) : 0;
 }
