@@ -1,5 +1,5 @@
 // Builds the recorded account from a cast: VPC, subnets, security groups, roles, functions, their Hyperplane ENIs and the peer resources they talk to.
-import { accountId, addressIn, AWS_HOSTED_BLOCKS, intToIp, ipToInt, LAMBDA_EGRESS_BLOCKS, macAddress, resourceId, roleId } from './ids';
+import { accountId, addressIn, addressInCidr, AWS_HOSTED_BLOCKS, intToIp, ipToInt, LAMBDA_EGRESS_BLOCKS, macAddress, resourceId, roleId } from './ids';
 import type { Account, Cast, CastFunction, Eni, EniType, FunctionSpec, Peer, PeerEndpoint, Role, SecurityGroup, Span, Subnet, SubnetPurpose } from './model';
 import type { Rng } from './random';
 import { DAY_S, HOUR_S } from './time';
@@ -157,6 +157,9 @@ export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
     }
     peers.set(`saas:${saas.key}`, { key: `saas:${saas.key}`, kind: 'saas', port: 443, endpoints, pick: 'rotate', viaNat: true });
   }
+  for (const svc of cast.awsServices ?? []) {
+    peers.set(svc.key, { key: svc.key, kind: svc.kind, port: svc.port, endpoints: [], pick: 'fresh', viaNat: svc.viaNat, service: svc.service, prefixes: svc.prefixes });
+  }
 
   // Roles, in order of first use.
   const roles = new Map<string, Role>();
@@ -269,6 +272,7 @@ function buildFunction(
     lastModified: span.start - 20 * DAY_S + rng.int(0, 5 * DAY_S),
     publicIps: Array.from({ length: 6 }, () => addressIn(rng, rng.pick(LAMBDA_EGRESS_BLOCKS))),
   };
+  if (cf.dailyHour !== undefined) fn.dailyHour = cf.dailyHour;
   if (cf.vpc) {
     fn.vpc = {
       subnets: cf.vpc.subnets.map((i) => {
@@ -294,8 +298,61 @@ function buildFunction(
   return fn;
 }
 
+/**
+ * Another Lambda ENI after the account is built (a replacement for one that Lambda deletes): same shape as the
+ * ones buildAccount makes, for `functions`, named after the first of them.
+ */
+export function addLambdaEni(account: Account, rng: Rng, subnet: Subnet, groups: SecurityGroup[], functions: FunctionSpec[], attachTime: number): Eni {
+  const size = 2 ** (32 - subnet.prefix);
+  let host = rng.int(4, size - 2);
+  while (subnet.used.has(host)) host = rng.int(4, size - 2);
+  subnet.used.add(host);
+  const eni: Eni = {
+    index: account.enis.length,
+    id: resourceId(rng, 'eni'),
+    type: 'lambda',
+    ip: intToIp(subnet.network + host),
+    subnet,
+    groups,
+    description: `AWS Lambda VPC ENI-${functions[0]?.name ?? 'function'}-${rng.uuid()}`,
+    mac: macAddress(rng),
+    requesterId: `AROA${rng.upperAlnum(17)}:${rng.hex(8)}`,
+    requesterManaged: false,
+    instanceOwnerId: 'amazon-aws',
+    attachmentId: resourceId(rng, 'ela-attach'),
+    deviceIndex: 1,
+    attachTime,
+    functions: [...functions],
+  };
+  account.enis.push(eni);
+  return eni;
+}
+
+/** Whether `eni` carries traffic at `t` (epoch seconds): a replaced ENI stops, its replacement starts. */
+export function eniLive(eni: Eni, t: number): boolean {
+  return (eni.activeFrom === undefined || t >= eni.activeFrom) && (eni.activeUntil === undefined || t < eni.activeUntil);
+}
+
+/** Whether a function's traffic spreads over its ENIs other than evenly over the whole span. */
+export function unevenEnis(fn: FunctionSpec): boolean {
+  return fn.failover !== undefined || fn.enis.some((e) => e.activeFrom !== undefined || e.activeUntil !== undefined);
+}
+
+/** The share of `fn`'s connections that leave through `eni` at `t`: even over its live ENIs, unless an AZ failover says otherwise. */
+export function eniShare(fn: FunctionSpec, eni: Eni, t: number): number {
+  if (!eniLive(eni, t)) return 0;
+  const live = fn.enis.filter((e) => eniLive(e, t));
+  const f = fn.failover;
+  if (f && live.length > 1 && live.includes(f.to)) {
+    if (eni === f.to) return t >= f.at ? 1 : f.share;
+    return t >= f.at ? 0 : (1 - f.share) / (live.length - 1);
+  }
+  return 1 / live.length;
+}
+
 /** The endpoint of `peer` that a connection from `eni` reaches. */
 export function endpointFor(peer: Peer, eni: Eni, rng: Rng): PeerEndpoint {
+  if (peer.pick === 'fresh') return { ip: addressInCidr(rng, rng.pick(peer.prefixes ?? [])) };
   const eps = peer.endpoints;
   if (peer.pick === 'az') {
     const sameAz = eps.find((e) => e.eni?.subnet.az === eni.subnet.az);

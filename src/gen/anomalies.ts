@@ -5,6 +5,7 @@ import type { Account, Eni, FunctionSpec, Span } from './model';
 import type { Rng } from './random';
 import { EXFIL, REJECTED, SIZES, type SizeProfile } from './sizes';
 import { HOUR_S } from './time';
+import type { RecordedEvent } from './trail';
 
 export interface NetInjection {
   fn: FunctionSpec;
@@ -24,7 +25,8 @@ export interface ApiInjection {
   fn: FunctionSpec;
   time: number;
   call: ApiCall;
-  denial?: { code: string; message: string };
+  /** The error CloudTrail records: a denial, or throttling. */
+  error?: { code: string; message: string };
   /** Set by the hostile profile: the caller's own user agent and request parameters instead of the function's SDK's. */
   userAgent?: string;
   requestParameters?: Record<string, unknown>;
@@ -44,6 +46,10 @@ export interface Label {
   subject: string;
   optional?: boolean;
   alsoAcceptableFunctions: string[];
+  /** Why the finding on the other functions behind the same ENI is wrong (only this one ran while the traffic flowed). */
+  strict?: string;
+  /** The code or configuration change this anomaly followed (ISO time): the finding should name it. */
+  afterDeploy?: string;
 }
 
 export interface Plan {
@@ -51,9 +57,11 @@ export interface Plan {
   api: ApiInjection[];
   spikes: SpikeInjection[];
   labels: Label[];
+  /** Management events written as they are (the traps profile's ENI lifecycle and deploys). */
+  recorded?: RecordedEvent[];
 }
 
-interface Ctx {
+export interface Ctx {
   account: Account;
   span: Span;
   rng: Rng;
@@ -67,7 +75,7 @@ interface NetTarget {
   viaNat: boolean;
 }
 
-function newPlan(): Plan {
+export function newPlan(): Plan {
   return { net: [], api: [], spikes: [], labels: [] };
 }
 
@@ -122,7 +130,7 @@ function injectApi(ctx: Ctx, fn: FunctionSpec, call: ApiCall, count: number, sta
     const hour = Math.min(span.hours - 1, span.detectHour + startOffset + rng.int(0, hours - 1));
     const inj: ApiInjection = { fn, time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 1), call };
     if (deniedCode) {
-      inj.denial = { code: deniedCode, message: denialMessage(call, deniedCode, { accountId: account.accountId, region: account.region, sessionArn: sessionArn(account, fn), kmsKeyArn: account.kmsKeyArn }, rng) };
+      inj.error = { code: deniedCode, message: denialMessage(call, deniedCode, { accountId: account.accountId, region: account.region, sessionArn: sessionArn(account, fn), kmsKeyArn: account.kmsKeyArn }, rng) };
     }
     plan.api.push(inj);
   }
@@ -130,7 +138,7 @@ function injectApi(ctx: Ctx, fn: FunctionSpec, call: ApiCall, count: number, sta
   plan.labels.push({ function: fn.name, kinds: [kind], subject: `${call.source}:${call.name}`, alsoAcceptableFunctions: [] });
 }
 
-function injectSpike(ctx: Ctx, fn: FunctionSpec, startOffset: number, hours: number, factor: number): void {
+export function injectSpike(ctx: Ctx, fn: FunctionSpec, startOffset: number, hours: number, factor: number): void {
   const { span, plan } = ctx;
   const fromHour = span.detectHour + startOffset;
   plan.spikes.push({ fn, fromHour, toHour: Math.min(span.hours, fromHour + hours), factor });

@@ -23,6 +23,9 @@ export interface FlowRec {
   direction: 'ingress' | 'egress';
   /** Egress path code (1 = within the VPC, 8 = out through the internet gateway); '-' for ingress. */
   trafficPath: string;
+  /** The AWS service (ip-ranges name: S3, DYNAMODB) that the packet's source or destination address belongs to, or '-'. */
+  pktSrcService: string;
+  pktDstService: string;
 }
 
 export interface FlowContext {
@@ -69,8 +72,8 @@ const FIELDS: Record<string, FieldDef> = {
   'az-id': { meta: true, version: 4, put: (r, _c, o) => o.ascii(r.eni.subnet.azId) },
   'sublocation-type': { meta: true, version: 4, put: (_r, _c, o) => o.byte(DASH) },
   'sublocation-id': { meta: true, version: 4, put: (_r, _c, o) => o.byte(DASH) },
-  'pkt-src-aws-service': { meta: false, version: 5, put: (_r, _c, o) => o.byte(DASH) },
-  'pkt-dst-aws-service': { meta: false, version: 5, put: (_r, _c, o) => o.byte(DASH) },
+  'pkt-src-aws-service': { meta: false, version: 5, put: (r, _c, o) => o.ascii(r.pktSrcService) },
+  'pkt-dst-aws-service': { meta: false, version: 5, put: (r, _c, o) => o.ascii(r.pktDstService) },
   'flow-direction': { meta: false, version: 5, put: (r, _c, o) => o.ascii(r.direction) },
   'traffic-path': { meta: false, version: 5, put: (r, _c, o) => o.ascii(r.trafficPath) },
 };
@@ -78,18 +81,26 @@ const FIELDS: Record<string, FieldDef> = {
 export const FORMAT_FIELDS: Record<FlowFormatName, readonly string[]> = {
   v2: ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'],
   v5: ['version', 'vpc-id', 'subnet-id', 'instance-id', 'interface-id', 'account-id', 'type', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'pkt-srcaddr', 'pkt-dstaddr', 'protocol', 'bytes', 'packets', 'start', 'end', 'action', 'tcp-flags', 'log-status', 'flow-direction'],
-  // Custom formats put fields in any order; these include v4/v5 fields that are '-' for this VPC (no Outposts, no AWS-service addresses).
+  // Custom formats put fields in any order; these include v4/v5 fields that are '-' for this VPC (no Outposts; AWS-service addresses only in the traps profile).
   custom: ['account-id', 'region', 'az-id', 'interface-id', 'instance-id', 'flow-direction', 'srcaddr', 'srcport', 'dstaddr', 'dstport', 'protocol', 'pkt-srcaddr', 'pkt-dstaddr', 'start', 'end', 'packets', 'bytes', 'action', 'tcp-flags', 'traffic-path', 'pkt-src-aws-service', 'pkt-dst-aws-service', 'sublocation-type', 'sublocation-id', 'log-status', 'version'],
 };
 
-export function logFormatString(format: FlowFormatName): string {
-  return FORMAT_FIELDS[format].map((f) => `\${${f}}`).join(' ');
+/** The traps profile's subnet flow log: a custom v5 format that names the AWS service behind each public address. */
+export const SERVICE_FIELDS: readonly string[] = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status', 'vpc-id', 'subnet-id', 'flow-direction', 'traffic-path', 'pkt-src-aws-service', 'pkt-dst-aws-service'];
+
+/** A named format's fields, or a custom list as is. */
+function fieldsOf(format: FlowFormatName | readonly string[]): readonly string[] {
+  return typeof format === 'string' ? FORMAT_FIELDS[format] : format;
+}
+
+export function logFormatString(format: FlowFormatName | readonly string[]): string {
+  return fieldsOf(format).map((f) => `\${${f}}`).join(' ');
 }
 
 /** AWS: the default format is version 2; a custom format's version is that of its newest field. */
-function recordVersion(format: FlowFormatName): string {
+function recordVersion(format: FlowFormatName | readonly string[]): string {
   if (format === 'v2') return '2';
-  return String(Math.max(...FORMAT_FIELDS[format].map((f) => FIELDS[f]?.version ?? 2)));
+  return String(Math.max(...fieldsOf(format).map((f) => FIELDS[f]?.version ?? 2)));
 }
 
 /** Writes one record as a line of `out`. */
@@ -98,9 +109,9 @@ export type Formatter = (r: FlowRec, out: LineSink) => void;
 /** Longest line we could write: 26 fields, none longer than an ENI id or an account id. */
 const MAX_LINE = 1024;
 
-export function makeFormatter(format: FlowFormatName, ctx: FlowContext): Formatter {
+export function makeFormatter(format: FlowFormatName | readonly string[], ctx: FlowContext): Formatter {
   const version = recordVersion(format);
-  const defs = FORMAT_FIELDS[format].map((name) => {
+  const defs = fieldsOf(format).map((name) => {
     const def = FIELDS[name];
     if (!def) throw new Error(`unknown flow-log field ${name}`);
     return def;

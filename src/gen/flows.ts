@@ -1,7 +1,8 @@
 // Streams the VPC flow log: each function's conversations on its ENIs (egress and return records), their other side on peer ENIs, NODATA/SKIPDATA, and the injected anomalies.
-import { endpointFor } from './account';
+import { dirname, join } from 'node:path';
+import { endpointFor, eniShare, unevenEnis } from './account';
 import type { NetInjection } from './anomalies';
-import { makeFormatter, type FlowRec, type Formatter } from './flowformat';
+import { makeFormatter, SERVICE_FIELDS, type FlowRec, type Formatter } from './flowformat';
 import type { FunctionSeries } from './metrics';
 import type { Account, Conversation, Eni, FunctionSpec, GenOptions, PeerEndpoint, Span } from './model';
 import type { Rng } from './random';
@@ -16,6 +17,8 @@ export interface FlowStats {
   lambdaTraffic: number;
   nodata: number;
   lambdaEnis: number;
+  /** Lines of the subnet flow log, when the account has one (its records are also in the VPC's). */
+  subnetRecords?: number;
 }
 
 interface Stream {
@@ -23,6 +26,8 @@ interface Stream {
   conv: Conversation;
   /** Connections per invocation that land on this ENI (the function spreads over all its ENIs). */
   weight: number;
+  /** The function spreads unevenly or over time (a replaced ENI, an AZ failover): `weight` is then per function, times eniShare. */
+  uneven: boolean;
 }
 
 /** Share of empty ten-minute intervals that yield a NODATA record; shorter intervals yield proportionally fewer per interval. */
@@ -35,6 +40,9 @@ class Emitter {
   /** Per ENI and interval of the current hour: did anything get logged? */
   readonly marks: Uint8Array;
   hourStart = 0;
+  /** The AWS service behind the current connection's peer address ('-': none), for the v5 pkt-*-aws-service fields. */
+  private service = '-';
+  private servicePeer = '';
 
   constructor(
     private readonly sink: LineSink,
@@ -46,7 +54,7 @@ class Emitter {
   ) {
     this.marks = new Uint8Array(account.enis.length * (HOUR_S / interval));
     const anyEni = account.enis[0] as Eni;
-    this.rec = { eni: anyEni, srcaddr: '', dstaddr: '', srcport: 0, dstport: 0, pktSrc: '', pktDst: '', protocol: 6, packets: 0, bytes: 0, start: 0, end: 0, action: 'ACCEPT', status: 'OK', tcpFlags: 0, direction: 'egress', trafficPath: '-' };
+    this.rec = { eni: anyEni, srcaddr: '', dstaddr: '', srcport: 0, dstport: 0, pktSrc: '', pktDst: '', protocol: 6, packets: 0, bytes: 0, start: 0, end: 0, action: 'ACCEPT', status: 'OK', tcpFlags: 0, direction: 'egress', trafficPath: '-', pktSrcService: '-', pktDstService: '-' };
   }
 
   private put(eni: Eni, src: string, sport: number, dst: string, dport: number, packets: number, bytes: number, direction: 'ingress' | 'egress', flags: number, path: string, pktSrc = src, pktDst = dst): void {
@@ -63,6 +71,8 @@ class Emitter {
     r.direction = direction;
     r.tcpFlags = flags;
     r.trafficPath = path;
+    r.pktSrcService = src === this.servicePeer ? this.service : '-';
+    r.pktDstService = dst === this.servicePeer ? this.service : '-';
     this.format(r, this.sink);
     this.marks[eni.index * (HOUR_S / this.interval) + Math.floor((r.start - this.hourStart) / this.interval)] = 1;
   }
@@ -71,9 +81,11 @@ class Emitter {
    * One TCP connection opened from `eni` (Lambda's NAT is one-way: functions always start it),
    * logged as flow logs aggregate it: both directions within one aggregation interval.
    */
-  connection(eni: Eni, t0: number, peerIp: string, port: number, peerEni: Eni | undefined, viaNat: boolean, size: SizeProfile, action: 'ACCEPT' | 'REJECT'): void {
+  connection(eni: Eni, t0: number, peerIp: string, port: number, peerEni: Eni | undefined, viaNat: boolean, size: SizeProfile, action: 'ACCEPT' | 'REJECT', service = '-'): void {
     const rng = this.rng;
     const r = this.rec;
+    this.service = service;
+    this.servicePeer = service === '-' ? '' : peerIp;
     const intervalEnd = t0 - (t0 % this.interval) + this.interval - 1;
     r.start = t0;
     r.end = Math.min(intervalEnd, t0 + rng.int(size.duration[0], size.duration[1]));
@@ -117,6 +129,8 @@ class Emitter {
   background(t0: number): void {
     const rng = this.rng;
     const r = this.rec;
+    this.service = '-';
+    this.servicePeer = '';
     const ec2 = this.account.ec2;
     const pg = this.account.peers.get('pg')?.endpoints[0];
     r.start = t0;
@@ -151,6 +165,8 @@ class Emitter {
     const skipShare = 0.0003 * (this.interval / 600);
     const nodataShare = NODATA_SHARE * (this.interval / 600);
     for (const eni of enis) {
+      // An ENI logs nothing before it exists or after Lambda deleted it.
+      if ((eni.activeFrom !== undefined && this.hourStart + HOUR_S <= eni.activeFrom) || (eni.deletedAt !== undefined && this.hourStart >= eni.deletedAt)) continue;
       const base = eni.index * perHour;
       for (let i = 0; i < perHour; i++) {
         const empty = this.marks[base + i] === 0;
@@ -182,7 +198,21 @@ function pickStream(streams: Stream[], rates: Float64Array, total: number, rng: 
 
 export async function writeFlows(path: string, opts: GenOptions, account: Account, span: Span, series: FunctionSeries[], net: NetInjection[], rng: Rng): Promise<FlowStats> {
   const sink = new LineSink(path, opts.gzip);
-  const format = makeFormatter(opts.format, { accountId: account.accountId, vpcId: account.vpcId, region: account.region });
+  const ctx = { accountId: account.accountId, vpcId: account.vpcId, region: account.region };
+  const primary = makeFormatter(opts.format, ctx);
+  let format: Formatter = primary;
+  // A subnet flow log gets its subnet's records as well: AWS delivers a record to every flow log that covers the ENI.
+  const subnetLog = account.subnetFlowLog;
+  let subnetSink: LineSink | undefined;
+  if (subnetLog) {
+    const second = makeFormatter(SERVICE_FIELDS, ctx);
+    const out = new LineSink(join(dirname(path), `${subnetLog.id}.log${opts.gzip ? '.gz' : ''}`), opts.gzip);
+    subnetSink = out;
+    format = (r, main) => {
+      primary(r, main);
+      if (r.eni.subnet === subnetLog.subnet) second(r, out);
+    };
+  }
   const em = new Emitter(sink, format, rng, account, opts.interval, opts.peerSide);
   const lambdaEnis = account.enis.filter((e) => e.type === 'lambda');
   const statusEnis = opts.peerSide ? account.enis : lambdaEnis;
@@ -190,7 +220,8 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
   const streamsByEni = lambdaEnis.map((eni) => {
     const streams: Stream[] = [];
     for (const fn of eni.functions) {
-      for (const conv of fn.conversations) if (!conv.weekly) streams.push({ fn, conv, weight: conv.perInvocation / fn.enis.length });
+      const uneven = unevenEnis(fn);
+      for (const conv of fn.conversations) if (!conv.weekly) streams.push({ fn, conv, weight: uneven ? conv.perInvocation : conv.perInvocation / fn.enis.length, uneven });
     }
     return streams;
   });
@@ -222,7 +253,7 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
   lambdaEnis.forEach((eni, e) => {
     for (const s of streamsByEni[e] as Stream[]) {
       const ran: number[] = [];
-      for (let h = 0; h < span.detectHour; h++) if (inv(s.fn, h) > 0) ran.push(h);
+      for (let h = 0; h < span.detectHour; h++) if (inv(s.fn, h) > 0 && (!s.uneven || eniShare(s.fn, eni, span.start + h * HOUR_S) > 0)) ran.push(h);
       if (ran.length === 0 || (scale[e] ?? 1) === 0) continue;
       const endpoints = s.conv.peer.pick === 'rotate' ? s.conv.peer.endpoints : [endpointFor(s.conv.peer, eni, rng)];
       for (const endpoint of endpoints) {
@@ -253,7 +284,7 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
       let total = 0;
       for (let i = 0; i < streams.length; i++) {
         const s = streams[i] as Stream;
-        const rate = inv(s.fn, h) * s.weight * k;
+        const rate = inv(s.fn, h) * s.weight * k * (s.uneven ? eniShare(s.fn, eni, hourStart) : 1);
         rates[i] = rate;
         total += rate;
       }
@@ -261,11 +292,11 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
       for (let c = 0; c < n; c++) {
         const s = pickStream(streams, rates, total, rng);
         const ep = endpointFor(s.conv.peer, eni, rng);
-        em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), ep.ip, s.conv.peer.port, ep.eni, s.conv.peer.viaNat, SIZES[s.conv.peer.kind], 'ACCEPT');
+        em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), ep.ip, s.conv.peer.port, ep.eni, s.conv.peer.viaNat, SIZES[s.conv.peer.kind], 'ACCEPT', s.conv.peer.service);
       }
     }
     for (const { eni, conv, endpoint } of guaranteed.get(h) ?? []) {
-      em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), endpoint.ip, conv.peer.port, endpoint.eni, conv.peer.viaNat, SIZES[conv.peer.kind], 'ACCEPT');
+      em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), endpoint.ip, conv.peer.port, endpoint.eni, conv.peer.viaNat, SIZES[conv.peer.kind], 'ACCEPT', conv.peer.service);
     }
     for (const { fn, conv } of weeklyByHour.get(h) ?? []) {
       for (let c = 0; c < (conv.weekly?.conversations ?? 1); c++) {
@@ -283,7 +314,13 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
     }
     em.statusRecords(statusEnis);
     await sink.drain();
+    await subnetSink?.drain();
   }
   await sink.close();
-  return { records: sink.lines, lambdaTraffic: em.lambdaTraffic, nodata: em.nodata, lambdaEnis: lambdaEnis.length };
+  const stats: FlowStats = { records: sink.lines, lambdaTraffic: em.lambdaTraffic, nodata: em.nodata, lambdaEnis: lambdaEnis.length };
+  if (subnetSink) {
+    await subnetSink.close();
+    stats.subnetRecords = subnetSink.lines;
+  }
+  return stats;
 }

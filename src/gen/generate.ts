@@ -13,6 +13,7 @@ import type { BenignNote, Cast, FunctionSpec, GenOptions } from './model';
 import { Rng } from './random';
 import { HOUR_S, iso, makeSpan, weeklyHours } from './time';
 import { writeTrail } from './trail';
+import { arrangeTraps, ipRangesDocument, planTraps, trapsBenign, trapsCast } from './traps';
 import { writeJson } from './write';
 
 export interface LabelsFile {
@@ -58,13 +59,22 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   if (demoLike) {
     cast = demoCast(stream('cast'), opts.days);
     benign = [];
+  } else if (opts.profile === 'traps') {
+    cast = trapsCast(stream('cast'));
+    benign = [];
   } else {
     const random = randomCast(stream('cast'), opts.functions, opts.profile === 'scale', opts.days, opts.securityGroups);
     cast = random.cast;
     benign = random.benign;
   }
   const account = buildAccount(cast, span, stream('account'));
-  const plan = demoLike ? planDemo(account, span, stream('anomalies')) : planRandom(account, span, stream('anomalies'));
+  const traps = opts.profile === 'traps' ? arrangeTraps(account, span, stream('traps')) : undefined;
+  const plan = demoLike
+    ? planDemo(account, span, stream('anomalies'))
+    : traps
+      ? planTraps(account, span, stream('anomalies'), traps, stream('trail-recorded'))
+      : planRandom(account, span, stream('anomalies'));
+  if (traps) benign = trapsBenign(account, traps);
   const hostile = opts.profile === 'hostile' ? makeHostile(account, plan) : undefined;
 
   // Functions must have run whenever they are seen doing something.
@@ -103,12 +113,13 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   writeJson(join(dir, 'lambda', 'tags.json'), listTags(account));
   writeJson(join(dir, 'ec2', 'describe-network-interfaces.json'), describeNetworkInterfaces(account, stream('inventory')));
   writeJson(join(dir, 'ec2', 'describe-flow-logs.json'), describeFlowLogs(account, opts.format, opts.interval));
+  if (traps) writeJson(join(dir, 'ip-ranges.json'), ipRangesDocument(span));
   const flowLogPath = join(dir, 'flowlogs', `${account.flowLogId}.log${opts.gzip ? '.gz' : ''}`);
   let t0 = process.hrtime.bigint();
   const flows = await writeFlows(flowLogPath, opts, account, span, series, plan.net, stream('flows'));
   const flowSeconds = since(t0);
   t0 = process.hrtime.bigint();
-  const events = await writeTrail(join(dir, 'cloudtrail', 'lookup-events.json'), opts, account, span, series, plan.api, stream('trail'));
+  const events = await writeTrail(join(dir, 'cloudtrail', 'lookup-events.json'), opts, account, span, series, plan.api, stream('trail'), plan.recorded);
   const trailSeconds = since(t0);
   t0 = process.hrtime.bigint();
   await writeMetrics(join(dir, 'cloudwatch', 'get-metric-data.json'), account, span, series);

@@ -102,10 +102,10 @@ export function makeHostile(account: Account, plan: Plan): HostileField[] {
     inj.requestParameters = { attacker: HOSTILE_ALL, [HOSTILE.html]: HOSTILE.markdown, padding: HOSTILE_BIG };
   }
   // Alternating in time order: the first two a scan keeps, from either end, are one of each.
-  const denials = plan.api.filter((inj): inj is ApiInjection & { denial: { code: string; message: string } } => inj.denial !== undefined);
+  const denials = plan.api.filter((inj): inj is ApiInjection & { error: { code: string; message: string } } => inj.error !== undefined);
   denials.sort((a, b) => a.time - b.time);
   denials.forEach((inj, i) => {
-    inj.denial.message = `${inj.denial.message} ${i % 2 === 0 ? HOSTILE_ALL : HOSTILE_BIG}`;
+    inj.error.message = `${inj.error.message} ${i % 2 === 0 ? HOSTILE_ALL : HOSTILE_BIG}`;
   });
   fields.push(
     { where: 'cloudtrail/lookup-events.json: userAgent of the injected calls (OrderApi ListBuckets and CreateUser)', aws: 'settable', payloads: ['all'] },

@@ -42,6 +42,13 @@ export function addressIn(rng: Rng, block: string): string {
   return `${octets.join('.')}.${rng.int(1, 254)}`;
 }
 
+/** A host address inside `cidr` (`a.b.c.d/n`, n at most 30): never the network or broadcast address. */
+export function addressInCidr(rng: Rng, cidr: string): string {
+  const [base, bits] = cidr.split('/');
+  const size = 2 ** (32 - Number(bits));
+  return intToIp(ipToInt(base ?? '0.0.0.0') + rng.int(1, size - 2));
+}
+
 /** Blocks where AWS-hosted SaaS APIs and Lambda's own public egress live (EC2 ranges). */
 export const AWS_HOSTED_BLOCKS = ['54.187', '52.88', '34.200', '18.211', '44.226', '35.168'];
 export const LAMBDA_EGRESS_BLOCKS = ['3.91', '3.92', '3.95', '3.81', '3.88', '54.160', '34.228', '52.206'];

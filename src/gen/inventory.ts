@@ -1,5 +1,5 @@
 // The account's inventory as the SDK v3 returns it: ListFunctions, ListTags, DescribeNetworkInterfaces and DescribeFlowLogs responses.
-import { logFormatString } from './flowformat';
+import { logFormatString, SERVICE_FIELDS } from './flowformat';
 import type { Account, Eni, FlowFormatName, FunctionSpec } from './model';
 import type { Rng } from './random';
 import { iso, lambdaTimestamp } from './time';
@@ -101,12 +101,30 @@ function networkInterface(account: Account, eni: Eni): Record<string, unknown> {
 
 /** DescribeNetworkInterfaces lists ENIs in no particular order; neither do we. */
 export function describeNetworkInterfaces(account: Account, rng: Rng): Record<string, unknown> {
-  const enis = account.enis.slice();
+  // A deleted ENI is gone from EC2's answer; only CloudTrail remembers it.
+  const enis = account.enis.filter((e) => e.deletedAt === undefined);
   rng.shuffle(enis);
   return { NetworkInterfaces: enis.map((e) => networkInterface(account, e)) };
 }
 
 export function describeFlowLogs(account: Account, format: FlowFormatName, interval: number): Record<string, unknown> {
+  const sub = account.subnetFlowLog;
+  const subnetLog = sub
+    ? [{
+        CreationTime: iso(sub.created),
+        DeliverLogsPermissionArn: `arn:aws:iam::${account.accountId}:role/flow-logs-delivery`,
+        DeliverLogsStatus: 'SUCCESS',
+        FlowLogId: sub.id,
+        FlowLogStatus: 'ACTIVE',
+        LogGroupName: '/vpc/flow-logs/indexer-subnet',
+        ResourceId: sub.subnet.id,
+        TrafficType: 'ALL',
+        LogDestinationType: 'cloud-watch-logs',
+        LogFormat: logFormatString(SERVICE_FIELDS),
+        Tags: [],
+        MaxAggregationInterval: interval,
+      }]
+    : [];
   return {
     FlowLogs: [
       {
@@ -123,6 +141,7 @@ export function describeFlowLogs(account: Account, format: FlowFormatName, inter
         Tags: [],
         MaxAggregationInterval: interval,
       },
+      ...subnetLog,
     ],
   };
 }

@@ -35,8 +35,8 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
     .name('gen:scenario')
     .description('Generate a recorded-account scenario directory (format v1) and its labels file.')
     .requiredOption('--out <dir>', 'scenario directory to write')
-    .addOption(new Option('--profile <name>', 'cast of functions').choices(['demo', 'mixed', 'scale', 'hostile']).default('demo'))
-    .option('--functions <n>', 'number of functions (mixed: 16, scale: 1000; demo and hostile have their own seven)', positiveInt('--functions'))
+    .addOption(new Option('--profile <name>', 'cast of functions').choices(['demo', 'mixed', 'scale', 'hostile', 'traps']).default('demo'))
+    .option('--functions <n>', 'number of functions (mixed: 16, scale: 1000; demo and hostile have their own seven, traps its own nine)', positiveInt('--functions'))
     .option('--days <d>', 'recorded span in days: baseline plus the one-day detection window', positiveInt('--days'), 15)
     .option('--seed <s>', 'random seed; the same arguments give byte-identical output', (v) => {
       const n = Number(v);
@@ -62,7 +62,7 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
   const opts: GenOptions = {
     out,
     profile: raw.profile,
-    functions: raw.functions ?? (scale ? 1000 : raw.profile === 'mixed' ? 16 : 7),
+    functions: raw.functions ?? (scale ? 1000 : raw.profile === 'mixed' ? 16 : raw.profile === 'traps' ? 9 : 7),
     days: raw.days,
     seed: raw.seed,
     format: raw.format,
@@ -78,6 +78,9 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
   if (raw.securityGroups !== undefined) opts.securityGroups = raw.securityGroups;
   if ((raw.profile === 'demo' || raw.profile === 'hostile') && raw.functions !== undefined && raw.functions !== 7) {
     process.stderr.write(`gen:scenario: --functions is ignored by the ${raw.profile} profile (it has its own seven functions)\n`);
+  }
+  if (raw.profile === 'traps' && raw.functions !== undefined && raw.functions !== 9) {
+    process.stderr.write('gen:scenario: --functions is ignored by the traps profile (it has its own nine functions)\n');
   }
   return opts;
 }
@@ -98,7 +101,8 @@ async function main(): Promise<void> {
   const required = r.labels.anomalies.filter((a) => a.kinds.length > 0 && !a.optional).length;
   process.stdout.write(
     `wrote ${r.dir}: ${r.functions} functions, ${r.enis} ENIs (${r.flows.lambdaEnis} Lambda), ` +
-      `${r.flows.records} flow records (${r.flows.lambdaTraffic} traffic records on Lambda ENIs, ${r.flows.nodata} NODATA), ` +
+      `${r.flows.records} flow records (${r.flows.lambdaTraffic} traffic records on Lambda ENIs, ${r.flows.nodata} NODATA)` +
+      (r.flows.subnetRecords !== undefined ? ` and ${r.flows.subnetRecords} in the subnet flow log, ` : ', ') +
       `${r.events} CloudTrail events; labels ${r.labelsPath} (${required} anomalies); ${seconds.toFixed(1)} s ` +
       `(flows ${r.seconds.flows.toFixed(1)} s, CloudTrail ${r.seconds.trail.toFixed(1)} s, metrics ${r.seconds.metrics.toFixed(1)} s)\n`,
   );

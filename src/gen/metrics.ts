@@ -41,7 +41,8 @@ export function simulateMetrics(account: Account, span: Span, spikes: SpikeInjec
     for (let h = 0; h < n; h++) {
       // A little day-to-day wobble on top of Poisson noise, as real traffic has.
       const expected = expectedRate(fn, span, h) * Math.exp(0.08 * r.normal());
-      let inv = r.poisson(expected);
+      // A scheduled job runs once at its hour and never otherwise, whatever its diurnal rate says.
+      let inv = fn.dailyHour === undefined ? r.poisson(expected) : new Date((span.start + h * HOUR_S) * 1000).getUTCHours() === fn.dailyHour ? 1 : 0;
       const spike = mySpikes.find((sp) => h >= sp.fromHour && h < sp.toHour);
       if (spike) inv += r.poisson(expected * (spike.factor - 1) + 50);
       if (inv === 0 && forced?.has(h)) inv = 1;

@@ -1,6 +1,6 @@
 // The generator's vocabulary: options, the recorded time span, the cast a profile describes and the account built from it.
 
-export type ProfileName = 'demo' | 'mixed' | 'scale' | 'hostile';
+export type ProfileName = 'demo' | 'mixed' | 'scale' | 'hostile' | 'traps';
 export type FlowFormatName = 'v2' | 'v5' | 'custom';
 
 export interface GenOptions {
@@ -83,9 +83,15 @@ export interface Eni {
   publicIp?: string;
   /** Lambda ENIs: every function whose VpcConfig has this subnet and exactly this set of groups. */
   functions: FunctionSpec[];
+  /** Epoch seconds from which the ENI carries traffic (a replacement ENI); unset: the whole span. */
+  activeFrom?: number;
+  /** Epoch seconds at which traffic moved off the ENI (it was replaced); unset: the whole span. */
+  activeUntil?: number;
+  /** When Lambda deleted the ENI: it is gone from DescribeNetworkInterfaces, remembered only by CloudTrail. */
+  deletedAt?: number;
 }
 
-export type PeerKind = 'postgres' | 'mysql' | 'redis' | 'vpce' | 'alb' | 'ec2' | 'saas' | 'internet';
+export type PeerKind = 'postgres' | 'mysql' | 'redis' | 'vpce' | 'alb' | 'ec2' | 'saas' | 'internet' | 's3' | 'dynamodb';
 
 export interface PeerEndpoint {
   ip: string;
@@ -98,9 +104,16 @@ export interface Peer {
   kind: PeerKind;
   port: number;
   endpoints: PeerEndpoint[];
-  /** How a caller picks an endpoint: the one in its own AZ (interface endpoints), any of them (DNS rotation), or the only one. */
-  pick: 'az' | 'rotate' | 'single';
+  /**
+   * How a caller picks an endpoint: the one in its own AZ (interface endpoints), any of them (DNS rotation), the only
+   * one, or a fresh address inside `prefixes` each time (an AWS service whose DNS hands out addresses from whole prefixes).
+   */
+  pick: 'az' | 'rotate' | 'single' | 'fresh';
   viaNat: boolean;
+  /** An AWS service's name in ip-ranges and in the v5 pkt-*-aws-service fields (S3, DYNAMODB). */
+  service?: string;
+  /** CIDRs that `fresh` draws from. */
+  prefixes?: string[];
 }
 
 export interface WeeklySchedule {
@@ -155,6 +168,10 @@ export interface FunctionSpec {
   lastModified: number;
   /** Stable public address of the function's non-VPC egress, per container generation. */
   publicIps: string[];
+  /** Invoked once a day at this UTC hour and never otherwise (a scheduled job). */
+  dailyHour?: number;
+  /** Traffic prefers its other ENIs until `at` (epoch seconds), when its AZ fails and everything moves to `to`. */
+  failover?: { to: Eni; at: number; share: number };
 }
 
 export interface Account {
@@ -174,6 +191,8 @@ export interface Account {
   flowLogId: string;
   flowLogCreated: number;
   kmsKeyArn: string;
+  /** A second flow log on one subnet, in a v5 format with the pkt-*-aws-service fields. */
+  subnetFlowLog?: { id: string; subnet: Subnet; created: number };
 }
 
 /** A function as a profile describes it, before ids and addresses exist. */
@@ -192,10 +211,12 @@ export interface CastFunction {
   talks: CastTalk[];
   kmsEnv?: boolean;
   team?: string;
+  /** Invoked once a day at this UTC hour and never otherwise. */
+  dailyHour?: number;
 }
 
 export interface CastTalk {
-  /** Peer key: pg, mysql, redis, vpce, alb, ec2, or saas:<name>. */
+  /** Peer key: pg, mysql, redis, vpce, alb, ec2, saas:<name>, or the key of one of the cast's AWS services. */
   peer: string;
   perInvocation: number;
   /** A weekly job: this many connections once a week, at 02:00 on the detection day's weekday. */
@@ -205,6 +226,17 @@ export interface CastTalk {
 export interface CastSaas {
   key: string;
   addresses: number;
+}
+
+/** An AWS service reached over its public addresses (through a NAT gateway or a gateway endpoint). */
+export interface CastAwsService {
+  key: string;
+  kind: PeerKind;
+  /** The service's name in ip-ranges.json. */
+  service: string;
+  port: number;
+  prefixes: string[];
+  viaNat: boolean;
 }
 
 export interface BenignNote {
@@ -219,5 +251,6 @@ export interface Cast {
   lambdaPrefix: 24 | 20;
   functions: CastFunction[];
   saas: CastSaas[];
+  awsServices?: CastAwsService[];
   stack: string;
 }

@@ -23,6 +23,8 @@ export const SIZES: Record<PeerKind, SizeProfile> = {
   saas: HTTPS,
   ec2: { reqPackets: [4, 40], reqBytesPerPacket: [90, 1200], respPackets: [4, 40], respBytesPerPacket: [90, 1400], duration: [2, 55] },
   internet: HTTPS,
+  s3: HTTPS,
+  dynamodb: HTTPS,
 };
 
 /** A function shipping data out: large requests, small answers. */

@@ -1,9 +1,10 @@
 // CloudTrail LookupEvents: calls by function code under assumed-role sessions named after the function, the Lambda service's awslambda_ sessions, and the injected calls.
 import { isReadOnly, requestParameters, type ApiCall } from './apis';
 import type { ApiInjection } from './anomalies';
+import { eniLive } from './account';
 import { sessionAccessKey } from './ids';
 import type { FunctionSeries } from './metrics';
-import type { Account, FunctionSpec, GenOptions, Role, Span } from './model';
+import type { Account, Eni, FunctionSpec, GenOptions, Role, Span } from './model';
 import type { Rng } from './random';
 import { compactTimestamp, HOUR_S, iso } from './time';
 import { JsonArrayWriter, LineSink } from './write';
@@ -40,7 +41,15 @@ function userAgent(fn: FunctionSpec, call: ApiCall): string {
   return `aws-sdk-js/3.${600 + minor}.0 ua/2.1 os/linux#5.10.227-239.884.amzn2.x86_64 lang/js md/nodejs#20.18.0 api/${service}#3.${600 + minor}.0 exec-env/AWS_Lambda_${fn.runtime} m/E`;
 }
 
-export async function writeTrail(path: string, opts: GenOptions, account: Account, span: Span, series: FunctionSeries[], injected: ApiInjection[], rng: Rng): Promise<number> {
+/** An event written as given (management events of the Lambda service and of deploy pipelines, built by a profile). */
+export interface RecordedEvent {
+  time: number;
+  eventId: string;
+  /** The LookupEvents entry, CloudTrailEvent included. */
+  entry: Record<string, unknown>;
+}
+
+export async function writeTrail(path: string, opts: GenOptions, account: Account, span: Span, series: FunctionSeries[], injected: ApiInjection[], rng: Rng, recorded: readonly RecordedEvent[] = []): Promise<number> {
   const drafts: Draft[] = [];
   const sessions = new Map<string, Session>();
   // Each function's containers get fresh credentials every few hours; calls in between share them.
@@ -97,27 +106,34 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
   }
   for (const inj of injected) {
     const d: Draft = { time: inj.time, session: codeSession(inj.fn, inj.time), call: inj.call, fn: inj.fn, service: false };
-    if (inj.denial) d.error = inj.denial;
+    if (inj.error) d.error = inj.error;
     if (inj.userAgent !== undefined) d.userAgent = inj.userAgent;
     if (inj.requestParameters !== undefined) d.requestParameters = inj.requestParameters;
     drafts.push(d);
   }
 
   // LookupEvents pages come newest first.
-  const events = drafts.map((d) => ({ d, eventId: rng.uuid(), requestId: rng.uuid() }));
-  events.sort((a, b) => b.d.time - a.d.time || (a.eventId < b.eventId ? -1 : 1));
+  const events: Array<{ time: number; eventId: string; requestId?: string; d?: Draft; entry?: Record<string, unknown> }> = drafts.map((d) => ({ time: d.time, d, eventId: rng.uuid(), requestId: rng.uuid() }));
+  for (const r of recorded) events.push({ time: r.time, eventId: r.eventId, entry: r.entry });
+  events.sort((a, b) => b.time - a.time || (a.eventId < b.eventId ? -1 : 1));
 
   const sink = new LineSink(path, false);
   const json = new JsonArrayWriter(sink);
   json.open({}, 'Events');
-  for (const { d, eventId, requestId } of events) {
-    json.item(lookupEvent(account, d, eventId, requestId, rng));
+  for (const { d, eventId, requestId, entry } of events) {
+    json.item(d ? lookupEvent(account, d, eventId, requestId ?? '', rng) : entry);
     await sink.drain();
   }
   json.closeArray();
   json.close();
   await sink.close();
   return events.length;
+}
+
+/** The function's ENIs at `t`: a replaced ENI's address is not the caller's after the replacement. */
+function liveEnis(fn: FunctionSpec, t: number): Eni[] {
+  const live = fn.enis.filter((e) => eniLive(e, t));
+  return live.length === fn.enis.length || live.length === 0 ? fn.enis : live;
 }
 
 function lookupEvent(account: Account, d: Draft, eventId: string, requestId: string, rng: Rng): Record<string, unknown> {
@@ -145,7 +161,7 @@ function lookupEvent(account: Account, d: Draft, eventId: string, requestId: str
     eventName: call.name,
     awsRegion: account.region,
     // Code in a VPC reaches AWS through the interface endpoint, which records the caller's private address.
-    sourceIPAddress: d.service ? 'lambda.amazonaws.com' : viaEndpoint ? rng.pick(fn.enis).ip : rng.pick(fn.publicIps),
+    sourceIPAddress: d.service ? 'lambda.amazonaws.com' : viaEndpoint ? rng.pick(liveEnis(fn, d.time)).ip : rng.pick(fn.publicIps),
     userAgent: d.service ? 'lambda.amazonaws.com' : d.userAgent ?? userAgent(fn, call),
   };
   if (d.error) {
