@@ -329,13 +329,19 @@ export function protocolName(protocol: number): string {
   }
 }
 
-export function peerSubject(address: string, port: number, protocol: number): string {
-  return `${address}:${port}/${protocolName(protocol)}`;
+/** A peer's subject: `10.0.1.5:5432/tcp`. The protocol is its number (flow records) or its name (reports). */
+export function peerSubject(address: string, port: number, protocol: number | string): string {
+  return `${address}:${port}/${typeof protocol === 'number' ? protocolName(protocol) : protocol}`;
 }
 
 /** One peer for an AWS service whose addresses rotate: `aws:S3:us-east-1:443/tcp`. */
-export function serviceSubject(service: string, region: string, port: number, protocol: number): string {
-  return `aws:${service}:${region}:${port}/${protocolName(protocol)}`;
+export function serviceSubject(service: string, region: string, port: number, protocol: number | string): string {
+  return `aws:${service}:${region}:${port}/${typeof protocol === 'number' ? protocolName(protocol) : protocol}`;
+}
+
+/** The subject of a peer as the report holds it: the service's for an AWS service peer, else the address's. */
+export function peerReportSubject(p: Pick<PeerReport, 'address' | 'port' | 'protocol' | 'service'>): string {
+  return p.service ? serviceSubject(p.service.name, p.service.region, p.port, p.protocol) : peerSubject(p.address, p.port, p.protocol);
 }
 
 export function apiSubject(eventSource: string, eventName: string): string {

@@ -13,7 +13,7 @@ import type {
   ScanReport,
   Severity,
 } from '../core/model';
-import { apiSubject, COVERAGE_SOURCES, SEVERITY_RANK } from '../core/model';
+import { apiSubject, COVERAGE_SOURCES, peerReportSubject, SEVERITY_RANK } from '../core/model';
 import { coverageStatusOf, isCovered } from '../core/coverage';
 import { formatCount } from './format';
 import { DAY_MS, HOUR_MS } from '../core/time';
@@ -227,9 +227,7 @@ export function apiStatus(c: ApiCallReport): DiffStatus {
 export function peerDiffRows(fn: FunctionReport): PeerDiffRow[] {
   const severities = severityBySubject(fn.findings, PEER_KINDS);
   const rows = fn.peers.map((p): PeerDiffRow => {
-    // The engine's peerSubject takes the protocol's number and the report keeps its name (protocolName's output):
-    // this is the same template over the same parts, held equal to the findings' subjects by the tests.
-    const subject = `${p.address}:${p.port}/${p.protocol}`;
+    const subject = peerReportSubject(p);
     return {
       status: peerStatus(p),
       subject,
