@@ -22,6 +22,7 @@ import {
   fetchTrailEvents,
   RateLimiter,
 } from './fetch';
+import { loadIpRanges, type IpRangesOptions } from './ip-ranges';
 
 export interface RecordOptions {
   out: string;
@@ -31,6 +32,8 @@ export interface RecordOptions {
   /** Replace account ids and public addresses, consistently, in every file. */
   redact?: boolean;
   now?: number;
+  /** Where AWS's ip-ranges document comes from (default AWS's published URL): recorded as `ip-ranges.json`. */
+  ipRanges?: IpRangesOptions;
   onProgress?: (message: string) => void;
 }
 
@@ -41,6 +44,10 @@ export interface RecordSummary {
   flowRecords: number;
   events: number;
   failures: Record<string, string>;
+  /** Where the recorded `ip-ranges.json` came from; undefined when none was had (`notices` says why). */
+  ipRangesFrom?: string;
+  /** What the user should know that failed no source: no ip-ranges document, or a stale copy of it recorded. */
+  notices: string[];
 }
 
 export async function recordScenario(c: AwsClients, options: RecordOptions, signal: AbortSignal): Promise<RecordSummary> {
@@ -136,7 +143,19 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   )) ?? { MetricDataQueries: [], MetricDataResults: [] };
   write('cloudwatch/get-metric-data.json', { StartTime: toIso(w.baselineStart), EndTime: toIso(w.detectEnd), ...metrics });
 
+  progress('Reading AWS\'s ip-ranges document');
+  const ipRanges = await loadIpRanges(options.ipRanges ?? {}, signal);
+  if (ipRanges.document) {
+    // AWS's public data, not the account's: kept as published. (A redacted recording's public peers are stand-ins in
+    // documentation ranges, which it names as nothing: only an unredacted replay names AWS services as the live scan did.)
+    fs.writeFileSync(path.join(options.out, 'ip-ranges.json'), JSON.stringify(ipRanges.document, null, 1));
+  }
+
   // A replay must fail where the recording did, or it would report "nothing happened" instead of "not read".
   write('scenario.json', { ...scenario, ...(Object.keys(failures).length ? { failures } : {}) });
-  return { dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length, failures };
+  return {
+    dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length, failures,
+    ...(ipRanges.from ? { ipRangesFrom: ipRanges.from } : {}),
+    notices: ipRanges.notices,
+  };
 }

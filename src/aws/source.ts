@@ -32,6 +32,7 @@ import {
 } from './fetch';
 import { aggregateWithInsights } from './insights';
 import { iamAdvice } from './errors';
+import { loadIpRanges, type AwsIpRangesFile, type IpRangesOptions } from './ip-ranges';
 
 export type FlowLogsQueryMode = 'insights' | 'filter';
 
@@ -42,6 +43,8 @@ export interface AwsSourceOptions extends ClientOptions {
   onNotice?: (message: string) => void;
   /** The poll budget of one Logs Insights query (default 15 minutes): past it the query is stopped and the raw records read. */
   insightsQueryBudgetMs?: number;
+  /** Where AWS's ip-ranges document comes from and is cached: by default AWS's published URL, downloaded every scan. */
+  ipRanges?: IpRangesOptions;
 }
 
 export function openAws(options: AwsSourceOptions = {}): AwsSource {
@@ -50,11 +53,13 @@ export function openAws(options: AwsSourceOptions = {}): AwsSource {
 
 export { createClients, listProfiles, missingProfile, type ProfileSummary } from './clients';
 export { recordScenario } from './record';
+export type { IpRangesOptions } from './ip-ranges';
 
 export class AwsSource implements TelemetrySource {
   readonly label: string;
   private functionsCache?: Promise<LambdaFunction[]>;
   private enisCache?: Promise<NetworkInterface[]>;
+  private ipRangesCache?: Promise<AwsIpRangesFile | undefined>;
   private readonly trailLimiter = new RateLimiter(500);
   private insightsDenied = false;
   /** The last ENI listing failed (and said so): flow logs are then looked up by VPC and subnet alone. */
@@ -160,6 +165,19 @@ export class AwsSource implements TelemetrySource {
       this.clients, request.functionNames, request.metrics, request.start, request.end, request.periodSeconds, signal,
     );
     return metricSeriesFromAws(data.MetricDataQueries, data.MetricDataResults);
+  }
+
+  /**
+   * Undefined when no document could be had, with a notice saying why: the scan goes on, naming public peers
+   * `external` (a refresh that failed with a cached copy at hand uses the copy, and says so too).
+   */
+  ipRanges(signal: AbortSignal): Promise<AwsIpRangesFile | undefined> {
+    this.ipRangesCache ??= loadIpRanges(this.options.ipRanges ?? {}, signal).then((loaded) => {
+      for (const n of loaded.notices) this.notice(n);
+      return loaded.document;
+    });
+    this.ipRangesCache.catch(() => (this.ipRangesCache = undefined));
+    return this.ipRangesCache;
   }
 
   takeNotices(): string[] {

@@ -1,7 +1,10 @@
 // `lambda-behavior`: the engine on the command line, for CI pipelines and scripts.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+// The URL alone (for the help text): the loader itself is in the AWS bundle, loaded for a live scan.
+import { AWS_IP_RANGES_URL } from '../aws/ip-ranges';
 import { accept, DEFAULT_ACCEPT_FILE, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
 import { errorStack } from '../core/errors';
 import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from '../core/model';
@@ -27,6 +30,7 @@ interface ScanCliOptions {
   profile?: string;
   region?: string;
   flowLogsQuery?: 'insights' | 'filter';
+  ipRanges?: string;
   function: string[];
   ignorePeer: string[];
   ignoreApi: string[];
@@ -75,6 +79,21 @@ function loadAws(): typeof import('../aws/source') {
   return require('../aws/source') as typeof import('../aws/source');
 }
 
+/**
+ * Where the live backend keeps AWS's ip-ranges document between runs: the user's cache directory (XDG's, else
+ * ~/.cache), so that every scan of the day reuses one download.
+ */
+export function cliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
+  // XDG: a relative XDG_CACHE_HOME is invalid and to be ignored.
+  const xdg = env.XDG_CACHE_HOME;
+  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'lambda-behavior');
+}
+
+/** The live backend's ip-ranges options: `--ip-ranges FILE|URL` or AWS's published URL, cached in the user's cache directory. */
+function ipRangesOptions(location: string | undefined): { location?: string; cacheDir: string } {
+  return { ...(location ? { location } : {}), cacheDir: cliCacheDir() };
+}
+
 /** A profile that is in neither AWS file is a typo to say plainly, not "no credentials". */
 async function checkProfile(aws: typeof import('../aws/source'), profile: string | undefined): Promise<void> {
   const missing = await aws.missingProfile(profile);
@@ -90,7 +109,8 @@ async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
     profile: opts.profile,
     region: opts.region,
     flowLogsQuery: opts.flowLogsQuery,
-    onNotice: (m) => process.stderr.write(`lambda-behavior: ${m}\n`),
+    ipRanges: ipRangesOptions(opts.ipRanges),
+    onNotice: (m) => process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(m)}\n`),
   });
 }
 
@@ -99,6 +119,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (Number(!!opts.demo) + Number(!!opts.scenario) + Number(live) !== 1) {
     throw new InputError('give one of --demo, --scenario DIR, or --profile/--region for a live account');
   }
+  if (opts.ipRanges !== undefined && !live) throw new InputError('--ip-ranges is for a live scan: a scenario brings its own ip-ranges.json');
   const source: TelemetrySource = opts.demo
     ? openScenario(demoScenarioDir(), 'demo account')
     : opts.scenario
@@ -170,6 +191,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--profile <name>', 'scan a live account with this AWS profile (~/.aws/config)')
     .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
     .addOption(new Option('--flow-logs-query <mode>', 'live: aggregate flow logs in Logs Insights, or stream raw records').choices(['insights', 'filter']).default('insights'))
+    .option('--ip-ranges <file|url>', `live: AWS's ip-ranges document from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--ignore-peer <rule>', 'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--ignore-api <rule>', 'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
@@ -198,7 +220,8 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--baseline-days <n>', 'days of baseline to record', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
     .option('--detect-hours <n>', 'hours of detection window to record', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
     .option('--redact', 'replace account ids and public addresses consistently (for sharing a bug report)')
-    .action(async (opts: { profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean }) => {
+    .option('--ip-ranges <file|url>', `AWS's ip-ranges document to record from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
+    .action(async (opts: { profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean; ipRanges?: string }) => {
       if (fs.existsSync(opts.out) && fs.readdirSync(opts.out).length > 0) throw new InputError(`${opts.out}: not empty; record into a new directory`);
       const aws = loadAws();
       await checkProfile(aws, opts.profile);
@@ -209,10 +232,12 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
       try {
         const summary = await aws.recordScenario(clients, {
           out: opts.out, functions: opts.function, baselineDays: opts.baselineDays, detectHours: opts.detectHours, redact: opts.redact,
+          ipRanges: ipRangesOptions(opts.ipRanges),
           onProgress: (m) => process.stderr.write(`${m}...\n`),
         }, controller.signal);
         out(`recorded ${summary.functions} function(s), ${summary.enis} Lambda ENI(s), ${summary.flowRecords} flow record(s), ${summary.events} CloudTrail event(s) into ${summary.dir}\n`);
         for (const [what, why] of Object.entries(summary.failures)) out(`not recorded: ${what}: ${why}\n`);
+        for (const notice of summary.notices) out(`${sanitizeForTerminal(notice)}\n`);
       } finally {
         process.removeListener('SIGINT', onSignal);
         clients.destroy();

@@ -20,6 +20,12 @@ function loadAws(): AwsModule {
   return require('../aws/source') as AwsModule;
 }
 
+/**
+ * Where the live backend keeps AWS's ip-ranges document between scans (the extension's global storage): set once at
+ * registration, so that a connection restored from a saved scan finds it as well as one chosen by command.
+ */
+let ipRangesCacheDir: string | undefined;
+
 /** The AWS config files' profiles: a small bundle of its own (dist/aws-profiles.js), so that a picker does not wait for the SDK. */
 function loadProfiles(): ProfilesModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -40,7 +46,14 @@ export function profileConnection(profile: string, region: string | undefined): 
     async open(options: OpenOptions): Promise<OpenedSource> {
       const missing = await loadProfiles().missingProfile(profile);
       if (missing) throw new Error(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
-      return loadAws().openAws({ profile, region, flowLogsQuery: options.flowLogsQuery, onNotice: options.onNotice });
+      const location = readSettings().ipRanges;
+      return loadAws().openAws({
+        profile,
+        region,
+        flowLogsQuery: options.flowLogsQuery,
+        ipRanges: { ...(location ? { location } : {}), ...(ipRangesCacheDir ? { cacheDir: ipRangesCacheDir } : {}) },
+        onNotice: options.onNotice,
+      });
     },
   };
 }
@@ -63,6 +76,7 @@ const KNOWN_REGIONS = [
 
 export function registerConnectionCommands(context: vscode.ExtensionContext, deps: ExtensionDeps): void {
   const { session, log } = deps;
+  ipRangesCacheDir = context.globalStorageUri.fsPath;
   context.subscriptions.push(
     vscode.commands.registerCommand('lambdaBehavior.openDemo', () => {
       session.connect(demoConnection(deps.extensionUri));

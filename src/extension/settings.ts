@@ -15,6 +15,11 @@ export interface Settings {
   detectHours: number;
   backgroundRescanMinutes: number;
   flowLogsQuery: 'insights' | 'filter';
+  /**
+   * Where a live scan gets AWS's ip-ranges document (a file or an http(s) URL); undefined: AWS's published URL. From
+   * user settings only: a workspace's document could call its own server "S3" and so hide it.
+   */
+  ipRanges: string | undefined;
   diagnosticsMinimumSeverity: Severity;
   notificationsMinimumSeverity: Severity;
   ignore: IgnoreRules;
@@ -31,6 +36,7 @@ export function readSettings(): Settings {
     detectHours: wholeNumber(c.get('detectHours'), 1, MAX_DETECT_HOURS, DEFAULT_DETECT_HOURS),
     backgroundRescanMinutes: wholeNumber(c.get('backgroundRescanMinutes'), 0, 24 * 60, 0),
     flowLogsQuery: c.get('flowLogsQuery') === 'filter' ? 'filter' : 'insights',
+    ipRanges: userString(c.inspect<unknown>('ipRanges')?.globalValue),
     diagnosticsMinimumSeverity: severity(c.get('diagnostics.minimumSeverity'), 'low'),
     notificationsMinimumSeverity: severity(c.get('notifications.minimumSeverity'), 'high'),
     // Restricted in untrusted workspaces (package.json capabilities): VS Code then hands back the user's values only.
@@ -49,6 +55,11 @@ export function onSettingChanged(key: string, listener: () => void): vscode.Disp
   return vscode.workspace.onDidChangeConfiguration((e) => {
     if (e.affectsConfiguration(`${SECTION}.${key}`)) listener();
   });
+}
+
+/** A user-settings string, trimmed; undefined when empty or not a string. */
+function userString(value: unknown): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
 }
 
 function stringList(value: unknown): string[] {
