@@ -199,6 +199,8 @@ describe('file shapes', () => {
     assert.notEqual(custom.fields[0], 'version');
     assert.ok(custom.fields.includes('traffic-path') && custom.fields.includes('sublocation-id'));
     assert.ok(custom.flows.every((r) => r['sublocation-id'] === '-'));
+    // Only the traps profile reaches AWS services over their public addresses (test/unit/gen-traps.test.ts).
+    assert.ok(custom.flows.every((r) => r['pkt-src-aws-service'] === '-' && r['pkt-dst-aws-service'] === '-'));
     assert.equal(custom.interval, 60);
     for (const s of [demo, mixed, custom]) {
       const enis = new Set(s.enis.map((e) => e.NetworkInterfaceId));
@@ -468,6 +470,10 @@ describe('command line', () => {
     assert.match(ok.stdout, /wrote .*5 functions/);
     assert.ok(fs.existsSync(`${out}.labels.json`));
     assert.ok(fs.existsSync(path.join(out, 'cloudwatch', 'get-metric-data.json')));
+    const traps = spawnSync(process.execPath, [tsx, 'src/gen/main.ts', '--profile', 'traps', '--days', '3', '--out', `${out}-traps`], { cwd: root, encoding: 'utf8' });
+    assert.equal(traps.status, 0, traps.stderr);
+    assert.match(traps.stdout, /wrote .*9 functions, .* in the subnet flow log/);
+    assert.ok(fs.existsSync(path.join(`${out}-traps`, 'ip-ranges.json')));
     const bad = spawnSync(process.execPath, [tsx, 'src/gen/main.ts', '--profile', 'huge', '--out', out], { cwd: root, encoding: 'utf8' });
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--profile/);
