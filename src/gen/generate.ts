@@ -135,5 +135,5 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   };
   if (hostile) labels.hostile = hostile;
   writeJson(opts.labels, labels, 2);
-  return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.length, labels, seconds: { flows: flowSeconds, trail: trailSeconds, metrics: metricSeconds } };
+  return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.filter((e) => e.deletedAt === undefined).length, labels, seconds: { flows: flowSeconds, trail: trailSeconds, metrics: metricSeconds } };
 }
