@@ -2,7 +2,7 @@
 import { mapLambdaEnis, type LambdaEni } from '../inventory/enis';
 import { EniHistory } from '../inventory/history';
 import { AwsIpRanges, PeerNamer } from '../inventory/resources';
-import type { EpochMs, FlowLogConfig, LambdaFunction } from '../model';
+import type { EpochMs, FlowLogConfig, LambdaFunction, NetworkInterface } from '../model';
 import type { AccountInfo } from '../ports';
 import { SOURCE_CALLS } from './attempts';
 import type { ScanRun } from './run';
@@ -26,6 +26,8 @@ export interface Inventory {
   functions: LambdaFunction[];
   selected: ReadonlySet<string>;
   flowLogs: FlowLogConfig[];
+  /** Every ENI EC2 listed now (empty when the listing failed): an ENI not among them no longer exists. */
+  enis: NetworkInterface[];
   /** The Lambda ENIs used by at least one scanned function. */
   scannedEnis: LambdaEni[];
   /** Which ENI held an address when: this scan's inventory added to the caller's. */
@@ -49,8 +51,8 @@ export async function readInventory(run: ScanRun, request: InventoryRequest): Pr
   const lambdaEnis = mapLambdaEnis(enis, allFunctions);
   const history = request.history ?? new EniHistory();
   history.observe(now, enis, lambdaEnis);
-  const namer = new PeerNamer(history, new AwsIpRanges(ipRangesDoc));
+  const namer = new PeerNamer(history, new AwsIpRanges(ipRangesDoc), account.region);
   const selected = new Set(functions.map((f) => f.name));
   const scannedEnis = lambdaEnis.filter((l) => l.functions.some((f) => selected.has(f)));
-  return { account, now, allFunctions, functions, selected, flowLogs, scannedEnis, history, namer };
+  return { account, now, allFunctions, functions, selected, flowLogs, enis, scannedEnis, history, namer };
 }
