@@ -16,6 +16,8 @@ export const IP_RANGES_TIMEOUT_MS = 10_000;
 /** AWS's document is about 2 MB: anything past this is not it. */
 export const MAX_IP_RANGES_BYTES = 64 * 1024 * 1024;
 const MAX_REDIRECTS = 5;
+/** A cache file's time a little ahead of the clock is rounding; far ahead, a clock set back: then it is downloaded again. */
+const CLOCK_SKEW_MS = 5 * 60_000;
 /** The cache file of AWS's own URL; another URL gets a file of its own, so a test server never stands in for AWS. */
 const DEFAULT_CACHE_FILE = 'ip-ranges.json';
 
@@ -73,7 +75,8 @@ export async function loadIpRanges(options: IpRangesOptions, signal: AbortSignal
   const now = (options.clock ?? Date.now)();
   const cacheFile = options.cacheDir ? path.join(options.cacheDir, cacheFileName(location)) : undefined;
   const cached = cacheFile ? await readCached(cacheFile, signal) : undefined;
-  if (cached?.document && now - cached.fetchedAt >= 0 && now - cached.fetchedAt < IP_RANGES_MAX_AGE_MS) {
+  const age = cached ? now - cached.fetchedAt : Infinity;
+  if (cached?.document && age > -CLOCK_SKEW_MS && age < IP_RANGES_MAX_AGE_MS) {
     return { document: cached.document, from: cacheFile, notices: [] };
   }
   let document: AwsIpRangesFile;
