@@ -17,12 +17,16 @@ const quote = (s: string) => JSON.stringify(s);
 /**
  * The query for one direction. Egress records run from the ENI's address to the peer's service port; return
  * records run from the peer's service port back to the ENI: each side is selected by the ENI's addresses, so
- * both fold into the same peer. `parse` follows the flow log's own LogFormat, default or custom.
+ * both fold into the same peer. `parse` follows the flow log's own LogFormat, default or custom. A v5 format's
+ * `pkt-dst-aws-service` (egress) / `pkt-src-aws-service` (ingress) is grouped by too: it names the peer's AWS service.
  */
 export function buildFlowQuery(format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[], direction: 'egress' | 'ingress'): string {
   if (format.interfaceId < 0) throw new SourceError('unsupported', 'the LogFormat has no ${interface-id}: Logs Insights cannot group by ENI');
   const names = format.names.map(field);
-  const [local, remote, remotePort] = direction === 'egress' ? ['srcaddr', 'dstaddr', 'dstport'] : ['dstaddr', 'srcaddr', 'srcport'];
+  const [local, remote, remotePort, remoteService] = direction === 'egress'
+    ? ['srcaddr', 'dstaddr', 'dstport', 'pkt-dst-aws-service']
+    : ['dstaddr', 'srcaddr', 'srcport', 'pkt-src-aws-service'];
+  const byService = format.names.includes(remoteService) ? `, ${field(remoteService)} as service` : '';
   const start = format.start >= 0 ? 'start' : 'end';
   const end = format.end >= 0 ? 'end' : 'start';
   const sum = (name: string) => (format.names.includes(name) ? `sum(${field(name)})` : 'sum(0)');
@@ -33,7 +37,7 @@ export function buildFlowQuery(format: FlowLogFormat, eniIds: readonly string[],
     `  and ${field('action')} in ["ACCEPT", "REJECT"]`,
     `| fields floor(${field(start)} / 3600) as hour`,
     `| stats count(*) as flows, ${sum('packets')} as packets, ${sum('bytes')} as bytes, min(${field(start)}) as first, max(${field(end)}) as last` +
-      ` by ${field('interface-id')} as eni, ${field(remote)} as remote, ${field(remotePort)} as port, ${field('protocol')} as protocol, ${field('action')} as action, hour`,
+      ` by ${field('interface-id')} as eni, ${field(remote)} as remote, ${field(remotePort)} as port, ${field('protocol')} as protocol, ${field('action')} as action, hour${byService}`,
     `| limit ${INSIGHTS_ROW_LIMIT}`,
   ].join('\n');
 }
@@ -59,6 +63,7 @@ export function rowsToAggregates(rows: readonly ResultField[][]): FlowAggregate[
       bytes: Number(v.bytes) || 0,
       first: (Number(v.first) || hour * 3600) * 1000,
       last: (Number(v.last) || hour * 3600) * 1000,
+      ...(v.service && v.service !== '-' ? { remoteService: v.service } : {}),
     });
   }
   return out;

@@ -109,6 +109,11 @@ export interface FlowAggregate {
   last: EpochMs;
   /** A few raw records kept as evidence (only the raw path fills it). */
   samples?: string[];
+  /**
+   * The AWS service the remote address belongs to, as the records' `pkt-dst-aws-service` (egress) or
+   * `pkt-src-aws-service` (ingress) named it (`S3`, `DYNAMODB`, `EC2`, ...); absent when the format lacks the field or it was `-`.
+   */
+  remoteService?: string;
 }
 
 // ---------------------------------------------------------------- the report (format v1)
@@ -202,10 +207,14 @@ export interface TrafficCounts {
 }
 
 export interface PeerReport extends TrafficCounts {
+  /** The remote address; for a service peer (`service` set), the one it exchanged most flows with. */
   address: string;
   port: number;
   protocol: string;
-  /** What the address is: `RDS (RDSNetworkInterface)`, `AWS S3 (us-east-1)`, `external`, ... */
+  /**
+   * What the address is: `RDS (RDSNetworkInterface)`, `AWS S3 (us-east-1)`, `external`, or
+   * `public address (AWS ip-ranges unavailable)` when no ip-ranges document could tell a public address from an AWS service.
+   */
   resource: string;
   inBaseline: boolean;
   /** Counts above are the detection window's; these are the baseline's. */
@@ -214,7 +223,7 @@ export interface PeerReport extends TrafficCounts {
   candidates?: string[];
   /** For an AWS service behind rotating addresses (subject `aws:<SERVICE>:<region>:<port>/<protocol>`): the service. */
   service?: { name: string; region: string };
-  /** For a service peer: how many distinct addresses were seen in each window, and a few of them. */
+  /** For a service peer: how many distinct addresses were seen in each window, and a few of them (the busiest first). */
   addresses?: { baseline: number; detect: number; samples: string[] };
 }
 

@@ -2,6 +2,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { FunctionTrafficBuilder, peerFindings, peerReport, type PeerTraffic } from '../../src/core/detect/network';
+import type { PeerIdentity, PeerOrigin } from '../../src/core/inventory/resources';
 import type { FlowAggregate } from '../../src/core/model';
 
 const H = 3_600_000;
@@ -30,7 +31,13 @@ function one(rows: FlowAggregate[], candidates?: string[]): PeerTraffic {
   return peers[0];
 }
 
-const kinds = (p: PeerTraffic, resource = 'RDS (RDSNetworkInterface)') => peerFindings(p, resource, 24).map((f) => `${f.kind} ${f.severity}`);
+/** A peer's name as PeerNamer gives it: `external` and `AWS …` by their words here, anything else from the inventory. */
+function named(resource: string, origin?: PeerOrigin): PeerIdentity {
+  return { resource, origin: origin ?? (resource === 'external' ? 'external' : resource.startsWith('AWS') ? 'aws' : 'inventory') };
+}
+
+const kinds = (p: PeerTraffic, resource = 'RDS (RDSNetworkInterface)', origin?: PeerOrigin) =>
+  peerFindings(p, named(resource, origin), 24).map((f) => `${f.kind} ${f.severity}`);
 
 describe('FunctionTrafficBuilder', () => {
   test('rows of one peer split into baseline and detection counts', () => {
@@ -106,7 +113,7 @@ describe('peerFindings: new peers', () => {
   });
 
   test('the finding carries the subject, times, counts and samples', () => {
-    const [f] = peerFindings(one([row({ hour: DETECT + H, flows: 3, samples: ['a', 'b', 'c', 'd'] })]), 'RDS (RDSNetworkInterface)', 24);
+    const [f] = peerFindings(one([row({ hour: DETECT + H, flows: 3, samples: ['a', 'b', 'c', 'd'] })]), named('RDS (RDSNetworkInterface)'), 24);
     assert.equal(f.subject, '10.0.3.14:5432/tcp');
     assert.equal(f.evidence.firstSeen, iso(DETECT + H + 60_000));
     assert.equal(f.evidence.flows, 3);
@@ -137,7 +144,7 @@ describe('peerFindings: rejected traffic', () => {
 
   test('a peer rejected far more than usual is a finding', () => {
     const p = one([...baselineRejects(1), row({ hour: DETECT + H, action: 'REJECT', flows: 500 })]);
-    const fs = peerFindings(p, 'RDS (RDSNetworkInterface)', 24);
+    const fs = peerFindings(p, named('RDS (RDSNetworkInterface)'), 24);
     assert.deepEqual(fs.map((f) => f.kind), ['rejected-traffic']);
     assert.equal(fs[0].evidence.rejected, 500);
     assert.equal(fs[0].evidence.baselineRejected, 168);
@@ -156,7 +163,7 @@ describe('peerFindings: traffic spikes', () => {
 
   test('far more bytes than any baseline day is a spike', () => {
     const p = one([...daily(() => MIB), row({ hour: DETECT + 2 * H, bytes: 50 * MIB })]);
-    const fs = peerFindings(p, 'RDS (RDSNetworkInterface)', 24);
+    const fs = peerFindings(p, named('RDS (RDSNetworkInterface)'), 24);
     assert.deepEqual(fs.map((f) => `${f.kind} ${f.severity}`), ['traffic-spike medium']);
     assert.equal(fs[0].evidence.bytes, 50 * MIB);
     assert.equal(fs[0].evidence.baselineDailyMeanBytes, MIB);
@@ -178,8 +185,8 @@ describe('peerFindings: traffic spikes', () => {
   test('the detection window is scaled to a day', () => {
     // 6 hours of detection: 3 MiB is 12 MiB a day against 1 MiB a day; over 24 hours it is only 3 MiB a day.
     const p = one([...daily(() => MIB), row({ hour: DETECT + 2 * H, bytes: 3 * MIB })]);
-    assert.deepEqual(peerFindings(p, 'RDS', 6).map((f) => f.kind), ['traffic-spike']);
-    assert.deepEqual(peerFindings(p, 'RDS', 24).map((f) => f.kind), []);
+    assert.deepEqual(peerFindings(p, named('RDS'), 6).map((f) => f.kind), ['traffic-spike']);
+    assert.deepEqual(peerFindings(p, named('RDS'), 24).map((f) => f.kind), []);
   });
 });
 
@@ -196,8 +203,8 @@ describe('traffic that grows with the invocations', () => {
     for (let d = 0; d < 14; d++) b.add(row(baselineStart + d * DAY, 2 * 1024 * 1024), ['fn']);
     b.add(row(detectStart, 40 * 1024 * 1024), ['fn']);
     const peer = [...b.peers.values()][0];
-    assert.deepEqual(peerFindings(peer, 'RDS', 24, 1).map((f) => f.kind), ['traffic-spike'], '20× the bytes with usual invocations');
-    assert.deepEqual(peerFindings(peer, 'RDS', 24, 15).map((f) => f.kind), [], '20× the bytes with 15× the invocations');
-    assert.deepEqual(peerFindings(peer, 'RDS', 24, 3).map((f) => f.kind), ['traffic-spike'], 'far beyond what 3× the invocations explain');
+    assert.deepEqual(peerFindings(peer, named('RDS'), 24, 1).map((f) => f.kind), ['traffic-spike'], '20× the bytes with usual invocations');
+    assert.deepEqual(peerFindings(peer, named('RDS'), 24, 15).map((f) => f.kind), [], '20× the bytes with 15× the invocations');
+    assert.deepEqual(peerFindings(peer, named('RDS'), 24, 3).map((f) => f.kind), ['traffic-spike'], 'far beyond what 3× the invocations explain');
   });
 });

@@ -8,8 +8,13 @@ import { ByteInterner, IntKeyTable, WordKeyInterner } from './tables';
 /** A line longer than this is not a flow record: skip it rather than buffer it. */
 const MAX_LINE_BYTES = 64 * 1024;
 const SAMPLES_KEPT = 3;
-/** Longer than any IPv6 text form, so the peer key (address, port, protocol) always fits the scratch buffer. */
+/** Longer than any IPv6 text form. */
 const MAX_ADDRESS_BYTES = 64;
+/** The peer key `<address> <port> <protocol>[ <service>]`: numeric fields are at most 15 digits (parseUint), a service index 3. */
+const MAX_PEER_KEY_BYTES = MAX_ADDRESS_BYTES + 1 + 15 + 1 + 15 + 4;
+/** `pkt-*-aws-service` names AWS publishes are about 25; more distinct names than this are not service names. */
+const MAX_SERVICES = 255;
+const SERVICE_NAME = /^[A-Z0-9_]{1,64}$/;
 const NEWLINE = Buffer.from('\n');
 const MALFORMED_EXAMPLES_KEPT = 5;
 
@@ -44,8 +49,11 @@ export class FlowAggregator {
   private readonly interfaces = new ByteInterner(256);
   /** interface intern id → ENI index, -1 not a wanted ENI, -2 not looked up yet. */
   private interfaceToEni = new Int32Array(256).fill(-2);
-  /** Peer keys `<address> <port> <protocol>`, interned from its scratch buffer. */
-  private readonly peers = new WordKeyInterner(MAX_ADDRESS_BYTES + 16, 4096);
+  /** Peer keys `<address> <port> <protocol>[ <service index>]`, interned from its scratch buffer. */
+  private readonly peers = new WordKeyInterner(MAX_PEER_KEY_BYTES, 4096);
+  /** The few AWS service names `pkt-*-aws-service` holds, interned once: index 0 is none (`-`). */
+  private readonly serviceNames: string[] = [''];
+  private readonly serviceBytes: Buffer[] = [Buffer.alloc(0)];
   private readonly rows = new IntKeyTable(16384);
   private flows = new Float64Array(16384);
   private packets = new Float64Array(16384);
@@ -115,8 +123,9 @@ export class FlowAggregator {
         this.stats.outOfRange += r.flows;
         continue;
       }
-      const key = `${r.remoteAddress} ${r.remotePort} ${r.protocol}`;
-      if (key.length > MAX_ADDRESS_BYTES + 12) continue;
+      const service = r.remoteService ? this.serviceIndex(r.remoteService) : 0;
+      const key = `${r.remoteAddress} ${r.remotePort} ${r.protocol}${service ? ` ${service}` : ''}`;
+      if (key.length > MAX_PEER_KEY_BYTES) continue;
       const k = this.peers.scratch;
       for (let i = 0; i < key.length; i++) k[i] = key.charCodeAt(i) & 0xff;
       const peer = this.peers.intern(key.length);
@@ -134,7 +143,7 @@ export class FlowAggregator {
   /** Every aggregate so far. */
   aggregates(): FlowAggregate[] {
     const out: FlowAggregate[] = [];
-    const peerCache: Array<[string, number, number] | undefined> = [];
+    const peerCache: Array<[string, number, number, string] | undefined> = [];
     for (let row = 0; row < this.rows.size; row++) {
       let key = this.rows.key(row);
       const hour = key % this.hourFactor;
@@ -145,8 +154,8 @@ export class FlowAggregator {
       const peer = (key - eni) / this.eniFactor;
       let p = peerCache[peer];
       if (!p) {
-        const [address, port, protocol] = this.peers.text(peer).split(' ');
-        p = peerCache[peer] = [address, Number(port), Number(protocol)];
+        const [address, port, protocol, service] = this.peers.text(peer).split(' ');
+        p = peerCache[peer] = [address, Number(port), Number(protocol), service ? this.serviceNames[Number(service)] : ''];
       }
       const samples = this.samples.get(row);
       out.push({
@@ -162,6 +171,7 @@ export class FlowAggregator {
         first: this.first[row] * 1000,
         last: this.last[row] * 1000,
         ...(samples ? { samples } : {}),
+        ...(p[3] ? { remoteService: p[3] } : {}),
       });
     }
     return out;
@@ -226,16 +236,45 @@ export class FlowAggregator {
     return false;
   }
 
+  /** The service index of a `pkt-*-aws-service` field: 0 for `-` (or anything that is not a service name). */
+  serviceAt(buf: Uint8Array, start: number, end: number): number {
+    const len = end - start;
+    if (len === 1 && buf[start] === 45 /* - */) return 0;
+    const names = this.serviceBytes;
+    for (let n = 1; n < names.length; n++) {
+      const name = names[n];
+      if (name.length !== len) continue;
+      let same = true;
+      for (let i = 0; i < len; i++) {
+        if (name[i] !== buf[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return n;
+    }
+    return this.serviceIndex(Buffer.from(buf.subarray(start, end)).toString('latin1'));
+  }
+
+  private serviceIndex(name: string): number {
+    const known = this.serviceNames.indexOf(name);
+    if (known > 0) return known;
+    if (!SERVICE_NAME.test(name) || this.serviceNames.length > MAX_SERVICES) return 0;
+    this.serviceNames.push(name);
+    this.serviceBytes.push(Buffer.from(name, 'latin1'));
+    return this.serviceNames.length - 1;
+  }
+
   inRange(startSec: number): boolean {
     return startSec >= this.rangeStartSec && startSec < this.rangeEndSec;
   }
 
   add(
     eni: number, buf: Buffer,
-    addrStart: number, addrEnd: number, portStart: number, portEnd: number, protoStart: number, protoEnd: number,
+    addrStart: number, addrEnd: number, portStart: number, portEnd: number, protoStart: number, protoEnd: number, service: number,
     reject: number, startSec: number, endSec: number, packets: number, bytes: number, lineStart: number, lineEnd: number,
   ): void {
-    // Peer key: "<address> <port> <protocol>" copied into the interner's scratch buffer.
+    // Peer key: "<address> <port> <protocol>[ <service index>]" copied into the interner's scratch buffer.
     const k = this.peers.scratch;
     let o = 0;
     for (let i = addrStart; i < addrEnd; i++) k[o++] = buf[i];
@@ -243,6 +282,12 @@ export class FlowAggregator {
     for (let i = portStart; i < portEnd; i++) k[o++] = buf[i];
     k[o++] = 32;
     for (let i = protoStart; i < protoEnd; i++) k[o++] = buf[i];
+    if (service > 0) {
+      k[o++] = 32;
+      if (service >= 100) k[o++] = 48 + Math.floor(service / 100);
+      if (service >= 10) k[o++] = 48 + (Math.floor(service / 10) % 10);
+      k[o++] = 48 + (service % 10);
+    }
     const peer = this.peers.intern(o);
     const hour = Math.floor(startSec / 3600) - this.firstHour;
     const row = this.row(peer, eni, reject, hour, startSec);
@@ -462,8 +507,11 @@ export class FlowRecordStream {
     // attempt to a well-known port on the ENI (an ephemeral source port) is filed under that port.
     let port = egress ? f.dstport : f.srcport;
     if (!egress && dstport < 1024 && srcport >= 1024) port = f.dstport;
+    // v5 names the AWS service of each side's address: the remote side's keeps a service apart even without ip-ranges.
+    const serviceField = egress ? f.pktDstAwsService : f.pktSrcAwsService;
+    const service = serviceField >= 0 ? this.agg.serviceAt(buf, starts[serviceField], ends[serviceField]) : 0;
     this.agg.add(
-      eni, buf, starts[remote], ends[remote], starts[port], ends[port], starts[f.protocol], ends[f.protocol],
+      eni, buf, starts[remote], ends[remote], starts[port], ends[port], starts[f.protocol], ends[f.protocol], service,
       reject, startSec, endSec, packets, bytes, start, end,
     );
   }

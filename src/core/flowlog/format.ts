@@ -40,6 +40,9 @@ export interface FlowLogFormat {
   action: number;
   logStatus: number;
   flowDirection: number;
+  /** v5: the AWS service (ip-ranges subset) of the packet's source and destination address, `-` when none. */
+  pktSrcAwsService: number;
+  pktDstAwsService: number;
   /** Fields this version of the engine does not know; they are skipped, and reported once. */
   unknownFields: string[];
 }
@@ -80,6 +83,8 @@ export function parseLogFormat(text: string | undefined): FlowLogFormat {
     action: at('action'),
     logStatus: at('log-status'),
     flowDirection: at('flow-direction'),
+    pktSrcAwsService: at('pkt-src-aws-service'),
+    pktDstAwsService: at('pkt-dst-aws-service'),
     unknownFields: names.filter((n) => !KNOWN_FLOW_FIELDS.has(n)),
   };
   const missing = ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'action'].filter((n) => at(n) < 0);

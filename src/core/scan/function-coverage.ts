@@ -13,6 +13,15 @@ export interface CoverageEvidence {
   metrics: MetricsReading;
 }
 
+/** What the function's peers tell about the network coverage. */
+export interface PeerCoverage {
+  /** Public peers that no ip-ranges document could tell from AWS services. */
+  unclassifiedPublic: number;
+}
+
+/** The gap those peers leave, said in the function's network coverage. */
+export const NO_IP_RANGES_COVERAGE = 'no AWS ip-ranges document: public addresses could not be told from AWS services';
+
 export interface FunctionCoverage {
   coverage: Coverage;
   coverageStatus: CoverageStatusBySource;
@@ -24,8 +33,10 @@ interface Decision {
 }
 
 /** The coverage of `fn`, whose Lambda ENIs (among the scanned ones) are `enis`. */
-export function functionCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidence: CoverageEvidence): FunctionCoverage {
-  const network = networkCoverage(fn, enis, evidence);
+export function functionCoverage(
+  fn: LambdaFunction, enis: readonly LambdaEni[], evidence: CoverageEvidence, peers: PeerCoverage = { unclassifiedPublic: 0 },
+): FunctionCoverage {
+  const network = networkCoverage(fn, enis, evidence, peers);
   const cloudtrail = cloudTrailCoverage(evidence);
   const metrics = metricsCoverage(fn, evidence);
   return {
@@ -42,7 +53,7 @@ function failedOn(failure: SourceFailure): Decision {
   return decided(erroredCoverage('failed', failure), failure.text);
 }
 
-function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], { attempts, flows }: CoverageEvidence): Decision {
+function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], { attempts, flows }: CoverageEvidence, peers: PeerCoverage): Decision {
   if (!fn.vpc) return decided({ status: 'not-applicable' }, 'not in a VPC (Lambda runs it on its own network, which has no flow logs)');
   const enisFailure = attempts.failureOf(SOURCE_CALLS.networkInterfaces);
   if (enisFailure) return failedOn(enisFailure);
@@ -58,6 +69,8 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], { attem
     ...readProblems.map((p) => p.text),
     ...used.filter((f) => f.trafficType && f.trafficType !== 'ALL').map((f) => `flow log ${f.id} records only ${f.trafficType} traffic`),
     ...(uncovered.length ? [`no flow log covers ${uncovered.join(', ')}`] : []),
+    // The records were read, but what they reached could not all be named: a new S3 address reads as a new peer.
+    ...(peers.unclassifiedPublic > 0 ? [NO_IP_RANGES_COVERAGE] : []),
   ];
   if (issues.length) {
     const failure = mostActionable(readProblems.flatMap((p) => p.failure ?? []));

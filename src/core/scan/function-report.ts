@@ -4,11 +4,11 @@ import { findingId, type DraftFinding } from '../detect/draft';
 import type { MetricAnalysis } from '../detect/metric-findings';
 import { FunctionTrafficBuilder, peerFindings, peerReport, type PeerTraffic } from '../detect/network';
 import type { LambdaEni } from '../inventory/enis';
-import type { PeerNamer } from '../inventory/resources';
+import { awsResource, type PeerIdentity, type PeerNamer } from '../inventory/resources';
 import { SEVERITY_RANK, type FlowAggregate, type Finding, type FunctionReport, type LambdaFunction } from '../model';
 import type { Windows } from '../scan';
 import { apiCallReport, callFindings, type TrailAttributor } from '../trail/calls';
-import { functionCoverage, type CoverageEvidence } from './function-coverage';
+import { functionCoverage, type CoverageEvidence, type PeerCoverage } from './function-coverage';
 import { groupBy } from './group-by';
 import type { Inventory } from './inventory';
 
@@ -22,7 +22,8 @@ export interface Comparison extends CoverageEvidence {
 
 export function functionReports(c: Comparison): FunctionReport[] {
   const rowsByEni = groupBy(c.flows.rows, (r) => r.eniId);
-  return c.inventory.functions.map((fn) => {
+  const unclassified: string[] = [];
+  const reports = c.inventory.functions.map((fn) => {
     const lambdaEnis = c.inventory.scannedEnis.filter((l) => l.functions.includes(fn.name));
     return functionReport(fn, {
       lambdaEnis,
@@ -33,9 +34,21 @@ export function functionReports(c: Comparison): FunctionReport[] {
       windows: c.windows,
       detectHours: c.detectHours,
       accepted: c.accepted,
-      coverage: functionCoverage(fn, lambdaEnis, c),
+      coverage: (peers) => {
+        if (peers.unclassifiedPublic > 0) unclassified.push(fn.name);
+        return functionCoverage(fn, lambdaEnis, c, peers);
+      },
     });
   });
+  if (unclassified.length > 0) c.attempts.warn(noIpRangesWarning(unclassified));
+  return reports;
+}
+
+/** The report's warning when public peers could not be told from AWS services: which functions it touched. */
+function noIpRangesWarning(functions: readonly string[]): string {
+  const shown = functions.slice(0, 5).join(', ') + (functions.length > 5 ? ` and ${functions.length - 5} more` : '');
+  return `no AWS ip-ranges document: the public peers of ${functions.length} function(s) (${shown}) could not be told from AWS services, ` +
+    'and a new address of S3, DynamoDB or another AWS service reads as a new peer';
 }
 
 interface FunctionContext {
@@ -47,11 +60,12 @@ interface FunctionContext {
   windows: Windows;
   detectHours: number;
   accepted?: AcceptedBehaviour;
-  coverage: Pick<FunctionReport, 'coverage' | 'coverageStatus'>;
+  /** The function's coverage, once its peers say what the network coverage depends on. */
+  coverage: (peers: PeerCoverage) => Pick<FunctionReport, 'coverage' | 'coverageStatus'>;
 }
 
 function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionReport {
-  const traffic = new FunctionTrafficBuilder(ctx.windows.baselineStart, ctx.windows.detectStart);
+  const traffic = new FunctionTrafficBuilder(ctx.windows.baselineStart, ctx.windows.detectStart, (address, recordService) => ctx.namer.service(address, recordService));
   for (const l of ctx.lambdaEnis) for (const row of ctx.rowsByEni.get(l.eni.id) ?? []) traffic.add(row, l.functions);
 
   const findings: Finding[] = [];
@@ -60,16 +74,21 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
     findings.push({ id: findingId(fn.name, d.kind, d.subject), attribution: d.attribution ?? 'exact', ...d });
   };
 
+  let unclassifiedPublic = 0;
   const peers = [...traffic.peers.values()].map((p) => {
-    const resource = ctx.namer.name(p.address, Math.max(p.detect.last, p.baseline.last));
+    const identity: PeerIdentity = p.service
+      ? { resource: awsResource(p.service), origin: 'aws' }
+      : ctx.namer.identify(p.address, Math.max(p.detect.last, p.baseline.last), p.recordService);
+    if (identity.origin === 'unclassified-public') unclassifiedPublic++;
     const growth = Math.max(...[...p.candidates].map((c) => invocationGrowth(ctx.analyses.get(c), ctx.detectHours)));
-    for (const d of peerFindings(p, resource, ctx.detectHours, growth)) {
+    for (const d of peerFindings(p, identity, ctx.detectHours, growth)) {
       const owner = settleAttribution(p, fn.name, ctx.analyses);
       if (owner.attribution === 'elsewhere') continue;
       addFinding({ ...d, attribution: owner.attribution, evidence: { ...d.evidence, ...(owner.candidates ? { candidates: owner.candidates } : {}) } });
     }
-    return peerReport(p, resource, fn.name);
+    return peerReport(p, identity.resource, fn.name);
   });
+  const coverage = ctx.coverage({ unclassifiedPublic });
 
   const calls = ctx.trail.calls(fn.name);
   for (const t of calls) for (const d of callFindings(t)) addFinding(d);
@@ -98,8 +117,8 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
       .sort((a, b) => (a.caller === b.caller ? 0 : a.caller === 'function' ? -1 : 1) || Number(a.inBaseline) - Number(b.inBaseline) || b.count - a.count),
     findings,
     ...(analysis ? { metrics: analysis.summary } : {}),
-    coverage: ctx.coverage.coverage,
-    coverageStatus: ctx.coverage.coverageStatus,
+    coverage: coverage.coverage,
+    coverageStatus: coverage.coverageStatus,
   };
 }
 
