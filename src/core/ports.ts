@@ -57,6 +57,12 @@ export interface TrailRequest extends TimeRange {
   sessionNames: string[];
 }
 
+/** Management events by name, made by any identity: ENI lifetimes and function changes. */
+export interface ManagementEventsRequest extends TimeRange {
+  /** CloudTrail event names: `CreateNetworkInterface`, `UpdateFunctionCode20150331v2`, ... */
+  eventNames: readonly string[];
+}
+
 export interface MetricsRequest extends TimeRange {
   functionNames: string[];
   metrics: readonly MetricName[];
@@ -73,6 +79,11 @@ export interface TelemetrySource {
   readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData>;
   /** Events in pages; events of other users may be included (the engine filters). */
   lookupEvents(request: TrailRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]>;
+  /**
+   * Events of these names by any identity, in pages, with `actor`, `requestParameters` and `responseElements` filled.
+   * A source may return events outside the range (a recording returns all it has): the engine judges their times.
+   */
+  lookupManagementEvents?(request: ManagementEventsRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]>;
   getMetrics(request: MetricsRequest, signal: AbortSignal): Promise<MetricSeries[]>;
   /** AWS's published ip-ranges document, when the source has one. */
   ipRanges?(signal: AbortSignal): Promise<IpRangesDocument | undefined>;

@@ -1,10 +1,12 @@
 // One scan: read the account through the ports, attribute every source to functions, compare windows, and build the report.
 import type { AcceptedBehaviour } from './accepted';
+import { addDeployContext } from './detect/deploys';
 import { applyUserRules, IgnoreMatcher, type IgnoreRules } from './ignore';
 import type { EniHistory } from './inventory/history';
 import type { EpochMs, ScanReport } from './model';
 import { silentLogger, type Logger, type TelemetrySource } from './ports';
 import { readCloudTrail } from './scan/cloudtrail';
+import { describeEniHistory, readManagementEvents, withEniHistory } from './scan/eni-history';
 import { readFlowLogs } from './scan/flow-logs';
 import { functionReports } from './scan/function-report';
 import { readInventory } from './scan/inventory';
@@ -85,14 +87,23 @@ async function runScan(source: TelemetrySource, options: ScanOptions, signal: Ab
   const ignore = options.ignore ? new IgnoreMatcher(options.ignore) : undefined;
   const run = new ScanRun(source, signal, options.clock ?? Date.now, options.logger ?? silentLogger, options.onProgress ?? (() => undefined));
 
-  const inventory = await run.stage('inventory', 'Reading the inventory', () => readInventory(run, options));
-  const windows = scanWindows(inventory.now, lengths.baselineDays, lengths.detectHours);
+  // The inventory with its history: EC2's ENIs now, and from CloudTrail (and earlier scans) those that served a function
+  // in the windows and no longer exist; with the function changes, which the findings are put in context of.
+  const { inventory, windows, management } = await run.stage('inventory', 'Reading the inventory', async () => {
+    const current = await readInventory(run, options);
+    const windows = scanWindows(current.now, lengths.baselineDays, lengths.detectHours);
+    const management = await readManagementEvents(run, current, windows);
+    return { inventory: withEniHistory(current, management, windows), windows, management };
+  });
   const flows = await run.stage('flowLogs', 'Reading flow logs', () => readFlowLogs(run, inventory, windows));
   const trail = await run.stage('cloudtrail', 'Reading CloudTrail', () => readCloudTrail(run, inventory, windows));
   const metrics = await run.stage('metrics', 'Reading metrics', () => readMetrics(run, inventory, windows, lengths));
-  const functions = await run.stage('detect', 'Comparing with the baseline', () =>
-    functionReports({ inventory, flows, trail, metrics, attempts: run.attempts, windows, detectHours: lengths.detectHours, accepted: options.accepted }),
-  );
+  const functions = await run.stage('detect', 'Comparing with the baseline', () => {
+    const reports = functionReports({ inventory, flows, trail, metrics, attempts: run.attempts, windows, detectHours: lengths.detectHours, accepted: options.accepted });
+    addDeployContext(reports, inventory.functions, management.changes);
+    describeEniHistory(reports, inventory.scannedEnis);
+    return reports;
+  });
   run.finish('Done');
 
   const report = scanReport(run, { inventory, windows, flows, trail, functions });

@@ -12,6 +12,7 @@ import {
   trailEventFromAws,
 } from '../core/aws-shapes';
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import { MANAGEMENT_EVENT_NAMES, managementEventFromAws } from '../core/trail/management';
 import {
   InputError,
   SourceError,
@@ -19,6 +20,7 @@ import {
   type FlowData,
   type FlowReadRequest,
   type IpRangesDocument,
+  type ManagementEventsRequest,
   type MetricsRequest,
   type TelemetrySource,
   type TrailRequest,
@@ -77,7 +79,12 @@ function loadScenario(dir: string): ScenarioData {
     return eni;
   });
   const flowLogs = mapList(file('ec2/describe-flow-logs.json'), 'FlowLogs', flowLogFromAws);
-  const events = mapList(file('cloudtrail/lookup-events.json'), 'Events', trailEventFromAws);
+  // The management events the engine reads by name keep their caller, request and response: ENI lifetimes, function changes.
+  const management = new Set(MANAGEMENT_EVENT_NAMES);
+  const events = mapList(file('cloudtrail/lookup-events.json'), 'Events', (e) => {
+    const name = (e as { EventName?: unknown } | null)?.EventName;
+    return typeof name === 'string' && management.has(name) ? managementEventFromAws(e) : trailEventFromAws(e);
+  });
 
   const metricsPath = file('cloudwatch/get-metric-data.json');
   const metricsJson = readJson(metricsPath);
@@ -281,6 +288,13 @@ class ScenarioSource implements TelemetrySource {
   async *lookupEvents(request: TrailRequest): AsyncIterable<TrailEvent[]> {
     this.failIfRecordedSo('cloudtrail:LookupEvents');
     yield this.data.events.filter((e) => e.eventTime >= request.start && e.eventTime < request.end);
+  }
+
+  /** Every recorded event of those names, whatever its time: an ENI in use may have been created long before the windows. */
+  async *lookupManagementEvents(request: ManagementEventsRequest): AsyncIterable<TrailEvent[]> {
+    this.failIfRecordedSo('cloudtrail:LookupEvents');
+    const names = new Set(request.eventNames);
+    yield this.data.events.filter((e) => names.has(e.eventName));
   }
 
   async getMetrics(request: MetricsRequest): Promise<MetricSeries[]> {

@@ -1,5 +1,5 @@
 // Which ENIs are Lambda's, and which functions each one serves (subnet + exact security-group set, as AWS's Lambda ENI Finder does).
-import type { LambdaFunction, NetworkInterface } from '../model';
+import type { EniReport, EpochMs, LambdaFunction, NetworkInterface } from '../model';
 
 const HYPERPLANE_PREFIX = 'AWS Lambda VPC ENI-';
 const LEGACY_PREFIX = 'AWS Lambda VPC ENI:';
@@ -12,6 +12,11 @@ export interface LambdaEni {
   legacy: boolean;
   /** The function named in the description: only the one that caused the ENI's creation. */
   createdFor?: string;
+  /** When Lambda created it and deleted it (CloudTrail), when known. */
+  created?: EpochMs;
+  deleted?: EpochMs;
+  /** How it was tied to its functions; absent means EC2's inventory (`mapLambdaEnis`). */
+  attributedBy?: EniReport['attributedBy'];
 }
 
 export function isLambdaEni(eni: NetworkInterface): boolean {
@@ -26,7 +31,7 @@ export function functionNamedInDescription(description: string): string | undefi
   return m ? m[1] : undefined;
 }
 
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
+export function sameSet(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false;
   const set = new Set(a);
   return b.every((x) => set.has(x));

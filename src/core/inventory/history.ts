@@ -51,6 +51,32 @@ export class EniHistory {
     }
   }
 
+  /**
+   * Adds what CloudTrail tells of an ENI's life: one history, whichever source saw the ENI first. A span already held
+   * for the same ENI and address is kept, its start moved back to the creation and, once the ENI is gone, its end set
+   * to the deletion (an inventory closes a span only when a later scan no longer sees the ENI); its functions are filled
+   * in when it had none. An address reused later by another ENI stays that ENI's from then on (`at` takes the newest).
+   */
+  recordLifetime(eni: NetworkInterface, functions: readonly string[], created: EpochMs | undefined, deleted: EpochMs | undefined): void {
+    for (const address of [...eni.privateIps, ...eni.ipv6Ips]) {
+      const spans = this.spans(address);
+      const same = spans.find((s) => s.eniId === eni.id);
+      if (!same) {
+        spans.push({ address, eniId: eni.id, eni, functions: [...functions], from: created ?? -Infinity, to: deleted ?? Infinity });
+        continue;
+      }
+      if (created !== undefined && (same.from === -Infinity || created < same.from)) same.from = created;
+      // EC2 listing the ENI now outweighs a deletion event: it still exists.
+      if (deleted !== undefined && same.to !== Infinity) same.to = Math.max(same.from, deleted);
+      if (same.functions.length === 0) same.functions = [...functions];
+    }
+  }
+
+  /** Every span, of every address. */
+  allSpans(): AddressSpan[] {
+    return [...this.byAddress.values()].flat();
+  }
+
   /** The span that held `address` at time `t`, if any. */
   at(address: string, t: EpochMs): AddressSpan | undefined {
     const spans = this.byAddress.get(address);

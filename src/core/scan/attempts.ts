@@ -8,6 +8,9 @@ export const SOURCE_CALLS = {
   flowLogs: 'ec2:DescribeFlowLogs',
   ipRanges: 'ip-ranges',
   cloudTrail: 'cloudtrail:LookupEvents',
+  /** The same IAM action, asked for management events by name: lookups apart, so that coverage can say which failed. */
+  eniEvents: 'cloudtrail:LookupEvents (ENI history)',
+  functionChanges: 'cloudtrail:LookupEvents (function changes)',
   metrics: 'cloudwatch:GetMetricData',
 } as const;
 

@@ -1,7 +1,8 @@
 // The flow-log stage: each Lambda ENI assigned to one flow log, each flow log read once, its records aggregated per ENI and peer.
-import { FlowAggregator, type FlowParseStats } from '../flowlog/aggregate';
+import { FlowAggregator, type AggregatorEni, type FlowParseStats } from '../flowlog/aggregate';
+import type { EniHistory } from '../inventory/history';
 import { LogFormatError, parseLogFormat } from '../flowlog/format';
-import type { FlowAggregate, FlowLogConfig, NetworkInterface } from '../model';
+import type { EpochMs, FlowAggregate, FlowLogConfig, NetworkInterface } from '../model';
 import { SourceError } from '../ports';
 import type { Windows } from '../scan';
 import { flowLogCall, type SourceFailure } from './attempts';
@@ -28,12 +29,17 @@ export interface FlowLogReading {
   problems: Map<string, FlowLogProblem>;
   /** How a flow log was read when the source had to fall back (by flow log id): its coverage says so. */
   notes: Map<string, string>;
+  /** Records on ENIs that neither EC2 lists nor the ENI history knows, by ENI id (raw records only: Logs Insights is asked for known ENIs). */
+  unknownEnis: Map<string, number>;
 }
+
+/** How many unknown ENIs a warning names. */
+const UNKNOWN_ENIS_NAMED = 5;
 
 export async function readFlowLogs(run: ScanRun, inventory: Inventory, windows: Windows): Promise<FlowLogReading> {
   const enis = inventory.scannedEnis;
   const assignment = assignFlowLogs(enis.map((l) => l.eni), inventory.flowLogs);
-  const aggregator = new FlowAggregator(
+  const aggregator = new UnknownEniCounter(
     enis.map((l) => ({ id: l.eni.id, addresses: [...l.eni.privateIps, ...l.eni.ipv6Ips] })),
     { start: windows.baselineStart, end: windows.detectEnd },
     windows.detectStart,
@@ -46,7 +52,65 @@ export async function readFlowLogs(run: ScanRun, inventory: Inventory, windows: 
     const examples = stats.malformedExamples.map((m) => `${m.source} line ${m.line}: ${m.reason}`).join('; ');
     run.attempts.warn(`${stats.malformed} malformed flow record(s) skipped (${examples})`);
   }
-  return { assignment, rows: aggregator.aggregates(), stats, problems: reader.problems, notes: reader.notes };
+  const known = new Set([...inventory.enis.map((e) => e.id), ...enis.map((l) => l.eni.id), ...inventory.history.allSpans().map((s) => s.eniId)]);
+  const unknownEnis = new Map([...aggregator.otherInterfaces].filter(([id]) => !known.has(id)).sort((a, b) => b[1] - a[1]));
+  if (unknownEnis.size) run.attempts.warn(unknownEnisWarning(unknownEnis));
+  return { assignment, rows: aggregator.aggregates(), stats, problems: reader.problems, notes: reader.notes, unknownEnis };
+}
+
+function unknownEnisWarning(unknown: ReadonlyMap<string, number>): string {
+  const records = [...unknown.values()].reduce((a, b) => a + b, 0);
+  const named = [...unknown].slice(0, UNKNOWN_ENIS_NAMED).map(([id, n]) => `${id} (${n})`).join(', ');
+  const more = unknown.size > UNKNOWN_ENIS_NAMED ? ` and ${unknown.size - UNKNOWN_ENIS_NAMED} more` : '';
+  return `${records} flow record(s) on ${unknown.size} ENI(s) that neither EC2 nor CloudTrail's ENI history knows were not attributed to any function: ${named}${more}`;
+}
+
+/**
+ * The aggregator, also counting the records of every interface it was not asked for, by interface id: those of ENIs
+ * that no longer exist and that nothing remembers are traffic no function was credited with, which the report must say.
+ */
+class UnknownEniCounter extends FlowAggregator {
+  private readonly counts = new Map<string, number>();
+  private lastOther = Buffer.alloc(64);
+  private lastOtherLength = -1;
+  private lastOtherId = '';
+  /** Records of the last interface not yet added to `counts`: a run of one interface costs no Map operation per record. */
+  private pending = 0;
+
+  constructor(enis: readonly AggregatorEni[], range: { start: EpochMs; end: EpochMs }, sampleFrom: EpochMs, history?: EniHistory) {
+    super(enis, range, sampleFrom, history);
+  }
+
+  /** Records by interface id, for interfaces that are not among the wanted ENIs (any time: counted before the range check). */
+  get otherInterfaces(): ReadonlyMap<string, number> {
+    this.flush();
+    return this.counts;
+  }
+
+  override eniForInterface(buf: Uint8Array, start: number, end: number): number {
+    const eni = super.eniForInterface(buf, start, end);
+    if (eni >= 0) return eni;
+    // Records come in runs of one interface: compare with the last before making a string.
+    const len = end - start;
+    let same = len === this.lastOtherLength;
+    for (let i = 0; same && i < len; i++) same = this.lastOther[i] === buf[start + i];
+    if (!same) {
+      this.flush();
+      this.lastOtherId = Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1');
+      if (len <= this.lastOther.length) {
+        this.lastOther.set(buf.subarray(start, end));
+        this.lastOtherLength = len;
+      } else this.lastOtherLength = -1;
+    }
+    this.pending++;
+    return eni;
+  }
+
+  private flush(): void {
+    if (this.pending === 0) return;
+    this.counts.set(this.lastOtherId, (this.counts.get(this.lastOtherId) ?? 0) + this.pending);
+    this.pending = 0;
+  }
 }
 
 /** Each ENI is read from one flow log only, the most specific (ENI, then subnet, then VPC), so no record counts twice. */

@@ -1,7 +1,8 @@
 // What each source covered of one function: one decision per source, giving both the status as data and the sentence for people.
 import { coverageSentence, erroredCoverage, ERROR_KINDS } from '../coverage';
 import type { LambdaEni } from '../inventory/enis';
-import type { Coverage, CoverageStatusBySource, FlowLogConfig, LambdaFunction, SourceCoverage } from '../model';
+import { toIso, type Coverage, type CoverageStatusBySource, type FlowLogConfig, type LambdaFunction, type SourceCoverage } from '../model';
+import type { Windows } from '../scan';
 import { SOURCE_CALLS, type SourceAttempts, type SourceFailure } from './attempts';
 import type { FlowLogReading } from './flow-logs';
 import type { MetricsReading } from './metrics';
@@ -11,6 +12,8 @@ export interface CoverageEvidence {
   attempts: SourceAttempts;
   flows: FlowLogReading;
   metrics: MetricsReading;
+  /** The windows, to tell an ENI that appeared inside them (absent: not judged). */
+  windows?: Pick<Windows, 'baselineStart' | 'detectStart' | 'detectEnd'>;
 }
 
 /** What the function's peers tell about the network coverage. */
@@ -53,7 +56,8 @@ function failedOn(failure: SourceFailure): Decision {
   return decided(erroredCoverage('failed', failure), failure.text);
 }
 
-function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], { attempts, flows }: CoverageEvidence, peers: PeerCoverage): Decision {
+function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidence: CoverageEvidence, peers: PeerCoverage): Decision {
+  const { attempts, flows } = evidence;
   if (!fn.vpc) return decided({ status: 'not-applicable' }, 'not in a VPC (Lambda runs it on its own network, which has no flow logs)');
   const enisFailure = attempts.failureOf(SOURCE_CALLS.networkInterfaces);
   if (enisFailure) return failedOn(enisFailure);
@@ -72,18 +76,45 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], { attem
     // The records were read, but what they reached could not all be named: a new S3 address reads as a new peer.
     ...(peers.unclassifiedPublic > 0 ? [NO_IP_RANGES_COVERAGE] : []),
   ];
+  const appeared = appearedUnpreceded(enis, evidence.windows);
+  const historyFailure = attempts.failureOf(SOURCE_CALLS.eniEvents);
+  if (appeared) {
+    const where = evidence.windows && appeared.created! >= evidence.windows.detectStart ? 'detection window' : 'baseline';
+    issues.push(
+      `ENI ${appeared.eni.id} appeared at ${toIso(appeared.created!)}, inside the ${where}: the function's traffic before then was on an ENI that ` +
+        `neither EC2 nor CloudTrail's ENI history knows${historyFailure ? ` (ENI history not read: ${historyFailure.text})` : ''}`,
+    );
+  }
   if (issues.length) {
-    const failure = mostActionable(readProblems.flatMap((p) => p.failure ?? []));
+    const failure = mostActionable([...readProblems.flatMap((p) => p.failure ?? []), ...(appeared && historyFailure ? [historyFailure] : [])]);
     return decided(failure ? erroredCoverage('partial', failure) : { status: 'partial' }, issues.join('; '));
   }
   const note = (f: FlowLogConfig) => (notes.has(f.id) ? `, ${notes.get(f.id)}` : '');
-  return decided({ status: 'complete' }, `${enis.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType}${note(f)})`).join(', ')}`);
+  const gone = enis.filter((l) => l.attributedBy);
+  const history = gone.length ? ` (${gone.map((l) => `${l.eni.id} no longer exists, tied by ${l.attributedBy}`).join('; ')})` : '';
+  return decided({ status: 'complete' }, `${enis.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType}${note(f)})`).join(', ')}${history}`);
+}
+
+/**
+ * A current ENI of the function that appeared inside the windows with no ENI of the function known from before it:
+ * Lambda replaced an ENI that nothing remembers, and the traffic on it is missing from the baseline.
+ */
+function appearedUnpreceded(enis: readonly LambdaEni[], windows: CoverageEvidence['windows']): LambdaEni | undefined {
+  if (!windows) return undefined;
+  const current = enis.filter((l) => !l.attributedBy && l.created !== undefined && l.created > windows.baselineStart && l.created < windows.detectEnd);
+  return current
+    .sort((a, b) => a.created! - b.created!)
+    .find((l) => !enis.some((o) => o !== l && (o.created === undefined || o.created < l.created!) && (o.deleted === undefined || o.deleted > windows.baselineStart)));
 }
 
 function cloudTrailCoverage({ attempts }: CoverageEvidence): Decision {
   const failure = attempts.failureOf(SOURCE_CALLS.cloudTrail);
   if (failure) return failedOn(failure);
-  return decided({ status: 'complete' }, 'management events by the function\'s role session (data events such as S3 GetObject are not in LookupEvents)');
+  const calls = 'management events by the function\'s role session (data events such as S3 GetObject are not in LookupEvents)';
+  // Without the function's changes, no finding can say whether a deploy came before it: said here, once.
+  const changes = attempts.failureOf(SOURCE_CALLS.functionChanges);
+  if (changes) return decided(erroredCoverage('partial', changes), `${calls}; the function's code and configuration changes were not read (${changes.text}): findings do not say whether a deploy preceded them`);
+  return decided({ status: 'complete' }, calls);
 }
 
 function metricsCoverage(fn: LambdaFunction, { attempts, metrics }: CoverageEvidence): Decision {
