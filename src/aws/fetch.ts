@@ -166,8 +166,22 @@ export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
 export const TRAIL_MAX_AGE_MS = 90 * DAY_MS;
 
 /** Events whose `Username` (the assumed-role session name) is the function's name, page by page. */
-export async function* fetchTrailEvents(
+export function fetchTrailEvents(
   c: AwsClients, username: string, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
+): AsyncGenerator<TrailEventRaw[]> {
+  return lookupEvents(c, { AttributeKey: 'Username', AttributeValue: username }, start, end, limiter, signal);
+}
+
+/** Events of one name by any identity (`CreateNetworkInterface`, `UpdateFunctionCode20150331v2`), page by page. */
+export function fetchEventsByName(
+  c: AwsClients, eventName: string, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
+): AsyncGenerator<TrailEventRaw[]> {
+  return lookupEvents(c, { AttributeKey: 'EventName', AttributeValue: eventName }, start, end, limiter, signal);
+}
+
+/** LookupEvents takes one lookup attribute a request; it reaches back 90 days at most, whatever is asked. */
+async function* lookupEvents(
+  c: AwsClients, attribute: { AttributeKey: 'Username' | 'EventName'; AttributeValue: string }, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
 ): AsyncGenerator<TrailEventRaw[]> {
   const StartTime = new Date(Math.max(start, Date.now() - TRAIL_MAX_AGE_MS));
   const EndTime = new Date(end);
@@ -175,10 +189,7 @@ export async function* fetchTrailEvents(
   do {
     await limiter.wait(signal);
     const page = await call(c, 'cloudtrail:LookupEvents', 'cloudtrail', () =>
-      c.cloudtrail().send(
-        new LookupEventsCommand({ LookupAttributes: [{ AttributeKey: 'Username', AttributeValue: username }], StartTime, EndTime, NextToken, MaxResults: 50 }),
-        { abortSignal: signal },
-      ),
+      c.cloudtrail().send(new LookupEventsCommand({ LookupAttributes: [attribute], StartTime, EndTime, NextToken, MaxResults: 50 }), { abortSignal: signal }),
     );
     yield page.Events ?? [];
     NextToken = page.NextToken;

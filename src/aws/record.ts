@@ -9,10 +9,14 @@ import { mapLambdaEnis } from '../core/inventory/enis';
 import { METRIC_NAMES, toIso } from '../core/model';
 import { SourceError } from '../core/ports';
 import { scanWindows } from '../core/scan';
+import { SOURCE_CALLS } from '../core/scan/attempts';
+import { DEPLOY_LOOKBACK_MS, TRAIL_RETENTION_MS } from '../core/scan/eni-history';
+import { ENI_EVENT_NAMES, FUNCTION_CHANGE_EVENT_NAMES } from '../core/trail/management';
 import { Redactor } from '../report/redact';
 import type { AwsClients } from './clients';
 import {
   fetchCallerIdentity,
+  fetchEventsByName,
   fetchFlowLogs,
   fetchFlowRecords,
   fetchFunctions,
@@ -135,7 +139,26 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
       for await (const page of fetchTrailEvents(c, name, w.baselineStart, w.detectEnd, limiter, signal)) events.push(...page);
     }
   });
-  write('cloudtrail/lookup-events.json', { Events: events });
+  // The management events a scan reads by name, over the ranges it reads them: ENI lifetimes (all 90 days CloudTrail
+  // keeps, for VPC functions only) and function changes (the windows and the day before). Each event once.
+  const byName = async (what: string, names: readonly string[], start: number) => {
+    await failingAlone(what, async () => {
+      for (const name of names) {
+        for await (const page of fetchEventsByName(c, name, start, w.detectEnd, limiter, signal)) events.push(...page);
+      }
+    });
+  };
+  if (functions.some((f) => f.VpcConfig?.SubnetIds?.length)) await byName(SOURCE_CALLS.eniEvents, ENI_EVENT_NAMES, w.detectEnd - TRAIL_RETENTION_MS);
+  await byName(SOURCE_CALLS.functionChanges, FUNCTION_CHANGE_EVENT_NAMES, w.baselineStart - DEPLOY_LOOKBACK_MS);
+  const seen = new Set<string>();
+  const unique = events.filter((e) => {
+    const id = (e as { EventId?: string }).EventId;
+    if (id === undefined) return true;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  write('cloudtrail/lookup-events.json', { Events: unique });
 
   progress('Reading metrics');
   const metrics = (await failingAlone('cloudwatch:GetMetricData', () =>
@@ -154,7 +177,7 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   // A replay must fail where the recording did, or it would report "nothing happened" instead of "not read".
   write('scenario.json', { ...scenario, ...(Object.keys(failures).length ? { failures } : {}) });
   return {
-    dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: events.length, failures,
+    dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: unique.length, failures,
     ...(ipRanges.from ? { ipRangesFrom: ipRanges.from } : {}),
     notices: ipRanges.notices,
   };

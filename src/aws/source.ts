@@ -9,11 +9,13 @@ import {
 import { parseLogFormat } from '../core/flowlog/format';
 import { isLambdaEni } from '../core/inventory/enis';
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import { managementEventFromAws } from '../core/trail/management';
 import {
   SourceError,
   type AccountInfo,
   type FlowData,
   type FlowReadRequest,
+  type ManagementEventsRequest,
   type MetricsRequest,
   type TelemetrySource,
   type TrailRequest,
@@ -21,6 +23,7 @@ import {
 import { createClients, type AwsClients, type ClientOptions } from './clients';
 import {
   fetchCallerIdentity,
+  fetchEventsByName,
   fetchFlowLogs,
   fetchFlowRecords,
   fetchFunctions,
@@ -155,6 +158,15 @@ export class AwsSource implements TelemetrySource {
     for (const name of request.sessionNames) {
       for await (const page of fetchTrailEvents(this.clients, name, request.start, request.end, this.trailLimiter, signal)) {
         yield page.map(trailEventFromAws);
+      }
+    }
+  }
+
+  /** One lookup per event name (LookupEvents takes one attribute), through the same rate limiter as the other lookups. */
+  async *lookupManagementEvents(request: ManagementEventsRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]> {
+    for (const name of request.eventNames) {
+      for await (const page of fetchEventsByName(this.clients, name, request.start, request.end, this.trailLimiter, signal)) {
+        yield page.map(managementEventFromAws);
       }
     }
   }

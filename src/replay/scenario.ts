@@ -12,6 +12,7 @@ import {
   trailEventFromAws,
 } from '../core/aws-shapes';
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import { SOURCE_CALLS } from '../core/scan/attempts';
 import { MANAGEMENT_EVENT_NAMES, managementEventFromAws } from '../core/trail/management';
 import {
   InputError,
@@ -293,6 +294,8 @@ class ScenarioSource implements TelemetrySource {
   /** Every recorded event of those names, whatever its time: an ENI in use may have been created long before the windows. */
   async *lookupManagementEvents(request: ManagementEventsRequest): AsyncIterable<TrailEvent[]> {
     this.failIfRecordedSo('cloudtrail:LookupEvents');
+    // The recorder reads (and records the failure of) ENI events and function changes apart, under the scan's names.
+    this.failIfRecordedSo(request.eventNames.includes('CreateNetworkInterface') ? SOURCE_CALLS.eniEvents : SOURCE_CALLS.functionChanges);
     const names = new Set(request.eventNames);
     yield this.data.events.filter((e) => names.has(e.eventName));
   }
