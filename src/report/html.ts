@@ -351,7 +351,7 @@ function renderPeerRow(r: PeerDiffRow): string {
   return (
     `<tr class="${rowClass(r.status, r.severity)}">` +
     `<td>${renderStatus(r.status)}</td>` +
-    `<td><code>${e(r.subject)}</code></td>` +
+    `<td><code>${e(r.subject)}</code>${r.addresses ? `<br><span class="muted">${e(r.addresses.text)}</span>` : ''}</td>` +
     `<td>${e(r.resource)}${shared}</td>` +
     `<td class="num">${nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount)}</td>` +
     `<td class="num">${nowVsBaseline(r.now.bytes, r.baseline?.bytes, formatBytes)}</td>` +

@@ -154,7 +154,7 @@ export interface TrafficTotals {
 
 export interface PeerDiffRow {
   status: DiffStatus;
-  /** `<address>:<port>/<protocol>`: the subject findings about this peer use. */
+  /** `<address>:<port>/<protocol>`, or `aws:<SERVICE>:<region>:<port>/<protocol>` for an AWS service peer: the subject findings about this peer use. */
   subject: string;
   address: string;
   port: number;
@@ -166,8 +166,30 @@ export interface PeerDiffRow {
   lastSeen?: string;
   attribution?: Attribution;
   candidates: string[];
+  /** For an AWS service peer: how many distinct addresses it used now and in the baseline, and a few of them. */
+  addresses?: PeerAddresses;
   /** The most severe finding about this peer, for highlighting the row. */
   severity?: Severity;
+}
+
+export interface PeerAddresses {
+  now: number;
+  baseline: number;
+  samples: string[];
+  /** `12 addresses (340 in the baseline)`: the same words in the tree, the HTML report and the webview. */
+  text: string;
+}
+
+/** A service peer's addresses as the report holds them, when they are well formed (a report read from disk may hold anything). */
+function peerAddresses(p: PeerReport): PeerAddresses | undefined {
+  const a = p.service ? p.addresses : undefined;
+  if (!a || typeof a !== 'object') return undefined;
+  const count = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : 0);
+  const samples = Array.isArray(a.samples) ? a.samples.filter((s): s is string => typeof s === 'string') : [];
+  const now = count(a.detect);
+  const baseline = count(a.baseline);
+  const words = `${formatCount(now)} ${now === 1 ? 'address' : 'addresses'}`;
+  return { now, baseline, samples, text: baseline > 0 ? `${words} (${formatCount(baseline)} in the baseline)` : words };
 }
 
 export interface ApiDiffRow {
@@ -228,6 +250,7 @@ export function peerDiffRows(fn: FunctionReport): PeerDiffRow[] {
   const severities = severityBySubject(fn.findings, PEER_KINDS);
   const rows = fn.peers.map((p): PeerDiffRow => {
     const subject = peerReportSubject(p);
+    const addresses = peerAddresses(p);
     return {
       status: peerStatus(p),
       subject,
@@ -241,6 +264,7 @@ export function peerDiffRows(fn: FunctionReport): PeerDiffRow[] {
       lastSeen: p.lastSeen ?? p.baseline?.lastSeen,
       attribution: p.attribution,
       candidates: p.candidates ?? [],
+      ...(addresses ? { addresses } : {}),
       severity: severities.get(subject),
     };
   });

@@ -270,7 +270,16 @@ function peerRow(r: PeerDiffRow): HTMLTableRowElement {
     'tr',
     rowAttrs(r.status, r.subject, r.severity),
     statusCell(r.status, r.severity),
-    h('td', { class: 'peer' }, addressCode(r.subject), ' ', h('span', { class: 'resource' }, textOf(r.resource, 200)), shared),
+    h(
+      'td',
+      { class: 'peer' },
+      addressCode(r.subject),
+      ' ',
+      h('span', { class: 'resource' }, textOf(r.resource, 200)),
+      // A service peer: how many of the service's addresses, not one of them.
+      r.addresses ? h('div', { class: 'muted' }, r.addresses.text) : null,
+      shared,
+    ),
     withRejected(nowVsBaseline(r.now.flows, r.baseline?.flows, formatCount), r.now.rejected, r.baseline?.rejected),
     nowVsBaseline(r.now.bytes, r.baseline?.bytes, formatBytes),
     seenCell(r.firstSeen, r.lastSeen),

@@ -802,3 +802,72 @@ describe('FlowAggregator: gzip through the replay backend', () => {
   });
 });
 
+
+describe('FlowAggregator: the remote side\'s AWS service (v5 pkt-*-aws-service)', () => {
+  const V5 = parseLogFormat(
+    '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ' +
+      '${flow-direction} ${pkt-src-aws-service} ${pkt-dst-aws-service}',
+  );
+  const rec = (src: string, dst: string, sport: number, dport: number, direction: string, srcService: string, dstService: string, at = T0 + 30 * H) =>
+    `5 123456789012 ${ENI_A} ${src} ${dst} ${sport} ${dport} 6 10 1000 ${sec(at)} ${sec(at) + 30} ACCEPT OK ${direction} ${srcService} ${dstService}`;
+
+  test('egress takes pkt-dst-aws-service and its return traffic pkt-src-aws-service: one row, the service on it', () => {
+    const { rows, stats } = run([lines(
+      rec(ADDR_A, '3.5.0.10', 40000, 443, 'egress', '-', 'S3'),
+      rec('3.5.0.10', ADDR_A, 443, 40000, 'ingress', 'S3', '-'),
+    )], { format: V5 });
+    assert.equal(stats.malformed, 0);
+    assert.deepEqual(rows.map((r) => [r.remoteAddress, r.remotePort, r.flows, r.remoteService]), [['3.5.0.10', 443, 2, 'S3']]);
+  });
+
+  test('`-` names no service; the local side\'s service is not the peer\'s', () => {
+    const { rows } = run([lines(
+      rec(ADDR_A, '185.220.101.45', 40000, 443, 'egress', '-', '-'),
+      // A service name on the ENI's own side (never the case for a Lambda ENI, but the field is the source's): not the peer's.
+      rec(ADDR_A, '10.0.3.14', 40001, 5432, 'egress', 'EC2', '-'),
+    )], { format: V5 });
+    assert.deepEqual(rows.map((r) => [r.remoteAddress, r.remoteService]), [['10.0.3.14', undefined], ['185.220.101.45', undefined]]);
+    for (const r of rows) assert.ok(!('remoteService' in r), 'no remoteService key without a service');
+  });
+
+  test('the same address named by two services (or by one and by none) is two peers: the names are kept apart', () => {
+    const { rows } = run([lines(
+      rec(ADDR_A, '52.94.1.2', 40000, 443, 'egress', '-', 'DYNAMODB'),
+      rec(ADDR_A, '52.94.1.2', 40001, 443, 'egress', '-', 'AMAZON'),
+      rec(ADDR_A, '52.94.1.2', 40002, 443, 'egress', '-', '-'),
+      rec(ADDR_A, '52.94.1.2', 40003, 443, 'egress', '-', 'DYNAMODB'),
+    )], { format: V5 });
+    assert.deepEqual(rows.map((r) => `${r.remoteService ?? '-'} ${r.flows}`).sort(), ['- 1', 'AMAZON 1', 'DYNAMODB 2']);
+  });
+
+  test('a field that is not a service name is ignored rather than interned', () => {
+    const { rows, stats } = run([lines(rec(ADDR_A, '3.5.0.10', 40000, 443, 'egress', '-', 'not<a>name'))], { format: V5 });
+    assert.equal(stats.malformed, 0);
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].remoteService, undefined);
+  });
+
+  test('many services and many addresses: every row keeps its own service (the interned names do not mix)', () => {
+    const services = ['S3', 'DYNAMODB', 'CLOUDFRONT', 'API_GATEWAY', 'ROUTE53', 'EC2', 'AMAZON', 'GLOBALACCELERATOR', 'KINESIS_VIDEO_STREAMS', 'WORKSPACES_GATEWAYS', 'CODEBUILD', 'EBS'];
+    const recs: string[] = [];
+    for (let i = 0; i < 240; i++) recs.push(rec(ADDR_A, `3.5.${i % 50}.${i}`, 40000 + i, 443, 'egress', '-', services[i % services.length]));
+    const { rows } = run([lines(...recs)], { format: V5 });
+    assert.equal(rows.length, 240);
+    for (const r of rows) {
+      const i = Number(r.remoteAddress.split('.')[3]);
+      assert.equal(r.remoteService, services[i % services.length], r.remoteAddress);
+    }
+  });
+
+  test('Logs Insights rows keep their service, and merge with raw records of the same service', () => {
+    const agg = aggregator();
+    const s = agg.stream(V5, 'raw');
+    s.push(Buffer.from(rec(ADDR_A, '3.5.0.10', 40000, 443, 'egress', '-', 'S3') + '\n'));
+    s.end();
+    const hour = Math.floor((T0 + 30 * H) / H) * H;
+    const base = { eniId: ENI_A, remoteAddress: '3.5.0.10', remotePort: 443, protocol: 6, action: 'ACCEPT' as const, hour, packets: 1, bytes: 10, first: hour, last: hour + 1000 };
+    agg.addAggregates([{ ...base, flows: 4, remoteService: 'S3' }, { ...base, flows: 2 }]);
+    const rows = agg.aggregates();
+    assert.deepEqual(rows.map((r) => `${r.remoteService ?? '-'} ${r.flows}`).sort(), ['- 2', 'S3 5']);
+  });
+});

@@ -1,6 +1,6 @@
 // The Lambda Behavior tree: the open account, one node per scanned function, under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report.
 import * as vscode from 'vscode';
-import type { FunctionReport, Severity } from '../../core/model';
+import { peerReportSubject, type FunctionReport, type Severity } from '../../core/model';
 import { formatCount, plural } from '../../report/format';
 import { callName, changeLabel } from '../../report/presentation';
 import { apiDiffRows, highestSeverity, orderFunctions, peerDiffRows, sortFindings } from '../../report/view-model';
@@ -127,7 +127,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         const { row } = node;
         const item = new vscode.TreeItem(row.resource, None);
         const word = changeLabel(row.status);
-        item.description = word ? `${row.subject} · ${word}` : row.subject;
+        // A service peer is its service with how many addresses it used, not one of them.
+        const parts = [row.subject, ...(row.addresses ? [row.addresses.text] : []), ...(word ? [word] : [])];
+        item.description = parts.join(' · ');
         item.iconPath = statusIcon(row.status, 'radio-tower');
         item.contextValue = `peer${word ? `;${word}` : ''}${row.severity ? `;severity=${row.severity}` : ''}`;
         return item;
@@ -169,7 +171,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       case 'finding': item.tooltip = findingTooltip(node.finding); break;
       case 'peer': {
         const { row } = node;
-        const peer = node.fn.peers.find((p) => p.address === row.address && p.port === row.port && p.protocol === row.protocol);
+        const peer = node.fn.peers.find((p) => peerReportSubject(p) === row.subject);
         item.tooltip = peerTooltip(row, peer);
         break;
       }

@@ -113,6 +113,10 @@ export function peerTooltip(row: PeerDiffRow, peer: PeerReport | undefined): vsc
   heading(md, row.resource);
   md.appendMarkdown(`${plain(row.subject)}\n\n`);
   line(md, 'Status', statusMeaning('peer', row.status));
+  if (row.addresses) {
+    const samples = row.addresses.samples.slice(0, MAX_LIST);
+    line(md, 'Addresses', `${row.addresses.text}${samples.length > 0 ? `, for example ${samples.join(', ')}` : ''}`);
+  }
   line(md, 'Now', `${traffic(row.now)}; ${seen(peer?.firstSeen, peer?.lastSeen)}`);
   if (row.baseline) line(md, 'Baseline', `${traffic(row.baseline)}; ${seen(peer?.baseline?.firstSeen, peer?.baseline?.lastSeen)}`);
   else line(md, 'Baseline', 'never seen');
