@@ -257,12 +257,62 @@ describe('openScenario: serving a scenario', () => {
     const [orders] = r.functions;
     assert.deepEqual(orders.peers.map((p) => `${p.address}:${p.port} ${p.inBaseline} ${p.resource}`).sort(), [
       '10.0.3.14:5432 true RDS (RDSNetworkInterface)',
-      '185.220.101.45:22 false external',
+      // No ip-ranges.json in this scenario: a public address is not called external with certainty.
+      '185.220.101.45:22 false public address (AWS ip-ranges unavailable)',
     ]);
     assert.deepEqual(orders.findings.map((f) => `${f.kind} ${f.subject}`).sort(), ['new-api-call iam.amazonaws.com:ListRoles', 'new-peer 185.220.101.45:22/tcp']);
     assert.equal(orders.metrics?.totals.detect.Invocations, 24 * 20);
-    assert.deepEqual(r.warnings, []);
+    assert.equal(r.warnings.length, 1);
+    assert.match(r.warnings[0], /^no AWS ip-ranges document: the public peers of 1 function\(s\) \(orders\)/);
     assert.equal(r.stats?.flowRecords, 7 * 24 * 2 + 24 * 2 + 1);
+  });
+
+  test('management events by name: every recorded one whatever its time, with its caller, request and response', async () => {
+    const files = baseFiles();
+    const description = 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8';
+    const management = (id: string, t: number, eventSource: string, eventName: string, arn: string, requestParameters: unknown, responseElements: unknown) => ({
+      EventId: id, EventName: eventName, EventTime: isoS(t), EventSource: eventSource, Username: arn.split('/').pop(),
+      CloudTrailEvent: JSON.stringify({ eventVersion: '1.09', userIdentity: { type: 'AssumedRole', arn }, eventTime: isoS(t), eventSource, eventName, eventID: id, requestParameters, responseElements }),
+    });
+    const lambdaRole = 'arn:aws:sts::123456789012:assumed-role/orders-role/awslambda_12_20260901T000000';
+    const deployer = 'arn:aws:sts::123456789012:assumed-role/deploy/codebuild-1';
+    (files['cloudtrail/lookup-events.json'] as { Events: unknown[] }).Events.push(
+      // 60 days before the recording: long before the windows, yet the ENI's creation.
+      management('m-create', NOW - 60 * 24 * H, 'ec2.amazonaws.com', 'CreateNetworkInterface', lambdaRole, { subnetId: 'subnet-1', description },
+        { networkInterface: { networkInterfaceId: 'eni-orders', subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: '10.0.1.10', groupSet: { items: [{ groupId: 'sg-1' }] } } }),
+      management('m-code', DETECT + H, 'lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', deployer, { functionName: 'orders' }, { functionName: 'orders' }),
+    );
+    const dir = writeScenario(files, { name: 'fl-1.log', data: flowText() });
+    const source = openScenario(dir);
+    const signal = new AbortController().signal;
+    const read = async (eventNames: string[]) => {
+      const out = [];
+      for await (const page of source.lookupManagementEvents!({ eventNames, start: DETECT, end: NOW }, signal)) out.push(...page);
+      return out;
+    };
+    const [create] = await read(['CreateNetworkInterface', 'DeleteNetworkInterface']);
+    assert.equal(create?.eventId, 'm-create');
+    assert.equal(create.eventTime, NOW - 60 * 24 * H);
+    assert.equal(create.actor, lambdaRole);
+    assert.equal(create.roleName, 'orders-role');
+    assert.equal((create.responseElements?.networkInterface as { privateIpAddress: string }).privateIpAddress, '10.0.1.10');
+    assert.deepEqual(create.requestParameters, { subnetId: 'subnet-1', description });
+    const [code] = await read(['UpdateFunctionCode20150331v2']);
+    assert.equal(code?.actor, deployer);
+    assert.deepEqual(code.requestParameters, { functionName: 'orders' });
+
+    // The scan names the deploy in the finding that followed it (ListRoles, 1 h after it).
+    const r = await scan(source, OPTIONS);
+    const listRoles = r.functions[0].findings.find((f) => f.subject === 'iam.amazonaws.com:ListRoles');
+    assert.deepEqual(listRoles?.evidence.deploy, { eventName: 'UpdateFunctionCode20150331v2', time: isoS(DETECT + H), by: 'deploy/codebuild-1', eventId: 'm-code', minutesBefore: 60 });
+
+    // A lookup that failed when recording fails again, under the scan's name for it; the other still answers.
+    const failed = openScenario(writeScenario({ ...files, 'scenario.json': { ...(files['scenario.json'] as object), failures: { 'cloudtrail:LookupEvents (function changes)': 'throttled: Rate exceeded' } } }, { name: 'fl-1.log', data: flowText() }));
+    const r2 = await scan(failed, OPTIONS);
+    assert.ok(r2.warnings.some((w) => w.startsWith('cloudtrail:LookupEvents (function changes): other: not recorded: throttled: Rate exceeded')), r2.warnings.join(' | '));
+    assert.equal(r2.functions[0].findings.find((f) => f.subject === 'iam.amazonaws.com:ListRoles')?.evidence.deploy, undefined);
+    assert.equal(r2.functions[0].coverageStatus?.cloudtrail.status, 'partial');
+    assert.doesNotMatch(r2.functions[0].coverage.network, /ENI/, 'the ENI history was read');
   });
 
   test('a plain and a gzip flow log give the same report', async () => {
