@@ -1,5 +1,8 @@
 // The live backend where moto cannot answer (Logs Insights, LookupEvents, throttling, expired SSO), with recorded response shapes.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
@@ -16,6 +19,8 @@ import { classifyAwsError } from '../../src/aws/errors';
 import { fetchMetricData, RateLimiter } from '../../src/aws/fetch';
 import { aggregateWithInsights, batchEnis, buildFlowQuery, INSIGHTS_ROW_LIMIT, rowsToAggregates } from '../../src/aws/insights';
 import { AwsSource } from '../../src/aws/source';
+import { recordScenario } from '../../src/aws/record';
+import { openScenario } from '../../src/replay/scenario';
 
 const credentials = { accessKeyId: 'testing', secretAccessKey: 'testing' };
 const clients = () => createClients({ region: 'us-east-1', credentials, maxAttempts: 1 });
@@ -184,5 +189,170 @@ describe('a live scan with one source denied', () => {
     assert.match(fn.coverage.metrics, /^complete/);
     assert.ok(report.warnings.some((w) => w.includes('cloudtrail:LookupEvents')));
     for (const m of [sts, lambda, ec2, trail, cw]) m.restore();
+  });
+});
+
+describe('management events by name (ENI history, function changes)', () => {
+  const ACCOUNT = '111122223333';
+  const now = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
+  const record = (id: string, eventName: string, t: number, arn: string, requestParameters: unknown, responseElements: unknown) => ({
+    EventId: id, EventName: eventName, EventTime: new Date(t), EventSource: eventName.includes('Network') ? 'ec2.amazonaws.com' : 'lambda.amazonaws.com',
+    Username: arn.split('/').pop(),
+    CloudTrailEvent: JSON.stringify({ userIdentity: { type: 'AssumedRole', arn }, eventTime: new Date(t).toISOString(), eventName, eventID: id, requestParameters, responseElements }),
+  });
+  const lambdaSession = `arn:aws:sts::${ACCOUNT}:assumed-role/ledger-role/awslambda_1_20261122T014950`;
+  const deployer = `arn:aws:sts::${ACCOUNT}:assumed-role/deploy-pipeline/codebuild-1`;
+  const description = 'AWS Lambda VPC ENI-ledger-b128f7a2-2a70-4b2e-a6d1-af9eafa4865e';
+  const createOld = record('c-old', 'CreateNetworkInterface', now - 40 * 86_400_000, lambdaSession, { subnetId: 'subnet-1', description }, {
+    networkInterface: { networkInterfaceId: 'eni-old', subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: '10.0.1.10', groupSet: { items: [{ groupId: 'sg-old' }] } },
+  });
+  const createNew = record('c-new', 'CreateNetworkInterface', now - 20 * 3_600_000, lambdaSession, { subnetId: 'subnet-1', description }, {
+    networkInterface: { networkInterfaceId: 'eni-new', subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: '10.0.1.20', groupSet: { items: [{ groupId: 'sg-new' }] } },
+  });
+  const deleteOld = record('d-old', 'DeleteNetworkInterface', now - 19 * 3_600_000, lambdaSession, { networkInterfaceId: 'eni-old' }, { _return: true });
+  const deploy = record('u-code', 'UpdateFunctionCode20150331v2', now - 10 * 3_600_000, deployer, { functionName: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger` }, {});
+
+  function account(lookup: (input: { LookupAttributes?: Array<{ AttributeKey?: string; AttributeValue?: string }>; StartTime?: Date; NextToken?: string }) => unknown) {
+    const mocks = [mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient)] as const;
+    const [sts, lambda, ec2, trail, cw] = mocks;
+    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
+    lambda.on(ListFunctionsCommand).resolves({ Functions: [{
+      FunctionName: 'ledger', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`, Role: `arn:aws:iam::${ACCOUNT}:role/ledger-role`,
+      LastModified: new Date(now - 10 * 3_600_000).toISOString(), VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-new'] },
+    }] });
+    lambda.on(ListTagsCommand).resolves({ Tags: {} });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [{
+      NetworkInterfaceId: 'eni-new', InterfaceType: 'lambda', Description: description, SubnetId: 'subnet-1', VpcId: 'vpc-1',
+      Groups: [{ GroupId: 'sg-new' }], PrivateIpAddress: '10.0.1.20', Attachment: { AttachTime: new Date(now - 20 * 3_600_000) },
+    }] });
+    ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
+    trail.on(LookupEventsCommand).callsFake(lookup);
+    cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
+    return { trail, restore: () => mocks.forEach((m) => m.restore()) };
+  }
+
+  /** The source's own limiter, counted: every LookupEvents request waits its turn on it. */
+  class CountingLimiter extends RateLimiter {
+    waits = 0;
+    constructor() {
+      super(0);
+    }
+    override async wait(s: AbortSignal): Promise<void> {
+      this.waits++;
+      return super.wait(s);
+    }
+  }
+
+  test('one lookup per event name, by EventName, ENI events over the 90 days CloudTrail keeps, all pages, through the rate limiter', async () => {
+    const asked: Array<{ key?: string; value?: string; start: number; token?: string }> = [];
+    const { trail, restore } = account((input) => {
+      const [attr] = input.LookupAttributes ?? [];
+      asked.push({ key: attr?.AttributeKey, value: attr?.AttributeValue, start: input.StartTime!.getTime(), token: input.NextToken });
+      if (attr?.AttributeKey !== 'EventName') return { Events: [] };
+      switch (attr.AttributeValue) {
+        case 'CreateNetworkInterface': return input.NextToken ? { Events: [createNew] } : { Events: [createOld], NextToken: 'page-2' };
+        case 'DeleteNetworkInterface': return { Events: [deleteOld] };
+        case 'UpdateFunctionCode20150331v2': return { Events: [deploy] };
+        default: return { Events: [] };
+      }
+    });
+    try {
+      const source = new AwsSource(clients(), {});
+      const limiter = new CountingLimiter();
+      Object.assign(source, { trailLimiter: limiter });
+      const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
+      const byName = asked.filter((a) => a.key === 'EventName');
+      assert.deepEqual([...new Set(byName.map((a) => a.value))], [
+        'CreateNetworkInterface', 'DeleteNetworkInterface', 'CreateFunction20150331', 'UpdateFunctionCode20150331v2',
+        'UpdateFunctionConfiguration20150331v2', 'PublishVersion20150331', 'CreateAlias20150331', 'UpdateAlias20150331',
+      ]);
+      assert.deepEqual(byName.filter((a) => a.value === 'CreateNetworkInterface').map((a) => a.token), [undefined, 'page-2'], 'both pages');
+      // The window ends on the hour after the clock: 90 days before it is inside what LookupEvents keeps.
+      assert.equal(byName.find((a) => a.value === 'CreateNetworkInterface')!.start, now - 90 * 86_400_000, 'ENI events over 90 days');
+      assert.equal(byName.find((a) => a.value === 'UpdateFunctionCode20150331v2')!.start, now - 24 * 3_600_000 - 7 * 86_400_000 - 24 * 3_600_000, 'changes: the windows and the day before');
+      assert.equal(limiter.waits, trail.commandCalls(LookupEventsCommand).length, 'every request through the rate limiter');
+      const fn = report.functions[0];
+      assert.deepEqual(fn.enis.map((e) => [e.id, e.attributedBy ?? 'inventory', e.deleted ?? '']), [
+        ['eni-new', 'inventory', ''],
+        ['eni-old', 'creating-role', new Date(now - 19 * 3_600_000).toISOString().replace('.000Z', 'Z')],
+      ]);
+      assert.match(fn.coverage.cloudtrail, /^complete/);
+    } finally {
+      restore();
+    }
+  });
+
+  test('throttled change lookups: the warning and the cloudtrail coverage say so, the ENI history still answers', async () => {
+    const { restore } = account((input) => {
+      const [attr] = input.LookupAttributes ?? [];
+      if (attr?.AttributeKey === 'EventName' && attr.AttributeValue?.includes('2015')) throw sdkError('ThrottlingException', 'Rate exceeded');
+      if (attr?.AttributeValue === 'CreateNetworkInterface') return { Events: [createOld, createNew] };
+      if (attr?.AttributeValue === 'DeleteNetworkInterface') return { Events: [deleteOld] };
+      return { Events: [] };
+    });
+    try {
+      const source = new AwsSource(clients(), {});
+      Object.assign(source, { trailLimiter: new RateLimiter(0) });
+      const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
+      assert.ok(report.warnings.some((w) => /^cloudtrail:LookupEvents \(function changes\): throttled: /.test(w)), report.warnings.join(' | '));
+      const fn = report.functions[0];
+      assert.equal(fn.coverageStatus?.cloudtrail.status, 'partial');
+      assert.equal(fn.coverageStatus?.cloudtrail.errorKind, 'throttled');
+      assert.ok(fn.enis.some((e) => e.id === 'eni-old' && e.attributedBy === 'creating-role'));
+    } finally {
+      restore();
+    }
+  });
+
+  test('access denied on the lookups by name: the warnings and coverage name cloudtrail:LookupEvents', async () => {
+    const { restore } = account((input) => {
+      if (input.LookupAttributes?.[0]?.AttributeKey === 'EventName') throw sdkError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:LookupEvents', 403);
+      return { Events: [] };
+    });
+    try {
+      const source = new AwsSource(clients(), {});
+      Object.assign(source, { trailLimiter: new RateLimiter(0) });
+      const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
+      for (const what of ['ENI history', 'function changes']) {
+        assert.ok(report.warnings.includes(`cloudtrail:LookupEvents (${what}): access denied: needs cloudtrail:LookupEvents`), report.warnings.join(' | '));
+      }
+      const fn = report.functions[0];
+      assert.equal(fn.coverageStatus?.cloudtrail.iamAction, 'cloudtrail:LookupEvents');
+      // The current ENI appeared 20 h ago, inside the detection window, and nothing tells what came before it.
+      assert.equal(fn.coverageStatus?.network.status, 'partial');
+      assert.equal(fn.coverageStatus?.network.iamAction, 'cloudtrail:LookupEvents');
+      assert.match(fn.coverage.network, /ENI eni-new appeared at .*inside the detection window.*ENI history not read: access denied: needs cloudtrail:LookupEvents/);
+    } finally {
+      restore();
+    }
+  });
+
+  test('record writes the management events into lookup-events.json, each once; the replay reads them back and scans the same', async () => {
+    const { restore } = account((input) => {
+      const [attr] = input.LookupAttributes ?? [];
+      if (attr?.AttributeKey !== 'EventName') return { Events: [] };
+      if (attr.AttributeValue === 'CreateNetworkInterface') return { Events: [createOld, createNew, createOld] };
+      if (attr.AttributeValue === 'DeleteNetworkInterface') return { Events: [deleteOld] };
+      if (attr.AttributeValue === 'UpdateFunctionCode20150331v2') return { Events: [deploy] };
+      return { Events: [] };
+    });
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-record-mgmt-'));
+    try {
+      const ipRanges = path.join(out, 'ranges.json');
+      fs.writeFileSync(ipRanges, JSON.stringify({ syncToken: '1', createDate: '2026-11-01-00-00-00', prefixes: [{ ip_prefix: '52.94.0.0/22', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' }], ipv6_prefixes: [] }));
+      const dir = path.join(out, 'scenario');
+      const summary = await recordScenario(clients(), { out: dir, baselineDays: 7, detectHours: 24, now, ipRanges: { location: ipRanges } }, signal());
+      const recorded = JSON.parse(fs.readFileSync(path.join(dir, 'cloudtrail', 'lookup-events.json'), 'utf8')).Events as Array<{ EventId: string }>;
+      assert.deepEqual(recorded.map((e) => e.EventId).sort(), ['c-new', 'c-old', 'd-old', 'u-code']);
+      assert.equal(summary.events, 4);
+      assert.deepEqual(summary.failures, {});
+      const replayed = await scan(openScenario(dir), { baselineDays: 7, detectHours: 24 });
+      const fn = replayed.functions[0];
+      assert.ok(fn.enis.some((e) => e.id === 'eni-old' && e.attributedBy === 'creating-role' && e.created !== undefined && e.deleted !== undefined));
+      assert.match(fn.coverage.cloudtrail, /^complete/);
+    } finally {
+      restore();
+      fs.rmSync(out, { recursive: true, force: true });
+    }
   });
 });
