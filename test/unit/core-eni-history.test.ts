@@ -2,7 +2,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { addDeployContext, NO_CHANGE_SENTENCE } from '../../src/core/detect/deploys';
-import { fmtCount, usualHourly } from '../../src/core/detect/metric-findings';
+import { analyseMetrics, fmtCount, usualHourly } from '../../src/core/detect/metric-findings';
+import { hourlyMetrics } from '../../src/core/metrics/hourly';
 import { EniHistory } from '../../src/core/inventory/history';
 import { attributeLifetime, eniLifetimes } from '../../src/core/inventory/lifetimes';
 import type { FlowLogConfig, FunctionReport, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
@@ -463,14 +464,26 @@ describe('deploy context', () => {
 
 describe('rates below one', () => {
   test('keep their decimals: a daily job is not said to run about 0 times', () => {
-    assert.equal(usualHourly(12.4), 'about 12 times');
-    assert.equal(usualHourly(0.05), '0.05 times an hour, about once a day');
-    assert.equal(usualHourly(0.0417), '0.042 times an hour, about once a day');
-    assert.equal(usualHourly(0.25), '0.25 times an hour, about 6 times a day');
-    assert.equal(usualHourly(0.012), '0.012 times an hour, about once every 3 days');
-    assert.equal(usualHourly(0), 'not at all');
+    assert.equal(usualHourly(12.4), 'it usually runs about 12 times (baseline mean)');
+    assert.equal(usualHourly(0.05), 'it usually runs 0.05 times an hour (baseline mean), about once a day');
+    assert.equal(usualHourly(0.0417), 'it usually runs 0.042 times an hour (baseline mean), about once a day');
+    assert.equal(usualHourly(0.25), 'it usually runs 0.25 times an hour (baseline mean), about 6 times a day');
+    assert.equal(usualHourly(0.012), 'it usually runs 0.012 times an hour (baseline mean), about once every 3 days');
+    assert.equal(usualHourly(0), 'it never ran in the baseline');
     assert.equal(fmtCount(0.4), '0.4');
     assert.equal(fmtCount(3.6), '4');
     assert.equal(fmtCount(0), '0');
+  });
+
+  test('a spike on a function that usually runs less than once an hour says how often it does', () => {
+    const days = 14;
+    const start = Date.UTC(2026, 10, 1);
+    // At 10:00 it ran on one day of the fourteen; on the detection day 60 times.
+    const points = [{ t: start + 3 * 24 * H + 10 * H, v: 1 }, { t: start + days * 24 * H + 10 * H, v: 60 }];
+    const m = hourlyMetrics([{ functionName: 'f', metric: 'Invocations', stat: 'Sum', periodSeconds: 3600, points }], start, (days + 1) * 24);
+    const [spike] = analyseMetrics(m, days * 24, 24).findings;
+    assert.equal(spike?.kind, 'invocation-spike');
+    assert.match(spike.detail, /at that time of day it usually runs 0\.071 times an hour \(baseline mean\), about 2 times a day\./);
+    assert.match(spike.detail, /against about 0\.071 expected\./);
   });
 });

@@ -115,7 +115,7 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
         ? `Invocations ${fmtRatio(ratio)} the usual rate at ${when.slice(11, 16)} UTC`
         : `Invocations ${fmtRatio(ratio)} the usual rate over the detection window`,
       detail: peak
-        ? `In the hour from ${when} the function ran ${peak.x} times; at that time of day it usually runs ${usualHourly(peak.mu)} (baseline mean). ` +
+        ? `In the hour from ${when} the function ran ${peak.x} times; at that time of day ${usualHourly(peak.mu)}. ` +
           `Chance of this under normal load: ${fmtP(peak.p)}. Over the whole detection window it ran ${detectTotal} times against about ${fmtCount(expectedTotal)} expected.`
         : `Over the detection window the function ran ${detectTotal} times against about ${fmtCount(expectedTotal)} expected at those times of day (chance under normal load ${fmtP(windowP)}).`,
       recommendation: 'Check who calls the function (event source, API Gateway or ALB access logs) and whether a retry loop or a new client explains the load.',
@@ -182,15 +182,16 @@ export function fmtCount(v: number): string {
 }
 
 /**
- * How often a function usually runs in an hour: `about 12 times`; below once an hour with its decimals and what that is
- * a day (`0.05 times an hour, about once a day`), so that a daily job is not said to run "about 0 times".
+ * How often a function usually runs in an hour of the day, as a clause: `it usually runs about 12 times (baseline mean)`;
+ * below once an hour with its decimals and what that is a day (`… 0.05 times an hour (baseline mean), about once a day`),
+ * so that a daily job is not said to run "about 0 times".
  */
 export function usualHourly(mu: number): string {
-  if (mu >= 1) return `about ${Math.round(mu)} times`;
-  if (mu <= 0) return 'not at all';
+  if (mu >= 1) return `it usually runs about ${Math.round(mu)} times (baseline mean)`;
+  if (mu <= 0) return 'it never ran in the baseline';
   const perDay = mu * 24;
   const daily = perDay >= 1.5 ? `about ${Math.round(perDay)} times a day` : perDay >= 0.75 ? 'about once a day' : `about once every ${Math.round(1 / perDay)} days`;
-  return `${fmtCount(mu)} times an hour, ${daily}`;
+  return `it usually runs ${fmtCount(mu)} times an hour (baseline mean), ${daily}`;
 }
 
 function fmtRatio(r: number): string {
