@@ -6,7 +6,7 @@ import { analyseMetrics, fmtCount, usualHourly } from '../../src/core/detect/met
 import { hourlyMetrics } from '../../src/core/metrics/hourly';
 import { EniHistory } from '../../src/core/inventory/history';
 import { attributeLifetime, eniLifetimes } from '../../src/core/inventory/lifetimes';
-import type { FlowLogConfig, FunctionReport, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
+import type { Finding, FlowLogConfig, FunctionReport, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
 import {
   SourceError,
   type AccountInfo,
@@ -407,9 +407,7 @@ describe('deploy context', () => {
   });
 
   test('the function\'s own calls: a change more than 24 h before the start is not named; with the changes read, the finding says there was none', () => {
-    const finding = (firstSeen: string) => ({
-      id: 'x', kind: 'new-api-call' as const, subject: 's', severity: 'medium' as const, attribution: 'exact' as const, title: 't', detail: 'New.', evidence: { firstSeen },
-    });
+    const finding = (firstSeen: string): Finding => ({ id: 'x', kind: 'new-api-call', subject: 's', severity: 'medium', attribution: 'exact', title: 't', detail: 'New.', evidence: { firstSeen } });
     const report = (findings: FunctionReport['findings']): FunctionReport => ({
       name: 'ledger', arn: 'a', inVpc: false, enis: [], peers: [], apiCalls: [], findings, coverage: { network: '', cloudtrail: '', metrics: '' },
     });
@@ -423,8 +421,8 @@ describe('deploy context', () => {
     assert.equal(within.evidence.deploy?.minutesBefore, 24 * 60);
     assert.match(within.detail, /^New\. It started 24 h after UpdateFunctionCode20150331v2 at .* by deploy-pipeline\/codebuild-1\.$/);
     for (const f of [after, before]) {
-      assert.equal((f.evidence as { deploy?: unknown }).deploy, undefined);
-      assert.equal((f.evidence as { noChangeBefore?: boolean }).noChangeBefore, true);
+      assert.equal(f.evidence.deploy, undefined);
+      assert.equal(f.evidence.noChangeBefore, true);
       assert.equal(f.detail, `New. ${NO_CHANGE_SENTENCE}`);
     }
     assert.deepEqual(noStart.evidence, {}, 'a finding without a start is left alone');
