@@ -231,7 +231,8 @@ export function chartDrawing(metrics: MetricsSummary, width: number, detectHours
   const plotW = plot.right - plot.left;
   const plotH = plot.bottom - plot.top;
 
-  const top = Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0));
+  // Capped so that rounding up to the next step stays finite for values near Number.MAX_VALUE (a hostile report).
+  const top = Math.min(Number.MAX_VALUE / 16, Math.max(1, ...inv, ...err, ...(showThrottles ? thr : []), ...band.map((b) => b?.high ?? 0)));
   const yStep = niceStep(top, 4);
   const yMax = Math.ceil(top / yStep) * yStep;
   const x = (i: number) => plot.left + (n === 1 ? plotW / 2 : (i * plotW) / (n - 1));
@@ -239,7 +240,9 @@ export function chartDrawing(metrics: MetricsSummary, width: number, detectHours
   const line = (values: readonly number[]) => values.map((v, i) => `${coord(x(i))},${coord(y(v))}`).join(' ');
 
   const yTicks: ChartDrawing['yTicks'] = [];
-  for (let v = 0; v <= yMax + yStep / 2; v += yStep) yTicks.push({ y: coord(y(v)), text: formatCount(v) });
+  // Counted, not accumulated: at very large values v += yStep no longer changes v.
+  const tickCount = Math.round(yMax / yStep);
+  for (let i = 0; i <= tickCount; i++) yTicks.push({ y: coord(y(i * yStep)), text: formatCount(i * yStep) });
 
   const fit = Math.max(2, Math.floor(plotW / X_TICK_SPACING));
   const step = X_TICK_STEPS.find((k) => Math.ceil(n / k) <= fit) ?? Math.ceil(n / fit);
