@@ -53,6 +53,8 @@ export interface FlowLogConfig {
   trafficType?: string;
   maxAggregationIntervalSeconds?: number;
   status?: string;
+  /** S3 delivery (`DestinationOptions`): `plain-text` or `parquet`, Hive-compatible prefixes, per-hour partitions. */
+  destinationOptions?: { fileFormat?: string; hiveCompatiblePartitions?: boolean; perHourPartition?: boolean };
 }
 
 /** A CloudTrail event reduced to what attribution and findings need. */
