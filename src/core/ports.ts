@@ -33,6 +33,11 @@ export interface RawFlowStream {
   kind: 'raw';
   source: string;
   chunks: AsyncIterable<Uint8Array>;
+  /**
+   * The LogFormat of these records when it is not the flow log's own (an S3 object names its fields in a header
+   * line, which the source has taken off): `${version} ${account-id} ...`.
+   */
+  logFormat?: string;
   /** Why the data comes this way, when the source had to fall back (the faster query failed): shown in coverage. */
   note?: string;
 }
@@ -45,7 +50,19 @@ export interface AggregatedFlows {
   note?: string;
 }
 
-export type FlowData = RawFlowStream | AggregatedFlows;
+/**
+ * What a source read of a flow log delivered to S3, said after its objects: shown in coverage. A source that yields no
+ * summary for an S3 flow log did not read it.
+ */
+export interface FlowReadSummary {
+  kind: 'summary';
+  /** How the records were read: `from S3: 42 objects, 3.1 MB`. */
+  read: string;
+  /** What was left unread on purpose (a byte budget reached), with what to do instead: the coverage is partial. */
+  unread?: string;
+}
+
+export type FlowData = RawFlowStream | AggregatedFlows | FlowReadSummary;
 
 export interface FlowReadRequest extends TimeRange {
   /** The Lambda ENIs whose records are wanted (a source may filter on them, or not), with their addresses. */

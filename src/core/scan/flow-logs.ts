@@ -1,9 +1,9 @@
 // The flow-log stage: each Lambda ENI assigned to one flow log, each flow log read once, its records aggregated per ENI and peer.
 import { FlowAggregator, type AggregatorEni, type FlowParseStats } from '../flowlog/aggregate';
 import type { EniHistory } from '../inventory/history';
-import { LogFormatError, parseLogFormat } from '../flowlog/format';
+import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../flowlog/format';
 import type { EpochMs, FlowAggregate, FlowLogConfig, NetworkInterface } from '../model';
-import { SourceError } from '../ports';
+import { SourceError, type FlowReadSummary, type RawFlowStream } from '../ports';
 import type { Windows } from '../scan';
 import { flowLogCall, type SourceFailure } from './attempts';
 import type { Inventory } from './inventory';
@@ -150,8 +150,8 @@ class FlowLogReader {
 
   private async readOne(flowLog: FlowLogConfig, covered: NetworkInterface[]): Promise<FlowLogProblem | undefined> {
     const { source, signal, attempts } = this.run;
-    if (flowLog.destinationType === 's3') return { text: `flow logs go to S3 bucket ${bucketOf(flowLog.destination)}: not read yet` };
-    if (flowLog.destinationType !== 'cloud-watch-logs') return { text: `flow log ${flowLog.id} goes to ${flowLog.destinationType}: not read` };
+    const s3 = flowLog.destinationType === 's3';
+    if (!s3 && flowLog.destinationType !== 'cloud-watch-logs') return { text: `flow log ${flowLog.id} goes to ${flowLog.destinationType}: not read` };
     let format;
     try {
       format = parseLogFormat(flowLog.logFormat);
@@ -167,8 +167,14 @@ class FlowLogReader {
     };
     const coveredIds = request.enis.map((e) => e.id);
     const call = flowLogCall(flowLog.id);
+    let summary: FlowReadSummary | undefined;
+    const formats = new ObjectFormats(flowLog, format, (warning) => attempts.warn(warning));
     const succeeded = await attempts.attempt(call, async () => {
       for await (const data of source.readFlowLog(flowLog, request, signal)) {
+        if (data.kind === 'summary') {
+          summary = data;
+          continue;
+        }
         if (data.note && !this.notes.has(flowLog.id)) {
           this.notes.set(flowLog.id, data.note);
           attempts.warn(`flow log ${flowLog.id}: ${data.note}`);
@@ -178,7 +184,9 @@ class FlowLogReader {
           this.aggregator.addAggregates(data.rows, coveredIds);
           continue;
         }
-        const stream = this.aggregator.stream(format, data.source, coveredIds);
+        const objectFormat = formats.of(data);
+        if (!objectFormat) continue;
+        const stream = this.aggregator.stream(objectFormat, data.source, coveredIds);
         // Raw chunks are always iterated, even once cancelled: leaving the loop closes the source's stream,
         // where a stream never iterated could fail later with no one listening.
         try {
@@ -195,9 +203,51 @@ class FlowLogReader {
       }
       return true;
     });
-    if (succeeded) return undefined;
+    if (succeeded) {
+      if (!s3) return undefined;
+      // A source that reads S3 says what it read; one that does not (a recording without S3 objects) read nothing.
+      if (!summary) return { text: `flow logs go to S3 bucket ${bucketOf(flowLog.destination)}: not read by ${source.label}` };
+      if (!this.notes.has(flowLog.id)) this.notes.set(flowLog.id, summary.read);
+      if (!summary.unread) return undefined;
+      attempts.warn(`flow log ${flowLog.id}: ${summary.unread}`);
+      return { text: `flow log ${flowLog.id}: ${summary.unread}` };
+    }
     const failure = attempts.failureOf(call);
     return { text: `flow log ${flowLog.id}: ${failure?.text}`, ...(failure ? { failure } : {}) };
+  }
+}
+
+/**
+ * The format of each raw stream: the flow log's own, or the one a stream names (an S3 object's header line), parsed once
+ * per distinct text; a named format that disagrees with the flow log's LogFormat is said once per flow log.
+ */
+class ObjectFormats {
+  private readonly parsed = new Map<string, FlowLogFormat | undefined>();
+  private disagreementSaid = false;
+
+  constructor(
+    private readonly flowLog: FlowLogConfig,
+    private readonly own: FlowLogFormat,
+    private readonly warn: (warning: string) => void,
+  ) {}
+
+  /** Undefined when the stream's own format cannot be read (said in a warning): its records are skipped. */
+  of(data: RawFlowStream): FlowLogFormat | undefined {
+    if (data.logFormat === undefined || data.logFormat === this.own.text) return this.own;
+    if (this.parsed.has(data.logFormat)) return this.parsed.get(data.logFormat);
+    let format: FlowLogFormat | undefined;
+    try {
+      format = parseLogFormat(data.logFormat);
+    } catch (err) {
+      if (!(err instanceof LogFormatError)) throw err;
+      this.warn(`${data.source}: its header line is not a flow-log format (${err.message}): its records were skipped`);
+    }
+    this.parsed.set(data.logFormat, format);
+    if (format && !this.disagreementSaid && format.names.join(' ') !== this.own.names.join(' ')) {
+      this.disagreementSaid = true;
+      this.warn(`flow log ${this.flowLog.id}: its objects name their fields (${format.names.join(' ')}) unlike its LogFormat (${this.own.names.join(' ')}): each object is read by its own header`);
+    }
+    return format;
   }
 }
 
