@@ -5,7 +5,8 @@ import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, type FlowLog, type NetworkInterface } from '@aws-sdk/client-ec2';
 import { ListFunctionsCommand, ListTagsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
-import type { MetricName } from '../core/model';
+import { flowLogFromAws } from '../core/aws-shapes';
+import type { FlowLogConfig, MetricName } from '../core/model';
 import { DAY_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { classifyAwsError } from './errors';
@@ -110,6 +111,20 @@ export async function fetchFlowLogs(c: AwsClients, resourceIds: readonly string[
     } while (NextToken);
   }
   return out;
+}
+
+/**
+ * A flow log as the engine models it, with its S3 delivery options (file format, Hive-compatible and per-hour
+ * partitions), which the S3 reader needs to find its objects.
+ */
+export function flowLogConfigFromAws(raw: FlowLog): FlowLogConfig {
+  const o = raw.DestinationOptions;
+  const destinationOptions = o && {
+    ...(o.FileFormat ? { fileFormat: o.FileFormat } : {}),
+    ...(o.HiveCompatiblePartitions !== undefined ? { hiveCompatiblePartitions: o.HiveCompatiblePartitions } : {}),
+    ...(o.PerHourPartition !== undefined ? { perHourPartition: o.PerHourPartition } : {}),
+  };
+  return { ...flowLogFromAws(raw), ...(destinationOptions ? { destinationOptions } : {}) };
 }
 
 /**

@@ -1,6 +1,5 @@
 // The live backend: the engine's ports answered by an AWS account through the developer's own profile, read-only.
 import {
-  flowLogFromAws,
   functionFromAws,
   metricSeriesFromAws,
   networkInterfaceFromAws,
@@ -26,6 +25,7 @@ import {
   fetchEventsByName,
   fetchFlowLogs,
   fetchFlowRecords,
+  flowLogConfigFromAws,
   fetchFunctions,
   fetchMetricData,
   fetchNetworkInterfaces,
@@ -36,6 +36,8 @@ import {
 import { aggregateWithInsights } from './insights';
 import { iamAdvice } from './errors';
 import { loadIpRanges, type AwsIpRangesFile, type IpRangesOptions } from './ip-ranges';
+import { readS3FlowLog, s3ClientFor, S3ByteBudget } from './s3-flow-logs';
+import type { S3Client } from '@aws-sdk/client-s3';
 
 export type FlowLogsQueryMode = 'insights' | 'filter';
 
@@ -48,6 +50,8 @@ export interface AwsSourceOptions extends ClientOptions {
   insightsQueryBudgetMs?: number;
   /** Where AWS's ip-ranges document comes from and is cached: by default AWS's published URL, downloaded every scan. */
   ipRanges?: IpRangesOptions;
+  /** The bytes of flow-log objects a scan reads from S3 at most (default 2 GiB): past them it says what it left unread. */
+  maxS3Bytes?: number;
 }
 
 export function openAws(options: AwsSourceOptions = {}): AwsSource {
@@ -68,16 +72,23 @@ export class AwsSource implements TelemetrySource {
   /** The last ENI listing failed (and said so): flow logs are then looked up by VPC and subnet alone. */
   private enisFailed = false;
   private notices: string[] = [];
+  private s3Client?: Promise<S3Client>;
+  private accountCache?: Promise<AccountInfo>;
+  /** One budget for the source's life: the CLI and the extension open a source per scan. */
+  private readonly s3Budget: S3ByteBudget;
 
   constructor(
     readonly clients: AwsClients,
     private readonly options: AwsSourceOptions,
   ) {
+    this.s3Budget = new S3ByteBudget(options.maxS3Bytes);
     this.label = `profile ${options.profile ?? process.env.AWS_PROFILE ?? 'default'}${options.region ? ` (${options.region})` : ''}`;
   }
 
   async account(signal: AbortSignal): Promise<AccountInfo> {
-    return fetchCallerIdentity(this.clients, signal);
+    this.accountCache ??= fetchCallerIdentity(this.clients, signal);
+    this.accountCache.catch(() => (this.accountCache = undefined));
+    return this.accountCache;
   }
 
   listFunctions(signal: AbortSignal): Promise<LambdaFunction[]> {
@@ -119,10 +130,17 @@ export class AwsSource implements TelemetrySource {
     // reported as theirs) the VPC and subnet flow logs are still found.
     const lambdaEnis = this.enisFailed ? [] : (await this.listNetworkInterfaces(signal)).filter(isLambdaEni);
     const ids = [...resources, ...lambdaEnis.flatMap((e) => [e.id, e.vpcId])];
-    return (await fetchFlowLogs(this.clients, ids, signal)).map(flowLogFromAws);
+    return (await fetchFlowLogs(this.clients, ids, signal)).map(flowLogConfigFromAws);
   }
 
   async *readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
+    if (flowLog.destinationType === 's3') {
+      // Objects are keyed by the account and region that own the flow log: this account's, in this region.
+      const account = await this.account(signal);
+      this.s3Client ??= s3ClientFor(this.clients, this.options);
+      yield* readS3FlowLog(await this.s3Client, flowLog, account, request, this.s3Budget, signal);
+      return;
+    }
     if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) return;
     const format = parseLogFormat(flowLog.logFormat);
     const useInsights = (this.options.flowLogsQuery ?? 'insights') === 'insights' && !this.insightsDenied && format.interfaceId >= 0;
@@ -198,6 +216,7 @@ export class AwsSource implements TelemetrySource {
 
   dispose(): void {
     this.clients.destroy();
+    void this.s3Client?.then((c) => c.destroy(), () => undefined);
   }
 
   private notice(message: string): void {

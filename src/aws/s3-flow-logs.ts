@@ -1,0 +1,248 @@
+// Flow logs delivered to S3, read directly: the objects of the scan's range listed per day prefix, streamed (gzip text or Parquet) as raw records, within a byte budget.
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type _Object } from '@aws-sdk/client-s3';
+import type { FlowLogConfig } from '../core/model';
+import {
+  headerToLogFormat,
+  parseS3FlowLogKey,
+  s3DayPrefixes,
+  s3Destination,
+  s3ObjectInRange,
+  takeHeaderLine,
+  type S3Destination,
+  type S3FlowLogObjectKey,
+} from '../core/flowlog/s3-objects';
+import { SourceError, type FlowData, type FlowReadRequest } from '../core/ports';
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SOCKET_TIMEOUT_MS, type AwsClients } from './clients';
+import { classifyAwsError } from './errors';
+
+/** What a scan reads from S3 at most unless told otherwise (`--max-s3-bytes`, `lambdaBehavior.s3FlowLogs.maxBytes`): 2 GiB. */
+export const DEFAULT_MAX_S3_BYTES = 2 * 1024 ** 3;
+/** Node's default 16 KiB inflate chunks throttle gzip input (as for recorded flow logs). */
+const INFLATE_CHUNK_BYTES = 1024 * 1024;
+/** Parquet rows re-emitted as text lines, this many a chunk. */
+const PARQUET_LINES_PER_CHUNK = 10_000;
+
+/** The bytes of S3 objects a scan may still read: shared by every flow log of the scan. */
+export class S3ByteBudget {
+  private used = 0;
+
+  constructor(readonly maxBytes: number = DEFAULT_MAX_S3_BYTES) {}
+
+  /** Takes `bytes` if they fit (the first object always does, so that a tiny budget still reads something). */
+  take(bytes: number): boolean {
+    if (this.used > 0 && this.used + bytes > this.maxBytes) return false;
+    this.used += bytes;
+    return true;
+  }
+}
+
+/** One object of the flow log, as listed. */
+export interface S3FlowLogObject extends S3FlowLogObjectKey {
+  key: string;
+  size: number;
+}
+
+/**
+ * An S3 client with the other clients' credentials, region and endpoint: the account's own profile, and (tests) the
+ * endpoint every client was given. The caller destroys it.
+ */
+export async function s3ClientFor(clients: AwsClients, options: { endpoint?: string; maxAttempts?: number } = {}): Promise<S3Client> {
+  const sts = clients.sts().config;
+  const endpoint = options.endpoint ?? (await endpointOf(sts.endpoint));
+  return new S3Client({
+    region: await clients.region(),
+    credentials: sts.credentials,
+    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+    maxAttempts: options.maxAttempts ?? 6,
+    retryMode: 'adaptive',
+    requestHandler: { connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS, socketTimeout: DEFAULT_SOCKET_TIMEOUT_MS },
+  });
+}
+
+/** The endpoint a client was built with (tests, AWS_ENDPOINT_URL), as a URL; undefined for AWS's own. */
+async function endpointOf(endpoint: unknown): Promise<string | undefined> {
+  if (typeof endpoint !== 'function') return undefined;
+  const e = (await (endpoint as () => Promise<unknown>)()) as { protocol?: string; hostname?: string; port?: number; path?: string } | undefined;
+  if (!e?.hostname) return undefined;
+  return `${e.protocol ?? 'https:'}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path && e.path !== '/' ? e.path : ''}`;
+}
+
+/** The flow log's destination, or a SourceError saying it cannot be read. */
+export function destinationOf(flowLog: FlowLogConfig): S3Destination {
+  const destination = s3Destination(flowLog.destination);
+  if (!destination) throw new SourceError('malformed', `flow log ${flowLog.id}: its destination ${flowLog.destination ?? '(none)'} is not an S3 bucket ARN`);
+  return destination;
+}
+
+/** The flow log's objects that may hold records of [start, end), newest first: one listing per day prefix. */
+export async function listFlowLogObjects(
+  s3: S3Client, flowLog: FlowLogConfig, account: { accountId: string; region: string }, range: { start: number; end: number }, signal: AbortSignal,
+): Promise<S3FlowLogObject[]> {
+  const destination = destinationOf(flowLog);
+  const layout = flowLog.destinationOptions;
+  const prefixes = s3DayPrefixes(destination, account.accountId, account.region, range, layout);
+  const out: S3FlowLogObject[] = [];
+  for (const Prefix of prefixes) {
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await s3Call('s3:ListBucket', () =>
+        s3.send(new ListObjectsV2Command({ Bucket: destination.bucket, Prefix, ContinuationToken }), { abortSignal: signal }),
+      );
+      for (const o of page.Contents ?? []) {
+        const object = flowLogObject(o, flowLog.id, range);
+        if (object) out.push(object);
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken);
+  }
+  // Newest first: a budget reached leaves the oldest baseline unread, never the detection window.
+  return out.sort((a, b) => b.time - a.time || (a.key < b.key ? -1 : 1));
+}
+
+function flowLogObject(o: _Object, flowLogId: string, range: { start: number; end: number }): S3FlowLogObject | undefined {
+  if (!o.Key) return undefined;
+  const parsed = parseS3FlowLogKey(o.Key);
+  if (!parsed || parsed.flowLogId !== flowLogId || !s3ObjectInRange(parsed.time, range)) return undefined;
+  return { ...parsed, key: o.Key, size: o.Size ?? 0 };
+}
+
+/** The object's body as delivered (still compressed), streamed. */
+export async function getObjectBody(s3: S3Client, bucket: string, key: string, signal: AbortSignal): Promise<Readable> {
+  const r = await s3Call('s3:GetObject', () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }));
+  const body = r.Body;
+  if (!(body instanceof Readable)) throw new SourceError('other', `s3://${bucket}/${key}: GetObject returned no body`);
+  return body;
+}
+
+/**
+ * Reads a flow log's objects in the request's range as raw records (each with the format its header or its columns
+ * name), then a summary of what was read and what the budget left unread.
+ */
+export async function* readS3FlowLog(
+  s3: S3Client,
+  flowLog: FlowLogConfig,
+  account: { accountId: string; region: string },
+  request: FlowReadRequest,
+  budget: S3ByteBudget,
+  signal: AbortSignal,
+): AsyncGenerator<FlowData> {
+  const { bucket } = destinationOf(flowLog);
+  const objects = await listFlowLogObjects(s3, flowLog, account, request, signal);
+  let read = 0;
+  let bytes = 0;
+  const skipped: S3FlowLogObject[] = [];
+  for (const object of objects) {
+    if (skipped.length || !budget.take(object.size)) {
+      skipped.push(object);
+      continue;
+    }
+    const body = await getObjectBody(s3, bucket, object.key, signal);
+    read++;
+    bytes += object.size;
+    const source = `s3://${bucket}/${object.key}`;
+    if (object.fileFormat === 'parquet') {
+      const parquet = await parquetAsText(await bodyBytes(body, signal), source);
+      yield { kind: 'raw', source, logFormat: parquet.logFormat, chunks: parquet.chunks };
+      continue;
+    }
+    // zlib inflates on libuv's thread pool: decompression overlaps parsing on the main thread.
+    const text = body.pipe(zlib.createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));
+    body.on('error', (err) => text.destroy(err));
+    const { logFormat, rest } = await takeHeaderLine(text);
+    yield { kind: 'raw', source, chunks: rest, ...(logFormat ? { logFormat } : {}) };
+  }
+  yield {
+    kind: 'summary',
+    read: `from S3 bucket ${bucket}: ${read} object(s), ${byteText(bytes)}`,
+    ...(skipped.length ? { unread: unreadText(skipped, budget.maxBytes) } : {}),
+  };
+}
+
+function unreadText(skipped: readonly S3FlowLogObject[], maxBytes: number): string {
+  const bytes = skipped.reduce((a, o) => a + o.size, 0);
+  const times = skipped.map((o) => o.time);
+  const span = `${new Date(Math.min(...times)).toISOString()} to ${new Date(Math.max(...times)).toISOString()}`;
+  return (
+    `the S3 byte budget (${byteText(maxBytes)}) was reached: ${skipped.length} older object(s) (${byteText(bytes)}) delivered from ${span} were not read; ` +
+    'for this much data query the flow logs where they are, with Athena, or raise --max-s3-bytes (lambdaBehavior.s3FlowLogs.maxBytes)'
+  );
+}
+
+/** `1.5 MB`: decimal units, as S3's console and bills show them. */
+export function byteText(n: number): string {
+  const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) {
+    v /= 1000;
+    i++;
+  }
+  return i === 0 ? `${n} bytes` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+async function s3Call<T>(action: string, send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    throw classifyS3Error(err, action);
+  }
+}
+
+/** An S3 failure as a SourceError; a denied GetObject of an SSE-KMS object is a missing kms:Decrypt, and says so. */
+export function classifyS3Error(err: unknown, action: string): Error {
+  const classified = classifyAwsError(err, action, 's3');
+  const message = (err as { message?: unknown } | undefined)?.message;
+  if (SourceError.is(classified) && classified.kind === 'access-denied' && typeof message === 'string' && /kms:Decrypt|\bKMS\b/i.test(message)) {
+    return new SourceError('access-denied', `kms:Decrypt was denied for an encrypted flow-log object: ${message.split('\n')[0]}`, 'kms:Decrypt', { cause: err });
+  }
+  return classified;
+}
+
+async function bodyBytes(body: Readable, signal: AbortSignal): Promise<ArrayBuffer> {
+  const parts: Buffer[] = [];
+  for await (const chunk of body) {
+    signal.throwIfAborted();
+    parts.push(chunk as Buffer);
+  }
+  const all = Buffer.concat(parts);
+  return all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer;
+}
+
+/**
+ * A Parquet object as text lines in its columns' order, with the LogFormat its column names make (`account_id` is
+ * `${account-id}`): the same parser then reads it. hyparquet is loaded on the first Parquet object only.
+ */
+export async function parquetAsText(file: ArrayBuffer, source: string): Promise<{ logFormat: string; chunks: AsyncIterable<Uint8Array> }> {
+  const { parquetMetadata, parquetRead } = await import('hyparquet');
+  let columns: string[];
+  let rows: unknown[][] = [];
+  try {
+    const metadata = parquetMetadata(file);
+    columns = metadata.schema.slice(1).filter((s) => !s.num_children).map((s) => s.name);
+    await parquetRead({
+      file,
+      metadata,
+      columns,
+      rowFormat: 'array',
+      // AWS writes flow-log Parquet with GZIP pages; hyparquet decodes Snappy itself.
+      compressors: { GZIP: (input: Uint8Array) => new Uint8Array(zlib.gunzipSync(input)) },
+      onComplete: (r: unknown[][]) => (rows = r),
+    });
+  } catch (err) {
+    throw new SourceError('malformed', `${source}: not a readable Parquet object (${(err as Error).message})`, undefined, { cause: err });
+  }
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    for (let i = 0; i < rows.length; i += PARQUET_LINES_PER_CHUNK) {
+      const lines = rows.slice(i, i + PARQUET_LINES_PER_CHUNK).map((row) => row.map(fieldText).join(' '));
+      yield Buffer.from(`${lines.join('\n')}\n`, 'latin1');
+    }
+  }
+  return { logFormat: headerToLogFormat(columns), chunks: chunks() };
+}
+
+function fieldText(value: unknown): string {
+  if (value === null || value === undefined || value === '') return '-';
+  return String(value);
+}
