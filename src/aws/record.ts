@@ -4,7 +4,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { flowLogFromAws, functionFromAws, networkInterfaceFromAws } from '../core/aws-shapes';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { functionFromAws, networkInterfaceFromAws } from '../core/aws-shapes';
+import type { FlowLogConfig } from '../core/model';
 import { mapLambdaEnis } from '../core/inventory/enis';
 import { METRIC_NAMES, toIso } from '../core/model';
 import { SourceError } from '../core/ports';
@@ -20,6 +22,7 @@ import {
   fetchFlowLogs,
   fetchFlowRecords,
   fetchFunctions,
+  flowLogConfigFromAws,
   fetchMetricData,
   fetchNetworkInterfaces,
   fetchTags,
@@ -27,6 +30,7 @@ import {
   RateLimiter,
 } from './fetch';
 import { loadIpRanges, type IpRangesOptions } from './ip-ranges';
+import { destinationOf, getObjectBody, listFlowLogObjects, parquetAsText, s3ClientFor } from './s3-flow-logs';
 
 export interface RecordOptions {
   out: string;
@@ -113,8 +117,17 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   progress('Reading flow logs');
   let flowRecords = 0;
   fs.mkdirSync(path.join(options.out, 'flowlogs'), { recursive: true });
+  let s3: S3Client | undefined;
   for (const raw of flowLogs) {
-    const flowLog = flowLogFromAws(raw);
+    const flowLog = flowLogConfigFromAws(raw);
+    if (flowLog.destinationType === 's3') {
+      s3 ??= await s3ClientFor(c);
+      const client = s3;
+      await failingAlone(`flow log ${flowLog.id}`, async () => {
+        flowRecords += await recordS3Objects(client, flowLog, account, { start: w.baselineStart, end: w.detectEnd }, options.out, redactor, signal);
+      });
+      continue;
+    }
     if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) continue;
     const covered = keptEnis.filter((l) => [l.eni.id, l.eni.subnetId, l.eni.vpcId].includes(flowLog.resourceId));
     const group = flowLog.logGroupName;
@@ -130,6 +143,8 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
     const file = path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`);
     await failingAlone(`flow log ${flowLog.id}`, () => pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(file), { signal }));
   }
+
+  s3?.destroy();
 
   progress('Reading CloudTrail');
   const events: unknown[] = [];
@@ -181,4 +196,54 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
     ...(ipRanges.from ? { ipRangesFrom: ipRanges.from } : {}),
     notices: ipRanges.notices,
   };
+}
+
+/**
+ * A flow log's S3 objects in the windows, under `flowlogs-s3/<key>` as delivered (gzip text with its header line). A
+ * Parquet object is kept as the gzip text it reads as (`<key>.log.gz` in place of `.parquet`): the replay reads no Parquet.
+ * A redacted recording rewrites each object's text, and its key. Returns the records written.
+ */
+async function recordS3Objects(
+  s3: S3Client, flowLog: FlowLogConfig, account: { accountId: string; region: string }, range: { start: number; end: number },
+  out: string, redactor: Redactor | undefined, signal: AbortSignal,
+): Promise<number> {
+  const { bucket } = destinationOf(flowLog);
+  let records = 0;
+  for (const object of await listFlowLogObjects(s3, flowLog, account, range, signal)) {
+    const body = await getObjectBody(s3, bucket, object.key, signal);
+    const key = object.fileFormat === 'parquet' ? object.key.replace(/\.parquet$/, '.log.gz') : object.key;
+    const file = path.join(out, 'flowlogs-s3', ...(redactor ? redactor.text(key) : key).split('/').filter((p) => p && p !== '..' && p !== '.'));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    let text: string;
+    if (object.fileFormat === 'parquet') {
+      const parts: Buffer[] = [];
+      for await (const chunk of body) parts.push(chunk as Buffer);
+      const all = Buffer.concat(parts);
+      const parquet = await parquetAsText(all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer, `s3://${bucket}/${object.key}`);
+      const lines: Buffer[] = [];
+      for await (const chunk of parquet.chunks) lines.push(Buffer.from(chunk));
+      const header = parquet.logFormat.replace(/\$\{([^}]+)\}/g, '$1');
+      text = `${header}\n${Buffer.concat(lines).toString('latin1')}`;
+    } else if (redactor) {
+      const parts: Buffer[] = [];
+      for await (const chunk of body.pipe(zlib.createGunzip())) parts.push(chunk as Buffer);
+      text = Buffer.concat(parts).toString('utf8');
+    } else {
+      // As delivered, byte for byte.
+      await pipeline(body, fs.createWriteStream(file), { signal });
+      const parts: Buffer[] = [];
+      for await (const chunk of fs.createReadStream(file).pipe(zlib.createGunzip())) parts.push(chunk as Buffer);
+      records += recordLines(Buffer.concat(parts).toString('latin1'));
+      continue;
+    }
+    records += recordLines(text);
+    fs.writeFileSync(file, zlib.gzipSync(redactor ? redactor.text(text) : text));
+  }
+  return records;
+}
+
+/** Records in an object's text: its lines less the header. */
+function recordLines(text: string): number {
+  const lines = text.split('\n').filter((l) => l.length > 0).length;
+  return Math.max(0, lines - 1);
 }

@@ -12,6 +12,7 @@ import {
   trailEventFromAws,
 } from '../core/aws-shapes';
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import { parseS3FlowLogKey, takeHeaderLine } from '../core/flowlog/s3-objects';
 import { SOURCE_CALLS } from '../core/scan/attempts';
 import { MANAGEMENT_EVENT_NAMES, managementEventFromAws } from '../core/trail/management';
 import {
@@ -44,6 +45,8 @@ interface ScenarioData {
   metrics: MetricSeries[];
   ipRanges?: IpRangesDocument;
   flowLogFiles: Map<string, string>;
+  /** Objects of flow logs delivered to S3 (optional `flowlogs-s3/<key>`), by flow log id, newest first. */
+  s3Objects: Map<string, Array<{ file: string; time: number; bytes: number }>>;
   /** Sources that failed when the account was recorded (optional `failures` in scenario.json): they fail again here. */
   failures: Record<string, string>;
 }
@@ -114,6 +117,7 @@ function loadScenario(dir: string): ScenarioData {
   }
   const failures = recordedFailures(scenario.failures, file('scenario.json'));
   return {
+    s3Objects: loadS3Objects(file('flowlogs-s3')),
     failures,
     account: { accountId: scenario.accountId as string, region: scenario.region as string, recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined },
     functions,
@@ -124,6 +128,23 @@ function loadScenario(dir: string): ScenarioData {
     ipRanges,
     flowLogFiles,
   };
+}
+
+/** `flowlogs-s3/<key>`: every gzip text object whose name is a flow log's (AWS's naming), found at any depth. */
+function loadS3Objects(root: string): ScenarioData['s3Objects'] {
+  const out: ScenarioData['s3Objects'] = new Map();
+  if (!fs.statSync(root, { throwIfNoEntry: false })?.isDirectory()) return out;
+  for (const entry of fs.readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const key = parseS3FlowLogKey(entry.name);
+    if (!key || key.fileFormat !== 'plain-text') continue;
+    const file = path.join(entry.parentPath, entry.name);
+    const list = out.get(key.flowLogId) ?? [];
+    list.push({ file, time: key.time, bytes: fs.statSync(file).size });
+    out.set(key.flowLogId, list);
+  }
+  for (const list of out.values()) list.sort((a, b) => b.time - a.time || (a.file < b.file ? -1 : 1));
+  return out;
 }
 
 /** A short description of a JSON value for a message: scalars as JSON, cut short; arrays and objects by kind. */
@@ -273,6 +294,10 @@ class ScenarioSource implements TelemetrySource {
 
   async *readFlowLog(flowLog: FlowLogConfig, _request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
     this.failIfRecordedSo(`flow log ${flowLog.id}`);
+    if (flowLog.destinationType === 's3') {
+      yield* this.readS3Objects(flowLog, signal);
+      return;
+    }
     const file = this.data.flowLogFiles.get(flowLog.id);
     if (!file) return;
     if (!file.endsWith('.gz')) {
@@ -284,6 +309,21 @@ class ScenarioSource implements TelemetrySource {
     const chunks = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
     input.on('error', (err) => chunks.destroy(err));
     yield { kind: 'raw', source: file, chunks };
+  }
+
+  /** Recorded S3 objects, each read by its header line; none recorded: nothing yielded, and the scan says "not read". */
+  private async *readS3Objects(flowLog: FlowLogConfig, signal: AbortSignal): AsyncIterable<FlowData> {
+    const objects = this.data.s3Objects.get(flowLog.id);
+    if (!objects) return;
+    for (const { file } of objects) {
+      const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
+      const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
+      input.on('error', (err) => text.destroy(err));
+      const { logFormat, rest } = await takeHeaderLine(text);
+      yield { kind: 'raw', source: file, chunks: rest, ...(logFormat ? { logFormat } : {}) };
+    }
+    const bytes = objects.reduce((a, o) => a + o.bytes, 0);
+    yield { kind: 'summary', read: `from S3 objects as recorded: ${objects.length} object(s), ${bytes} bytes` };
   }
 
   async *lookupEvents(request: TrailRequest): AsyncIterable<TrailEvent[]> {

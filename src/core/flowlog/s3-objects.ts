@@ -92,7 +92,8 @@ const MAX_HEADER_BYTES = 4096;
 
 /**
  * Takes the header line off a plain-text object's decompressed chunks: the LogFormat it names (undefined when the
- * object starts with a record) and the chunks that follow it.
+ * object starts with a record) and the chunks that follow it. A read that fails before the header's end (a corrupt
+ * object) fails when the rest is read, where the reader of the records says so.
  */
 export async function takeHeaderLine(chunks: AsyncIterable<Uint8Array>): Promise<{ logFormat?: string; rest: AsyncIterable<Uint8Array> }> {
   const it = chunks[Symbol.asyncIterator]();
@@ -100,18 +101,24 @@ export async function takeHeaderLine(chunks: AsyncIterable<Uint8Array>): Promise
   let length = 0;
   let newline = -1;
   let done = false;
-  while (newline < 0 && length < MAX_HEADER_BYTES) {
-    const next = await it.next();
-    if (next.done) {
-      done = true;
-      break;
+  let failure: { error: unknown } | undefined;
+  try {
+    while (newline < 0 && length < MAX_HEADER_BYTES) {
+      const next = await it.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      // Copied: a source may reuse a chunk once the next is asked for.
+      const chunk = Uint8Array.from(next.value);
+      const at = chunk.indexOf(NEWLINE);
+      if (at >= 0) newline = length + at;
+      head.push(chunk);
+      length += chunk.length;
     }
-    // Copied: a source may reuse a chunk once the next is asked for.
-    const chunk = Uint8Array.from(next.value);
-    const at = chunk.indexOf(NEWLINE);
-    if (at >= 0) newline = length + at;
-    head.push(chunk);
-    length += chunk.length;
+  } catch (error) {
+    failure = { error };
+    done = true;
   }
   const buffered = concat(head, length);
   const lineEnd = newline >= 0 ? newline : done ? length : -1;
@@ -121,6 +128,7 @@ export async function takeHeaderLine(chunks: AsyncIterable<Uint8Array>): Promise
   async function* rest(): AsyncGenerator<Uint8Array> {
     try {
       if (first.length) yield first;
+      if (failure) throw failure.error;
       if (done) return;
       for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
     } finally {
