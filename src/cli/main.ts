@@ -11,6 +11,9 @@ import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from 
 import { InputError, SourceError, type TelemetrySource } from '../core/ports';
 import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DETECT_HOURS, scan } from '../core/scan';
 import { openScenario } from '../replay/scenario';
+import { openRecordedPermissions } from '../replay/iam';
+import type { PermissionsSource } from '../permissions/port';
+import { renderPermissionsText } from '../permissions/text';
 import { sanitizeForTerminal } from '../report/escape';
 import { renderHtml } from '../report/html';
 import { redactReport } from '../report/redact';
@@ -169,6 +172,82 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   return failing ? EXIT_FINDINGS : EXIT_OK;
 }
 
+interface PermissionsCliOptions {
+  demo?: boolean;
+  scenario?: string;
+  profile?: string;
+  region?: string;
+  function: string[];
+  format: 'text' | 'json';
+  baselineDays: number;
+  detectHours: number;
+  now?: string;
+}
+
+/** The policy evaluation and its IAM data (dist/permissions.js, dist/iam-data/) are loaded only for this command. */
+function loadPermissions(): typeof import('../permissions/analyze') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../permissions/analyze') as typeof import('../permissions/analyze');
+}
+
+/** The live IAM and security-group reads (dist/aws-iam.js), loaded only for a live account. */
+function loadAwsIam(): typeof import('../aws/iam') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../aws/iam') as typeof import('../aws/iam');
+}
+
+/** `permissions`: scans the account as `scan` does, then judges each function's role and security groups against what it used. */
+export async function runPermissions(opts: PermissionsCliOptions, out: (text: string) => void): Promise<number> {
+  const live = opts.profile !== undefined || opts.region !== undefined;
+  if (Number(!!opts.demo) + Number(!!opts.scenario) + Number(live) !== 1) {
+    throw new InputError('give one of --demo, --scenario DIR, or --profile/--region for a live account');
+  }
+  const dir = opts.demo ? demoScenarioDir() : opts.scenario;
+  const source: TelemetrySource = dir
+    ? openScenario(dir, opts.demo ? 'demo account' : `scenario ${dir}`)
+    : await openLive({ ...opts, format: 'text', ignorePeer: [], ignoreApi: [], failOn: 'none' });
+  let now: number | undefined;
+  if (opts.now) {
+    now = Date.parse(opts.now);
+    if (!Number.isFinite(now)) throw new InputError(`--now ${opts.now}: not an ISO-8601 time`);
+  }
+  const controller = new AbortController();
+  const onSignal = () => controller.abort(new Error('cancelled'));
+  process.once('SIGINT', onSignal);
+  let iamClients: { destroy(): void } | undefined;
+  try {
+    // Every function is scanned: a shared role is judged on what all of its functions used.
+    const report = await scan(source, {
+      now,
+      baselineDays: opts.baselineDays,
+      detectHours: opts.detectHours,
+      signal: controller.signal,
+      logger: { info: () => undefined, warn: (m) => process.stderr.write(`${sanitizeForTerminal(m)}\n`) },
+    });
+    const missing = opts.function.filter((name) => !report.functions.some((f) => f.name === name));
+    if (missing.length) throw new InputError(`function(s) not found in ${source.label}: ${missing.join(', ')}`);
+    let reads: PermissionsSource;
+    if (dir) reads = openRecordedPermissions(dir, source.label);
+    else {
+      const awsIam = loadAwsIam();
+      const clients = awsIam.withIam((source as import('../aws/source').AwsSource).clients);
+      iamClients = clients;
+      reads = new awsIam.AwsPermissionsSource(clients, source.label);
+    }
+    const permissions = await loadPermissions().analyzePermissions(report, reads, {
+      functions: opts.function,
+      lambdaFunctions: await source.listFunctions(controller.signal),
+      signal: controller.signal,
+    });
+    out(opts.format === 'json' ? JSON.stringify(permissions, null, 2) + '\n' : renderPermissionsText(permissions));
+    return EXIT_OK;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    iamClients?.destroy();
+    (source as { dispose?: () => void }).dispose?.();
+  }
+}
+
 function writeFileAtomic(file: string, text: string): void {
   fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const tmp = `${file}.${process.pid}.tmp`;
@@ -242,6 +321,22 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
         process.removeListener('SIGINT', onSignal);
         clients.destroy();
       }
+    });
+
+  program
+    .command('permissions')
+    .description('Per function: the IAM actions it used and which statement grants each, grants never used, denied calls, and a least-privilege policy and egress rules to review')
+    .option('--demo', 'the bundled demo account (no AWS needed)')
+    .option('--scenario <dir>', 'a recorded scenario directory (with its optional iam/ and ec2/describe-security-groups.json files)')
+    .option('--profile <name>', 'a live account with this AWS profile (~/.aws/config)')
+    .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
+    .option('--function <name>', 'only this function (repeatable); its role is still judged on every function using it', (v: string, acc: string[]) => [...acc, v], [])
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
+    .option('--detect-hours <n>', 'hours in the detection window', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
+    .option('--now <iso>', 'end of the detection window (default: the recording time, or now)')
+    .action(async (opts: PermissionsCliOptions) => {
+      setExit(await runPermissions(opts, out));
     });
 
   program
