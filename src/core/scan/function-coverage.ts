@@ -73,8 +73,6 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidenc
     ...readProblems.map((p) => p.text),
     ...used.filter((f) => f.trafficType && f.trafficType !== 'ALL').map((f) => `flow log ${f.id} records only ${f.trafficType} traffic`),
     ...(uncovered.length ? [`no flow log covers ${uncovered.join(', ')}`] : []),
-    // The records were read, but what they reached could not all be named: a new S3 address reads as a new peer.
-    ...(peers.unclassifiedPublic > 0 ? [NO_IP_RANGES_COVERAGE] : []),
   ];
   const appeared = appearedUnpreceded(enis, evidence.windows);
   const historyFailure = attempts.failureOf(SOURCE_CALLS.eniEvents);
@@ -85,14 +83,19 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidenc
         `neither EC2 nor CloudTrail's ENI history knows${historyFailure ? ` (ENI history not read: ${historyFailure.text})` : ''}`,
     );
   }
+  // The records were read, but what they reached could not all be named: a new S3 address reads as a new peer.
+  const unnamed = peers.unclassifiedPublic > 0 ? NO_IP_RANGES_COVERAGE : undefined;
   if (issues.length) {
     const failure = mostActionable([...readProblems.flatMap((p) => p.failure ?? []), ...(appeared && historyFailure ? [historyFailure] : [])]);
-    return decided(failure ? erroredCoverage('partial', failure) : { status: 'partial' }, issues.join('; '));
+    return decided(failure ? erroredCoverage('partial', failure) : { status: 'partial' }, [...issues, ...(unnamed ? [unnamed] : [])].join('; '));
   }
   const note = (f: FlowLogConfig) => (notes.has(f.id) ? `, ${notes.get(f.id)}` : '');
   const gone = enis.filter((l) => l.attributedBy);
   const history = gone.length ? ` (${gone.map((l) => `${l.eni.id} no longer exists, tied by ${l.attributedBy}`).join('; ')})` : '';
-  return decided({ status: 'complete' }, `${enis.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType}${note(f)})`).join(', ')}${history}`);
+  const read = `${enis.length} ENI(s) through flow log ${used.map((f) => `${f.id} (${f.logGroupName ?? f.destinationType}${note(f)})`).join(', ')}${history}`;
+  // Everything was read: the gap is in the naming alone, and what was read is still worth saying.
+  if (unnamed) return decided({ status: 'partial' }, `${unnamed}; ${read}`);
+  return decided({ status: 'complete' }, read);
 }
 
 /**
