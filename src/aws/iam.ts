@@ -17,7 +17,7 @@ import { SourceError } from '../core/ports';
 import { policyDocumentFromAws, securityGroupFromAws } from '../permissions/aws-shapes';
 import type { PolicyDocument, SecurityGroup } from '../permissions/model';
 import { IAM_READ_ACTIONS, roleNameFromArn, type PermissionsSource, type RoleSummary } from '../permissions/port';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SOCKET_TIMEOUT_MS, type AwsClients } from './clients';
+import type { AwsClients } from './clients';
 import { classifyAwsError } from './errors';
 
 export interface IamClients {
@@ -44,13 +44,14 @@ export function withIam(clients: AwsClients): IamClients & { destroy(): void } {
           maxAttempts: sts.maxAttempts,
           retryMode: 'adaptive',
           ...(sts.isCustomEndpoint && sts.endpoint ? { endpoint: sts.endpoint } : {}),
-          requestHandler: { connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS, socketTimeout: DEFAULT_SOCKET_TIMEOUT_MS },
+          // The same handler, so the same connect and socket timeouts; it is destroyed with the scan's clients.
+          requestHandler: sts.requestHandler,
         });
       }
       return iam;
     },
     destroy() {
-      iam?.destroy();
+      // Not iam.destroy(): that would destroy the request handler it shares with the scan's clients, which destroy it.
       iam = undefined;
     },
   };

@@ -14,6 +14,7 @@ import { Rng } from './random';
 import { HOUR_S, iso, makeSpan, weeklyHours } from './time';
 import { writeTrail } from './trail';
 import { arrangeTraps, ipRangesDocument, planTraps, trapsBenign, trapsCast } from './traps';
+import { demoIam, demoSecurityGroups } from './iam';
 import { writeJson } from './write';
 
 export interface LabelsFile {
@@ -45,7 +46,7 @@ function since(t0: bigint): number {
 }
 
 /** What a previous run may have left in the directory; nothing else there is touched. */
-const OUTPUTS = ['scenario.json', 'lambda', 'ec2', 'flowlogs', 'cloudtrail', 'cloudwatch', 'ip-ranges.json'];
+const OUTPUTS = ['scenario.json', 'lambda', 'ec2', 'flowlogs', 'cloudtrail', 'cloudwatch', 'ip-ranges.json', 'iam'];
 
 export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   if (opts.days < 2) throw new Error('--days must be at least 2 (a baseline day and the detection day)');
@@ -114,6 +115,13 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   writeJson(join(dir, 'ec2', 'describe-network-interfaces.json'), describeNetworkInterfaces(account, stream('inventory')));
   writeJson(join(dir, 'ec2', 'describe-flow-logs.json'), describeFlowLogs(account, opts.format, opts.interval));
   if (traps) writeJson(join(dir, 'ip-ranges.json'), ipRangesDocument(span));
+  if (opts.profile === 'demo') {
+    // The permissions reads: roles granting more than the functions use, security groups wider than their peers need.
+    const iam = demoIam(account);
+    writeJson(join(dir, 'iam', 'roles.json'), iam.roles);
+    writeJson(join(dir, 'iam', 'policies.json'), iam.policies);
+    writeJson(join(dir, 'ec2', 'describe-security-groups.json'), demoSecurityGroups(account));
+  }
   const flowLogPath = join(dir, 'flowlogs', `${account.flowLogId}.log${opts.gzip ? '.gz' : ''}`);
   let t0 = process.hrtime.bigint();
   const flows = await writeFlows(flowLogPath, opts, account, span, series, plan.net, stream('flows'));

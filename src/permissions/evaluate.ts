@@ -144,11 +144,14 @@ async function simulate(role: RolePolicies, action: string, principal: string, a
       conditionalDeny = true;
     }
   }
+  // Simulated on every resource, the action is allowed when some resource is: a statement naming one key grants it.
+  // The identity policies' answer, not the whole request's: resource policies (a KMS key's, which KMS requires) are
+  // not read, so the request as a whole would be judged on half its policies.
+  const results = analyses.map((a) => a.identityAnalysis?.result ?? a.result);
   out.verdict =
-    result.overallResult === 'ExplicitlyDenied' ? 'denied'
-    : result.overallResult === 'ImplicitlyDenied' ? 'not-granted'
-    : unconditionalAllow && !conditionalDeny ? 'allowed'
-    : 'allowed-if-conditions';
+    results.includes('Allowed') ? (unconditionalAllow && !conditionalDeny ? 'allowed' : 'allowed-if-conditions')
+    : results.includes('ExplicitlyDenied') ? 'denied'
+    : 'not-granted';
   return out;
 }
 
@@ -194,7 +197,8 @@ async function unusedGrants(role: RolePolicies, usedActions: ReadonlySet<string>
         const unused = idle(actions);
         if (!unused.length) return undefined;
         const notObservable = unused.filter((a) => DATA_EVENT_ACTION_PATTERNS.some((p) => actionMatchesPattern(a, p)));
-        return { statement, pattern, element, unusedCount: unused.length, unused: unused.slice(0, MAX_LISTED_UNUSED), conditional, notObservable };
+        const resources = st.Resource !== undefined ? asList(st.Resource) : ['*'];
+        return { statement, pattern, element, unusedCount: unused.length, unused: unused.slice(0, MAX_LISTED_UNUSED), conditional, notObservable, resources };
       };
       if (st.Action !== undefined) {
         for (const pattern of asList(st.Action)) work.push(expand(pattern).then((a) => grant(pattern, 'Action', a)));

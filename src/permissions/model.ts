@@ -162,6 +162,8 @@ export interface UnusedGrant {
    * cannot read: "unused" is unknown for them, so the proposal keeps them for the reviewer to judge.
    */
   notObservable: string[];
+  /** The statement's Resource (`*` for a NotResource statement, which the proposal does not copy). */
+  resources: string[];
 }
 
 // ---------------------------------------------------------------- the proposal

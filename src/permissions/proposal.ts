@@ -51,9 +51,21 @@ export function proposePolicy(input: ProposalInput): PolicyProposal {
   if (service.length) statements.push({ sid: 'UsedByLambdaService', basis: 'used-by-lambda-service', actions: service, resources: ['*'] });
   if (input.runtimeGranted.length) statements.push({ sid: 'LambdaRuntime', basis: 'lambda-runtime', actions: [...input.runtimeGranted].sort(), resources: ['*'] });
   const inProposal = new Set(statements.flatMap((s) => s.actions));
-  const unseen = [...new Set(input.unused.flatMap((g) => g.notObservable))].filter((a) => !inProposal.has(a)).sort();
+  // Kept on the resources their statements grant them on now, one statement per resource list.
+  const kept = new Map<string, { resources: string[]; actions: Set<string> }>();
+  for (const g of input.unused) {
+    const actions = g.notObservable.filter((a) => !inProposal.has(a));
+    if (!actions.length) continue;
+    const key = JSON.stringify(g.resources);
+    const entry = kept.get(key) ?? { resources: g.resources, actions: new Set<string>() };
+    for (const a of actions) entry.actions.add(a);
+    kept.set(key, entry);
+  }
+  [...kept.values()].forEach((k, i) => {
+    statements.push({ sid: `GrantedNotObservable${i ? i + 1 : ''}`, basis: 'kept-not-observable', actions: [...k.actions].sort(), resources: k.resources });
+  });
+  const unseen = [...new Set([...kept.values()].flatMap((k) => [...k.actions]))].sort();
   if (unseen.length) {
-    statements.push({ sid: 'GrantedNotObservable', basis: 'kept-not-observable', actions: unseen, resources: ['*'] });
     notes.push(`${unseen.length} granted action(s) CloudTrail records only as data events (${unseen.slice(0, 5).join(', ')}${unseen.length > 5 ? ', ...' : ''}) are kept in GrantedNotObservable: the scan cannot see them used; remove those the function does not need.`);
   }
   if (statements.length) notes.push(RESOURCE_NOTE);
