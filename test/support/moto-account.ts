@@ -33,6 +33,8 @@ import {
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { gzipSync } from 'node:zlib';
 import { poissonSample, seeded } from './random';
 import { clientConfig } from './moto';
 
@@ -54,6 +56,38 @@ export interface MotoAccountOptions {
   /** The flow log's LogFormat; records are written in it. Default: the v2 format, passed explicitly. */
   logFormat?: string;
   logGroupName?: string;
+  /** Also deliver the records to S3, as objects of a second flow log on the VPC (see MotoS3Delivery). */
+  s3?: MotoS3DeliveryOptions;
+}
+
+/**
+ * Flow logs delivered to S3. moto 5.2.1 accepts an `s3` flow log to a bucket ARN without a prefix only, does not
+ * keep DestinationOptions and delivers nothing: the objects are written here, in AWS's key layout, one per 10-minute
+ * delivery interval, each gzip text starting with its header line (or Parquet through `writeParquet`).
+ */
+export interface MotoS3DeliveryOptions {
+  bucket: string;
+  /** Put in the keys (as AWS does for `arn:aws:s3:::bucket/prefix`); moto's flow log still names the bare bucket. */
+  prefix?: string;
+  hiveCompatiblePartitions?: boolean;
+  perHourPartition?: boolean;
+  fileFormat?: 'plain-text' | 'parquet';
+  /** Writes one Parquet object from columns named as AWS names them (`account_id`), '-' values as null. */
+  writeParquet?: (columns: Array<{ name: string; values: Array<string | number | null> }>) => Uint8Array | Promise<Uint8Array>;
+  /** The CloudWatch Logs flow log and its records too (default true); without them the S3 flow log is the VPC's only one. */
+  cloudWatch?: boolean;
+}
+
+export interface MotoS3Delivery {
+  bucket: string;
+  flowLogId: string;
+  /** The destination as AWS would describe it (with the prefix), and the DestinationOptions moto leaves out. */
+  destination: string;
+  destinationOptions: { fileFormat: string; hiveCompatiblePartitions: boolean; perHourPartition: boolean };
+  /** Object keys written, oldest first, and their bytes. */
+  keys: string[];
+  bytes: number;
+  records: number;
 }
 
 export interface MotoFunction {
@@ -90,6 +124,8 @@ export interface MotoAccount {
   functions: MotoFunction[];
   enis: { lambda: MotoEni[]; rds: MotoEni; instance: MotoEni };
   flowLogId: string;
+  /** Set when the records were also delivered to S3. */
+  s3?: MotoS3Delivery;
   logGroupName: string;
   logFormat: string;
   /** What was written to the log group: records per stream and the event-time span (ms). */
@@ -153,6 +189,7 @@ export async function buildMotoAccount(
   const logs = new CloudWatchLogsClient(cfg);
   const cw = new CloudWatchClient({ ...cfg, disableRequestCompression: true });
   const sts = new STSClient(cfg);
+  const s3 = new S3Client({ ...cfg, forcePathStyle: true });
   try {
     // Phases run one after another: moto is one Python process (one GIL), so overlapping heavy calls
     // only slows each down. The first call to a service costs moto ~0.3–1.5 s of imports.
@@ -272,7 +309,8 @@ export async function buildMotoAccount(
       }),
     );
 
-    const fl = await ec2.send(
+    const cloudWatch = options.s3?.cloudWatch ?? true;
+    const fl = !cloudWatch ? undefined : await ec2.send(
       new CreateFlowLogsCommand({
         ResourceType: 'VPC',
         ResourceIds: [vpcId],
@@ -284,11 +322,14 @@ export async function buildMotoAccount(
         MaxAggregationInterval: FLOW_INTERVAL_S,
       }),
     );
-    if (fl.Unsuccessful?.length) throw new Error(`CreateFlowLogs failed: ${JSON.stringify(fl.Unsuccessful)}`);
-    const flowLogId = required(fl.FlowLogIds?.[0], 'FlowLogId');
-    await Promise.all(
-      allEnis.map((e) => logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: e.logStream }))),
-    );
+    if (fl?.Unsuccessful?.length) throw new Error(`CreateFlowLogs failed: ${JSON.stringify(fl.Unsuccessful)}`);
+    const s3FlowLogId = options.s3 ? await createS3FlowLog(ec2, s3, vpcId, options.s3.bucket, logFormat) : undefined;
+    const flowLogId = fl ? required(fl.FlowLogIds?.[0], 'FlowLogId') : s3FlowLogId!;
+    if (cloudWatch) {
+      await Promise.all(
+        allEnis.map((e) => logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: e.logStream }))),
+      );
+    }
 
     // Traffic and its records.
     const detectEnd = now;
@@ -308,6 +349,9 @@ export async function buildMotoAccount(
     const byStream: Record<string, number> = {};
     let firstMs = Infinity;
     let lastMs = -Infinity;
+    const s3Delivery = options.s3 && s3FlowLogId
+      ? await deliverToS3(s3, options.s3, s3FlowLogId, traffic.records, allEnis, ctx)
+      : undefined;
     await Promise.all(
       allEnis.map(async (e) => {
         const events = (traffic.records.get(e.id) ?? [])
@@ -319,6 +363,7 @@ export async function buildMotoAccount(
           lastMs = Math.max(lastMs, events[events.length - 1].timestamp);
         }
         // Sequential per stream: real PutLogEvents wants batches in order; moto rejects unsorted batches.
+        if (!cloudWatch) return;
         for (const batch of logBatches(events)) {
           const r = await logs.send(new PutLogEventsCommand({ logGroupName, logStreamName: e.logStream, logEvents: batch }));
           if (r.rejectedLogEventsInfo) {
@@ -347,6 +392,7 @@ export async function buildMotoAccount(
       functions,
       enis: { lambda: lambdaEnis, rds: rdsEni, instance: instanceEni },
       flowLogId,
+      ...(s3Delivery ? { s3: s3Delivery } : {}),
       logGroupName,
       logFormat,
       flowRecords: { total, byStream, firstMs, lastMs },
@@ -373,7 +419,7 @@ export async function buildMotoAccount(
       },
     };
   } finally {
-    for (const c of [ec2, iam, lambda, logs, cw, sts]) c.destroy();
+    for (const c of [ec2, iam, lambda, logs, cw, sts, s3]) c.destroy();
   }
 }
 
@@ -591,6 +637,93 @@ function logBatches<T extends { timestamp: number; message: string }>(events: T[
   }
   if (batch.length) batches.push(batch);
   return batches;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flow logs delivered to S3
+
+async function createS3FlowLog(ec2: EC2Client, s3: S3Client, vpcId: string, bucket: string, logFormat: string): Promise<string> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const r = await ec2.send(
+    new CreateFlowLogsCommand({
+      ResourceType: 'VPC',
+      ResourceIds: [vpcId],
+      TrafficType: 'ALL',
+      LogDestinationType: 's3',
+      LogDestination: `arn:aws:s3:::${bucket}`,
+      LogFormat: logFormat,
+      MaxAggregationInterval: FLOW_INTERVAL_S,
+    }),
+  );
+  if (r.Unsuccessful?.length) throw new Error(`CreateFlowLogs (s3) failed: ${JSON.stringify(r.Unsuccessful)}`);
+  return required(r.FlowLogIds?.[0], 'FlowLogId');
+}
+
+const NUMERIC_FIELDS = new Set(['version', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'tcp-flags', 'traffic-path']);
+
+/**
+ * The records as AWS delivers them to S3: a record is in the object of the delivery interval after its aggregation
+ * interval ends, objects keyed `[prefix/]AWSLogs/[aws-account-id=]ACCOUNT/[aws-service=]vpcflowlogs/[aws-region=]REGION/
+ * [year=]YYYY/[month=]MM/[day=]DD/[[hour=]HH/]ACCOUNT_vpcflowlogs_REGION_FLOWLOGID_YYYYMMDDTHHmmZ_HASH.log.gz`.
+ */
+async function deliverToS3(
+  s3: S3Client, o: MotoS3DeliveryOptions, flowLogId: string, records: Map<string, FlowRecord[]>, enis: MotoEni[], ctx: RenderContext,
+): Promise<MotoS3Delivery> {
+  const hive = !!o.hiveCompatiblePartitions;
+  const parquet = o.fileFormat === 'parquet';
+  const part = (name: string, value: string) => (hive ? `${name}=${value}` : value);
+  const byObject = new Map<number, string[]>();
+  let total = 0;
+  for (const e of enis) {
+    for (const r of records.get(e.id) ?? []) {
+      const at = (Math.floor(r.end / FLOW_INTERVAL_S) + 1) * FLOW_INTERVAL_S;
+      let lines = byObject.get(at);
+      if (!lines) byObject.set(at, (lines = []));
+      lines.push(renderRecord(r, e, ctx));
+      total++;
+    }
+  }
+  const prefix = o.prefix ? `${o.prefix.replace(/\/+$/, '')}/` : '';
+  const keys: string[] = [];
+  const bodies: Uint8Array[] = [];
+  for (const at of [...byObject.keys()].sort((a, b) => a - b)) {
+    const d = new Date(at * 1000);
+    const p2 = (n: number) => String(n).padStart(2, '0');
+    const [yyyy, mm, dd, hh, mi] = [String(d.getUTCFullYear()), p2(d.getUTCMonth() + 1), p2(d.getUTCDate()), p2(d.getUTCHours()), p2(d.getUTCMinutes())];
+    const dir = `${prefix}AWSLogs/${part('aws-account-id', ctx.accountId)}/${part('aws-service', 'vpcflowlogs')}/${part('aws-region', ctx.region)}/` +
+      `${part('year', yyyy)}/${part('month', mm)}/${part('day', dd)}/${o.perHourPartition ? `${part('hour', hh)}/` : ''}`;
+    const hash = (at % 0xffffffff).toString(16).padStart(8, '0');
+    const name = `${ctx.accountId}_vpcflowlogs_${ctx.region}_${flowLogId}_${yyyy}${mm}${dd}T${hh}${mi}Z_${hash}.${parquet ? 'parquet' : 'log.gz'}`;
+    const lines = byObject.get(at)!;
+    let body: Uint8Array;
+    if (parquet) {
+      if (!o.writeParquet) throw new Error('fileFormat parquet needs writeParquet');
+      const rows = lines.map((l) => l.split(' '));
+      body = await o.writeParquet(ctx.fields.map((f, i) => ({
+        name: f.replace(/-/g, '_'),
+        values: rows.map((r) => (r[i] === '-' ? null : NUMERIC_FIELDS.has(f) ? Number(r[i]) : r[i])),
+      })));
+    } else {
+      body = gzipSync(`${ctx.fields.join(' ')}\n${lines.join('\n')}\n`);
+    }
+    keys.push(`${dir}${name}`);
+    bodies.push(body);
+  }
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    for (let i = next++; i < keys.length; i = next++) {
+      await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: keys[i], Body: bodies[i] }));
+    }
+  }));
+  return {
+    bucket: o.bucket,
+    flowLogId,
+    destination: `arn:aws:s3:::${o.bucket}${o.prefix ? `/${o.prefix.replace(/\/+$/, '')}` : ''}`,
+    destinationOptions: { fileFormat: parquet ? 'parquet' : 'plain-text', hiveCompatiblePartitions: hive, perHourPartition: !!o.perHourPartition },
+    keys,
+    bytes: bodies.reduce((a, b) => a + b.length, 0),
+    records: total,
+  };
 }
 
 function chunks<T>(items: T[], size: number): T[][] {
