@@ -34,6 +34,8 @@ interface ScanCliOptions {
   region?: string;
   flowLogsQuery?: 'insights' | 'filter';
   ipRanges?: string;
+  /** Live: the bytes of flow-log objects read from S3 at most (the source's default, 2 GiB, when not given). */
+  maxS3Bytes?: number;
   function: string[];
   ignorePeer: string[];
   ignoreApi: string[];
@@ -63,6 +65,17 @@ function positiveInt(max: number) {
     if (!Number.isInteger(n) || n < 1 || n > max) throw new InvalidArgumentError(`expected a whole number from 1 to ${max}`);
     return n;
   };
+}
+
+const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** `2GiB`, `500MB`, `1000000`: a byte count, at least one. */
+export function byteSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(value.trim());
+  const unit = BYTE_UNITS[(m?.[2] || 'b').toLowerCase()];
+  const n = m && unit ? Math.floor(Number(m[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a size such as 2GiB, 500MB or a number of bytes');
+  return n;
 }
 
 function readAccepted(file: string | undefined, explicit: boolean): AcceptedBehaviour | undefined {
@@ -113,6 +126,7 @@ async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
     region: opts.region,
     flowLogsQuery: opts.flowLogsQuery,
     ipRanges: ipRangesOptions(opts.ipRanges),
+    ...(opts.maxS3Bytes !== undefined ? { maxS3Bytes: opts.maxS3Bytes } : {}),
     onNotice: (m) => process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(m)}\n`),
   });
 }
@@ -123,6 +137,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
     throw new InputError('give one of --demo, --scenario DIR, or --profile/--region for a live account');
   }
   if (opts.ipRanges !== undefined && !live) throw new InputError('--ip-ranges is for a live scan: a scenario brings its own ip-ranges.json');
+  if (opts.maxS3Bytes !== undefined && !live) throw new InputError('--max-s3-bytes is for a live scan: a scenario holds the S3 objects it recorded');
   const source: TelemetrySource = opts.demo
     ? openScenario(demoScenarioDir(), 'demo account')
     : opts.scenario
@@ -271,6 +286,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
     .addOption(new Option('--flow-logs-query <mode>', 'live: aggregate flow logs in Logs Insights, or stream raw records').choices(['insights', 'filter']).default('insights'))
     .option('--ip-ranges <file|url>', `live: AWS's ip-ranges document from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
+    .option('--max-s3-bytes <size>', 'live: flow-log objects read from S3 at most, newest first (default 2GiB); past it the oldest are left unread and coverage says so', byteSize)
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--ignore-peer <rule>', 'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--ignore-api <rule>', 'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
