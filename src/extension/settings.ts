@@ -7,6 +7,9 @@ import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DET
 
 export const SECTION = 'lambdaBehavior';
 
+/** 2 GiB, as the manifest's default for `s3FlowLogs.maxBytes` (the AWS bundle's own default is the same). */
+export const DEFAULT_S3_FLOW_LOGS_MAX_BYTES = 2 * 1024 ** 3;
+
 export interface Settings {
   /** From user settings only: a workspace must not choose which credentials run (a profile may run a credential_process). */
   profile: string | undefined;
@@ -15,6 +18,8 @@ export interface Settings {
   detectHours: number;
   backgroundRescanMinutes: number;
   flowLogsQuery: 'insights' | 'filter';
+  /** The bytes of flow-log objects a live scan reads from S3 at most (`s3FlowLogs.maxBytes`, whole GiB are 1024³). */
+  s3FlowLogsMaxBytes: number;
   /**
    * Where a live scan gets AWS's ip-ranges document (a file or an http(s) URL); undefined: AWS's published URL. From
    * user settings only: a workspace's document could call its own server "S3" and so hide it.
@@ -36,6 +41,7 @@ export function readSettings(): Settings {
     detectHours: wholeNumber(c.get('detectHours'), 1, MAX_DETECT_HOURS, DEFAULT_DETECT_HOURS),
     backgroundRescanMinutes: wholeNumber(c.get('backgroundRescanMinutes'), 0, 24 * 60, 0),
     flowLogsQuery: c.get('flowLogsQuery') === 'filter' ? 'filter' : 'insights',
+    s3FlowLogsMaxBytes: wholeNumber(c.get('s3FlowLogs.maxBytes'), 1, Number.MAX_SAFE_INTEGER, DEFAULT_S3_FLOW_LOGS_MAX_BYTES),
     ipRanges: userString(c.inspect<unknown>('ipRanges')?.globalValue),
     diagnosticsMinimumSeverity: severity(c.get('diagnostics.minimumSeverity'), 'low'),
     notificationsMinimumSeverity: severity(c.get('notifications.minimumSeverity'), 'high'),
