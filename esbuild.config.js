@@ -26,7 +26,7 @@ const permissionsBundleExternal = {
   name: 'permissions-bundle-external',
   setup(build) {
     build.onResolve({ filter: /(^|\/)permissions\/analyze$/ }, () => ({ path: './permissions.js', external: true }));
-    build.onResolve({ filter: /^\.\.\/aws\/iam$/ }, () => ({ path: './aws-iam.js', external: true }));
+    build.onResolve({ filter: /(^|\/)aws\/iam$/ }, () => ({ path: './aws-iam.js', external: true }));
   },
 };
 
