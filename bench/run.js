@@ -6,6 +6,8 @@
 // million of them on 575 Lambda ENIs, and reports wall time per stage, records/s and peak RSS side by side. It is not part
 // of the default run: generating the two accounts takes about 3 minutes once (2.8 GiB in bench/.data), the 3 + 3 scans
 // took 7.5 minutes on the 2-core development machine under load (BENCH_SCALE_RUNS=1: about a third of that).
+// `npm run bench -- s3` (also in the default run when moto_server is installed) reads the same flow records from
+// moto_server through CloudWatch Logs and from objects delivered to S3, live through AwsSource: records/s of each path.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -215,13 +217,37 @@ function scaleBench() {
   );
 }
 
-const PARTS = ['activation', 'flow', 'scale'];
+/**
+ * Flow logs in S3 against CloudWatch Logs, both served by moto_server (bench/s3-bench.ts in a fresh process). Optional:
+ * without moto_server on PATH (or MOTO_SERVER) it says so and is skipped.
+ */
+function s3Bench() {
+  const binary = process.env.MOTO_SERVER || 'moto_server';
+  const found = fs.existsSync(binary) || (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, binary)));
+  if (!found) {
+    console.log(`
+Flow logs in S3 vs CloudWatch Logs: skipped (${binary} is not installed: pip install 'moto[server]')`);
+    return;
+  }
+  const r = JSON.parse(sh(process.execPath, ['--import', 'tsx', 'bench/s3-bench.ts']).trim().split('\n').pop());
+  const [load1] = os.loadavg();
+  console.log(`\nFlow logs read live from moto_server (flow stage through AwsSource, best of ${r.runs}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)}`);
+  console.log(`account: ${r.days} days, ${r.recordsWritten} records written, also as ${r.s3Objects} gzip objects (${(r.s3Bytes / 1024).toFixed(0)} KiB) in S3; built in ${r.buildSeconds} s`);
+  console.log('path                                   records parsed  flow stage  records/s');
+  for (const [name, m] of [['CloudWatch Logs (FilterLogEvents)', r.cloudWatch], ['S3 objects (ListObjectsV2, GetObject)', r.s3]]) {
+    console.log(`${name.padEnd(39)}${String(m.flowRecords).padEnd(16)}${`${m.flowMs} ms`.padEnd(12)}${m.recordsPerSecond}`);
+  }
+  console.log(`(moto's FilterLogEvents ignores logStreamNamePrefix: the CloudWatch Logs path parses every stream once per Lambda ENI, ${r.lambdaEnis} here)`);
+}
+
+const PARTS = ['activation', 'flow', 'scale', 's3'];
 const parts = process.argv.slice(2);
 const unknown = parts.filter((p) => !PARTS.includes(p));
 if (unknown.length) {
-  console.error(`bench: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')}; the default run is activation and flow)`);
+  console.error(`bench: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')}; the default run is activation, flow and s3)`);
   process.exit(2);
 }
 if (parts.length === 0 || parts.includes('activation')) printActivation(activationBench());
 if (parts.length === 0 || parts.includes('flow')) flowBench();
 if (parts.includes('scale')) scaleBench();
+if (parts.length === 0 || parts.includes('s3')) s3Bench();

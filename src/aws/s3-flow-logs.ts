@@ -21,6 +21,8 @@ import { classifyAwsError } from './errors';
 export const DEFAULT_MAX_S3_BYTES = 2 * 1024 ** 3;
 /** Node's default 16 KiB inflate chunks throttle gzip input (as for recorded flow logs). */
 const INFLATE_CHUNK_BYTES = 1024 * 1024;
+/** GetObject requests in flight ahead of the object being parsed. */
+const OBJECTS_AHEAD = 8;
 /** Parquet rows re-emitted as text lines, this many a chunk. */
 const PARQUET_LINES_PER_CHUNK = 10_000;
 
@@ -132,26 +134,47 @@ export async function* readS3FlowLog(
   const objects = await listFlowLogObjects(s3, flowLog, account, request, signal);
   let read = 0;
   let bytes = 0;
-  const skipped: S3FlowLogObject[] = [];
-  for (const object of objects) {
-    if (skipped.length || !budget.take(object.size)) {
-      skipped.push(object);
-      continue;
+  let skipped: S3FlowLogObject[] = [];
+  // Objects are small and many (one per delivery interval): the next few are requested while one is parsed.
+  const ahead: Array<{ object: S3FlowLogObject; body: Promise<Readable> }> = [];
+  let next = 0;
+  const requestAhead = () => {
+    while (ahead.length < OBJECTS_AHEAD && next < objects.length) {
+      const object = objects[next++];
+      if (!budget.take(object.size)) {
+        skipped = objects.slice(next - 1);
+        next = objects.length;
+        return;
+      }
+      const body = getObjectBody(s3, bucket, object.key, signal);
+      // Awaited in turn below; until then a failure must not count as unhandled.
+      body.catch(() => undefined);
+      ahead.push({ object, body });
     }
-    const body = await getObjectBody(s3, bucket, object.key, signal);
-    read++;
-    bytes += object.size;
-    const source = `s3://${bucket}/${object.key}`;
-    if (object.fileFormat === 'parquet') {
-      const parquet = await parquetAsText(await bodyBytes(body, signal), source);
-      yield { kind: 'raw', source, logFormat: parquet.logFormat, chunks: parquet.chunks };
-      continue;
+  };
+  try {
+    requestAhead();
+    for (let item = ahead.shift(); item; item = ahead.shift()) {
+      const { object } = item;
+      const body = await item.body;
+      requestAhead();
+      read++;
+      bytes += object.size;
+      const source = `s3://${bucket}/${object.key}`;
+      if (object.fileFormat === 'parquet') {
+        const parquet = await parquetAsText(await bodyBytes(body, signal), source);
+        yield { kind: 'raw', source, logFormat: parquet.logFormat, chunks: parquet.chunks };
+        continue;
+      }
+      // zlib inflates on libuv's thread pool: decompression overlaps parsing on the main thread.
+      const text = body.pipe(zlib.createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));
+      body.on('error', (err) => text.destroy(err));
+      const { logFormat, rest } = await takeHeaderLine(text);
+      yield { kind: 'raw', source, chunks: rest, ...(logFormat ? { logFormat } : {}) };
     }
-    // zlib inflates on libuv's thread pool: decompression overlaps parsing on the main thread.
-    const text = body.pipe(zlib.createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));
-    body.on('error', (err) => text.destroy(err));
-    const { logFormat, rest } = await takeHeaderLine(text);
-    yield { kind: 'raw', source, chunks: rest, ...(logFormat ? { logFormat } : {}) };
+  } finally {
+    // Stopped early (a failure, a cancellation): the bodies requested ahead are released unread.
+    for (const { body } of ahead.splice(0)) body.then((b) => b.destroy(), () => undefined);
   }
   yield {
     kind: 'summary',
