@@ -1,9 +1,11 @@
 // One place that builds the SDK v3 clients: the developer's profile, adaptive retries, standard endpoint settings.
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
@@ -37,8 +39,27 @@ export interface AwsClients {
   cloudtrail(): CloudTrailClient;
   cloudwatch(): CloudWatchClient;
   sts(): STSClient;
+  /** Path-style addressing with a custom endpoint (an emulator serves no bucket subdomains). */
+  s3(): S3Client;
+  athena(): AthenaClient;
+  /**
+   * Any other SDK v3 client from the same settings, one per constructor: for a client whose SDK lives in its own
+   * bundle (IAM, in dist/aws-iam.js), so that this module never imports it.
+   */
+  client<T extends { destroy(): void }>(Client: new (config: SharedClientConfig) => T): T;
   region(): Promise<string>;
   destroy(): void;
+}
+
+/** The settings every client is built from. */
+export interface SharedClientConfig {
+  region?: string;
+  profile?: string;
+  endpoint?: string;
+  credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
+  retryMode: 'adaptive';
+  maxAttempts: number;
+  requestHandler: { connectionTimeout: number; socketTimeout: number };
 }
 
 /**
@@ -48,12 +69,12 @@ export interface AwsClients {
  */
 export function createClients(options: ClientOptions = {}): AwsClients {
   const credentials = options.credentials ?? fromNodeProviderChain(options.profile ? { profile: options.profile } : {});
-  const common = {
+  const common: SharedClientConfig = {
     ...(options.region ? { region: options.region } : {}),
     ...(options.profile ? { profile: options.profile } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     credentials,
-    retryMode: 'adaptive' as const,
+    retryMode: 'adaptive',
     maxAttempts: options.maxAttempts ?? 6,
     requestHandler: {
       connectionTimeout: options.timeouts?.connectMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
@@ -69,6 +90,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     };
   };
   const sts = lazy(() => new STSClient(common));
+  const others = new Map<unknown, () => { destroy(): void }>();
   return {
     profile: options.profile,
     ec2: lazy(() => new EC2Client(common)),
@@ -77,6 +99,13 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     cloudtrail: lazy(() => new CloudTrailClient(common)),
     cloudwatch: lazy(() => new CloudWatchClient(common)),
     sts,
+    s3: lazy(() => new S3Client({ ...common, ...(options.endpoint || process.env.AWS_ENDPOINT_URL || process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true } : {}) })),
+    athena: lazy(() => new AthenaClient(common)),
+    client<T extends { destroy(): void }>(Client: new (config: SharedClientConfig) => T): T {
+      let get = others.get(Client);
+      if (!get) others.set(Client, (get = lazy(() => new Client(common))));
+      return get() as T;
+    },
     async region() {
       const r = sts().config.region;
       return typeof r === 'function' ? await r() : r;

@@ -27,33 +27,17 @@ export interface IamClients {
 }
 
 /**
- * The IAM client beside the scan's clients, with their credentials (one provider, resolved once), region and retry
- * settings. clients.ts builds every other client; until it builds this one too, it is made here from the same parts.
+ * The IAM client beside the scan's clients, built by their factory from the same settings (credentials resolved once,
+ * region, endpoint, retries, timeouts) and destroyed with them. The factory takes the constructor from here so that
+ * the IAM SDK stays in this bundle (dist/aws-iam.js), out of dist/aws.js.
  */
 export function withIam(clients: AwsClients): IamClients & { destroy(): void } {
-  let iam: IAMClient | undefined;
   return {
     profile: clients.profile,
     ec2: () => clients.ec2(),
-    iam() {
-      if (!iam) {
-        const sts = clients.sts().config;
-        iam = new IAMClient({
-          credentials: sts.credentials,
-          region: sts.region,
-          maxAttempts: sts.maxAttempts,
-          retryMode: 'adaptive',
-          ...(sts.isCustomEndpoint && sts.endpoint ? { endpoint: sts.endpoint } : {}),
-          // The same handler, so the same connect and socket timeouts; it is destroyed with the scan's clients.
-          requestHandler: sts.requestHandler,
-        });
-      }
-      return iam;
-    },
-    destroy() {
-      // Not iam.destroy(): that would destroy the request handler it shares with the scan's clients, which destroy it.
-      iam = undefined;
-    },
+    iam: () => clients.client(IAMClient),
+    // The scan's clients own it: they destroy it with the others.
+    destroy: () => undefined,
   };
 }
 

@@ -16,6 +16,7 @@ import { DEPLOY_LOOKBACK_MS, TRAIL_RETENTION_MS } from '../core/scan/eni-history
 import { ENI_EVENT_NAMES, FUNCTION_CHANGE_EVENT_NAMES } from '../core/trail/management';
 import { Redactor } from '../report/redact';
 import type { AwsClients } from './clients';
+import { recordPermissions, withIam } from './iam';
 import {
   fetchCallerIdentity,
   fetchEventsByName,
@@ -30,7 +31,7 @@ import {
   RateLimiter,
 } from './fetch';
 import { loadIpRanges, type IpRangesOptions } from './ip-ranges';
-import { destinationOf, getObjectBody, listFlowLogObjects, parquetAsText, s3ClientFor } from './s3-flow-logs';
+import { destinationOf, getObjectBody, listFlowLogObjects, parquetAsText } from './s3-flow-logs';
 
 export interface RecordOptions {
   out: string;
@@ -114,15 +115,29 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   write('ec2/describe-network-interfaces.json', { NetworkInterfaces: enis });
   write('ec2/describe-flow-logs.json', { FlowLogs: flowLogs });
 
+  progress('Reading the functions\' roles and security groups');
+  // The IAM answers `permissions --scenario` replays: optional files, each denied read a failure the replay repeats.
+  const iam = withIam(c);
+  try {
+    const permissions = await recordPermissions(iam, {
+      roleArns: [...new Set(functions.map((f) => f.Role).filter((r): r is string => !!r))],
+      securityGroupIds: [...new Set(functions.flatMap((f) => f.VpcConfig?.SecurityGroupIds ?? []))].sort(),
+    }, write, signal);
+    for (const [action, message] of Object.entries(permissions.failures)) {
+      failures[action] ??= message;
+      progress(`${action} not recorded: ${message}`);
+    }
+  } finally {
+    iam.destroy();
+  }
+
   progress('Reading flow logs');
   let flowRecords = 0;
   fs.mkdirSync(path.join(options.out, 'flowlogs'), { recursive: true });
-  let s3: S3Client | undefined;
   for (const raw of flowLogs) {
     const flowLog = flowLogConfigFromAws(raw);
     if (flowLog.destinationType === 's3') {
-      s3 ??= await s3ClientFor(c);
-      const client = s3;
+      const client = c.s3();
       await failingAlone(`flow log ${flowLog.id}`, async () => {
         flowRecords += await recordS3Objects(client, flowLog, account, { start: w.baselineStart, end: w.detectEnd }, options.out, redactor, signal);
       });
@@ -143,8 +158,6 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
     const file = path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`);
     await failingAlone(`flow log ${flowLog.id}`, () => pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(file), { signal }));
   }
-
-  s3?.destroy();
 
   progress('Reading CloudTrail');
   const events: unknown[] = [];

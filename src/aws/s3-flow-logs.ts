@@ -14,7 +14,6 @@ import {
   type S3FlowLogObjectKey,
 } from '../core/flowlog/s3-objects';
 import { SourceError, type FlowData, type FlowReadRequest } from '../core/ports';
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_SOCKET_TIMEOUT_MS, type AwsClients } from './clients';
 import { classifyAwsError } from './errors';
 
 /** What a scan reads from S3 at most unless told otherwise (`--max-s3-bytes`, `lambdaBehavior.s3FlowLogs.maxBytes`): 2 GiB. */
@@ -44,31 +43,6 @@ export class S3ByteBudget {
 export interface S3FlowLogObject extends S3FlowLogObjectKey {
   key: string;
   size: number;
-}
-
-/**
- * An S3 client with the other clients' credentials, region and endpoint: the account's own profile, and (tests) the
- * endpoint every client was given. The caller destroys it.
- */
-export async function s3ClientFor(clients: AwsClients, options: { endpoint?: string; maxAttempts?: number } = {}): Promise<S3Client> {
-  const sts = clients.sts().config;
-  const endpoint = options.endpoint ?? (await endpointOf(sts.endpoint));
-  return new S3Client({
-    region: await clients.region(),
-    credentials: sts.credentials,
-    ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-    maxAttempts: options.maxAttempts ?? 6,
-    retryMode: 'adaptive',
-    requestHandler: { connectionTimeout: DEFAULT_CONNECT_TIMEOUT_MS, socketTimeout: DEFAULT_SOCKET_TIMEOUT_MS },
-  });
-}
-
-/** The endpoint a client was built with (tests, AWS_ENDPOINT_URL), as a URL; undefined for AWS's own. */
-async function endpointOf(endpoint: unknown): Promise<string | undefined> {
-  if (typeof endpoint !== 'function') return undefined;
-  const e = (await (endpoint as () => Promise<unknown>)()) as { protocol?: string; hostname?: string; port?: number; path?: string } | undefined;
-  if (!e?.hostname) return undefined;
-  return `${e.protocol ?? 'https:'}//${e.hostname}${e.port ? `:${e.port}` : ''}${e.path && e.path !== '/' ? e.path : ''}`;
 }
 
 /** The flow log's destination, or a SourceError saying it cannot be read. */

@@ -36,8 +36,7 @@ import {
 import { aggregateWithInsights } from './insights';
 import { iamAdvice } from './errors';
 import { loadIpRanges, type AwsIpRangesFile, type IpRangesOptions } from './ip-ranges';
-import { readS3FlowLog, s3ClientFor, S3ByteBudget } from './s3-flow-logs';
-import type { S3Client } from '@aws-sdk/client-s3';
+import { readS3FlowLog, S3ByteBudget } from './s3-flow-logs';
 
 export type FlowLogsQueryMode = 'insights' | 'filter';
 
@@ -72,7 +71,6 @@ export class AwsSource implements TelemetrySource {
   /** The last ENI listing failed (and said so): flow logs are then looked up by VPC and subnet alone. */
   private enisFailed = false;
   private notices: string[] = [];
-  private s3Client?: Promise<S3Client>;
   private accountCache?: Promise<AccountInfo>;
   /** One budget for the source's life: the CLI and the extension open a source per scan. */
   private readonly s3Budget: S3ByteBudget;
@@ -137,8 +135,7 @@ export class AwsSource implements TelemetrySource {
     if (flowLog.destinationType === 's3') {
       // Objects are keyed by the account and region that own the flow log: this account's, in this region.
       const account = await this.account(signal);
-      this.s3Client ??= s3ClientFor(this.clients, this.options);
-      yield* readS3FlowLog(await this.s3Client, flowLog, account, request, this.s3Budget, signal);
+      yield* readS3FlowLog(this.clients.s3(), flowLog, account, request, this.s3Budget, signal);
       return;
     }
     if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) return;
@@ -216,7 +213,6 @@ export class AwsSource implements TelemetrySource {
 
   dispose(): void {
     this.clients.destroy();
-    void this.s3Client?.then((c) => c.destroy(), () => undefined);
   }
 
   private notice(message: string): void {
