@@ -10,6 +10,7 @@ import type {
   SourceErrorKind,
   TrailEvent,
 } from './model';
+import type { FlowParseStats } from './flowlog/aggregate';
 
 export type { SourceErrorKind } from './model';
 
@@ -42,12 +43,26 @@ export interface RawFlowStream {
   note?: string;
 }
 
-/** Rows already aggregated by the service (CloudWatch Logs Insights). */
+/** Rows already aggregated by the service (CloudWatch Logs Insights), or by the source's own threads from raw records. */
 export interface AggregatedFlows {
   kind: 'aggregated';
   source: string;
   rows: FlowAggregate[];
   note?: string;
+  /**
+   * When the source parsed raw records itself (as `localParse` asks): what the engine's parser would have counted
+   * over those records, so that the scan is the same as if the raw stream had come. Its rows keep their samples.
+   */
+  parsed?: LocallyParsedFlows;
+}
+
+/** The parse statistics of rows a source aggregated from raw records, malformed examples numbered in their file's lines. */
+export interface LocallyParsedFlows {
+  stats: FlowParseStats;
+  /** Records by interface id of interfaces not asked for, in the order first met. */
+  otherInterfaces: Array<[string, number]>;
+  /** The stream failed after these records (a truncated file): said as the engine says it of a raw stream. */
+  stoppedEarly?: string;
 }
 
 /**
@@ -67,6 +82,15 @@ export type FlowData = RawFlowStream | AggregatedFlows | FlowReadSummary;
 export interface FlowReadRequest extends TimeRange {
   /** The Lambda ENIs whose records are wanted (a source may filter on them, or not), with their addresses. */
   enis: Array<{ id: string; addresses: string[] }>;
+  /** What a source that parses raw records itself (on other threads) needs to aggregate them as the engine would. */
+  localParse?: LocalParseRequest;
+}
+
+export interface LocalParseRequest {
+  /** Records from here on keep a few raw lines as evidence (the detection window). */
+  sampleFrom: EpochMs;
+  /** Which ENI held an address when (formats without `interface-id`): `from` inclusive, `to` exclusive, may be infinite. */
+  addressSpans: Array<{ address: string; eniId: string; from: EpochMs; to: EpochMs }>;
 }
 
 export interface TrailRequest extends TimeRange {

@@ -135,6 +135,8 @@ export class FlowAggregator {
       this.bytes[row] += r.bytes;
       this.first[row] = Math.min(this.first[row], r.first / 1000);
       this.last[row] = Math.max(this.last[row], r.last / 1000);
+      // Rows parsed on other threads bring their raw lines: kept as the records' own would be, first come first kept.
+      if (r.samples) this.addSamples(row, r.samples);
       this.stats.records += r.flows;
       this.stats.attributed += r.flows;
     }
@@ -303,6 +305,16 @@ export class FlowAggregator {
       let s = this.samples.get(row);
       if (!s) this.samples.set(row, (s = []));
       s.push(buf.toString('latin1', lineStart, lineEnd));
+    }
+  }
+
+  private addSamples(row: number, lines: readonly string[]): void {
+    for (const line of lines) {
+      if (this.sampleCount[row] >= SAMPLES_KEPT) return;
+      this.sampleCount[row]++;
+      let s = this.samples.get(row);
+      if (!s) this.samples.set(row, (s = []));
+      s.push(line);
     }
   }
 

@@ -3,7 +3,7 @@ import { FlowAggregator, type AggregatorEni, type FlowParseStats } from '../flow
 import type { EniHistory } from '../inventory/history';
 import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../flowlog/format';
 import type { EpochMs, FlowAggregate, FlowLogConfig, NetworkInterface } from '../model';
-import { SourceError, type FlowReadSummary, type RawFlowStream } from '../ports';
+import { SourceError, type FlowReadSummary, type LocallyParsedFlows, type RawFlowStream } from '../ports';
 import type { Windows } from '../scan';
 import { flowLogCall, type SourceFailure } from './attempts';
 import type { Inventory } from './inventory';
@@ -45,7 +45,7 @@ export async function readFlowLogs(run: ScanRun, inventory: Inventory, windows: 
     windows.detectStart,
     inventory.history,
   );
-  const reader = new FlowLogReader(run, aggregator, windows);
+  const reader = new FlowLogReader(run, aggregator, windows, inventory.history);
   for (const [flowLog, covered] of assignment.byFlowLog) await reader.read(flowLog, covered);
   const stats = aggregator.stats;
   if (stats.malformed > 0) {
@@ -69,7 +69,7 @@ function unknownEnisWarning(unknown: ReadonlyMap<string, number>): string {
  * The aggregator, also counting the records of every interface it was not asked for, by interface id: those of ENIs
  * that no longer exist and that nothing remembers are traffic no function was credited with, which the report must say.
  */
-class UnknownEniCounter extends FlowAggregator {
+export class UnknownEniCounter extends FlowAggregator {
   private readonly counts = new Map<string, number>();
   private lastOther = Buffer.alloc(64);
   private lastOtherLength = -1;
@@ -106,6 +106,26 @@ class UnknownEniCounter extends FlowAggregator {
     return eni;
   }
 
+  /**
+   * Rows a source aggregated from raw records on its own threads, with what its parser counted: the same totals, samples,
+   * malformed examples and unknown interfaces as if this aggregator had parsed those records.
+   */
+  addParsed(rows: readonly FlowAggregate[], parsed: LocallyParsedFlows, coveredEniIds?: readonly string[]): void {
+    // addAggregates counts each row's flows as records and attributed: the parser's attributed records, exactly.
+    this.addAggregates(rows, coveredEniIds);
+    const s = this.stats;
+    const p = parsed.stats;
+    s.records += p.records - p.attributed;
+    s.noData += p.noData;
+    s.skipData += p.skipData;
+    s.otherInterfaces += p.otherInterfaces;
+    s.outOfRange += p.outOfRange;
+    for (const m of p.malformedExamples) this.malformed(m.source, m.line, m.reason);
+    s.malformed += p.malformed - p.malformedExamples.length;
+    this.flush();
+    for (const [id, n] of parsed.otherInterfaces) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
+  }
+
   private flush(): void {
     if (this.pending === 0) return;
     this.counts.set(this.lastOtherId, (this.counts.get(this.lastOtherId) ?? 0) + this.pending);
@@ -139,8 +159,9 @@ class FlowLogReader {
 
   constructor(
     private readonly run: ScanRun,
-    private readonly aggregator: FlowAggregator,
+    private readonly aggregator: UnknownEniCounter,
     private readonly windows: Windows,
+    private readonly history: EniHistory,
   ) {}
 
   async read(flowLog: FlowLogConfig, covered: NetworkInterface[]): Promise<void> {
@@ -164,6 +185,10 @@ class FlowLogReader {
       start: this.windows.baselineStart,
       end: this.windows.detectEnd,
       enis: covered.map((e) => ({ id: e.id, addresses: [...e.privateIps, ...e.ipv6Ips] })),
+      localParse: {
+        sampleFrom: this.windows.detectStart,
+        addressSpans: this.history.allSpans().map((h) => ({ address: h.address, eniId: h.eniId, from: h.from, to: h.to })),
+      },
     };
     const coveredIds = request.enis.map((e) => e.id);
     const call = flowLogCall(flowLog.id);
@@ -181,7 +206,10 @@ class FlowLogReader {
         }
         if (data.kind === 'aggregated') {
           signal.throwIfAborted();
-          this.aggregator.addAggregates(data.rows, coveredIds);
+          if (data.parsed) {
+            this.aggregator.addParsed(data.rows, data.parsed, coveredIds);
+            if (data.parsed.stoppedEarly) attempts.warn(stoppedEarly(data.source, data.parsed.stoppedEarly));
+          } else this.aggregator.addAggregates(data.rows, coveredIds);
           continue;
         }
         const objectFormat = formats.of(data);
@@ -197,7 +225,7 @@ class FlowLogReader {
         } catch (err) {
           if (signal.aborted || SourceError.is(err)) throw err;
           // A truncated or corrupt file: keep what was read, say where it stopped.
-          attempts.warn(`${data.source}: reading stopped early (${(err as Error).message}); records before that point are used`);
+          attempts.warn(stoppedEarly(data.source, (err as Error).message));
         }
         stream.end();
       }
@@ -249,6 +277,10 @@ class ObjectFormats {
     }
     return format;
   }
+}
+
+function stoppedEarly(source: string, message: string): string {
+  return `${source}: reading stopped early (${message}); records before that point are used`;
 }
 
 function bucketOf(destination: string | undefined): string {
