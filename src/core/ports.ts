@@ -98,6 +98,35 @@ export interface TrailRequest extends TimeRange {
   sessionNames: string[];
 }
 
+/** The calls of the functions' sessions already aggregated by a service that holds the trail (CloudTrail Lake, Athena). */
+export interface TrailCallsRequest extends TrailRequest {
+  /** No row spans this instant (the detect window's start): a row is all baseline or all detect. */
+  splitAt: EpochMs;
+}
+
+/** One session's calls of one API with one error code in one hour. */
+export interface TrailCallRow {
+  sessionName: string;
+  roleName?: string;
+  principalArn?: string;
+  eventSource: string;
+  eventName: string;
+  errorCode?: string;
+  count: number;
+  first: EpochMs;
+  last: EpochMs;
+  /** A few event ids (at most 5), newest first: the evidence. */
+  eventIds: string[];
+  /** A few error messages (at most 2), for denials. */
+  errorMessages?: string[];
+}
+
+export interface TrailCalls {
+  rows: TrailCallRow[];
+  /** How they were read, for the report: `CloudTrail Lake eds-1: 1 query, 1.2 GB scanned`. */
+  read: string;
+}
+
 /** Management events by name, made by any identity: ENI lifetimes and function changes. */
 export interface ManagementEventsRequest extends TimeRange {
   /** CloudTrail event names: `CreateNetworkInterface`, `UpdateFunctionCode20150331v2`, ... */
@@ -120,6 +149,11 @@ export interface TelemetrySource {
   readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData>;
   /** Events in pages; events of other users may be included (the engine filters). */
   lookupEvents(request: TrailRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]>;
+  /**
+   * The same calls aggregated where the trail is kept (one query a scan), when the source is set up for it; undefined
+   * when it is not (or its query failed, said as a notice): the engine then pages `lookupEvents`.
+   */
+  trailCalls?(request: TrailCallsRequest, signal: AbortSignal): Promise<TrailCalls | undefined>;
   /**
    * Events of these names by any identity, in pages, with `actor`, `requestParameters` and `responseElements` filled.
    * A source may return events outside the range (a recording returns all it has): the engine judges their times.
