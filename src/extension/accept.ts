@@ -5,6 +5,8 @@ import * as vscode from 'vscode';
 import { accept, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
 import { errorMessage } from '../core/errors';
 import type { Finding, FunctionReport } from '../core/model';
+import { formatTime } from '../report/format';
+import { findingsAfterDeploy } from './accept-scope';
 import type { ExtensionDeps } from './deps';
 import { readSettings } from './settings';
 import { functionOf } from './targets';
@@ -76,13 +78,43 @@ async function findingOf(deps: ExtensionDeps, target: unknown, findingId: unknow
   return picked ? { fn, finding: picked.finding } : undefined;
 }
 
+/** What to accept with a finding: `deploy` also takes the function's other findings that started after the same change. */
+export type AcceptScope = 'deploy' | 'finding';
+
+/**
+ * The findings to accept: the one chosen, or, when it started after a change that other findings of the function
+ * also followed, those too if the user says so (or `scope` does). Undefined when the user dismissed the question.
+ */
+async function findingsToAccept(fn: FunctionReport, finding: Finding, scope: unknown): Promise<Finding[] | undefined> {
+  const group = findingsAfterDeploy(fn, finding);
+  if (!group || group.findings.length < 2 || scope === 'finding') return [finding];
+  if (scope === 'deploy') return group.findings;
+  const { deploy, findings } = group;
+  const all = {
+    label: `Accept all ${findings.length} findings that started after this change`,
+    description: `${deploy.eventName} at ${formatTime(deploy.time)}${deploy.by ? ` by ${deploy.by}` : ''}`,
+    detail: findings.map((f) => f.title).join(' · '),
+    scope: 'deploy' as const,
+  };
+  const one = { label: 'Accept only this finding', description: '', detail: finding.title, scope: 'finding' as const };
+  const picked = await vscode.window.showQuickPick([all, one], {
+    title: `Accept as normal: ${fn.name}`,
+    placeHolder: `${findings.length} findings of ${fn.name} started after the same change. Accept them all, or only this one?`,
+  });
+  if (!picked) return undefined;
+  return picked.scope === 'deploy' ? findings : [finding];
+}
+
 export function registerAccept(context: vscode.ExtensionContext, deps: ExtensionDeps): void {
   const { session, log } = deps;
   context.subscriptions.push(
-    vscode.commands.registerCommand('lambdaBehavior.accept', async (target?: unknown, findingId?: unknown) => {
+    // `scope` (AcceptScope) answers the deploy question for callers that know already; without it the user is asked.
+    vscode.commands.registerCommand('lambdaBehavior.accept', async (target?: unknown, findingId?: unknown, scope?: unknown) => {
       const chosen = await findingOf(deps, target, findingId);
       if (!chosen) return false;
       const { fn, finding } = chosen;
+      const findings = await findingsToAccept(fn, finding, scope);
+      if (!findings) return false;
       const location = acceptFileLocation(context.globalStorageUri);
       let current: AcceptedBehaviour;
       try {
@@ -94,7 +126,8 @@ export function registerAccept(context: vscode.ExtensionContext, deps: Extension
         void vscode.window.showErrorMessage(`Lambda Behavior: the accepted-behaviour file is not valid, so nothing was written: ${message}`);
         return false;
       }
-      const next = accept(current, fn.name, finding, new Date().toISOString());
+      const at = new Date().toISOString();
+      const next = findings.reduce((doc, f) => accept(doc, fn.name, f, at), current);
       try {
         if (next !== current) await writeAtomic(location.uri.fsPath, JSON.stringify(next, null, 2) + '\n');
       } catch (err) {
@@ -103,10 +136,13 @@ export function registerAccept(context: vscode.ExtensionContext, deps: Extension
         void vscode.window.showErrorMessage(`Lambda Behavior: could not write ${location.uri.fsPath}: ${message}`);
         return false;
       }
-      session.removeFinding(fn.name, finding.id);
-      log.info(`[accept] ${fn.name}: ${finding.kind} ${finding.subject} accepted in ${location.uri.fsPath}`);
+      for (const f of findings) {
+        session.removeFinding(fn.name, f.id);
+        log.info(`[accept] ${fn.name}: ${f.kind} ${f.subject} accepted in ${location.uri.fsPath}`);
+      }
       const where = location.where === 'workspace' ? vscode.workspace.asRelativePath(location.uri) : 'the extension\'s storage (open a trusted folder to keep it beside your code)';
-      void vscode.window.setStatusBarMessage(`$(check) Lambda Behavior: accepted ${finding.subject} for ${fn.name} in ${where}`, 5000);
+      const what = findings.length === 1 ? finding.subject : `${findings.length} findings`;
+      void vscode.window.setStatusBarMessage(`$(check) Lambda Behavior: accepted ${what} for ${fn.name} in ${where}`, 5000);
       return true;
     }),
   );

@@ -6,6 +6,7 @@ import {
   CHART_MAX_WIDTH,
   chartDrawing,
   coverageText,
+  deploySentence,
   evidenceLayout,
   metricTotals,
   SENTENCES,
@@ -293,12 +294,19 @@ function renderFinding(f: Finding): string {
     `<div>${renderSeverityBadge(f.severity)}<span class="lb-title">${e(f.title)}</span></div>`,
     `<div class="muted"><code>${e(f.kind)}</code> <code>${e(f.subject)}</code>${attribution}</div>`,
     f.detail ? `<p class="lb-detail">${e(f.detail)}</p>` : '',
+    deployLine(f.evidence),
     f.recommendation ? `<p class="lb-recommendation"><strong>What to do:</strong> ${e(f.recommendation)}</p>` : '',
     renderEvidence(f.evidence),
     '</li>',
   ]
     .filter((part) => part !== '')
     .join('\n');
+}
+
+/** The change the finding started after (or that there was none), worded as in every other view. */
+function deployLine(evidence: FindingEvidence | undefined): string {
+  const sentence = deploySentence(evidence);
+  return sentence ? `<p class="lb-deploy muted">${e(sentence)}</p>` : '';
 }
 
 /** The evidence's facts inline; its lists (samples, event ids, long ones) collapsed, shown on demand, capped. */

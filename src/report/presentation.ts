@@ -1,8 +1,8 @@
 // How a report is shown, decided once for the HTML report, the diff webview and the tree: labels, limits, the evidence layout, the chart's geometry. Pure: no DOM, no vscode.
-import type { MetricsSummary, Severity } from '../core/model';
+import type { FindingEvidence, MetricsSummary, Severity } from '../core/model';
 import { showBidiControls } from './escape';
 import { formatBytes, formatCount, formatTime } from './format';
-import { chartSeries, consecutiveRuns, knownSeverity, type DiffStatus, type EvidenceEntry } from './view-model';
+import { chartSeries, consecutiveRuns, deployOf, knownSeverity, type DiffStatus, type EvidenceEntry } from './view-model';
 
 // ---------------------------------------------------------------- diff status
 
@@ -94,6 +94,34 @@ export const SENTENCES = {
     "Lambda itself uses the execution role (to poll an event source, decrypt environment variables, write logs): these are not the function's code and never findings.",
   noMetrics: 'No metrics: CloudWatch has no invocations of this function in the detection window.',
 } as const;
+
+// ---------------------------------------------------------------- deploy context
+
+/** What a finding with `evidence.noChangeBefore` says: the behaviour began with no change to the function to explain it. */
+export const NO_CHANGE_BEFORE = 'No code or configuration change in the 24 h before';
+
+/** `101` → `1 h 41 min`: how long after the change, as a clock reads it. */
+export function elapsed(minutes: number): string {
+  if (minutes < 1) return 'less than a minute';
+  const whole = Math.floor(minutes);
+  const h = Math.floor(whole / 60);
+  const m = whole % 60;
+  return h === 0 ? `${m} min` : m === 0 ? `${h} h` : `${h} h ${m} min`;
+}
+
+/**
+ * The change a finding started after, in the words every view uses (tree tooltip, diff webview, HTML and text
+ * reports): `Started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22 04:07Z by deploy-pipeline/…`,
+ * or NO_CHANGE_BEFORE; undefined when the report says neither. AWS strings are in it as they are: callers escape.
+ */
+export function deploySentence(evidence: FindingEvidence | undefined): string | undefined {
+  const d = deployOf(evidence);
+  if (d) {
+    const what = d.eventName === 'LastModified' ? "the function was last modified (ListFunctions' LastModified)" : d.eventName;
+    return `Started ${elapsed(d.minutesBefore)} after ${what} at ${formatTime(d.time)}${d.by ? ` by ${d.by}` : ''}`;
+  }
+  return evidence?.noChangeBefore === true ? NO_CHANGE_BEFORE : undefined;
+}
 
 // ---------------------------------------------------------------- evidence
 

@@ -2,7 +2,7 @@
 import type { Finding, FunctionReport, ScanReport, Severity } from '../core/model';
 import { sanitizeForTerminal } from './escape';
 import { formatCount, formatTime, plural } from './format';
-import { coverageText, formatEvidenceNumber, STATUS_LABEL } from './presentation';
+import { coverageText, deploySentence, formatEvidenceNumber, STATUS_LABEL } from './presentation';
 import {
   apiDiffRows,
   diffCounts,
@@ -145,6 +145,8 @@ function renderFinding(f: Finding, paint: Paint): string[] {
   for (const line of sanitizeForTerminal(f.detail, { allowNewline: true }).split('\n')) {
     if (line.trim() !== '') out.push(`${indent}${line}`);
   }
+  const deploy = deploySentence(f.evidence);
+  if (deploy) out.push(`${indent}${sanitizeForTerminal(deploy)}`);
   const evidence = evidenceLine(f);
   if (evidence) out.push(paint(`${indent}${evidence}`, 'dim'));
   if (f.recommendation) out.push(`${indent}-> ${sanitizeForTerminal(f.recommendation)}`);

@@ -3,6 +3,7 @@ import type {
   ApiCallReport,
   Attribution,
   CoverageSource,
+  DeployEvidence,
   Finding,
   FindingEvidence,
   FindingKind,
@@ -368,17 +369,41 @@ export interface EvidenceEntry {
 }
 
 /**
+ * The change a finding started after (`evidence.deploy`), when it has the shape the engine writes: a report from
+ * elsewhere may carry anything there, and a malformed one is shown as data (evidenceEntries), never as a sentence.
+ */
+export function deployOf(evidence: FindingEvidence | undefined): DeployEvidence | undefined {
+  const d: unknown = evidence?.deploy;
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) return undefined;
+  const { eventName, time, by, eventId, minutesBefore } = d as Record<string, unknown>;
+  if (typeof eventName !== 'string' || eventName === '' || typeof time !== 'string' || time === '') return undefined;
+  if (typeof minutesBefore !== 'number' || !Number.isFinite(minutesBefore) || minutesBefore < 0) return undefined;
+  return {
+    eventName,
+    time,
+    ...(typeof by === 'string' && by !== '' ? { by } : {}),
+    ...(typeof eventId === 'string' && eventId !== '' ? { eventId } : {}),
+    minutesBefore,
+  };
+}
+
+/**
  * Every evidence field as a displayable value, known fields first: the evidence is open-ended
  * (`[key: string]: unknown`), so nested objects are shown as compact JSON rather than dropped.
+ * A well-formed deploy and `noChangeBefore` are said in a sentence of their own (deploySentence), so here
+ * the deploy is only its CloudTrail event id, to look it up.
  */
 export function evidenceEntries(evidence: FindingEvidence | undefined): EvidenceEntry[] {
   const e = evidence ?? {};
   const known = ['firstSeen', 'lastSeen', 'candidates'];
+  const deploy = deployOf(e);
   const rest = Object.keys(e)
     .filter((k) => !known.includes(k) && k !== 'samples' && k !== 'eventIds')
+    .filter((k) => !(k === 'noChangeBefore' && e.noChangeBefore === true) && !(k === 'deploy' && deploy))
     .sort(compareText);
   const out: EvidenceEntry[] = [];
   for (const key of [...known, ...rest, 'eventIds', 'samples']) {
+    if (key === 'eventIds' && deploy?.eventId) out.push({ key: 'deployEventId', label: 'deploy event id', value: deploy.eventId });
     const label = evidenceLabel(key);
     const v = e[key];
     if (v === undefined || v === null) continue;

@@ -63,6 +63,8 @@ export interface FindingView {
   title: string;
   detail: string;
   recommendation?: string;
+  /** The change it started after, or that there was none, in words (deploySentence); absent when the report says neither. */
+  deploy?: string;
   /** Evidence fields as label and value (evidenceEntries), known fields first. */
   evidence: EvidenceEntry[];
   /** For API-call findings: the call, so the webview can offer to reveal the code that makes it. */

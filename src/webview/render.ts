@@ -146,6 +146,7 @@ function renderFinding(f: FindingView, view: DiffViewModel, post: Post): Node {
     h('div', { class: 'finding-head' }, h('span', { class: `badge sev-${sev}` }, textOf(f.severity, 20)), h('h3', { class: 'finding-title' }, textOf(f.title, 300))),
     h('div', { class: 'finding-subject muted' }, h('code', undefined, textOf(f.kind, 60)), ' ', h('code', undefined, textOf(f.subject, 300)), attribution ? ' ' : null, attribution),
     f.detail ? h('p', { class: 'detail' }, textOf(f.detail, 3000)) : null,
+    f.deploy ? h('p', { class: 'deploy muted' }, textOf(f.deploy, 600)) : null,
     f.recommendation ? h('p', { class: 'todo' }, h('strong', undefined, 'What to do: '), textOf(f.recommendation, 2000)) : null,
     renderEvidence(f.evidence),
     actions,

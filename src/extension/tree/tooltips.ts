@@ -2,7 +2,7 @@
 import * as vscode from 'vscode';
 import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, ScanReport, TrafficCounts } from '../../core/model';
 import { formatBytes, formatCount, formatTime, plural } from '../../report/format';
-import { displayText, statusMeaning } from '../../report/presentation';
+import { deploySentence, displayText, statusMeaning } from '../../report/presentation';
 import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
 import { evidenceEntries } from '../../report/view-model';
 
@@ -93,6 +93,9 @@ export function findingTooltip(finding: Finding): vscode.MarkdownString {
   line(md, 'What changed', finding.detail);
   const since = finding.evidence?.firstSeen;
   if (typeof since === 'string') line(md, 'Since', formatTime(since));
+  // Its own line: "this began right after your deploy" (or with no change before it) is what the developer reads first.
+  const deploy = deploySentence(finding.evidence);
+  if (deploy) md.appendMarkdown(`${plain(deploy)}\n\n`);
   const entries = evidenceEntries(finding.evidence).filter((e) => e.key !== 'firstSeen');
   if (entries.length > 0) {
     md.appendMarkdown('*Evidence*\n\n');

@@ -1,5 +1,6 @@
 // Builds the behaviour-diff webview's view model from a scan report: pure (no vscode), so node --test covers it.
 import type { FunctionReport, ScanReport } from '../../core/model';
+import { deploySentence } from '../../report/presentation';
 import { apiDiffRows, diffCounts, evidenceEntries, incompleteCoverage, peerDiffRows, sortFindings, windowSpans } from '../../report/view-model';
 import type { DiffViewModel, FindingView } from '../../shared/protocol';
 
@@ -24,6 +25,7 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
   const findings = sortFindings(fn.findings).map((f): FindingView => {
     // The finding's subject names the call; the webview gets it from the function's own row, not by parsing the subject.
     const call = API_FINDINGS.has(f.kind) ? apiCalls.find((r) => r.subject === f.subject) : undefined;
+    const deploy = deploySentence(f.evidence);
     return {
       id: f.id,
       kind: f.kind,
@@ -33,6 +35,7 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
       title: f.title,
       detail: f.detail,
       ...(f.recommendation !== undefined ? { recommendation: f.recommendation } : {}),
+      ...(deploy !== undefined ? { deploy } : {}),
       evidence: evidenceEntries(f.evidence),
       ...(call ? { apiCall: { eventSource: call.eventSource, eventName: call.eventName } } : {}),
     };
