@@ -1,5 +1,5 @@
 // CloudFormation and SAM templates as plain objects: YAML with the short-form intrinsic tags (`!Ref`, `!Sub`, ...) read as their long form; nothing is evaluated.
-import type { CollectionTag, ScalarTag } from 'yaml';
+import type { CollectionTag, Document, ScalarTag } from 'yaml';
 import { parseDocument, YAMLMap, YAMLSeq } from 'yaml';
 import { errorMessage } from '../core/errors';
 
@@ -70,4 +70,18 @@ export function parseJsonTemplate(text: string): unknown {
   } catch (err) {
     throw new TemplateParseError(`not valid JSON (${errorMessage(err)})`);
   }
+}
+
+/**
+ * The template as a YAML Document with the short-form tags known, for code that needs node ranges (an edit of one
+ * value that leaves the rest of the text, its tags and comments as they are). Undefined when it has errors.
+ */
+export function parseYamlTemplateDocument(text: string): Document | undefined {
+  const doc = parseDocument(text, { customTags: CUSTOM_TAGS, uniqueKeys: false });
+  return doc.errors.length ? undefined : doc;
+}
+
+/** Whether the text is a YAML document without errors, the CloudFormation short tags included (checks an edit's result). */
+export function isValidYamlTemplate(text: string): boolean {
+  return parseYamlTemplateDocument(text) !== undefined;
 }
