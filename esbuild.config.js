@@ -55,6 +55,8 @@ const common = {
 
 async function main() {
   await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' } });
+  // The flow-log parsing thread's script: src/node/flow-workers.ts starts it from beside itself (dist/).
+  await esbuild.build({ ...common, entryPoints: { 'flow-worker': 'src/node/flow-worker.ts' } });
   await buildPermissions();
   await esbuild.build({
     ...common,

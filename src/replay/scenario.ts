@@ -27,6 +27,7 @@ import {
   type TelemetrySource,
   type TrailRequest,
 } from '../core/ports';
+import { parseFlowFileInThreads, usesFlowThreads, type FlowThreadOptions } from '../node/flow-workers';
 
 /**
  * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
@@ -52,9 +53,14 @@ interface ScenarioData {
 }
 
 /** Reads and checks every JSON file of a scenario up front, so a bad file fails the scan before it starts. */
-export function openScenario(dir: string, label = `scenario ${dir}`): TelemetrySource {
+export function openScenario(dir: string, label = `scenario ${dir}`, options: ScenarioOptions = {}): TelemetrySource {
   const data = loadScenario(dir);
-  return new ScenarioSource(label, data);
+  return new ScenarioSource(label, data, options.flowThreads ?? {});
+}
+
+export interface ScenarioOptions {
+  /** How a large flow-log file is parsed on several threads (default: one per core). */
+  flowThreads?: FlowThreadOptions;
 }
 
 function loadScenario(dir: string): ScenarioData {
@@ -274,6 +280,7 @@ class ScenarioSource implements TelemetrySource {
   constructor(
     readonly label: string,
     private readonly data: ScenarioData,
+    private readonly flowThreads: FlowThreadOptions,
   ) {}
 
   async account(): Promise<AccountInfo> {
@@ -292,7 +299,7 @@ class ScenarioSource implements TelemetrySource {
     return this.data.flowLogs;
   }
 
-  async *readFlowLog(flowLog: FlowLogConfig, _request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
+  async *readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
     this.failIfRecordedSo(`flow log ${flowLog.id}`);
     if (flowLog.destinationType === 's3') {
       yield* this.readS3Objects(flowLog, signal);
@@ -300,6 +307,11 @@ class ScenarioSource implements TelemetrySource {
     }
     const file = this.data.flowLogFiles.get(flowLog.id);
     if (!file) return;
+    // A large file is aggregated on every core, the same as the engine would from the raw stream (it says how).
+    if (request.localParse && usesFlowThreads(file, this.flowThreads)) {
+      yield* parseFlowFileInThreads(file, flowLog.logFormat, request, signal, this.flowThreads);
+      return;
+    }
     if (!file.endsWith('.gz')) {
       yield { kind: 'raw', source: file, chunks: readAhead(file, signal) };
       return;

@@ -1,0 +1,325 @@
+// Parses one flow-log file on several threads (byte ranges of a plain file, inflated pieces of a gzip one) into aggregated items the engine merges in file order.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import * as zlib from 'node:zlib';
+import type { AggregatedFlows, FlowReadRequest } from '../core/ports';
+import type { FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest } from './flow-protocol';
+
+/** Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+/** Inflated text handed to a thread at a time: large enough that merging its rows costs little beside parsing them. */
+const SEGMENT_BYTES = 16 * 1024 * 1024;
+/** Below these sizes one thread is faster than starting others. */
+const MIN_PLAIN_BYTES = 32 * 1024 * 1024;
+const MIN_GZIP_BYTES = 4 * 1024 * 1024;
+
+export interface FlowThreadOptions {
+  /** Parsing threads (default: one per core); 1 parses on the calling thread (the engine's own path). */
+  threads?: number;
+  /** Files smaller than this stay on one thread (default: 32 MiB plain, 4 MiB gzip). */
+  minBytes?: number;
+  /** Where a plain file is cut (byte offsets, each moved to the next line start): default evenly, two pieces a thread. */
+  cuts?: number[];
+  /** Inflated bytes per piece of a gzip file (default 16 MiB). */
+  segmentBytes?: number;
+  /** The thread's script (tests: one that fails). */
+  workerScript?: string;
+}
+
+export function defaultFlowThreads(): number {
+  return Math.max(1, os.availableParallelism());
+}
+
+/** Whether a file is worth parsing on several threads. */
+export function usesFlowThreads(file: string, options: FlowThreadOptions): boolean {
+  const threads = options.threads ?? defaultFlowThreads();
+  if (threads <= 1) return false;
+  const size = fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  return size >= (options.minBytes ?? (file.endsWith('.gz') ? MIN_GZIP_BYTES : MIN_PLAIN_BYTES));
+}
+
+let live = 0;
+let started = 0;
+/** Parsing threads running now, in this process (tests: none is left behind). */
+export function liveFlowWorkers(): number {
+  return live;
+}
+
+/** Parsing threads started so far in this process (tests: the threads were used). */
+export function startedFlowWorkers(): number {
+  return started;
+}
+
+/**
+ * The file's records aggregated on `threads` threads, one item per piece in file order, each with its parse statistics
+ * (its malformed examples numbered in the file's lines). The engine merging them gets what it would from the raw stream.
+ */
+export async function* parseFlowFileInThreads(
+  file: string,
+  logFormat: string | undefined,
+  request: FlowReadRequest,
+  signal: AbortSignal,
+  options: FlowThreadOptions = {},
+): AsyncGenerator<AggregatedFlows> {
+  signal.throwIfAborted();
+  if (!request.localParse) throw new Error('parsing on threads needs the engine\'s localParse request');
+  const threads = Math.max(1, options.threads ?? defaultFlowThreads());
+  const context: FlowWorkerContext = {
+    enis: request.enis,
+    range: { start: request.start, end: request.end },
+    covered: request.enis.map((e) => e.id),
+    sampleFrom: request.localParse.sampleFrom,
+    addressSpans: request.localParse.addressSpans,
+  };
+  const pool = new FlowWorkerPool(threads, context, file, options.workerScript);
+  const onAbort = () => pool.fail(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const pieces = file.endsWith('.gz')
+      ? inflatedPieces(pool, file, logFormat, signal, threads, options.segmentBytes ?? SEGMENT_BYTES)
+      : rangePieces(pool, file, logFormat, threads, options.cuts);
+    let lineOffset = 0;
+    for await (const { result, stoppedEarly } of pieces) {
+      signal.throwIfAborted();
+      const examples = result.stats.malformedExamples.map((m) => ({ ...m, line: m.line + lineOffset }));
+      lineOffset += result.lines;
+      yield {
+        kind: 'aggregated',
+        source: file,
+        rows: result.rows,
+        parsed: {
+          stats: { ...result.stats, malformedExamples: examples },
+          otherInterfaces: result.otherInterfaces,
+          ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
+        },
+      };
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await pool.terminate();
+  }
+}
+
+interface Piece {
+  result: FlowPieceResult;
+  stoppedEarly?: string;
+}
+
+/** A plain file cut at line starts: every range is sent at once, the results taken in order. */
+async function* rangePieces(pool: FlowWorkerPool, file: string, logFormat: string | undefined, threads: number, cuts?: number[]): AsyncGenerator<Piece> {
+  const size = fs.statSync(file).size;
+  const nominal = cuts ?? Array.from({ length: threads * 2 - 1 }, (_, i) => Math.round(((i + 1) * size) / (threads * 2)));
+  const bounds = [0, ...lineStarts(file, nominal, size), size];
+  const results: Array<Promise<FlowPieceResult>> = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    if (bounds[i + 1] > bounds[i]) results.push(pool.run({ type: 'range', source: file, ...(logFormat !== undefined ? { logFormat } : {}), file, start: bounds[i], end: bounds[i + 1] }));
+  }
+  for (const r of results) yield { result: await r };
+}
+
+/** Each offset moved to the start of the line it falls in the middle of (or kept at a line start), sorted, within the file. */
+function lineStarts(file: string, offsets: number[], size: number): number[] {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(64 * 1024);
+    const out: number[] = [];
+    for (const offset of [...offsets].sort((a, b) => a - b)) {
+      if (offset <= 0 || offset >= size) continue;
+      // The line start at or after `offset`: just past the first newline at or after offset - 1.
+      let pos = offset - 1;
+      let start = size;
+      while (pos < size) {
+        const read = fs.readSync(fd, buf, 0, buf.length, pos);
+        if (read === 0) break;
+        const nl = buf.subarray(0, read).indexOf(10);
+        if (nl >= 0) {
+          start = pos + nl + 1;
+          break;
+        }
+        pos += read;
+      }
+      out.push(start);
+    }
+    return out;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * A gzip file inflated here (zlib works on libuv's pool) into pieces of whole lines, each transferred to a parsing
+ * thread; at most two pieces a thread wait, so memory stays bounded whatever the file's size.
+ */
+async function* inflatedPieces(
+  pool: FlowWorkerPool, file: string, logFormat: string | undefined, signal: AbortSignal, threads: number, segmentBytes: number,
+): AsyncGenerator<Piece> {
+  const queue: Array<Promise<FlowPieceResult>> = [];
+  let done = false;
+  let stoppedEarly: string | undefined;
+  let failure: unknown;
+  let wakeConsumer: (() => void) | undefined;
+  let wakeProducer: (() => void) | undefined;
+  let taken = 0;
+  const send = (buffer: Buffer, length: number) => {
+    const p = pool.run(
+      { type: 'buffer', source: file, ...(logFormat !== undefined ? { logFormat } : {}), buffer: buffer.buffer as ArrayBuffer, length },
+      [buffer.buffer as ArrayBuffer],
+    );
+    queue.push(p);
+    wakeConsumer?.();
+  };
+  const produce = async () => {
+    const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
+    const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
+    input.on('error', (err) => text.destroy(err));
+    let seg = Buffer.allocUnsafeSlow(segmentBytes + READ_CHUNK_BYTES);
+    let fill = 0;
+    try {
+      for await (const chunk of text as AsyncIterable<Buffer>) {
+        if (fill + chunk.length > seg.length) {
+          const bigger = Buffer.allocUnsafeSlow(Math.max(seg.length * 2, fill + chunk.length));
+          seg.copy(bigger, 0, 0, fill);
+          seg = bigger;
+        }
+        chunk.copy(seg, fill);
+        fill += chunk.length;
+        if (fill < segmentBytes) continue;
+        const nl = seg.lastIndexOf(10, fill - 1);
+        if (nl < 0) continue; // one very long line: keep it whole
+        const next = Buffer.allocUnsafeSlow(segmentBytes + READ_CHUNK_BYTES);
+        seg.copy(next, 0, nl + 1, fill);
+        fill -= nl + 1;
+        while (queue.length - taken >= threads * 2) await new Promise<void>((r) => (wakeProducer = r));
+        send(seg, nl + 1);
+        seg = next;
+      }
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // A truncated or corrupt file: what was read is kept, as the engine keeps it from a raw stream.
+      stoppedEarly = (err as Error).message;
+    }
+    if (fill > 0 || stoppedEarly !== undefined) send(seg, fill);
+  };
+  const producing = produce().then(
+    () => void (done = true),
+    (err: unknown) => {
+      failure = err;
+      done = true;
+    },
+  ).finally(() => wakeConsumer?.());
+  try {
+    for (let i = 0; ; i++) {
+      while (i >= queue.length && !done) await new Promise<void>((r) => (wakeConsumer = r));
+      if (failure !== undefined) throw failure;
+      if (i >= queue.length) break;
+      const result = await queue[i];
+      taken = i + 1;
+      wakeProducer?.();
+      yield { result, ...(i === queue.length - 1 && done && stoppedEarly !== undefined ? { stoppedEarly } : {}) };
+    }
+  } finally {
+    pool.fail(new Error('stopped'));
+    wakeProducer?.();
+    await producing;
+  }
+}
+
+interface Job {
+  request: FlowWorkerRequest & { id: number };
+  transfer: ArrayBuffer[];
+  resolve: (r: FlowPieceResult) => void;
+  reject: (err: unknown) => void;
+}
+
+/** Threads started on first need, each given one piece at a time; any thread failing fails every piece. */
+class FlowWorkerPool {
+  private readonly idle: Worker[] = [];
+  private readonly all: Worker[] = [];
+  private readonly busy = new Map<Worker, Job>();
+  private readonly waiting: Job[] = [];
+  private nextId = 0;
+  private failed: unknown;
+
+  constructor(
+    private readonly threads: number,
+    private readonly context: FlowWorkerContext,
+    private readonly file: string,
+    private readonly script = defaultWorkerScript(),
+  ) {}
+
+  run(request: DistributiveOmit<Exclude<FlowWorkerRequest, { type: 'context' }>, 'id'>, transfer: ArrayBuffer[] = []): Promise<FlowPieceResult> {
+    const p = new Promise<FlowPieceResult>((resolve, reject) => {
+      if (this.failed !== undefined) return reject(this.failed);
+      this.waiting.push({ request: { ...request, id: this.nextId++ } as Job['request'], transfer, resolve, reject });
+      this.dispatch();
+    });
+    // Results are awaited in file order: a later piece failing first must not count as unhandled meanwhile.
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** Rejects every piece not yet done (a cancelled scan, a failed thread) and stops the threads. */
+  fail(reason: unknown): void {
+    if (this.failed === undefined) this.failed = reason;
+    for (const job of this.waiting.splice(0)) job.reject(this.failed);
+    for (const job of this.busy.values()) job.reject(this.failed);
+    this.busy.clear();
+    for (const w of this.all) void w.terminate();
+  }
+
+  async terminate(): Promise<void> {
+    if (this.failed === undefined) this.failed = new Error('flow-log parsing threads stopped');
+    this.fail(this.failed);
+    await Promise.all(this.all.map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.waiting.length && this.failed === undefined) {
+      const worker = this.idle.pop() ?? (this.all.length < this.threads ? this.start() : undefined);
+      if (!worker) return;
+      const job = this.waiting.shift()!;
+      this.busy.set(worker, job);
+      worker.postMessage(job.request, job.transfer);
+    }
+  }
+
+  private start(): Worker {
+    const worker = this.script.endsWith('.ts')
+      // Under tsx (tests, bench from sources): the thread loads tsx before the TypeScript entry.
+      ? new Worker(`require(${JSON.stringify(createRequire(__filename).resolve('tsx/cjs'))}); require(${JSON.stringify(this.script)});`, { eval: true })
+      : new Worker(this.script);
+    live++;
+    started++;
+    this.all.push(worker);
+    worker.postMessage({ type: 'context', context: this.context } satisfies FlowWorkerRequest);
+    worker.on('message', (reply: FlowWorkerReply) => {
+      const job = this.busy.get(worker);
+      if (!job || job.request.id !== reply.id) return;
+      this.busy.delete(worker);
+      if ('error' in reply) {
+        this.fail(new Error(`${this.file}: a flow-log parsing thread failed: ${reply.error}`));
+        return;
+      }
+      job.resolve(reply.result);
+      this.idle.push(worker);
+      this.dispatch();
+    });
+    worker.on('error', (err) => this.fail(new Error(`${this.file}: a flow-log parsing thread crashed: ${err.message}`)));
+    worker.on('exit', (code) => {
+      live--;
+      if (this.failed === undefined) this.fail(new Error(`${this.file}: a flow-log parsing thread stopped (exit code ${code}) before its work was done`));
+    });
+    return worker;
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** Beside this module: dist/flow-worker.js when bundled, src/node/flow-worker.ts when run from sources. */
+function defaultWorkerScript(): string {
+  const js = path.join(__dirname, 'flow-worker.js');
+  return fs.existsSync(js) ? js : path.join(__dirname, 'flow-worker.ts');
+}
