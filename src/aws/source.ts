@@ -17,6 +17,8 @@ import {
   type ManagementEventsRequest,
   type MetricsRequest,
   type TelemetrySource,
+  type TrailCalls,
+  type TrailCallsRequest,
   type TrailRequest,
 } from '../core/ports';
 import { createClients, type AwsClients, type ClientOptions } from './clients';
@@ -33,7 +35,10 @@ import {
   fetchTrailEvents,
   RateLimiter,
 } from './fetch';
+import { aggregateWithAthena, formatBytes, type AthenaFlowAnswer, type AthenaTable } from './athena';
+import { trailCallsFromAthena, trailCallsFromLake, type TrailAnswer } from './cloudtrail-lake';
 import { aggregateWithInsights } from './insights';
+import { LookupCostEstimator } from './lookup-cost';
 import { iamAdvice } from './errors';
 import { loadIpRanges, type AwsIpRangesFile, type IpRangesOptions } from './ip-ranges';
 import { readS3FlowLog, S3ByteBudget } from './s3-flow-logs';
@@ -51,6 +56,16 @@ export interface AwsSourceOptions extends ClientOptions {
   ipRanges?: IpRangesOptions;
   /** The bytes of flow-log objects a scan reads from S3 at most (default 2 GiB): past them it says what it left unread. */
   maxS3Bytes?: number;
+  /** The flow logs' Athena table: one aggregation query a scan instead of each flow log's own destination. */
+  flowLogsAthena?: AthenaTable;
+  /** A CloudTrail Lake event data store (id or ARN) asked once a scan instead of paging LookupEvents. */
+  cloudTrailLake?: string;
+  /** An Athena table over the trail's bucket, asked once a scan instead of paging LookupEvents. */
+  cloudTrailAthena?: AthenaTable;
+  /** The poll budget of one Athena or Lake query (default 15 minutes): past it the query is stopped. */
+  queryBudgetMs?: number;
+  /** Told what the Athena and Lake queries answered, as returned (`record` keeps it). */
+  onQueryAnswer?: (answer: { kind: 'athena-flows'; answer: AthenaFlowAnswer } | { kind: 'trail'; answer: TrailAnswer }) => void;
 }
 
 export function openAws(options: AwsSourceOptions = {}): AwsSource {
@@ -68,6 +83,10 @@ export class AwsSource implements TelemetrySource {
   private ipRangesCache?: Promise<AwsIpRangesFile | undefined>;
   private readonly trailLimiter = new RateLimiter(500);
   private insightsDenied = false;
+  /** The Athena flow-log answer of this scan, for the ENIs it asked about: asked again only for ENIs it lacks. */
+  private athenaFlows?: { enis: Set<string>; answer: Promise<AthenaFlowAnswer> };
+  /** Why the Athena flow-log query failed: every flow log is then read from its own destination, and says why. */
+  private athenaFlowsFailure?: string;
   /** The last ENI listing failed (and said so): flow logs are then looked up by VPC and subnet alone. */
   private enisFailed = false;
   private notices: string[] = [];
@@ -132,6 +151,27 @@ export class AwsSource implements TelemetrySource {
   }
 
   async *readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
+    const table = this.options.flowLogsAthena;
+    if (table && !this.athenaFlowsFailure) {
+      const name = `${table.database}.${table.table}`;
+      try {
+        const answer = await this.askAthenaForFlows(request, signal);
+        const ids = new Set(request.enis.map((e) => e.id));
+        yield { kind: 'aggregated', source: `Athena table ${name}`, rows: answer.rows.filter((r) => ids.has(r.eniId)) };
+        yield { kind: 'summary', read: `with Athena on ${name}: one query for the scan, ${formatBytes(answer.dataScannedBytes)} scanned` };
+        return;
+      } catch (err) {
+        // Denied, failed, past its budget: the flow log's own destination still answers, only slower.
+        if (!SourceError.is(err) || err.kind === 'expired-credentials' || signal.aborted) throw err;
+        this.athenaFlowsFailure = `the Athena query on ${name} failed: ${iamAdvice(err)}`;
+        this.options.onNotice?.(`${err.message}: reading each flow log from its own destination instead`);
+      }
+    }
+    if (this.athenaFlowsFailure) {
+      // Said before the records, so that the flow log's coverage names the fallback.
+      const note = `read from its ${flowLog.destinationType === 's3' ? 'S3 objects' : 'log group'} because ${this.athenaFlowsFailure}`;
+      yield { kind: 'aggregated', source: `flow log ${flowLog.id}`, rows: [], note };
+    }
     if (flowLog.destinationType === 's3') {
       // Objects are keyed by the account and region that own the flow log: this account's, in this region.
       const account = await this.account(signal);
@@ -170,10 +210,35 @@ export class AwsSource implements TelemetrySource {
   }
 
   async *lookupEvents(request: TrailRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]> {
+    const cost = new LookupCostEstimator(request.sessionNames, request, (m) => this.notice(m));
     for (const name of request.sessionNames) {
       for await (const page of fetchTrailEvents(this.clients, name, request.start, request.end, this.trailLimiter, signal)) {
-        yield page.map(trailEventFromAws);
+        const events = page.map(trailEventFromAws);
+        cost.page(name, events);
+        yield events;
       }
+      cost.end(name);
+    }
+  }
+
+  /**
+   * With a Lake event data store or an Athena table over the trail, the calls in one query; undefined without one, or
+   * when the query failed (said as a notice): the engine then pages LookupEvents.
+   */
+  async trailCalls(request: TrailCallsRequest, signal: AbortSignal): Promise<TrailCalls | undefined> {
+    const { cloudTrailLake: lake, cloudTrailAthena: table } = this.options;
+    if (!lake && !table) return undefined;
+    const where = lake ? `CloudTrail Lake event data store ${lake}` : `Athena table ${table!.database}.${table!.table}`;
+    try {
+      const answer = lake
+        ? await trailCallsFromLake(this.clients, lake, request, signal, this.options.queryBudgetMs)
+        : await trailCallsFromAthena(this.clients, table!, request, signal, this.options.queryBudgetMs);
+      this.options.onQueryAnswer?.({ kind: 'trail', answer });
+      return { rows: answer.rows, read: `${where}: one query for the scan, ${formatBytes(answer.bytesScanned)} scanned` };
+    } catch (err) {
+      if (!SourceError.is(err) || err.kind === 'expired-credentials' || signal.aborted) throw err;
+      this.notice(`CloudTrail: the query on ${where} failed (${iamAdvice(err)}): paging cloudtrail:LookupEvents instead`);
+      return undefined;
     }
   }
 
@@ -213,6 +278,19 @@ export class AwsSource implements TelemetrySource {
 
   dispose(): void {
     this.clients.destroy();
+  }
+
+  /** One query for every Lambda ENI known (one a scan), again only for a flow log's ENIs it did not ask about. */
+  private async askAthenaForFlows(request: FlowReadRequest, signal: AbortSignal): Promise<AthenaFlowAnswer> {
+    const cached = this.athenaFlows;
+    if (cached && request.enis.every((e) => cached.enis.has(e.id))) return cached.answer;
+    const known = this.enisFailed ? [] : (await this.listNetworkInterfaces(signal)).filter(isLambdaEni).map((e) => ({ id: e.id, addresses: [...e.privateIps, ...e.ipv6Ips] }));
+    const byId = new Map([...known, ...request.enis].map((e) => [e.id, e]));
+    const enis = [...byId.values()];
+    const answer = aggregateWithAthena(this.clients, this.options.flowLogsAthena!, enis, request.start, request.end, signal, this.options.queryBudgetMs);
+    this.athenaFlows = { enis: new Set(byId.keys()), answer };
+    answer.then((a) => this.options.onQueryAnswer?.({ kind: 'athena-flows', answer: a }), () => (this.athenaFlows = undefined));
+    return answer;
   }
 
   private notice(message: string): void {
