@@ -195,6 +195,8 @@ describe('Behaviour diff beside the source', () => {
         fn.findings[0]!.title = html;
         fn.findings[0]!.detail = long;
         fn.coverage.cloudtrail = `partial: ${link}`;
+        // The structured status decides what is a gap; the sentence is what is shown.
+        if (fn.coverageStatus) fn.coverageStatus.cloudtrail = { status: 'partial' };
       },
       async () => {
         const summary = await rendered(FN, 'a render of the hostile report');
