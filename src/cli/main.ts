@@ -17,8 +17,9 @@ import { renderPermissionsText } from '../permissions/text';
 import { sanitizeForTerminal } from '../report/escape';
 import { renderHtml } from '../report/html';
 import { redactReport } from '../report/redact';
-import { renderSarif } from '../report/sarif';
+import { renderSarif, type PermissionsSarifInput } from '../report/sarif';
 import { renderText } from '../report/text';
+import { isEventDataStore, parseAthenaTableName, type AthenaTableName } from '../shared/athena-table';
 
 declare const PACKAGE_VERSION: string | undefined;
 const VERSION = typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev';
@@ -38,6 +39,12 @@ interface ScanCliOptions {
   maxS3Bytes?: number;
   /** Scenario: threads parsing a large flow-log file (default: one per core). */
   threads?: number;
+  /** Live: the flow logs' Athena table, `DATABASE.TABLE`, and the workgroup it is queried in. */
+  flowLogsAthena?: AthenaTableName;
+  athenaWorkgroup?: string;
+  /** Live: the trail asked once, in a CloudTrail Lake event data store or an Athena table, instead of LookupEvents. */
+  cloudtrailLake?: string;
+  cloudtrailAthena?: AthenaTableName;
   function: string[];
   ignorePeer: string[];
   ignoreApi: string[];
@@ -50,6 +57,10 @@ interface ScanCliOptions {
   output?: string;
   color?: boolean;
   redact?: boolean;
+  /** SARIF: also a result per unused grant of the functions' roles (reads IAM: the scenario's files, or the live account). */
+  permissions?: boolean;
+  /** Where the templates are, for the grants' lines (default: the working directory). */
+  source?: string;
 }
 
 /** The bundled demo account: `media/demo` beside `dist/` in the package (or beside `src/` in a checkout). */
@@ -70,6 +81,18 @@ function positiveInt(max: number) {
 }
 
 const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+
+/** `DATABASE.TABLE` for an Athena option. */
+function athenaTable(value: string): AthenaTableName {
+  const name = parseAthenaTableName(value);
+  if (!name) throw new InvalidArgumentError('expected DATABASE.TABLE');
+  return name;
+}
+
+function eventDataStore(value: string): string {
+  if (!isEventDataStore(value)) throw new InvalidArgumentError('expected an event data store id or ARN');
+  return value.trim();
+}
 
 /** `2GiB`, `500MB`, `1000000`: a byte count, at least one. */
 export function byteSize(value: string): number {
@@ -129,6 +152,9 @@ async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
     flowLogsQuery: opts.flowLogsQuery,
     ipRanges: ipRangesOptions(opts.ipRanges),
     ...(opts.maxS3Bytes !== undefined ? { maxS3Bytes: opts.maxS3Bytes } : {}),
+    ...(opts.flowLogsAthena ? { flowLogsAthena: { ...opts.flowLogsAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } } : {}),
+    ...(opts.cloudtrailLake ? { cloudTrailLake: opts.cloudtrailLake } : {}),
+    ...(opts.cloudtrailAthena ? { cloudTrailAthena: { ...opts.cloudtrailAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } } : {}),
     onNotice: (m) => process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(m)}\n`),
   });
 }
@@ -142,6 +168,11 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (opts.maxS3Bytes !== undefined && !live) throw new InputError('--max-s3-bytes is for a live scan: a scenario holds the S3 objects it recorded');
   if (opts.threads !== undefined && live) throw new InputError('--threads is for a scenario: a live scan parses the records as they arrive');
   const flowThreads = { flowThreads: opts.threads !== undefined ? { threads: opts.threads } : {} };
+  for (const [given, flag] of [[opts.flowLogsAthena, '--flow-logs-athena'], [opts.athenaWorkgroup, '--athena-workgroup'], [opts.cloudtrailLake, '--cloudtrail-lake'], [opts.cloudtrailAthena, '--cloudtrail-athena']] as const) {
+    if (given !== undefined && !live) throw new InputError(`${flag} is for a live scan: a scenario holds the rows it recorded`);
+  }
+  if (opts.cloudtrailLake && opts.cloudtrailAthena) throw new InputError('give one of --cloudtrail-lake and --cloudtrail-athena');
+  if (opts.athenaWorkgroup !== undefined && !opts.flowLogsAthena && !opts.cloudtrailAthena) throw new InputError('--athena-workgroup goes with --flow-logs-athena or --cloudtrail-athena');
   const source: TelemetrySource = opts.demo
     ? openScenario(demoScenarioDir(), 'demo account', flowThreads)
     : opts.scenario
@@ -157,6 +188,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   const onSignal = () => controller.abort(new Error('scan cancelled'));
   process.once('SIGINT', onSignal);
   let report: ScanReport;
+  let permissions: PermissionsSarifInput | undefined;
   try {
     report = await scan(source, {
       now,
@@ -168,6 +200,10 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
       signal: controller.signal,
       logger: { info: () => undefined, warn: (m) => process.stderr.write(`${sanitizeForTerminal(m)}\n`) },
     });
+    if (opts.permissions) {
+      const dir = opts.demo ? demoScenarioDir() : opts.scenario;
+      permissions = await sarifPermissions(report, source, dir, path.resolve(opts.source ?? '.'), controller.signal);
+    }
   } finally {
     process.removeListener('SIGINT', onSignal);
     (source as { dispose?: () => void }).dispose?.();
@@ -179,7 +215,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
 
   const rendered =
     opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n'
-    : opts.format === 'sarif' ? JSON.stringify(renderSarif(report, VERSION), null, 2) + '\n'
+    : opts.format === 'sarif' ? JSON.stringify(renderSarif(report, VERSION, permissions), null, 2) + '\n'
     : opts.format === 'html' ? renderHtml(report)
     : renderText(report, { color: opts.color ?? (!opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR) });
   if (opts.output) writeFileAtomic(opts.output, rendered);
@@ -189,6 +225,40 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   const threshold = SEVERITY_RANK[opts.failOn];
   const failing = report.functions.some((f) => f.findings.some((x) => SEVERITY_RANK[x.severity] >= threshold));
   return failing ? EXIT_FINDINGS : EXIT_OK;
+}
+
+/**
+ * `scan --permissions`: the report's functions judged as `permissions` judges them, each unused grant located on the
+ * template line that grants it when source mapping finds the function's template under `root`.
+ */
+async function sarifPermissions(report: ScanReport, source: TelemetrySource, dir: string | undefined, root: string, signal: AbortSignal): Promise<PermissionsSarifInput> {
+  let reads: PermissionsSource;
+  let iamClients: { destroy(): void } | undefined;
+  if (dir) reads = openRecordedPermissions(dir, source.label);
+  else {
+    const awsIam = loadAwsIam();
+    const clients = awsIam.withIam((source as import('../aws/source').AwsSource).clients);
+    iamClients = clients;
+    reads = new awsIam.AwsPermissionsSource(clients, source.label);
+  }
+  try {
+    const analysed = await loadPermissions().analyzePermissions(report, reads, { lambdaFunctions: await source.listFunctions(signal), signal });
+    // The descriptor parsers are evaluated only here: a scan without --permissions never loads them.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { loadProject } = require('../source/project') as typeof import('../source/project');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { NodeSourceFiles } = require('../source/node-files') as typeof import('../source/node-files');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { grantLocator } = require('../source/grant-locator') as typeof import('../source/grant-locator');
+    const posixRoot = root.split(path.sep).join('/');
+    const files = new NodeSourceFiles([posixRoot]);
+    const warn = (m: string) => process.stderr.write(`${sanitizeForTerminal(m)}\n`);
+    const project = await loadProject(files, { displayRoot: posixRoot, log: { info: () => undefined, warn } });
+    const locate = await grantLocator(files, project, report.functions, posixRoot);
+    return { report: analysed, locate: (fn, grant) => locate(fn.function, grant.statement) };
+  } finally {
+    iamClients?.destroy();
+  }
 }
 
 interface PermissionsCliOptions {
@@ -292,6 +362,10 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--ip-ranges <file|url>', `live: AWS's ip-ranges document from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
     .option('--max-s3-bytes <size>', 'live: flow-log objects read from S3 at most, newest first (default 2GiB); past it the oldest are left unread and coverage says so', byteSize)
     .option('--threads <n>', 'scenario: threads parsing a large flow-log file (default: one per core; 1: the calling thread only)', positiveInt(256))
+    .option('--flow-logs-athena <database.table>', 'live: aggregate flow logs in one Athena query on this table (needs docs/iam-policy-athena.json)', athenaTable)
+    .option('--athena-workgroup <name>', 'live: the Athena workgroup of --flow-logs-athena and --cloudtrail-athena (default primary)')
+    .option('--cloudtrail-lake <eds>', 'live: ask this CloudTrail Lake event data store (id or ARN) once instead of paging LookupEvents', eventDataStore)
+    .option('--cloudtrail-athena <database.table>', 'live: ask this Athena table over the trail\'s bucket once instead of paging LookupEvents', athenaTable)
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--ignore-peer <rule>', 'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option('--ignore-api <rule>', 'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
@@ -303,6 +377,8 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (none: never)').choices(['low', 'medium', 'high', 'none']).default('high'))
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--no-color', 'no ANSI colours in text output')
+    .option('--permissions', 'SARIF: also a result per permission the functions\' roles grant and their code never used (reads the roles\' policies)')
+    .option('--source <dir>', 'with --permissions: where the templates are, to put each unused grant on the line that grants it (default: the working directory)')
     .option('--redact', 'replace account ids, public addresses and tag values consistently (for sharing a report)')
     .action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {
       // Commander sets color=true by default for --no-color; only an explicit flag should force it.
