@@ -20,6 +20,8 @@ export interface Settings {
   flowLogsQuery: 'insights' | 'filter';
   /** The bytes of flow-log objects a live scan reads from S3 at most (`s3FlowLogs.maxBytes`, whole GiB are 1024³). */
   s3FlowLogsMaxBytes: number;
+  /** Threads parsing a large recorded flow-log file (`threads`); undefined: one per core (the setting's 0). */
+  threads: number | undefined;
   /**
    * Where a live scan gets AWS's ip-ranges document (a file or an http(s) URL); undefined: AWS's published URL. From
    * user settings only: a workspace's document could call its own server "S3" and so hide it.
@@ -42,6 +44,7 @@ export function readSettings(): Settings {
     backgroundRescanMinutes: wholeNumber(c.get('backgroundRescanMinutes'), 0, 24 * 60, 0),
     flowLogsQuery: c.get('flowLogsQuery') === 'filter' ? 'filter' : 'insights',
     s3FlowLogsMaxBytes: wholeNumber(c.get('s3FlowLogs.maxBytes'), 1, Number.MAX_SAFE_INTEGER, DEFAULT_S3_FLOW_LOGS_MAX_BYTES),
+    threads: wholeNumber(c.get('threads'), 0, 256, 0) || undefined,
     ipRanges: userString(c.inspect<unknown>('ipRanges')?.globalValue),
     diagnosticsMinimumSeverity: severity(c.get('diagnostics.minimumSeverity'), 'low'),
     notificationsMinimumSeverity: severity(c.get('notifications.minimumSeverity'), 'high'),
