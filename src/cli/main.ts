@@ -166,6 +166,9 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   }
   if (opts.ipRanges !== undefined && !live) throw new InputError('--ip-ranges is for a live scan: a scenario brings its own ip-ranges.json');
   if (opts.maxS3Bytes !== undefined && !live) throw new InputError('--max-s3-bytes is for a live scan: a scenario holds the S3 objects it recorded');
+  if (opts.permissions && opts.format !== 'sarif') throw new InputError('--permissions adds the unused grants to the SARIF output: use it with --format sarif (or the permissions command)');
+  if (opts.permissions && opts.redact) throw new InputError('--permissions and --redact: the unused grants name roles and policies, which are not redacted; use one or the other');
+  if (opts.source !== undefined && !opts.permissions) throw new InputError('--source locates the unused grants in templates: use it with --permissions');
   if (opts.threads !== undefined && live) throw new InputError('--threads is for a scenario: a live scan parses the records as they arrive');
   const flowThreads = { flowThreads: opts.threads !== undefined ? { threads: opts.threads } : {} };
   for (const [given, flag] of [[opts.flowLogsAthena, '--flow-logs-athena'], [opts.athenaWorkgroup, '--athena-workgroup'], [opts.cloudtrailLake, '--cloudtrail-lake'], [opts.cloudtrailAthena, '--cloudtrail-athena']] as const) {

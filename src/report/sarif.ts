@@ -1,6 +1,8 @@
 // SARIF 2.1.0 output: one run, one rule per finding kind, one result per finding, located at the function.
 import type { Location, Log, ReportingDescriptor, Result, Run } from 'sarif';
 import type { Finding, FindingKind, FunctionReport, ScanReport } from '../core/model';
+import type { FunctionPermissions, PermissionsReport, UnusedGrant } from '../permissions/model';
+import { statementText } from '../permissions/text';
 import { knownSeverity, sortFindings } from './view-model';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -154,7 +156,96 @@ export function sarifResult(fn: FunctionReport, finding: Finding, ruleIndex: num
   return result;
 }
 
-export function renderSarif(report: ScanReport, toolVersion: string): Log {
+// ---------------------------------------------------------------- unused grants (when permissions were analysed)
+
+export const UNUSED_GRANT_RULE_ID = 'unused-grant';
+const GRANT_FINGERPRINT_KEY = 'lambdaBehaviorUnusedGrant/v1';
+/** Unused actions named in a result's message; the properties have every listed one and the count. */
+const UNUSED_IN_MESSAGE = 5;
+
+/** Only in a log with permissions: a scan's SARIF keeps its rules, and their indexes, as they were. */
+export function unusedGrantRule(): ReportingDescriptor {
+  return {
+    id: UNUSED_GRANT_RULE_ID,
+    name: 'UnusedGrant',
+    shortDescription: { text: "The function's role grants actions its code never used." },
+    fullDescription: {
+      text: "A statement of the execution role's policies allows actions that no function on the role called in the baseline and detection windows (CloudTrail management events).",
+    },
+    help: {
+      text: 'Review the least-privilege proposal (`lambda-behavior permissions`, or Lambda Behavior: Propose Least Privilege in the editor) and narrow the statement. Conditions, resource policies and SCPs are not judged; actions CloudTrail records only as data events are kept, not judged.',
+    },
+    defaultConfiguration: { level: 'note' },
+    properties: { tags: ['security', 'iam', 'least-privilege'] },
+  };
+}
+
+/** Where a grant is written: a file relative to the source root (`%SRCROOT%`), and its 1-based line when known. */
+export interface GrantLocation {
+  uri: string;
+  line?: number;
+}
+
+export interface PermissionsSarifInput {
+  report: PermissionsReport;
+  /** The template line that grants it, from source mapping; else the result is located at the function. */
+  locate?: (fn: FunctionPermissions, grant: UnusedGrant) => GrantLocation | undefined;
+}
+
+/** One result per unused grant of a role: a role shared by several functions is one result, at each of them. */
+export function unusedGrantResults(input: PermissionsSarifInput, functions: readonly FunctionReport[], ruleIndex: number): Result[] {
+  const results: Result[] = [];
+  const seen = new Set<string>();
+  const byName = new Map(functions.map((f) => [f.name, f] as const));
+  for (const fp of input.report.functions) {
+    for (const grant of fp.unused) {
+      const id = [fp.roleArn ?? fp.function, grant.statement.policyArn ?? grant.statement.policyName, grant.statement.index, grant.element, grant.pattern].join('|');
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const roleFunctions = fp.roleFunctions.filter((name) => input.report.functions.some((f) => f.function === name));
+      const shown = grant.unused.slice(0, UNUSED_IN_MESSAGE).join(', ');
+      const more = grant.unusedCount > UNUSED_IN_MESSAGE ? `, ... (${grant.unusedCount} in all)` : '';
+      const text =
+        `Role ${fp.roleName ?? fp.roleArn ?? '?'} grants ${grant.pattern} ` +
+        `(${statementText(grant.statement)}${grant.conditional ? ', conditional: not evaluated' : ''}); never used by ${fp.roleFunctions.join(', ')}: ${shown}${more}.` +
+        (grant.notObservable.length ? ` ${grant.notObservable.length} of them CloudTrail records only as data events: kept, not judged.` : '');
+      const where = input.locate?.(fp, grant);
+      const logical = roleFunctions.map((name) => ({ name, kind: 'function', ...(byName.get(name)?.arn ? { fullyQualifiedName: byName.get(name)!.arn } : {}) }));
+      const location: Location = { logicalLocations: logical };
+      if (where) {
+        location.physicalLocation = {
+          artifactLocation: { uri: where.uri, uriBaseId: '%SRCROOT%' },
+          ...(where.line ? { region: { startLine: where.line } } : {}),
+        };
+      }
+      results.push({
+        ruleId: UNUSED_GRANT_RULE_ID,
+        ruleIndex,
+        level: 'note',
+        message: { text: sarifText(text) },
+        locations: [location],
+        partialFingerprints: { [GRANT_FINGERPRINT_KEY]: id },
+        properties: {
+          role: fp.roleArn,
+          functions: fp.roleFunctions,
+          policy: grant.statement.policyName,
+          ...(grant.statement.policyArn ? { policyArn: grant.statement.policyArn } : {}),
+          statementIndex: grant.statement.index,
+          ...(grant.statement.sid ? { sid: grant.statement.sid } : {}),
+          element: grant.element,
+          pattern: grant.pattern,
+          unusedCount: grant.unusedCount,
+          unused: grant.unused,
+          notObservable: grant.notObservable,
+          conditional: grant.conditional,
+        },
+      });
+    }
+  }
+  return results;
+}
+
+export function renderSarif(report: ScanReport, toolVersion: string, permissions?: PermissionsSarifInput): Log {
   const rules = sarifRules();
   const results: Result[] = [];
   for (const fn of report.functions) {
@@ -162,6 +253,10 @@ export function renderSarif(report: ScanReport, toolVersion: string): Log {
       // A kind this build does not know (a newer report) still gets a result, only without a rule index.
       results.push(sarifResult(fn, finding, rules.findIndex((r) => r.id === finding.kind)));
     }
+  }
+  if (permissions) {
+    rules.push(unusedGrantRule());
+    results.push(...unusedGrantResults(permissions, report.functions, rules.length - 1));
   }
   const run: Run = {
     tool: {
