@@ -82,7 +82,7 @@ export async function runAthenaQuery(c: AwsClients, sql: string, options: Athena
     return { rows: await readResults(c, id, signal), dataScannedBytes, queryExecutionId: id };
   } finally {
     // Best effort, not tied to the (maybe aborted) signal; the client's socket timeout bounds it.
-    if (!ended) await c.athena().send(new StopQueryExecutionCommand({ QueryExecutionId: id })).catch(() => undefined);
+    if (!ended) await Promise.resolve().then(() => c.athena().send(new StopQueryExecutionCommand({ QueryExecutionId: id }))).catch(() => undefined);
   }
 }
 

@@ -172,7 +172,7 @@ export async function trailCallsFromLake(c: AwsClients, eventDataStore: string, 
     } while (NextToken);
     return { rows: trailRowsFromAnswer(raw), raw, bytesScanned, sql };
   } finally {
-    if (!ended) await c.cloudtrail().send(new CancelQueryCommand({ QueryId })).catch(() => undefined);
+    if (!ended) await Promise.resolve().then(() => c.cloudtrail().send(new CancelQueryCommand({ QueryId }))).catch(() => undefined);
   }
 }
 
