@@ -46,12 +46,20 @@ export function profileConnection(profile: string, region: string | undefined): 
     async open(options: OpenOptions): Promise<OpenedSource> {
       const missing = await loadProfiles().missingProfile(profile);
       if (missing) throw new Error(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
-      const location = readSettings().ipRanges;
+      const settings = readSettings();
+      const location = settings.ipRanges;
+      const workgroup = settings.athenaWorkgroup ? { workgroup: settings.athenaWorkgroup } : {};
       return loadAws().openAws({
         profile,
         region,
         flowLogsQuery: options.flowLogsQuery,
         ipRanges: { ...(location ? { location } : {}), ...(ipRangesCacheDir ? { cacheDir: ipRangesCacheDir } : {}) },
+        maxS3Bytes: settings.s3FlowLogsMaxBytes,
+        ...(settings.athenaFlowLogsTable ? { flowLogsAthena: { ...settings.athenaFlowLogsTable, ...workgroup } } : {}),
+        // A Lake event data store when both are set: one way to read the trail.
+        ...(settings.cloudTrailLakeEventDataStore
+          ? { cloudTrailLake: settings.cloudTrailLakeEventDataStore }
+          : settings.cloudTrailAthenaTable ? { cloudTrailAthena: { ...settings.cloudTrailAthenaTable, ...workgroup } } : {}),
         onNotice: options.onNotice,
       });
     },

@@ -4,6 +4,7 @@ import { DEFAULT_ACCEPT_FILE } from '../core/accepted';
 import type { IgnoreRules } from '../core/ignore';
 import type { Severity } from '../core/model';
 import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DETECT_HOURS } from '../core/scan';
+import { isEventDataStore, parseAthenaTableName, type AthenaTableName } from '../shared/athena-table';
 
 export const SECTION = 'lambdaBehavior';
 
@@ -27,6 +28,15 @@ export interface Settings {
    * user settings only: a workspace's document could call its own server "S3" and so hide it.
    */
   ipRanges: string | undefined;
+  /**
+   * Where a live scan asks AWS's own engines instead of paging (user settings only: a workspace must not start billed
+   * queries, nor Athena's writes to its results location): the flow logs' Athena table, the workgroup, and the trail in
+   * a CloudTrail Lake event data store or an Athena table. Undefined: off (or not a valid name).
+   */
+  athenaFlowLogsTable: AthenaTableName | undefined;
+  athenaWorkgroup: string | undefined;
+  cloudTrailLakeEventDataStore: string | undefined;
+  cloudTrailAthenaTable: AthenaTableName | undefined;
   diagnosticsMinimumSeverity: Severity;
   notificationsMinimumSeverity: Severity;
   ignore: IgnoreRules;
@@ -46,6 +56,10 @@ export function readSettings(): Settings {
     s3FlowLogsMaxBytes: wholeNumber(c.get('s3FlowLogs.maxBytes'), 1, Number.MAX_SAFE_INTEGER, DEFAULT_S3_FLOW_LOGS_MAX_BYTES),
     threads: wholeNumber(c.get('threads'), 0, 256, 0) || undefined,
     ipRanges: userString(c.inspect<unknown>('ipRanges')?.globalValue),
+    athenaFlowLogsTable: tableName(userString(c.inspect<unknown>('athena.flowLogsTable')?.globalValue)),
+    athenaWorkgroup: userString(c.inspect<unknown>('athena.workgroup')?.globalValue),
+    cloudTrailLakeEventDataStore: eventDataStore(userString(c.inspect<unknown>('cloudTrail.lakeEventDataStore')?.globalValue)),
+    cloudTrailAthenaTable: tableName(userString(c.inspect<unknown>('cloudTrail.athenaTable')?.globalValue)),
     diagnosticsMinimumSeverity: severity(c.get('diagnostics.minimumSeverity'), 'low'),
     notificationsMinimumSeverity: severity(c.get('notifications.minimumSeverity'), 'high'),
     // Restricted in untrusted workspaces (package.json capabilities): VS Code then hands back the user's values only.
@@ -69,6 +83,14 @@ export function onSettingChanged(key: string, listener: () => void): vscode.Disp
 /** A user-settings string, trimmed; undefined when empty or not a string. */
 function userString(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value.trim() : undefined;
+}
+
+function tableName(value: string | undefined): AthenaTableName | undefined {
+  return value === undefined ? undefined : parseAthenaTableName(value);
+}
+
+function eventDataStore(value: string | undefined): string | undefined {
+  return value !== undefined && isEventDataStore(value) ? value : undefined;
 }
 
 function stringList(value: unknown): string[] {
