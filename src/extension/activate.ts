@@ -11,6 +11,7 @@ import { ReportStore } from './report-store';
 import { Scanner } from './scan-command';
 import { Session } from './session';
 import { readSettings } from './settings';
+import { registerPermissions } from './permissions/register';
 import { registerSourceFeatures } from './source/register';
 import { registerStatusBar } from './status-bar';
 import { Tracker } from './tracking';
@@ -56,6 +57,7 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
   const statusBar = registerStatusBar(context, session);
   const source = registerSourceFeatures(context, deps);
   const diffView = registerDiffView(context, deps);
+  registerPermissions(context, deps);
 
   // Read after activate() has returned: activation never waits on the disk.
   const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));

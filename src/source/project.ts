@@ -162,3 +162,8 @@ function hclMessage(raw: string): string {
   const m = /^parse config: \[[^:\]]*:(\d+),(\d+)(?:-\d+)?: ([^]*)\]$/.exec(raw.trim());
   return m ? `line ${m[1]}, column ${m[2]}: ${m[3]}` : raw;
 }
+
+// The least-privilege edit reads the same descriptors with the same parser: it rides in this module's bundle
+// (dist/source-project.js), which the extension loads on the first mapping, rather than in the extension's own.
+export { descriptorTexts, functionPolicySource } from './grant-locator';
+export { applyPolicyReplacement, lineOfGrant, locatePolicy, policyReplacement } from './policy-location';
