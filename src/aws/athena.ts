@@ -7,13 +7,13 @@ import {
   StopQueryExecutionCommand,
   type Row,
 } from '@aws-sdk/client-athena';
-import type { ResultField } from '@aws-sdk/client-cloudwatch-logs';
 import type { FlowAggregate } from '../core/model';
 import { SourceError } from '../core/ports';
+import { flowRowsToAggregates } from '../core/query-rows';
+export { formatBytes } from '../core/query-rows';
 import { DAY_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { abortableSleep, call } from './fetch';
-import { rowsToAggregates } from './insights';
 
 /** A table named `DATABASE.TABLE`, queried in a workgroup (its own results location and limits). */
 export interface AthenaTable {
@@ -222,23 +222,6 @@ export function buildAthenaFlowQuery(
   return `${side('egress')}\nUNION ALL\n${side('ingress')}`;
 }
 
-/** Athena's rows as the Insights rows they mirror: the same names, the same reading. */
-export function athenaRowsToAggregates(rows: ReadonlyArray<Record<string, string>>): FlowAggregate[] {
-  return rowsToAggregates(rows.map((r) => Object.entries(r).map(([field, value]): ResultField => ({ field, value }))));
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n;
-  let u = -1;
-  do {
-    v /= 1024;
-    u++;
-  } while (v >= 1024 && u < units.length - 1);
-  return `${v.toFixed(1)} ${units[u]}`;
-}
-
 export interface AthenaFlowAnswer {
   rows: FlowAggregate[];
   dataScannedBytes: number;
@@ -255,5 +238,5 @@ export async function aggregateWithAthena(
   const shape = await describeTable(c, table, signal);
   const sql = buildAthenaFlowQuery(table, shape, enis, start, end);
   const answer = await runAthenaQuery(c, sql, { database: table.database, workgroup: table.workgroup, budgetMs }, signal);
-  return { rows: athenaRowsToAggregates(answer.rows), dataScannedBytes: answer.dataScannedBytes, raw: answer.rows, sql };
+  return { rows: flowRowsToAggregates(answer.rows), dataScannedBytes: answer.dataScannedBytes, raw: answer.rows, sql };
 }

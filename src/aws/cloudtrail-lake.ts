@@ -1,6 +1,7 @@
 // CloudTrail at scale: the functions' calls aggregated in one query where the trail is kept, a CloudTrail Lake event data store or an Athena table over the trail's bucket.
 import { CancelQueryCommand, DescribeQueryCommand, GetQueryResultsCommand, StartQueryCommand } from '@aws-sdk/client-cloudtrail';
 import type { TrailCallRow, TrailCallsRequest } from '../core/ports';
+import { TRAIL_ROW_IDS, TRAIL_ROW_MESSAGES, trailRowsFromAnswer } from '../core/query-rows';
 import { SourceError } from '../core/ports';
 import { HOUR_MS } from '../core/time';
 import { describeTable, partitionPredicate, runAthenaQuery, type AthenaTable } from './athena';
@@ -10,9 +11,6 @@ import { abortableSleep, call } from './fetch';
 const POLL_MS = [250, 500, 1000, 2000, 3000, 5000];
 /** How long one Lake query may run before it is cancelled. */
 export const DEFAULT_LAKE_BUDGET_MS = 15 * 60_000;
-/** Evidence per row, as the attributor keeps per call: 5 event ids, 2 error messages. */
-const IDS = 5;
-const MESSAGES = 2;
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** `2026-12-01 10:00:00` (Lake's timestamp literal) or `2026-12-01T10:00:00Z` (the trail's own eventTime text). */
@@ -45,8 +43,8 @@ function buildTrailQuery(cols: Columns, request: TrailCallsRequest): string {
     `SELECT ${cols.arn} AS arn, ${cols.eventSource} AS source, ${cols.eventName} AS name, ${cols.errorCode} AS error,`,
     `  floor((to_unixtime(${cols.time}) * 1000 - ${request.splitAt}) / ${HOUR_MS}) AS bucket,`,
     `  count(*) AS calls, to_unixtime(min(${cols.time})) AS first, to_unixtime(max(${cols.time})) AS last,`,
-    `  array_join(slice(array_agg(${cols.eventId} ORDER BY ${cols.time} DESC), 1, ${IDS}), ',') AS ids,`,
-    `  array_join(slice(array_agg(${cols.errorMessage}) FILTER (WHERE ${cols.errorMessage} IS NOT NULL), 1, ${MESSAGES}), '\\n') AS messages`,
+    `  array_join(slice(array_agg(${cols.eventId} ORDER BY ${cols.time} DESC), 1, ${TRAIL_ROW_IDS}), ',') AS ids,`,
+    `  array_join(slice(array_agg(${cols.errorMessage}) FILTER (WHERE ${cols.errorMessage} IS NOT NULL), 1, ${TRAIL_ROW_MESSAGES}), '\\n') AS messages`,
     `FROM ${cols.from}`,
     `WHERE ${cols.extraWhere ? `${cols.extraWhere}\n  AND ` : ''}${cols.timeFilter(request.start, request.end)}`,
     `  AND ${cols.type} = 'AssumedRole'`,
@@ -96,33 +94,6 @@ export function buildCloudTrailAthenaQuery(table: AthenaTable, partitions: strin
     },
     request,
   );
-}
-
-/** Rows by column name, as either engine answers, into the engine's rows; a row it cannot read is left out. */
-export function trailRowsFromAnswer(rows: ReadonlyArray<Record<string, string>>): TrailCallRow[] {
-  const out: TrailCallRow[] = [];
-  for (const r of rows) {
-    const assumed = /:assumed-role\/([^/]+)\/(.+)$/.exec(r.arn ?? '');
-    const count = Number(r.calls);
-    const first = Number(r.first) * 1000;
-    const last = Number(r.last) * 1000;
-    if (!assumed || !r.source || !r.name || !Number.isInteger(count) || count <= 0 || !Number.isFinite(first) || !Number.isFinite(last)) continue;
-    const messages = (r.messages ?? '').split('\n').filter(Boolean);
-    out.push({
-      sessionName: assumed[2],
-      roleName: assumed[1],
-      principalArn: r.arn,
-      eventSource: r.source,
-      eventName: r.name,
-      ...(r.error ? { errorCode: r.error } : {}),
-      count,
-      first: Math.round(first),
-      last: Math.round(last),
-      eventIds: (r.ids ?? '').split(',').filter(Boolean).slice(0, IDS),
-      ...(messages.length ? { errorMessages: messages.slice(0, MESSAGES) } : {}),
-    });
-  }
-  return out;
 }
 
 export interface TrailAnswer {

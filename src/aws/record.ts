@@ -31,7 +31,13 @@ import {
   RateLimiter,
 } from './fetch';
 import { loadIpRanges, type IpRangesOptions } from './ip-ranges';
+import { aggregateWithAthena, type AthenaTable } from './athena';
+import { trailCallsFromAthena, trailCallsFromLake } from './cloudtrail-lake';
 import { destinationOf, getObjectBody, listFlowLogObjects, parquetAsText } from './s3-flow-logs';
+
+/** Names of the optional query recordings in scenario.json's failures, when their query failed (the replay then reads the records). */
+export const ATHENA_FLOWS_RECORDED = 'athena (flow logs)';
+export const TRAIL_ROWS_RECORDED = 'cloudtrail (aggregated)';
 
 export interface RecordOptions {
   out: string;
@@ -43,6 +49,11 @@ export interface RecordOptions {
   now?: number;
   /** Where AWS's ip-ranges document comes from (default AWS's published URL): recorded as `ip-ranges.json`. */
   ipRanges?: IpRangesOptions;
+  /** The flow logs' Athena table: its aggregate rows recorded as returned (`athena/flow-rows.json`), beside the raw records. */
+  flowLogsAthena?: AthenaTable;
+  /** The trail in a Lake event data store or an Athena table: its aggregate rows recorded as returned (`cloudtrail-lake/rows.json`). */
+  cloudTrailLake?: string;
+  cloudTrailAthena?: AthenaTable;
   onProgress?: (message: string) => void;
 }
 
@@ -157,6 +168,28 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
     }
     const file = path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`);
     await failingAlone(`flow log ${flowLog.id}`, () => pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(file), { signal }));
+  }
+
+  if (options.flowLogsAthena) {
+    const table = options.flowLogsAthena;
+    progress('Querying the flow logs\' Athena table');
+    const enisAsked = keptEnis.map((l) => ({ id: l.eni.id, addresses: [...l.eni.privateIps, ...l.eni.ipv6Ips] }));
+    await failingAlone(ATHENA_FLOWS_RECORDED, async () => {
+      const answer = await aggregateWithAthena(c, table, enisAsked, w.baselineStart, w.detectEnd, signal);
+      write('athena/flow-rows.json', { table: `${table.database}.${table.table}`, dataScannedBytes: answer.dataScannedBytes, sql: answer.sql, rows: answer.raw });
+    });
+  }
+
+  if (options.cloudTrailLake || options.cloudTrailAthena) {
+    progress('Querying the trail');
+    const request = { start: w.baselineStart, end: w.detectEnd, sessionNames: names, splitAt: w.detectStart };
+    const lake = options.cloudTrailLake;
+    const table = options.cloudTrailAthena;
+    await failingAlone(TRAIL_ROWS_RECORDED, async () => {
+      const answer = lake ? await trailCallsFromLake(c, lake, request, signal) : await trailCallsFromAthena(c, table!, request, signal);
+      const from = lake ? `CloudTrail Lake event data store ${lake}` : `Athena table ${table!.database}.${table!.table}`;
+      write('cloudtrail-lake/rows.json', { from, bytesScanned: answer.bytesScanned, sql: answer.sql, rows: answer.raw });
+    });
   }
 
   progress('Reading CloudTrail');

@@ -400,7 +400,16 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--detect-hours <n>', 'hours of detection window to record', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
     .option('--redact', 'replace account ids and public addresses consistently (for sharing a bug report)')
     .option('--ip-ranges <file|url>', `AWS's ip-ranges document to record from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
-    .action(async (opts: { profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean; ipRanges?: string }) => {
+    .option('--flow-logs-athena <database.table>', 'also record the flow logs\' Athena aggregate rows (athena/flow-rows.json)', athenaTable)
+    .option('--athena-workgroup <name>', 'the Athena workgroup of --flow-logs-athena and --cloudtrail-athena (default primary)')
+    .option('--cloudtrail-lake <eds>', 'also record the trail\'s aggregate rows from this CloudTrail Lake event data store (cloudtrail-lake/rows.json)', eventDataStore)
+    .option('--cloudtrail-athena <database.table>', 'also record the trail\'s aggregate rows from this Athena table (cloudtrail-lake/rows.json)', athenaTable)
+    .action(async (opts: {
+      profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean; ipRanges?: string;
+      flowLogsAthena?: AthenaTableName; athenaWorkgroup?: string; cloudtrailLake?: string; cloudtrailAthena?: AthenaTableName;
+    }) => {
+      if (opts.cloudtrailLake && opts.cloudtrailAthena) throw new InputError('give one of --cloudtrail-lake and --cloudtrail-athena');
+      const workgroup = opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {};
       if (fs.existsSync(opts.out) && fs.readdirSync(opts.out).length > 0) throw new InputError(`${opts.out}: not empty; record into a new directory`);
       const aws = loadAws();
       await checkProfile(aws, opts.profile);
@@ -412,6 +421,9 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
         const summary = await aws.recordScenario(clients, {
           out: opts.out, functions: opts.function, baselineDays: opts.baselineDays, detectHours: opts.detectHours, redact: opts.redact,
           ipRanges: ipRangesOptions(opts.ipRanges),
+          ...(opts.flowLogsAthena ? { flowLogsAthena: { ...opts.flowLogsAthena, ...workgroup } } : {}),
+          ...(opts.cloudtrailLake ? { cloudTrailLake: opts.cloudtrailLake } : {}),
+          ...(opts.cloudtrailAthena ? { cloudTrailAthena: { ...opts.cloudtrailAthena, ...workgroup } } : {}),
           onProgress: (m) => process.stderr.write(`${m}...\n`),
         }, controller.signal);
         out(`recorded ${summary.functions} function(s), ${summary.enis} Lambda ENI(s), ${summary.flowRecords} flow record(s), ${summary.events} CloudTrail event(s) into ${summary.dir}\n`);

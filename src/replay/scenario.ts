@@ -11,8 +11,9 @@ import {
   ShapeError,
   trailEventFromAws,
 } from '../core/aws-shapes';
-import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import type { FlowAggregate, FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
 import { parseS3FlowLogKey, takeHeaderLine } from '../core/flowlog/s3-objects';
+import { flowRowsToAggregates, formatBytes, trailRowsFromAnswer } from '../core/query-rows';
 import { SOURCE_CALLS } from '../core/scan/attempts';
 import { MANAGEMENT_EVENT_NAMES, managementEventFromAws } from '../core/trail/management';
 import {
@@ -25,6 +26,7 @@ import {
   type ManagementEventsRequest,
   type MetricsRequest,
   type TelemetrySource,
+  type TrailCalls,
   type TrailRequest,
 } from '../core/ports';
 import { parseFlowFileInThreads, usesFlowThreads, type FlowThreadOptions } from '../node/flow-workers';
@@ -50,6 +52,10 @@ interface ScenarioData {
   s3Objects: Map<string, Array<{ file: string; time: number; bytes: number }>>;
   /** Sources that failed when the account was recorded (optional `failures` in scenario.json): they fail again here. */
   failures: Record<string, string>;
+  /** The flow logs' Athena aggregate rows as recorded (optional `athena/flow-rows.json`): read instead of the records. */
+  athenaFlows?: { table: string; dataScannedBytes: number; rows: FlowAggregate[] };
+  /** The trail's aggregate rows from Lake or Athena as recorded (optional `cloudtrail-lake/rows.json`): read instead of the events. */
+  trailCalls?: TrailCalls;
 }
 
 /** Reads and checks every JSON file of a scenario up front, so a bad file fails the scan before it starts. */
@@ -123,6 +129,7 @@ function loadScenario(dir: string): ScenarioData {
   }
   const failures = recordedFailures(scenario.failures, file('scenario.json'));
   return {
+    ...loadQueryAnswers(file),
     s3Objects: loadS3Objects(file('flowlogs-s3')),
     failures,
     account: { accountId: scenario.accountId as string, region: scenario.region as string, recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined },
@@ -276,6 +283,29 @@ async function* readAhead(file: string, signal: AbortSignal): AsyncGenerator<Uin
   }
 }
 
+/** The optional answers of Athena and CloudTrail Lake, recorded as returned (rows of text by column name). */
+function loadQueryAnswers(file: (rel: string) => string): Pick<ScenarioData, 'athenaFlows' | 'trailCalls'> {
+  const out: Pick<ScenarioData, 'athenaFlows' | 'trailCalls'> = {};
+  const rowsOf = (p: string, json: Record<string, unknown>): Array<Record<string, string>> => {
+    if (!Array.isArray(json.rows) || !json.rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) throw new InputError(`${p}: expected a "rows" array of objects`);
+    return json.rows as Array<Record<string, string>>;
+  };
+  const flowsPath = file(path.join('athena', 'flow-rows.json'));
+  if (fs.existsSync(flowsPath)) {
+    const json = readJson(flowsPath);
+    out.athenaFlows = { table: String(json.table ?? 'the flow logs\' table'), dataScannedBytes: Number(json.dataScannedBytes) || 0, rows: flowRowsToAggregates(rowsOf(flowsPath, json)) };
+  }
+  const trailPath = file(path.join('cloudtrail-lake', 'rows.json'));
+  if (fs.existsSync(trailPath)) {
+    const json = readJson(trailPath);
+    out.trailCalls = {
+      rows: trailRowsFromAnswer(rowsOf(trailPath, json)),
+      read: `${String(json.from ?? 'the trail\'s query engine')}: one query for the scan, ${formatBytes(Number(json.bytesScanned) || 0)} scanned (as recorded)`,
+    };
+  }
+  return out;
+}
+
 class ScenarioSource implements TelemetrySource {
   constructor(
     readonly label: string,
@@ -301,6 +331,14 @@ class ScenarioSource implements TelemetrySource {
 
   async *readFlowLog(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
     this.failIfRecordedSo(`flow log ${flowLog.id}`);
+    const athena = this.data.athenaFlows;
+    if (athena) {
+      // As the live source answered with --flow-logs-athena: each flow log its ENIs' rows of the one query.
+      const ids = new Set(request.enis.map((e) => e.id));
+      yield { kind: 'aggregated', source: `Athena table ${athena.table} (as recorded)`, rows: athena.rows.filter((r) => ids.has(r.eniId)) };
+      yield { kind: 'summary', read: `with Athena on ${athena.table}: one query for the scan, ${formatBytes(athena.dataScannedBytes)} scanned (as recorded)` };
+      return;
+    }
     if (flowLog.destinationType === 's3') {
       yield* this.readS3Objects(flowLog, signal);
       return;
@@ -336,6 +374,11 @@ class ScenarioSource implements TelemetrySource {
     }
     const bytes = objects.reduce((a, o) => a + o.bytes, 0);
     yield { kind: 'summary', read: `from S3 objects as recorded: ${objects.length} object(s), ${bytes} bytes` };
+  }
+
+  /** The trail's aggregate rows when they were recorded; else undefined, and the engine reads the recorded events. */
+  async trailCalls(): Promise<TrailCalls | undefined> {
+    return this.data.trailCalls;
   }
 
   async *lookupEvents(request: TrailRequest): AsyncIterable<TrailEvent[]> {

@@ -1,5 +1,8 @@
 // Athena and CloudTrail Lake at scale, with the SDK client mock (moto has no GetTableMetadata, no result pages, no scanned bytes, no Lake): the query text, partition pruning, pagination, cancellation, the scanned bytes, failure and fallback.
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   AthenaClient,
@@ -21,17 +24,23 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { LambdaClient, ListFunctionsCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
+import { DescribeSecurityGroupsCommand } from '@aws-sdk/client-ec2';
+import { IAMClient, GetRoleCommand } from '@aws-sdk/client-iam';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SourceError } from '../../src/core/ports';
 import { scan } from '../../src/core/scan';
 import { eventsOfRow } from '../../src/core/scan/cloudtrail';
 import { buildAthenaFlowQuery, layoutOf, partitionPredicate, runAthenaQuery } from '../../src/aws/athena';
-import { buildCloudTrailAthenaQuery, buildLakeQuery, trailCallsFromLake, trailRowsFromAnswer } from '../../src/aws/cloudtrail-lake';
+import { buildCloudTrailAthenaQuery, buildLakeQuery, trailCallsFromLake } from '../../src/aws/cloudtrail-lake';
+import { trailRowsFromAnswer } from '../../src/core/query-rows';
 import { createClients } from '../../src/aws/clients';
 import { RateLimiter } from '../../src/aws/fetch';
 import { LookupCostEstimator } from '../../src/aws/lookup-cost';
+import { recordScenario } from '../../src/aws/record';
 import { AwsSource } from '../../src/aws/source';
+import { openScenario } from '../../src/replay/scenario';
 import { DEFAULT_LOG_FORMAT } from '../../src/core/flowlog/format';
 import { parseAthenaTableName } from '../../src/shared/athena-table';
 
@@ -179,8 +188,15 @@ describe('running an Athena query', () => {
 
 /** One VPC function and its ENI, with a flow log to `destination`. */
 function account(now: number, flowLog: Record<string, unknown>) {
-  const mocks = [mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient), mockClient(AthenaClient)] as const;
-  const [sts, lambda, ec2, trail, cw, logs, athena] = mocks;
+  const mocks = [
+    mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient),
+    mockClient(AthenaClient), mockClient(S3Client), mockClient(IAMClient),
+  ] as const;
+  const [sts, lambda, ec2, trail, cw, logs, athena, s3, iam] = mocks;
+  // What record reads besides: no S3 objects delivered, the roles' and groups' reads denied (recorded as failures).
+  s3.on(ListObjectsV2Command).resolves({ Contents: [] });
+  iam.on(GetRoleCommand).rejects(sdkError('AccessDenied', 'not authorized to perform: iam:GetRole', 403));
+  ec2.on(DescribeSecurityGroupsCommand).rejects(sdkError('UnauthorizedOperation', 'not authorized to perform: ec2:DescribeSecurityGroups', 403));
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
   lambda.on(ListFunctionsCommand).resolves({ Functions: [{
     FunctionName: 'api', FunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:api', Role: 'arn:aws:iam::111122223333:role/api-role',
@@ -200,6 +216,22 @@ function account(now: number, flowLog: Record<string, unknown>) {
     PartitionKeys: [{ Name: 'dt', Type: 'string' }],
   } });
   return { athena, logs, trail, restore: () => mocks.forEach((m) => m.restore()) };
+}
+
+/** A record of the account with the query options, the recording's replay, and the live scan with the same options. */
+async function recordAndReplay(now: number, options: { flowLogsAthena?: { database: string; table: string }; cloudTrailLake?: string }) {
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-athena-record-'));
+  const ipRanges = path.join(out, 'ranges.json');
+  fs.writeFileSync(ipRanges, JSON.stringify({ syncToken: '1', createDate: '2026-11-01-00-00-00', prefixes: [], ipv6_prefixes: [] }));
+  const dir = path.join(out, 'scenario');
+  try {
+    await recordScenario(clients(), { out: dir, baselineDays: 7, detectHours: 24, now, ipRanges: { location: ipRanges }, ...options }, new AbortController().signal);
+    const live = await scan(new AwsSource(clients(), { ...options, ipRanges: { location: ipRanges } }), { now, baselineDays: 7, detectHours: 24 });
+    const replayed = await scan(openScenario(dir), { now, baselineDays: 7, detectHours: 24 });
+    return { dir, live, replayed, files: fs.readdirSync(dir, { recursive: true }) as string[] };
+  } finally {
+    fs.rmSync(out, { recursive: true, force: true });
+  }
 }
 
 describe('a live scan with --flow-logs-athena', () => {
@@ -235,6 +267,27 @@ describe('a live scan with --flow-logs-athena', () => {
       assert.ok(!fn.findings.some((f) => f.subject.includes('10.0.2.9')), JSON.stringify(fn.findings.map((f) => f.subject)));
       assert.ok(fn.peers.some((p) => JSON.stringify(p).includes('10.0.2.9')));
       assert.match(fn.coverage.network, /with Athena on flows\.vpc_flow_logs: one query for the scan, 3\.0 MB scanned/);
+    } finally {
+      restore();
+    }
+  });
+
+  test('record keeps the Athena rows as returned (athena/flow-rows.json) and the replay gives the live scan\'s findings and peers', async () => {
+    const { athena, restore } = account(now, { LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' });
+    try {
+      athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-rec' });
+      athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 2048 } } });
+      athena.on(AthenaGetQueryResultsCommand).resolves({ ResultSet: {
+        ResultSetMetadata: { ColumnInfo: FLOW_COLUMNS.map((Name) => ({ Name, Type: 'varchar' })) },
+        Rows: [header(FLOW_COLUMNS), flowRow('10.0.2.9', 5432, now - 3 * DAY, 40), flowRow('10.0.2.9', 5432, now - 3 * HOUR, 40), flowRow('10.0.3.7', 22, now - 2 * HOUR, 3)],
+      } });
+      const { live, replayed, files } = await recordAndReplay(now, { flowLogsAthena: { database: 'flows', table: 'vpc_flow_logs' } });
+      assert.ok(files.includes(path.join('athena', 'flow-rows.json')), files.join(', '));
+      const fn = (r: typeof live) => r.functions[0];
+      assert.ok(fn(live).findings.some((f) => f.subject.includes('10.0.3.7')));
+      assert.deepEqual(fn(replayed).findings, fn(live).findings);
+      assert.deepEqual(fn(replayed).peers, fn(live).peers);
+      assert.match(fn(replayed).coverage.network, /with Athena on flows\.vpc_flow_logs: one query for the scan, 2\.0 KB scanned \(as recorded\)/);
     } finally {
       restore();
     }
@@ -403,6 +456,27 @@ GROUP BY 1, 2, 3, 4, 5`,
       assert.ok(viaLake.warnings.includes('CloudTrail read from CloudTrail Lake event data store eds-0123: one query for the scan, 5.0 GB scanned'), viaLake.warnings.join(' | '));
     } finally {
       lakeScan.restore();
+    }
+  });
+
+  test('record keeps the Lake rows as returned (cloudtrail-lake/rows.json) and the replay gives the live scan\'s findings', async () => {
+    const { trail, restore } = account(now, { LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' });
+    try {
+      let splitAt = 0;
+      trail.on(StartQueryCommand).callsFake((input: { QueryStatement: string }) => {
+        splitAt = Number(/\* 1000 - (\d+)\)/.exec(input.QueryStatement)![1]);
+        return { QueryId: 'lq-rec' };
+      });
+      trail.on(DescribeQueryCommand).resolves({ QueryStatus: 'FINISHED', QueryStatistics: { BytesScanned: 4096 } });
+      trail.on(LakeGetQueryResultsCommand).callsFake(() => ({ QueryStatus: 'FINISHED', QueryResultRows: lakeRows(splitAt) }));
+      const { live, replayed, files } = await recordAndReplay(now, { cloudTrailLake: 'eds-0123' });
+      assert.ok(files.includes(path.join('cloudtrail-lake', 'rows.json')), files.join(', '));
+      assert.ok(live.functions[0].findings.some((f) => f.kind === 'access-denied'));
+      assert.deepEqual(replayed.functions[0].findings, live.functions[0].findings);
+      assert.deepEqual(replayed.functions[0].apiCalls, live.functions[0].apiCalls);
+      assert.ok(replayed.warnings.includes('CloudTrail read from CloudTrail Lake event data store eds-0123: one query for the scan, 4.0 KB scanned (as recorded)'), replayed.warnings.join(' | '));
+    } finally {
+      restore();
     }
   });
 
