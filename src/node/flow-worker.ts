@@ -33,7 +33,8 @@ function parse(request: Extract<FlowWorkerRequest, { type: 'range' | 'buffer' }>
   if (request.type === 'buffer') {
     const buf = Buffer.from(request.buffer, 0, request.length);
     lines = newlines(buf, 0, buf.length);
-    stream.push(buf);
+    // In read-sized slices: the parser copies what it is given into its own buffer, which then stays small.
+    for (let i = 0; i < buf.length; i += READ_CHUNK_BYTES) stream.push(buf.subarray(i, Math.min(buf.length, i + READ_CHUNK_BYTES)));
   } else {
     const fd = fs.openSync(request.file, 'r');
     try {
