@@ -57,7 +57,7 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
   const statusBar = registerStatusBar(context, session);
   const source = registerSourceFeatures(context, deps);
   const diffView = registerDiffView(context, deps);
-  registerPermissions(context, deps);
+  registerPermissions(context, deps, diffView);
 
   // Read after activate() has returned: activation never waits on the disk.
   const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));

@@ -50,6 +50,30 @@ export interface DiffViewModel {
   sourceFound: boolean;
   /** The handler file's name (`index.mjs`), when found. */
   sourceFile?: string;
+  /** The function's role judged against what its functions used, once it has been (Propose Least Privilege). */
+  permissions?: PermissionsView;
+}
+
+/**
+ * The Permissions section: what the engine judged (src/permissions), copied as data. Absent from the view until
+ * the permissions of the function have been analysed in this window.
+ */
+export interface PermissionsView {
+  roleName?: string;
+  /** Every function on the role (a shared role is judged on what all of them used). */
+  roleFunctions: string[];
+  /** The role's policies could not be read: the lists are empty and this says why. */
+  failure?: string;
+  /** Actions used and granted: the action, its verdict in words, and the statements that grant it. */
+  used: Array<{ action: string; verdict: string; grantedBy: string[]; newInDetection: boolean; byLambdaService: boolean }>;
+  /** Granted statements' patterns with the actions nobody on the role used. */
+  unused: Array<{ pattern: string; statement: string; unusedCount: number; unused: string[]; conditional: boolean }>;
+  /** Actions called and denied (when called, or by the policies). */
+  denied: Array<{ action: string; why: string }>;
+  /** The least-privilege proposal: one line per statement, and its notes. */
+  proposal: { statements: Array<{ sid: string; basis: string; actions: string[]; resources: string[] }>; notes: string[] };
+  /** Where the proposal goes: `the statements of OrdersRole's policy orders in template.yaml`, or that it opens as a document. */
+  target?: string;
 }
 
 export interface FindingView {

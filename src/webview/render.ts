@@ -17,12 +17,13 @@ import type { ApiDiffRow, DiffCounts, DiffStatus, PeerDiffRow } from '../report/
 import type { DiffViewModel, FindingView, WebviewToHost } from '../shared/protocol';
 import { renderChart } from './chart';
 import { h, textOf } from './dom';
+import { renderPermissions } from './permissions';
 
 /** What the page can ask the host to do; main.ts posts it. */
 export type Post = (message: WebviewToHost) => void;
 
 export function renderView(view: DiffViewModel, post: Post): Node[] {
-  return [renderHeader(view, post), renderFindings(view, post), renderPeers(view), renderApiCalls(view, post), renderMetrics(view)];
+  return [renderHeader(view, post), renderFindings(view, post), renderPeers(view), renderApiCalls(view, post), renderPermissions(view), renderMetrics(view)];
 }
 
 export function renderMissing(functionName: string, reason: string, post: Post): Node[] {

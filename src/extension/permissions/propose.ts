@@ -15,6 +15,7 @@ import type { OpenedSource } from '../session';
 import { functionOf } from '../targets';
 import { projectModule } from '../source/project-loader';
 import { UriSourceFiles } from '../source/workspace-files';
+import { permissionsView, permissionsViews } from './view';
 
 /** The policy evaluation and its IAM data (dist/permissions.js), loaded on the first proposal. */
 function permissionsModule(): typeof import('../../permissions/analyze') {
@@ -177,6 +178,12 @@ export async function proposeLeastPrivilege(deps: ExtensionDeps, target: unknown
     return undefined;
   }
   const p = proposal.permissions;
+  const report = deps.session.report;
+  const where = proposal.edit
+    ? `Proposed as an edit of ${proposal.target!.location!.label} in ${vscode.workspace.asRelativePath(proposal.target!.uri)}, through the refactor preview.`
+    : 'Proposed as a document to copy: no template here writes this policy inline.';
+  // The behaviour diff's Permissions section shows it from now on, for this scan.
+  if (report) permissionsViews.remember(report, permissionsView(p, where));
   deps.log.info(`[permissions] ${fn.name}: ${p.used.length} action(s) used, ${p.unused.reduce((n, g) => n + g.unusedCount, 0)} granted and unused; ${proposal.edit ? `edit of ${proposal.target!.location!.label} in ${proposal.target!.uri.toString(true)}` : 'no template edit'}`);
   if (options.apply === false) return proposal;
   if (proposal.edit) {

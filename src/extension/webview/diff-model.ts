@@ -3,6 +3,7 @@ import type { FunctionReport, ScanReport } from '../../core/model';
 import { deploySentence } from '../../report/presentation';
 import { apiDiffRows, diffCounts, evidenceEntries, incompleteCoverage, peerDiffRows, sortFindings, windowSpans } from '../../report/view-model';
 import type { DiffViewModel, FindingView } from '../../shared/protocol';
+import { permissionsViews } from '../permissions/view';
 
 /** What the host knows about the function's source when it builds the view. */
 export interface SourceInfo {
@@ -66,5 +67,8 @@ export function buildDiffViewModel(report: ScanReport, fn: FunctionReport, sourc
   if (report.generatedAt !== undefined) view.generatedAt = report.generatedAt;
   if (fn.metrics) view.metrics = fn.metrics;
   if (source.found && source.file) view.sourceFile = source.file;
+  // Judged on demand (Propose Least Privilege), for this scan: shown once it has been.
+  const permissions = permissionsViews.get(report, fn.name);
+  if (permissions) view.permissions = permissions;
   return view;
 }
