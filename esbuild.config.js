@@ -41,6 +41,16 @@ const iamDataExternal = {
   },
 };
 
+/** From inside the live backend (src/aws/*), `./iam` is the sibling bundle dist/aws-iam.js: the IAM SDK stays out of dist/aws.js. */
+const awsIamSibling = {
+  name: 'aws-iam-sibling',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/iam$/ }, (args) =>
+      path.basename(args.resolveDir) === 'aws' ? { path: './aws-iam.js', external: true } : undefined,
+    );
+  },
+};
+
 const common = {
   outdir: 'dist',
   bundle: true,
@@ -54,7 +64,8 @@ const common = {
 };
 
 async function main() {
-  await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' } });
+  // The live backend; `record` requires the IAM reads (src/aws/iam.ts) from dist/aws-iam.js when it reaches them.
+  await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' }, plugins: [awsIamSibling] });
   // The flow-log parsing thread's script: src/node/flow-workers.ts starts it from beside itself (dist/).
   await esbuild.build({ ...common, entryPoints: { 'flow-worker': 'src/node/flow-worker.ts' } });
   await buildPermissions();

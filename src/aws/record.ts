@@ -16,7 +16,6 @@ import { DEPLOY_LOOKBACK_MS, TRAIL_RETENTION_MS } from '../core/scan/eni-history
 import { ENI_EVENT_NAMES, FUNCTION_CHANGE_EVENT_NAMES } from '../core/trail/management';
 import { Redactor } from '../report/redact';
 import type { AwsClients } from './clients';
-import { recordPermissions, withIam } from './iam';
 import {
   fetchCallerIdentity,
   fetchEventsByName,
@@ -34,6 +33,12 @@ import { loadIpRanges, type IpRangesOptions } from './ip-ranges';
 import { aggregateWithAthena, type AthenaTable } from './athena';
 import { trailCallsFromAthena, trailCallsFromLake } from './cloudtrail-lake';
 import { destinationOf, getObjectBody, listFlowLogObjects, parquetAsText } from './s3-flow-logs';
+
+/** The IAM reads and their SDK live in their own bundle (dist/aws-iam.js), loaded when a recording reaches them. */
+function loadAwsIam(): typeof import('./iam') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('./iam') as typeof import('./iam');
+}
 
 /** Names of the optional query recordings in scenario.json's failures, when their query failed (the replay then reads the records). */
 export const ATHENA_FLOWS_RECORDED = 'athena (flow logs)';
@@ -128,6 +133,7 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
 
   progress('Reading the functions\' roles and security groups');
   // The IAM answers `permissions --scenario` replays: optional files, each denied read a failure the replay repeats.
+  const { recordPermissions, withIam } = loadAwsIam();
   const iam = withIam(c);
   try {
     const permissions = await recordPermissions(iam, {
