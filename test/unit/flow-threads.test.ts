@@ -162,8 +162,9 @@ describe('flow logs on several threads', () => {
     const dir = writeScenario(Buffer.from(lines.join('\n') + '\n'), false, '');
     const controller = new AbortController();
     const scanning = scanWith(dir, { threads: 2, minBytes: 0, cuts: Array.from({ length: 40 }, (_, i) => i * 400_000) }, controller.signal);
-    // Abort once a thread is at work.
-    while (liveFlowWorkers() === 0) await new Promise((r) => setTimeout(r, 5));
+    // Abort once a thread is at work (threads start as the pieces are handed out; a thread loads for a while first).
+    for (let i = 0; i < 2000 && liveFlowWorkers() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(liveFlowWorkers() > 0, 'no parsing thread started');
     controller.abort();
     await assert.rejects(scanning, (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message));
     for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
