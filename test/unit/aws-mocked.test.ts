@@ -7,7 +7,8 @@ import { describe, test } from 'node:test';
 import { CloudTrailClient, LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetQueryResultsCommand, StartQueryCommand, StopQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { GetRoleCommand, IAMClient, ListAttachedRolePoliciesCommand, ListRolePoliciesCommand } from '@aws-sdk/client-iam';
 import { LambdaClient, ListFunctionsCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -213,8 +214,13 @@ describe('management events by name (ENI history, function changes)', () => {
   const deploy = record('u-code', 'UpdateFunctionCode20150331v2', now - 10 * 3_600_000, deployer, { functionName: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger` }, {});
 
   function account(lookup: (input: { LookupAttributes?: Array<{ AttributeKey?: string; AttributeValue?: string }>; StartTime?: Date; NextToken?: string }) => unknown) {
-    const mocks = [mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient)] as const;
-    const [sts, lambda, ec2, trail, cw] = mocks;
+    const mocks = [mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient), mockClient(IAMClient)] as const;
+    const [sts, lambda, ec2, trail, cw, iam] = mocks;
+    // What record also reads (the role and the security groups): answered empty.
+    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ledger-role', Arn: `arn:aws:iam::${ACCOUNT}:role/ledger-role`, Path: '/', RoleId: 'AROA1', CreateDate: new Date(0) } });
+    iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
+    iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
+    ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
     lambda.on(ListFunctionsCommand).resolves({ Functions: [{
       FunctionName: 'ledger', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`, Role: `arn:aws:iam::${ACCOUNT}:role/ledger-role`,
