@@ -1,4 +1,4 @@
-// The generator's traps profile (issue 9): the traps real accounts set are in the data, the scenario loads, and the scanner's score on it (every anomaly found; the AWS service peers' false positives gone, the ENI history's still expected until that work lands).
+// The generator's traps profile (issue 9): the traps real accounts set are in the data, the scenario loads, and the scanner's score on it (every anomaly found, no false positive, the deploy named).
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,12 +19,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-traps-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const HOUR = 3600;
-/**
- * The scanner's false positives on this scenario (seed 1): 925 before the issue-9 engine work, 923 of them S3 and DynamoDB
- * addresses of blob-archiver and stream-indexer, gone with AWS service peers; the 2 left are payments-ledger's database
- * and Secrets Manager endpoint seen on its replacement ENI (ENI history). The todo test expects 0.
- */
-const KNOWN_FALSE_POSITIVES = 2;
 
 function readJson(file: string): any {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -376,10 +370,6 @@ describe('traps profile: the scanner\'s score', () => {
     assert.equal(result.required, 7);
   });
 
-  test('false positives do not grow beyond the count the engine work has reached', () => {
-    assert.ok(result.falsePositives.length <= KNOWN_FALSE_POSITIVES, `${result.falsePositives.length} > ${KNOWN_FALSE_POSITIVES}: ${result.falsePositives.slice(0, 5).join('; ')}`);
-  });
-
   test('S3 and DynamoDB over rotating addresses are one known peer each: no finding on them, the EC2 server still a new peer', () => {
     for (const name of ['blob-archiver', 'stream-indexer']) {
       assert.deepEqual(result.falsePositives.filter((f) => f.startsWith(`${name} `)), [], name);
@@ -392,11 +382,13 @@ describe('traps profile: the scanner\'s score', () => {
     assert.ok(archiver.findings.some((f) => f.kind === 'new-peer' && f.subject === c2.subject), 'the C2 server on EC2 is a new peer of its own');
   });
 
-  test('no false positive', { todo: 'issue 9: service peers, ENI history, deploy context' }, () => {
-    assert.deepEqual(countByKind(result.falsePositives), {}, `${result.falsePositives.length} false positives (${KNOWN_FALSE_POSITIVES} before the issue-9 engine work): ${result.falsePositives.slice(0, 5).join('; ')}…`);
+  // Before the issue-9 engine work: 925, of which 923 S3 and DynamoDB addresses of blob-archiver and stream-indexer (AWS
+  // service peers) and 2 payments-ledger's database and Secrets Manager endpoint on its replacement ENI (ENI history).
+  test('no false positive', () => {
+    assert.deepEqual(countByKind(result.falsePositives), {}, `${result.falsePositives.length} false positives (925 before the issue-9 engine work): ${result.falsePositives.slice(0, 5).join('; ')}…`);
   });
 
-  test('the finding after the deploy names it', { todo: 'issue 9: deploy context (finding.evidence.deploy)' }, () => {
+  test('the finding after the deploy names it', () => {
     assert.equal(result.deployNamed.of, 1);
     assert.deepEqual(result.deployNamed.unnamed, []);
   });
