@@ -338,6 +338,32 @@ function defineUiTests(suite, ctx) {
     assert.ok(rows.some((r) => r.text.includes(NEW_CALL) && r.line !== undefined), `Problems lists ${NEW_CALL} after the reload (it shows: ${rows.map((r) => r.text).join(' | ') || 'nothing'})`);
     return shot('diff-after-reload.png');
   }, { needs: [DIFF_OPENS] });
+
+  suite.test(`"Lambda Behavior: Propose Least Privilege" shows ${FUNCTION}'s template edit in the refactor preview (nothing written), and the diff's Permissions section`, async () => {
+    const template = path.join(ctx.workspace, 'template.yaml');
+    const before = fs.readFileSync(template, 'utf8');
+    await wb.runCommand(page, 'Lambda Behavior: Propose Least Privilege');
+    await wb.waitForQuickPick(page, FUNCTION);
+    await wb.quickPickRow(page, FUNCTION).click();
+    // The refactor preview (VS Code's bulk-edit pane): the template's change, waiting for Apply or Discard.
+    const discard = page.locator('.monaco-button', { hasText: /^Discard$/ }).first();
+    await discard.waitFor({ timeout: 60_000 }).catch(async () => {
+      throw await wb.notFound(page, 'the refactor preview did not open (no Discard button)');
+    });
+    const pane = page.locator('.bulk-edit-panel, [id="refactorPreview"]').first();
+    await page.getByText('template.yaml').first().waitFor({ timeout: 10_000 });
+    const picture = await shot('refactor-preview.png');
+    assert.equal(fs.readFileSync(template, 'utf8'), before, 'nothing is written before Apply');
+    const paneText = squash(await pane.innerText().catch(() => ''));
+    await discard.click();
+    assert.equal(fs.readFileSync(template, 'utf8'), before, 'Discard leaves the template as it was');
+    // The diff (open since the reload) shows what was judged.
+    const frame = await wb.webviewFrame(page, '#permissions', 30_000);
+    const section = squash(await frame.locator('#permissions').innerText());
+    for (const heading of ['Used', 'Granted, never used', 'Denied', 'Proposed policy']) assert.ok(section.includes(heading), `the Permissions section has ${heading}: ${section.slice(0, 300)}`);
+    assert.ok(section.includes('iam:CreateUser'), 'the denied call is listed');
+    return `${picture}; preview: ${paneText.slice(0, 120)}`;
+  }, { needs: [DIFF_OPENS] });
 }
 
 /** Runs node with args in cwd; throws with its output when it fails; resolves to its stdout. */
