@@ -1,4 +1,5 @@
 // moto_server with a small Lambda account behind a fault proxy, and a scan through it with fast retries: the fixture of the fault tests.
+import * as path from 'node:path';
 import type { ScanReport } from '../../src/core/model';
 import { scan, type ScanOptions } from '../../src/core/scan';
 import { createClients } from '../../src/aws/clients';
@@ -6,6 +7,9 @@ import { AwsSource, type AwsSourceOptions } from '../../src/aws/source';
 import { startFaultProxy, type FaultProxy, type Tenant } from './fault-proxy';
 import { buildMotoAccount, type MotoAccount } from './moto-account';
 import { startMoto, type MotoServer } from './moto';
+
+/** The tests' small ip-ranges document (test/fixtures/ip-ranges.json). */
+export const TEST_IP_RANGES = path.join(__dirname, '..', 'fixtures', 'ip-ranges.json');
 
 /** Every operation a scan sends (docs/iam-policy.json). */
 export const SCAN_ACTIONS = [
@@ -47,7 +51,8 @@ export async function scanThrough(
     region: 'us-east-1', endpoint: f.proxy.endpoint, credentials: tenant.credentials, maxAttempts: options.maxAttempts ?? 2,
     timeouts: { connectMs: 2_000, socketMs: options.socketMs ?? 5_000 },
   });
-  const source = new AwsSource(clients, { onNotice: (m) => notices.push(m), ...options.source });
+  // A local ip-ranges document: a test never downloads AWS's (and without one, coverage would say public peers are unknown).
+  const source = new AwsSource(clients, { onNotice: (m) => notices.push(m), ipRanges: { location: TEST_IP_RANGES }, ...options.source });
   const t0 = Date.now();
   try {
     const outcome = await scan(source, { now: f.account.now.getTime(), baselineDays: 2, ...options.scan }).catch((err: Error) => err);

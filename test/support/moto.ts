@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 export interface MotoServer {
@@ -50,17 +51,30 @@ export async function startMoto(options: { binary?: string } = {}): Promise<Moto
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
 
+  // moto logs every request to stderr. It goes to a file, not a pipe: a test that runs the CLI with spawnSync does not
+  // read a pipe meanwhile, and once the pipe's buffer filled, moto blocked on its log line and stopped answering.
+  const logDir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-moto-'));
+  const logFile = path.join(logDir, 'stderr.log');
+  const logFd = fs.openSync(logFile, 'a');
   // detached: its own process group, so stop() also ends the Werkzeug children pyenv's shim may start.
-  const child: ChildProcess = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, PYTHONUNBUFFERED: '1' },
-  });
-  let stderr = '';
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-STDERR_KEPT);
-  });
+  let child: ChildProcess;
+  try {
+    child = spawn(binary, ['-H', '127.0.0.1', '-p', String(port)], {
+      detached: true,
+      stdio: ['ignore', 'ignore', logFd],
+      env: { ...process.env, PYTHONUNBUFFERED: '1' },
+    });
+  } finally {
+    fs.closeSync(logFd);
+  }
+  const stderrTail = (): string => {
+    try {
+      const text = fs.readFileSync(logFile, 'utf8');
+      return text.slice(-STDERR_KEPT);
+    } catch {
+      return '';
+    }
+  };
   let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   let spawnError: Error | undefined;
   const exitedPromise = new Promise<void>((resolve) => {
@@ -87,8 +101,12 @@ export async function startMoto(options: { binary?: string } = {}): Promise<Moto
     const timer = setTimeout(() => killGroup('SIGKILL'), 3_000);
     await exitedPromise;
     clearTimeout(timer);
+    fs.rmSync(logDir, { recursive: true, force: true });
   };
-  const describe = () => (stderr.trim() ? `\nmoto_server stderr:\n${stderr.trim()}` : ' (no stderr output)');
+  const describe = () => {
+    const stderr = stderrTail().trim();
+    return stderr ? `\nmoto_server stderr:\n${stderr}` : ' (no stderr output)';
+  };
 
   const deadline = Date.now() + STARTUP_DEADLINE_MS;
   for (;;) {

@@ -8,7 +8,7 @@ import { SourceError } from '../../src/core/ports';
 import { scan } from '../../src/core/scan';
 import { createClients } from '../../src/aws/clients';
 import { AwsSource } from '../../src/aws/source';
-import { SCAN_ACTIONS, scanThrough, startFaultFixture, type FaultFixture } from '../support/fault-account';
+import { SCAN_ACTIONS, scanThrough, startFaultFixture, TEST_IP_RANGES, type FaultFixture } from '../support/fault-account';
 import { motoSkipReason } from '../support/moto';
 
 let f: FaultFixture;
@@ -56,7 +56,7 @@ describe('network faults, Insights outcomes and in-flight cancellation', { skip:
   test('connection refused and DNS failure: the scan fails as a whole, saying it could not reach the endpoint', async () => {
     for (const endpoint of ['http://127.0.0.1:1', 'http://no-such-host.invalid']) {
       const clients = createClients({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 2, timeouts: { connectMs: 2_000 } });
-      const err = await scan(new AwsSource(clients, {}), { baselineDays: 2 }).then(() => undefined, (e: unknown) => e);
+      const err = await scan(new AwsSource(clients, { ipRanges: { location: TEST_IP_RANGES } }), { baselineDays: 2 }).then(() => undefined, (e: unknown) => e);
       clients.destroy();
       assert.ok(SourceError.is(err), String(err));
       assert.equal(err.kind, 'network');

@@ -14,6 +14,8 @@ import { motoSkipReason, startMoto, testCredentials, type MotoServer } from '../
 
 const root = path.resolve(__dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
+/** A small ip-ranges document: live scans in tests never download AWS's. */
+const IP_RANGES = path.join(root, 'test', 'fixtures', 'ip-ranges.json');
 const REGION = 'us-east-1';
 const DAYS = 10;
 /** The account holds DAYS days of data: the baseline is what lies before the last day. */
@@ -53,7 +55,7 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
 
   test('the engine through AwsSource (FilterLogEvents): peers, the new peer and the invocation spike', async () => {
     const clients = createClients({ region: REGION, credentials: testCredentials, endpoint: moto.endpoint, maxAttempts: 2 });
-    const source = new AwsSource(clients, { flowLogsQuery: 'filter' });
+    const source = new AwsSource(clients, { flowLogsQuery: 'filter', ipRanges: { location: IP_RANGES } });
     const report = await scan(source, { now: account.now.getTime(), baselineDays: BASELINE_DAYS });
     source.dispose();
     assert.equal(report.accountId, account.accountId);
@@ -78,13 +80,13 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
 
   test('the CLI: scan --region honours AWS_ENDPOINT_URL; record writes a scenario that replays to the same findings', () => {
     const now = account.now.toISOString();
-    const live = runCli(['scan', '--region', REGION, '--flow-logs-query', 'filter', '--now', now, '--baseline-days', String(BASELINE_DAYS), '--format', 'json']);
+    const live = runCli(['scan', '--region', REGION, '--ip-ranges', IP_RANGES, '--flow-logs-query', 'filter', '--now', now, '--baseline-days', String(BASELINE_DAYS), '--format', 'json']);
     assert.equal(live.status, 1, live.stderr);
     const liveReport = JSON.parse(live.stdout) as ScanReport;
     assert.ok(findings(liveReport).includes(`${account.expected.newPeer.function} new-peer ${account.expected.newPeer.subject}`));
 
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lb-record-')), 'scenario');
-    const rec = runCli(['record', '--region', REGION, '--out', dir, '--baseline-days', String(BASELINE_DAYS)]);
+    const rec = runCli(['record', '--region', REGION, '--ip-ranges', IP_RANGES, '--out', dir, '--baseline-days', String(BASELINE_DAYS)]);
     assert.equal(rec.status, 0, rec.stderr);
     assert.match(rec.stdout, /recorded \d+ function/);
     for (const f of ['scenario.json', 'lambda/list-functions.json', 'ec2/describe-network-interfaces.json', 'ec2/describe-flow-logs.json', 'cloudtrail/lookup-events.json', 'cloudwatch/get-metric-data.json']) {
@@ -96,7 +98,7 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
     assert.deepEqual(findings(JSON.parse(replay.stdout) as ScanReport), findings(liveReport));
 
     const redactedDir = path.join(path.dirname(dir), 'redacted');
-    assert.equal(runCli(['record', '--region', REGION, '--out', redactedDir, '--baseline-days', String(BASELINE_DAYS), '--redact']).status, 0);
+    assert.equal(runCli(['record', '--region', REGION, '--ip-ranges', IP_RANGES, '--out', redactedDir, '--baseline-days', String(BASELINE_DAYS), '--redact']).status, 0);
     const redactedText = fs.readFileSync(path.join(redactedDir, 'lambda', 'list-functions.json'), 'utf8');
     assert.ok(!redactedText.includes(account.accountId), 'the account id is gone');
     const redacted = JSON.parse(runCli(['scan', '--scenario', redactedDir, '--baseline-days', String(BASELINE_DAYS), '--now', now, '--format', 'json']).stdout) as ScanReport;

@@ -247,6 +247,8 @@ describe('Lambda Behavior workflows', () => {
       fs.writeFileSync(credentialsFile, `[moto]\naws_access_key_id = ${testCredentials.accessKeyId}\naws_secret_access_key = ${testCredentials.secretAccessKey}\n`);
       await config.update('baselineDays', 3, vscode.ConfigurationTarget.Global);
       await config.update('flowLogsQuery', 'filter', vscode.ConfigurationTarget.Global);
+      // A local ip-ranges document: the test never downloads AWS's.
+      await config.update('ipRanges', path.join(extension.extensionPath, 'test', 'fixtures', 'ip-ranges.json'), vscode.ConfigurationTarget.Global);
       await withEnv({ AWS_CONFIG_FILE: path.join(scratch, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined }, async () => {
         await vscode.commands.executeCommand('lambdaBehavior.chooseProfile', 'moto', 'us-east-1');
         const report = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
@@ -254,6 +256,7 @@ describe('Lambda Behavior workflows', () => {
         assert.equal(report.accountId, account.accountId);
         assert.deepEqual(report.functions.map((f) => f.name).sort(), account.functions.map((f) => f.name).sort());
         assert.ok(report.functions.some((f) => f.findings.some((x) => x.kind === 'new-peer')), 'the account\'s new peer is found');
+        assert.ok(!report.warnings.some((w) => w.includes('no ip-ranges document')), `the setting's ip-ranges document was read: ${report.warnings.join('; ')}`);
         assert.equal(api.session.credentialsProblem, undefined);
         const [root] = api.functionsTree.getChildren();
         assert.match(String(api.functionsTree.getTreeItem(root).description), new RegExp(`^${account.accountId} · us-east-1`));
@@ -262,6 +265,7 @@ describe('Lambda Behavior workflows', () => {
       await moto?.stop();
       await config.update('baselineDays', undefined, vscode.ConfigurationTarget.Global);
       await config.update('flowLogsQuery', undefined, vscode.ConfigurationTarget.Global);
+      await config.update('ipRanges', undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('lambdaBehavior.openDemo');
     }
   });
