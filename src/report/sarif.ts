@@ -3,6 +3,7 @@ import type { Location, Log, ReportingDescriptor, Result, Run } from 'sarif';
 import type { Finding, FindingKind, FunctionReport, ScanReport } from '../core/model';
 import type { FunctionPermissions, PermissionsReport, UnusedGrant } from '../permissions/model';
 import { statementText } from '../permissions/text';
+import { deploySentence } from './presentation';
 import { knownSeverity, sortFindings } from './view-model';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -140,7 +141,7 @@ export function sarifResult(fn: FunctionReport, finding: Finding, ruleIndex: num
   const result: Result = {
     ruleId: finding.kind,
     level: sarifLevel(finding.severity),
-    message: { text: sarifText(finding.detail ? `${finding.title}\n${finding.detail}` : finding.title) },
+    message: { text: sarifText([finding.title, finding.detail, deploySentence(e)].filter(Boolean).join('\n')) },
     locations: sarifLocations(fn),
     partialFingerprints: { [FINGERPRINT_KEY]: finding.id },
     properties: {

@@ -1,7 +1,8 @@
 // ENI lifetimes and function changes from CloudTrail's management events: their mapping, attribution of ENIs that no longer exist, unknown ENIs, coverage, deploy context.
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { addDeployContext, NO_CHANGE_SENTENCE } from '../../src/core/detect/deploys';
+import { addDeployContext } from '../../src/core/detect/deploys';
+import { deploySentence, NO_CHANGE_BEFORE } from '../../src/report/presentation';
 import { analyseMetrics, fmtCount, usualHourly } from '../../src/core/detect/metric-findings';
 import { hourlyMetrics } from '../../src/core/metrics/hourly';
 import { EniHistory } from '../../src/core/inventory/history';
@@ -402,7 +403,8 @@ describe('deploy context', () => {
       eventName: 'UpdateFunctionCode20150331v2', time: iso(DEPLOY), by: 'deploy-pipeline/codebuild-3238c9d1', eventId: (f.evidence.deploy as { eventId: string }).eventId, minutesBefore: 101,
     });
     assert.match(f.evidence.deploy!.eventId!, /^evt-/);
-    assert.ok(f.detail.endsWith(`It started 1 h 41 min after UpdateFunctionCode20150331v2 at ${iso(DEPLOY).slice(0, 16)}Z by deploy-pipeline/codebuild-3238c9d1.`), f.detail);
+    // The engine keeps the change as data; every view words it with one sentence.
+    assert.equal(deploySentence(f.evidence), `Started 1 h 41 min after UpdateFunctionCode20150331v2 at ${iso(DEPLOY).slice(0, 10)} ${iso(DEPLOY).slice(11, 16)}Z by deploy-pipeline/codebuild-3238c9d1`);
     assert.equal(f.evidence.noChangeBefore, undefined);
   });
 
@@ -419,11 +421,12 @@ describe('deploy context', () => {
     const noStart = { ...finding(''), evidence: {} };
     addDeployContext([report([within, after, before, noStart])], [fn], new Map([['ledger', [change]]]));
     assert.equal(within.evidence.deploy?.minutesBefore, 24 * 60);
-    assert.match(within.detail, /^New\. It started 24 h after UpdateFunctionCode20150331v2 at .* by deploy-pipeline\/codebuild-1\.$/);
+    assert.match(deploySentence(within.evidence) ?? '', /^Started 24 h after UpdateFunctionCode20150331v2 at .* by deploy-pipeline\/codebuild-1$/);
+    assert.equal(within.detail, 'New.', 'the detail is the detection\'s own');
     for (const f of [after, before]) {
       assert.equal(f.evidence.deploy, undefined);
       assert.equal(f.evidence.noChangeBefore, true);
-      assert.equal(f.detail, `New. ${NO_CHANGE_SENTENCE}`);
+      assert.equal(deploySentence(f.evidence), NO_CHANGE_BEFORE);
     }
     assert.deepEqual(noStart.evidence, {}, 'a finding without a start is left alone');
     assert.equal(noStart.detail, 'New.');
@@ -436,7 +439,7 @@ describe('deploy context', () => {
     const modified = finding(iso(DEPLOY + H));
     addDeployContext([report([modified])], [{ ...fn, lastModified: new Date(DEPLOY).toISOString().replace('Z', '+0000') }], undefined);
     assert.deepEqual(modified.evidence.deploy, { eventName: 'LastModified', time: iso(DEPLOY), minutesBefore: 60 });
-    assert.match(modified.detail, /It started 1 h after the function was last modified \(ListFunctions' LastModified\) at /);
+    assert.match(deploySentence(modified.evidence) ?? '', /^Started 1 h after the function was last modified \(ListFunctions' LastModified\) at /);
     // LastModified and CloudTrail's event of the same change: the event, which says who made it.
     const both = finding(iso(DEPLOY + 5 * 60_000));
     addDeployContext([report([both])], [{ ...fn, lastModified: new Date(DEPLOY + 800).toISOString() }], new Map([['ledger', [change]]]));

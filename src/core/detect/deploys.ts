@@ -1,20 +1,19 @@
 // Deploy context: a finding that started within a day of a change to its function names the change; one with no change before it says so.
 import type { DeployEvidence, EpochMs, Finding, FunctionReport, LambdaFunction } from '../model';
 import { toIso } from '../model';
+import { HOUR_MS } from '../time';
 import { lastModifiedTime, type FunctionChange } from '../trail/function-changes';
 
 /** A behaviour that starts this long after a change is said to follow it. */
-export const DEPLOY_WINDOW_MS = 24 * 3_600_000;
+export const DEPLOY_WINDOW_MS = 24 * HOUR_MS;
 
 /** LastModified and the CloudTrail event of one change differ by the milliseconds Lambda writes and CloudTrail drops, or a little more. */
 const SAME_CHANGE_MS = 60_000;
 
-export const NO_CHANGE_SENTENCE = 'No code or configuration change to the function in the 24 h before.';
-
 /**
  * Adds deploy context to every finding whose evidence has a `firstSeen`: the latest change to the function (CloudTrail's
- * event, else ListFunctions' `LastModified`) in the 24 hours before it started, as `evidence.deploy` and a sentence; when
- * the changes were read and there was none, `noChangeBefore` and a sentence saying so. When the changes could not be read
+ * event, else ListFunctions' `LastModified`) in the 24 hours before it started, as `evidence.deploy`; when the changes
+ * were read and there was none, `noChangeBefore`. The sentence every view shows is built from these (report/presentation.ts). When the changes could not be read
  * (`changes` undefined) and `LastModified` says nothing either, nothing is added: the coverage tells why.
  */
 export function addDeployContext(
@@ -63,23 +62,9 @@ function addTo(finding: Finding, candidates: readonly Candidate[], changesRead: 
       minutesBefore: Math.floor((started - last.time) / 60_000),
     };
     finding.evidence.deploy = deploy;
-    finding.detail = `${finding.detail} ${deploySentence(deploy)}`;
     return;
   }
   if (!changesRead) return;
   finding.evidence.noChangeBefore = true;
-  finding.detail = `${finding.detail} ${NO_CHANGE_SENTENCE}`;
 }
 
-/** `It started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22T04:07Z by deploy-pipeline/codebuild-….` */
-export function deploySentence(d: DeployEvidence): string {
-  const what = d.eventName === 'LastModified' ? 'the function was last modified (ListFunctions\' LastModified)' : d.eventName;
-  return `It started ${duration(d.minutesBefore)} after ${what} at ${d.time.slice(0, 16)}Z${d.by ? ` by ${d.by}` : ''}.`;
-}
-
-function duration(minutes: number): string {
-  if (minutes < 1) return 'less than a minute';
-  const h = Math.floor(minutes / 60);
-  const m = minutes % 60;
-  return h === 0 ? `${m} min` : m === 0 ? `${h} h` : `${h} h ${m} min`;
-}
