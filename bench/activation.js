@@ -26,14 +26,16 @@ async function main() {
     if (returned && typeof returned.then === 'function' && !isStub(returned)) await returned;
     const t3 = performance.now();
     const loaded = Object.keys(require.cache).filter((k) => !before.has(k) && k !== 'vscode');
-    console.log(JSON.stringify({
-      requireMs: t1 - t0,
-      activateMs: t3 - t1,
-      activateSyncMs: t2 - t1,
-      totalMs: t3 - t0,
-      subscriptions: context.subscriptions.length,
-      loaded: loaded.map((k) => path.relative(extensionPath, k)),
-    }));
+    console.log(
+      JSON.stringify({
+        requireMs: t1 - t0,
+        activateMs: t3 - t1,
+        activateSyncMs: t2 - t1,
+        totalMs: t3 - t0,
+        subscriptions: context.subscriptions.length,
+        loaded: loaded.map((k) => path.relative(extensionPath, k)),
+      }),
+    );
   } finally {
     fs.rmSync(storage, { recursive: true, force: true });
   }

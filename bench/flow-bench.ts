@@ -57,14 +57,18 @@ async function main(): Promise<void> {
   // CPU time (user + system) at each progress message: the first opens the scan, each later one closes a stage, in
   // stageMs's order. On a loaded machine wall time measures the neighbours too; CPU time is this process's own.
   const cpu: number[] = [];
-  const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1000;
+  };
   const report = await scan(source, { onProgress: () => cpu.push(cpuNow()) });
   const stats = report.stats!;
   const flowMs = stats.stageMs?.flowLogs ?? NaN;
   const stageNames = Object.keys(stats.stageMs ?? {});
-  const stageCpuMs = cpu.length === stageNames.length + 1
-    ? Object.fromEntries(stageNames.map((name, i) => [name, Math.round(cpu[i + 1] - cpu[i])]))
-    : undefined;
+  const stageCpuMs =
+    cpu.length === stageNames.length + 1
+      ? Object.fromEntries(stageNames.map((name, i) => [name, Math.round(cpu[i + 1] - cpu[i])]))
+      : undefined;
   const flowCpuMs = stageCpuMs?.flowLogs ?? NaN;
   process.stdout.write(
     JSON.stringify({

@@ -79,7 +79,8 @@ function generate(size, account = ACCOUNT, dirName = `scale-${size.name}`) {
 
 function dirBytes(dir) {
   let n = 0;
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) n += e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size;
+  for (const e of fs.readdirSync(dir, { withFileTypes: true }))
+    n += e.isDirectory() ? dirBytes(path.join(dir, e.name)) : fs.statSync(path.join(dir, e.name)).size;
   return n;
 }
 
@@ -105,7 +106,10 @@ function activationBench() {
     const runs = [];
     for (let i = 0; i < ACTIVATION_RUNS; i++) runs.push(JSON.parse(sh(process.execPath, [path.join(__dirname, 'activation.js'), bundle])));
     // Best and median of each measure on its own (the best total is not always the best require).
-    const stat = (key, pick) => { const v = runs.map((r) => r[key]).sort((x, y) => x - y); return pick === 'best' ? v[0] : v[Math.floor(v.length / 2)]; };
+    const stat = (key, pick) => {
+      const v = runs.map((r) => r[key]).sort((x, y) => x - y);
+      return pick === 'best' ? v[0] : v[Math.floor(v.length / 2)];
+    };
     const keys = ['requireMs', 'activateMs', 'totalMs'];
     const best = { ...Object.fromEntries(keys.map((k) => [k, stat(k, 'best')])), subscriptions: runs[0].subscriptions };
     const median = Object.fromEntries(keys.map((k) => [k, stat(k, 'median')]));
@@ -126,7 +130,11 @@ function hostActivation() {
   if (process.env.BENCH_HOST === '0') return { skipped: 'BENCH_HOST=0' };
   try {
     sh('npm', ['run', '-s', 'package']);
-    const out = sh(process.execPath, [path.join(__dirname, 'host-activation.js'), path.join(root, 'lambda-behavior.vsix'), String(HOST_RUNS)]);
+    const out = sh(process.execPath, [
+      path.join(__dirname, 'host-activation.js'),
+      path.join(root, 'lambda-behavior.vsix'),
+      String(HOST_RUNS),
+    ]);
     return JSON.parse(out.trim().split('\n').pop());
   } catch (err) {
     return { skipped: `failed: ${err instanceof Error ? err.message : String(err)}` };
@@ -138,13 +146,21 @@ function printActivation(a) {
   const ms = (n) => `${n.toFixed(1)} ms`;
   const verdict = (ok) => (ok ? 'ok' : 'OVER');
   const [load1] = os.loadavg();
-  console.log(`\nExtension activation (production build; fresh node process, stub vscode; best of ${ACTIVATION_RUNS}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)} on ${os.cpus().length} CPUs`);
+  console.log(
+    `\nExtension activation (production build; fresh node process, stub vscode; best of ${ACTIVATION_RUNS}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)} on ${os.cpus().length} CPUs`,
+  );
   console.log('measure                        best        median      target');
-  console.log(`dist/extension.js size         ${kib(a.bytes).padEnd(11)} ${''.padEnd(11)} ${`${TARGETS.bundleKiB} KiB`.padEnd(10)} ${verdict(a.bytes <= TARGETS.bundleKiB * 1024)}  (gzip ${kib(a.gzipBytes)})`);
+  console.log(
+    `dist/extension.js size         ${kib(a.bytes).padEnd(11)} ${''.padEnd(11)} ${`${TARGETS.bundleKiB} KiB`.padEnd(10)} ${verdict(a.bytes <= TARGETS.bundleKiB * 1024)}  (gzip ${kib(a.gzipBytes)})`,
+  );
   console.log(`require(dist/extension.js)     ${ms(a.best.requireMs).padEnd(11)} ${ms(a.median.requireMs).padEnd(11)}`);
   console.log(`activate(context)              ${ms(a.best.activateMs).padEnd(11)} ${ms(a.median.activateMs).padEnd(11)}`);
-  console.log(`require + activate             ${ms(a.best.totalMs).padEnd(11)} ${ms(a.median.totalMs).padEnd(11)} ${`${TARGETS.activationMs} ms`.padEnd(10)} ${verdict(a.best.totalMs <= TARGETS.activationMs)}`);
-  console.log(`activate() registered ${a.best.subscriptions} disposables; loaded beside the bundle: ${a.extra.length ? a.extra.join(', ') : 'nothing (no AWS SDK, no webview code)'}`);
+  console.log(
+    `require + activate             ${ms(a.best.totalMs).padEnd(11)} ${ms(a.median.totalMs).padEnd(11)} ${`${TARGETS.activationMs} ms`.padEnd(10)} ${verdict(a.best.totalMs <= TARGETS.activationMs)}`,
+  );
+  console.log(
+    `activate() registered ${a.best.subscriptions} disposables; loaded beside the bundle: ${a.extra.length ? a.extra.join(', ') : 'nothing (no AWS SDK, no webview code)'}`,
+  );
   if (a.host.skipped) console.log(`in a real extension host: skipped (${a.host.skipped})`);
   else {
     console.log(
@@ -186,7 +202,9 @@ function flowBench() {
   const results = inputs.flatMap((input) => THREAD_COUNTS.map((threads) => ({ size: input.name, ...measure(input.dir, RUNS, threads) })));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const [load1] = os.loadavg();
-  console.log(`\nFlow records through parse + attribution + aggregation (best of ${RUNS}), ${cpu}, ${os.availableParallelism()} CPUs, node ${process.version}, load ${load1.toFixed(1)}`);
+  console.log(
+    `\nFlow records through parse + attribution + aggregation (best of ${RUNS}), ${cpu}, ${os.availableParallelism()} CPUs, node ${process.version}, load ${load1.toFixed(1)}`,
+  );
   console.log('size    threads  records     attributed  flow stage  records/s   speed-up  reference      whole scan  peak RSS');
   for (const r of results) {
     const one = results.find((o) => o.size === r.size && o.threads === 1);
@@ -196,9 +214,13 @@ function flowBench() {
         `${`${r.scanMs} ms`.padEnd(11)} ${r.peakRssMiB} MiB`,
     );
   }
-  console.log('(threads: flow-log parsing threads, 1 = the calling thread only; speed-up: flow stage against 1 thread on the same input; reference: a plain newline count over the same file just before on one thread, gunzip included for .gz: how fast this machine is right now)');
+  console.log(
+    '(threads: flow-log parsing threads, 1 = the calling thread only; speed-up: flow stage against 1 thread on the same input; reference: a plain newline count over the same file just before on one thread, gunzip included for .gz: how fast this machine is right now)',
+  );
   const [small, large] = results.filter((r) => r.threads === 1);
-  console.log(`peak memory 5M vs 1M (1 thread): ${large.peakRssMiB - small.peakRssMiB >= 0 ? '+' : ''}${large.peakRssMiB - small.peakRssMiB} MiB (flat means the records are streamed)`);
+  console.log(
+    `peak memory 5M vs 1M (1 thread): ${large.peakRssMiB - small.peakRssMiB >= 0 ? '+' : ''}${large.peakRssMiB - small.peakRssMiB} MiB (flat means the records are streamed)`,
+  );
 }
 
 /**
@@ -214,29 +236,53 @@ function scaleBench() {
   console.log(`\nScale account: ${SCALE_ACCOUNT.join(' ')}`);
   for (const g of generated) {
     const what = g.output ? g.output.replace(/^wrote \S+: /, '').replace(/; labels .*?;/, ';') : 'generated earlier';
-    const when = g.cached ? `cached in bench/.data (generated ${g.at ?? 'earlier'} in ${g.seconds ?? '?'} s)` : `generated now in ${g.seconds} s`;
-    console.log(`  ${g.size.name} (--records-per-eni-hour ${g.size.recordsPerEniHour}): ${when}, ${g.bytes ? `${(g.bytes / 1024 ** 3).toFixed(2)} GiB` : '? GiB'}; ${what}`);
+    const when = g.cached
+      ? `cached in bench/.data (generated ${g.at ?? 'earlier'} in ${g.seconds ?? '?'} s)`
+      : `generated now in ${g.seconds} s`;
+    console.log(
+      `  ${g.size.name} (--records-per-eni-hour ${g.size.recordsPerEniHour}): ${when}, ${g.bytes ? `${(g.bytes / 1024 ** 3).toFixed(2)} GiB` : '? GiB'}; ${what}`,
+    );
   }
   const results = generated.map((g) => {
     const t0 = process.hrtime.bigint();
     const r = measure(g.dir, SCALE_RUNS);
     return { size: g.size.name, benchSeconds: Number(process.hrtime.bigint() - t0) / 1e9, ...r };
   });
-  console.log(`\nScale scans (offline scenario replay through the engine, fresh process each, best of ${SCALE_RUNS}), ${cpu}, ${os.cpus().length} CPUs, node ${process.version}, load ${load1.toFixed(1)}`);
+  console.log(
+    `\nScale scans (offline scenario replay through the engine, fresh process each, best of ${SCALE_RUNS}), ${cpu}, ${os.cpus().length} CPUs, node ${process.version}, load ${load1.toFixed(1)}`,
+  );
   const stages = [...new Set(results.flatMap((r) => Object.keys(r.stageMs ?? {})))];
   const col = (v, w = 14) => String(v).padEnd(w);
   const wallCpu = (wall, cpuMs) => `${wall ?? '-'}${cpuMs !== undefined ? ` (${cpuMs})` : ''}`;
-  console.log('wall time per stage in ms, the process\'s own CPU time in brackets');
-  console.log(col('size', 15) + col('functions', 10) + col('records', 11) + col('open', 7) + stages.map((s) => col(s, 16)).join('') + col('whole scan', 16) + col('records/s', 18) + col('byte-loop', 11) + 'peak RSS');
+  console.log("wall time per stage in ms, the process's own CPU time in brackets");
+  console.log(
+    col('size', 15) +
+      col('functions', 10) +
+      col('records', 11) +
+      col('open', 7) +
+      stages.map((s) => col(s, 16)).join('') +
+      col('whole scan', 16) +
+      col('records/s', 18) +
+      col('byte-loop', 11) +
+      'peak RSS',
+  );
   for (const r of results) {
     const cpuTotal = r.stageCpuMs ? Object.values(r.stageCpuMs).reduce((a, b) => a + b, 0) : undefined;
     console.log(
-      col(r.size, 15) + col(r.functions, 10) + col(r.flowRecords, 11) + col(r.openMs ?? '-', 7) + stages.map((s) => col(wallCpu(r.stageMs?.[s], r.stageCpuMs?.[s]), 16)).join('') +
-        col(wallCpu(r.scanMs, cpuTotal), 16) + col(`${(r.recordsPerSecond / 1e6).toFixed(2)} (${(r.recordsPerCpuSecond / 1e6).toFixed(2)}) M`, 18) +
-        col(`${(r.referencePerSecond / 1e6).toFixed(2)} M/s`, 11) + `${r.peakRssMiB} MiB (${r.rssAfterJsonLoadMiB} after loading the JSON)`,
+      col(r.size, 15) +
+        col(r.functions, 10) +
+        col(r.flowRecords, 11) +
+        col(r.openMs ?? '-', 7) +
+        stages.map((s) => col(wallCpu(r.stageMs?.[s], r.stageCpuMs?.[s]), 16)).join('') +
+        col(wallCpu(r.scanMs, cpuTotal), 16) +
+        col(`${(r.recordsPerSecond / 1e6).toFixed(2)} (${(r.recordsPerCpuSecond / 1e6).toFixed(2)}) M`, 18) +
+        col(`${(r.referencePerSecond / 1e6).toFixed(2)} M/s`, 11) +
+        `${r.peakRssMiB} MiB (${r.rssAfterJsonLoadMiB} after loading the JSON)`,
     );
   }
-  console.log('(open: openScenario reading and parsing the recorded JSON, before the scan and outside "whole scan"; records/s: flow records over the flowLogs stage (parse, attribution, aggregation), per wall second and per CPU second; byte-loop: a plain newline count over the same file just before, how fast the machine is right now)');
+  console.log(
+    '(open: openScenario reading and parsing the recorded JSON, before the scan and outside "whole scan"; records/s: flow records over the flowLogs stage (parse, attribution, aggregation), per wall second and per CPU second; byte-loop: a plain newline count over the same file just before, how fast the machine is right now)',
+  );
   const [small, large] = results;
   const diff = large.peakRssMiB - small.peakRssMiB;
   console.log(
@@ -251,7 +297,8 @@ function scaleBench() {
  */
 function s3Bench() {
   const binary = process.env.MOTO_SERVER || 'moto_server';
-  const found = fs.existsSync(binary) || (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, binary)));
+  const found =
+    fs.existsSync(binary) || (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, binary)));
   if (!found) {
     console.log(`
 Flow logs in S3 vs CloudWatch Logs: skipped (${binary} is not installed: pip install 'moto[server]')`);
@@ -259,13 +306,22 @@ Flow logs in S3 vs CloudWatch Logs: skipped (${binary} is not installed: pip ins
   }
   const r = JSON.parse(sh(process.execPath, ['--import', 'tsx', 'bench/s3-bench.ts']).trim().split('\n').pop());
   const [load1] = os.loadavg();
-  console.log(`\nFlow logs read live from moto_server (flow stage through AwsSource, best of ${r.runs}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)}`);
-  console.log(`account: ${r.days} days, ${r.recordsWritten} records written, also as ${r.s3Objects} gzip objects (${(r.s3Bytes / 1024).toFixed(0)} KiB) in S3; built in ${r.buildSeconds} s`);
+  console.log(
+    `\nFlow logs read live from moto_server (flow stage through AwsSource, best of ${r.runs}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)}`,
+  );
+  console.log(
+    `account: ${r.days} days, ${r.recordsWritten} records written, also as ${r.s3Objects} gzip objects (${(r.s3Bytes / 1024).toFixed(0)} KiB) in S3; built in ${r.buildSeconds} s`,
+  );
   console.log('path                                   records parsed  flow stage  records/s');
-  for (const [name, m] of [['CloudWatch Logs (FilterLogEvents)', r.cloudWatch], ['S3 objects (ListObjectsV2, GetObject)', r.s3]]) {
+  for (const [name, m] of [
+    ['CloudWatch Logs (FilterLogEvents)', r.cloudWatch],
+    ['S3 objects (ListObjectsV2, GetObject)', r.s3],
+  ]) {
     console.log(`${name.padEnd(39)}${String(m.flowRecords).padEnd(16)}${`${m.flowMs} ms`.padEnd(12)}${m.recordsPerSecond}`);
   }
-  console.log(`(moto's FilterLogEvents ignores logStreamNamePrefix: the CloudWatch Logs path parses every stream once per Lambda ENI, ${r.lambdaEnis} here)`);
+  console.log(
+    `(moto's FilterLogEvents ignores logStreamNamePrefix: the CloudWatch Logs path parses every stream once per Lambda ENI, ${r.lambdaEnis} here)`,
+  );
 }
 
 const PARTS = ['activation', 'flow', 'scale', 's3'];

@@ -17,7 +17,8 @@ const RUNS = Number(process.env.BENCH_RUNS || 3);
 
 /** The source with the VPC's flow logs of one destination only (moto keeps no DestinationOptions: the default layout). */
 function only(inner: AwsSource, destinationType: string): TelemetrySource {
-  const described = async (signal: AbortSignal): Promise<FlowLogConfig[]> => (await inner.describeFlowLogs(signal)).filter((f) => f.destinationType === destinationType);
+  const described = async (signal: AbortSignal): Promise<FlowLogConfig[]> =>
+    (await inner.describeFlowLogs(signal)).filter((f) => f.destinationType === destinationType);
   return Object.assign(Object.create(inner) as AwsSource, { describeFlowLogs: described });
 }
 
@@ -43,7 +44,14 @@ async function main(): Promise<void> {
     const account = await buildMotoAccount(moto.endpoint, REGION, { days: DAYS, s3: { bucket: 'bench-flow-logs' } });
     const buildSeconds = Number(process.hrtime.bigint() - built) / 1e9;
     const ipRanges = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lb-bench-ip-ranges-')), 'ip-ranges.json');
-    fs.writeFileSync(ipRanges, JSON.stringify({ syncToken: '1', createDate: '2026-01-01-00-00-00', prefixes: [{ ip_prefix: '3.5.140.0/22', region: 'ap-northeast-2', service: 'AMAZON' }] }));
+    fs.writeFileSync(
+      ipRanges,
+      JSON.stringify({
+        syncToken: '1',
+        createDate: '2026-01-01-00-00-00',
+        prefixes: [{ ip_prefix: '3.5.140.0/22', region: 'ap-northeast-2', service: 'AMAZON' }],
+      }),
+    );
     const cloudWatch = await measure(moto.endpoint, account, 'cloud-watch-logs', ipRanges);
     const s3 = await measure(moto.endpoint, account, 's3', ipRanges);
     process.stdout.write(

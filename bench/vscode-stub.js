@@ -51,7 +51,13 @@ class Uri {
     return path.normalize(this.path);
   }
   with(change) {
-    return new Uri(change.scheme ?? this.scheme, change.authority ?? this.authority, change.path ?? this.path, change.query ?? this.query, change.fragment ?? this.fragment);
+    return new Uri(
+      change.scheme ?? this.scheme,
+      change.authority ?? this.authority,
+      change.path ?? this.path,
+      change.query ?? this.query,
+      change.fragment ?? this.fragment,
+    );
   }
   toString() {
     return `${this.scheme}://${this.authority}${this.path}`;
@@ -64,7 +70,13 @@ class Uri {
   }
   static parse(value) {
     const u = new URL(value);
-    return new Uri(u.protocol.replace(/:$/, ''), u.host, decodeURIComponent(u.pathname), u.search.replace(/^\?/, ''), u.hash.replace(/^#/, ''));
+    return new Uri(
+      u.protocol.replace(/:$/, ''),
+      u.host,
+      decodeURIComponent(u.pathname),
+      u.search.replace(/^\?/, ''),
+      u.hash.replace(/^#/, ''),
+    );
   }
   static joinPath(base, ...segments) {
     return base.with({ path: path.posix.join(base.path, ...segments) });

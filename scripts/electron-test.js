@@ -27,12 +27,17 @@ async function main() {
   let vscodeExecutablePath = process.env.VSCODE_EXECUTABLE_PATH;
   if (vscodeExecutablePath) {
     if (!fs.existsSync(vscodeExecutablePath)) {
-      console.error(`test:electron: VSCODE_EXECUTABLE_PATH=${vscodeExecutablePath} does not exist (it names the VS Code binary, e.g. /usr/share/code/code)`);
+      console.error(
+        `test:electron: VSCODE_EXECUTABLE_PATH=${vscodeExecutablePath} does not exist (it names the VS Code binary, e.g. /usr/share/code/code)`,
+      );
       return 1;
     }
   } else {
     try {
-      vscodeExecutablePath = await downloadAndUnzipVSCode({ version: process.env.VSCODE_VERSION || 'stable', timeout: DOWNLOAD_TIMEOUT_MS });
+      vscodeExecutablePath = await downloadAndUnzipVSCode({
+        version: process.env.VSCODE_VERSION || 'stable',
+        timeout: DOWNLOAD_TIMEOUT_MS,
+      });
     } catch (err) {
       console.error(
         `test:electron: could not download VS Code (${err instanceof Error ? err.message : String(err)}).\n` +
@@ -60,8 +65,10 @@ async function main() {
       launchArgs: [
         workspace,
         '--disable-extensions', // only the extension under test (runTests adds --disable-workspace-trust, --skip-welcome...)
-        '--user-data-dir', path.join(runDir, 'user-data'),
-        '--extensions-dir', path.join(runDir, 'extensions'),
+        '--user-data-dir',
+        path.join(runDir, 'user-data'),
+        '--extensions-dir',
+        path.join(runDir, 'extensions'),
       ],
     });
     if (!fs.existsSync(resultsFile)) {

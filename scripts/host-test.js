@@ -18,7 +18,9 @@ async function runSuites(context, url, consoleLog) {
   let exit;
   const exited = new Promise((resolve) => (exit = resolve));
   await page.exposeFunction('codeAutomationExit', (code) => exit(code));
-  await page.exposeFunction('codeAutomationLog', (type, args) => consoleLog.push(`[${type}] ${Array.isArray(args) ? util.format(...args) : args}`));
+  await page.exposeFunction('codeAutomationLog', (type, args) =>
+    consoleLog.push(`[${type}] ${Array.isArray(args) ? util.format(...args) : args}`),
+  );
   page.on('pageerror', (err) => consoleLog.push(`[pageerror] ${err.message}`));
   await page.goto(url);
   const code = await exited;
@@ -31,7 +33,13 @@ function printResults(results) {
   for (const t of results.tests) {
     const mark = t.state === 'passed' ? '✓' : t.state === 'failed' ? '✗' : '-';
     console.log(`  ${mark} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
-    if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    if (t.error)
+      console.log(
+        t.error
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
   }
 }
 
@@ -51,7 +59,11 @@ async function main() {
 
   const context = await current.browser();
   const consoleLog = [];
-  const code = await runSuites(context, current.url(workspace, { extensionDevelopmentPath: root, extensionTestsPath: suiteIndex }), consoleLog);
+  const code = await runSuites(
+    context,
+    current.url(workspace, { extensionDevelopmentPath: root, extensionTestsPath: suiteIndex }),
+    consoleLog,
+  );
   clock.stage('suites');
   fs.mkdirSync(resultsDir, { recursive: true });
   fs.writeFileSync(path.join(resultsDir, 'extension-host-console.log'), consoleLog.join('\n') + '\n');

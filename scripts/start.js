@@ -14,7 +14,19 @@ const launcherDir = path.join(root, 'scripts', 'demo-launcher');
  * What `npm run package` reads: the bundles' sources and build configuration, and what .vscodeignore lets into the
  * package. The same bytes here make the same package, so an unchanged fingerprint skips packaging and installing.
  */
-const PACKAGE_INPUTS = ['src', 'media', 'docs/images', 'docs/iam-policy.json', 'package.json', 'package-lock.json', 'esbuild.config.js', 'tsconfig.json', '.vscodeignore', 'README.md', 'LICENSE'];
+const PACKAGE_INPUTS = [
+  'src',
+  'media',
+  'docs/images',
+  'docs/iam-policy.json',
+  'package.json',
+  'package-lock.json',
+  'esbuild.config.js',
+  'tsconfig.json',
+  '.vscodeignore',
+  'README.md',
+  'LICENSE',
+];
 
 const USAGE = `usage: npm start [-- --port N] [-- --vsix FILE]
   Packages the extension (npm run package) when its sources changed since the last start, installs the .vsix into
@@ -112,7 +124,10 @@ function ensureInstalled(profile, vsixArg, clock) {
   if (state.launcher !== want.launcher || !installed.includes(`${launcherId}@${launcherManifest.version}`)) {
     const vsix = path.join(profile.dir, 'launcher.vsix');
     const vsce = path.join(root, 'node_modules', '.bin', 'vsce');
-    const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], { cwd: launcherDir, encoding: 'utf8' });
+    const r = spawnSync(vsce, ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+      cwd: launcherDir,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(`packaging scripts/demo-launcher failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
     profile.installVsix(vsix);
     clock.stage('launcher');
@@ -155,8 +170,12 @@ async function main() {
   });
   const pidFile = path.join(devDir, 'code-server.pid');
   const other = runningServer(pidFile, profile);
-  if (other) fail(`an earlier npm start of ${path.relative(root, devDir) || devDir} is still running at ${other.url} (code-server pid ${other.pid}): stop it first (Ctrl-C in its terminal, or kill -- -${other.pid})`);
-  if (opts.port !== undefined && !(await portIsFree(opts.port))) fail(`port ${opts.port} is in use: choose another with --port N, or leave it out for a free one`);
+  if (other)
+    fail(
+      `an earlier npm start of ${path.relative(root, devDir) || devDir} is still running at ${other.url} (code-server pid ${other.pid}): stop it first (Ctrl-C in its terminal, or kill -- -${other.pid})`,
+    );
+  if (opts.port !== undefined && !(await portIsFree(opts.port)))
+    fail(`port ${opts.port} is in use: choose another with --port N, or leave it out for a free one`);
 
   installCodeServer();
   clock.stage('code-server check');

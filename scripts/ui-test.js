@@ -40,7 +40,9 @@ function parseArgs(argv) {
 /** What the demo account's scan finds, from the same engine through the CLI: what the UI must show. */
 function expectedReport() {
   const r = spawnSync(process.execPath, [path.join(root, 'dist', 'cli.js'), 'scan', '--demo', '--format', 'json', '--fail-on', 'none'], {
-    cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024,
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
   });
   if (r.status !== 0) throw new Error(`the CLI's scan of the demo failed (exit ${r.status}):\n${r.stderr}`);
   return JSON.parse(r.stdout);

@@ -105,7 +105,11 @@ class CodeServerProfile {
     if (!fs.existsSync(settingsFile)) {
       fs.writeFileSync(
         settingsFile,
-        JSON.stringify({ 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...settings }, null, 2),
+        JSON.stringify(
+          { 'workbench.startupEditor': 'none', 'telemetry.telemetryLevel': 'off', 'workbench.tips.enabled': false, ...settings },
+          null,
+          2,
+        ),
       );
     }
     const config = path.join(dir, 'config.yaml');
@@ -130,15 +134,27 @@ class CodeServerProfile {
 
   /** Installs a .vsix into this profile's extensions folder the way a user would (offline: no gallery involved); resolves to the installed `id@version`s. */
   installVsix(vsix) {
-    const r = spawnSync(codeServerBin, [...this.baseArgs(), '--install-extension', vsix, '--force'], { cwd: this.dir, env: this.env(), encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
+    const r = spawnSync(codeServerBin, [...this.baseArgs(), '--install-extension', vsix, '--force'], {
+      cwd: this.dir,
+      env: this.env(),
+      encoding: 'utf8',
+    });
+    if (r.status !== 0)
+      throw new Error(`code-server --install-extension ${vsix} failed (exit ${r.status ?? r.signal}):\n${r.stdout}${r.stderr}`);
     return this.installedExtensions();
   }
 
   /** `id@version` of each installed extension, as `code-server --list-extensions --show-versions` prints them. */
   installedExtensions() {
-    const list = spawnSync(codeServerBin, [...this.baseArgs(), '--list-extensions', '--show-versions'], { cwd: this.dir, env: this.env(), encoding: 'utf8' });
-    return list.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+    const list = spawnSync(codeServerBin, [...this.baseArgs(), '--list-extensions', '--show-versions'], {
+      cwd: this.dir,
+      env: this.env(),
+      encoding: 'utf8',
+    });
+    return list.stdout
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   }
 
   /**
@@ -150,16 +166,22 @@ class CodeServerProfile {
     const log = fs.openSync(this.log, 'w');
     const args = [
       ...this.baseArgs(),
-      '--bind-addr', `127.0.0.1:${this.port}`,
-      '--auth', 'none',
-      '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
-      '--disable-getting-started-override', '--ignore-last-opened',
+      '--bind-addr',
+      `127.0.0.1:${this.port}`,
+      '--auth',
+      'none',
+      '--disable-telemetry',
+      '--disable-update-check',
+      '--disable-workspace-trust',
+      '--disable-getting-started-override',
+      '--ignore-last-opened',
     ];
     this.server = spawn(codeServerBin, args, { cwd: this.dir, env: this.env(extraEnv), detached: true, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline) {
-      if (this.server.exitCode !== null) throw new Error(`code-server exited (${this.server.exitCode}) before it was ready:\n${tail(this.log)}`);
+      if (this.server.exitCode !== null)
+        throw new Error(`code-server exited (${this.server.exitCode}) before it was ready:\n${tail(this.log)}`);
       if (await healthy(this.port)) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -202,14 +224,23 @@ class CodeServerRun extends CodeServerProfile {
 
   async browser(viewport = { width: 1280, height: 800 }) {
     const { chromium } = require('playwright-core');
-    if (!fs.existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (test/host/install.sh does)`);
+    if (!fs.existsSync(chromiumPath))
+      throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (test/host/install.sh does)`);
     const home = path.join(this.dir, 'chromium-home');
     this.context = await chromium.launchPersistentContext(path.join(this.dir, 'chromium-profile'), {
       executablePath: chromiumPath,
       headless: true,
       viewport,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--disable-dev-shm-usage',
+      ],
       env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, 'config'), XDG_CACHE_HOME: path.join(home, 'cache') },
     });
     return this.context;
@@ -289,6 +320,20 @@ function runMain(label, timeoutMs, getRun, main) {
 }
 
 module.exports = {
-  root, hostDir, codeServerBin, chromiumPath, workspaceFixture, run, installCodeServer, stopwatch, freePort, portIsFree, healthy, tail,
-  CodeServerProfile, CodeServerRun, stopProcessGroup, runMain,
+  root,
+  hostDir,
+  codeServerBin,
+  chromiumPath,
+  workspaceFixture,
+  run,
+  installCodeServer,
+  stopwatch,
+  freePort,
+  portIsFree,
+  healthy,
+  tail,
+  CodeServerProfile,
+  CodeServerRun,
+  stopProcessGroup,
+  runMain,
 };

@@ -66,23 +66,32 @@ export async function runAthenaQuery(c: AwsClients, sql: string, options: Athena
     let dataScannedBytes = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
-      if (Date.now() + wait > deadline) throw new SourceError('other', `Athena query ${id} did not complete within ${Math.round(budget / 1000)} s (stopped)`);
+      if (Date.now() + wait > deadline)
+        throw new SourceError('other', `Athena query ${id} did not complete within ${Math.round(budget / 1000)} s (stopped)`);
       await abortableSleep(wait, signal);
-      const r = await call(c, 'athena:GetQueryExecution', 'athena', () => c.athena().send(new GetQueryExecutionCommand({ QueryExecutionId: id }), { abortSignal: signal }));
+      const r = await call(c, 'athena:GetQueryExecution', 'athena', () =>
+        c.athena().send(new GetQueryExecutionCommand({ QueryExecutionId: id }), { abortSignal: signal }),
+      );
       const state = r.QueryExecution?.Status?.State;
       dataScannedBytes = r.QueryExecution?.Statistics?.DataScannedInBytes ?? 0;
       if (state === 'SUCCEEDED') break;
       if (state === 'FAILED' || state === 'CANCELLED') {
         ended = true;
         const reason = r.QueryExecution?.Status?.StateChangeReason;
-        throw new SourceError('other', `Athena query ${id} ${state === 'CANCELLED' ? 'was cancelled (not by this scan)' : 'failed'}${reason ? `: ${reason}` : ''}`);
+        throw new SourceError(
+          'other',
+          `Athena query ${id} ${state === 'CANCELLED' ? 'was cancelled (not by this scan)' : 'failed'}${reason ? `: ${reason}` : ''}`,
+        );
       }
     }
     ended = true;
     return { rows: await readResults(c, id, signal), dataScannedBytes, queryExecutionId: id };
   } finally {
     // Best effort, not tied to the (maybe aborted) signal; the client's socket timeout bounds it.
-    if (!ended) await Promise.resolve().then(() => c.athena().send(new StopQueryExecutionCommand({ QueryExecutionId: id }))).catch(() => undefined);
+    if (!ended)
+      await Promise.resolve()
+        .then(() => c.athena().send(new StopQueryExecutionCommand({ QueryExecutionId: id })))
+        .catch(() => undefined);
   }
 }
 
@@ -116,9 +125,7 @@ const cells = (row: Row): string[] => (row.Data ?? []).map((d) => d.VarCharValue
  * `year`/`month`/`day`[/`hour`] (the Hive-compatible layout and AWS's flow-log integration), or not.
  */
 export type PartitionLayout =
-  | { kind: 'dt'; column: string; format: string; quoted: boolean }
-  | { kind: 'ymd'; hour: boolean; quoted: boolean }
-  | { kind: 'none' };
+  { kind: 'dt'; column: string; format: string; quoted: boolean } | { kind: 'ymd'; hour: boolean; quoted: boolean } | { kind: 'none' };
 
 export interface TableShape {
   layout: PartitionLayout;
@@ -129,7 +136,9 @@ export interface TableShape {
 /** The partition keys and columns from the catalog (athena:GetTableMetadata, which reads Glue's GetTable). */
 export async function describeTable(c: AwsClients, table: AthenaTable, signal: AbortSignal): Promise<TableShape> {
   const r = await call(c, 'athena:GetTableMetadata', 'athena', () =>
-    c.athena().send(new GetTableMetadataCommand({ CatalogName: 'AwsDataCatalog', DatabaseName: table.database, TableName: table.table }), { abortSignal: signal }),
+    c.athena().send(new GetTableMetadataCommand({ CatalogName: 'AwsDataCatalog', DatabaseName: table.database, TableName: table.table }), {
+      abortSignal: signal,
+    }),
   );
   const meta = r.TableMetadata;
   const keys = (meta?.PartitionKeys ?? []).map((k) => ({ name: (k.Name ?? '').toLowerCase(), type: (k.Type ?? 'string').toLowerCase() }));
@@ -141,7 +150,10 @@ export function layoutOf(keys: ReadonlyArray<{ name: string; type: string }>, pa
   const key = (name: string) => keys.find((k) => k.name === name);
   // Partition projection says the date format; the documented tables use `yyyy-MM-dd` (flow logs' `dt`, of type date
   // too) and `yyyy/MM/dd` (CloudTrail's `timestamp`).
-  for (const [column, format] of [['dt', 'yyyy-MM-dd'], ['timestamp', 'yyyy/MM/dd']] as const) {
+  for (const [column, format] of [
+    ['dt', 'yyyy-MM-dd'],
+    ['timestamp', 'yyyy/MM/dd'],
+  ] as const) {
     const k = key(column);
     if (k) return { kind: 'dt', column, format: parameters[`projection.${column}.format`] ?? format, quoted: k.type !== 'date' };
   }
@@ -175,7 +187,8 @@ export function partitionPredicate(layout: PartitionLayout, start: number, end: 
   if (layout.kind === 'none' || days.length === 0) return undefined;
   if (layout.kind === 'dt') {
     const col = `"${layout.column}"`;
-    if (!layout.quoted) return `${col} BETWEEN DATE ${lit(formatDate('yyyy-MM-dd', days[0]))} AND DATE ${lit(formatDate('yyyy-MM-dd', days[days.length - 1]))}`;
+    if (!layout.quoted)
+      return `${col} BETWEEN DATE ${lit(formatDate('yyyy-MM-dd', days[0]))} AND DATE ${lit(formatDate('yyyy-MM-dd', days[days.length - 1]))}`;
     if (layout.format.includes('HH')) {
       // An hourly projection: the range's bounds as the same strings compare in order.
       return `${col} >= ${lit(formatDate(layout.format, new Date(Math.floor(start / 3_600_000) * 3_600_000)))} AND ${col} <= ${lit(formatDate(layout.format, new Date(end)))}`;
@@ -185,7 +198,9 @@ export function partitionPredicate(layout: PartitionLayout, start: number, end: 
   const v = (n: number, width: number) => (layout.quoted ? lit(String(n).padStart(width, '0')) : String(n));
   return (
     '(' +
-    days.map((d) => `("year" = ${v(d.getUTCFullYear(), 4)} AND "month" = ${v(d.getUTCMonth() + 1, 2)} AND "day" = ${v(d.getUTCDate(), 2)})`).join('\n  OR ') +
+    days
+      .map((d) => `("year" = ${v(d.getUTCFullYear(), 4)} AND "month" = ${v(d.getUTCMonth() + 1, 2)} AND "day" = ${v(d.getUTCDate(), 2)})`)
+      .join('\n  OR ') +
     ')'
   );
 }
@@ -197,15 +212,20 @@ export function partitionPredicate(layout: PartitionLayout, start: number, end: 
  * the ones AWS's flow-log table DDL names (`interface_id`, `srcaddr`, `start`, `end`, `pkt_dst_aws_service`...).
  */
 export function buildAthenaFlowQuery(
-  table: AthenaTable, shape: TableShape, enis: ReadonlyArray<{ id: string; addresses: string[] }>, start: number, end: number,
+  table: AthenaTable,
+  shape: TableShape,
+  enis: ReadonlyArray<{ id: string; addresses: string[] }>,
+  start: number,
+  end: number,
 ): string {
   const ids = enis.map((e) => lit(e.id)).join(', ');
   const addresses = [...new Set(enis.flatMap((e) => e.addresses))].map(lit).join(', ');
   const partitions = partitionPredicate(shape.layout, start, end);
   const side = (direction: 'egress' | 'ingress') => {
-    const [local, remote, port, service] = direction === 'egress'
-      ? ['srcaddr', 'dstaddr', 'dstport', 'pkt_dst_aws_service']
-      : ['dstaddr', 'srcaddr', 'srcport', 'pkt_src_aws_service'];
+    const [local, remote, port, service] =
+      direction === 'egress'
+        ? ['srcaddr', 'dstaddr', 'dstport', 'pkt_dst_aws_service']
+        : ['dstaddr', 'srcaddr', 'srcport', 'pkt_src_aws_service'];
     const byService = shape.columns.has(service) ? `"${service}"` : "'-'";
     return [
       `SELECT "interface_id" AS eni, "${remote}" AS remote, "${port}" AS port, "protocol" AS protocol, "action" AS action,`,
@@ -232,7 +252,13 @@ export interface AthenaFlowAnswer {
 
 /** The flow logs' table asked once: its layout from the catalog, then the aggregation over the window's partitions. */
 export async function aggregateWithAthena(
-  c: AwsClients, table: AthenaTable, enis: ReadonlyArray<{ id: string; addresses: string[] }>, start: number, end: number, signal: AbortSignal, budgetMs?: number,
+  c: AwsClients,
+  table: AthenaTable,
+  enis: ReadonlyArray<{ id: string; addresses: string[] }>,
+  start: number,
+  end: number,
+  signal: AbortSignal,
+  budgetMs?: number,
 ): Promise<AthenaFlowAnswer> {
   if (enis.length === 0) return { rows: [], dataScannedBytes: 0, raw: [], sql: '' };
   const shape = await describeTable(c, table, signal);

@@ -99,7 +99,13 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     cloudtrail: lazy(() => new CloudTrailClient(common)),
     cloudwatch: lazy(() => new CloudWatchClient(common)),
     sts,
-    s3: lazy(() => new S3Client({ ...common, ...(options.endpoint || process.env.AWS_ENDPOINT_URL || process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true } : {}) })),
+    s3: lazy(
+      () =>
+        new S3Client({
+          ...common,
+          ...(options.endpoint || process.env.AWS_ENDPOINT_URL || process.env.AWS_ENDPOINT_URL_S3 ? { forcePathStyle: true } : {}),
+        }),
+    ),
     athena: lazy(() => new AthenaClient(common)),
     client<T extends { destroy(): void }>(Client: new (config: SharedClientConfig) => T): T {
       let get = others.get(Client);

@@ -14,7 +14,13 @@ export const DEFAULT_LAKE_BUDGET_MS = 15 * 60_000;
 
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 /** `2026-12-01 10:00:00` (Lake's timestamp literal) or `2026-12-01T10:00:00Z` (the trail's own eventTime text). */
-const sqlTime = (t: number, iso: boolean) => (iso ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z') : new Date(t).toISOString().replace('T', ' ').replace(/\.\d{3}Z$/, ''));
+const sqlTime = (t: number, iso: boolean) =>
+  iso
+    ? new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z')
+    : new Date(t)
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d{3}Z$/, '');
 
 /** The columns both queries answer with, whatever their engine calls them. */
 interface Columns {
@@ -108,9 +114,17 @@ export interface TrailAnswer {
  * One Lake query to completion: polled with back-off, every results page read. A query this scan started that may
  * still run (cancelled, past its budget, a poll that failed) is cancelled: Lake bills the bytes it scans.
  */
-export async function trailCallsFromLake(c: AwsClients, eventDataStore: string, request: TrailCallsRequest, signal: AbortSignal, budgetMs = DEFAULT_LAKE_BUDGET_MS): Promise<TrailAnswer> {
+export async function trailCallsFromLake(
+  c: AwsClients,
+  eventDataStore: string,
+  request: TrailCallsRequest,
+  signal: AbortSignal,
+  budgetMs = DEFAULT_LAKE_BUDGET_MS,
+): Promise<TrailAnswer> {
   const sql = buildLakeQuery(eventDataStore, request);
-  const started = await call(c, 'cloudtrail:StartQuery', 'cloudtrail', () => c.cloudtrail().send(new StartQueryCommand({ QueryStatement: sql }), { abortSignal: signal }));
+  const started = await call(c, 'cloudtrail:StartQuery', 'cloudtrail', () =>
+    c.cloudtrail().send(new StartQueryCommand({ QueryStatement: sql }), { abortSignal: signal }),
+  );
   const QueryId = started.QueryId!;
   const deadline = Date.now() + budgetMs;
   let ended = false;
@@ -118,14 +132,25 @@ export async function trailCallsFromLake(c: AwsClients, eventDataStore: string, 
     let bytesScanned = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
-      if (Date.now() + wait > deadline) throw new SourceError('other', `CloudTrail Lake query ${QueryId} did not complete within ${Math.round(budgetMs / 1000)} s (cancelled)`);
+      if (Date.now() + wait > deadline)
+        throw new SourceError(
+          'other',
+          `CloudTrail Lake query ${QueryId} did not complete within ${Math.round(budgetMs / 1000)} s (cancelled)`,
+        );
       await abortableSleep(wait, signal);
-      const d = await call(c, 'cloudtrail:DescribeQuery', 'cloudtrail', () => c.cloudtrail().send(new DescribeQueryCommand({ QueryId }), { abortSignal: signal }));
+      const d = await call(c, 'cloudtrail:DescribeQuery', 'cloudtrail', () =>
+        c.cloudtrail().send(new DescribeQueryCommand({ QueryId }), { abortSignal: signal }),
+      );
       bytesScanned = d.QueryStatistics?.BytesScanned ?? bytesScanned;
       if (d.QueryStatus === 'FINISHED') break;
       if (d.QueryStatus === 'FAILED' || d.QueryStatus === 'CANCELLED' || d.QueryStatus === 'TIMED_OUT') {
         ended = true;
-        const why = d.QueryStatus === 'CANCELLED' ? 'was cancelled (not by this scan)' : d.QueryStatus === 'TIMED_OUT' ? 'timed out in CloudTrail Lake' : 'failed';
+        const why =
+          d.QueryStatus === 'CANCELLED'
+            ? 'was cancelled (not by this scan)'
+            : d.QueryStatus === 'TIMED_OUT'
+              ? 'timed out in CloudTrail Lake'
+              : 'failed';
         throw new SourceError('other', `CloudTrail Lake query ${QueryId} ${why}${d.ErrorMessage ? `: ${d.ErrorMessage}` : ''}`);
       }
     }
@@ -143,12 +168,21 @@ export async function trailCallsFromLake(c: AwsClients, eventDataStore: string, 
     } while (NextToken);
     return { rows: trailRowsFromAnswer(raw), raw, bytesScanned, sql };
   } finally {
-    if (!ended) await Promise.resolve().then(() => c.cloudtrail().send(new CancelQueryCommand({ QueryId }))).catch(() => undefined);
+    if (!ended)
+      await Promise.resolve()
+        .then(() => c.cloudtrail().send(new CancelQueryCommand({ QueryId })))
+        .catch(() => undefined);
   }
 }
 
 /** The trail's Athena table asked once: its partitions from the catalog, then the aggregation over the range's. */
-export async function trailCallsFromAthena(c: AwsClients, table: AthenaTable, request: TrailCallsRequest, signal: AbortSignal, budgetMs?: number): Promise<TrailAnswer> {
+export async function trailCallsFromAthena(
+  c: AwsClients,
+  table: AthenaTable,
+  request: TrailCallsRequest,
+  signal: AbortSignal,
+  budgetMs?: number,
+): Promise<TrailAnswer> {
   const shape = await describeTable(c, table, signal);
   const sql = buildCloudTrailAthenaQuery(table, partitionPredicate(shape.layout, request.start, request.end), request);
   const answer = await runAthenaQuery(c, sql, { database: table.database, workgroup: table.workgroup, budgetMs }, signal);

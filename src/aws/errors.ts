@@ -10,12 +10,17 @@ interface SdkErrorLike {
   $metadata?: { httpStatusCode?: number };
 }
 
-const DENIED = /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnauthorizedAccess|Client\.UnauthorizedOperation|AuthorizationError)$|AccessDenied/;
+const DENIED =
+  /^(AccessDenied|AccessDeniedException|UnauthorizedOperation|UnauthorizedAccess|Client\.UnauthorizedOperation|AuthorizationError)$|AccessDenied/;
 // EC2 says RequestExpired (and AuthFailure) where the other services say ExpiredToken(Exception).
-const EXPIRED = /^(ExpiredToken|ExpiredTokenException|RequestExpired|AuthFailure|TokenRefreshRequired|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|CredentialsProviderError|SSOTokenProviderFailure)$/;
-const THROTTLED = /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|LimitExceededException|SlowDown)$/;
-const NETWORK = /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|TimeoutError|NetworkingError|RequestTimeout)$/;
-const NETWORK_MESSAGE = /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|getaddrinfo|socket hang up|timed out/i;
+const EXPIRED =
+  /^(ExpiredToken|ExpiredTokenException|RequestExpired|AuthFailure|TokenRefreshRequired|InvalidClientTokenId|UnrecognizedClientException|InvalidSignatureException|CredentialsProviderError|SSOTokenProviderFailure)$/;
+const THROTTLED =
+  /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|RequestThrottled|RequestThrottledException|LimitExceededException|SlowDown)$/;
+const NETWORK =
+  /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|TimeoutError|NetworkingError|RequestTimeout)$/;
+const NETWORK_MESSAGE =
+  /ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENETUNREACH|getaddrinfo|socket hang up|timed out/i;
 
 export function isAbort(err: unknown): boolean {
   const e = err as SdkErrorLike;
@@ -35,11 +40,16 @@ export function classifyAwsError(err: unknown, action: string, endpoint: string,
   const message = (e.message ?? String(err)).split('\n')[0];
   const login = profile ? `aws sso login --profile ${profile}` : 'aws sso login';
   const cause = { cause: err };
-  if (DENIED.test(code) || e.$metadata?.httpStatusCode === 403 && !EXPIRED.test(code)) {
+  if (DENIED.test(code) || (e.$metadata?.httpStatusCode === 403 && !EXPIRED.test(code))) {
     return new SourceError('access-denied', `${action} was denied: ${message}`, action, cause);
   }
   if (EXPIRED.test(code) || /token (has )?expired|session.*expired|sso session/i.test(message)) {
-    return new SourceError('expired-credentials', `credentials expired or missing (${message}); if this profile uses IAM Identity Center, run \`${login}\``, undefined, cause);
+    return new SourceError(
+      'expired-credentials',
+      `credentials expired or missing (${message}); if this profile uses IAM Identity Center, run \`${login}\``,
+      undefined,
+      cause,
+    );
   }
   if (THROTTLED.test(code)) return new SourceError('throttled', `${action} was throttled after retries: ${message}`, undefined, cause);
   if (NETWORK.test(code) || NETWORK.test(e.code ?? '') || NETWORK_MESSAGE.test(message)) {

@@ -46,7 +46,11 @@ export async function fetchFunctions(c: AwsClients, signal: AbortSignal): Promis
 }
 
 /** Tags per function ARN, a few requests at a time; a function whose tags cannot be read has none. */
-export async function fetchTags(c: AwsClients, arns: readonly string[], signal: AbortSignal): Promise<Record<string, Record<string, string>>> {
+export async function fetchTags(
+  c: AwsClients,
+  arns: readonly string[],
+  signal: AbortSignal,
+): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
   const queue = [...arns];
   let failed = false;
@@ -55,7 +59,9 @@ export async function fetchTags(c: AwsClients, arns: readonly string[], signal: 
     for (let arn = queue.shift(); arn !== undefined && !failed; arn = queue.shift()) {
       const Resource = arn;
       try {
-        const r = await call(c, 'lambda:ListTags', 'lambda', () => c.lambda().send(new ListTagsCommand({ Resource }), { abortSignal: signal }));
+        const r = await call(c, 'lambda:ListTags', 'lambda', () =>
+          c.lambda().send(new ListTagsCommand({ Resource }), { abortSignal: signal }),
+        );
         out[arn] = r.Tags ?? {};
       } catch (err) {
         failed = true;
@@ -67,13 +73,21 @@ export async function fetchTags(c: AwsClients, arns: readonly string[], signal: 
   return out;
 }
 
-async function describeNetworkInterfaces(c: AwsClients, filter: { Name: string; Values: string[] }, signal: AbortSignal): Promise<NetworkInterface[]> {
+async function describeNetworkInterfaces(
+  c: AwsClients,
+  filter: { Name: string; Values: string[] },
+  signal: AbortSignal,
+): Promise<NetworkInterface[]> {
   const out: NetworkInterface[] = [];
   for (const batch of batches(filter.Values, 200)) {
     let NextToken: string | undefined;
     do {
       const page = await call(c, 'ec2:DescribeNetworkInterfaces', 'ec2', () =>
-        c.ec2().send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: filter.Name, Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
+        c
+          .ec2()
+          .send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: filter.Name, Values: batch }], NextToken, MaxResults: 1000 }), {
+            abortSignal: signal,
+          }),
       );
       out.push(...(page.NetworkInterfaces ?? []));
       NextToken = page.NextToken;
@@ -104,7 +118,9 @@ export async function fetchFlowLogs(c: AwsClients, resourceIds: readonly string[
     let NextToken: string | undefined;
     do {
       const page = await call(c, 'ec2:DescribeFlowLogs', 'ec2', () =>
-        c.ec2().send(new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
+        c.ec2().send(new DescribeFlowLogsCommand({ Filter: [{ Name: 'resource-id', Values: batch }], NextToken, MaxResults: 1000 }), {
+          abortSignal: signal,
+        }),
       );
       out.push(...(page.FlowLogs ?? []));
       NextToken = page.NextToken;
@@ -132,15 +148,19 @@ export function flowLogConfigFromAws(raw: FlowLog): FlowLogConfig {
  * one log stream per ENI, named after it (`eni-...-all`), so the stream prefix selects the ENI server-side.
  */
 export async function* fetchFlowRecords(
-  c: AwsClients, logGroupName: string, eniId: string, start: number, end: number, signal: AbortSignal,
+  c: AwsClients,
+  logGroupName: string,
+  eniId: string,
+  start: number,
+  end: number,
+  signal: AbortSignal,
 ): AsyncGenerator<Uint8Array> {
   let nextToken: string | undefined;
   do {
     const page = await call(c, 'logs:FilterLogEvents', 'logs', () =>
-      c.logs().send(
-        new FilterLogEventsCommand({ logGroupName, logStreamNamePrefix: eniId, startTime: start, endTime: end, nextToken }),
-        { abortSignal: signal },
-      ),
+      c.logs().send(new FilterLogEventsCommand({ logGroupName, logStreamNamePrefix: eniId, startTime: start, endTime: end, nextToken }), {
+        abortSignal: signal,
+      }),
     );
     const lines = (page.events ?? []).map((e) => e.message ?? '').filter((m) => m.length > 0);
     if (lines.length) yield Buffer.from(lines.join('\n') + '\n', 'utf8');
@@ -182,21 +202,36 @@ export const TRAIL_MAX_AGE_MS = 90 * DAY_MS;
 
 /** Events whose `Username` (the assumed-role session name) is the function's name, page by page. */
 export function fetchTrailEvents(
-  c: AwsClients, username: string, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
+  c: AwsClients,
+  username: string,
+  start: number,
+  end: number,
+  limiter: RateLimiter,
+  signal: AbortSignal,
 ): AsyncGenerator<TrailEventRaw[]> {
   return lookupEvents(c, { AttributeKey: 'Username', AttributeValue: username }, start, end, limiter, signal);
 }
 
 /** Events of one name by any identity (`CreateNetworkInterface`, `UpdateFunctionCode20150331v2`), page by page. */
 export function fetchEventsByName(
-  c: AwsClients, eventName: string, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
+  c: AwsClients,
+  eventName: string,
+  start: number,
+  end: number,
+  limiter: RateLimiter,
+  signal: AbortSignal,
 ): AsyncGenerator<TrailEventRaw[]> {
   return lookupEvents(c, { AttributeKey: 'EventName', AttributeValue: eventName }, start, end, limiter, signal);
 }
 
 /** LookupEvents takes one lookup attribute a request; it reaches back 90 days at most, whatever is asked. */
 async function* lookupEvents(
-  c: AwsClients, attribute: { AttributeKey: 'Username' | 'EventName'; AttributeValue: string }, start: number, end: number, limiter: RateLimiter, signal: AbortSignal,
+  c: AwsClients,
+  attribute: { AttributeKey: 'Username' | 'EventName'; AttributeValue: string },
+  start: number,
+  end: number,
+  limiter: RateLimiter,
+  signal: AbortSignal,
 ): AsyncGenerator<TrailEventRaw[]> {
   const StartTime = new Date(Math.max(start, Date.now() - TRAIL_MAX_AGE_MS));
   const EndTime = new Date(end);
@@ -204,7 +239,9 @@ async function* lookupEvents(
   do {
     await limiter.wait(signal);
     const page = await call(c, 'cloudtrail:LookupEvents', 'cloudtrail', () =>
-      c.cloudtrail().send(new LookupEventsCommand({ LookupAttributes: [attribute], StartTime, EndTime, NextToken, MaxResults: 50 }), { abortSignal: signal }),
+      c.cloudtrail().send(new LookupEventsCommand({ LookupAttributes: [attribute], StartTime, EndTime, NextToken, MaxResults: 50 }), {
+        abortSignal: signal,
+      }),
     );
     yield page.Events ?? [];
     NextToken = page.NextToken;
@@ -212,12 +249,22 @@ async function* lookupEvents(
 }
 
 const STAT: Record<MetricName, string> = {
-  Invocations: 'Sum', Errors: 'Sum', Throttles: 'Sum', Duration: 'Average', ConcurrentExecutions: 'Maximum',
+  Invocations: 'Sum',
+  Errors: 'Sum',
+  Throttles: 'Sum',
+  Duration: 'Average',
+  ConcurrentExecutions: 'Maximum',
 };
 
 /** GetMetricData for every function and metric: up to 500 queries a request, all pages, results merged by id. */
 export async function fetchMetricData(
-  c: AwsClients, functionNames: readonly string[], metrics: readonly MetricName[], start: number, end: number, periodSeconds: number, signal: AbortSignal,
+  c: AwsClients,
+  functionNames: readonly string[],
+  metrics: readonly MetricName[],
+  start: number,
+  end: number,
+  periodSeconds: number,
+  signal: AbortSignal,
 ): Promise<{ MetricDataQueries: MetricDataQuery[]; MetricDataResults: MetricDataResult[] }> {
   const queries: MetricDataQuery[] = functionNames.flatMap((fn, i) =>
     metrics.map((metric, j) => ({
@@ -236,7 +283,13 @@ export async function fetchMetricData(
     do {
       const page = await call(c, 'cloudwatch:GetMetricData', 'monitoring', () =>
         c.cloudwatch().send(
-          new GetMetricDataCommand({ MetricDataQueries: batch, StartTime: new Date(start), EndTime: new Date(end), ScanBy: 'TimestampDescending', NextToken }),
+          new GetMetricDataCommand({
+            MetricDataQueries: batch,
+            StartTime: new Date(start),
+            EndTime: new Date(end),
+            ScanBy: 'TimestampDescending',
+            NextToken,
+          }),
           { abortSignal: signal },
         ),
       );

@@ -52,7 +52,9 @@ async function send<T>(c: IamClients, action: string, endpoint: string, request:
 // ---------------------------------------------------------------- raw reads, all pages (the live source maps them; record writes them)
 
 export async function fetchRole(c: IamClients, roleName: string, signal: AbortSignal): Promise<Role> {
-  const r = await send(c, IAM_READ_ACTIONS.getRole, 'iam', () => c.iam().send(new GetRoleCommand({ RoleName: roleName }), { abortSignal: signal }));
+  const r = await send(c, IAM_READ_ACTIONS.getRole, 'iam', () =>
+    c.iam().send(new GetRoleCommand({ RoleName: roleName }), { abortSignal: signal }),
+  );
   if (!r.Role) throw new SourceError('malformed', `iam:GetRole answered without a role for ${roleName}`);
   return r.Role;
 }
@@ -84,7 +86,12 @@ export async function fetchRolePolicyNames(c: IamClients, roleName: string, sign
 }
 
 /** An inline policy: its document URL-encoded, as IAM returns it. */
-export async function fetchRolePolicy(c: IamClients, roleName: string, policyName: string, signal: AbortSignal): Promise<{ PolicyName: string; PolicyDocument: string }> {
+export async function fetchRolePolicy(
+  c: IamClients,
+  roleName: string,
+  policyName: string,
+  signal: AbortSignal,
+): Promise<{ PolicyName: string; PolicyDocument: string }> {
   const r = await send(c, IAM_READ_ACTIONS.getRolePolicy, 'iam', () =>
     c.iam().send(new GetRolePolicyCommand({ RoleName: roleName, PolicyName: policyName }), { abortSignal: signal }),
   );
@@ -92,7 +99,9 @@ export async function fetchRolePolicy(c: IamClients, roleName: string, policyNam
 }
 
 export async function fetchPolicy(c: IamClients, policyArn: string, signal: AbortSignal): Promise<Policy> {
-  const r = await send(c, IAM_READ_ACTIONS.getPolicy, 'iam', () => c.iam().send(new GetPolicyCommand({ PolicyArn: policyArn }), { abortSignal: signal }));
+  const r = await send(c, IAM_READ_ACTIONS.getPolicy, 'iam', () =>
+    c.iam().send(new GetPolicyCommand({ PolicyArn: policyArn }), { abortSignal: signal }),
+  );
   if (!r.Policy) throw new SourceError('malformed', `iam:GetPolicy answered without a policy for ${policyArn}`);
   return r.Policy;
 }
@@ -114,7 +123,9 @@ export async function fetchSecurityGroups(c: IamClients, groupIds: readonly stri
     let NextToken: string | undefined;
     do {
       const page = await send(c, IAM_READ_ACTIONS.describeSecurityGroups, 'ec2', () =>
-        c.ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: batch }], NextToken, MaxResults: 1000 }), { abortSignal: signal }),
+        c.ec2().send(new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: batch }], NextToken, MaxResults: 1000 }), {
+          abortSignal: signal,
+        }),
       );
       out.push(...(page.SecurityGroups ?? []));
       NextToken = page.NextToken;
@@ -138,7 +149,10 @@ export class AwsPermissionsSource implements PermissionsSource {
   }
 
   async listAttachedRolePolicies(roleName: string, signal: AbortSignal) {
-    return (await fetchAttachedRolePolicies(this.clients, roleName, signal)).map((p) => ({ policyName: p.PolicyName ?? '', policyArn: p.PolicyArn ?? '' }));
+    return (await fetchAttachedRolePolicies(this.clients, roleName, signal)).map((p) => ({
+      policyName: p.PolicyName ?? '',
+      policyArn: p.PolicyArn ?? '',
+    }));
   }
 
   async getPolicy(policyArn: string, signal: AbortSignal) {

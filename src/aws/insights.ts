@@ -20,12 +20,19 @@ const quote = (s: string) => JSON.stringify(s);
  * both fold into the same peer. `parse` follows the flow log's own LogFormat, default or custom. A v5 format's
  * `pkt-dst-aws-service` (egress) / `pkt-src-aws-service` (ingress) is grouped by too: it names the peer's AWS service.
  */
-export function buildFlowQuery(format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[], direction: 'egress' | 'ingress'): string {
-  if (format.interfaceId < 0) throw new SourceError('unsupported', 'the LogFormat has no ${interface-id}: Logs Insights cannot group by ENI');
+export function buildFlowQuery(
+  format: FlowLogFormat,
+  eniIds: readonly string[],
+  eniAddresses: readonly string[],
+  direction: 'egress' | 'ingress',
+): string {
+  if (format.interfaceId < 0)
+    throw new SourceError('unsupported', 'the LogFormat has no ${interface-id}: Logs Insights cannot group by ENI');
   const names = format.names.map(field);
-  const [local, remote, remotePort, remoteService] = direction === 'egress'
-    ? ['srcaddr', 'dstaddr', 'dstport', 'pkt-dst-aws-service']
-    : ['dstaddr', 'srcaddr', 'srcport', 'pkt-src-aws-service'];
+  const [local, remote, remotePort, remoteService] =
+    direction === 'egress'
+      ? ['srcaddr', 'dstaddr', 'dstport', 'pkt-dst-aws-service']
+      : ['dstaddr', 'srcaddr', 'srcport', 'pkt-src-aws-service'];
   const byService = format.names.includes(remoteService) ? `, ${field(remoteService)} as service` : '';
   const start = format.start >= 0 ? 'start' : 'end';
   const end = format.end >= 0 ? 'end' : 'start';
@@ -83,13 +90,21 @@ export interface InsightsOptions {
  * running (cancellation, our budget, a poll that failed) is stopped: it keeps costing until it does.
  */
 export async function runQuery(
-  c: AwsClients, logGroupName: string, query: string, start: number, end: number, signal: AbortSignal, options: InsightsOptions = {},
+  c: AwsClients,
+  logGroupName: string,
+  query: string,
+  start: number,
+  end: number,
+  signal: AbortSignal,
+  options: InsightsOptions = {},
 ): Promise<ResultField[][]> {
   const started = await call(c, 'logs:StartQuery', 'logs', () =>
-    c.logs().send(
-      new StartQueryCommand({ logGroupName, queryString: query, startTime: Math.floor(start / 1000), endTime: Math.ceil(end / 1000) }),
-      { abortSignal: signal },
-    ),
+    c
+      .logs()
+      .send(
+        new StartQueryCommand({ logGroupName, queryString: query, startTime: Math.floor(start / 1000), endTime: Math.ceil(end / 1000) }),
+        { abortSignal: signal },
+      ),
   );
   const queryId = started.queryId!;
   const deadline = Date.now() + (options.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS);
@@ -98,23 +113,37 @@ export async function runQuery(
     for (let attempt = 0; ; attempt++) {
       const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
       if (Date.now() + wait > deadline) {
-        throw new SourceError('other', `Logs Insights query on ${logGroupName} did not complete within ${Math.round((options.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS) / 1000)} s (stopped)`);
+        throw new SourceError(
+          'other',
+          `Logs Insights query on ${logGroupName} did not complete within ${Math.round((options.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS) / 1000)} s (stopped)`,
+        );
       }
       await abortableSleep(wait, signal);
-      const r = await call(c, 'logs:GetQueryResults', 'logs', () => c.logs().send(new GetQueryResultsCommand({ queryId }), { abortSignal: signal }));
+      const r = await call(c, 'logs:GetQueryResults', 'logs', () =>
+        c.logs().send(new GetQueryResultsCommand({ queryId }), { abortSignal: signal }),
+      );
       if (r.status === 'Complete') {
         ended = true;
         return r.results ?? [];
       }
       if (r.status === 'Failed' || r.status === 'Cancelled' || r.status === 'Timeout' || r.status === 'Unknown') {
         ended = true;
-        const why = r.status === 'Cancelled' ? 'was cancelled (not by this scan)' : r.status === 'Timeout' ? 'timed out in CloudWatch Logs' : `ended ${r.status}`;
+        const why =
+          r.status === 'Cancelled'
+            ? 'was cancelled (not by this scan)'
+            : r.status === 'Timeout'
+              ? 'timed out in CloudWatch Logs'
+              : `ended ${r.status}`;
         throw new SourceError('other', `Logs Insights query on ${logGroupName} ${why}`);
       }
     }
   } finally {
     // Best effort, and not tied to the (maybe aborted) signal; the client's socket timeout bounds it.
-    if (!ended) await c.logs().send(new StopQueryCommand({ queryId })).catch(() => undefined);
+    if (!ended)
+      await c
+        .logs()
+        .send(new StopQueryCommand({ queryId }))
+        .catch(() => undefined);
   }
 }
 
@@ -141,19 +170,44 @@ export function batchEnis(enis: ReadonlyArray<{ id: string; addresses: string[] 
 
 /** Both directions over [start, end), ENIs in batches, halving any range whose answer reached the row cap. */
 export async function aggregateWithInsights(
-  c: AwsClients, logGroupName: string, format: FlowLogFormat, enis: ReadonlyArray<{ id: string; addresses: string[] }>,
-  start: number, end: number, signal: AbortSignal, options: InsightsOptions = {},
+  c: AwsClients,
+  logGroupName: string,
+  format: FlowLogFormat,
+  enis: ReadonlyArray<{ id: string; addresses: string[] }>,
+  start: number,
+  end: number,
+  signal: AbortSignal,
+  options: InsightsOptions = {},
 ): Promise<FlowAggregate[]> {
   const out: FlowAggregate[] = [];
   for (const batch of batchEnis(enis)) {
-    out.push(...(await aggregateBatch(c, logGroupName, format, batch.map((e) => e.id), batch.flatMap((e) => e.addresses), start, end, signal, options)));
+    out.push(
+      ...(await aggregateBatch(
+        c,
+        logGroupName,
+        format,
+        batch.map((e) => e.id),
+        batch.flatMap((e) => e.addresses),
+        start,
+        end,
+        signal,
+        options,
+      )),
+    );
   }
   return out;
 }
 
 async function aggregateBatch(
-  c: AwsClients, logGroupName: string, format: FlowLogFormat, eniIds: readonly string[], eniAddresses: readonly string[],
-  start: number, end: number, signal: AbortSignal, options: InsightsOptions,
+  c: AwsClients,
+  logGroupName: string,
+  format: FlowLogFormat,
+  eniIds: readonly string[],
+  eniAddresses: readonly string[],
+  start: number,
+  end: number,
+  signal: AbortSignal,
+  options: InsightsOptions,
 ): Promise<FlowAggregate[]> {
   const out: FlowAggregate[] = [];
   for (const direction of ['egress', 'ingress'] as const) {

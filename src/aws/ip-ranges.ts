@@ -91,7 +91,9 @@ export async function loadIpRanges(options: IpRangesOptions, signal: AbortSignal
       return {
         document: cached.document,
         from: cacheFile,
-        notices: [`ip-ranges: could not refresh (${reason}); using the copy downloaded ${new Date(cached.fetchedAt).toISOString()} (${cacheFile})`],
+        notices: [
+          `ip-ranges: could not refresh (${reason}); using the copy downloaded ${new Date(cached.fetchedAt).toISOString()} (${cacheFile})`,
+        ],
       };
     }
     return noDocument(cached?.problem ? `${reason}; the cached copy ${cached.problem}` : reason);

@@ -27,7 +27,8 @@ export async function listProfiles(): Promise<ProfileSummary[]> {
   const files = await sharedConfigFiles();
   const byName = new Map<string, Record<string, string | undefined>>();
   for (const file of [files.credentialsFile, files.configFile]) {
-    for (const [name, section] of Object.entries(file ?? {})) byName.set(name, { ...byName.get(name), ...(section as Record<string, string | undefined>) });
+    for (const [name, section] of Object.entries(file ?? {}))
+      byName.set(name, { ...byName.get(name), ...(section as Record<string, string | undefined>) });
   }
   return [...byName].map(([name, s]) => ({ name, region: s.region, kind: profileKind(s) })).sort((a, b) => a.name.localeCompare(b.name));
 }
@@ -43,6 +44,8 @@ function profileKind(s: Record<string, string | undefined>): string | undefined 
 async function sharedConfigFiles(): Promise<SharedConfigFiles> {
   // A package subpath export, which this tsconfig's module resolution cannot type: the SDK's own INI loader.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { loadSharedConfigFiles } = require('@smithy/core/config') as { loadSharedConfigFiles(init: { ignoreCache: boolean }): Promise<SharedConfigFiles> };
+  const { loadSharedConfigFiles } = require('@smithy/core/config') as {
+    loadSharedConfigFiles(init: { ignoreCache: boolean }): Promise<SharedConfigFiles>;
+  };
   return loadSharedConfigFiles({ ignoreCache: true });
 }

@@ -94,7 +94,10 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   const tags = await fetchTags(c, functions.map((f) => f.FunctionArn ?? '').filter(Boolean), signal);
   const vpcIds = [...new Set(functions.map((f) => f.VpcConfig?.VpcId).filter((v): v is string => !!v))];
   const enis = functions.some((f) => f.VpcConfig?.SubnetIds?.length) ? await fetchNetworkInterfaces(c, vpcIds, signal) : [];
-  const lambdaEnis = mapLambdaEnis(enis.map(networkInterfaceFromAws), functions.map((f) => functionFromAws(f)));
+  const lambdaEnis = mapLambdaEnis(
+    enis.map(networkInterfaceFromAws),
+    functions.map((f) => functionFromAws(f)),
+  );
   if (wanted) {
     // Keep the functions asked for and those sharing an ENI with them: attribution needs the sharers.
     const keep = new Set(wanted);
@@ -103,7 +106,12 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   }
   const names = functions.map((f) => f.FunctionName ?? '');
   const keptEnis = lambdaEnis.filter((l) => l.functions.some((f) => names.includes(f)));
-  const resourceIds = [...vpcIds, ...keptEnis.map((l) => l.eni.vpcId), ...functions.flatMap((f) => f.VpcConfig?.SubnetIds ?? []), ...keptEnis.map((l) => l.eni.id)];
+  const resourceIds = [
+    ...vpcIds,
+    ...keptEnis.map((l) => l.eni.vpcId),
+    ...functions.flatMap((f) => f.VpcConfig?.SubnetIds ?? []),
+    ...keptEnis.map((l) => l.eni.id),
+  ];
   const flowLogs = resourceIds.length ? await fetchFlowLogs(c, resourceIds, signal) : [];
 
   const scenario = {
@@ -131,15 +139,20 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   write('ec2/describe-network-interfaces.json', { NetworkInterfaces: enis });
   write('ec2/describe-flow-logs.json', { FlowLogs: flowLogs });
 
-  progress('Reading the functions\' roles and security groups');
+  progress("Reading the functions' roles and security groups");
   // The IAM answers `permissions --scenario` replays: optional files, each denied read a failure the replay repeats.
   const { recordPermissions, withIam } = loadAwsIam();
   const iam = withIam(c);
   try {
-    const permissions = await recordPermissions(iam, {
-      roleArns: [...new Set(functions.map((f) => f.Role).filter((r): r is string => !!r))],
-      securityGroupIds: [...new Set(functions.flatMap((f) => f.VpcConfig?.SecurityGroupIds ?? []))].sort(),
-    }, write, signal);
+    const permissions = await recordPermissions(
+      iam,
+      {
+        roleArns: [...new Set(functions.map((f) => f.Role).filter((r): r is string => !!r))],
+        securityGroupIds: [...new Set(functions.flatMap((f) => f.VpcConfig?.SecurityGroupIds ?? []))].sort(),
+      },
+      write,
+      signal,
+    );
     for (const [action, message] of Object.entries(permissions.failures)) {
       failures[action] ??= message;
       progress(`${action} not recorded: ${message}`);
@@ -156,7 +169,15 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
     if (flowLog.destinationType === 's3') {
       const client = c.s3();
       await failingAlone(`flow log ${flowLog.id}`, async () => {
-        flowRecords += await recordS3Objects(client, flowLog, account, { start: w.baselineStart, end: w.detectEnd }, options.out, redactor, signal);
+        flowRecords += await recordS3Objects(
+          client,
+          flowLog,
+          account,
+          { start: w.baselineStart, end: w.detectEnd },
+          options.out,
+          redactor,
+          signal,
+        );
       });
       continue;
     }
@@ -173,16 +194,23 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
       }
     }
     const file = path.join(options.out, 'flowlogs', `${flowLog.id}.log.gz`);
-    await failingAlone(`flow log ${flowLog.id}`, () => pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(file), { signal }));
+    await failingAlone(`flow log ${flowLog.id}`, () =>
+      pipeline(Readable.from(lines()), zlib.createGzip(), fs.createWriteStream(file), { signal }),
+    );
   }
 
   if (options.flowLogsAthena) {
     const table = options.flowLogsAthena;
-    progress('Querying the flow logs\' Athena table');
+    progress("Querying the flow logs' Athena table");
     const enisAsked = keptEnis.map((l) => ({ id: l.eni.id, addresses: [...l.eni.privateIps, ...l.eni.ipv6Ips] }));
     await failingAlone(ATHENA_FLOWS_RECORDED, async () => {
       const answer = await aggregateWithAthena(c, table, enisAsked, w.baselineStart, w.detectEnd, signal);
-      write('athena/flow-rows.json', { table: `${table.database}.${table.table}`, dataScannedBytes: answer.dataScannedBytes, sql: answer.sql, rows: answer.raw });
+      write('athena/flow-rows.json', {
+        table: `${table.database}.${table.table}`,
+        dataScannedBytes: answer.dataScannedBytes,
+        sql: answer.sql,
+        rows: answer.raw,
+      });
     });
   }
 
@@ -215,7 +243,8 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
       }
     });
   };
-  if (functions.some((f) => f.VpcConfig?.SubnetIds?.length)) await byName(SOURCE_CALLS.eniEvents, ENI_EVENT_NAMES, w.detectEnd - TRAIL_RETENTION_MS);
+  if (functions.some((f) => f.VpcConfig?.SubnetIds?.length))
+    await byName(SOURCE_CALLS.eniEvents, ENI_EVENT_NAMES, w.detectEnd - TRAIL_RETENTION_MS);
   await byName(SOURCE_CALLS.functionChanges, FUNCTION_CHANGE_EVENT_NAMES, w.baselineStart - DEPLOY_LOOKBACK_MS);
   const seen = new Set<string>();
   const unique = events.filter((e) => {
@@ -233,7 +262,7 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   )) ?? { MetricDataQueries: [], MetricDataResults: [] };
   write('cloudwatch/get-metric-data.json', { StartTime: toIso(w.baselineStart), EndTime: toIso(w.detectEnd), ...metrics });
 
-  progress('Reading AWS\'s ip-ranges document');
+  progress("Reading AWS's ip-ranges document");
   const ipRanges = await loadIpRanges(options.ipRanges ?? {}, signal);
   if (ipRanges.document) {
     // AWS's public data, not the account's: kept as published. (A redacted recording's public peers are stand-ins in
@@ -244,7 +273,12 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
   // A replay must fail where the recording did, or it would report "nothing happened" instead of "not read".
   write('scenario.json', { ...scenario, ...(Object.keys(failures).length ? { failures } : {}) });
   return {
-    dir: options.out, functions: names.length, enis: keptEnis.length, flowRecords, events: unique.length, failures,
+    dir: options.out,
+    functions: names.length,
+    enis: keptEnis.length,
+    flowRecords,
+    events: unique.length,
+    failures,
     ...(ipRanges.from ? { ipRangesFrom: ipRanges.from } : {}),
     notices: ipRanges.notices,
   };
@@ -256,22 +290,34 @@ export async function recordScenario(c: AwsClients, options: RecordOptions, sign
  * A redacted recording rewrites each object's text, and its key. Returns the records written.
  */
 async function recordS3Objects(
-  s3: S3Client, flowLog: FlowLogConfig, account: { accountId: string; region: string }, range: { start: number; end: number },
-  out: string, redactor: Redactor | undefined, signal: AbortSignal,
+  s3: S3Client,
+  flowLog: FlowLogConfig,
+  account: { accountId: string; region: string },
+  range: { start: number; end: number },
+  out: string,
+  redactor: Redactor | undefined,
+  signal: AbortSignal,
 ): Promise<number> {
   const { bucket } = destinationOf(flowLog);
   let records = 0;
   for (const object of await listFlowLogObjects(s3, flowLog, account, range, signal)) {
     const body = await getObjectBody(s3, bucket, object.key, signal);
     const key = object.fileFormat === 'parquet' ? object.key.replace(/\.parquet$/, '.log.gz') : object.key;
-    const file = path.join(out, 'flowlogs-s3', ...(redactor ? redactor.text(key) : key).split('/').filter((p) => p && p !== '..' && p !== '.'));
+    const file = path.join(
+      out,
+      'flowlogs-s3',
+      ...(redactor ? redactor.text(key) : key).split('/').filter((p) => p && p !== '..' && p !== '.'),
+    );
     fs.mkdirSync(path.dirname(file), { recursive: true });
     let text: string;
     if (object.fileFormat === 'parquet') {
       const parts: Buffer[] = [];
       for await (const chunk of body) parts.push(chunk as Buffer);
       const all = Buffer.concat(parts);
-      const parquet = await parquetAsText(all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer, `s3://${bucket}/${object.key}`);
+      const parquet = await parquetAsText(
+        all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer,
+        `s3://${bucket}/${object.key}`,
+      );
       const lines: Buffer[] = [];
       for await (const chunk of parquet.chunks) lines.push(Buffer.from(chunk));
       const header = parquet.logFormat.replace(/\$\{([^}]+)\}/g, '$1');

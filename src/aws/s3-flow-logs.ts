@@ -48,13 +48,21 @@ export interface S3FlowLogObject extends S3FlowLogObjectKey {
 /** The flow log's destination, or a SourceError saying it cannot be read. */
 export function destinationOf(flowLog: FlowLogConfig): S3Destination {
   const destination = s3Destination(flowLog.destination);
-  if (!destination) throw new SourceError('malformed', `flow log ${flowLog.id}: its destination ${flowLog.destination ?? '(none)'} is not an S3 bucket ARN`);
+  if (!destination)
+    throw new SourceError(
+      'malformed',
+      `flow log ${flowLog.id}: its destination ${flowLog.destination ?? '(none)'} is not an S3 bucket ARN`,
+    );
   return destination;
 }
 
 /** The flow log's objects that may hold records of [start, end), newest first: one listing per day prefix. */
 export async function listFlowLogObjects(
-  s3: S3Client, flowLog: FlowLogConfig, account: { accountId: string; region: string }, range: { start: number; end: number }, signal: AbortSignal,
+  s3: S3Client,
+  flowLog: FlowLogConfig,
+  account: { accountId: string; region: string },
+  range: { start: number; end: number },
+  signal: AbortSignal,
 ): Promise<S3FlowLogObject[]> {
   const destination = destinationOf(flowLog);
   const layout = flowLog.destinationOptions;
@@ -148,7 +156,11 @@ export async function* readS3FlowLog(
     }
   } finally {
     // Stopped early (a failure, a cancellation): the bodies requested ahead are released unread.
-    for (const { body } of ahead.splice(0)) body.then((b) => b.destroy(), () => undefined);
+    for (const { body } of ahead.splice(0))
+      body.then(
+        (b) => b.destroy(),
+        () => undefined,
+      );
   }
   yield {
     kind: 'summary',
@@ -191,8 +203,18 @@ async function s3Call<T>(action: string, send: () => Promise<T>): Promise<T> {
 export function classifyS3Error(err: unknown, action: string): Error {
   const classified = classifyAwsError(err, action, 's3');
   const message = (err as { message?: unknown } | undefined)?.message;
-  if (SourceError.is(classified) && classified.kind === 'access-denied' && typeof message === 'string' && /kms:Decrypt|\bKMS\b/i.test(message)) {
-    return new SourceError('access-denied', `kms:Decrypt was denied for an encrypted flow-log object: ${message.split('\n')[0]}`, 'kms:Decrypt', { cause: err });
+  if (
+    SourceError.is(classified) &&
+    classified.kind === 'access-denied' &&
+    typeof message === 'string' &&
+    /kms:Decrypt|\bKMS\b/i.test(message)
+  ) {
+    return new SourceError(
+      'access-denied',
+      `kms:Decrypt was denied for an encrypted flow-log object: ${message.split('\n')[0]}`,
+      'kms:Decrypt',
+      { cause: err },
+    );
   }
   return classified;
 }
@@ -217,7 +239,10 @@ export async function parquetAsText(file: ArrayBuffer, source: string): Promise<
   let rows: unknown[][] = [];
   try {
     const metadata = parquetMetadata(file);
-    columns = metadata.schema.slice(1).filter((s) => !s.num_children).map((s) => s.name);
+    columns = metadata.schema
+      .slice(1)
+      .filter((s) => !s.num_children)
+      .map((s) => s.name);
     await parquetRead({
       file,
       metadata,

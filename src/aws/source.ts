@@ -1,10 +1,5 @@
 // The live backend: the engine's ports answered by an AWS account through the developer's own profile, read-only.
-import {
-  functionFromAws,
-  metricSeriesFromAws,
-  networkInterfaceFromAws,
-  trailEventFromAws,
-} from '../core/aws-shapes';
+import { functionFromAws, metricSeriesFromAws, networkInterfaceFromAws, trailEventFromAws } from '../core/aws-shapes';
 import { parseLogFormat } from '../core/flowlog/format';
 import { isLambdaEni } from '../core/inventory/enis';
 import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
@@ -184,9 +179,18 @@ export class AwsSource implements TelemetrySource {
     let note: string | undefined;
     if (useInsights) {
       try {
-        const rows = await aggregateWithInsights(this.clients, flowLog.logGroupName, format, request.enis, request.start, request.end, signal, {
-          queryBudgetMs: this.options.insightsQueryBudgetMs,
-        });
+        const rows = await aggregateWithInsights(
+          this.clients,
+          flowLog.logGroupName,
+          format,
+          request.enis,
+          request.start,
+          request.end,
+          signal,
+          {
+            queryBudgetMs: this.options.insightsQueryBudgetMs,
+          },
+        );
         yield { kind: 'aggregated', source: `Logs Insights on ${flowLog.logGroupName}`, rows };
         return;
       } catch (err) {
@@ -254,7 +258,13 @@ export class AwsSource implements TelemetrySource {
   async getMetrics(request: MetricsRequest, signal: AbortSignal): Promise<MetricSeries[]> {
     if (request.functionNames.length === 0) return [];
     const data = await fetchMetricData(
-      this.clients, request.functionNames, request.metrics, request.start, request.end, request.periodSeconds, signal,
+      this.clients,
+      request.functionNames,
+      request.metrics,
+      request.start,
+      request.end,
+      request.periodSeconds,
+      signal,
     );
     return metricSeriesFromAws(data.MetricDataQueries, data.MetricDataResults);
   }
@@ -284,12 +294,27 @@ export class AwsSource implements TelemetrySource {
   private async askAthenaForFlows(request: FlowReadRequest, signal: AbortSignal): Promise<AthenaFlowAnswer> {
     const cached = this.athenaFlows;
     if (cached && request.enis.every((e) => cached.enis.has(e.id))) return cached.answer;
-    const known = this.enisFailed ? [] : (await this.listNetworkInterfaces(signal)).filter(isLambdaEni).map((e) => ({ id: e.id, addresses: [...e.privateIps, ...e.ipv6Ips] }));
+    const known = this.enisFailed
+      ? []
+      : (await this.listNetworkInterfaces(signal))
+          .filter(isLambdaEni)
+          .map((e) => ({ id: e.id, addresses: [...e.privateIps, ...e.ipv6Ips] }));
     const byId = new Map([...known, ...request.enis].map((e) => [e.id, e]));
     const enis = [...byId.values()];
-    const answer = aggregateWithAthena(this.clients, this.options.flowLogsAthena!, enis, request.start, request.end, signal, this.options.queryBudgetMs);
+    const answer = aggregateWithAthena(
+      this.clients,
+      this.options.flowLogsAthena!,
+      enis,
+      request.start,
+      request.end,
+      signal,
+      this.options.queryBudgetMs,
+    );
     this.athenaFlows = { enis: new Set(byId.keys()), answer };
-    answer.then((a) => this.options.onQueryAnswer?.({ kind: 'athena-flows', answer: a }), () => (this.athenaFlows = undefined));
+    answer.then(
+      (a) => this.options.onQueryAnswer?.({ kind: 'athena-flows', answer: a }),
+      () => (this.athenaFlows = undefined),
+    );
     return answer;
   }
 

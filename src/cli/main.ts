@@ -80,7 +80,17 @@ function positiveInt(max: number) {
   };
 }
 
-const BYTE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3, tib: 1024 ** 4 };
+const BYTE_UNITS: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
 
 /** `DATABASE.TABLE` for an Athena option. */
 function athenaTable(value: string): AthenaTableName {
@@ -139,7 +149,9 @@ function ipRangesOptions(location: string | undefined): { location?: string; cac
 async function checkProfile(aws: typeof import('../aws/source'), profile: string | undefined): Promise<void> {
   const missing = await aws.missingProfile(profile);
   if (missing) {
-    throw new InputError(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
+    throw new InputError(
+      `profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`,
+    );
   }
 }
 
@@ -152,9 +164,13 @@ async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
     flowLogsQuery: opts.flowLogsQuery,
     ipRanges: ipRangesOptions(opts.ipRanges),
     ...(opts.maxS3Bytes !== undefined ? { maxS3Bytes: opts.maxS3Bytes } : {}),
-    ...(opts.flowLogsAthena ? { flowLogsAthena: { ...opts.flowLogsAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } } : {}),
+    ...(opts.flowLogsAthena
+      ? { flowLogsAthena: { ...opts.flowLogsAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } }
+      : {}),
     ...(opts.cloudtrailLake ? { cloudTrailLake: opts.cloudtrailLake } : {}),
-    ...(opts.cloudtrailAthena ? { cloudTrailAthena: { ...opts.cloudtrailAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } } : {}),
+    ...(opts.cloudtrailAthena
+      ? { cloudTrailAthena: { ...opts.cloudtrailAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } }
+      : {}),
     onNotice: (m) => process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(m)}\n`),
   });
 }
@@ -164,18 +180,34 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (Number(!!opts.demo) + Number(!!opts.scenario) + Number(live) !== 1) {
     throw new InputError('give one of --demo, --scenario DIR, or --profile/--region for a live account');
   }
-  if (opts.ipRanges !== undefined && !live) throw new InputError('--ip-ranges is for a live scan: a scenario brings its own ip-ranges.json');
-  if (opts.maxS3Bytes !== undefined && !live) throw new InputError('--max-s3-bytes is for a live scan: a scenario holds the S3 objects it recorded');
-  if (opts.permissions && opts.format !== 'sarif') throw new InputError('--permissions adds the unused grants to the SARIF output: use it with --format sarif (or the permissions command)');
-  if (opts.permissions && opts.redact) throw new InputError('--permissions and --redact: the unused grants name roles and policies, which are not redacted; use one or the other');
-  if (opts.source !== undefined && !opts.permissions) throw new InputError('--source locates the unused grants in templates: use it with --permissions');
-  if (opts.threads !== undefined && live) throw new InputError('--threads is for a scenario: a live scan parses the records as they arrive');
+  if (opts.ipRanges !== undefined && !live)
+    throw new InputError('--ip-ranges is for a live scan: a scenario brings its own ip-ranges.json');
+  if (opts.maxS3Bytes !== undefined && !live)
+    throw new InputError('--max-s3-bytes is for a live scan: a scenario holds the S3 objects it recorded');
+  if (opts.permissions && opts.format !== 'sarif')
+    throw new InputError(
+      '--permissions adds the unused grants to the SARIF output: use it with --format sarif (or the permissions command)',
+    );
+  if (opts.permissions && opts.redact)
+    throw new InputError(
+      '--permissions and --redact: the unused grants name roles and policies, which are not redacted; use one or the other',
+    );
+  if (opts.source !== undefined && !opts.permissions)
+    throw new InputError('--source locates the unused grants in templates: use it with --permissions');
+  if (opts.threads !== undefined && live)
+    throw new InputError('--threads is for a scenario: a live scan parses the records as they arrive');
   const flowThreads = { flowThreads: opts.threads !== undefined ? { threads: opts.threads } : {} };
-  for (const [given, flag] of [[opts.flowLogsAthena, '--flow-logs-athena'], [opts.athenaWorkgroup, '--athena-workgroup'], [opts.cloudtrailLake, '--cloudtrail-lake'], [opts.cloudtrailAthena, '--cloudtrail-athena']] as const) {
+  for (const [given, flag] of [
+    [opts.flowLogsAthena, '--flow-logs-athena'],
+    [opts.athenaWorkgroup, '--athena-workgroup'],
+    [opts.cloudtrailLake, '--cloudtrail-lake'],
+    [opts.cloudtrailAthena, '--cloudtrail-athena'],
+  ] as const) {
     if (given !== undefined && !live) throw new InputError(`${flag} is for a live scan: a scenario holds the rows it recorded`);
   }
   if (opts.cloudtrailLake && opts.cloudtrailAthena) throw new InputError('give one of --cloudtrail-lake and --cloudtrail-athena');
-  if (opts.athenaWorkgroup !== undefined && !opts.flowLogsAthena && !opts.cloudtrailAthena) throw new InputError('--athena-workgroup goes with --flow-logs-athena or --cloudtrail-athena');
+  if (opts.athenaWorkgroup !== undefined && !opts.flowLogsAthena && !opts.cloudtrailAthena)
+    throw new InputError('--athena-workgroup goes with --flow-logs-athena or --cloudtrail-athena');
   const source: TelemetrySource = opts.demo
     ? openScenario(demoScenarioDir(), 'demo account', flowThreads)
     : opts.scenario
@@ -217,10 +249,13 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (opts.redact) report = redactReport(report);
 
   const rendered =
-    opts.format === 'json' ? JSON.stringify(report, null, 2) + '\n'
-    : opts.format === 'sarif' ? JSON.stringify(renderSarif(report, VERSION, permissions), null, 2) + '\n'
-    : opts.format === 'html' ? renderHtml(report)
-    : renderText(report, { color: opts.color ?? (!opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR) });
+    opts.format === 'json'
+      ? JSON.stringify(report, null, 2) + '\n'
+      : opts.format === 'sarif'
+        ? JSON.stringify(renderSarif(report, VERSION, permissions), null, 2) + '\n'
+        : opts.format === 'html'
+          ? renderHtml(report)
+          : renderText(report, { color: opts.color ?? (!opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR) });
   if (opts.output) writeFileAtomic(opts.output, rendered);
   else out(rendered);
 
@@ -234,7 +269,13 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
  * `scan --permissions`: the report's functions judged as `permissions` judges them, each unused grant located on the
  * template line that grants it when source mapping finds the function's template under `root`.
  */
-async function sarifPermissions(report: ScanReport, source: TelemetrySource, dir: string | undefined, root: string, signal: AbortSignal): Promise<PermissionsSarifInput> {
+async function sarifPermissions(
+  report: ScanReport,
+  source: TelemetrySource,
+  dir: string | undefined,
+  root: string,
+  signal: AbortSignal,
+): Promise<PermissionsSarifInput> {
   let reads: PermissionsSource;
   let iamClients: { destroy(): void } | undefined;
   if (dir) reads = openRecordedPermissions(dir, source.label);
@@ -245,7 +286,10 @@ async function sarifPermissions(report: ScanReport, source: TelemetrySource, dir
     reads = new awsIam.AwsPermissionsSource(clients, source.label);
   }
   try {
-    const analysed = await loadPermissions().analyzePermissions(report, reads, { lambdaFunctions: await source.listFunctions(signal), signal });
+    const analysed = await loadPermissions().analyzePermissions(report, reads, {
+      lambdaFunctions: await source.listFunctions(signal),
+      signal,
+    });
     // The descriptor parsers are evaluated only here: a scan without --permissions never loads them.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { loadProject } = require('../source/project') as typeof import('../source/project');
@@ -360,28 +404,72 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--demo', 'scan the bundled demo account (no AWS needed)')
     .option('--scenario <dir>', 'scan a recorded scenario directory')
     .option('--profile <name>', 'scan a live account with this AWS profile (~/.aws/config)')
-    .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
-    .addOption(new Option('--flow-logs-query <mode>', 'live: aggregate flow logs in Logs Insights, or stream raw records').choices(['insights', 'filter']).default('insights'))
+    .option('--region <region>', "the region of the live account (else AWS_REGION or the profile's)")
+    .addOption(
+      new Option('--flow-logs-query <mode>', 'live: aggregate flow logs in Logs Insights, or stream raw records')
+        .choices(['insights', 'filter'])
+        .default('insights'),
+    )
     .option('--ip-ranges <file|url>', `live: AWS's ip-ranges document from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
-    .option('--max-s3-bytes <size>', 'live: flow-log objects read from S3 at most, newest first (default 2GiB); past it the oldest are left unread and coverage says so', byteSize)
-    .option('--threads <n>', 'scenario: threads parsing a large flow-log file (default: one per core; 1: the calling thread only)', positiveInt(256))
-    .option('--flow-logs-athena <database.table>', 'live: aggregate flow logs in one Athena query on this table (needs docs/iam-policy-athena.json)', athenaTable)
+    .option(
+      '--max-s3-bytes <size>',
+      'live: flow-log objects read from S3 at most, newest first (default 2GiB); past it the oldest are left unread and coverage says so',
+      byteSize,
+    )
+    .option(
+      '--threads <n>',
+      'scenario: threads parsing a large flow-log file (default: one per core; 1: the calling thread only)',
+      positiveInt(256),
+    )
+    .option(
+      '--flow-logs-athena <database.table>',
+      'live: aggregate flow logs in one Athena query on this table (needs docs/iam-policy-athena.json)',
+      athenaTable,
+    )
     .option('--athena-workgroup <name>', 'live: the Athena workgroup of --flow-logs-athena and --cloudtrail-athena (default primary)')
-    .option('--cloudtrail-lake <eds>', 'live: ask this CloudTrail Lake event data store (id or ARN) once instead of paging LookupEvents', eventDataStore)
-    .option('--cloudtrail-athena <database.table>', 'live: ask this Athena table over the trail\'s bucket once instead of paging LookupEvents', athenaTable)
+    .option(
+      '--cloudtrail-lake <eds>',
+      'live: ask this CloudTrail Lake event data store (id or ARN) once instead of paging LookupEvents',
+      eventDataStore,
+    )
+    .option(
+      '--cloudtrail-athena <database.table>',
+      "live: ask this Athena table over the trail's bucket once instead of paging LookupEvents",
+      athenaTable,
+    )
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--ignore-peer <rule>', 'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
-    .option('--ignore-api <rule>', 'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option(
+      '--ignore-peer <rule>',
+      'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
+    .option(
+      '--ignore-api <rule>',
+      'leave out API calls: eventSource:eventName, * as a wildcard (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif', 'html']).default('text'))
     .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
     .option('--detect-hours <n>', 'hours in the detection window', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
     .option('--now <iso>', 'end of the detection window (default: the recording time, or now)')
     .option('--accept-file <file>', `accepted behaviour (default ${DEFAULT_ACCEPT_FILE} when it exists)`)
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (none: never)').choices(['low', 'medium', 'high', 'none']).default('high'))
+    .addOption(
+      new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity (none: never)')
+        .choices(['low', 'medium', 'high', 'none'])
+        .default('high'),
+    )
     .option('-o, --output <file>', 'write the report to a file instead of standard output')
     .option('--no-color', 'no ANSI colours in text output')
-    .option('--permissions', 'SARIF: also a result per permission the functions\' roles grant and their code never used (reads the roles\' policies)')
-    .option('--source <dir>', 'with --permissions: where the templates are, to put each unused grant on the line that grants it (default: the working directory)')
+    .option(
+      '--permissions',
+      "SARIF: also a result per permission the functions' roles grant and their code never used (reads the roles' policies)",
+    )
+    .option(
+      '--source <dir>',
+      'with --permissions: where the templates are, to put each unused grant on the line that grants it (default: the working directory)',
+    )
     .option('--redact', 'replace account ids, public addresses and tag values consistently (for sharing a report)')
     .action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {
       // Commander sets color=true by default for --no-color; only an explicit flag should force it.
@@ -393,56 +481,102 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .command('record')
     .description('Record a live account as a scenario directory that `scan --scenario DIR` replays offline')
     .option('--profile <name>', 'the AWS profile (~/.aws/config)')
-    .option('--region <region>', 'the region (else AWS_REGION or the profile\'s)')
-    .option('--function <name>', 'only this function and those sharing its ENIs (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--region <region>', "the region (else AWS_REGION or the profile's)")
+    .option(
+      '--function <name>',
+      'only this function and those sharing its ENIs (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .requiredOption('--out <dir>', 'the scenario directory to write')
     .option('--baseline-days <n>', 'days of baseline to record', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
     .option('--detect-hours <n>', 'hours of detection window to record', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
     .option('--redact', 'replace account ids and public addresses consistently (for sharing a bug report)')
-    .option('--ip-ranges <file|url>', `AWS's ip-ranges document to record from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`)
-    .option('--flow-logs-athena <database.table>', 'also record the flow logs\' Athena aggregate rows (athena/flow-rows.json)', athenaTable)
+    .option(
+      '--ip-ranges <file|url>',
+      `AWS's ip-ranges document to record from this file or URL (default ${AWS_IP_RANGES_URL}, cached a day)`,
+    )
+    .option('--flow-logs-athena <database.table>', "also record the flow logs' Athena aggregate rows (athena/flow-rows.json)", athenaTable)
     .option('--athena-workgroup <name>', 'the Athena workgroup of --flow-logs-athena and --cloudtrail-athena (default primary)')
-    .option('--cloudtrail-lake <eds>', 'also record the trail\'s aggregate rows from this CloudTrail Lake event data store (cloudtrail-lake/rows.json)', eventDataStore)
-    .option('--cloudtrail-athena <database.table>', 'also record the trail\'s aggregate rows from this Athena table (cloudtrail-lake/rows.json)', athenaTable)
-    .action(async (opts: {
-      profile?: string; region?: string; function: string[]; out: string; baselineDays: number; detectHours: number; redact?: boolean; ipRanges?: string;
-      flowLogsAthena?: AthenaTableName; athenaWorkgroup?: string; cloudtrailLake?: string; cloudtrailAthena?: AthenaTableName;
-    }) => {
-      if (opts.cloudtrailLake && opts.cloudtrailAthena) throw new InputError('give one of --cloudtrail-lake and --cloudtrail-athena');
-      const workgroup = opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {};
-      if (fs.existsSync(opts.out) && fs.readdirSync(opts.out).length > 0) throw new InputError(`${opts.out}: not empty; record into a new directory`);
-      const aws = loadAws();
-      await checkProfile(aws, opts.profile);
-      const clients = aws.createClients({ profile: opts.profile, region: opts.region });
-      const controller = new AbortController();
-      const onSignal = () => controller.abort(new Error('recording cancelled'));
-      process.once('SIGINT', onSignal);
-      try {
-        const summary = await aws.recordScenario(clients, {
-          out: opts.out, functions: opts.function, baselineDays: opts.baselineDays, detectHours: opts.detectHours, redact: opts.redact,
-          ipRanges: ipRangesOptions(opts.ipRanges),
-          ...(opts.flowLogsAthena ? { flowLogsAthena: { ...opts.flowLogsAthena, ...workgroup } } : {}),
-          ...(opts.cloudtrailLake ? { cloudTrailLake: opts.cloudtrailLake } : {}),
-          ...(opts.cloudtrailAthena ? { cloudTrailAthena: { ...opts.cloudtrailAthena, ...workgroup } } : {}),
-          onProgress: (m) => process.stderr.write(`${m}...\n`),
-        }, controller.signal);
-        out(`recorded ${summary.functions} function(s), ${summary.enis} Lambda ENI(s), ${summary.flowRecords} flow record(s), ${summary.events} CloudTrail event(s) into ${summary.dir}\n`);
-        for (const [what, why] of Object.entries(summary.failures)) out(`not recorded: ${what}: ${why}\n`);
-        for (const notice of summary.notices) out(`${sanitizeForTerminal(notice)}\n`);
-      } finally {
-        process.removeListener('SIGINT', onSignal);
-        clients.destroy();
-      }
-    });
+    .option(
+      '--cloudtrail-lake <eds>',
+      "also record the trail's aggregate rows from this CloudTrail Lake event data store (cloudtrail-lake/rows.json)",
+      eventDataStore,
+    )
+    .option(
+      '--cloudtrail-athena <database.table>',
+      "also record the trail's aggregate rows from this Athena table (cloudtrail-lake/rows.json)",
+      athenaTable,
+    )
+    .action(
+      async (opts: {
+        profile?: string;
+        region?: string;
+        function: string[];
+        out: string;
+        baselineDays: number;
+        detectHours: number;
+        redact?: boolean;
+        ipRanges?: string;
+        flowLogsAthena?: AthenaTableName;
+        athenaWorkgroup?: string;
+        cloudtrailLake?: string;
+        cloudtrailAthena?: AthenaTableName;
+      }) => {
+        if (opts.cloudtrailLake && opts.cloudtrailAthena) throw new InputError('give one of --cloudtrail-lake and --cloudtrail-athena');
+        const workgroup = opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {};
+        if (fs.existsSync(opts.out) && fs.readdirSync(opts.out).length > 0)
+          throw new InputError(`${opts.out}: not empty; record into a new directory`);
+        const aws = loadAws();
+        await checkProfile(aws, opts.profile);
+        const clients = aws.createClients({ profile: opts.profile, region: opts.region });
+        const controller = new AbortController();
+        const onSignal = () => controller.abort(new Error('recording cancelled'));
+        process.once('SIGINT', onSignal);
+        try {
+          const summary = await aws.recordScenario(
+            clients,
+            {
+              out: opts.out,
+              functions: opts.function,
+              baselineDays: opts.baselineDays,
+              detectHours: opts.detectHours,
+              redact: opts.redact,
+              ipRanges: ipRangesOptions(opts.ipRanges),
+              ...(opts.flowLogsAthena ? { flowLogsAthena: { ...opts.flowLogsAthena, ...workgroup } } : {}),
+              ...(opts.cloudtrailLake ? { cloudTrailLake: opts.cloudtrailLake } : {}),
+              ...(opts.cloudtrailAthena ? { cloudTrailAthena: { ...opts.cloudtrailAthena, ...workgroup } } : {}),
+              onProgress: (m) => process.stderr.write(`${m}...\n`),
+            },
+            controller.signal,
+          );
+          out(
+            `recorded ${summary.functions} function(s), ${summary.enis} Lambda ENI(s), ${summary.flowRecords} flow record(s), ${summary.events} CloudTrail event(s) into ${summary.dir}\n`,
+          );
+          for (const [what, why] of Object.entries(summary.failures)) out(`not recorded: ${what}: ${why}\n`);
+          for (const notice of summary.notices) out(`${sanitizeForTerminal(notice)}\n`);
+        } finally {
+          process.removeListener('SIGINT', onSignal);
+          clients.destroy();
+        }
+      },
+    );
 
   program
     .command('permissions')
-    .description('Per function: the IAM actions it used and which statement grants each, grants never used, denied calls, and a least-privilege policy and egress rules to review')
+    .description(
+      'Per function: the IAM actions it used and which statement grants each, grants never used, denied calls, and a least-privilege policy and egress rules to review',
+    )
     .option('--demo', 'the bundled demo account (no AWS needed)')
     .option('--scenario <dir>', 'a recorded scenario directory (with its optional iam/ and ec2/describe-security-groups.json files)')
     .option('--profile <name>', 'a live account with this AWS profile (~/.aws/config)')
-    .option('--region <region>', 'the region of the live account (else AWS_REGION or the profile\'s)')
-    .option('--function <name>', 'only this function (repeatable); its role is still judged on every function using it', (v: string, acc: string[]) => [...acc, v], [])
+    .option('--region <region>', "the region of the live account (else AWS_REGION or the profile's)")
+    .option(
+      '--function <name>',
+      'only this function (repeatable); its role is still judged on every function using it',
+      (v: string, acc: string[]) => [...acc, v],
+      [],
+    )
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
     .option('--detect-hours <n>', 'hours in the detection window', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
@@ -455,9 +589,20 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .command('accept')
     .description('Mark a finding as normal behaviour so it is not reported again')
     .requiredOption('--function <name>', 'the function (or * for all)')
-    .addOption(new Option('--kind <kind>', 'the finding kind').choices([
-      'new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied', 'invocation-spike', 'error-spike', 'throttle-spike',
-    ]).makeOptionMandatory())
+    .addOption(
+      new Option('--kind <kind>', 'the finding kind')
+        .choices([
+          'new-peer',
+          'rejected-traffic',
+          'traffic-spike',
+          'new-api-call',
+          'access-denied',
+          'invocation-spike',
+          'error-spike',
+          'throttle-spike',
+        ])
+        .makeOptionMandatory(),
+    )
     .requiredOption('--subject <subject>', 'the finding subject, e.g. 10.0.1.37:22/tcp or s3.amazonaws.com:ListBuckets')
     .option('--accept-file <file>', 'the accepted-behaviour file', DEFAULT_ACCEPT_FILE)
     .option('--note <text>', 'why this is normal')
@@ -472,7 +617,10 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
 
 export async function main(argv: string[]): Promise<number> {
   let code = EXIT_OK;
-  const program = buildProgram((s) => process.stdout.write(s), (c) => (code = c));
+  const program = buildProgram(
+    (s) => process.stdout.write(s),
+    (c) => (code = c),
+  );
   try {
     await program.parseAsync(argv);
     return code;

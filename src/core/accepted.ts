@@ -19,7 +19,14 @@ export interface AcceptedBehaviour {
 }
 
 const KINDS: ReadonlySet<string> = new Set([
-  'new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied', 'invocation-spike', 'error-spike', 'throttle-spike',
+  'new-peer',
+  'rejected-traffic',
+  'traffic-spike',
+  'new-api-call',
+  'access-denied',
+  'invocation-spike',
+  'error-spike',
+  'throttle-spike',
 ]);
 
 export function emptyAccepted(): AcceptedBehaviour {
@@ -54,8 +61,20 @@ export function isAccepted(doc: AcceptedBehaviour | undefined, functionName: str
 }
 
 /** A copy of the document with the finding accepted (no duplicate entries). */
-export function accept(doc: AcceptedBehaviour, functionName: string, finding: Pick<Finding, 'kind' | 'subject'>, at: string, note?: string): AcceptedBehaviour {
+export function accept(
+  doc: AcceptedBehaviour,
+  functionName: string,
+  finding: Pick<Finding, 'kind' | 'subject'>,
+  at: string,
+  note?: string,
+): AcceptedBehaviour {
   if (isAccepted(doc, functionName, finding)) return doc;
-  const entry: AcceptedEntry = { function: functionName, kind: finding.kind, subject: finding.subject, acceptedAt: at, ...(note ? { note } : {}) };
+  const entry: AcceptedEntry = {
+    function: functionName,
+    kind: finding.kind,
+    subject: finding.subject,
+    acceptedAt: at,
+    ...(note ? { note } : {}),
+  };
   return { formatVersion: 1, accepted: [...doc.accepted, entry] };
 }

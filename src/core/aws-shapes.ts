@@ -44,7 +44,9 @@ export function networkInterfaceFromAws(raw: unknown): NetworkInterface {
   const e = obj(raw);
   const id = required(e, 'NetworkInterfaceId', 'a network interface');
   const attachment = obj(e.Attachment);
-  const privateIps = arr(e.PrivateIpAddresses).map((p) => str(obj(p).PrivateIpAddress)).filter((x): x is string => !!x);
+  const privateIps = arr(e.PrivateIpAddresses)
+    .map((p) => str(obj(p).PrivateIpAddress))
+    .filter((x): x is string => !!x);
   const primary = str(e.PrivateIpAddress);
   if (primary && !privateIps.includes(primary)) privateIps.unshift(primary);
   return {
@@ -53,9 +55,13 @@ export function networkInterfaceFromAws(raw: unknown): NetworkInterface {
     description: str(e.Description) ?? '',
     subnetId: str(e.SubnetId) ?? '',
     vpcId: str(e.VpcId) ?? '',
-    securityGroupIds: arr(e.Groups).map((g) => str(obj(g).GroupId)).filter((x): x is string => !!x),
+    securityGroupIds: arr(e.Groups)
+      .map((g) => str(obj(g).GroupId))
+      .filter((x): x is string => !!x),
     privateIps,
-    ipv6Ips: arr(e.Ipv6Addresses).map((p) => str(obj(p).Ipv6Address)).filter((x): x is string => !!x),
+    ipv6Ips: arr(e.Ipv6Addresses)
+      .map((p) => str(obj(p).Ipv6Address))
+      .filter((x): x is string => !!x),
     publicIp: str(obj(e.Association).PublicIp),
     requesterId: str(e.RequesterId),
     instanceId: str(attachment.InstanceId),
@@ -125,7 +131,9 @@ export function metricSeriesFromAws(queries: unknown[], results: unknown[]): Met
     const stat = obj(qo.MetricStat);
     const metric = obj(stat.Metric);
     const name = str(metric.MetricName) as MetricName | undefined;
-    const fn = arr(metric.Dimensions).map(obj).find((d) => d.Name === 'FunctionName');
+    const fn = arr(metric.Dimensions)
+      .map(obj)
+      .find((d) => d.Name === 'FunctionName');
     const id = str(qo.Id);
     if (!id || !name || !METRIC_NAMES.includes(name) || !fn || !str(fn.Value)) continue;
     byId.set(id, { functionName: str(fn.Value)!, metric: name, stat: str(stat.Stat) ?? 'Sum', period: Number(stat.Period) || 3600 });

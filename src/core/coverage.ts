@@ -9,7 +9,15 @@ import {
 } from './model';
 
 /** Every error kind, the most actionable first: when several errors left a source partial, coverage names the first. */
-export const ERROR_KINDS: readonly SourceErrorKind[] = ['access-denied', 'expired-credentials', 'throttled', 'network', 'unsupported', 'malformed', 'other'];
+export const ERROR_KINDS: readonly SourceErrorKind[] = [
+  'access-denied',
+  'expired-credentials',
+  'throttled',
+  'network',
+  'unsupported',
+  'malformed',
+  'other',
+];
 
 /** The word a coverage sentence starts with, per status: format v1's prefixes, which the legacy reader reads back. */
 export const COVERAGE_PREFIX: Readonly<Record<CoverageStatus, string>> = {

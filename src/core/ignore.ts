@@ -103,7 +103,13 @@ function peerRule(rule: string, origin: string): PeerRule {
 }
 
 function apiRule(rule: string, origin: string): RegExp {
-  if (!/^[^:\s]+:[^:\s]+$/.test(rule)) throw new InputError(`${origin}: "${rule}" is not eventSource:eventName (for example s3.amazonaws.com:ListBuckets or s3.amazonaws.com:*)`);
-  const pattern = rule.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  if (!/^[^:\s]+:[^:\s]+$/.test(rule))
+    throw new InputError(
+      `${origin}: "${rule}" is not eventSource:eventName (for example s3.amazonaws.com:ListBuckets or s3.amazonaws.com:*)`,
+    );
+  const pattern = rule
+    .split('*')
+    .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
   return new RegExp(`^${pattern}$`, 'i');
 }

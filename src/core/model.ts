@@ -332,11 +332,16 @@ export interface ScanStats {
 
 export function protocolName(protocol: number): string {
   switch (protocol) {
-    case 6: return 'tcp';
-    case 17: return 'udp';
-    case 1: return 'icmp';
-    case 58: return 'icmpv6';
-    default: return String(protocol);
+    case 6:
+      return 'tcp';
+    case 17:
+      return 'udp';
+    case 1:
+      return 'icmp';
+    case 58:
+      return 'icmpv6';
+    default:
+      return String(protocol);
   }
 }
 

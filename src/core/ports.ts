@@ -174,7 +174,6 @@ export interface IpRangesDocument {
   ipv6_prefixes?: Array<{ ipv6_prefix: string; region: string; service: string }>;
 }
 
-
 const SOURCE_ERROR = Symbol.for('lambda-behavior.SourceError');
 
 export class SourceError extends Error {

@@ -19,7 +19,8 @@ export function flowRowsToAggregates(rows: ReadonlyArray<Readonly<Record<string,
     const port = Number(v.port);
     const protocol = Number(v.protocol);
     const hour = Number(v.hour);
-    if (!action || !v.eni || !v.remote || !Number.isInteger(port) || !Number.isInteger(protocol) || !Number.isFinite(hour) || v.hour === '') continue;
+    if (!action || !v.eni || !v.remote || !Number.isInteger(port) || !Number.isInteger(protocol) || !Number.isFinite(hour) || v.hour === '')
+      continue;
     out.push({
       eniId: v.eni,
       remoteAddress: v.remote,
@@ -50,7 +51,8 @@ export function trailRowsFromAnswer(rows: ReadonlyArray<Readonly<Record<string, 
     const count = Number(r.calls);
     const first = Number(r.first) * 1000;
     const last = Number(r.last) * 1000;
-    if (!assumed || !r.source || !r.name || !Number.isInteger(count) || count <= 0 || !Number.isFinite(first) || !Number.isFinite(last)) continue;
+    if (!assumed || !r.source || !r.name || !Number.isInteger(count) || count <= 0 || !Number.isFinite(first) || !Number.isFinite(last))
+      continue;
     const messages = (r.messages ?? '').split('\n').filter(Boolean);
     out.push({
       sessionName: assumed[2],

@@ -85,7 +85,13 @@ async function runScan(source: TelemetrySource, options: ScanOptions, signal: Ab
   const lengths = windowLengths(options);
   // A bad rule is the user's typo: say so before any AWS call is made.
   const ignore = options.ignore ? new IgnoreMatcher(options.ignore) : undefined;
-  const run = new ScanRun(source, signal, options.clock ?? Date.now, options.logger ?? silentLogger, options.onProgress ?? (() => undefined));
+  const run = new ScanRun(
+    source,
+    signal,
+    options.clock ?? Date.now,
+    options.logger ?? silentLogger,
+    options.onProgress ?? (() => undefined),
+  );
 
   // The inventory with its history: EC2's ENIs now, and from CloudTrail (and earlier scans) those that served a function
   // in the windows and no longer exist; with the function changes, which the findings are put in context of.
@@ -99,7 +105,16 @@ async function runScan(source: TelemetrySource, options: ScanOptions, signal: Ab
   const trail = await run.stage('cloudtrail', 'Reading CloudTrail', () => readCloudTrail(run, inventory, windows));
   const metrics = await run.stage('metrics', 'Reading metrics', () => readMetrics(run, inventory, windows, lengths));
   const functions = await run.stage('detect', 'Comparing with the baseline', () => {
-    const reports = functionReports({ inventory, flows, trail, metrics, attempts: run.attempts, windows, detectHours: lengths.detectHours, accepted: options.accepted });
+    const reports = functionReports({
+      inventory,
+      flows,
+      trail,
+      metrics,
+      attempts: run.attempts,
+      windows,
+      detectHours: lengths.detectHours,
+      accepted: options.accepted,
+    });
     addDeployContext(reports, inventory.functions, management.changes);
     describeEniHistory(reports, inventory.scannedEnis);
     return reports;
@@ -107,14 +122,18 @@ async function runScan(source: TelemetrySource, options: ScanOptions, signal: Ab
   run.finish('Done');
 
   const report = scanReport(run, { inventory, windows, flows, trail, functions });
-  run.log.info(`[scan] ${functions.length} function(s), ${flows.stats.records} flow record(s), ${trail.events} CloudTrail event(s) in ${report.stats!.durationMs} ms`);
+  run.log.info(
+    `[scan] ${functions.length} function(s), ${flows.stats.records} flow record(s), ${trail.events} CloudTrail event(s) in ${report.stats!.durationMs} ms`,
+  );
   return ignore ? applyUserRules(report, { ignore }) : report;
 }
 
 function windowLengths(options: ScanOptions): WindowLengths {
   const baselineDays = options.baselineDays ?? DEFAULT_BASELINE_DAYS;
   const detectHours = options.detectHours ?? DEFAULT_DETECT_HOURS;
-  if (!(baselineDays >= 1 && baselineDays <= MAX_BASELINE_DAYS)) throw new RangeError(`baseline days must be between 1 and ${MAX_BASELINE_DAYS}`);
-  if (!(detectHours >= 1 && detectHours <= MAX_DETECT_HOURS)) throw new RangeError(`detection hours must be between 1 and ${MAX_DETECT_HOURS}`);
+  if (!(baselineDays >= 1 && baselineDays <= MAX_BASELINE_DAYS))
+    throw new RangeError(`baseline days must be between 1 and ${MAX_BASELINE_DAYS}`);
+  if (!(detectHours >= 1 && detectHours <= MAX_DETECT_HOURS))
+    throw new RangeError(`detection hours must be between 1 and ${MAX_DETECT_HOURS}`);
   return { baselineDays, detectHours };
 }

@@ -56,7 +56,11 @@ async function writeAtomic(file: string, text: string): Promise<void> {
 }
 
 /** The finding a command was run on: a tree FindingNode, or (functionName, findingId); with nothing, a pick. */
-async function findingOf(deps: ExtensionDeps, target: unknown, findingId: unknown): Promise<{ fn: FunctionReport; finding: Finding } | undefined> {
+async function findingOf(
+  deps: ExtensionDeps,
+  target: unknown,
+  findingId: unknown,
+): Promise<{ fn: FunctionReport; finding: Finding } | undefined> {
   if (target && typeof target === 'object' && 'finding' in target && 'fn' in target) {
     const node = target as { fn: FunctionReport; finding: Finding };
     return { fn: node.fn, finding: node.finding };
@@ -123,7 +127,9 @@ export function registerAccept(context: vscode.ExtensionContext, deps: Extension
         // Never overwrite a file we cannot read: it holds someone's decisions.
         const message = errorMessage(err);
         log.error(`[accept] ${message}`);
-        void vscode.window.showErrorMessage(`Lambda Behavior: the accepted-behaviour file is not valid, so nothing was written: ${message}`);
+        void vscode.window.showErrorMessage(
+          `Lambda Behavior: the accepted-behaviour file is not valid, so nothing was written: ${message}`,
+        );
         return false;
       }
       const at = new Date().toISOString();
@@ -140,7 +146,10 @@ export function registerAccept(context: vscode.ExtensionContext, deps: Extension
         session.removeFinding(fn.name, f.id);
         log.info(`[accept] ${fn.name}: ${f.kind} ${f.subject} accepted in ${location.uri.fsPath}`);
       }
-      const where = location.where === 'workspace' ? vscode.workspace.asRelativePath(location.uri) : 'the extension\'s storage (open a trusted folder to keep it beside your code)';
+      const where =
+        location.where === 'workspace'
+          ? vscode.workspace.asRelativePath(location.uri)
+          : "the extension's storage (open a trusted folder to keep it beside your code)";
       const what = findings.length === 1 ? finding.subject : `${findings.length} findings`;
       void vscode.window.setStatusBarMessage(`$(check) Lambda Behavior: accepted ${what} for ${fn.name} in ${where}`, 5000);
       return true;

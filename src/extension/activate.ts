@@ -88,7 +88,12 @@ async function refresh(context: vscode.ExtensionContext, deps: ExtensionDeps): P
   }
 }
 
-async function restoreLastScan(context: vscode.ExtensionContext, store: ReportStore, session: Session, log: vscode.LogOutputChannel): Promise<void> {
+async function restoreLastScan(
+  context: vscode.ExtensionContext,
+  store: ReportStore,
+  session: Session,
+  log: vscode.LogOutputChannel,
+): Promise<void> {
   try {
     const saved = await store.load();
     if (!saved) return;

@@ -45,7 +45,10 @@ export function profileConnection(profile: string, region: string | undefined): 
     spec: { kind: 'profile', profile, ...(region ? { region } : {}) },
     async open(options: OpenOptions): Promise<OpenedSource> {
       const missing = await loadProfiles().missingProfile(profile);
-      if (missing) throw new Error(`profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`);
+      if (missing)
+        throw new Error(
+          `profile ${missing} is not in ${process.env.AWS_CONFIG_FILE ?? '~/.aws/config'} or ${process.env.AWS_SHARED_CREDENTIALS_FILE ?? '~/.aws/credentials'}`,
+        );
       const settings = readSettings();
       const location = settings.ipRanges;
       const workgroup = settings.athenaWorkgroup ? { workgroup: settings.athenaWorkgroup } : {};
@@ -59,7 +62,9 @@ export function profileConnection(profile: string, region: string | undefined): 
         // A Lake event data store when both are set: one way to read the trail.
         ...(settings.cloudTrailLakeEventDataStore
           ? { cloudTrailLake: settings.cloudTrailLakeEventDataStore }
-          : settings.cloudTrailAthenaTable ? { cloudTrailAthena: { ...settings.cloudTrailAthenaTable, ...workgroup } } : {}),
+          : settings.cloudTrailAthenaTable
+            ? { cloudTrailAthena: { ...settings.cloudTrailAthenaTable, ...workgroup } }
+            : {}),
         onNotice: options.onNotice,
       });
     },
@@ -75,11 +80,38 @@ export function connectionFromSpec(spec: ConnectionSpec | undefined, kind: strin
 
 /** Commercial regions that run Lambda, offered after the user's own (`lambdaBehavior.regions`) and the profile's. */
 const KNOWN_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'ca-central-1', 'ca-west-1', 'sa-east-1', 'mx-central-1',
-  'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1', 'eu-south-2',
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
-  'ap-southeast-4', 'ap-southeast-5', 'ap-southeast-7', 'ap-south-1', 'ap-south-2', 'ap-east-1', 'me-south-1',
-  'me-central-1', 'il-central-1', 'af-south-1',
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'ca-central-1',
+  'ca-west-1',
+  'sa-east-1',
+  'mx-central-1',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-north-1',
+  'eu-south-1',
+  'eu-south-2',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-7',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-east-1',
+  'me-south-1',
+  'me-central-1',
+  'il-central-1',
+  'af-south-1',
 ];
 
 export function registerConnectionCommands(context: vscode.ExtensionContext, deps: ExtensionDeps): void {
@@ -95,15 +127,20 @@ export function registerConnectionCommands(context: vscode.ExtensionContext, dep
       let chosen = typeof dir === 'string' ? dir : dir instanceof vscode.Uri ? dir.fsPath : undefined;
       if (!chosen) {
         const picked = await vscode.window.showOpenDialog({
-          canSelectFolders: true, canSelectFiles: false, canSelectMany: false,
-          openLabel: 'Open scenario', title: 'A scenario directory (lambda-behavior record --out DIR)',
+          canSelectFolders: true,
+          canSelectFiles: false,
+          canSelectMany: false,
+          openLabel: 'Open scenario',
+          title: 'A scenario directory (lambda-behavior record --out DIR)',
           defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
         });
         chosen = picked?.[0]?.fsPath;
       }
       if (!chosen) return undefined;
       if (!fs.existsSync(path.join(chosen, 'scenario.json'))) {
-        void vscode.window.showErrorMessage(`Lambda Behavior: ${chosen} is not a scenario directory (it has no scenario.json). Record one with "lambda-behavior record --out DIR".`);
+        void vscode.window.showErrorMessage(
+          `Lambda Behavior: ${chosen} is not a scenario directory (it has no scenario.json). Record one with "lambda-behavior record --out DIR".`,
+        );
         return undefined;
       }
       const connection = scenarioConnection(chosen);
@@ -116,7 +153,10 @@ export function registerConnectionCommands(context: vscode.ExtensionContext, dep
       const profile = typeof profileArg === 'string' ? profileArg : await pickProfile(log);
       if (!profile) return undefined;
       const settings = readSettings();
-      const region = typeof regionArg === 'string' ? regionArg : settings.regions[0] ?? (await profileRegion(profile)) ?? envRegion() ?? (await pickRegion(profile));
+      const region =
+        typeof regionArg === 'string'
+          ? regionArg
+          : (settings.regions[0] ?? (await profileRegion(profile)) ?? envRegion() ?? (await pickRegion(profile)));
       if (!region) return undefined;
       if (settings.profile !== profile) await saveProfile(profile);
       const connection = profileConnection(profile, region);
@@ -129,7 +169,8 @@ export function registerConnectionCommands(context: vscode.ExtensionContext, dep
       const current = session.connection?.spec;
       const profile = current?.kind === 'profile' ? current.profile : readSettings().profile;
       if (!profile) return vscode.commands.executeCommand('lambdaBehavior.chooseProfile');
-      const region = typeof regionArg === 'string' ? regionArg : await pickRegion(profile, current?.kind === 'profile' ? current.region : undefined);
+      const region =
+        typeof regionArg === 'string' ? regionArg : await pickRegion(profile, current?.kind === 'profile' ? current.region : undefined);
       if (!region) return undefined;
       const connection = profileConnection(profile, region);
       session.connect(connection);
@@ -189,7 +230,13 @@ async function pickRegion(profile: string, current?: string): Promise<string | u
   const picked = await vscode.window.showQuickPick(
     ordered.map((r) => ({
       label: r,
-      description: [r === current ? 'current' : undefined, own.includes(r) ? 'from lambdaBehavior.regions' : undefined, r === fromProfile ? `profile ${profile}` : undefined].filter(Boolean).join(' · '),
+      description: [
+        r === current ? 'current' : undefined,
+        own.includes(r) ? 'from lambdaBehavior.regions' : undefined,
+        r === fromProfile ? `profile ${profile}` : undefined,
+      ]
+        .filter(Boolean)
+        .join(' · '),
     })),
     { title: `Lambda Behavior: the region to scan with profile ${profile}`, placeHolder: 'A region (type to filter)' },
   );

@@ -50,7 +50,11 @@ export class ReportStore {
   }
 
   saveHistory(accountKey: string, history: EniHistoryJson): Promise<void> {
-    return this.write(this.historyFile(accountKey), JSON.stringify({ version: 1, accountKey, history }), `the ENI history of ${accountKey}`);
+    return this.write(
+      this.historyFile(accountKey),
+      JSON.stringify({ version: 1, accountKey, history }),
+      `the ENI history of ${accountKey}`,
+    );
   }
 
   /** The saved history, or undefined; a file that does not read as one is moved aside like a corrupt scan. */
@@ -66,7 +70,8 @@ export class ReportStore {
     }
     try {
       const v = JSON.parse(text) as { version?: number; accountKey?: string; history?: EniHistoryJson };
-      if (v?.version !== 1 || v.accountKey !== accountKey || !v.history || typeof v.history !== 'object') throw new Error('not an ENI history (version 1)');
+      if (v?.version !== 1 || v.accountKey !== accountKey || !v.history || typeof v.history !== 'object')
+        throw new Error('not an ENI history (version 1)');
       return v.history;
     } catch (err) {
       await this.moveAside(file, err, text);
@@ -159,7 +164,8 @@ function parseSpec(value: unknown): ConnectionSpec | undefined {
   if (!v || typeof v !== 'object') return undefined;
   if (v.kind === 'demo') return { kind: 'demo' };
   if (v.kind === 'scenario' && typeof v.dir === 'string') return { kind: 'scenario', dir: v.dir };
-  if (v.kind === 'profile' && typeof v.profile === 'string') return { kind: 'profile', profile: v.profile, ...(typeof v.region === 'string' ? { region: v.region } : {}) };
+  if (v.kind === 'profile' && typeof v.profile === 'string')
+    return { kind: 'profile', profile: v.profile, ...(typeof v.region === 'string' ? { region: v.region } : {}) };
   return undefined;
 }
 

@@ -105,7 +105,12 @@ export class Scanner implements vscode.Disposable {
     );
   }
 
-  private async scanOnce(connection: Connection, request: ScanRequest, signal: AbortSignal, onProgress: (m: string) => void): Promise<ScanReport | undefined> {
+  private async scanOnce(
+    connection: Connection,
+    request: ScanRequest,
+    signal: AbortSignal,
+    onProgress: (m: string) => void,
+  ): Promise<ScanReport | undefined> {
     const { session, log } = this.deps;
     const settings = readSettings();
     const started = Date.now();
@@ -135,7 +140,9 @@ export class Scanner implements vscode.Disposable {
       return undefined;
     }
     const findings = report.functions.reduce((n, fn) => n + fn.findings.length, 0);
-    log.info(`[scan] ${connection.label}: ${report.functions.length} function(s), ${findings} finding(s) in ${Date.now() - started} ms${request.background ? ' (background)' : ''}`);
+    log.info(
+      `[scan] ${connection.label}: ${report.functions.length} function(s), ${findings} finding(s) in ${Date.now() - started} ms${request.background ? ' (background)' : ''}`,
+    );
     for (const warning of report.warnings) log.warn(`[scan] ${warning}`);
     this.reportExpiredCoverage(connection, report);
     void this.store.saveHistory(accountKey, history.toJSON());
@@ -148,7 +155,9 @@ export class Scanner implements vscode.Disposable {
 
   /** Every source failing with expired credentials is the same problem as the scan failing with it: say it once, where the user looks. */
   private reportExpiredCoverage(connection: Connection, report: ScanReport): void {
-    const expired = report.functions.length > 0 && report.functions.every((f) => Object.values(coverageStatusOf(f)).some((c) => c.errorKind === 'expired-credentials'));
+    const expired =
+      report.functions.length > 0 &&
+      report.functions.every((f) => Object.values(coverageStatusOf(f)).some((c) => c.errorKind === 'expired-credentials'));
     if (expired) this.credentialsExpired(connection, 'the credentials expired during the scan');
   }
 
@@ -161,14 +170,19 @@ export class Scanner implements vscode.Disposable {
     const spec = connection.spec;
     const login = spec.kind === 'profile' ? `aws sso login --profile ${spec.profile}` : undefined;
     const actions = login ? ['Run ' + login, 'Choose AWS profile'] : ['Choose AWS profile'];
-    void vscode.window.showWarningMessage(`Lambda Behavior: the credentials of the ${connection.label} have expired or are missing (${message}).`, ...actions).then((picked) => {
-      if (picked === 'Choose AWS profile') void vscode.commands.executeCommand('lambdaBehavior.chooseProfile');
-      else if (picked && login) {
-        const terminal = vscode.window.createTerminal({ name: 'AWS login' });
-        terminal.show();
-        terminal.sendText(login);
-      }
-    });
+    void vscode.window
+      .showWarningMessage(
+        `Lambda Behavior: the credentials of the ${connection.label} have expired or are missing (${message}).`,
+        ...actions,
+      )
+      .then((picked) => {
+        if (picked === 'Choose AWS profile') void vscode.commands.executeCommand('lambdaBehavior.chooseProfile');
+        else if (picked && login) {
+          const terminal = vscode.window.createTerminal({ name: 'AWS login' });
+          terminal.show();
+          terminal.sendText(login);
+        }
+      });
   }
 
   private failed(connection: Connection, request: ScanRequest, err: unknown, signal: AbortSignal): undefined {
@@ -185,7 +199,12 @@ export class Scanner implements vscode.Disposable {
     log.error(`[scan] ${connection.label}: ${message}`);
     if (request.background) return undefined;
     // A bad setting or accepted-behaviour file is the user's to fix: name it rather than "the scan failed".
-    const lead = err instanceof InputError ? 'check your settings' : SourceError.is(err) && err.kind === 'access-denied' ? 'access denied' : 'the scan failed';
+    const lead =
+      err instanceof InputError
+        ? 'check your settings'
+        : SourceError.is(err) && err.kind === 'access-denied'
+          ? 'access denied'
+          : 'the scan failed';
     const hint = SourceError.is(err) && err.iamAction ? ` Your role needs ${err.iamAction} (see docs/iam-policy.json).` : '';
     void vscode.window.showErrorMessage(`Lambda Behavior: ${lead}: ${message}.${hint}`, 'Show log').then((picked) => {
       if (picked) log.show();
@@ -228,7 +247,13 @@ export class Scanner implements vscode.Disposable {
         const source = await connection.open({ flowLogsQuery: readSettings().flowLogsQuery, onNotice: () => undefined });
         try {
           const functions = await source.listFunctions(new AbortController().signal);
-          quickPick.items = [...functions].sort((a, b) => a.name.localeCompare(b.name)).map((f) => ({ label: f.name, description: 'not scanned yet', detail: [f.runtime, f.vpc ? 'in a VPC' : 'not in a VPC'].filter(Boolean).join(' · ') }));
+          quickPick.items = [...functions]
+            .sort((a, b) => a.name.localeCompare(b.name))
+            .map((f) => ({
+              label: f.name,
+              description: 'not scanned yet',
+              detail: [f.runtime, f.vpc ? 'in a VPC' : 'not in a VPC'].filter(Boolean).join(' · '),
+            }));
         } finally {
           source.dispose?.();
         }

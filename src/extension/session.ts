@@ -103,7 +103,9 @@ export class Session implements vscode.Disposable {
     }
     const names = new Set(scanned);
     const fresh = new Map(partial.functions.map((f) => [f.name, f]));
-    const functions: FunctionReport[] = previous.functions.filter((f) => !names.has(f.name) || fresh.has(f.name)).map((f) => fresh.get(f.name) ?? f);
+    const functions: FunctionReport[] = previous.functions
+      .filter((f) => !names.has(f.name) || fresh.has(f.name))
+      .map((f) => fresh.get(f.name) ?? f);
     for (const f of partial.functions) if (!previous.functions.some((p) => p.name === f.name)) functions.push(f);
     this.setReport({ ...partial, functions });
   }
@@ -145,7 +147,11 @@ export class Session implements vscode.Disposable {
   private save(): void {
     const connection = this._connection;
     if (this.store && connection && this._report && this._scannedAt !== undefined) {
-      this._saved = this.store.save({ connection: { kind: connection.kind, label: connection.label, spec: connection.spec }, scannedAt: this._scannedAt, report: this._report });
+      this._saved = this.store.save({
+        connection: { kind: connection.kind, label: connection.label, spec: connection.spec },
+        scannedAt: this._scannedAt,
+        report: this._report,
+      });
     }
   }
 

@@ -11,7 +11,11 @@ export type FunctionTarget = { fn: FunctionReport } | string | undefined;
  * The function of the last report that the argument names; with no argument, a quick pick of the scanned
  * functions with their last status. Undefined when there is no report or the user dismissed the pick.
  */
-export async function functionOf(session: Session, target: unknown, placeHolder = 'Choose a function'): Promise<FunctionReport | undefined> {
+export async function functionOf(
+  session: Session,
+  target: unknown,
+  placeHolder = 'Choose a function',
+): Promise<FunctionReport | undefined> {
   const functions = session.report?.functions ?? [];
   if (target && typeof target === 'object' && 'fn' in target) {
     const name = (target as { fn: FunctionReport }).fn.name;

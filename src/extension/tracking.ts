@@ -35,7 +35,9 @@ export class Tracker extends Disposable {
     super();
     this.register(
       scanner.onDidScan((outcome) => {
-        this.pending = this.pending.then(() => this.afterScan(outcome)).catch((err: unknown) => deps.log.warn(`[tracking] ${errorMessage(err)}`));
+        this.pending = this.pending
+          .then(() => this.afterScan(outcome))
+          .catch((err: unknown) => deps.log.warn(`[tracking] ${errorMessage(err)}`));
       }),
     );
     this.register(onSettingChanged('backgroundRescanMinutes', () => this.arm()));

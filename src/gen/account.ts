@@ -1,6 +1,31 @@
 // Builds the recorded account from a cast: VPC, subnets, security groups, roles, functions, their Hyperplane ENIs and the peer resources they talk to.
-import { accountId, addressIn, addressInCidr, AWS_HOSTED_BLOCKS, intToIp, ipToInt, LAMBDA_EGRESS_BLOCKS, macAddress, resourceId, roleId } from './ids';
-import type { Account, Cast, CastFunction, Eni, EniType, FunctionSpec, Peer, PeerEndpoint, Role, SecurityGroup, Span, Subnet, SubnetPurpose } from './model';
+import {
+  accountId,
+  addressIn,
+  addressInCidr,
+  AWS_HOSTED_BLOCKS,
+  intToIp,
+  ipToInt,
+  LAMBDA_EGRESS_BLOCKS,
+  macAddress,
+  resourceId,
+  roleId,
+} from './ids';
+import type {
+  Account,
+  Cast,
+  CastFunction,
+  Eni,
+  EniType,
+  FunctionSpec,
+  Peer,
+  PeerEndpoint,
+  Role,
+  SecurityGroup,
+  Span,
+  Subnet,
+  SubnetPurpose,
+} from './model';
 import type { Rng } from './random';
 import { DAY_S, HOUR_S } from './time';
 
@@ -17,7 +42,7 @@ const HANDLERS: Record<string, string> = {
   'nodejs22.x': 'index.handler',
   'python3.12': 'app.lambda_handler',
   'python3.13': 'app.lambda_handler',
-  'java21': 'com.example.Handler::handleRequest',
+  java21: 'com.example.Handler::handleRequest',
 };
 
 interface Builder {
@@ -128,15 +153,101 @@ export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
   // Peer resources.
   const vpceId = resourceId(rng, 'vpce');
   const vpceGroup = infraGroup('vpc-endpoints');
-  const vpceA = addEni(b, { type: 'vpc_endpoint', subnet: endpointA, groups: [vpceGroup], description: `VPC Endpoint Interface ${vpceId}`, requesterId: awsAccountNumber(b), requesterManaged: true, deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
-  const vpceB = addEni(b, { type: 'vpc_endpoint', subnet: endpointB, groups: [vpceGroup], description: `VPC Endpoint Interface ${vpceId}`, requesterId: awsAccountNumber(b), requesterManaged: true, deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
-  const cache = addEni(b, { type: 'interface', subnet: data, groups: [infraGroup('orders-cache')], description: 'ElastiCache orders-cache-0001-001', requesterId: 'amazon-elasticache', requesterManaged: true, instanceOwnerId: 'amazon-elasticache', deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
-  const ec2 = addEni(b, { type: 'interface', subnet: lambdaA, groups: [infraGroup('ops-host')], description: 'Primary network interface', requesterManaged: false, instanceId: resourceId(rng, 'i'), instanceOwnerId: account, deviceIndex: 0, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
+  const vpceA = addEni(b, {
+    type: 'vpc_endpoint',
+    subnet: endpointA,
+    groups: [vpceGroup],
+    description: `VPC Endpoint Interface ${vpceId}`,
+    requesterId: awsAccountNumber(b),
+    requesterManaged: true,
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
+  const vpceB = addEni(b, {
+    type: 'vpc_endpoint',
+    subnet: endpointB,
+    groups: [vpceGroup],
+    description: `VPC Endpoint Interface ${vpceId}`,
+    requesterId: awsAccountNumber(b),
+    requesterManaged: true,
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
+  const cache = addEni(b, {
+    type: 'interface',
+    subnet: data,
+    groups: [infraGroup('orders-cache')],
+    description: 'ElastiCache orders-cache-0001-001',
+    requesterId: 'amazon-elasticache',
+    requesterManaged: true,
+    instanceOwnerId: 'amazon-elasticache',
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
+  const ec2 = addEni(b, {
+    type: 'interface',
+    subnet: lambdaA,
+    groups: [infraGroup('ops-host')],
+    description: 'Primary network interface',
+    requesterManaged: false,
+    instanceId: resourceId(rng, 'i'),
+    instanceOwnerId: account,
+    deviceIndex: 0,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
   const natId = resourceId(rng, 'nat');
-  const nat = addEni(b, { type: 'nat_gateway', subnet: publicA, groups: [], description: `Interface for NAT Gateway ${natId}`, requesterId: awsAccountNumber(b), requesterManaged: true, deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach', publicIp: addressIn(rng, rng.pick(LAMBDA_EGRESS_BLOCKS)) });
-  const alb = addEni(b, { type: 'interface', subnet: lambdaA, groups: [infraGroup('internal-api-alb')], description: `ELB app/internal-api/${rng.hex(16)}`, requesterId: 'amazon-elb', requesterManaged: true, instanceOwnerId: 'amazon-elb', deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
-  const mysql = addEni(b, { type: 'interface', subnet: data, groups: [infraGroup('legacy-db')], description: 'RDSNetworkInterface', requesterId: 'amazon-rds', requesterManaged: true, instanceOwnerId: 'amazon-rds', deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
-  const pg = addEni(b, { type: 'interface', subnet: data, groups: [infraGroup('orders-db')], description: 'RDSNetworkInterface', requesterId: 'amazon-rds', requesterManaged: true, instanceOwnerId: 'amazon-rds', deviceIndex: 1, attachTime: infraTime, attachmentPrefix: 'eni-attach' });
+  const nat = addEni(b, {
+    type: 'nat_gateway',
+    subnet: publicA,
+    groups: [],
+    description: `Interface for NAT Gateway ${natId}`,
+    requesterId: awsAccountNumber(b),
+    requesterManaged: true,
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+    publicIp: addressIn(rng, rng.pick(LAMBDA_EGRESS_BLOCKS)),
+  });
+  const alb = addEni(b, {
+    type: 'interface',
+    subnet: lambdaA,
+    groups: [infraGroup('internal-api-alb')],
+    description: `ELB app/internal-api/${rng.hex(16)}`,
+    requesterId: 'amazon-elb',
+    requesterManaged: true,
+    instanceOwnerId: 'amazon-elb',
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
+  const mysql = addEni(b, {
+    type: 'interface',
+    subnet: data,
+    groups: [infraGroup('legacy-db')],
+    description: 'RDSNetworkInterface',
+    requesterId: 'amazon-rds',
+    requesterManaged: true,
+    instanceOwnerId: 'amazon-rds',
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
+  const pg = addEni(b, {
+    type: 'interface',
+    subnet: data,
+    groups: [infraGroup('orders-db')],
+    description: 'RDSNetworkInterface',
+    requesterId: 'amazon-rds',
+    requesterManaged: true,
+    instanceOwnerId: 'amazon-rds',
+    deviceIndex: 1,
+    attachTime: infraTime,
+    attachmentPrefix: 'eni-attach',
+  });
 
   const peers = new Map<string, Peer>();
   const single = (key: string, kind: Peer['kind'], port: number, eni: Eni) => {
@@ -147,7 +258,17 @@ export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
   single('redis', 'redis', 6379, cache);
   single('alb', 'alb', 443, alb);
   single('ec2', 'ec2', 22, ec2);
-  peers.set('vpce', { key: 'vpce', kind: 'vpce', port: 443, endpoints: [{ ip: vpceA.ip, eni: vpceA }, { ip: vpceB.ip, eni: vpceB }], pick: 'az', viaNat: false });
+  peers.set('vpce', {
+    key: 'vpce',
+    kind: 'vpce',
+    port: 443,
+    endpoints: [
+      { ip: vpceA.ip, eni: vpceA },
+      { ip: vpceB.ip, eni: vpceB },
+    ],
+    pick: 'az',
+    viaNat: false,
+  });
   for (const saas of cast.saas) {
     const block = rng.pick(AWS_HOSTED_BLOCKS);
     const endpoints: PeerEndpoint[] = [];
@@ -158,7 +279,16 @@ export function buildAccount(cast: Cast, span: Span, rng: Rng): Account {
     peers.set(`saas:${saas.key}`, { key: `saas:${saas.key}`, kind: 'saas', port: 443, endpoints, pick: 'rotate', viaNat: true });
   }
   for (const svc of cast.awsServices ?? []) {
-    peers.set(svc.key, { key: svc.key, kind: svc.kind, port: svc.port, endpoints: [], pick: 'fresh', viaNat: svc.viaNat, service: svc.service, prefixes: svc.prefixes });
+    peers.set(svc.key, {
+      key: svc.key,
+      kind: svc.kind,
+      port: svc.port,
+      endpoints: [],
+      pick: 'fresh',
+      viaNat: svc.viaNat,
+      service: svc.service,
+      prefixes: svc.prefixes,
+    });
   }
 
   // Roles, in order of first use.
@@ -290,7 +420,11 @@ function buildFunction(
     if (talk.weekly) {
       // The detection day's weekday at 02:00, so that the job runs inside the detection window too.
       const at = span.detectStart + 2 * HOUR_S;
-      fn.conversations.push({ peer, perInvocation: 0, weekly: { weekday: new Date(at * 1000).getUTCDay(), hour: new Date(at * 1000).getUTCHours(), conversations: talk.weekly } });
+      fn.conversations.push({
+        peer,
+        perInvocation: 0,
+        weekly: { weekday: new Date(at * 1000).getUTCDay(), hour: new Date(at * 1000).getUTCHours(), conversations: talk.weekly },
+      });
     } else {
       fn.conversations.push({ peer, perInvocation: talk.perInvocation });
     }
@@ -302,7 +436,14 @@ function buildFunction(
  * Another Lambda ENI after the account is built (a replacement for one that Lambda deletes): same shape as the
  * ones buildAccount makes, for `functions`, named after the first of them.
  */
-export function addLambdaEni(account: Account, rng: Rng, subnet: Subnet, groups: SecurityGroup[], functions: FunctionSpec[], attachTime: number): Eni {
+export function addLambdaEni(
+  account: Account,
+  rng: Rng,
+  subnet: Subnet,
+  groups: SecurityGroup[],
+  functions: FunctionSpec[],
+  attachTime: number,
+): Eni {
   const size = 2 ** (32 - subnet.prefix);
   let host = rng.int(4, size - 2);
   while (subnet.used.has(host)) host = rng.int(4, size - 2);

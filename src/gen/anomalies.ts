@@ -101,7 +101,16 @@ export function knownPeers(fn: FunctionSpec): Set<string> {
   return out;
 }
 
-function injectNet(ctx: Ctx, fn: FunctionSpec, target: NetTarget, action: 'ACCEPT' | 'REJECT', size: SizeProfile, startOffset: number, hours: number, perHour: number): Set<Eni> {
+function injectNet(
+  ctx: Ctx,
+  fn: FunctionSpec,
+  target: NetTarget,
+  action: 'ACCEPT' | 'REJECT',
+  size: SizeProfile,
+  startOffset: number,
+  hours: number,
+  perHour: number,
+): Set<Eni> {
   const { span, rng, plan } = ctx;
   const used = new Set<Eni>();
   let turn = rng.int(0, fn.enis.length - 1);
@@ -112,7 +121,16 @@ function injectNet(ctx: Ctx, fn: FunctionSpec, target: NetTarget, action: 'ACCEP
     for (let k = 0; k < n; k++) {
       const eni = fn.enis[turn++ % fn.enis.length] as Eni;
       used.add(eni);
-      const inj: NetInjection = { fn, eni, time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 61), peerIp: target.ip, peerPort: target.port, viaNat: target.viaNat, action, size };
+      const inj: NetInjection = {
+        fn,
+        eni,
+        time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 61),
+        peerIp: target.ip,
+        peerPort: target.port,
+        viaNat: target.viaNat,
+        action,
+        size,
+      };
       if (target.eni) inj.peerEni = target.eni;
       plan.net.push(inj);
     }
@@ -121,16 +139,37 @@ function injectNet(ctx: Ctx, fn: FunctionSpec, target: NetTarget, action: 'ACCEP
 }
 
 function netLabel(ctx: Ctx, fn: FunctionSpec, kind: string, target: NetTarget, used: Set<Eni>): void {
-  ctx.plan.labels.push({ function: fn.name, kinds: [kind], subject: `${target.ip}:${target.port}/tcp`, alsoAcceptableFunctions: sharers(fn, used) });
+  ctx.plan.labels.push({
+    function: fn.name,
+    kinds: [kind],
+    subject: `${target.ip}:${target.port}/tcp`,
+    alsoAcceptableFunctions: sharers(fn, used),
+  });
 }
 
-function injectApi(ctx: Ctx, fn: FunctionSpec, call: ApiCall, count: number, startOffset: number, hours: number, deniedCode?: string): void {
+function injectApi(
+  ctx: Ctx,
+  fn: FunctionSpec,
+  call: ApiCall,
+  count: number,
+  startOffset: number,
+  hours: number,
+  deniedCode?: string,
+): void {
   const { account, span, rng, plan } = ctx;
   for (let i = 0; i < count; i++) {
     const hour = Math.min(span.hours - 1, span.detectHour + startOffset + rng.int(0, hours - 1));
     const inj: ApiInjection = { fn, time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 1), call };
     if (deniedCode) {
-      inj.error = { code: deniedCode, message: denialMessage(call, deniedCode, { accountId: account.accountId, region: account.region, sessionArn: sessionArn(account, fn), kmsKeyArn: account.kmsKeyArn }, rng) };
+      inj.error = {
+        code: deniedCode,
+        message: denialMessage(
+          call,
+          deniedCode,
+          { accountId: account.accountId, region: account.region, sessionArn: sessionArn(account, fn), kmsKeyArn: account.kmsKeyArn },
+          rng,
+        ),
+      };
     }
     plan.api.push(inj);
   }
@@ -155,7 +194,13 @@ export function injectSpike(ctx: Ctx, fn: FunctionSpec, startOffset: number, hou
       const subject = `${ep.ip}:${conv.peer.port}/tcp`;
       if (seen.has(subject)) continue;
       seen.add(subject);
-      plan.labels.push({ function: fn.name, kinds: ['traffic-spike'], subject, optional: true, alsoAcceptableFunctions: sharers(fn, fn.enis) });
+      plan.labels.push({
+        function: fn.name,
+        kinds: ['traffic-spike'],
+        subject,
+        optional: true,
+        alsoAcceptableFunctions: sharers(fn, fn.enis),
+      });
     }
   }
 }
@@ -198,7 +243,14 @@ export function planDemo(account: Account, span: Span, rng: Rng): Plan {
 }
 
 type RandomKind = 'new-peer-internal' | 'new-peer-external' | 'rejected-traffic' | 'new-api-call' | 'access-denied' | 'invocation-spike';
-const RANDOM_KINDS: readonly RandomKind[] = ['new-peer-internal', 'new-peer-external', 'rejected-traffic', 'new-api-call', 'access-denied', 'invocation-spike'];
+const RANDOM_KINDS: readonly RandomKind[] = [
+  'new-peer-internal',
+  'new-peer-external',
+  'rejected-traffic',
+  'new-api-call',
+  'access-denied',
+  'invocation-spike',
+];
 
 /** 3 to 6 anomalies of random kinds on random functions, each one detectable: never a peer or call the baseline already has. */
 export function planRandom(account: Account, span: Span, rng: Rng): Plan {
@@ -216,7 +268,8 @@ export function planRandom(account: Account, span: Span, rng: Rng): Plan {
       const known = knownPeers(fn);
       let target: NetTarget;
       if (kind === 'new-peer-internal') target = peerTarget(account, 'ec2', rng.pick([22, 3389, 8080, 9200, 2375]));
-      else if (kind === 'new-peer-external') target = { ip: addressIn(rng, rng.pick(SUSPICIOUS_BLOCKS)), port: rng.pick([4444, 8443, 6667, 1337, 443, 9001]), viaNat: true };
+      else if (kind === 'new-peer-external')
+        target = { ip: addressIn(rng, rng.pick(SUSPICIOUS_BLOCKS)), port: rng.pick([4444, 8443, 6667, 1337, 443, 9001]), viaNat: true };
       else target = peerTarget(account, rng.pick(['mysql', 'pg', 'redis', 'ec2']));
       const key = `${target.ip}:${target.port}`;
       if (known.has(key) || taken.has(key)) continue;

@@ -64,7 +64,12 @@ export function denialMessage(call: ApiCall, code: string, ctx: DenialContext, r
 }
 
 /** Plausible requestParameters; LookupEvents returns them inside CloudTrailEvent. */
-export function requestParameters(call: ApiCall, fnName: string, ctx: { accountId: string; region: string; kmsKeyArn: string }, rng: Rng): Record<string, unknown> | null {
+export function requestParameters(
+  call: ApiCall,
+  fnName: string,
+  ctx: { accountId: string; region: string; kmsKeyArn: string },
+  rng: Rng,
+): Record<string, unknown> | null {
   const base = fnName.split('-')[0] ?? fnName;
   switch (`${call.source}:${call.name}`) {
     case 'secretsmanager.amazonaws.com:GetSecretValue':
@@ -80,7 +85,11 @@ export function requestParameters(call: ApiCall, fnName: string, ctx: { accountI
     case 'kms.amazonaws.com:Decrypt':
       return { encryptionAlgorithm: 'SYMMETRIC_DEFAULT', encryptionContext: { LambdaFunctionName: fnName } };
     case 's3.amazonaws.com:GetBucketLocation':
-      return { location: '', bucketName: `${base.toLowerCase()}-artifacts-${ctx.accountId}`, Host: `${base.toLowerCase()}-artifacts-${ctx.accountId}.s3.amazonaws.com` };
+      return {
+        location: '',
+        bucketName: `${base.toLowerCase()}-artifacts-${ctx.accountId}`,
+        Host: `${base.toLowerCase()}-artifacts-${ctx.accountId}.s3.amazonaws.com`,
+      };
     case 's3.amazonaws.com:ListBuckets':
       return { Host: 's3.amazonaws.com' };
     case 'sns.amazonaws.com:ListTopics':
@@ -98,7 +107,10 @@ export function requestParameters(call: ApiCall, fnName: string, ctx: { accountI
     case 'kms.amazonaws.com:ScheduleKeyDeletion':
       return { keyId: ctx.kmsKeyArn, pendingWindowInDays: 7 };
     case 's3.amazonaws.com:PutBucketPolicy':
-      return { bucketName: `${base.toLowerCase()}-artifacts-${ctx.accountId}`, Host: `${base.toLowerCase()}-artifacts-${ctx.accountId}.s3.amazonaws.com` };
+      return {
+        bucketName: `${base.toLowerCase()}-artifacts-${ctx.accountId}`,
+        Host: `${base.toLowerCase()}-artifacts-${ctx.accountId}.s3.amazonaws.com`,
+      };
     default:
       return {};
   }

@@ -2,7 +2,36 @@
 import type { ApiUse, BenignNote, Cast, CastFunction, CastTalk } from './model';
 import type { Rng } from './random';
 
-const AREAS = ['orders', 'billing', 'inventory', 'ingest', 'notify', 'mailer', 'session', 'search', 'refunds', 'export', 'ledger', 'pricing', 'profile', 'reports', 'catalog', 'gateway', 'auth', 'audit', 'media', 'shipping', 'cart', 'quotes', 'events', 'sync', 'backup', 'fraud', 'loyalty', 'tax'];
+const AREAS = [
+  'orders',
+  'billing',
+  'inventory',
+  'ingest',
+  'notify',
+  'mailer',
+  'session',
+  'search',
+  'refunds',
+  'export',
+  'ledger',
+  'pricing',
+  'profile',
+  'reports',
+  'catalog',
+  'gateway',
+  'auth',
+  'audit',
+  'media',
+  'shipping',
+  'cart',
+  'quotes',
+  'events',
+  'sync',
+  'backup',
+  'fraud',
+  'loyalty',
+  'tax',
+];
 const KINDS = ['api', 'worker', 'fn', 'prod', 'job', 'handler', 'consumer'];
 const RUNTIMES = ['nodejs20.x', 'nodejs20.x', 'nodejs22.x', 'python3.12', 'python3.12', 'python3.13', 'java21'];
 const REGIONS = ['us-east-1', 'us-west-2', 'eu-west-1', 'eu-central-1', 'ap-southeast-2'];
@@ -73,7 +102,8 @@ export function randomCast(rng: Rng, count: number, scale: boolean, days: number
   if (first && second) second.role = first.role;
   const vpcFns = functions.filter((f) => f.vpc);
   const benign: BenignNote[] = [];
-  if (first && second) benign.push({ function: second.name, note: `shares its execution role with ${first.name}: one's calls are not the other's` });
+  if (first && second)
+    benign.push({ function: second.name, note: `shares its execution role with ${first.name}: one's calls are not the other's` });
   const plainVpc = vpcFns.filter((f) => f !== first);
   const sharer = plainVpc[0];
   if (first?.vpc && sharer?.vpc) {
@@ -92,9 +122,11 @@ export function randomCast(rng: Rng, count: number, scale: boolean, days: number
     benign.push({ function: grower.name, note: 'invocations grow 30% over the window' });
   }
   const saasUser = plainVpc[2];
-  if (saasUser && !saasUser.talks.some((t) => t.peer.startsWith('saas:'))) saasUser.talks.push({ peer: 'saas:partner-a', perInvocation: 20 / saasUser.peakPerHour });
+  if (saasUser && !saasUser.talks.some((t) => t.peer.startsWith('saas:')))
+    saasUser.talks.push({ peer: 'saas:partner-a', perInvocation: 20 / saasUser.peakPerHour });
   if (saasUser) benign.push({ function: saasUser.name, note: 'partner SaaS API rotates over 4 addresses, all seen in the baseline' });
-  if (functions.some((f) => f.kmsEnv)) benign.push({ function: '*', note: 'kms Decrypt under awslambda_ sessions is the Lambda service, not function code' });
+  if (functions.some((f) => f.kmsEnv))
+    benign.push({ function: '*', note: 'kms Decrypt under awslambda_ sessions is the Lambda service, not function code' });
 
   return {
     cast: {
@@ -102,7 +134,10 @@ export function randomCast(rng: Rng, count: number, scale: boolean, days: number
       lambdaSubnets,
       lambdaPrefix: scale ? 20 : 24,
       stack: 'orders-prod',
-      saas: [{ key: 'partner-a', addresses: 4 }, { key: 'partner-b', addresses: 4 }],
+      saas: [
+        { key: 'partner-a', addresses: 4 },
+        { key: 'partner-b', addresses: 4 },
+      ],
       functions,
     },
     benign,

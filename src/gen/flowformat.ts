@@ -79,14 +79,100 @@ const FIELDS: Record<string, FieldDef> = {
 };
 
 export const FORMAT_FIELDS: Record<FlowFormatName, readonly string[]> = {
-  v2: ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status'],
-  v5: ['version', 'vpc-id', 'subnet-id', 'instance-id', 'interface-id', 'account-id', 'type', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'pkt-srcaddr', 'pkt-dstaddr', 'protocol', 'bytes', 'packets', 'start', 'end', 'action', 'tcp-flags', 'log-status', 'flow-direction'],
+  v2: [
+    'version',
+    'account-id',
+    'interface-id',
+    'srcaddr',
+    'dstaddr',
+    'srcport',
+    'dstport',
+    'protocol',
+    'packets',
+    'bytes',
+    'start',
+    'end',
+    'action',
+    'log-status',
+  ],
+  v5: [
+    'version',
+    'vpc-id',
+    'subnet-id',
+    'instance-id',
+    'interface-id',
+    'account-id',
+    'type',
+    'srcaddr',
+    'dstaddr',
+    'srcport',
+    'dstport',
+    'pkt-srcaddr',
+    'pkt-dstaddr',
+    'protocol',
+    'bytes',
+    'packets',
+    'start',
+    'end',
+    'action',
+    'tcp-flags',
+    'log-status',
+    'flow-direction',
+  ],
   // Custom formats put fields in any order; these include v4/v5 fields that are '-' for this VPC (no Outposts; AWS-service addresses only in the traps profile).
-  custom: ['account-id', 'region', 'az-id', 'interface-id', 'instance-id', 'flow-direction', 'srcaddr', 'srcport', 'dstaddr', 'dstport', 'protocol', 'pkt-srcaddr', 'pkt-dstaddr', 'start', 'end', 'packets', 'bytes', 'action', 'tcp-flags', 'traffic-path', 'pkt-src-aws-service', 'pkt-dst-aws-service', 'sublocation-type', 'sublocation-id', 'log-status', 'version'],
+  custom: [
+    'account-id',
+    'region',
+    'az-id',
+    'interface-id',
+    'instance-id',
+    'flow-direction',
+    'srcaddr',
+    'srcport',
+    'dstaddr',
+    'dstport',
+    'protocol',
+    'pkt-srcaddr',
+    'pkt-dstaddr',
+    'start',
+    'end',
+    'packets',
+    'bytes',
+    'action',
+    'tcp-flags',
+    'traffic-path',
+    'pkt-src-aws-service',
+    'pkt-dst-aws-service',
+    'sublocation-type',
+    'sublocation-id',
+    'log-status',
+    'version',
+  ],
 };
 
 /** The traps profile's subnet flow log: a custom v5 format that names the AWS service behind each public address. */
-export const SERVICE_FIELDS: readonly string[] = ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status', 'vpc-id', 'subnet-id', 'flow-direction', 'traffic-path', 'pkt-src-aws-service', 'pkt-dst-aws-service'];
+export const SERVICE_FIELDS: readonly string[] = [
+  'version',
+  'account-id',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
+  'vpc-id',
+  'subnet-id',
+  'flow-direction',
+  'traffic-path',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+];
 
 /** A named format's fields, or a custom list as is. */
 function fieldsOf(format: FlowFormatName | readonly string[]): readonly string[] {
@@ -94,7 +180,9 @@ function fieldsOf(format: FlowFormatName | readonly string[]): readonly string[]
 }
 
 export function logFormatString(format: FlowFormatName | readonly string[]): string {
-  return fieldsOf(format).map((f) => `\${${f}}`).join(' ');
+  return fieldsOf(format)
+    .map((f) => `\${${f}}`)
+    .join(' ');
 }
 
 /** AWS: the default format is version 2; a custom format's version is that of its newest field. */

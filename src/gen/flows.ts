@@ -54,10 +54,43 @@ class Emitter {
   ) {
     this.marks = new Uint8Array(account.enis.length * (HOUR_S / interval));
     const anyEni = account.enis[0] as Eni;
-    this.rec = { eni: anyEni, srcaddr: '', dstaddr: '', srcport: 0, dstport: 0, pktSrc: '', pktDst: '', protocol: 6, packets: 0, bytes: 0, start: 0, end: 0, action: 'ACCEPT', status: 'OK', tcpFlags: 0, direction: 'egress', trafficPath: '-', pktSrcService: '-', pktDstService: '-' };
+    this.rec = {
+      eni: anyEni,
+      srcaddr: '',
+      dstaddr: '',
+      srcport: 0,
+      dstport: 0,
+      pktSrc: '',
+      pktDst: '',
+      protocol: 6,
+      packets: 0,
+      bytes: 0,
+      start: 0,
+      end: 0,
+      action: 'ACCEPT',
+      status: 'OK',
+      tcpFlags: 0,
+      direction: 'egress',
+      trafficPath: '-',
+      pktSrcService: '-',
+      pktDstService: '-',
+    };
   }
 
-  private put(eni: Eni, src: string, sport: number, dst: string, dport: number, packets: number, bytes: number, direction: 'ingress' | 'egress', flags: number, path: string, pktSrc = src, pktDst = dst): void {
+  private put(
+    eni: Eni,
+    src: string,
+    sport: number,
+    dst: string,
+    dport: number,
+    packets: number,
+    bytes: number,
+    direction: 'ingress' | 'egress',
+    flags: number,
+    path: string,
+    pktSrc = src,
+    pktDst = dst,
+  ): void {
     const r = this.rec;
     r.eni = eni;
     r.srcaddr = src;
@@ -81,7 +114,17 @@ class Emitter {
    * One TCP connection opened from `eni` (Lambda's NAT is one-way: functions always start it),
    * logged as flow logs aggregate it: both directions within one aggregation interval.
    */
-  connection(eni: Eni, t0: number, peerIp: string, port: number, peerEni: Eni | undefined, viaNat: boolean, size: SizeProfile, action: 'ACCEPT' | 'REJECT', service = '-'): void {
+  connection(
+    eni: Eni,
+    t0: number,
+    peerIp: string,
+    port: number,
+    peerEni: Eni | undefined,
+    viaNat: boolean,
+    size: SizeProfile,
+    action: 'ACCEPT' | 'REJECT',
+    service = '-',
+  ): void {
     const rng = this.rng;
     const r = this.rec;
     this.service = service;
@@ -116,7 +159,16 @@ class Emitter {
   }
 
   /** What the NAT gateway's ENI logs for a connection it translates: the private leg and the public one. */
-  natLegs(fromIp: string, fromPort: number, peerIp: string, port: number, reqPackets: number, reqBytes: number, respPackets: number, respBytes: number): void {
+  natLegs(
+    fromIp: string,
+    fromPort: number,
+    peerIp: string,
+    port: number,
+    reqPackets: number,
+    reqBytes: number,
+    respPackets: number,
+    respBytes: number,
+  ): void {
     const nat = this.account.nat;
     const natPort = this.rng.int(1024, 65535);
     this.put(nat, fromIp, fromPort, peerIp, port, reqPackets, reqBytes, 'ingress', 3, '-');
@@ -166,7 +218,11 @@ class Emitter {
     const nodataShare = NODATA_SHARE * (this.interval / 600);
     for (const eni of enis) {
       // An ENI logs nothing before it exists or after Lambda deleted it.
-      if ((eni.activeFrom !== undefined && this.hourStart + HOUR_S <= eni.activeFrom) || (eni.deletedAt !== undefined && this.hourStart >= eni.deletedAt)) continue;
+      if (
+        (eni.activeFrom !== undefined && this.hourStart + HOUR_S <= eni.activeFrom) ||
+        (eni.deletedAt !== undefined && this.hourStart >= eni.deletedAt)
+      )
+        continue;
       const base = eni.index * perHour;
       for (let i = 0; i < perHour; i++) {
         const empty = this.marks[base + i] === 0;
@@ -196,7 +252,15 @@ function pickStream(streams: Stream[], rates: Float64Array, total: number, rng: 
   return streams[streams.length - 1] as Stream;
 }
 
-export async function writeFlows(path: string, opts: GenOptions, account: Account, span: Span, series: FunctionSeries[], net: NetInjection[], rng: Rng): Promise<FlowStats> {
+export async function writeFlows(
+  path: string,
+  opts: GenOptions,
+  account: Account,
+  span: Span,
+  series: FunctionSeries[],
+  net: NetInjection[],
+  rng: Rng,
+): Promise<FlowStats> {
   const sink = new LineSink(path, opts.gzip);
   const ctx = { accountId: account.accountId, vpcId: account.vpcId, region: account.region };
   const primary = makeFormatter(opts.format, ctx);
@@ -221,7 +285,8 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
     const streams: Stream[] = [];
     for (const fn of eni.functions) {
       const uneven = unevenEnis(fn);
-      for (const conv of fn.conversations) if (!conv.weekly) streams.push({ fn, conv, weight: uneven ? conv.perInvocation : conv.perInvocation / fn.enis.length, uneven });
+      for (const conv of fn.conversations)
+        if (!conv.weekly) streams.push({ fn, conv, weight: uneven ? conv.perInvocation : conv.perInvocation / fn.enis.length, uneven });
     }
     return streams;
   });
@@ -253,7 +318,8 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
   lambdaEnis.forEach((eni, e) => {
     for (const s of streamsByEni[e] as Stream[]) {
       const ran: number[] = [];
-      for (let h = 0; h < span.detectHour; h++) if (inv(s.fn, h) > 0 && (!s.uneven || eniShare(s.fn, eni, span.start + h * HOUR_S) > 0)) ran.push(h);
+      for (let h = 0; h < span.detectHour; h++)
+        if (inv(s.fn, h) > 0 && (!s.uneven || eniShare(s.fn, eni, span.start + h * HOUR_S) > 0)) ran.push(h);
       if (ran.length === 0 || (scale[e] ?? 1) === 0) continue;
       const endpoints = s.conv.peer.pick === 'rotate' ? s.conv.peer.endpoints : [endpointFor(s.conv.peer, eni, rng)];
       for (const endpoint of endpoints) {
@@ -292,11 +358,31 @@ export async function writeFlows(path: string, opts: GenOptions, account: Accoun
       for (let c = 0; c < n; c++) {
         const s = pickStream(streams, rates, total, rng);
         const ep = endpointFor(s.conv.peer, eni, rng);
-        em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), ep.ip, s.conv.peer.port, ep.eni, s.conv.peer.viaNat, SIZES[s.conv.peer.kind], 'ACCEPT', s.conv.peer.service);
+        em.connection(
+          eni,
+          hourStart + rng.int(0, HOUR_S - 1),
+          ep.ip,
+          s.conv.peer.port,
+          ep.eni,
+          s.conv.peer.viaNat,
+          SIZES[s.conv.peer.kind],
+          'ACCEPT',
+          s.conv.peer.service,
+        );
       }
     }
     for (const { eni, conv, endpoint } of guaranteed.get(h) ?? []) {
-      em.connection(eni, hourStart + rng.int(0, HOUR_S - 1), endpoint.ip, conv.peer.port, endpoint.eni, conv.peer.viaNat, SIZES[conv.peer.kind], 'ACCEPT', conv.peer.service);
+      em.connection(
+        eni,
+        hourStart + rng.int(0, HOUR_S - 1),
+        endpoint.ip,
+        conv.peer.port,
+        endpoint.eni,
+        conv.peer.viaNat,
+        SIZES[conv.peer.kind],
+        'ACCEPT',
+        conv.peer.service,
+      );
     }
     for (const { fn, conv } of weeklyByHour.get(h) ?? []) {
       for (let c = 0; c < (conv.weekly?.conversations ?? 1); c++) {

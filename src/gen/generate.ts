@@ -102,14 +102,18 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
 
   const dir = opts.out;
   for (const name of OUTPUTS) rmSync(join(dir, name), { recursive: true, force: true });
-  writeJson(join(dir, 'scenario.json'), {
-    formatVersion: 1,
-    accountId: account.accountId,
-    region: account.region,
-    // Hour-aligned, like the metric periods: the scan's detection window is exactly the generated one.
-    recordedAt: iso(span.end),
-    description: `generated: profile=${opts.profile} seed=${opts.seed} format=${opts.format} interval=${opts.interval}s days=${opts.days}`,
-  }, 2);
+  writeJson(
+    join(dir, 'scenario.json'),
+    {
+      formatVersion: 1,
+      accountId: account.accountId,
+      region: account.region,
+      // Hour-aligned, like the metric periods: the scan's detection window is exactly the generated one.
+      recordedAt: iso(span.end),
+      description: `generated: profile=${opts.profile} seed=${opts.seed} format=${opts.format} interval=${opts.interval}s days=${opts.days}`,
+    },
+    2,
+  );
   writeJson(join(dir, 'lambda', 'list-functions.json'), listFunctions(account));
   writeJson(join(dir, 'lambda', 'tags.json'), listTags(account));
   writeJson(join(dir, 'ec2', 'describe-network-interfaces.json'), describeNetworkInterfaces(account, stream('inventory')));
@@ -127,7 +131,16 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   const flows = await writeFlows(flowLogPath, opts, account, span, series, plan.net, stream('flows'));
   const flowSeconds = since(t0);
   t0 = process.hrtime.bigint();
-  const events = await writeTrail(join(dir, 'cloudtrail', 'lookup-events.json'), opts, account, span, series, plan.api, stream('trail'), plan.recorded);
+  const events = await writeTrail(
+    join(dir, 'cloudtrail', 'lookup-events.json'),
+    opts,
+    account,
+    span,
+    series,
+    plan.api,
+    stream('trail'),
+    plan.recorded,
+  );
   const trailSeconds = since(t0);
   t0 = process.hrtime.bigint();
   await writeMetrics(join(dir, 'cloudwatch', 'get-metric-data.json'), account, span, series);
@@ -143,5 +156,15 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   };
   if (hostile) labels.hostile = hostile;
   writeJson(opts.labels, labels, 2);
-  return { dir, labelsPath: opts.labels, flowLogPath, flows, events, functions: account.functions.length, enis: account.enis.filter((e) => e.deletedAt === undefined).length, labels, seconds: { flows: flowSeconds, trail: trailSeconds, metrics: metricSeconds } };
+  return {
+    dir,
+    labelsPath: opts.labels,
+    flowLogPath,
+    flows,
+    events,
+    functions: account.functions.length,
+    enis: account.enis.filter((e) => e.deletedAt === undefined).length,
+    labels,
+    seconds: { flows: flowSeconds, trail: trailSeconds, metrics: metricSeconds },
+  };
 }

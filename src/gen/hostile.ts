@@ -10,9 +10,11 @@ export const HOSTILE = {
   /** Markup that runs script if inserted as HTML, and closes a <style> block to escape it. */
   html: 'HTMLX <img src=x onerror="window.__pwned=1;alert(1)"><script>window.__pwned=1;alert(1)</script></style><svg onload="window.__pwned=1"><iframe src="javascript:window.__pwned=1"></iframe>',
   /** Markdown links and images, command: and vscode: URIs, and a codicon: live in an untrusted MarkdownString or a CodeLens title. */
-  markdown: 'MDX [quit](command:workbench.action.quit) ![x](https://example.invalid/x.png) <a href="command:workbench.action.quit">quit</a> vscode://vscode.git/clone?url=https://example.invalid [open](vscode:extension/x.y) [web](https://example.invalid/phish) $(zap) $(alert)',
+  markdown:
+    'MDX [quit](command:workbench.action.quit) ![x](https://example.invalid/x.png) <a href="command:workbench.action.quit">quit</a> vscode://vscode.git/clone?url=https://example.invalid [open](vscode:extension/x.y) [web](https://example.invalid/phish) $(zap) $(alert)',
   /** OSC 8 hyperlink, OSC 0 title, clear screen, colours, cursor moves; the C1 forms; a bell. */
-  terminal: 'TERMX \x1b]8;;https://example.invalid/\x07click\x1b]8;;\x07 \x1b]0;pwned\x07 \x1b[2J\x1b[H\x1b[31mred\x1b[0m \x1b[1A\x1b[2K \x9b31m\x9d0;c1title\x9c \x07 \x1bP1$q\x1b\\ end',
+  terminal:
+    'TERMX \x1b]8;;https://example.invalid/\x07click\x1b]8;;\x07 \x1b]0;pwned\x07 \x1b[2J\x1b[H\x1b[31mred\x1b[0m \x1b[1A\x1b[2K \x9b31m\x9d0;c1title\x9c \x07 \x1bP1$q\x1b\\ end',
   /** Bidi overrides and isolates (Trojan Source), implicit marks, zero-width characters. */
   bidi: 'BIDIX admin\u202Egnp.exe\u202C \u2066isolated\u2069 \u2067rtl\u2069 \u2068first\u2069 \u200E\u200F\u061C zero\u200Bwidth\u200C\u200D\uFEFF\u2060 end',
   /** NUL, other C0 and C1 controls, CR (overwrites a line), line and paragraph separators, lone surrogate halves. */
@@ -67,12 +69,26 @@ export function makeHostile(account: Account, plan: Plan): HostileField[] {
   // recording); the prefixes keep the kind recognisable.
   const described = (key: string, description: string, where: string, payloads: HostileField['payloads']) => {
     peerEni(account, key).description = description;
-    fields.push({ where: `ec2/describe-network-interfaces.json: Description of ${where}`, aws: description.length <= 255 ? 'settable' : 'recording-only', payloads });
+    fields.push({
+      where: `ec2/describe-network-interfaces.json: Description of ${where}`,
+      aws: description.length <= 255 ? 'settable' : 'recording-only',
+      payloads,
+    });
   };
-  described('mysql', HOSTILE_PEER_DESCRIPTION, 'the legacy-db ENI (RDS; the rejected-traffic finding of ThumbnailMaker and ImageResizer names it)', ['all']);
+  described(
+    'mysql',
+    HOSTILE_PEER_DESCRIPTION,
+    'the legacy-db ENI (RDS; the rejected-traffic finding of ThumbnailMaker and ImageResizer names it)',
+    ['all'],
+  );
   described('pg', `RDSNetworkInterface ${HOSTILE.html}`, 'the orders-db ENI (RDS, peer of RDSQueryLogger and NightlyReport)', ['html']);
   described('redis', `ElastiCache ${HOSTILE.markdown}`, 'the orders-cache ENI (ElastiCache, peer of ThumbnailMaker)', ['markdown']);
-  described('alb', `ELB app/${HOSTILE.bidi} ${HOSTILE.terminal} ${HOSTILE.controls}`, 'the internal-api ALB ENI (peer of ImageResizer and NightlyReport)', ['bidi', 'terminal', 'controls']);
+  described(
+    'alb',
+    `ELB app/${HOSTILE.bidi} ${HOSTILE.terminal} ${HOSTILE.controls}`,
+    'the internal-api ALB ENI (peer of ImageResizer and NightlyReport)',
+    ['bidi', 'terminal', 'controls'],
+  );
 
   // Tags: the aws:cloudformation:* ones are AWS's own and stay as they are (source mapping reads them). Lambda
   // restricts user tags to letters, digits, spaces and _.:/=+-@ (keys 128, values 256 characters): these only
@@ -83,15 +99,27 @@ export function makeHostile(account: Account, plan: Plan): HostileField[] {
     fn.tags.note = HOSTILE.controls;
   }
   fnByName(account, 'OrderApi').tags.blob = HOSTILE_BIG;
-  fields.push({ where: 'lambda/tags.json: tag keys and values of every function (OrderApi\'s "blob" is 100 KB)', aws: 'recording-only', payloads: ['html', 'markdown', 'bidi', 'terminal', 'controls', 'big'] });
+  fields.push({
+    where: 'lambda/tags.json: tag keys and values of every function (OrderApi\'s "blob" is 100 KB)',
+    aws: 'recording-only',
+    payloads: ['html', 'markdown', 'bidi', 'terminal', 'controls', 'big'],
+  });
 
   // A function description is any text up to 256 characters; the handler any string without whitespace (128).
   for (const fn of account.functions) fn.description = HOSTILE_ALL;
   const handler = 'app.lambda_handler<img/src=x/onerror=window.__pwned=1>[quit](command:workbench.action.quit)$(zap)';
   fnByName(account, 'NightlyReport').handler = handler;
   fields.push(
-    { where: 'lambda/list-functions.json: Description of every function', aws: HOSTILE_ALL.length <= 256 ? 'settable' : 'recording-only', payloads: ['all'] },
-    { where: 'lambda/list-functions.json: Handler of NightlyReport (no whitespace, as AWS requires)', aws: handler.length <= 128 ? 'settable' : 'recording-only', payloads: ['html', 'markdown'] },
+    {
+      where: 'lambda/list-functions.json: Description of every function',
+      aws: HOSTILE_ALL.length <= 256 ? 'settable' : 'recording-only',
+      payloads: ['all'],
+    },
+    {
+      where: 'lambda/list-functions.json: Handler of NightlyReport (no whitespace, as AWS requires)',
+      aws: handler.length <= 128 ? 'settable' : 'recording-only',
+      payloads: ['html', 'markdown'],
+    },
   );
 
   // CloudTrail: whoever runs code in a function chooses its calls' user agent and request parameters, and error
@@ -108,9 +136,21 @@ export function makeHostile(account: Account, plan: Plan): HostileField[] {
     inj.error.message = `${inj.error.message} ${i % 2 === 0 ? HOSTILE_ALL : HOSTILE_BIG}`;
   });
   fields.push(
-    { where: 'cloudtrail/lookup-events.json: userAgent of the injected calls (OrderApi ListBuckets and CreateUser)', aws: 'settable', payloads: ['all'] },
-    { where: 'cloudtrail/lookup-events.json: requestParameters of the injected calls (keys and values, a 100 KB padding)', aws: 'settable', payloads: ['all', 'html', 'markdown', 'big'] },
-    { where: 'cloudtrail/lookup-events.json: errorMessage of OrderApi\'s denied CreateUser calls (alternately all payloads and 100 KB)', aws: 'settable', payloads: ['all', 'big'] },
+    {
+      where: 'cloudtrail/lookup-events.json: userAgent of the injected calls (OrderApi ListBuckets and CreateUser)',
+      aws: 'settable',
+      payloads: ['all'],
+    },
+    {
+      where: 'cloudtrail/lookup-events.json: requestParameters of the injected calls (keys and values, a 100 KB padding)',
+      aws: 'settable',
+      payloads: ['all', 'html', 'markdown', 'big'],
+    },
+    {
+      where: "cloudtrail/lookup-events.json: errorMessage of OrderApi's denied CreateUser calls (alternately all payloads and 100 KB)",
+      aws: 'settable',
+      payloads: ['all', 'big'],
+    },
   );
   return fields;
 }

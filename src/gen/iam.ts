@@ -25,9 +25,15 @@ const AWS_MANAGED = {
       Sid: 'AWSLambdaVPCAccessExecutionPermissions',
       Effect: 'Allow',
       Action: [
-        'logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents',
-        'ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
-        'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses',
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
       ],
       Resource: '*',
     }),
@@ -51,36 +57,79 @@ function demoRolePolicies(fn: FunctionSpec, account: Account): DemoRolePolicies 
   switch (fn.name) {
     case 'RDSQueryLogger':
       return {
-        inline: [{ name: 'secrets', document: doc({ Sid: 'Secrets', Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecrets'], Resource: '*' }) }],
+        inline: [
+          {
+            name: 'secrets',
+            document: doc({
+              Sid: 'Secrets',
+              Effect: 'Allow',
+              Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret', 'secretsmanager:ListSecrets'],
+              Resource: '*',
+            }),
+          },
+        ],
         managed: [],
         aws: ['vpc'],
       };
     case 'ThumbnailMaker':
-      return { inline: [{ name: 'config', document: doc({ Sid: 'Config', Effect: 'Allow', Action: 'ssm:GetParameter*', Resource: `arn:aws:ssm:${r}:${a}:parameter/*` }) }], managed: [], aws: ['vpc'] };
+      return {
+        inline: [
+          {
+            name: 'config',
+            document: doc({ Sid: 'Config', Effect: 'Allow', Action: 'ssm:GetParameter*', Resource: `arn:aws:ssm:${r}:${a}:parameter/*` }),
+          },
+        ],
+        managed: [],
+        aws: ['vpc'],
+      };
     case 'ImageResizer':
       return {
-        inline: [{
-          name: 'media',
-          document: doc(
-            { Sid: 'Config', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:${r}:${a}:parameter/*` },
-            { Sid: 'Images', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::orders-media-${a}/*` },
-          ),
-        }],
+        inline: [
+          {
+            name: 'media',
+            document: doc(
+              { Sid: 'Config', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: `arn:aws:ssm:${r}:${a}:parameter/*` },
+              { Sid: 'Images', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `arn:aws:s3:::orders-media-${a}/*` },
+            ),
+          },
+        ],
         managed: [],
         aws: ['vpc'],
       };
     case 'NightlyReport':
       // Everything but IAM and Organizations: how a rushed report job gets its permissions.
-      return { inline: [{ name: 'reporting', document: doc({ Sid: 'AllButIam', Effect: 'Allow', NotAction: ['iam:*', 'organizations:*'], Resource: '*' }) }], managed: [], aws: [] };
+      return {
+        inline: [
+          {
+            name: 'reporting',
+            document: doc({ Sid: 'AllButIam', Effect: 'Allow', NotAction: ['iam:*', 'organizations:*'], Resource: '*' }),
+          },
+        ],
+        managed: [],
+        aws: [],
+      };
     case 'PaymentsWebhook':
       return {
-        inline: [{
-          name: 'payments',
-          document: doc(
-            { Sid: 'TeamSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/team': 'payments' } } },
-            { Sid: 'EnvKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'], Resource: account.kmsKeyArn },
-          ),
-        }],
+        inline: [
+          {
+            name: 'payments',
+            document: doc(
+              {
+                Sid: 'TeamSecrets',
+                Effect: 'Allow',
+                Action: 'secretsmanager:GetSecretValue',
+                Resource: '*',
+                Condition: { StringEquals: { 'aws:ResourceTag/team': 'payments' } },
+              },
+              {
+                Sid: 'EnvKey',
+                Effect: 'Allow',
+                Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+                Resource: account.kmsKeyArn,
+              },
+            ),
+          },
+        ],
         managed: [],
         aws: ['vpc'],
       };
@@ -88,21 +137,28 @@ function demoRolePolicies(fn: FunctionSpec, account: Account): DemoRolePolicies 
       // orders-role, shared by OrderApi and OrderWorker.
       return {
         inline: [{ name: 'no-iam', document: doc({ Sid: 'NoIam', Effect: 'Deny', Action: 'iam:*', Resource: '*' }) }],
-        managed: [{
-          name: 'orders-access',
-          defaultVersion: 'v2',
-          versions: [
-            { id: 'v1', document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) },
-            {
-              id: 'v2',
-              document: doc(
-                { Sid: 'Orders', Effect: 'Allow', Action: ['dynamodb:*', 'secretsmanager:GetSecretValue', 'ssm:GetParameter', 'ssm:GetParameters'], Resource: '*' },
-                { Sid: 'Browse', Effect: 'Allow', Action: 's3:List*', Resource: '*' },
-                { Sid: 'EnvKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: account.kmsKeyArn },
-              ),
-            },
-          ],
-        }],
+        managed: [
+          {
+            name: 'orders-access',
+            defaultVersion: 'v2',
+            versions: [
+              { id: 'v1', document: doc({ Effect: 'Allow', Action: '*', Resource: '*' }) },
+              {
+                id: 'v2',
+                document: doc(
+                  {
+                    Sid: 'Orders',
+                    Effect: 'Allow',
+                    Action: ['dynamodb:*', 'secretsmanager:GetSecretValue', 'ssm:GetParameter', 'ssm:GetParameters'],
+                    Resource: '*',
+                  },
+                  { Sid: 'Browse', Effect: 'Allow', Action: 's3:List*', Resource: '*' },
+                  { Sid: 'EnvKey', Effect: 'Allow', Action: 'kms:Decrypt', Resource: account.kmsKeyArn },
+                ),
+              },
+            ],
+          },
+        ],
         aws: ['basic'],
       };
   }
@@ -127,23 +183,51 @@ export function demoIam(account: Account): { roles: unknown; policies: unknown }
         RoleId: role.roleId,
         Arn: role.arn,
         CreateDate: CREATED,
-        AssumeRolePolicyDocument: encoded(doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' })),
+        AssumeRolePolicyDocument: encoded(
+          doc({ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }),
+        ),
         MaxSessionDuration: 3600,
       },
       AttachedPolicies: attached,
-      RolePolicies: p.inline.map((i) => ({ RoleName: role.name, PolicyName: `${role.name}-${i.name}`, PolicyDocument: encoded(i.document) })),
+      RolePolicies: p.inline.map((i) => ({
+        RoleName: role.name,
+        PolicyName: `${role.name}-${i.name}`,
+        PolicyDocument: encoded(i.document),
+      })),
     });
     for (const m of p.managed) {
       const arn = `arn:aws:iam::${account.accountId}:policy/${m.name}`;
       policies.set(arn, {
-        Policy: { PolicyName: m.name, Arn: arn, Path: '/', DefaultVersionId: m.defaultVersion, AttachmentCount: 1, IsAttachable: true, CreateDate: CREATED, UpdateDate: CREATED },
-        Versions: m.versions.map((v) => ({ VersionId: v.id, IsDefaultVersion: v.id === m.defaultVersion, CreateDate: CREATED, Document: encoded(v.document) })),
+        Policy: {
+          PolicyName: m.name,
+          Arn: arn,
+          Path: '/',
+          DefaultVersionId: m.defaultVersion,
+          AttachmentCount: 1,
+          IsAttachable: true,
+          CreateDate: CREATED,
+          UpdateDate: CREATED,
+        },
+        Versions: m.versions.map((v) => ({
+          VersionId: v.id,
+          IsDefaultVersion: v.id === m.defaultVersion,
+          CreateDate: CREATED,
+          Document: encoded(v.document),
+        })),
       });
     }
     for (const k of p.aws) {
       const m = AWS_MANAGED[k];
       policies.set(m.arn, {
-        Policy: { PolicyName: m.name, Arn: m.arn, Path: '/service-role/', DefaultVersionId: m.version, IsAttachable: true, CreateDate: CREATED, UpdateDate: CREATED },
+        Policy: {
+          PolicyName: m.name,
+          Arn: m.arn,
+          Path: '/service-role/',
+          DefaultVersionId: m.version,
+          IsAttachable: true,
+          CreateDate: CREATED,
+          UpdateDate: CREATED,
+        },
         Versions: [{ VersionId: m.version, IsDefaultVersion: true, CreateDate: CREATED, Document: encoded(m.document) }],
       });
     }
@@ -155,7 +239,13 @@ export function demoIam(account: Account): { roles: unknown; policies: unknown }
 export function demoSecurityGroups(account: Account): unknown {
   const all = { IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [] };
   const tcp = (port: number, cidr: string, description?: string) => ({
-    IpProtocol: 'tcp', FromPort: port, ToPort: port, IpRanges: [{ CidrIp: cidr, ...(description ? { Description: description } : {}) }], Ipv6Ranges: [], PrefixListIds: [], UserIdGroupPairs: [],
+    IpProtocol: 'tcp',
+    FromPort: port,
+    ToPort: port,
+    IpRanges: [{ CidrIp: cidr, ...(description ? { Description: description } : {}) }],
+    Ipv6Ranges: [],
+    PrefixListIds: [],
+    UserIdGroupPairs: [],
   });
   // Only media-processing is strict, which is why its MySQL connections are rejected in the demo's flow logs.
   const egress: Record<string, unknown[]> = {

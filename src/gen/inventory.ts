@@ -71,7 +71,9 @@ function networkInterface(account: Account, eni: Eni): Record<string, unknown> {
   Object.assign(attachment, { Status: 'attached', DeleteOnTermination: eni.deviceIndex === 0, AttachTime: iso(eni.attachTime) });
   const out: Record<string, unknown> = { Attachment: attachment };
   // The NAT gateway's Elastic IP: the address the internet (and CloudTrail, for calls through it) sees.
-  const association = eni.publicIp ? { IpOwnerId: account.accountId, PublicDnsName: publicDns(account.region, eni.publicIp), PublicIp: eni.publicIp } : undefined;
+  const association = eni.publicIp
+    ? { IpOwnerId: account.accountId, PublicDnsName: publicDns(account.region, eni.publicIp), PublicIp: eni.publicIp }
+    : undefined;
   if (association) out.Association = association;
   const dns = privateDns(account.region, eni.ip);
   const ip: Record<string, unknown> = { Primary: true, PrivateDnsName: dns, PrivateIpAddress: eni.ip };
@@ -110,20 +112,22 @@ export function describeNetworkInterfaces(account: Account, rng: Rng): Record<st
 export function describeFlowLogs(account: Account, format: FlowFormatName, interval: number): Record<string, unknown> {
   const sub = account.subnetFlowLog;
   const subnetLog = sub
-    ? [{
-        CreationTime: iso(sub.created),
-        DeliverLogsPermissionArn: `arn:aws:iam::${account.accountId}:role/flow-logs-delivery`,
-        DeliverLogsStatus: 'SUCCESS',
-        FlowLogId: sub.id,
-        FlowLogStatus: 'ACTIVE',
-        LogGroupName: '/vpc/flow-logs/indexer-subnet',
-        ResourceId: sub.subnet.id,
-        TrafficType: 'ALL',
-        LogDestinationType: 'cloud-watch-logs',
-        LogFormat: logFormatString(SERVICE_FIELDS),
-        Tags: [],
-        MaxAggregationInterval: interval,
-      }]
+    ? [
+        {
+          CreationTime: iso(sub.created),
+          DeliverLogsPermissionArn: `arn:aws:iam::${account.accountId}:role/flow-logs-delivery`,
+          DeliverLogsStatus: 'SUCCESS',
+          FlowLogId: sub.id,
+          FlowLogStatus: 'ACTIVE',
+          LogGroupName: '/vpc/flow-logs/indexer-subnet',
+          ResourceId: sub.subnet.id,
+          TrafficType: 'ALL',
+          LogDestinationType: 'cloud-watch-logs',
+          LogFormat: logFormatString(SERVICE_FIELDS),
+          Tags: [],
+          MaxAggregationInterval: interval,
+        },
+      ]
     : [];
   return {
     FlowLogs: [

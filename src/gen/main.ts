@@ -36,20 +36,33 @@ export function optionsFromArgv(argv: readonly string[]): GenOptions {
     .description('Generate a recorded-account scenario directory (format v1) and its labels file.')
     .requiredOption('--out <dir>', 'scenario directory to write')
     .addOption(new Option('--profile <name>', 'cast of functions').choices(['demo', 'mixed', 'scale', 'hostile', 'traps']).default('demo'))
-    .option('--functions <n>', 'number of functions (mixed: 16, scale: 1000; demo and hostile have their own seven, traps its own nine)', positiveInt('--functions'))
+    .option(
+      '--functions <n>',
+      'number of functions (mixed: 16, scale: 1000; demo and hostile have their own seven, traps its own nine)',
+      positiveInt('--functions'),
+    )
     .option('--days <d>', 'recorded span in days: baseline plus the one-day detection window', positiveInt('--days'), 15)
-    .option('--seed <s>', 'random seed; the same arguments give byte-identical output', (v) => {
-      const n = Number(v);
-      if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be an integer');
-      return n;
-    }, 1)
+    .option(
+      '--seed <s>',
+      'random seed; the same arguments give byte-identical output',
+      (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n)) throw new InvalidArgumentError('--seed must be an integer');
+        return n;
+      },
+      1,
+    )
     .addOption(new Option('--format <f>', 'flow-log record format').choices(['v2', 'v5', 'custom']).default('v2'))
     .addOption(new Option('--interval <seconds>', 'flow-log aggregation interval (scale: 60)').choices(['60', '600']))
     .option('--records-per-eni-hour <n>', 'mean traffic records per Lambda ENI-hour (scale: 100)', positiveInt('--records-per-eni-hour'))
-    .option('--security-groups <n>', 'security groups the VPC functions draw from (mixed, scale; default: one per 2.5 VPC functions): fewer groups, fewer Lambda ENIs', positiveInt('--security-groups'))
+    .option(
+      '--security-groups <n>',
+      'security groups the VPC functions draw from (mixed, scale; default: one per 2.5 VPC functions): fewer groups, fewer Lambda ENIs',
+      positiveInt('--security-groups'),
+    )
     .option('--gzip', 'gzip the flow log (default except for scale)')
     .option('--no-gzip', 'write the flow log uncompressed')
-    .option('--peer-side', 'also log the peer ENIs\' side of each conversation (default except for scale)')
+    .option('--peer-side', "also log the peer ENIs' side of each conversation (default except for scale)")
     .option('--no-peer-side', 'log Lambda ENIs only')
     .option('--labels <file>', 'labels file (default: <out>.labels.json)')
     .option('--now <iso>', 'recording time (rounded down to the hour)', DEFAULT_NOW)
@@ -110,7 +123,7 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((err: unknown) => {
-    process.stderr.write(`gen:scenario: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`gen:scenario: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   });
 }

@@ -25,7 +25,13 @@ export function expectedRate(fn: FunctionSpec, span: Span, h: number): number {
  * `mustRun` lists hours in which a function has to have run at least once, because flow
  * records or API calls are injected there: a function that did not run makes no traffic.
  */
-export function simulateMetrics(account: Account, span: Span, spikes: SpikeInjection[], mustRun: Map<FunctionSpec, Set<number>>, rng: Rng): FunctionSeries[] {
+export function simulateMetrics(
+  account: Account,
+  span: Span,
+  spikes: SpikeInjection[],
+  mustRun: Map<FunctionSpec, Set<number>>,
+  rng: Rng,
+): FunctionSeries[] {
   return account.functions.map((fn) => {
     const r = rng.fork(fn.name);
     const n = span.hours;
@@ -42,7 +48,12 @@ export function simulateMetrics(account: Account, span: Span, spikes: SpikeInjec
       // A little day-to-day wobble on top of Poisson noise, as real traffic has.
       const expected = expectedRate(fn, span, h) * Math.exp(0.08 * r.normal());
       // A scheduled job runs once at its hour and never otherwise, whatever its diurnal rate says.
-      let inv = fn.dailyHour === undefined ? r.poisson(expected) : new Date((span.start + h * HOUR_S) * 1000).getUTCHours() === fn.dailyHour ? 1 : 0;
+      let inv =
+        fn.dailyHour === undefined
+          ? r.poisson(expected)
+          : new Date((span.start + h * HOUR_S) * 1000).getUTCHours() === fn.dailyHour
+            ? 1
+            : 0;
       const spike = mySpikes.find((sp) => h >= sp.fromHour && h < sp.toHour);
       if (spike) inv += r.poisson(expected * (spike.factor - 1) + 50);
       if (inv === 0 && forced?.has(h)) inv = 1;
@@ -81,7 +92,11 @@ export async function writeMetrics(path: string, account: Account, span: Span, s
     for (const m of METRICS) {
       json.item({
         Id: `m${id++}`,
-        MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: m.name, Dimensions: [{ Name: 'FunctionName', Value: fn.name }] }, Period: 3600, Stat: m.stat },
+        MetricStat: {
+          Metric: { Namespace: 'AWS/Lambda', MetricName: m.name, Dimensions: [{ Name: 'FunctionName', Value: fn.name }] },
+          Period: 3600,
+          Stat: m.stat,
+        },
         ReturnData: true,
       });
     }

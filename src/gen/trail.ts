@@ -37,7 +37,8 @@ function userAgent(fn: FunctionSpec, call: ApiCall): string {
     const v = `1.35.${10 + (minor % 50)}`;
     return `Boto3/${v} md/Botocore#${v} ua/2.0 os/linux#5.10.227-239.884.amzn2.x86_64 md/arch#x86_64 lang/python#3.12.7 md/pyimpl#CPython exec-env/AWS_Lambda_${fn.runtime} cfg/retry-mode#legacy Botocore/${v}`;
   }
-  if (fn.runtime.startsWith('java')) return `aws-sdk-java/2.29.${minor % 40} Linux/5.10.227 OpenJDK_64-Bit_Server_VM/21.0.5+11-LTS Java/21.0.5 vendor/Amazon.com_Inc. exec-env/AWS_Lambda_java21 io/sync http/Apache cfg/retry-mode/legacy`;
+  if (fn.runtime.startsWith('java'))
+    return `aws-sdk-java/2.29.${minor % 40} Linux/5.10.227 OpenJDK_64-Bit_Server_VM/21.0.5+11-LTS Java/21.0.5 vendor/Amazon.com_Inc. exec-env/AWS_Lambda_java21 io/sync http/Apache cfg/retry-mode/legacy`;
   return `aws-sdk-js/3.${600 + minor}.0 ua/2.1 os/linux#5.10.227-239.884.amzn2.x86_64 lang/js md/nodejs#20.18.0 api/${service}#3.${600 + minor}.0 exec-env/AWS_Lambda_${fn.runtime} m/E`;
 }
 
@@ -49,7 +50,16 @@ export interface RecordedEvent {
   entry: Record<string, unknown>;
 }
 
-export async function writeTrail(path: string, opts: GenOptions, account: Account, span: Span, series: FunctionSeries[], injected: ApiInjection[], rng: Rng, recorded: readonly RecordedEvent[] = []): Promise<number> {
+export async function writeTrail(
+  path: string,
+  opts: GenOptions,
+  account: Account,
+  span: Span,
+  series: FunctionSeries[],
+  injected: ApiInjection[],
+  rng: Rng,
+  recorded: readonly RecordedEvent[] = [],
+): Promise<number> {
   const drafts: Draft[] = [];
   const sessions = new Map<string, Session>();
   // Each function's containers get fresh credentials every few hours; calls in between share them.
@@ -58,7 +68,12 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
     const key = `${fn.name}|${block}`;
     let s = sessions.get(key);
     if (!s) {
-      s = { name: fn.name, role: fn.role, accessKey: sessionAccessKey(rng), created: span.start + block * SESSION_HOURS * HOUR_S - rng.int(60, 1800) };
+      s = {
+        name: fn.name,
+        role: fn.role,
+        accessKey: sessionAccessKey(rng),
+        created: span.start + block * SESSION_HOURS * HOUR_S - rng.int(60, 1800),
+      };
       sessions.set(key, s);
     }
     return s;
@@ -98,7 +113,12 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
         for (let i = 0; i < cold; i++) {
           const time = span.start + h * HOUR_S + rng.int(0, HOUR_S - 1);
           const created = time - rng.int(1, 90);
-          const session: Session = { name: `awslambda_${rng.int(100, 999)}_${compactTimestamp(created)}`, role: fn.role, accessKey: sessionAccessKey(rng), created };
+          const session: Session = {
+            name: `awslambda_${rng.int(100, 999)}_${compactTimestamp(created)}`,
+            role: fn.role,
+            accessKey: sessionAccessKey(rng),
+            created,
+          };
           drafts.push({ time, session, call: { source: 'kms.amazonaws.com', name: 'Decrypt' }, fn, service: true });
         }
       }
@@ -113,7 +133,9 @@ export async function writeTrail(path: string, opts: GenOptions, account: Accoun
   }
 
   // LookupEvents pages come newest first.
-  const events: Array<{ time: number; eventId: string; requestId?: string; d?: Draft; entry?: Record<string, unknown> }> = drafts.map((d) => ({ time: d.time, d, eventId: rng.uuid(), requestId: rng.uuid() }));
+  const events: Array<{ time: number; eventId: string; requestId?: string; d?: Draft; entry?: Record<string, unknown> }> = drafts.map(
+    (d) => ({ time: d.time, d, eventId: rng.uuid(), requestId: rng.uuid() }),
+  );
   for (const r of recorded) events.push({ time: r.time, eventId: r.eventId, entry: r.entry });
   events.sort((a, b) => b.time - a.time || (a.eventId < b.eventId ? -1 : 1));
 
@@ -146,7 +168,13 @@ function lookupEvent(account: Account, d: Draft, eventId: string, requestId: str
     accountId: account.accountId,
     accessKeyId: session.accessKey,
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: session.role.roleId, arn: session.role.arn, accountId: account.accountId, userName: session.role.name },
+      sessionIssuer: {
+        type: 'Role',
+        principalId: session.role.roleId,
+        arn: session.role.arn,
+        accountId: account.accountId,
+        userName: session.role.name,
+      },
       attributes: { creationDate: iso(session.created), mfaAuthenticated: 'false' },
     },
   };
@@ -162,7 +190,7 @@ function lookupEvent(account: Account, d: Draft, eventId: string, requestId: str
     awsRegion: account.region,
     // Code in a VPC reaches AWS through the interface endpoint, which records the caller's private address.
     sourceIPAddress: d.service ? 'lambda.amazonaws.com' : viaEndpoint ? rng.pick(liveEnis(fn, d.time)).ip : rng.pick(fn.publicIps),
-    userAgent: d.service ? 'lambda.amazonaws.com' : d.userAgent ?? userAgent(fn, call),
+    userAgent: d.service ? 'lambda.amazonaws.com' : (d.userAgent ?? userAgent(fn, call)),
   };
   if (d.error) {
     record.errorCode = d.error.code;
@@ -171,7 +199,7 @@ function lookupEvent(account: Account, d: Draft, eventId: string, requestId: str
   const ctx = { accountId: account.accountId, region: account.region, kmsKeyArn: account.kmsKeyArn };
   record.requestParameters = d.service
     ? { keyId: account.kmsKeyArn, encryptionContext: { 'aws:lambda:FunctionArn': fn.arn }, encryptionAlgorithm: 'SYMMETRIC_DEFAULT' }
-    : d.requestParameters ?? requestParameters(call, fn.name, ctx, rng);
+    : (d.requestParameters ?? requestParameters(call, fn.name, ctx, rng));
   record.responseElements = null;
   record.requestID = requestId;
   record.eventID = eventId;

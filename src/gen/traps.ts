@@ -60,50 +60,103 @@ export function trapsCast(rng: Rng): Cast {
     ],
     functions: [
       {
-        name: 'checkout-api', runtime: 'nodejs20.x', memory: 512, role: role('checkout-api'), team: 'web',
+        name: 'checkout-api',
+        runtime: 'nodejs20.x',
+        memory: 512,
+        role: role('checkout-api'),
+        team: 'web',
         vpc: { subnets: [0], groups: ['web-tier'] },
-        peakPerHour: 150, durationMs: 120,
+        peakPerHour: 150,
+        durationMs: 120,
         apis: [{ source: 'ssm.amazonaws.com', name: 'GetParameter', perDay: 6 }],
-        talks: [{ peer: 'alb', perInvocation: 0.12 }, { peer: 'vpce', perInvocation: 0.04 }],
+        talks: [
+          { peer: 'alb', perInvocation: 0.12 },
+          { peer: 'vpce', perInvocation: 0.04 },
+        ],
       },
       {
-        name: 'nightly-export', runtime: 'python3.12', memory: 1024, role: role('nightly-export'), team: 'data', dailyHour: DAILY_HOUR,
+        name: 'nightly-export',
+        runtime: 'python3.12',
+        memory: 1024,
+        role: role('nightly-export'),
+        team: 'data',
+        dailyHour: DAILY_HOUR,
         vpc: { subnets: [0], groups: ['web-tier'] },
-        peakPerHour: 1, durationMs: 48_000,
+        peakPerHour: 1,
+        durationMs: 48_000,
         apis: [{ source: 's3.amazonaws.com', name: 'GetBucketLocation', perDay: 24 }],
         talks: [{ peer: 'pg', perInvocation: 6 }],
       },
       {
-        name: 'blob-archiver', runtime: 'python3.12', memory: 1024, role: role('blob-archiver'), team: 'data',
+        name: 'blob-archiver',
+        runtime: 'python3.12',
+        memory: 1024,
+        role: role('blob-archiver'),
+        team: 'data',
         vpc: { subnets: [0, 1], groups: ['archiver'] },
-        peakPerHour: 90, durationMs: 640,
+        peakPerHour: 90,
+        durationMs: 640,
         apis: [{ source: 's3.amazonaws.com', name: 'GetBucketLocation', perDay: 6 }],
-        talks: [{ peer: 's3', perInvocation: 0.5 }, { peer: 'dynamodb', perInvocation: 0.3 }, { peer: 'vpce', perInvocation: 0.04 }],
+        talks: [
+          { peer: 's3', perInvocation: 0.5 },
+          { peer: 'dynamodb', perInvocation: 0.3 },
+          { peer: 'vpce', perInvocation: 0.04 },
+        ],
       },
       {
-        name: 'stream-indexer', runtime: 'nodejs20.x', memory: 512, role: role('stream-indexer'), team: 'search',
+        name: 'stream-indexer',
+        runtime: 'nodejs20.x',
+        memory: 512,
+        role: role('stream-indexer'),
+        team: 'search',
         vpc: { subnets: [2], groups: ['indexer'] },
-        peakPerHour: 60, durationMs: 300,
+        peakPerHour: 60,
+        durationMs: 300,
         apis: [{ source: 'dynamodb.amazonaws.com', name: 'DescribeTable', perDay: 6 }],
-        talks: [{ peer: 's3', perInvocation: 0.4 }, { peer: 'dynamodb', perInvocation: 0.4 }],
+        talks: [
+          { peer: 's3', perInvocation: 0.4 },
+          { peer: 'dynamodb', perInvocation: 0.4 },
+        ],
       },
       {
-        name: 'payments-ledger', runtime: 'python3.12', memory: 512, role: role('payments-ledger'), team: 'payments', kmsEnv: true,
+        name: 'payments-ledger',
+        runtime: 'python3.12',
+        memory: 512,
+        role: role('payments-ledger'),
+        team: 'payments',
+        kmsEnv: true,
         vpc: { subnets: [1], groups: ['payments-ledger'] },
-        peakPerHour: 70, durationMs: 210,
+        peakPerHour: 70,
+        durationMs: 210,
         apis: [{ source: 'secretsmanager.amazonaws.com', name: 'GetSecretValue', perDay: 6 }],
-        talks: [{ peer: 'pg', perInvocation: 0.3 }, { peer: 'vpce', perInvocation: 0.15 }],
+        talks: [
+          { peer: 'pg', perInvocation: 0.3 },
+          { peer: 'vpce', perInvocation: 0.15 },
+        ],
       },
       {
-        name: 'failover-worker', runtime: 'nodejs20.x', memory: 256, role: role('failover-worker'), team: 'platform',
+        name: 'failover-worker',
+        runtime: 'nodejs20.x',
+        memory: 256,
+        role: role('failover-worker'),
+        team: 'platform',
         vpc: { subnets: [0, 1], groups: ['failover-worker'] },
-        peakPerHour: 60, durationMs: 180,
+        peakPerHour: 60,
+        durationMs: 180,
         apis: [{ source: 'kms.amazonaws.com', name: 'GenerateDataKey', perDay: 6 }],
-        talks: [{ peer: 'redis', perInvocation: 0.3 }, { peer: 'alb', perInvocation: 0.1 }],
+        talks: [
+          { peer: 'redis', perInvocation: 0.3 },
+          { peer: 'alb', perInvocation: 0.1 },
+        ],
       },
       {
-        name: 'orders-store', runtime: 'nodejs20.x', memory: 512, role: 'orders-store-role', team: 'orders',
-        peakPerHour: 120, durationMs: 90,
+        name: 'orders-store',
+        runtime: 'nodejs20.x',
+        memory: 512,
+        role: 'orders-store-role',
+        team: 'orders',
+        peakPerHour: 120,
+        durationMs: 90,
         apis: [
           { source: 'kms.amazonaws.com', name: 'GenerateDataKey', perDay: 8 },
           { source: 'ssm.amazonaws.com', name: 'GetParameter', perDay: 8 },
@@ -112,15 +165,25 @@ export function trapsCast(rng: Rng): Cast {
         talks: [],
       },
       {
-        name: 'pricing-engine', runtime: 'python3.13', memory: 512, role: role('pricing-engine'), team: 'pricing',
+        name: 'pricing-engine',
+        runtime: 'python3.13',
+        memory: 512,
+        role: role('pricing-engine'),
+        team: 'pricing',
         vpc: { subnets: [1], groups: ['pricing'] },
-        peakPerHour: 50, durationMs: 150,
+        peakPerHour: 50,
+        durationMs: 150,
         apis: [{ source: 'ssm.amazonaws.com', name: 'GetParameter', perDay: 6 }],
         talks: [{ peer: 'vpce', perInvocation: 0.2 }],
       },
       {
-        name: 'quote-api', runtime: 'nodejs22.x', memory: 256, role: 'quote-api-role', team: 'pricing',
-        peakPerHour: 80, durationMs: 70,
+        name: 'quote-api',
+        runtime: 'nodejs22.x',
+        memory: 256,
+        role: 'quote-api-role',
+        team: 'pricing',
+        peakPerHour: 80,
+        durationMs: 70,
         apis: [{ source: 'ssm.amazonaws.com', name: 'GetParameter', perDay: 6 }],
         talks: [],
       },
@@ -207,13 +270,31 @@ function peerTarget(account: Account, key: string, port?: number): Target {
 }
 
 /** Connections from one ENI to `target`, `perHour` of them on average in each of `hours` hours from `fromHour` into the window. */
-function inject(ctx: Ctx, fn: FunctionSpec, eni: Eni, target: Target, size: SizeProfile, fromHour: number, hours: number, perHour: number): void {
+function inject(
+  ctx: Ctx,
+  fn: FunctionSpec,
+  eni: Eni,
+  target: Target,
+  size: SizeProfile,
+  fromHour: number,
+  hours: number,
+  perHour: number,
+): void {
   const { span, rng, plan } = ctx;
   for (let h = 0; h < hours; h++) {
     const hour = span.detectHour + fromHour + h;
     const n = Math.max(1, rng.poisson(perHour));
     for (let k = 0; k < n; k++) {
-      const inj: NetInjection = { fn, eni, time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 61), peerIp: target.ip, peerPort: target.port, viaNat: target.viaNat, action: 'ACCEPT', size };
+      const inj: NetInjection = {
+        fn,
+        eni,
+        time: span.start + hour * HOUR_S + rng.int(0, HOUR_S - 61),
+        peerIp: target.ip,
+        peerPort: target.port,
+        viaNat: target.viaNat,
+        action: 'ACCEPT',
+        size,
+      };
       if (target.eni) inj.peerEni = target.eni;
       plan.net.push(inj);
     }
@@ -254,7 +335,11 @@ export function planTraps(account: Account, span: Span, rng: Rng, setup: TrapsSe
   const shared = checkout.enis[0];
   if (!shared) throw new Error('checkout-api has no ENI');
   inject(ctx, checkout, shared, strictPeer, EXFIL, AT.strictPeer, 2, 5);
-  plan.labels.push(label(checkout, 'new-peer', `${strictPeer.ip}:${strictPeer.port}/tcp`, { strict: 'nightly-export was not invoked while the traffic flowed' }));
+  plan.labels.push(
+    label(checkout, 'new-peer', `${strictPeer.ip}:${strictPeer.port}/tcp`, {
+      strict: 'nightly-export was not invoked while the traffic flowed',
+    }),
+  );
 
   // The S3 and DynamoDB function reaches a server on EC2, port 443 like S3: an EC2 address is a peer of its own.
   const archiver = byName(account, 'blob-archiver');
@@ -270,13 +355,30 @@ export function planTraps(account: Account, span: Span, rng: Rng, setup: TrapsSe
 
   // Throttling on calls orders-store always makes: errors, not denials.
   const store = byName(account, 'orders-store');
-  calls(ctx, store, 'kms.amazonaws.com', 'GenerateDataKey', timesIn(ctx, AT.throttles, 2, 14), { code: 'ThrottlingException', message: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.' });
-  calls(ctx, store, 'ssm.amazonaws.com', 'GetParameter', timesIn(ctx, AT.throttles, 2, 9), { code: 'ThrottlingException', message: 'Rate exceeded' });
-  calls(ctx, store, 'dynamodb.amazonaws.com', 'DescribeTable', timesIn(ctx, AT.throttles, 2, 6), { code: 'ThrottlingException', message: 'Rate of requests exceeds the allowed throughput.' });
+  calls(ctx, store, 'kms.amazonaws.com', 'GenerateDataKey', timesIn(ctx, AT.throttles, 2, 14), {
+    code: 'ThrottlingException',
+    message: 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.',
+  });
+  calls(ctx, store, 'ssm.amazonaws.com', 'GetParameter', timesIn(ctx, AT.throttles, 2, 9), {
+    code: 'ThrottlingException',
+    message: 'Rate exceeded',
+  });
+  calls(ctx, store, 'dynamodb.amazonaws.com', 'DescribeTable', timesIn(ctx, AT.throttles, 2, 6), {
+    code: 'ThrottlingException',
+    message: 'Rate of requests exceeds the allowed throughput.',
+  });
   // ... and a real denial.
   const assume = { source: 'sts.amazonaws.com', name: 'AssumeRole' };
   const sessionArn = `arn:aws:sts::${account.accountId}:assumed-role/${store.role.name}/${store.name}`;
-  calls(ctx, store, assume.source, assume.name, timesIn(ctx, AT.denied, 2, 3), { code: 'AccessDenied', message: denialMessage(assume, 'AccessDenied', { accountId: account.accountId, region: account.region, sessionArn, kmsKeyArn: account.kmsKeyArn }, rng) });
+  calls(ctx, store, assume.source, assume.name, timesIn(ctx, AT.denied, 2, 3), {
+    code: 'AccessDenied',
+    message: denialMessage(
+      assume,
+      'AccessDenied',
+      { accountId: account.accountId, region: account.region, sessionArn, kmsKeyArn: account.kmsKeyArn },
+      rng,
+    ),
+  });
   plan.labels.push(label(store, 'access-denied', 'sts.amazonaws.com:AssumeRole'));
 
   // 1 h 41 min after the deploy, pricing-engine's code starts reading a parameter path.
@@ -294,14 +396,38 @@ export function planTraps(account: Account, span: Span, rng: Rng, setup: TrapsSe
 
 export function trapsBenign(account: Account, setup: TrapsSetup): BenignNote[] {
   return [
-    { function: 'blob-archiver', note: `S3 (gateway endpoint) and DynamoDB (NAT gateway) over public addresses that rotate inside the ip-ranges prefixes (${S3_PREFIXES.length} S3, ${DYNAMODB_PREFIXES.length} DynamoDB): a new address of a known service is not a new peer` },
-    { function: 'stream-indexer', note: `S3 and DynamoDB over rotating public addresses, on a subnet whose own flow log (${account.subnetFlowLog?.id ?? ''}, v5) names the service in pkt-dst-aws-service / pkt-src-aws-service` },
-    { function: 'payments-ledger', note: `security groups changed ${AT.sgChange} h into the detection window (UpdateFunctionConfiguration20150331v2): ENI ${setup.oldEni.id} (baseline traffic) was replaced by ${setup.newEni.id} and deleted; it is absent from describe-network-interfaces and known only from CloudTrail's CreateNetworkInterface/DeleteNetworkInterface; the database and the Secrets Manager endpoint are known peers` },
-    { function: 'failover-worker', note: `AZ failover ${AT.failover} h into the detection window onto its rarely used ENI ${setup.failoverTo.id} in AZ b: same peers, other ENI` },
-    { function: 'nightly-export', note: `invoked once a day at 0${DAILY_HOUR}:00 UTC, in the detection window too; shares its ENI with checkout-api, whose new peer it did not reach (it was not running)` },
-    { function: 'orders-store', note: 'ThrottlingException on kms GenerateDataKey, ssm GetParameter and dynamodb DescribeTable, calls it always makes: errors, not denials' },
-    { function: 'pricing-engine', note: `UpdateFunctionCode20150331v2 by deploy-pipeline at ${iso(setup.deployAt)}: the new call started 1 h 41 min later` },
-    { function: '*', note: 'CreateNetworkInterface/DeleteNetworkInterface and kms Decrypt under awslambda_ sessions are the Lambda service, and the deploy pipeline\'s Update* calls are not function code' },
+    {
+      function: 'blob-archiver',
+      note: `S3 (gateway endpoint) and DynamoDB (NAT gateway) over public addresses that rotate inside the ip-ranges prefixes (${S3_PREFIXES.length} S3, ${DYNAMODB_PREFIXES.length} DynamoDB): a new address of a known service is not a new peer`,
+    },
+    {
+      function: 'stream-indexer',
+      note: `S3 and DynamoDB over rotating public addresses, on a subnet whose own flow log (${account.subnetFlowLog?.id ?? ''}, v5) names the service in pkt-dst-aws-service / pkt-src-aws-service`,
+    },
+    {
+      function: 'payments-ledger',
+      note: `security groups changed ${AT.sgChange} h into the detection window (UpdateFunctionConfiguration20150331v2): ENI ${setup.oldEni.id} (baseline traffic) was replaced by ${setup.newEni.id} and deleted; it is absent from describe-network-interfaces and known only from CloudTrail's CreateNetworkInterface/DeleteNetworkInterface; the database and the Secrets Manager endpoint are known peers`,
+    },
+    {
+      function: 'failover-worker',
+      note: `AZ failover ${AT.failover} h into the detection window onto its rarely used ENI ${setup.failoverTo.id} in AZ b: same peers, other ENI`,
+    },
+    {
+      function: 'nightly-export',
+      note: `invoked once a day at 0${DAILY_HOUR}:00 UTC, in the detection window too; shares its ENI with checkout-api, whose new peer it did not reach (it was not running)`,
+    },
+    {
+      function: 'orders-store',
+      note: 'ThrottlingException on kms GenerateDataKey, ssm GetParameter and dynamodb DescribeTable, calls it always makes: errors, not denials',
+    },
+    {
+      function: 'pricing-engine',
+      note: `UpdateFunctionCode20150331v2 by deploy-pipeline at ${iso(setup.deployAt)}: the new call started 1 h 41 min later`,
+    },
+    {
+      function: '*',
+      note: "CreateNetworkInterface/DeleteNetworkInterface and kms Decrypt under awslambda_ sessions are the Lambda service, and the deploy pipeline's Update* calls are not function code",
+    },
   ];
 }
 
@@ -310,7 +436,11 @@ export function ipRangesDocument(span: Span): Record<string, unknown> {
   const published = span.end - 2 * DAY_S - 7 * 3600 - 1234;
   const entry = (ip_prefix: string, region: string, service: string) => ({ ip_prefix, region, service, network_border_group: region });
   const prefixes: Record<string, string>[] = [];
-  const named: ReadonlyArray<readonly [string[], string]> = [[S3_PREFIXES, 'S3'], [DYNAMODB_PREFIXES, 'DYNAMODB'], [EC2_PREFIXES, 'EC2']];
+  const named: ReadonlyArray<readonly [string[], string]> = [
+    [S3_PREFIXES, 'S3'],
+    [DYNAMODB_PREFIXES, 'DYNAMODB'],
+    [EC2_PREFIXES, 'EC2'],
+  ];
   for (const [list, service] of named) {
     for (const p of list) prefixes.push(entry(p, REGION, 'AMAZON'), entry(p, REGION, service));
   }
@@ -320,7 +450,12 @@ export function ipRangesDocument(span: Span): Record<string, unknown> {
     syncToken: String(published),
     createDate: iso(published).replace('T', '-').replace(/:/g, '-').replace('Z', ''),
     prefixes,
-    ipv6_prefixes: [v6('2600:1fa0:8000::/39', REGION, 'AMAZON'), v6('2600:1fa0:8000::/39', REGION, 'S3'), v6('2600:1f18::/33', REGION, 'AMAZON'), v6('2600:1f18::/33', REGION, 'EC2')],
+    ipv6_prefixes: [
+      v6('2600:1fa0:8000::/39', REGION, 'AMAZON'),
+      v6('2600:1fa0:8000::/39', REGION, 'S3'),
+      v6('2600:1f18::/33', REGION, 'AMAZON'),
+      v6('2600:1f18::/33', REGION, 'EC2'),
+    ],
   };
 }
 
@@ -339,7 +474,15 @@ interface Caller {
 
 function lambdaCaller(rng: Rng, role: Role, time: number): Caller {
   const created = time - rng.int(30, 900);
-  return { role, session: `awslambda_${rng.int(100, 999)}_${compactTimestamp(created)}`, created, accessKey: sessionAccessKey(rng), lambdaService: true, sourceIp: 'lambda.amazonaws.com', userAgent: 'lambda.amazonaws.com' };
+  return {
+    role,
+    session: `awslambda_${rng.int(100, 999)}_${compactTimestamp(created)}`,
+    created,
+    accessKey: sessionAccessKey(rng),
+    lambdaService: true,
+    sourceIp: 'lambda.amazonaws.com',
+    userAgent: 'lambda.amazonaws.com',
+  };
 }
 
 function deployCaller(rng: Rng, role: Role, time: number, command: string): Caller {
@@ -426,7 +569,12 @@ function createEni(account: Account, rng: Rng, eni: Eni): RecordedEvent {
   const time = eni.attachTime - rng.int(5, 40);
   const groupSet = { items: eni.groups.map((g) => ({ groupId: g.id, groupName: g.name })) };
   return event(
-    account, rng, time, lambdaCaller(rng, creator.role, time), 'ec2.amazonaws.com', 'CreateNetworkInterface',
+    account,
+    rng,
+    time,
+    lambdaCaller(rng, creator.role, time),
+    'ec2.amazonaws.com',
+    'CreateNetworkInterface',
     { subnetId: eni.subnet.id, description: eni.description, groupSet: { items: eni.groups.map((g) => ({ groupId: g.id })) } },
     {
       requestId: rng.uuid(),
@@ -451,7 +599,10 @@ function createEni(account: Account, rng: Rng, eni: Eni): RecordedEvent {
         tagSet: {},
       },
     },
-    [{ ResourceType: 'AWS::EC2::Subnet', ResourceName: eni.subnet.id }, ...eni.groups.map((g) => ({ ResourceType: 'AWS::EC2::SecurityGroup', ResourceName: g.id }))],
+    [
+      { ResourceType: 'AWS::EC2::Subnet', ResourceName: eni.subnet.id },
+      ...eni.groups.map((g) => ({ ResourceType: 'AWS::EC2::SecurityGroup', ResourceName: g.id })),
+    ],
   );
 }
 
@@ -471,8 +622,23 @@ function configurationResponse(account: Account, fn: FunctionSpec, lastModified:
     codeSha256: fn.codeSha256,
     version: '$LATEST',
   };
-  if (fn.vpc) out.vpcConfig = { subnetIds: fn.vpc.subnets.map((s) => s.id), securityGroupIds: fn.vpc.groups.map((g) => g.id), vpcId: account.vpcId, ipv6AllowedForDualStack: false };
-  Object.assign(out, { tracingConfig: { mode: 'PassThrough' }, revisionId: fn.revisionId, state: 'Active', lastUpdateStatus: 'InProgress', lastUpdateStatusReason: 'The function is being created.', lastUpdateStatusReasonCode: 'Creating', packageType: 'Zip', architectures: ['x86_64'] });
+  if (fn.vpc)
+    out.vpcConfig = {
+      subnetIds: fn.vpc.subnets.map((s) => s.id),
+      securityGroupIds: fn.vpc.groups.map((g) => g.id),
+      vpcId: account.vpcId,
+      ipv6AllowedForDualStack: false,
+    };
+  Object.assign(out, {
+    tracingConfig: { mode: 'PassThrough' },
+    revisionId: fn.revisionId,
+    state: 'Active',
+    lastUpdateStatus: 'InProgress',
+    lastUpdateStatusReason: 'The function is being created.',
+    lastUpdateStatusReasonCode: 'Creating',
+    packageType: 'Zip',
+    architectures: ['x86_64'],
+  });
   return out;
 }
 
@@ -483,24 +649,48 @@ function managementEvents(account: Account, span: Span, setup: TrapsSetup, rng: 
 
   const { oldEni, ledger, pricing, deployRole } = setup;
   const deletedAt = oldEni.deletedAt ?? span.end;
-  out.push(event(
-    account, rng, deletedAt, lambdaCaller(rng, ledger.role, deletedAt), 'ec2.amazonaws.com', 'DeleteNetworkInterface',
-    { networkInterfaceId: oldEni.id }, { requestId: rng.uuid(), _return: true },
-    [{ ResourceType: 'AWS::EC2::NetworkInterface', ResourceName: oldEni.id }],
-  ));
+  out.push(
+    event(
+      account,
+      rng,
+      deletedAt,
+      lambdaCaller(rng, ledger.role, deletedAt),
+      'ec2.amazonaws.com',
+      'DeleteNetworkInterface',
+      { networkInterfaceId: oldEni.id },
+      { requestId: rng.uuid(), _return: true },
+      [{ ResourceType: 'AWS::EC2::NetworkInterface', ResourceName: oldEni.id }],
+    ),
+  );
 
   const configAt = ledger.lastModified;
   const vpcConfig = { subnetIds: ledger.vpc?.subnets.map((s) => s.id) ?? [], securityGroupIds: ledger.vpc?.groups.map((g) => g.id) ?? [] };
-  out.push(event(
-    account, rng, configAt, deployCaller(rng, deployRole, configAt, 'update-function-configuration'), 'lambda.amazonaws.com', 'UpdateFunctionConfiguration20150331v2',
-    { functionName: ledger.name, vpcConfig }, configurationResponse(account, ledger, configAt),
-    [{ ResourceType: 'AWS::Lambda::Function', ResourceName: ledger.name }],
-  ));
+  out.push(
+    event(
+      account,
+      rng,
+      configAt,
+      deployCaller(rng, deployRole, configAt, 'update-function-configuration'),
+      'lambda.amazonaws.com',
+      'UpdateFunctionConfiguration20150331v2',
+      { functionName: ledger.name, vpcConfig },
+      configurationResponse(account, ledger, configAt),
+      [{ ResourceType: 'AWS::Lambda::Function', ResourceName: ledger.name }],
+    ),
+  );
 
-  out.push(event(
-    account, rng, setup.deployAt, deployCaller(rng, deployRole, setup.deployAt, 'update-function-code'), 'lambda.amazonaws.com', 'UpdateFunctionCode20150331v2',
-    { functionName: pricing.name, publish: false, dryRun: false }, configurationResponse(account, pricing, setup.deployAt),
-    [{ ResourceType: 'AWS::Lambda::Function', ResourceName: pricing.name }],
-  ));
+  out.push(
+    event(
+      account,
+      rng,
+      setup.deployAt,
+      deployCaller(rng, deployRole, setup.deployAt, 'update-function-code'),
+      'lambda.amazonaws.com',
+      'UpdateFunctionCode20150331v2',
+      { functionName: pricing.name, publish: false, dryRun: false },
+      configurationResponse(account, pricing, setup.deployAt),
+      [{ ResourceType: 'AWS::Lambda::Function', ResourceName: pricing.name }],
+    ),
+  );
   return out;
 }

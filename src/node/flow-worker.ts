@@ -39,7 +39,7 @@ function parse(request: Extract<FlowWorkerRequest, { type: 'range' | 'buffer' }>
     const fd = fs.openSync(request.file, 'r');
     try {
       const buf = Buffer.allocUnsafe(READ_CHUNK_BYTES);
-      for (let pos = request.start; pos < request.end; ) {
+      for (let pos = request.start; pos < request.end;) {
         const read = fs.readSync(fd, buf, 0, Math.min(buf.length, request.end - pos), pos);
         if (read === 0) break;
         pos += read;

@@ -65,7 +65,7 @@ export async function* parseFlowFileInThreads(
   options: FlowThreadOptions = {},
 ): AsyncGenerator<AggregatedFlows> {
   signal.throwIfAborted();
-  if (!request.localParse) throw new Error('parsing on threads needs the engine\'s localParse request');
+  if (!request.localParse) throw new Error("parsing on threads needs the engine's localParse request");
   const threads = Math.max(1, options.threads ?? defaultFlowThreads());
   const context: FlowWorkerContext = {
     enis: request.enis,
@@ -109,13 +109,29 @@ interface Piece {
 }
 
 /** A plain file cut at line starts: every range is sent at once, the results taken in order. */
-async function* rangePieces(pool: FlowWorkerPool, file: string, logFormat: string | undefined, threads: number, cuts?: number[]): AsyncGenerator<Piece> {
+async function* rangePieces(
+  pool: FlowWorkerPool,
+  file: string,
+  logFormat: string | undefined,
+  threads: number,
+  cuts?: number[],
+): AsyncGenerator<Piece> {
   const size = fs.statSync(file).size;
   const nominal = cuts ?? Array.from({ length: threads * 2 - 1 }, (_, i) => Math.round(((i + 1) * size) / (threads * 2)));
   const bounds = [0, ...lineStarts(file, nominal, size), size];
   const results: Array<Promise<FlowPieceResult>> = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
-    if (bounds[i + 1] > bounds[i]) results.push(pool.run({ type: 'range', source: file, ...(logFormat !== undefined ? { logFormat } : {}), file, start: bounds[i], end: bounds[i + 1] }));
+    if (bounds[i + 1] > bounds[i])
+      results.push(
+        pool.run({
+          type: 'range',
+          source: file,
+          ...(logFormat !== undefined ? { logFormat } : {}),
+          file,
+          start: bounds[i],
+          end: bounds[i + 1],
+        }),
+      );
   }
   for (const r of results) yield { result: await r };
 }
@@ -154,7 +170,12 @@ function lineStarts(file: string, offsets: number[], size: number): number[] {
  * thread; at most two pieces a thread wait, so memory stays bounded whatever the file's size.
  */
 async function* inflatedPieces(
-  pool: FlowWorkerPool, file: string, logFormat: string | undefined, signal: AbortSignal, threads: number, segmentBytes: number,
+  pool: FlowWorkerPool,
+  file: string,
+  logFormat: string | undefined,
+  signal: AbortSignal,
+  threads: number,
+  segmentBytes: number,
 ): AsyncGenerator<Piece> {
   const queue: Array<Promise<FlowPieceResult>> = [];
   let done = false;
@@ -203,13 +224,15 @@ async function* inflatedPieces(
     }
     if (fill > 0 || stoppedEarly !== undefined) send(seg, fill);
   };
-  const producing = produce().then(
-    () => void (done = true),
-    (err: unknown) => {
-      failure = err;
-      done = true;
-    },
-  ).finally(() => wakeConsumer?.());
+  const producing = produce()
+    .then(
+      () => void (done = true),
+      (err: unknown) => {
+        failure = err;
+        done = true;
+      },
+    )
+    .finally(() => wakeConsumer?.());
   try {
     for (let i = 0; ; i++) {
       while (i >= queue.length && !done) await new Promise<void>((r) => (wakeConsumer = r));
@@ -250,7 +273,10 @@ class FlowWorkerPool {
     private readonly script = defaultWorkerScript(),
   ) {}
 
-  run(request: DistributiveOmit<Exclude<FlowWorkerRequest, { type: 'context' }>, 'id'>, transfer: ArrayBuffer[] = []): Promise<FlowPieceResult> {
+  run(
+    request: DistributiveOmit<Exclude<FlowWorkerRequest, { type: 'context' }>, 'id'>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<FlowPieceResult> {
     const p = new Promise<FlowPieceResult>((resolve, reject) => {
       if (this.failed !== undefined) return reject(this.failed);
       this.waiting.push({ request: { ...request, id: this.nextId++ } as Job['request'], transfer, resolve, reject });
@@ -288,8 +314,10 @@ class FlowWorkerPool {
 
   private start(): Worker {
     const worker = this.script.endsWith('.ts')
-      // Under tsx (tests, bench from sources): the thread loads tsx before the TypeScript entry.
-      ? new Worker(`require(${JSON.stringify(createRequire(__filename).resolve('tsx/cjs'))}); require(${JSON.stringify(this.script)});`, { eval: true })
+      ? // Under tsx (tests, bench from sources): the thread loads tsx before the TypeScript entry.
+        new Worker(`require(${JSON.stringify(createRequire(__filename).resolve('tsx/cjs'))}); require(${JSON.stringify(this.script)});`, {
+          eval: true,
+        })
       : new Worker(this.script);
     live++;
     started++;
@@ -310,7 +338,8 @@ class FlowWorkerPool {
     worker.on('error', (err) => this.fail(new Error(`${this.file}: a flow-log parsing thread crashed: ${err.message}`)));
     worker.on('exit', (code) => {
       live--;
-      if (this.failed === undefined) this.fail(new Error(`${this.file}: a flow-log parsing thread stopped (exit code ${code}) before its work was done`));
+      if (this.failed === undefined)
+        this.fail(new Error(`${this.file}: a flow-log parsing thread stopped (exit code ${code}) before its work was done`));
     });
     return worker;
   }

@@ -31,7 +31,12 @@ export const EVENT_ACTION_EXCEPTIONS: Readonly<Record<string, readonly string[]>
   's3.amazonaws.com:CopyObject': ['s3:PutObject', 's3:GetObject'],
   's3.amazonaws.com:DeleteObjects': ['s3:DeleteObject'],
   'dynamodb.amazonaws.com:TransactGetItems': ['dynamodb:GetItem'],
-  'dynamodb.amazonaws.com:TransactWriteItems': ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:ConditionCheckItem'],
+  'dynamodb.amazonaws.com:TransactWriteItems': [
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+    'dynamodb:ConditionCheckItem',
+  ],
 };
 
 /**
@@ -41,12 +46,11 @@ export const EVENT_ACTION_EXCEPTIONS: Readonly<Record<string, readonly string[]>
 const API_VERSION_SUFFIX = /^([A-Za-z]+?)(\d{8}|\d{4}_\d{2}_\d{2})(v\d+)?$/;
 
 export type ActionMapping =
-  | { mapped: true; actions: string[]; rule: 'exception' | 'same-name' | 'version-suffix' }
-  | { mapped: false; reason: string };
+  { mapped: true; actions: string[]; rule: 'exception' | 'same-name' | 'version-suffix' } | { mapped: false; reason: string };
 
 /** The IAM service prefix of a CloudTrail event source, when the IAM data knows it. */
 export async function servicePrefix(eventSource: string): Promise<string | undefined> {
-  const prefix = SOURCE_PREFIX[eventSource] ?? (/^([a-z0-9-]+)\.amazonaws\.com$/.exec(eventSource)?.[1]);
+  const prefix = SOURCE_PREFIX[eventSource] ?? /^([a-z0-9-]+)\.amazonaws\.com$/.exec(eventSource)?.[1];
   return prefix && (await iamServiceExists(prefix)) ? prefix : undefined;
 }
 
@@ -78,16 +82,44 @@ export async function iamActionsForEvent(eventSource: string, eventName: string)
  * dropped. From AWS's list of data-event resource types, the ones a Lambda function commonly uses.
  */
 export const DATA_EVENT_ACTION_PATTERNS: readonly string[] = [
-  's3:GetObject*', 's3:PutObject*', 's3:DeleteObject*', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts', 's3:RestoreObject',
-  's3:ListBucket', 's3:ListBucketVersions', 's3:ListBucketMultipartUploads',
-  'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan',
-  'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:PartiQL*',
-  'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:DescribeStream', 'dynamodb:ListStreams',
-  'lambda:InvokeFunction', 'lambda:InvokeFunctionUrl',
-  'sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility',
+  's3:GetObject*',
+  's3:PutObject*',
+  's3:DeleteObject*',
+  's3:AbortMultipartUpload',
+  's3:ListMultipartUploadParts',
+  's3:RestoreObject',
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:ListBucketMultipartUploads',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+  'dynamodb:BatchGetItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:PartiQL*',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:DescribeStream',
+  'dynamodb:ListStreams',
+  'lambda:InvokeFunction',
+  'lambda:InvokeFunctionUrl',
+  'sqs:SendMessage',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
   'sns:Publish',
-  'kinesis:PutRecord', 'kinesis:PutRecords', 'kinesis:GetRecords', 'kinesis:GetShardIterator', 'kinesis:SubscribeToShard',
-  'firehose:PutRecord', 'firehose:PutRecordBatch',
-  'xray:PutTraceSegments', 'xray:PutTelemetryRecords',
+  'kinesis:PutRecord',
+  'kinesis:PutRecords',
+  'kinesis:GetRecords',
+  'kinesis:GetShardIterator',
+  'kinesis:SubscribeToShard',
+  'firehose:PutRecord',
+  'firehose:PutRecordBatch',
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
   'logs:PutLogEvents',
 ];

@@ -2,7 +2,15 @@
 import type { FunctionReport, LambdaFunction, ScanReport } from '../core/model';
 import { SourceError } from '../core/ports';
 import { evaluateRole, type RoleEvaluation } from './evaluate';
-import type { FunctionPermissions, ObservedCall, PermissionsReport, PrefixListInfo, ReadFailure, RolePolicies, SecurityGroup } from './model';
+import type {
+  FunctionPermissions,
+  ObservedCall,
+  PermissionsReport,
+  PrefixListInfo,
+  ReadFailure,
+  RolePolicies,
+  SecurityGroup,
+} from './model';
 import { proposeEgress } from './network';
 import { readRolePolicies, type PermissionsSource } from './port';
 import { lambdaRuntimeActions, proposePolicy } from './proposal';
@@ -11,7 +19,7 @@ import { lambdaRuntimeActions, proposePolicy } from './proposal';
 export const PERMISSIONS_LIMITS: readonly string[] = [
   'Conditions are not evaluated: an action granted only under a condition is "allowed-if-conditions", and the condition is listed.',
   'Resource-based policies (bucket, key, queue and function policies), service control policies, resource control policies, permissions boundaries and session policies are not evaluated: they can only take away what the role grants, or grant across accounts.',
-  'Calls are those CloudTrail\'s LookupEvents returns (management events) in the baseline and detection windows: data events (S3 objects, DynamoDB items, Lambda Invoke, SQS messages...) are not among them, so their grants are kept, not judged.',
+  "Calls are those CloudTrail's LookupEvents returns (management events) in the baseline and detection windows: data events (S3 objects, DynamoDB items, Lambda Invoke, SQS messages...) are not among them, so their grants are kept, not judged.",
   'A call made less often than the windows are long (a monthly job) looks unused.',
 ];
 
@@ -48,7 +56,11 @@ function securityGroupIds(f: FunctionReport, config: LambdaFunction | undefined)
   return [...new Set(f.enis.flatMap((e) => e.securityGroupIds ?? []))].sort();
 }
 
-export async function analyzePermissions(report: ScanReport, source: PermissionsSource, options: AnalyzeOptions): Promise<PermissionsReport> {
+export async function analyzePermissions(
+  report: ScanReport,
+  source: PermissionsSource,
+  options: AnalyzeOptions,
+): Promise<PermissionsReport> {
   const { signal } = options;
   const wanted = options.functions?.length ? new Set(options.functions) : undefined;
   const chosen = report.functions.filter((f) => !wanted || wanted.has(f.name));
@@ -85,25 +97,39 @@ export async function analyzePermissions(report: ScanReport, source: Permissions
 
   const functions: FunctionPermissions[] = chosen.map((f) => {
     const role = f.role ? roles.get(f.role) : undefined;
-    const roleFunctions = (f.role ? byRole.get(f.role) ?? [f] : [f]).map((x) => x.name).sort();
+    const roleFunctions = (f.role ? (byRole.get(f.role) ?? [f]) : [f]).map((x) => x.name).sort();
     const evaluation = role?.evaluation;
     const notes: string[] = [];
     if (roleFunctions.length > 1) notes.push(`Role shared by ${roleFunctions.join(', ')}: judged on what all of them used.`);
-    if (role?.policies?.permissionsBoundaryArn) notes.push(`The role has a permissions boundary (${role.policies.permissionsBoundaryArn}): not evaluated.`);
+    if (role?.policies?.permissionsBoundaryArn)
+      notes.push(`The role has a permissions boundary (${role.policies.permissionsBoundaryArn}): not evaluated.`);
     for (const e of evaluation?.errors ?? []) notes.push(e);
     const sgIds = securityGroupIds(f, configs.get(f.name));
     const out: FunctionPermissions = {
       function: f.name,
       ...(f.role ? { roleArn: f.role, roleName: role?.policies?.roleName ?? f.role.slice(f.role.lastIndexOf('/') + 1) } : {}),
       roleFunctions,
-      ...(role?.failure ? { roleFailure: role.failure } : !f.role ? { roleFailure: { kind: 'missing', message: 'the function has no execution role in the report' } } : {}),
-      policies: (role?.policies?.policies ?? []).map((p) => ({ kind: p.kind, name: p.name, ...(p.arn ? { arn: p.arn } : {}), ...(p.versionId ? { versionId: p.versionId } : {}) })),
+      ...(role?.failure
+        ? { roleFailure: role.failure }
+        : !f.role
+          ? { roleFailure: { kind: 'missing', message: 'the function has no execution role in the report' } }
+          : {}),
+      policies: (role?.policies?.policies ?? []).map((p) => ({
+        kind: p.kind,
+        name: p.name,
+        ...(p.arn ? { arn: p.arn } : {}),
+        ...(p.versionId ? { versionId: p.versionId } : {}),
+      })),
       used: evaluation?.used ?? [],
       unmapped: evaluation?.unmapped ?? [],
       unused: evaluation?.unused ?? [],
       proposal: evaluation
         ? proposePolicy({ used: evaluation.used, unused: evaluation.unused, runtimeGranted: evaluation.runtimeGranted, roleFunctions })
-        : { statements: [], document: { Version: '2012-10-17', Statement: [] }, notes: ['No proposal: the role\'s policies were not read.'] },
+        : {
+            statements: [],
+            document: { Version: '2012-10-17', Statement: [] },
+            notes: ["No proposal: the role's policies were not read."],
+          },
       notes,
     };
     if (f.inVpc && sgIds.length) {

@@ -25,7 +25,7 @@ export function policyDocumentFromAws(value: unknown, what: string): PolicyDocum
     }
   }
   const statement = (doc as { Statement?: unknown } | null)?.Statement;
-  if (typeof doc !== 'object' || doc === null || (typeof statement !== 'object' || statement === null)) {
+  if (typeof doc !== 'object' || doc === null || typeof statement !== 'object' || statement === null) {
     throw malformed(`${what}: a policy document needs a "Statement"`);
   }
   return doc as PolicyDocument;
@@ -33,7 +33,8 @@ export function policyDocumentFromAws(value: unknown, what: string): PolicyDocum
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const list = (v: unknown): Array<Record<string, unknown>> => (Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : []);
+const list = (v: unknown): Array<Record<string, unknown>> =>
+  Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
 
 /** EC2's `IpProtocol`: `-1`, a name, or a number as text (`6`). */
 function protocolOf(value: unknown): string {
@@ -50,10 +51,21 @@ export function securityGroupFromAws(raw: unknown): SecurityGroup {
   for (const perm of list(g.IpPermissionsEgress)) {
     const base = { groupId, protocol: protocolOf(perm.IpProtocol), fromPort: num(perm.FromPort), toPort: num(perm.ToPort) };
     const described = (d: unknown) => (str(d) ? { description: str(d) } : {});
-    for (const r of list(perm.IpRanges)) if (str(r.CidrIp)) egress.push({ ...base, destination: { kind: 'cidr', cidr: str(r.CidrIp)! }, ...described(r.Description) });
-    for (const r of list(perm.Ipv6Ranges)) if (str(r.CidrIpv6)) egress.push({ ...base, destination: { kind: 'cidr', cidr: str(r.CidrIpv6)! }, ...described(r.Description) });
-    for (const r of list(perm.PrefixListIds)) if (str(r.PrefixListId)) egress.push({ ...base, destination: { kind: 'prefix-list', prefixListId: str(r.PrefixListId)! }, ...described(r.Description) });
-    for (const r of list(perm.UserIdGroupPairs)) if (str(r.GroupId)) egress.push({ ...base, destination: { kind: 'security-group', groupId: str(r.GroupId)! }, ...described(r.Description) });
+    for (const r of list(perm.IpRanges))
+      if (str(r.CidrIp)) egress.push({ ...base, destination: { kind: 'cidr', cidr: str(r.CidrIp)! }, ...described(r.Description) });
+    for (const r of list(perm.Ipv6Ranges))
+      if (str(r.CidrIpv6)) egress.push({ ...base, destination: { kind: 'cidr', cidr: str(r.CidrIpv6)! }, ...described(r.Description) });
+    for (const r of list(perm.PrefixListIds))
+      if (str(r.PrefixListId))
+        egress.push({ ...base, destination: { kind: 'prefix-list', prefixListId: str(r.PrefixListId)! }, ...described(r.Description) });
+    for (const r of list(perm.UserIdGroupPairs))
+      if (str(r.GroupId))
+        egress.push({ ...base, destination: { kind: 'security-group', groupId: str(r.GroupId)! }, ...described(r.Description) });
   }
-  return { groupId, ...(str(g.GroupName) ? { groupName: str(g.GroupName) } : {}), ...(str(g.VpcId) ? { vpcId: str(g.VpcId) } : {}), egress };
+  return {
+    groupId,
+    ...(str(g.GroupName) ? { groupName: str(g.GroupName) } : {}),
+    ...(str(g.VpcId) ? { vpcId: str(g.VpcId) } : {}),
+    egress,
+  };
 }

@@ -101,7 +101,8 @@ async function simulate(role: RolePolicies, action: string, principal: string, a
     { simulationMode: 'Discovery' },
   );
   const out: Simulated = { verdict: 'not-granted', grantedBy: [], deniedBy: [], conditions: [], resources: [] };
-  if (result.resultType === 'error') return { ...out, error: `${action}: the simulator refused the role's policies: ${result.errors.message}` };
+  if (result.resultType === 'error')
+    return { ...out, error: `${action}: the simulator refused the role's policies: ${result.errors.message}` };
   const analyses = result.resultType === 'single' ? [result.result.analysis] : result.results.map((r) => r.analysis);
   const refOf = (s: StatementAnalysis): { ref: StatementRef; policy: RolePolicy } | undefined => {
     const policy = byKey.get(s.policyId);
@@ -111,7 +112,8 @@ async function simulate(role: RolePolicies, action: string, principal: string, a
   const noteConditions = (s: StatementAnalysis, ref: StatementRef) => {
     for (const c of s.ignoredConditions ?? []) {
       const note: ConditionNote = { statement: ref, operator: c.operation().value(), key: c.conditionKey(), values: c.conditionValues() };
-      if (!out.conditions.some((n) => sameStatement(n.statement, ref) && n.operator === note.operator && n.key === note.key)) out.conditions.push(note);
+      if (!out.conditions.some((n) => sameStatement(n.statement, ref) && n.operator === note.operator && n.key === note.key))
+        out.conditions.push(note);
     }
   };
   let unconditionalAllow = false;
@@ -148,10 +150,13 @@ async function simulate(role: RolePolicies, action: string, principal: string, a
   // The identity policies' answer, not the whole request's: resource policies (a KMS key's, which KMS requires) are
   // not read, so the request as a whole would be judged on half its policies.
   const results = analyses.map((a) => a.identityAnalysis?.result ?? a.result);
-  out.verdict =
-    results.includes('Allowed') ? (unconditionalAllow && !conditionalDeny ? 'allowed' : 'allowed-if-conditions')
-    : results.includes('ExplicitlyDenied') ? 'denied'
-    : 'not-granted';
+  out.verdict = results.includes('Allowed')
+    ? unconditionalAllow && !conditionalDeny
+      ? 'allowed'
+      : 'allowed-if-conditions'
+    : results.includes('ExplicitlyDenied')
+      ? 'denied'
+      : 'not-granted';
   return out;
 }
 
@@ -173,7 +178,10 @@ async function mapCalls(calls: readonly ObservedCall[]): Promise<{ byAction: Map
       byAction.set(key, [...(byAction.get(key) ?? []), call]);
     }
   }
-  return { byAction, unmapped: [...unmapped.values()].sort((a, b) => `${a.eventSource}:${a.eventName}`.localeCompare(`${b.eventSource}:${b.eventName}`)) };
+  return {
+    byAction,
+    unmapped: [...unmapped.values()].sort((a, b) => `${a.eventSource}:${a.eventName}`.localeCompare(`${b.eventSource}:${b.eventName}`)),
+  };
 }
 
 const expansionCache = new Map<string, Promise<string[]>>();
@@ -186,7 +194,8 @@ function expand(pattern: string): Promise<string[]> {
 
 /** What each Allow statement grants that no call on the role used, pattern by pattern (a NotAction list as one). */
 async function unusedGrants(role: RolePolicies, usedActions: ReadonlySet<string>, runtime: ReadonlySet<string>): Promise<UnusedGrant[]> {
-  const idle = (actions: readonly string[]) => actions.filter((a) => !usedActions.has(a.toLowerCase()) && !runtime.has(a.toLowerCase())).sort();
+  const idle = (actions: readonly string[]) =>
+    actions.filter((a) => !usedActions.has(a.toLowerCase()) && !runtime.has(a.toLowerCase())).sort();
   const work: Array<Promise<UnusedGrant | undefined>> = [];
   for (const policy of role.policies) {
     statementsOf(policy).forEach((st, index) => {
@@ -198,7 +207,16 @@ async function unusedGrants(role: RolePolicies, usedActions: ReadonlySet<string>
         if (!unused.length) return undefined;
         const notObservable = unused.filter((a) => DATA_EVENT_ACTION_PATTERNS.some((p) => actionMatchesPattern(a, p)));
         const resources = st.Resource !== undefined ? asList(st.Resource) : ['*'];
-        return { statement, pattern, element, unusedCount: unused.length, unused: unused.slice(0, MAX_LISTED_UNUSED), conditional, notObservable, resources };
+        return {
+          statement,
+          pattern,
+          element,
+          unusedCount: unused.length,
+          unused: unused.slice(0, MAX_LISTED_UNUSED),
+          conditional,
+          notObservable,
+          resources,
+        };
       };
       if (st.Action !== undefined) {
         for (const pattern of asList(st.Action)) work.push(expand(pattern).then((a) => grant(pattern, 'Action', a)));
@@ -246,7 +264,12 @@ export async function evaluateRole(role: RolePolicies, calls: readonly ObservedC
   const unused = await unusedGrants(role, usedSet, runtime);
   const runtimeGranted: string[] = [];
   for (const action of options.runtimeActions ?? []) {
-    const sim = await simulate(role, action, `arn:aws:sts::${options.accountId}:assumed-role/${role.roleName}/${role.roleName}`, options.accountId);
+    const sim = await simulate(
+      role,
+      action,
+      `arn:aws:sts::${options.accountId}:assumed-role/${role.roleName}/${role.roleName}`,
+      options.accountId,
+    );
     if (sim.verdict === 'allowed' || sim.verdict === 'allowed-if-conditions') runtimeGranted.push(action);
   }
   return { used, unmapped, unused, runtimeGranted, errors };

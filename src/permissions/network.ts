@@ -1,7 +1,14 @@
 // Network, allowed against used: the function's security-group egress rules against the peers it reached, and the rules it needs.
 import * as ipaddr from 'ipaddr.js';
 import { peerReportSubject, type PeerReport } from '../core/model';
-import type { CurrentEgressJudgement, NetworkProposal, PrefixListInfo, ProposedEgressRule, SecurityGroup, SecurityGroupEgressRule } from './model';
+import type {
+  CurrentEgressJudgement,
+  NetworkProposal,
+  PrefixListInfo,
+  ProposedEgressRule,
+  SecurityGroup,
+  SecurityGroupEgressRule,
+} from './model';
 
 /** The AWS services with an AWS-managed prefix list (gateway endpoints), as ip-ranges names them. */
 const PREFIX_LIST_SERVICES: Readonly<Record<string, string>> = { S3: 's3', DYNAMODB: 'dynamodb' };
@@ -86,9 +93,21 @@ export function proposeEgress(input: NetworkInput): NetworkProposal {
   const rejected = input.peers.filter((p) => !reached(p)).map(peerReportSubject);
   if (rejected.length) notes.push(`Only rejected traffic, so no rule proposed: ${rejected.join(', ')}.`);
 
-  const current: CurrentEgressJudgement[] = rules.map((rule) => ({ rule, usedBy: peers.filter((p) => ruleAllows(rule, p, prefixLists) === true).map(peerReportSubject) }));
-  const undecided = rules.filter((r) => r.destination.kind === 'security-group' || (r.destination.kind === 'prefix-list' && !r.destination.name && !prefixLists.some((p) => p.prefixListId === (r.destination as { prefixListId: string }).prefixListId)));
-  if (undecided.length) notes.push(`${undecided.length} rule(s) to a security group or an unnamed prefix list are not judged: which addresses they cover is not known here.`);
+  const current: CurrentEgressJudgement[] = rules.map((rule) => ({
+    rule,
+    usedBy: peers.filter((p) => ruleAllows(rule, p, prefixLists) === true).map(peerReportSubject),
+  }));
+  const undecided = rules.filter(
+    (r) =>
+      r.destination.kind === 'security-group' ||
+      (r.destination.kind === 'prefix-list' &&
+        !r.destination.name &&
+        !prefixLists.some((p) => p.prefixListId === (r.destination as { prefixListId: string }).prefixListId)),
+  );
+  if (undecided.length)
+    notes.push(
+      `${undecided.length} rule(s) to a security group or an unnamed prefix list are not judged: which addresses they cover is not known here.`,
+    );
 
   const proposed = new Map<string, ProposedEgressRule>();
   for (const peer of peers) {
@@ -99,9 +118,13 @@ export function proposeEgress(input: NetworkInput): NetworkProposal {
     rule.allowedNow ||= rules.some((r) => ruleAllows(r, peer, prefixLists) === true);
     proposed.set(key, rule);
   }
-  const list = [...proposed.values()].sort((a, b) => destinationKey(a.destination).localeCompare(destinationKey(b.destination)) || a.port - b.port);
+  const list = [...proposed.values()].sort(
+    (a, b) => destinationKey(a.destination).localeCompare(destinationKey(b.destination)) || a.port - b.port,
+  );
   if (list.some((r) => r.destination.kind === 'service')) {
-    notes.push('A service without an AWS-managed prefix list (only S3 and DynamoDB have one) is reached through a VPC interface endpoint (allow its security group) or its published ip-ranges.');
+    notes.push(
+      'A service without an AWS-managed prefix list (only S3 and DynamoDB have one) is reached through a VPC interface endpoint (allow its security group) or its published ip-ranges.',
+    );
   }
   if (list.some((r) => r.destination.kind === 'prefix-list' && !r.destination.prefixListId)) {
     notes.push('Prefix list ids differ per account and region: look them up with `aws ec2 describe-managed-prefix-lists`.');

@@ -20,7 +20,12 @@ export function lambdaRuntimeActions(inVpc: boolean): string[] {
 export const RESOURCE_NOTE =
   'Resources are "*": the scan keeps no request parameters of the calls it counts, so it cannot name the resources; narrow each Resource to the ARNs the function uses before deploying.';
 
-const sidWord = (s: string) => s.split(/[^A-Za-z0-9]+/).filter(Boolean).map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+const sidWord = (s: string) =>
+  s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0]!.toUpperCase() + w.slice(1))
+    .join('');
 
 /** A used action goes into the proposal when some call of it succeeded: an always-denied call is not to be granted. */
 export function proposable(u: UsedAction): boolean {
@@ -49,7 +54,8 @@ export function proposePolicy(input: ProposalInput): PolicyProposal {
   }
   const service = [...new Set(input.used.filter((u) => u.caller === 'lambda-service' && proposable(u)).map((u) => u.action))].sort();
   if (service.length) statements.push({ sid: 'UsedByLambdaService', basis: 'used-by-lambda-service', actions: service, resources: ['*'] });
-  if (input.runtimeGranted.length) statements.push({ sid: 'LambdaRuntime', basis: 'lambda-runtime', actions: [...input.runtimeGranted].sort(), resources: ['*'] });
+  if (input.runtimeGranted.length)
+    statements.push({ sid: 'LambdaRuntime', basis: 'lambda-runtime', actions: [...input.runtimeGranted].sort(), resources: ['*'] });
   const inProposal = new Set(statements.flatMap((s) => s.actions));
   // Kept on the resources their statements grant them on now, one statement per resource list.
   const kept = new Map<string, { resources: string[]; actions: Set<string> }>();
@@ -62,19 +68,31 @@ export function proposePolicy(input: ProposalInput): PolicyProposal {
     kept.set(key, entry);
   }
   [...kept.values()].forEach((k, i) => {
-    statements.push({ sid: `GrantedNotObservable${i ? i + 1 : ''}`, basis: 'kept-not-observable', actions: [...k.actions].sort(), resources: k.resources });
+    statements.push({
+      sid: `GrantedNotObservable${i ? i + 1 : ''}`,
+      basis: 'kept-not-observable',
+      actions: [...k.actions].sort(),
+      resources: k.resources,
+    });
   });
   const unseen = [...new Set([...kept.values()].flatMap((k) => [...k.actions]))].sort();
   if (unseen.length) {
-    notes.push(`${unseen.length} granted action(s) CloudTrail records only as data events (${unseen.slice(0, 5).join(', ')}${unseen.length > 5 ? ', ...' : ''}) are kept in GrantedNotObservable: the scan cannot see them used; remove those the function does not need.`);
+    notes.push(
+      `${unseen.length} granted action(s) CloudTrail records only as data events (${unseen.slice(0, 5).join(', ')}${unseen.length > 5 ? ', ...' : ''}) are kept in GrantedNotObservable: the scan cannot see them used; remove those the function does not need.`,
+    );
   }
   if (statements.length) notes.push(RESOURCE_NOTE);
   const fresh = code.filter((u) => u.newInDetection).map((u) => u.action);
-  if (fresh.length) notes.push(`First made in the detection window, not in the baseline: ${fresh.join(', ')}. Check they are the code's before granting them (they are new-api-call findings).`);
+  if (fresh.length)
+    notes.push(
+      `First made in the detection window, not in the baseline: ${fresh.join(', ')}. Check they are the code's before granting them (they are new-api-call findings).`,
+    );
   const denied = input.used.filter((u) => !proposable(u)).map((u) => u.action);
   if (denied.length) notes.push(`Left out because every call was denied: ${denied.join(', ')}.`);
-  if (input.roleFunctions.length > 1) notes.push(`The role is shared by ${input.roleFunctions.join(', ')}: the proposal covers what all of them used.`);
-  if (input.runtimeGranted.length) notes.push('LambdaRuntime keeps what the Lambda service needs for any function (logs; ENIs in a VPC), as the role grants it now.');
+  if (input.roleFunctions.length > 1)
+    notes.push(`The role is shared by ${input.roleFunctions.join(', ')}: the proposal covers what all of them used.`);
+  if (input.runtimeGranted.length)
+    notes.push('LambdaRuntime keeps what the Lambda service needs for any function (logs; ENIs in a VPC), as the role grants it now.');
   return { statements, document: toDocument(statements), notes };
 }
 

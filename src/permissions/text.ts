@@ -1,6 +1,14 @@
 // The permissions report for a terminal: per function, used (and which statement grants it), unused, denied, and the proposals.
 import { sanitizeForTerminal } from '../report/escape';
-import type { ConditionNote, FunctionPermissions, PermissionsReport, ProposedEgressRule, SecurityGroupEgressRule, StatementRef, Verdict } from './model';
+import type {
+  ConditionNote,
+  FunctionPermissions,
+  PermissionsReport,
+  ProposedEgressRule,
+  SecurityGroupEgressRule,
+  StatementRef,
+  Verdict,
+} from './model';
 
 /** At most this many unused actions are printed per pattern; `--format json` has the listed ones, and the count. */
 const UNUSED_SHOWN = 8;
@@ -28,15 +36,24 @@ function destinationText(d: ProposedEgressRule['destination']): string {
 function ruleText(r: SecurityGroupEgressRule): string {
   const d = r.destination;
   const to = d.kind === 'cidr' ? d.cidr : d.kind === 'prefix-list' ? (d.name ?? d.prefixListId) : d.groupId;
-  const ports = r.protocol === '-1' ? 'all traffic' : r.fromPort === r.toPort ? `${r.fromPort}/${r.protocol}` : `${r.fromPort}-${r.toPort}/${r.protocol}`;
+  const ports =
+    r.protocol === '-1'
+      ? 'all traffic'
+      : r.fromPort === r.toPort
+        ? `${r.fromPort}/${r.protocol}`
+        : `${r.fromPort}-${r.toPort}/${r.protocol}`;
   return `${r.groupId}: ${ports} to ${to}`;
 }
 
 function functionText(f: FunctionPermissions): string[] {
-  const lines: string[] = [`${f.function}  role ${f.roleName ?? '(none)'}${f.roleFunctions.length > 1 ? `  (shared by ${f.roleFunctions.join(', ')}: judged on what all of them used)` : ''}`];
+  const lines: string[] = [
+    `${f.function}  role ${f.roleName ?? '(none)'}${f.roleFunctions.length > 1 ? `  (shared by ${f.roleFunctions.join(', ')}: judged on what all of them used)` : ''}`,
+  ];
   if (f.roleFailure) lines.push(`  role policies not read: ${f.roleFailure.message}`);
   else {
-    lines.push(`  policies: ${f.policies.map((p) => (p.kind === 'managed' ? `${p.name} (managed, ${p.versionId})` : `${p.name} (inline)`)).join(', ') || 'none'}`);
+    lines.push(
+      `  policies: ${f.policies.map((p) => (p.kind === 'managed' ? `${p.name} (managed, ${p.versionId})` : `${p.name} (inline)`)).join(', ') || 'none'}`,
+    );
     const used = f.used.filter((u) => !u.deniedInTrail);
     lines.push(`  used (${used.length}):`);
     for (const u of used) {
@@ -49,7 +66,10 @@ function functionText(f: FunctionPermissions): string[] {
     const denied = f.used.filter((u) => u.deniedInTrail || u.verdict === 'denied' || u.verdict === 'not-granted');
     if (denied.length) {
       lines.push(`  denied (${denied.length}):`);
-      for (const u of denied) lines.push(`    ${u.action}: ${u.deniedInTrail ? 'denied when called' : 'called'}; policies: ${VERDICT_TEXT[u.verdict]}${u.deniedBy.length ? ` by ${u.deniedBy.map(statementText).join(', ')}` : ''}`);
+      for (const u of denied)
+        lines.push(
+          `    ${u.action}: ${u.deniedInTrail ? 'denied when called' : 'called'}; policies: ${VERDICT_TEXT[u.verdict]}${u.deniedBy.length ? ` by ${u.deniedBy.map(statementText).join(', ')}` : ''}`,
+        );
     }
     if (f.unmapped.length) {
       lines.push('  calls with no IAM action in the data:');
@@ -69,10 +89,13 @@ function functionText(f: FunctionPermissions): string[] {
   if (f.networkFailure) lines.push(`  security groups not read: ${f.networkFailure.message}`);
   if (f.network) {
     lines.push(`  egress now (${f.network.securityGroupIds.join(', ')}):`);
-    for (const c of f.network.current) lines.push(`    ${ruleText(c.rule)}: ${c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'no peer seen'}`);
+    for (const c of f.network.current)
+      lines.push(`    ${ruleText(c.rule)}: ${c.usedBy.length ? `used by ${c.usedBy.join(', ')}` : 'no peer seen'}`);
     lines.push('  proposed egress:');
     for (const r of f.network.proposed) {
-      lines.push(`    ${r.port}/${r.protocol} to ${destinationText(r.destination)}${r.allowedNow ? '' : '  [not allowed now]'}  (${r.peers.join(', ')})`);
+      lines.push(
+        `    ${r.port}/${r.protocol} to ${destinationText(r.destination)}${r.allowedNow ? '' : '  [not allowed now]'}  (${r.peers.join(', ')})`,
+      );
     }
     for (const n of f.network.notes) lines.push(`    note: ${n}`);
   }
@@ -81,7 +104,10 @@ function functionText(f: FunctionPermissions): string[] {
 }
 
 export function renderPermissionsText(report: PermissionsReport): string {
-  const lines = [`Permissions of ${report.functions.length} function(s) in ${report.accountId} ${report.region}, calls from ${report.window.baselineStart} to ${report.window.detectEnd}`, ''];
+  const lines = [
+    `Permissions of ${report.functions.length} function(s) in ${report.accountId} ${report.region}, calls from ${report.window.baselineStart} to ${report.window.detectEnd}`,
+    '',
+  ];
   for (const f of report.functions) lines.push(...functionText(f), '');
   lines.push('Not judged:');
   for (const l of report.limits) lines.push(`  - ${l}`);

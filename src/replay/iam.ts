@@ -50,7 +50,11 @@ export function openRecordedPermissions(dir: string, label = `scenario ${dir}`):
   const file = (rel: string) => path.join(dir, rel);
   const roles = arrayIn<RecordedRole>(readOptionalJson(dir, PERMISSIONS_FILES.roles), 'Roles', file(PERMISSIONS_FILES.roles));
   const policies = arrayIn<RecordedPolicy>(readOptionalJson(dir, PERMISSIONS_FILES.policies), 'Policies', file(PERMISSIONS_FILES.policies));
-  const groups = arrayIn<unknown>(readOptionalJson(dir, PERMISSIONS_FILES.securityGroups), 'SecurityGroups', file(PERMISSIONS_FILES.securityGroups));
+  const groups = arrayIn<unknown>(
+    readOptionalJson(dir, PERMISSIONS_FILES.securityGroups),
+    'SecurityGroups',
+    file(PERMISSIONS_FILES.securityGroups),
+  );
   const scenario = readOptionalJson(dir, 'scenario.json');
   const failures = (scenario?.failures ?? {}) as Record<string, unknown>;
 
@@ -81,7 +85,10 @@ export function openRecordedPermissions(dir: string, label = `scenario ${dir}`):
       return { roleName, arn: r.Arn ?? '', ...(boundary ? { permissionsBoundaryArn: boundary } : {}) };
     },
     async listAttachedRolePolicies(roleName) {
-      return (role(IAM_READ_ACTIONS.listAttachedRolePolicies, roleName).AttachedPolicies ?? []).map((p) => ({ policyName: p.PolicyName ?? '', policyArn: p.PolicyArn ?? '' }));
+      return (role(IAM_READ_ACTIONS.listAttachedRolePolicies, roleName).AttachedPolicies ?? []).map((p) => ({
+        policyName: p.PolicyName ?? '',
+        policyArn: p.PolicyArn ?? '',
+      }));
     },
     async getPolicy(policyArn) {
       const p = policy(IAM_READ_ACTIONS.getPolicy, policyArn).Policy!;

@@ -70,17 +70,21 @@ export interface ScenarioOptions {
 }
 
 function loadScenario(dir: string): ScenarioData {
-  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new InputError(`${dir}: not a scenario directory (it does not exist or is not a directory)`);
+  if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
+    throw new InputError(`${dir}: not a scenario directory (it does not exist or is not a directory)`);
   const file = (rel: string) => path.join(dir, rel);
   const scenario = readJson(file('scenario.json'));
-  if (scenario.formatVersion !== 1) throw new InputError(`${file('scenario.json')}: formatVersion must be 1 (found ${describeValue(scenario.formatVersion)})`);
+  if (scenario.formatVersion !== 1)
+    throw new InputError(`${file('scenario.json')}: formatVersion must be 1 (found ${describeValue(scenario.formatVersion)})`);
   for (const key of ['accountId', 'region'] as const) {
     if (typeof scenario[key] !== 'string') throw new InputError(`${file('scenario.json')}: "${key}" must be a string`);
   }
   const recordedAt = typeof scenario.recordedAt === 'string' ? Date.parse(scenario.recordedAt) : NaN;
-  if (scenario.recordedAt !== undefined && !Number.isFinite(recordedAt)) throw new InputError(`${file('scenario.json')}: "recordedAt" is not an ISO-8601 time`);
+  if (scenario.recordedAt !== undefined && !Number.isFinite(recordedAt))
+    throw new InputError(`${file('scenario.json')}: "recordedAt" is not an ISO-8601 time`);
   // The scan's windows reach up to 90 days before it: a time at the edge of what a Date holds would not survive that.
-  if (Number.isFinite(recordedAt) && !(recordedAt >= 0 && recordedAt < MAX_RECORDED_AT)) throw new InputError(`${file('scenario.json')}: "recordedAt" must be between 1970 and 9999`);
+  if (Number.isFinite(recordedAt) && !(recordedAt >= 0 && recordedAt < MAX_RECORDED_AT))
+    throw new InputError(`${file('scenario.json')}: "recordedAt" must be between 1970 and 9999`);
 
   const tagsPath = file('lambda/tags.json');
   const tags = fs.existsSync(tagsPath) ? readJson(tagsPath) : {};
@@ -91,7 +95,8 @@ function loadScenario(dir: string): ScenarioData {
   });
   const enis = mapList(file('ec2/describe-network-interfaces.json'), 'NetworkInterfaces', (e) => {
     const eni = networkInterfaceFromAws(e);
-    if (eni.since !== undefined && !isDateTime(eni.since)) throw new ShapeError(`network interface ${eni.id} has an Attachment.AttachTime outside the range of dates`);
+    if (eni.since !== undefined && !isDateTime(eni.since))
+      throw new ShapeError(`network interface ${eni.id} has an Attachment.AttachTime outside the range of dates`);
     return eni;
   });
   const flowLogs = mapList(file('ec2/describe-flow-logs.json'), 'FlowLogs', flowLogFromAws);
@@ -107,14 +112,17 @@ function loadScenario(dir: string): ScenarioData {
   if (!Array.isArray(metricsJson.MetricDataQueries) || !Array.isArray(metricsJson.MetricDataResults)) {
     throw new InputError(`${metricsPath}: expected "MetricDataQueries" and "MetricDataResults" arrays`);
   }
-  const metrics = mapped(metricsPath, () => metricSeriesFromAws(metricsJson.MetricDataQueries as unknown[], metricsJson.MetricDataResults as unknown[]));
+  const metrics = mapped(metricsPath, () =>
+    metricSeriesFromAws(metricsJson.MetricDataQueries as unknown[], metricsJson.MetricDataResults as unknown[]),
+  );
 
   const ipRangesPath = file('ip-ranges.json');
   let ipRanges: IpRangesDocument | undefined;
   if (fs.existsSync(ipRangesPath)) {
     const doc = readJson(ipRangesPath);
     if (!Array.isArray(doc.prefixes)) throw new InputError(`${ipRangesPath}: expected a "prefixes" array (AWS's ip-ranges document)`);
-    if (doc.ipv6_prefixes !== undefined && !Array.isArray(doc.ipv6_prefixes)) throw new InputError(`${ipRangesPath}: "ipv6_prefixes" must be an array`);
+    if (doc.ipv6_prefixes !== undefined && !Array.isArray(doc.ipv6_prefixes))
+      throw new InputError(`${ipRangesPath}: "ipv6_prefixes" must be an array`);
     ipRanges = { prefixes: prefixList(doc.prefixes, 'ip_prefix'), ipv6_prefixes: prefixList(doc.ipv6_prefixes ?? [], 'ipv6_prefix') };
   }
 
@@ -132,7 +140,11 @@ function loadScenario(dir: string): ScenarioData {
     ...loadQueryAnswers(file),
     s3Objects: loadS3Objects(file('flowlogs-s3')),
     failures,
-    account: { accountId: scenario.accountId as string, region: scenario.region as string, recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined },
+    account: {
+      accountId: scenario.accountId as string,
+      region: scenario.region as string,
+      recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined,
+    },
     functions,
     enis,
     flowLogs,
@@ -287,20 +299,25 @@ async function* readAhead(file: string, signal: AbortSignal): AsyncGenerator<Uin
 function loadQueryAnswers(file: (rel: string) => string): Pick<ScenarioData, 'athenaFlows' | 'trailCalls'> {
   const out: Pick<ScenarioData, 'athenaFlows' | 'trailCalls'> = {};
   const rowsOf = (p: string, json: Record<string, unknown>): Array<Record<string, string>> => {
-    if (!Array.isArray(json.rows) || !json.rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r))) throw new InputError(`${p}: expected a "rows" array of objects`);
+    if (!Array.isArray(json.rows) || !json.rows.every((r) => typeof r === 'object' && r !== null && !Array.isArray(r)))
+      throw new InputError(`${p}: expected a "rows" array of objects`);
     return json.rows as Array<Record<string, string>>;
   };
   const flowsPath = file(path.join('athena', 'flow-rows.json'));
   if (fs.existsSync(flowsPath)) {
     const json = readJson(flowsPath);
-    out.athenaFlows = { table: String(json.table ?? 'the flow logs\' table'), dataScannedBytes: Number(json.dataScannedBytes) || 0, rows: flowRowsToAggregates(rowsOf(flowsPath, json)) };
+    out.athenaFlows = {
+      table: String(json.table ?? "the flow logs' table"),
+      dataScannedBytes: Number(json.dataScannedBytes) || 0,
+      rows: flowRowsToAggregates(rowsOf(flowsPath, json)),
+    };
   }
   const trailPath = file(path.join('cloudtrail-lake', 'rows.json'));
   if (fs.existsSync(trailPath)) {
     const json = readJson(trailPath);
     out.trailCalls = {
       rows: trailRowsFromAnswer(rowsOf(trailPath, json)),
-      read: `${String(json.from ?? 'the trail\'s query engine')}: one query for the scan, ${formatBytes(Number(json.bytesScanned) || 0)} scanned (as recorded)`,
+      read: `${String(json.from ?? "the trail's query engine")}: one query for the scan, ${formatBytes(Number(json.bytesScanned) || 0)} scanned (as recorded)`,
     };
   }
   return out;
@@ -336,7 +353,10 @@ class ScenarioSource implements TelemetrySource {
       // As the live source answered with --flow-logs-athena: each flow log its ENIs' rows of the one query.
       const ids = new Set(request.enis.map((e) => e.id));
       yield { kind: 'aggregated', source: `Athena table ${athena.table} (as recorded)`, rows: athena.rows.filter((r) => ids.has(r.eniId)) };
-      yield { kind: 'summary', read: `with Athena on ${athena.table}: one query for the scan, ${formatBytes(athena.dataScannedBytes)} scanned (as recorded)` };
+      yield {
+        kind: 'summary',
+        read: `with Athena on ${athena.table}: one query for the scan, ${formatBytes(athena.dataScannedBytes)} scanned (as recorded)`,
+      };
       return;
     }
     if (flowLog.destinationType === 's3') {

@@ -287,8 +287,7 @@ function renderFindings(findings: readonly Finding[]): string {
 
 function renderFinding(f: Finding): string {
   const sev = severityTone(f.severity);
-  const attribution =
-    f.attribution && f.attribution !== 'exact' ? ` <span class="muted">(${e(f.attribution)} attribution)</span>` : '';
+  const attribution = f.attribution && f.attribution !== 'exact' ? ` <span class="muted">(${e(f.attribution)} attribution)</span>` : '';
   return [
     `<li class="lb-finding lb-tone-${sev}">`,
     `<div>${renderSeverityBadge(f.severity)}<span class="lb-title">${e(f.title)}</span></div>`,
@@ -457,7 +456,9 @@ export function renderMetricsChart(metrics: MetricsSummary, detectHours?: number
   if (d.throttles) parts.push(`<polyline class="lb-thr" points="${d.throttles}"/>`);
   parts.push(`<polyline class="lb-inv" points="${d.invocations}"/>`);
   for (const p of d.points) {
-    parts.push(`<circle class="${p.over ? 'lb-over' : 'lb-inv'}" cx="${p.cx}" cy="${p.cy}" r="${p.over ? 3.5 : 2}"><title>${e(p.tip)}</title></circle>`);
+    parts.push(
+      `<circle class="${p.over ? 'lb-over' : 'lb-inv'}" cx="${p.cx}" cy="${p.cy}" r="${p.over ? 3.5 : 2}"><title>${e(p.tip)}</title></circle>`,
+    );
   }
   const legend = `<ul class="lb-legend">${d.legend.map((l) => `<li><span class="${LEGEND_SWATCH[l.key]}"></span>${e(l.text)}</li>`).join('')}</ul>`;
   return [

@@ -195,7 +195,10 @@ const NETWORK_KINDS = new Set(['new-peer', 'rejected-traffic', 'traffic-spike'])
 export function redactReport(report: ScanReport): ScanReport {
   const reserved = new Set<string>();
   collectStrings(report, reserved);
-  const r = new Redactor(reserved, report.functions.map((f) => f.name));
+  const r = new Redactor(
+    reserved,
+    report.functions.map((f) => f.name),
+  );
   // The report's own account first, so it gets the first stand-in.
   const accountId = r.account(report.accountId);
   const text = (s: string) => r.text(s);
@@ -215,18 +218,31 @@ export function redactReport(report: ScanReport): ScanReport {
   const redactFunction = (f: FunctionReport): FunctionReport => {
     const out: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(f)) {
-      define(out, text(key), key === 'name' ? f.name
-        : key === 'peers' ? f.peers.map(redactPeer)
-        : key === 'findings' ? f.findings.map((x) => redactFinding(f.name, x))
-        : key === 'enis' ? f.enis.map((e) => ({ ...(mapStrings(e, text) as typeof e), privateIp: r.address(e.privateIp) }))
-        : key === 'tags' && f.tags ? redactTags(f.tags)
-        : mapStrings(value, text));
+      define(
+        out,
+        text(key),
+        key === 'name'
+          ? f.name
+          : key === 'peers'
+            ? f.peers.map(redactPeer)
+            : key === 'findings'
+              ? f.findings.map((x) => redactFinding(f.name, x))
+              : key === 'enis'
+                ? f.enis.map((e) => ({ ...(mapStrings(e, text) as typeof e), privateIp: r.address(e.privateIp) }))
+                : key === 'tags' && f.tags
+                  ? redactTags(f.tags)
+                  : mapStrings(value, text),
+      );
     }
     return out as unknown as FunctionReport;
   };
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(report)) {
-    define(out, key, key === 'accountId' ? accountId : key === 'functions' ? report.functions.map(redactFunction) : mapStrings(value, text));
+    define(
+      out,
+      key,
+      key === 'accountId' ? accountId : key === 'functions' ? report.functions.map(redactFunction) : mapStrings(value, text),
+    );
   }
   return out as unknown as ScanReport;
 }

@@ -200,7 +200,13 @@ export function unusedGrantResults(input: PermissionsSarifInput, functions: read
   const byName = new Map(functions.map((f) => [f.name, f] as const));
   for (const fp of input.report.functions) {
     for (const grant of fp.unused) {
-      const id = [fp.roleArn ?? fp.function, grant.statement.policyArn ?? grant.statement.policyName, grant.statement.index, grant.element, grant.pattern].join('|');
+      const id = [
+        fp.roleArn ?? fp.function,
+        grant.statement.policyArn ?? grant.statement.policyName,
+        grant.statement.index,
+        grant.element,
+        grant.pattern,
+      ].join('|');
       if (seen.has(id)) continue;
       seen.add(id);
       const roleFunctions = fp.roleFunctions.filter((name) => input.report.functions.some((f) => f.function === name));
@@ -209,9 +215,15 @@ export function unusedGrantResults(input: PermissionsSarifInput, functions: read
       const text =
         `Role ${fp.roleName ?? fp.roleArn ?? '?'} grants ${grant.pattern} ` +
         `(${statementText(grant.statement)}${grant.conditional ? ', conditional: not evaluated' : ''}); never used by ${fp.roleFunctions.join(', ')}: ${shown}${more}.` +
-        (grant.notObservable.length ? ` ${grant.notObservable.length} of them CloudTrail records only as data events: kept, not judged.` : '');
+        (grant.notObservable.length
+          ? ` ${grant.notObservable.length} of them CloudTrail records only as data events: kept, not judged.`
+          : '');
       const where = input.locate?.(fp, grant);
-      const logical = roleFunctions.map((name) => ({ name, kind: 'function', ...(byName.get(name)?.arn ? { fullyQualifiedName: byName.get(name)!.arn } : {}) }));
+      const logical = roleFunctions.map((name) => ({
+        name,
+        kind: 'function',
+        ...(byName.get(name)?.arn ? { fullyQualifiedName: byName.get(name)!.arn } : {}),
+      }));
       const location: Location = { logicalLocations: logical };
       if (where) {
         location.physicalLocation = {
@@ -252,7 +264,13 @@ export function renderSarif(report: ScanReport, toolVersion: string, permissions
   for (const fn of report.functions) {
     for (const finding of sortFindings(fn.findings)) {
       // A kind this build does not know (a newer report) still gets a result, only without a rule index.
-      results.push(sarifResult(fn, finding, rules.findIndex((r) => r.id === finding.kind)));
+      results.push(
+        sarifResult(
+          fn,
+          finding,
+          rules.findIndex((r) => r.id === finding.kind),
+        ),
+      );
     }
   }
   if (permissions) {

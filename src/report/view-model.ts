@@ -270,9 +270,7 @@ export function peerDiffRows(fn: FunctionReport): PeerDiffRow[] {
     };
   });
   const volume = (r: PeerDiffRow) => (r.status === 'removed' ? (r.baseline?.bytes ?? 0) : r.now.bytes);
-  return rows.sort(
-    (a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || volume(b) - volume(a) || compareText(a.subject, b.subject),
-  );
+  return rows.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || volume(b) - volume(a) || compareText(a.subject, b.subject));
 }
 
 /** The AWS API calls as diff rows: the function's own calls first, then the Lambda service's; within each as for peers. */
@@ -338,14 +336,16 @@ export interface EvidenceEssentials {
 const EVIDENCE_LISTS = new Set(['firstSeen', 'lastSeen', 'candidates', 'samples', 'eventIds']);
 
 function stringList(v: unknown): string[] {
-  return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x) ?? '')) : [];
+  return Array.isArray(v) ? v.map((x) => (typeof x === 'string' ? x : (JSON.stringify(x) ?? ''))) : [];
 }
 
 /** What a one-glance summary of a finding's evidence shows: when, how much, who else could it be. */
 export function evidenceEssentials(evidence: FindingEvidence | undefined): EvidenceEssentials {
   const e = evidence ?? {};
   const counts: Array<[string, number]> = Object.entries(e)
-    .filter((entry): entry is [string, number] => !EVIDENCE_LISTS.has(entry[0]) && typeof entry[1] === 'number' && Number.isFinite(entry[1]))
+    .filter(
+      (entry): entry is [string, number] => !EVIDENCE_LISTS.has(entry[0]) && typeof entry[1] === 'number' && Number.isFinite(entry[1]),
+    )
     .sort((a, b) => compareText(a[0], b[0]));
   return {
     firstSeen: typeof e.firstSeen === 'string' ? e.firstSeen : undefined,
@@ -359,7 +359,10 @@ export function evidenceEssentials(evidence: FindingEvidence | undefined): Evide
 
 /** `errorsInWindow` → `errors in window`: evidence keys read as words. */
 export function evidenceLabel(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/\bIds\b/, 'ids').toLowerCase();
+  return key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/\bIds\b/, 'ids')
+    .toLowerCase();
 }
 
 export interface EvidenceEntry {

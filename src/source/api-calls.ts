@@ -46,7 +46,8 @@ export function locateApiCalls(text: string, language: SourceLanguage, call: Api
   const operation = operationName(call.eventName);
   if (!operation || text.length > MAX_TEXT) return [];
   try {
-    const matches = language === 'python' ? locatePython(text, call.eventSource, operation) : locateJs(text, language, call.eventSource, operation);
+    const matches =
+      language === 'python' ? locatePython(text, call.eventSource, operation) : locateJs(text, language, call.eventSource, operation);
     return matches.sort((a, b) => b.score - a.score || a.line - b.line || a.column - b.column);
   } catch {
     return [];
@@ -71,7 +72,10 @@ export function snakeCase(name: string): string {
   const special = /[A-Z]{2,}s$/.exec(s);
   if (special) s = `${s.slice(0, -special[0].length)}_${special[0].toLowerCase()}`;
   s = s.replace(/(.)([A-Z][a-z]+)/g, '$1_$2');
-  return s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase().replace(/__+/g, '_');
+  return s
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .toLowerCase()
+    .replace(/__+/g, '_');
 }
 
 // ---------------------------------------------------------------- services
@@ -97,7 +101,10 @@ const normalise = (s: string) => s.toLowerCase().replace(/[^a-z0-9]/g, '');
 
 /** The SDK names of the service of an event source (`secretsmanager.amazonaws.com` → `secretsmanager`). */
 export function serviceNames(eventSource: string): string[] {
-  const prefix = eventSource.trim().toLowerCase().replace(/\.amazonaws\.com$/, '');
+  const prefix = eventSource
+    .trim()
+    .toLowerCase()
+    .replace(/\.amazonaws\.com$/, '');
   return SERVICE_NAMES[prefix] ?? [normalise(prefix)];
 }
 
@@ -154,7 +161,7 @@ function readJsModule(text: string, masked: string): JsModule {
       const close = clause.indexOf('}', brace);
       const inner = clause.slice(brace + 1, close < 0 ? undefined : close);
       const spec = new RegExp(`(?:\\btype\\s+)?(${IDENT})(?:\\s*(?:as|:)\\s*(${IDENT}))?`, 'g');
-      for (let m; (m = spec.exec(inner)); ) {
+      for (let m; (m = spec.exec(inner));) {
         const imported = m[1];
         if (imported === 'type') continue;
         // `{ A as B }` in an import, `{ A: B }` in a require's destructuring.
@@ -170,14 +177,14 @@ function readJsModule(text: string, masked: string): JsModule {
   };
 
   const importFrom = new RegExp(`\\bimport\\s+((?:type\\s+)?[^;]*?)\\s*\\bfrom\\s*(['"])`, 'g');
-  for (let m; (m = importFrom.exec(masked)); ) {
+  for (let m; (m = importFrom.exec(masked));) {
     const str = stringAt(text, masked, m.index + m[0].length - 1);
     if (!str || !isSdkPackage(str.value)) continue;
     mod.packages.add(str.value);
     addBindings(m[1], m.index + m[0].indexOf(m[1]), str.value, false);
   }
   const requireCall = new RegExp(`(?:\\b(?:const|let|var)\\s+([^=;]*?)\\s*=\\s*)?\\b(?:require|import)\\s*\\(\\s*(['"])`, 'g');
-  for (let m; (m = requireCall.exec(masked)); ) {
+  for (let m; (m = requireCall.exec(masked));) {
     const str = stringAt(text, masked, m.index + m[0].length - 1);
     if (!str || !isSdkPackage(str.value)) continue;
     mod.packages.add(str.value);
@@ -196,14 +203,15 @@ interface ClientClass {
 function jsClients(masked: string, mod: JsModule): Map<string, ClientClass> {
   const clients = new Map<string, ClientClass>();
   const assign = new RegExp(`(${IDENT})\\s*(?::[^=;\\n]{1,80}?)?(?:=|:)\\s*new\\s+(?:(${IDENT})\\s*\\.\\s*)?(${IDENT})\\s*\\(`, 'g');
-  for (let m; (m = assign.exec(masked)); ) {
+  for (let m; (m = assign.exec(masked));) {
     const client = clientClass(m[2], m[3], mod);
     if (client) clients.set(m[1], client);
   }
   return clients;
 }
 
-const sdkOfPackage = (pkg: string): ClientClass['sdk'] => (pkg === 'aws-sdk' || pkg.startsWith('aws-sdk/') ? 'v2' : pkg.startsWith('@aws-sdk/') ? 'v3' : undefined);
+const sdkOfPackage = (pkg: string): ClientClass['sdk'] =>
+  pkg === 'aws-sdk' || pkg.startsWith('aws-sdk/') ? 'v2' : pkg.startsWith('@aws-sdk/') ? 'v3' : undefined;
 
 /**
  * The service of a client class (`AWS.S3`, `S3Client`, `S3` imported from `@aws-sdk/client-s3`), undefined when it
@@ -244,7 +252,7 @@ function locateJs(text: string, language: SourceLanguage, eventSource: string, o
   const commandLocals = new Map<string, JsImport>();
   for (const i of mod.named) if (i.imported === command) commandLocals.set(i.local, i);
   const newExpr = new RegExp(`\\bnew\\s+(?:(${IDENT})\\s*\\.\\s*)?(${IDENT})\\s*\\(`, 'g');
-  for (let m; (m = newExpr.exec(masked)); ) {
+  for (let m; (m = newExpr.exec(masked));) {
     const [, namespace, name] = m;
     const offset = m.index + m[0].lastIndexOf(name);
     if (namespace) {
@@ -266,14 +274,16 @@ function locateJs(text: string, language: SourceLanguage, eventSource: string, o
   const method = operation[0].toLowerCase() + operation.slice(1);
   const clients = jsClients(masked, mod);
   const methodCall = new RegExp(`(\\?\\.|\\.)\\s*(${method.replace(/\$/g, '\\$')})\\s*\\(`, 'g');
-  for (let m; (m = methodCall.exec(masked)); ) {
+  for (let m; (m = methodCall.exec(masked));) {
     const offset = m.index + m[0].indexOf(m[2]);
     const receiver = receiverBefore(masked, m.index);
     let client: ClientClass | undefined;
     if (receiver.kind === 'name') {
       client = clients.get(receiver.name.replace(/^this\./, ''));
     } else if (receiver.kind === 'call') {
-      const ctor = new RegExp(`\\bnew\\s+(?:(${IDENT})\\s*\\.\\s*)?(${IDENT})\\s*$`).exec(masked.slice(Math.max(0, receiver.openAt - 200), receiver.openAt));
+      const ctor = new RegExp(`\\bnew\\s+(?:(${IDENT})\\s*\\.\\s*)?(${IDENT})\\s*$`).exec(
+        masked.slice(Math.max(0, receiver.openAt - 200), receiver.openAt),
+      );
       if (ctor) client = clientClass(ctor[1], ctor[2], mod);
     }
     const kind: ApiCallMatchKind = client?.sdk === 'v2' ? 'sdk-v2' : client?.sdk === 'v3' ? 'sdk-v3-aggregated' : 'sdk-method';
@@ -314,15 +324,16 @@ function locatePython(text: string, eventSource: string, operation: string): Api
 
   // `s3 = boto3.client('s3')`, `self._sm = session.client(service_name="secretsmanager")`.
   const clients = new Map<string, string>();
-  const assign = /([A-Za-z_][\w.]*)\s*(?::[^=\n]{1,80}?)?=\s*(?:await\s+)?(?:[A-Za-z_][\w.]*\.)?client\s*\(\s*(?:service_name\s*=\s*)?(['"])/g;
-  for (let m; (m = assign.exec(masked)); ) {
+  const assign =
+    /([A-Za-z_][\w.]*)\s*(?::[^=\n]{1,80}?)?=\s*(?:await\s+)?(?:[A-Za-z_][\w.]*\.)?client\s*\(\s*(?:service_name\s*=\s*)?(['"])/g;
+  for (let m; (m = assign.exec(masked));) {
     const str = stringAt(text, masked, m.index + m[0].length - 1);
     if (str) clients.set(m[1], normalise(str.value));
   }
 
   const method = snakeCase(operation);
   const call = new RegExp(`\\.\\s*(${method})\\s*\\(`, 'g');
-  for (let m; (m = call.exec(masked)); ) {
+  for (let m; (m = call.exec(masked));) {
     const offset = m.index + m[0].indexOf(m[1]);
     const receiver = receiverBefore(masked, m.index);
     let service: string | undefined;

@@ -23,7 +23,9 @@ export function parseTemplate(path: string, text: string): unknown {
 export function isTemplate(doc: unknown): doc is Record<string, unknown> {
   const resources = objectAt(doc, 'Resources');
   if (!resources) return false;
-  return Object.values(resources).some((r) => typeof stringAt(r, 'Type') === 'string' && /^(AWS|Custom)::/.test(stringAt(r, 'Type') as string));
+  return Object.values(resources).some(
+    (r) => typeof stringAt(r, 'Type') === 'string' && /^(AWS|Custom)::/.test(stringAt(r, 'Type') as string),
+  );
 }
 
 const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
@@ -33,7 +35,9 @@ export function templateFunctions(doc: Record<string, unknown>, ctx: TemplateCon
   const dir = dirname(ctx.path);
   const resources = objectAt(doc, 'Resources') ?? {};
   const transform = doc.Transform;
-  const serverless = (Array.isArray(transform) ? transform : [transform]).some((t) => typeof t === 'string' && t.startsWith('AWS::Serverless'));
+  const serverless = (Array.isArray(transform) ? transform : [transform]).some(
+    (t) => typeof t === 'string' && t.startsWith('AWS::Serverless'),
+  );
   const kind: DescriptorKind = ctx.kind ?? (serverless ? 'sam' : 'cloudformation');
   const globals = objectAt(objectAt(doc, 'Globals'), 'Function') ?? {};
   const parameters = objectAt(doc, 'Parameters') ?? {};
@@ -135,7 +139,7 @@ export function lineOfKey(text: string, key: string): number | undefined {
 export function samconfigStackNames(text: string): string[] {
   const names = new Set<string>();
   const re = /^[ \t]*stack_name[ \t]*[=:][ \t]*["']?([A-Za-z][A-Za-z0-9-]{0,127})["']?[ \t]*$/gm;
-  for (let m; (m = re.exec(text)); ) names.add(m[1]);
+  for (let m; (m = re.exec(text));) names.add(m[1]);
   return [...names];
 }
 

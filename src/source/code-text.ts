@@ -6,9 +6,15 @@ export type SourceLanguage = 'javascript' | 'typescript' | 'python';
 export function languageOfPath(path: string): SourceLanguage | undefined {
   const ext = /\.([a-z]+)$/i.exec(path)?.[1]?.toLowerCase();
   switch (ext) {
-    case 'ts': case 'mts': case 'cts': case 'tsx':
+    case 'ts':
+    case 'mts':
+    case 'cts':
+    case 'tsx':
       return 'typescript';
-    case 'js': case 'mjs': case 'cjs': case 'jsx':
+    case 'js':
+    case 'mjs':
+    case 'cjs':
+    case 'jsx':
       return 'javascript';
     case 'py':
       return 'python';
@@ -28,7 +34,22 @@ export function maskCode(text: string, language: SourceLanguage): string {
 
 const blank = (c: string) => (c === '\n' || c === '\r' ? c : ' ');
 
-const REGEX_AFTER_WORDS = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'yield', 'await', 'instanceof']);
+const REGEX_AFTER_WORDS = new Set([
+  'return',
+  'typeof',
+  'case',
+  'do',
+  'else',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'yield',
+  'await',
+  'instanceof',
+]);
 
 function maskJs(text: string): string {
   const out: string[] = new Array(text.length);

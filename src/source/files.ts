@@ -85,7 +85,10 @@ export function globToRegExp(glob: string): RegExp {
         re += '\\{';
         continue;
       }
-      const alternatives = glob.slice(i + 1, end).split(',').map((a) => globToRegExp(a).source.slice(1, -1));
+      const alternatives = glob
+        .slice(i + 1, end)
+        .split(',')
+        .map((a) => globToRegExp(a).source.slice(1, -1));
       re += `(?:${alternatives.join('|')})`;
       i = end;
     } else {

@@ -14,9 +14,15 @@ export interface FunctionPolicySource {
 
 /** The texts a declaration's policy may be in: its descriptor, and for Terraform the configuration's other .tf files. */
 export async function descriptorTexts(files: SourceFiles, project: Project, declared: DeclaredFunction): Promise<DescriptorText[]> {
-  const paths = declared.kind === 'terraform'
-    ? [declared.descriptor, ...project.descriptors.filter((p) => p !== declared.descriptor && p.endsWith('.tf') && dirname(p) === dirname(declared.descriptor))]
-    : [declared.descriptor];
+  const paths =
+    declared.kind === 'terraform'
+      ? [
+          declared.descriptor,
+          ...project.descriptors.filter(
+            (p) => p !== declared.descriptor && p.endsWith('.tf') && dirname(p) === dirname(declared.descriptor),
+          ),
+        ]
+      : [declared.descriptor];
   const out: DescriptorText[] = [];
   for (const path of paths) {
     const text = await files.read(path, MAX_FILE_BYTES);
@@ -26,7 +32,11 @@ export async function descriptorTexts(files: SourceFiles, project: Project, decl
 }
 
 /** The declaration of a deployed function and where its policy is written, when source mapping finds them. */
-export async function functionPolicySource(files: SourceFiles, project: Project, fn: MappedFunction): Promise<FunctionPolicySource | undefined> {
+export async function functionPolicySource(
+  files: SourceFiles,
+  project: Project,
+  fn: MappedFunction,
+): Promise<FunctionPolicySource | undefined> {
   const match = matchDeclaration(fn, project.functions);
   if (!match) return undefined;
   const location = locatePolicy(match.declared, await descriptorTexts(files, project, match.declared));

@@ -96,16 +96,20 @@ export function findHandlerDefinition(text: string, language: SourceLanguage, sy
   const s = escape(symbol);
 
   if (language === 'python') {
-    return first(new RegExp(`^(?:async[ \\t]+)?def[ \\t]+(${s})[ \\t]*\\(`, 'm')) ??
+    return (
+      first(new RegExp(`^(?:async[ \\t]+)?def[ \\t]+(${s})[ \\t]*\\(`, 'm')) ??
       first(new RegExp(`^[ \\t]+(?:async[ \\t]+)?def[ \\t]+(${s})[ \\t]*\\(`, 'm')) ??
-      first(new RegExp(`^(${s})[ \\t]*=`, 'm'));
+      first(new RegExp(`^(${s})[ \\t]*=`, 'm'))
+    );
   }
 
   const local = (name: string): SymbolLocation | undefined => {
     const n = escape(name);
-    return first(new RegExp(`\\b(?:async\\s+)?function\\s*\\*?\\s*(${n})\\b`)) ??
+    return (
+      first(new RegExp(`\\b(?:async\\s+)?function\\s*\\*?\\s*(${n})\\b`)) ??
       first(new RegExp(`\\b(?:const|let|var)\\s+(${n})\\b`)) ??
-      first(new RegExp(`\\bclass\\s+(${n})\\b`));
+      first(new RegExp(`\\bclass\\s+(${n})\\b`))
+    );
   };
   const direct =
     first(new RegExp(`\\bexport\\s+(?:default\\s+)?(?:async\\s+)?function\\s*\\*?\\s*(${s})\\b`)) ??

@@ -86,7 +86,11 @@ export interface HandlerSource {
  * (they are what runs). TypeScript is preferred to JavaScript beside it; a JavaScript file with a source map is
  * traced to its source; a CDK asset (a copy in cdk.out) is traced to the workspace file it was copied from.
  */
-export async function resolveHandlerSource(files: SourceFiles, fn: MappedFunction, match: DeclarationMatch): Promise<HandlerSource | undefined> {
+export async function resolveHandlerSource(
+  files: SourceFiles,
+  fn: MappedFunction,
+  match: DeclarationMatch,
+): Promise<HandlerSource | undefined> {
   const d = match.declared;
   const refs = handlerRefs(fn.handler ?? d.handler, fn.runtime ?? d.runtime);
   if (refs.length === 0 || !d.codeDir) return undefined;
@@ -120,7 +124,12 @@ export async function resolveHandlerSource(files: SourceFiles, fn: MappedFunctio
 }
 
 /** A file the user chose (or any file) as a HandlerSource, with the symbol's definition found in it. */
-export async function handlerSourceAt(files: SourceFiles, file: string, fn: MappedFunction, note: string): Promise<HandlerSource | undefined> {
+export async function handlerSourceAt(
+  files: SourceFiles,
+  file: string,
+  fn: MappedFunction,
+  note: string,
+): Promise<HandlerSource | undefined> {
   const refs = handlerRefs(fn.handler, fn.runtime);
   const language = languageOfPath(file);
   if (!language) return undefined;
@@ -128,7 +137,14 @@ export async function handlerSourceAt(files: SourceFiles, file: string, fn: Mapp
   return located(files, file, ref?.symbol ?? (language === 'python' ? 'lambda_handler' : 'handler'), dirname(file), note, undefined);
 }
 
-async function located(files: SourceFiles, file: string, symbol: string, codeDir: string, note: string, match: DeclarationMatch | undefined): Promise<HandlerSource | undefined> {
+async function located(
+  files: SourceFiles,
+  file: string,
+  symbol: string,
+  codeDir: string,
+  note: string,
+  match: DeclarationMatch | undefined,
+): Promise<HandlerSource | undefined> {
   const language = languageOfPath(file);
   if (!language) return undefined;
   const text = await files.read(file, MAX_FILE_BYTES);
@@ -156,7 +172,8 @@ async function fromSourceMap(files: SourceFiles, jsFile: string, symbol: string)
     const language = languageOfPath(source);
     if (!language || !(await files.isFile(source))) continue;
     const text = await files.read(source, MAX_FILE_BYTES);
-    if (text !== undefined && findHandlerDefinition(text, language, symbol)) return { file: source, note: `source map of ${basename(jsFile)}` };
+    if (text !== undefined && findHandlerDefinition(text, language, symbol))
+      return { file: source, note: `source map of ${basename(jsFile)}` };
   }
   return undefined;
 }

@@ -156,7 +156,8 @@ function yamlLocation(file: DescriptorText, target: YamlTarget): PolicyLocation 
 }
 
 function itemLines(text: string, seq: unknown, policyName?: string): StatementLine[] {
-  if (!isSeq(seq)) return isMap(seq) && seq.range ? [{ ...(policyName ? { policyName } : {}), index: 0, line: lineAt(text, seq.range[0]) }] : [];
+  if (!isSeq(seq))
+    return isMap(seq) && seq.range ? [{ ...(policyName ? { policyName } : {}), index: 0, line: lineAt(text, seq.range[0]) }] : [];
   return seq.items.flatMap((item, index) => {
     const range = (item as Node | null)?.range;
     return range ? [{ ...(policyName ? { policyName } : {}), index, line: lineAt(text, range[0]) }] : [];
@@ -182,7 +183,13 @@ function locateInTemplate(declared: DeclaredFunction, file: DescriptorText): Pol
           return isSeq(inner) ? itemLines(file.text, inner, name) : [{ policyName: name, index: 0, line: lineAt(file.text, range[0]) }];
         })
       : [];
-    return yamlLocation(file, { pair: policies, kind: 'sam-policies', label: `Policies of ${logicalId}`, statementLines: lines, notes: [] });
+    return yamlLocation(file, {
+      pair: policies,
+      kind: 'sam-policies',
+      label: `Policies of ${logicalId}`,
+      statementLines: lines,
+      notes: [],
+    });
   }
   const role = pairAt(props, 'Role')?.value;
   const roleId = roleLogicalId(role?.toJSON());
@@ -195,12 +202,19 @@ function locateInTemplate(declared: DeclaredFunction, file: DescriptorText): Pol
   const statement = pairAt(nodeAt(first, 'PolicyDocument'), 'Statement');
   if (!statement?.value) return undefined;
   const policyName = stringOf(nodeAt(first, 'PolicyName'));
-  const statementLines = rolePolicies.items.flatMap((p) => itemLines(file.text, nodeAt(p, 'PolicyDocument', 'Statement'), stringOf(nodeAt(p, 'PolicyName'))));
+  const statementLines = rolePolicies.items.flatMap((p) =>
+    itemLines(file.text, nodeAt(p, 'PolicyDocument', 'Statement'), stringOf(nodeAt(p, 'PolicyName'))),
+  );
   const notes: string[] = [];
-  if (rolePolicies.items.length > 1) notes.push(`${roleId} has ${rolePolicies.items.length - 1} other inline polic${rolePolicies.items.length > 2 ? 'ies' : 'y'}: the proposal covers what the role needs on its own, so review whether to remove them.`);
+  if (rolePolicies.items.length > 1)
+    notes.push(
+      `${roleId} has ${rolePolicies.items.length - 1} other inline polic${rolePolicies.items.length > 2 ? 'ies' : 'y'}: the proposal covers what the role needs on its own, so review whether to remove them.`,
+    );
   const managed = nodeAt(roleProps, 'ManagedPolicyArns')?.toJSON();
   if (Array.isArray(managed) && managed.length) {
-    notes.push(`${roleId} also has ManagedPolicyArns (${managed.map((m) => (typeof m === 'string' ? m.slice(m.lastIndexOf('/') + 1) : 'an expression')).join(', ')}): not edited.`);
+    notes.push(
+      `${roleId} also has ManagedPolicyArns (${managed.map((m) => (typeof m === 'string' ? m.slice(m.lastIndexOf('/') + 1) : 'an expression')).join(', ')}): not edited.`,
+    );
   }
   return yamlLocation(file, {
     pair: statement,
@@ -281,7 +295,7 @@ interface HclBlock {
 function hclBlocks(text: string, type: string): HclBlock[] {
   const out: HclBlock[] = [];
   const re = new RegExp(`^[ \\t]*resource[ \\t]+"${type}"[ \\t]+"([^"]+)"[ \\t]*\\{`, 'gm');
-  for (let m; (m = re.exec(text)); ) {
+  for (let m; (m = re.exec(text));) {
     const open = m.index + m[0].length - 1;
     const close = closingBracket(text, open);
     if (close > 0) out.push({ name: m[1] as string, start: open + 1, end: close - 1 });
@@ -299,7 +313,11 @@ function attribute(text: string, block: HclBlock, name: string): { valueStart: n
   return { valueStart, value: text.slice(valueStart, nl < 0 ? block.end : Math.min(nl, block.end)).trim() };
 }
 
-function locateInTerraform(declared: DeclaredFunction, own: DescriptorText | undefined, files: readonly DescriptorText[]): PolicyLocation | undefined {
+function locateInTerraform(
+  declared: DeclaredFunction,
+  own: DescriptorText | undefined,
+  files: readonly DescriptorText[],
+): PolicyLocation | undefined {
   const name = declared.id.startsWith('aws_lambda_function.') ? declared.id.slice('aws_lambda_function.'.length) : undefined;
   if (!own || !name) return undefined;
   const fn = hclBlocks(own.text, 'aws_lambda_function').find((b) => b.name === name);
@@ -326,7 +344,15 @@ function locateInTerraform(declared: DeclaredFunction, own: DescriptorText | und
         const open = file.text.indexOf('(', policy.valueStart);
         const close = closingBracket(file.text, open);
         if (close < 0) continue;
-        return { ...common, start: policy.valueStart, end: close, startLine, endLine: lineAt(file.text, close), statementLines: [{ ...(policyName ? { policyName } : {}), index: 0, line: startLine }], format: 'hcl-jsonencode' };
+        return {
+          ...common,
+          start: policy.valueStart,
+          end: close,
+          startLine,
+          endLine: lineAt(file.text, close),
+          statementLines: [{ ...(policyName ? { policyName } : {}), index: 0, line: startLine }],
+          format: 'hcl-jsonencode',
+        };
       }
       const heredoc = /^<<(-?)([A-Za-z_][\w-]*)[ \t]*\n/.exec(file.text.slice(policy.valueStart));
       if (heredoc) {

@@ -38,7 +38,8 @@ export interface LoadOptions {
 
 export async function loadProject(files: SourceFiles, options: LoadOptions = {}): Promise<Project> {
   const project: Project = { functions: [], descriptors: [], problems: [] };
-  const show = (p: string) => (options.displayRoot && p.startsWith(`${options.displayRoot}/`) ? p.slice(options.displayRoot.length + 1) : p);
+  const show = (p: string) =>
+    options.displayRoot && p.startsWith(`${options.displayRoot}/`) ? p.slice(options.displayRoot.length + 1) : p;
   const problem = (path: string, message: string) => {
     const line = `${show(path)}: ${message}`;
     project.problems.push(line);
@@ -46,7 +47,8 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
   };
   const find = async (glob: string) => {
     const found = await files.find(glob, MAX_DESCRIPTORS + 1);
-    if (found.length > MAX_DESCRIPTORS) options.log?.warn(`[source] more than ${MAX_DESCRIPTORS} files match ${glob}: only the first ${MAX_DESCRIPTORS} are read`);
+    if (found.length > MAX_DESCRIPTORS)
+      options.log?.warn(`[source] more than ${MAX_DESCRIPTORS} files match ${glob}: only the first ${MAX_DESCRIPTORS} are read`);
     return found.slice(0, MAX_DESCRIPTORS).sort();
   };
   const read = async (path: string): Promise<string | undefined> => {
@@ -66,14 +68,17 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
   const samconfigs = new Map<string, Promise<string[]>>();
   const stackNamesNear = (dir: string) => {
     if (!samconfigs.has(dir)) {
-      samconfigs.set(dir, (async () => {
-        const names: string[] = [];
-        for (const name of ['samconfig.toml', 'samconfig.yaml', 'samconfig.yml']) {
-          const text = await files.read(joinPath(dir, name), 256 * 1024);
-          if (text) names.push(...samconfigStackNames(text));
-        }
-        return names;
-      })());
+      samconfigs.set(
+        dir,
+        (async () => {
+          const names: string[] = [];
+          for (const name of ['samconfig.toml', 'samconfig.yaml', 'samconfig.yml']) {
+            const text = await files.read(joinPath(dir, name), 256 * 1024);
+            if (text) names.push(...samconfigStackNames(text));
+          }
+          return names;
+        })(),
+      );
     }
     return samconfigs.get(dir) as Promise<string[]>;
   };
@@ -153,7 +158,9 @@ export async function loadProject(files: SourceFiles, options: LoadOptions = {})
     project.functions.push(...terraformFunctions(parsed));
   }
 
-  options.log?.info(`[source] ${project.functions.length} function(s) declared in ${project.descriptors.length} descriptor(s)${project.problems.length ? `, ${project.problems.length} unreadable` : ''}`);
+  options.log?.info(
+    `[source] ${project.functions.length} function(s) declared in ${project.descriptors.length} descriptor(s)${project.problems.length ? `, ${project.problems.length} unreadable` : ''}`,
+  );
   return project;
 }
 

@@ -24,10 +24,16 @@ export function serverlessFunctions(path: string, text: string): DeclaredFunctio
     const module = stringAt(fn, 'module');
     const explicit = stringAt(fn, 'name');
     // The default name; the stage is often chosen at deploy time (`--stage prod`), so a pattern covers any stage.
-    const names = explicit !== undefined
-      ? nameFromTemplate(resolveVars(explicit, vars))
-      : { ...nameFromTemplate(`${service ?? '${service}'}-${stageTemplate}-${key}`), namePattern: nameFromTemplate(`${service ?? '${service}'}-\${stage}-${key}`).namePattern };
-    const stacks = [stackName ? resolveVars(stackName, vars) : `${service}-${stageTemplate}`].filter((s): s is string => !!s && !s.includes('${'));
+    const names =
+      explicit !== undefined
+        ? nameFromTemplate(resolveVars(explicit, vars))
+        : {
+            ...nameFromTemplate(`${service ?? '${service}'}-${stageTemplate}-${key}`),
+            namePattern: nameFromTemplate(`${service ?? '${service}'}-\${stage}-${key}`).namePattern,
+          };
+    const stacks = [stackName ? resolveVars(stackName, vars) : `${service}-${stageTemplate}`].filter(
+      (s): s is string => !!s && !s.includes('${'),
+    );
     out.push({
       kind: 'serverless',
       descriptor: path,

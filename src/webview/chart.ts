@@ -36,7 +36,14 @@ export function renderChart(metrics: MetricsSummary | undefined, detectHours: nu
 
 function drawSvg(d: ChartDrawing): SVGSVGElement {
   const { plot } = d;
-  const svg = s('svg', { class: 'chart', viewBox: `0 0 ${d.width} ${d.height}`, width: d.width, height: d.height, role: 'img', 'aria-label': d.label });
+  const svg = s('svg', {
+    class: 'chart',
+    viewBox: `0 0 ${d.width} ${d.height}`,
+    width: d.width,
+    height: d.height,
+    role: 'img',
+    'aria-label': d.label,
+  });
   svg.appendChild(s('title', undefined, d.label));
 
   const grid = s('g', { class: 'axis y-axis' });
@@ -45,7 +52,11 @@ function drawSvg(d: ChartDrawing): SVGSVGElement {
     grid.appendChild(s('text', { x: plot.left - 6, y: t.y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, t.text));
   });
   grid.appendChild(
-    s('text', { class: 'axis-title', x: d.yTitle.x, y: d.yTitle.y, 'text-anchor': 'middle', transform: `rotate(-90 ${d.yTitle.x} ${d.yTitle.y})` }, d.yTitle.text),
+    s(
+      'text',
+      { class: 'axis-title', x: d.yTitle.x, y: d.yTitle.y, 'text-anchor': 'middle', transform: `rotate(-90 ${d.yTitle.x} ${d.yTitle.y})` },
+      d.yTitle.text,
+    ),
   );
   svg.appendChild(grid);
 
@@ -67,7 +78,9 @@ function drawSvg(d: ChartDrawing): SVGSVGElement {
   if (d.throttles) svg.appendChild(s('polyline', { class: 'series throttles', points: d.throttles }));
   svg.appendChild(s('polyline', { class: 'series invocations', points: d.invocations }));
   for (const p of d.points) {
-    svg.appendChild(s('circle', { class: p.over ? 'pt over' : 'pt', cx: p.cx, cy: p.cy, r: p.over ? 3.5 : 2 }, s('title', undefined, p.tip)));
+    svg.appendChild(
+      s('circle', { class: p.over ? 'pt over' : 'pt', cx: p.cx, cy: p.cy, r: p.over ? 3.5 : 2 }, s('title', undefined, p.tip)),
+    );
   }
   return svg;
 }
@@ -78,7 +91,23 @@ function renderTotals(metrics: MetricsSummary): Node {
   return h(
     'table',
     { class: 'totals' },
-    h('thead', undefined, h('tr', undefined, h('th', { scope: 'col' }, 'Metric'), h('th', { class: 'num', scope: 'col' }, 'Detection window'), h('th', { class: 'num', scope: 'col' }, 'Baseline daily mean'))),
-    h('tbody', undefined, ...rows.map((r) => h('tr', undefined, h('th', { scope: 'row' }, r.name), h('td', { class: 'num' }, r.detect), h('td', { class: 'num' }, r.dailyMean)))),
+    h(
+      'thead',
+      undefined,
+      h(
+        'tr',
+        undefined,
+        h('th', { scope: 'col' }, 'Metric'),
+        h('th', { class: 'num', scope: 'col' }, 'Detection window'),
+        h('th', { class: 'num', scope: 'col' }, 'Baseline daily mean'),
+      ),
+    ),
+    h(
+      'tbody',
+      undefined,
+      ...rows.map((r) =>
+        h('tr', undefined, h('th', { scope: 'row' }, r.name), h('td', { class: 'num' }, r.detect), h('td', { class: 'num' }, r.dailyMean)),
+      ),
+    ),
   );
 }

@@ -50,7 +50,11 @@ export function textOf(value: unknown, max = 400): HTMLSpanElement {
   }
   const more = full.length - max;
   span.textContent = full.slice(0, max);
-  const button = h('button', { type: 'button', class: 'link more', title: 'Show the whole text' }, `… ${more.toLocaleString('en-US')} more characters`);
+  const button = h(
+    'button',
+    { type: 'button', class: 'link more', title: 'Show the whole text' },
+    `… ${more.toLocaleString('en-US')} more characters`,
+  );
   button.addEventListener('click', () => {
     span.textContent = full;
   });

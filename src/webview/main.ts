@@ -85,7 +85,11 @@ function render(message: HostToWebview): void {
     findByKey(hadFocus)?.focus({ preventScroll: true });
   }
   restored = true;
-  save({ functionName: name, scrollY: window.scrollY, ...(message.type === 'show' ? { sourceFile: message.view.sourceFound ? message.view.sourceFile ?? '' : undefined } : {}) });
+  save({
+    functionName: name,
+    scrollY: window.scrollY,
+    ...(message.type === 'show' ? { sourceFile: message.view.sourceFound ? (message.view.sourceFile ?? '') : undefined } : {}),
+  });
   post({ type: 'rendered', summary: readRendered(message.seq, message.type === 'show' ? 'diff' : 'missing', name) });
 }
 

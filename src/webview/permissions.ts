@@ -35,7 +35,10 @@ function renderBody(p: PermissionsView): Node[] {
           'li',
           { 'data-action': u.action },
           h('code', undefined, textOf(u.action, 200)),
-          textOf(`${u.byLambdaService ? ' [Lambda service]' : ''}${u.newInDetection ? ' [new in the detection window]' : ''}: ${u.verdict}`, 300),
+          textOf(
+            `${u.byLambdaService ? ' [Lambda service]' : ''}${u.newInDetection ? ' [new in the detection window]' : ''}: ${u.verdict}`,
+            300,
+          ),
           u.grantedBy.length ? textOf(` by ${u.grantedBy.join(', ')}`, 600) : null,
         ),
       ),
@@ -67,14 +70,29 @@ function renderBody(p: PermissionsView): Node[] {
       'proposal',
       'Proposed policy',
       p.proposal.statements.map((s) =>
-        h('li', { 'data-sid': s.sid }, h('strong', undefined, textOf(s.sid, 200)), ` (${s.basis}): `, codeList(s.actions), ' on ', codeList(s.resources)),
+        h(
+          'li',
+          { 'data-sid': s.sid },
+          h('strong', undefined, textOf(s.sid, 200)),
+          ` (${s.basis}): `,
+          codeList(s.actions),
+          ' on ',
+          codeList(s.resources),
+        ),
       ),
       'No statement: nothing was used.',
     ),
   );
   if (p.target) nodes.push(h('p', { class: 'muted' }, textOf(p.target, 600)));
   if (p.proposal.notes.length) {
-    nodes.push(h('details', undefined, h('summary', undefined, `Notes (${formatCount(p.proposal.notes.length)})`), h('ul', undefined, ...p.proposal.notes.map((n) => h('li', undefined, textOf(n, 1000))))));
+    nodes.push(
+      h(
+        'details',
+        undefined,
+        h('summary', undefined, `Notes (${formatCount(p.proposal.notes.length)})`),
+        h('ul', undefined, ...p.proposal.notes.map((n) => h('li', undefined, textOf(n, 1000)))),
+      ),
+    );
   }
   return nodes;
 }

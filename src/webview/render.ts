@@ -23,7 +23,14 @@ import { renderPermissions } from './permissions';
 export type Post = (message: WebviewToHost) => void;
 
 export function renderView(view: DiffViewModel, post: Post): Node[] {
-  return [renderHeader(view, post), renderFindings(view, post), renderPeers(view), renderApiCalls(view, post), renderPermissions(view), renderMetrics(view)];
+  return [
+    renderHeader(view, post),
+    renderFindings(view, post),
+    renderPeers(view),
+    renderApiCalls(view, post),
+    renderPermissions(view),
+    renderMetrics(view),
+  ];
 }
 
 export function renderMissing(functionName: string, reason: string, post: Post): Node[] {
@@ -31,7 +38,12 @@ export function renderMissing(functionName: string, reason: string, post: Post):
     h(
       'header',
       { id: 'header' },
-      h('div', { class: 'title-row' }, h('h1', { id: 'title' }, textOf(functionName, 200)), h('div', { class: 'actions' }, rescanButton(post))),
+      h(
+        'div',
+        { class: 'title-row' },
+        h('h1', { id: 'title' }, textOf(functionName, 200)),
+        h('div', { class: 'actions' }, rescanButton(post)),
+      ),
       h('p', { id: 'missing', class: 'notice', role: 'status' }, textOf(reason, 400)),
     ),
   ];
@@ -48,7 +60,12 @@ function rescanButton(post: Post): HTMLButtonElement {
 function renderHeader(view: DiffViewModel, post: Post): Node {
   const open = h(
     'button',
-    { type: 'button', id: 'open-source', class: 'secondary', title: view.sourceFound ? 'Open the handler in the editor' : 'Find the handler source in this workspace' },
+    {
+      type: 'button',
+      id: 'open-source',
+      class: 'secondary',
+      title: view.sourceFound ? 'Open the handler in the editor' : 'Find the handler source in this workspace',
+    },
     view.sourceFound && view.sourceFile ? h('span', undefined, 'Open ', textOf(view.sourceFile, 80)) : 'Open source',
   );
   open.addEventListener('click', () => post({ type: 'openSource' }));
@@ -85,13 +102,19 @@ function renderHeader(view: DiffViewModel, post: Post): Node {
       ? h(
           'ul',
           { id: 'coverage-gaps', class: 'gaps', 'aria-label': 'Coverage gaps' },
-          ...view.coverageGaps.map((g) => h('li', undefined, h('span', { class: 'gap-source' }, `${g.source}: `), textOf(coverageText(g.value), 300))),
+          ...view.coverageGaps.map((g) =>
+            h('li', undefined, h('span', { class: 'gap-source' }, `${g.source}: `), textOf(coverageText(g.value), 300)),
+          ),
         )
       : null;
 
   const noSource = view.sourceFound
     ? null
-    : h('p', { id: 'no-source', class: 'notice' }, 'No handler source found for this function in the workspace: "Open source" lets you choose it.');
+    : h(
+        'p',
+        { id: 'no-source', class: 'notice' },
+        'No handler source found for this function in the workspace: "Open source" lets you choose it.',
+      );
 
   return h(
     'header',
@@ -103,7 +126,11 @@ function renderHeader(view: DiffViewModel, post: Post): Node {
       h('span', { class: 'chips' }, ...(chips.length > 0 ? chips : [h('span', { class: 'badge ok' }, 'no findings')])),
       h('div', { class: 'actions' }, open, rescanButton(post)),
     ),
-    h('p', { id: 'facts', class: 'facts' }, ...facts.flatMap((f, i) => [i > 0 ? h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ') : null, textOf(f, 200)])),
+    h(
+      'p',
+      { id: 'facts', class: 'facts' },
+      ...facts.flatMap((f, i) => [i > 0 ? h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ') : null, textOf(f, 200)]),
+    ),
     windowLine,
     gaps,
     noSource,
@@ -113,7 +140,11 @@ function renderHeader(view: DiffViewModel, post: Post): Node {
 // ---------------------------------------------------------------- findings
 
 function renderFindings(view: DiffViewModel, post: Post): Node {
-  const heading = h('h2', { id: 'findings-heading' }, view.findings.length === 0 ? 'Findings' : `Findings (${formatCount(view.findings.length)})`);
+  const heading = h(
+    'h2',
+    { id: 'findings-heading' },
+    view.findings.length === 0 ? 'Findings' : `Findings (${formatCount(view.findings.length)})`,
+  );
   if (view.findings.length === 0) {
     return h('section', { id: 'findings', 'aria-labelledby': 'findings-heading' }, heading, h('p', { class: 'ok' }, SENTENCES.noFindings));
   }
@@ -127,7 +158,11 @@ function renderFindings(view: DiffViewModel, post: Post): Node {
 
 function renderFinding(f: FindingView, view: DiffViewModel, post: Post): Node {
   const sev = severityTone(f.severity);
-  const accept = h('button', { type: 'button', class: 'accept', title: 'Write it to the accepted-behaviour file: it will not be reported again' }, 'Accept as normal');
+  const accept = h(
+    'button',
+    { type: 'button', class: 'accept', title: 'Write it to the accepted-behaviour file: it will not be reported again' },
+    'Accept as normal',
+  );
   accept.addEventListener('click', () => {
     accept.disabled = true;
     accept.textContent = 'Accepting…';
@@ -136,16 +171,38 @@ function renderFinding(f: FindingView, view: DiffViewModel, post: Post): Node {
   const actions = h('div', { class: 'finding-actions' }, accept);
   if (f.apiCall) {
     const call = f.apiCall;
-    const reveal = h('button', { type: 'button', class: 'secondary reveal', title: view.sourceFound ? 'Select the line that makes this call' : 'Find the line that makes this call' }, 'Show in code');
+    const reveal = h(
+      'button',
+      {
+        type: 'button',
+        class: 'secondary reveal',
+        title: view.sourceFound ? 'Select the line that makes this call' : 'Find the line that makes this call',
+      },
+      'Show in code',
+    );
     reveal.addEventListener('click', () => post({ type: 'revealApiCall', eventSource: call.eventSource, eventName: call.eventName }));
     actions.appendChild(reveal);
   }
-  const attribution = f.attribution && f.attribution !== 'exact' ? h('span', { class: 'attribution' }, textOf(`${f.attribution} attribution`, 80)) : null;
+  const attribution =
+    f.attribution && f.attribution !== 'exact' ? h('span', { class: 'attribution' }, textOf(`${f.attribution} attribution`, 80)) : null;
   return h(
     'li',
     { class: `finding sev-${sev}`, 'data-finding-id': f.id, 'data-severity': f.severity, 'data-kind': f.kind, tabindex: -1 },
-    h('div', { class: 'finding-head' }, h('span', { class: `badge sev-${sev}` }, textOf(f.severity, 20)), h('h3', { class: 'finding-title' }, textOf(f.title, 300))),
-    h('div', { class: 'finding-subject muted' }, h('code', undefined, textOf(f.kind, 60)), ' ', h('code', undefined, textOf(f.subject, 300)), attribution ? ' ' : null, attribution),
+    h(
+      'div',
+      { class: 'finding-head' },
+      h('span', { class: `badge sev-${sev}` }, textOf(f.severity, 20)),
+      h('h3', { class: 'finding-title' }, textOf(f.title, 300)),
+    ),
+    h(
+      'div',
+      { class: 'finding-subject muted' },
+      h('code', undefined, textOf(f.kind, 60)),
+      ' ',
+      h('code', undefined, textOf(f.subject, 300)),
+      attribution ? ' ' : null,
+      attribution,
+    ),
     f.detail ? h('p', { class: 'detail' }, textOf(f.detail, 3000)) : null,
     f.deploy ? h('p', { class: 'deploy muted' }, textOf(f.deploy, 600)) : null,
     f.recommendation ? h('p', { class: 'todo' }, h('strong', undefined, 'What to do: '), textOf(f.recommendation, 2000)) : null,
@@ -159,7 +216,8 @@ function renderEvidence(entries: FindingView['evidence']): Node | null {
   if (entries.length === 0) return null;
   const layout = evidenceLayout(entries);
   const facts = h('dl', { class: 'evidence' });
-  for (const f of layout.facts) facts.append(h('dt', undefined, f.label), f.numeric ? h('dd', { class: 'num' }, f.text) : h('dd', undefined, textOf(f.text, 600)));
+  for (const f of layout.facts)
+    facts.append(h('dt', undefined, f.label), f.numeric ? h('dd', { class: 'num' }, f.text) : h('dd', undefined, textOf(f.text, 600)));
   const lists = layout.lists.map((l) =>
     h(
       'details',
@@ -170,14 +228,24 @@ function renderEvidence(entries: FindingView['evidence']): Node | null {
     ),
   );
   // Closed by default: the title, detail and what to do are the finding; the evidence backs it up on demand.
-  return h('details', { class: 'evidence-block' }, h('summary', undefined, 'Evidence'), facts.childNodes.length > 0 ? facts : null, ...lists);
+  return h(
+    'details',
+    { class: 'evidence-block' },
+    h('summary', undefined, 'Evidence'),
+    facts.childNodes.length > 0 ? facts : null,
+    ...lists,
+  );
 }
 
 // ---------------------------------------------------------------- diff tables
 
 function countsLine(c: DiffCounts): Node {
   const part = (status: DiffStatus, n: number) =>
-    h('span', { class: n > 0 ? `status-${status}` : 'status-unchanged' }, `${status === 'unchanged' ? '' : STATUS_SIGN[status]}${formatCount(n)} ${STATUS_LABEL[status]}`);
+    h(
+      'span',
+      { class: n > 0 ? `status-${status}` : 'status-unchanged' },
+      `${status === 'unchanged' ? '' : STATUS_SIGN[status]}${formatCount(n)} ${STATUS_LABEL[status]}`,
+    );
   const sep = () => h('span', { class: 'sep', 'aria-hidden': 'true' }, ' · ');
   return h('p', { class: 'counts' }, part('added', c.added), sep(), part('removed', c.removed), sep(), part('unchanged', c.unchanged));
 }
@@ -207,7 +275,13 @@ function nowVsBaseline(now: number | undefined, baseline: number | undefined, fm
 /** Rejected connections under the flows they belong to, only when there are any: a column of zeros is noise in a narrow panel. */
 function withRejected(cell: HTMLTableCellElement, now: number, baseline: number | undefined): HTMLTableCellElement {
   if (now > 0 || (baseline ?? 0) > 0) {
-    cell.appendChild(h('span', { class: now > 0 ? 'rejected' : 'rejected none' }, `${formatCount(now)} rejected${baseline ? ` / ${formatCount(baseline)}` : ''}`));
+    cell.appendChild(
+      h(
+        'span',
+        { class: now > 0 ? 'rejected' : 'rejected none' },
+        `${formatCount(now)} rejected${baseline ? ` / ${formatCount(baseline)}` : ''}`,
+      ),
+    );
   }
   return cell;
 }
@@ -233,9 +307,7 @@ function head(...cols: Array<[string, string | undefined, string?]>): HTMLTableS
 function renderPeers(view: DiffViewModel): Node {
   const section = h('section', { id: 'peers', 'aria-labelledby': 'peers-heading' }, h('h2', { id: 'peers-heading' }, 'Network peers'));
   if (view.peers.length === 0) {
-    section.appendChild(
-      h('p', { class: 'muted' }, view.inVpc ? SENTENCES.noPeers : SENTENCES.notInVpc),
-    );
+    section.appendChild(h('p', { class: 'muted' }, view.inVpc ? SENTENCES.noPeers : SENTENCES.notInVpc));
     return section;
   }
   section.append(
@@ -246,7 +318,13 @@ function renderPeers(view: DiffViewModel): Node {
       h(
         'table',
         { class: 'diff peers' },
-        head(['Status', undefined], ['Peer', 'address:port/protocol, resource'], ['Flows', 'now / baseline', 'num'], ['Bytes', 'now / baseline', 'num'], ['Seen', 'first – last', 'seen']),
+        head(
+          ['Status', undefined],
+          ['Peer', 'address:port/protocol, resource'],
+          ['Flows', 'now / baseline', 'num'],
+          ['Bytes', 'now / baseline', 'num'],
+          ['Seen', 'first – last', 'seen'],
+        ),
         h('tbody', undefined, ...view.peers.map(peerRow)),
       ),
     ),
@@ -295,7 +373,13 @@ function renderApiCalls(view: DiffViewModel, post: Post): Node {
   } else {
     section.append(
       countsLine(view.apiCounts),
-      h('p', { class: 'hint muted' }, view.sourceFound ? 'Select a call (click or Enter) to reveal the line that makes it.' : 'Select a call (click or Enter) to look for the line that makes it.'),
+      h(
+        'p',
+        { class: 'hint muted' },
+        view.sourceFound
+          ? 'Select a call (click or Enter) to reveal the line that makes it.'
+          : 'Select a call (click or Enter) to look for the line that makes it.',
+      ),
       apiTable(view.apiCalls, 'api', post),
     );
   }
@@ -322,7 +406,14 @@ function apiTable(rows: readonly ApiDiffRow[], kind: 'api' | 'service', post: Po
     h(
       'table',
       { class: `diff ${kind}` },
-      head(['Status', undefined], ['Call', 'service:action'], ['Calls', 'now / baseline', 'num'], ['Errors', 'now / baseline', 'num'], ['Denied', 'now', 'num'], ['Seen', 'first – last', 'seen']),
+      head(
+        ['Status', undefined],
+        ['Call', 'service:action'],
+        ['Calls', 'now / baseline', 'num'],
+        ['Errors', 'now / baseline', 'num'],
+        ['Denied', 'now', 'num'],
+        ['Seen', 'first – last', 'seen'],
+      ),
       h('tbody', undefined, ...rows.map((r) => apiRow(r, post))),
     ),
   );
@@ -332,7 +423,12 @@ function apiRow(r: ApiDiffRow, post: Post): HTMLTableRowElement {
   const own = r.caller === 'function';
   const tr = h(
     'tr',
-    rowAttrs(r.status, r.subject, r.severity, own ? { class: 'revealable', tabindex: 0, 'data-caller': r.caller } : { 'data-caller': r.caller }),
+    rowAttrs(
+      r.status,
+      r.subject,
+      r.severity,
+      own ? { class: 'revealable', tabindex: 0, 'data-caller': r.caller } : { 'data-caller': r.caller },
+    ),
     statusCell(r.status, r.severity),
     h('td', { class: 'call', title: displayText(r.subject) }, h('code', undefined, textOf(callName(r.eventSource, r.eventName), 160))),
     nowVsBaseline(r.count, r.baseline?.count, formatCount),
@@ -343,7 +439,10 @@ function apiRow(r: ApiDiffRow, post: Post): HTMLTableRowElement {
   if (own) {
     const seen = seenRange(r.firstSeen, r.lastSeen);
     tr.title = displayText(`Reveal the code that makes this call${seen ? ` (seen ${seen})` : ''}`);
-    tr.setAttribute('aria-label', displayText(`${callName(r.eventSource, r.eventName)}, ${statusLabel(r.status)}: reveal the code that makes this call`));
+    tr.setAttribute(
+      'aria-label',
+      displayText(`${callName(r.eventSource, r.eventName)}, ${statusLabel(r.status)}: reveal the code that makes this call`),
+    );
     const reveal = () => post({ type: 'revealApiCall', eventSource: r.eventSource, eventName: r.eventName });
     tr.addEventListener('click', (event) => {
       // Selecting text in a row is not a request to jump to the code.

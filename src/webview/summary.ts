@@ -3,9 +3,43 @@ import type { RenderedSection, RenderedSummary } from '../shared/protocol';
 
 /** Every tag the renderer creates; anything else in the page did not come from this code. */
 const OURS = new Set([
-  'main', 'header', 'section', 'div', 'p', 'span', 'strong', 'code', 'time', 'br', 'wbr', 'h1', 'h2', 'h3', 'ol', 'ul', 'li', 'dl', 'dt', 'dd',
-  'details', 'summary', 'button', 'table', 'thead', 'tbody', 'tr', 'th', 'td',
-  'svg', 'title', 'g', 'line', 'text', 'polygon', 'polyline', 'circle',
+  'main',
+  'header',
+  'section',
+  'div',
+  'p',
+  'span',
+  'strong',
+  'code',
+  'time',
+  'br',
+  'wbr',
+  'h1',
+  'h2',
+  'h3',
+  'ol',
+  'ul',
+  'li',
+  'dl',
+  'dt',
+  'dd',
+  'details',
+  'summary',
+  'button',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'svg',
+  'title',
+  'g',
+  'line',
+  'text',
+  'polygon',
+  'polyline',
+  'circle',
 ]);
 
 const SECTIONS: readonly RenderedSection[] = ['peers', 'api-calls', 'service-calls'];
@@ -15,7 +49,9 @@ function text(node: Element | null | undefined): string {
 }
 
 export function readRendered(seq: number, state: RenderedSummary['state'], functionName: string): RenderedSummary {
-  const counts = Object.fromEntries(SECTIONS.map((s) => [s, { added: 0, removed: 0, unchanged: 0 } as Record<string, number>])) as RenderedSummary['counts'];
+  const counts = Object.fromEntries(
+    SECTIONS.map((s) => [s, { added: 0, removed: 0, unchanged: 0 } as Record<string, number>]),
+  ) as RenderedSummary['counts'];
   const rows: RenderedSummary['rows'] = [];
   for (const section of SECTIONS) {
     for (const tr of document.querySelectorAll<HTMLTableRowElement>(`#${section} tr[data-status]`)) {

@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   } else {
     // An AwsSource on `target`; abort after `when` ms, mid-request.
     const accessKeyId = process.env.LB_ACCESS_KEY_ID ?? 'testing';
-    source = new AwsSource(createClients({ region: 'us-east-1', endpoint: target, credentials: { accessKeyId, secretAccessKey: 'testing' }, maxAttempts: 2 }), {});
+    source = new AwsSource(
+      createClients({ region: 'us-east-1', endpoint: target, credentials: { accessKeyId, secretAccessKey: 'testing' }, maxAttempts: 2 }),
+      {},
+    );
     setTimeout(() => controller.abort(reason), Number(when));
   }
   const t0 = Date.now();
@@ -24,7 +27,9 @@ async function main(): Promise<void> {
     await scan(source, { signal: controller.signal, baselineDays: 2 });
     process.stdout.write(JSON.stringify({ outcome: 'resolved' }) + '\n');
   } catch (err) {
-    process.stdout.write(JSON.stringify({ outcome: err === reason ? 'rejected with the reason' : `rejected: ${String(err)}`, ms: Date.now() - t0 }) + '\n');
+    process.stdout.write(
+      JSON.stringify({ outcome: err === reason ? 'rejected with the reason' : `rejected: ${String(err)}`, ms: Date.now() - t0 }) + '\n',
+    );
   }
   // No dispose(), no process.exit(): what the scan left running decides when this process ends.
 }

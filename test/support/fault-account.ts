@@ -13,8 +13,17 @@ export const TEST_IP_RANGES = path.join(__dirname, '..', 'fixtures', 'ip-ranges.
 
 /** Every operation a scan sends (docs/iam-policy.json). */
 export const SCAN_ACTIONS = [
-  'sts:GetCallerIdentity', 'lambda:ListFunctions', 'lambda:ListTags', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeFlowLogs',
-  'logs:StartQuery', 'logs:GetQueryResults', 'logs:StopQuery', 'logs:FilterLogEvents', 'cloudtrail:LookupEvents', 'cloudwatch:GetMetricData',
+  'sts:GetCallerIdentity',
+  'lambda:ListFunctions',
+  'lambda:ListTags',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeFlowLogs',
+  'logs:StartQuery',
+  'logs:GetQueryResults',
+  'logs:StopQuery',
+  'logs:FilterLogEvents',
+  'cloudtrail:LookupEvents',
+  'cloudwatch:GetMetricData',
 ] as const;
 
 export interface FaultFixture {
@@ -29,7 +38,15 @@ export async function startFaultFixture(): Promise<FaultFixture> {
   try {
     const account = await buildMotoAccount(moto.endpoint, 'us-east-1', { days: 3 });
     const proxy = await startFaultProxy(moto.endpoint);
-    return { moto, proxy, account, stop: async () => { await proxy.stop(); await moto.stop(); } };
+    return {
+      moto,
+      proxy,
+      account,
+      stop: async () => {
+        await proxy.stop();
+        await moto.stop();
+      },
+    };
   } catch (err) {
     await moto.stop();
     throw err;
@@ -43,12 +60,16 @@ export interface FaultScan {
 }
 
 export async function scanThrough(
-  f: FaultFixture, tenant: Tenant,
+  f: FaultFixture,
+  tenant: Tenant,
   options: { maxAttempts?: number; socketMs?: number; source?: AwsSourceOptions; scan?: ScanOptions } = {},
 ): Promise<FaultScan> {
   const notices: string[] = [];
   const clients = createClients({
-    region: 'us-east-1', endpoint: f.proxy.endpoint, credentials: tenant.credentials, maxAttempts: options.maxAttempts ?? 2,
+    region: 'us-east-1',
+    endpoint: f.proxy.endpoint,
+    credentials: tenant.credentials,
+    maxAttempts: options.maxAttempts ?? 2,
     timeouts: { connectMs: 2_000, socketMs: options.socketMs ?? 5_000 },
   });
   // A local ip-ranges document: a test never downloads AWS's (and without one, coverage would say public peers are unknown).

@@ -58,7 +58,14 @@ export interface FaultProxy {
 
 type Wire = 'query' | 'ec2' | 'json' | 'json-query' | 'rest-json';
 
-const WIRE: Record<string, Wire> = { sts: 'query', ec2: 'ec2', logs: 'json', cloudtrail: 'json', monitoring: 'json-query', lambda: 'rest-json' };
+const WIRE: Record<string, Wire> = {
+  sts: 'query',
+  ec2: 'ec2',
+  logs: 'json',
+  cloudtrail: 'json',
+  monitoring: 'json-query',
+  lambda: 'rest-json',
+};
 const IAM_PREFIX: Record<string, string> = { monitoring: 'cloudwatch' };
 
 /** The IAM action of a signed SDK request: the service from the SigV4 credential scope, the operation from the protocol. */
@@ -129,11 +136,15 @@ function writeError(res: http.ServerResponse, service: string, err: WireError): 
   switch (WIRE[service]) {
     case 'query':
       res.writeHead(err.status, { 'content-type': 'text/xml', 'x-amzn-requestid': requestId });
-      res.end(`<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${err.code}</Code><Message>${xml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`);
+      res.end(
+        `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${err.code}</Code><Message>${xml(err.message)}</Message></Error><RequestId>${requestId}</RequestId></ErrorResponse>`,
+      );
       return;
     case 'ec2':
       res.writeHead(err.status, { 'content-type': 'text/xml;charset=UTF-8' });
-      res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${err.code}</Code><Message>${xml(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`);
+      res.end(
+        `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>${err.code}</Code><Message>${xml(err.message)}</Message></Error></Errors><RequestID>${requestId}</RequestID></Response>`,
+      );
       return;
     case 'json':
       res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId });
@@ -141,11 +152,19 @@ function writeError(res: http.ServerResponse, service: string, err: WireError): 
       return;
     case 'json-query':
       // CloudWatch speaks JSON 1.0 with awsQuery compatibility: the query-era code travels in a header.
-      res.writeHead(err.status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId, 'x-amzn-query-error': `${err.code};Sender` });
+      res.writeHead(err.status, {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amzn-requestid': requestId,
+        'x-amzn-query-error': `${err.code};Sender`,
+      });
       res.end(JSON.stringify({ __type: `com.amazonaws.cloudwatch#${err.code}`, message: err.message }));
       return;
     default:
-      res.writeHead(err.status, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, 'x-amzn-errortype': `${err.code}:http://internal.amazon.com/coral/com.amazonaws.awslambda/` });
+      res.writeHead(err.status, {
+        'content-type': 'application/json',
+        'x-amzn-requestid': requestId,
+        'x-amzn-errortype': `${err.code}:http://internal.amazon.com/coral/com.amazonaws.awslambda/`,
+      });
       res.end(JSON.stringify({ Type: 'User', message: err.message }));
   }
 }
@@ -169,8 +188,12 @@ function lookupEvents(body: string, pages: number): unknown {
     Username: user,
     ReadOnly: 'true',
     CloudTrailEvent: JSON.stringify({
-      eventVersion: '1.08', eventName: n === 1 ? 'GetObject' : 'DescribeTable', eventSource: n === 1 ? 's3.amazonaws.com' : 'dynamodb.amazonaws.com',
-      eventTime: new Date(t * 1000).toISOString(), userAgent: 'aws-sdk-nodejs', awsRegion: 'us-east-1',
+      eventVersion: '1.08',
+      eventName: n === 1 ? 'GetObject' : 'DescribeTable',
+      eventSource: n === 1 ? 's3.amazonaws.com' : 'dynamodb.amazonaws.com',
+      eventTime: new Date(t * 1000).toISOString(),
+      userAgent: 'aws-sdk-nodejs',
+      awsRegion: 'us-east-1',
       userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::123456789012:assumed-role/${user}-role/${user}` },
     }),
   });
@@ -254,7 +277,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       });
       tenant.onRequest?.(action);
       const service = serviceOf(action);
-      if (fault === 'throttle' || fault === 'denied' || fault === 'expired') return writeError(res, service, wireError(service, fault, action));
+      if (fault === 'throttle' || fault === 'denied' || fault === 'expired')
+        return writeError(res, service, wireError(service, fault, action));
       if (fault === 'reset') return req.socket.destroy();
       if (fault === 'hang') return;
       if (fault === 'stall') {
@@ -265,7 +289,11 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
       if (action === 'cloudtrail:LookupEvents') return json(res, lookupEvents(body, tenant.trailPages));
       if (action === 'logs:StartQuery') return json(res, { queryId: randomUUID() });
       if (action === 'logs:GetQueryResults') {
-        return json(res, { status: tenant.insightsStatus, results: [], statistics: { recordsMatched: 0, recordsScanned: 0, bytesScanned: 0 } });
+        return json(res, {
+          status: tenant.insightsStatus,
+          results: [],
+          statistics: { recordsMatched: 0, recordsScanned: 0, bytesScanned: 0 },
+        });
       }
       if (action === 'logs:StopQuery') return json(res, { success: true });
       forward(req, Buffer.concat(chunks), res);
@@ -283,7 +311,14 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
 
   function forward(req: http.IncomingMessage, body: Buffer, res: http.ServerResponse): void {
     const up = http.request(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, agent },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, host: target.host },
+        agent,
+      },
       (upRes) => {
         res.writeHead(upRes.statusCode ?? 502, upRes.headers);
         upRes.pipe(res);

@@ -10,17 +10,8 @@
 //   always "now"; nothing is delivered, so the records are written with PutLogEvents.
 // - PutLogEvents silently drops events older than 14 days (by moto's wall clock) or > 2 h ahead.
 import { randomUUID } from 'node:crypto';
-import {
-  CloudWatchClient,
-  PutMetricDataCommand,
-  type MetricDatum,
-} from '@aws-sdk/client-cloudwatch';
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  CreateLogStreamCommand,
-  PutLogEventsCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchClient, PutMetricDataCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, CreateLogGroupCommand, CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateFlowLogsCommand,
   CreateNetworkInterfaceCommand,
@@ -166,11 +157,7 @@ const DYNAMO_IP = '52.94.133.131';
 const SQS_IP = '52.46.159.78';
 
 /** Builds the account in moto; see the file comment. Resets nothing: call `reset()` first for a clean account. */
-export async function buildMotoAccount(
-  endpoint: string,
-  region: string,
-  options: MotoAccountOptions = {},
-): Promise<MotoAccount> {
+export async function buildMotoAccount(endpoint: string, region: string, options: MotoAccountOptions = {}): Promise<MotoAccount> {
   const days = options.days ?? 10;
   if (!Number.isInteger(days) || days < 2 || days > 13) throw new Error(`days must be an integer in 2..13, got ${days}`);
   const now = new Date(Math.floor((options.now ?? new Date()).getTime() / 60_000) * 60_000);
@@ -310,25 +297,25 @@ export async function buildMotoAccount(
     );
 
     const cloudWatch = options.s3?.cloudWatch ?? true;
-    const fl = !cloudWatch ? undefined : await ec2.send(
-      new CreateFlowLogsCommand({
-        ResourceType: 'VPC',
-        ResourceIds: [vpcId],
-        TrafficType: 'ALL',
-        LogDestinationType: 'cloud-watch-logs',
-        LogGroupName: logGroupName,
-        DeliverLogsPermissionArn: deliveryRole,
-        LogFormat: logFormat,
-        MaxAggregationInterval: FLOW_INTERVAL_S,
-      }),
-    );
+    const fl = !cloudWatch
+      ? undefined
+      : await ec2.send(
+          new CreateFlowLogsCommand({
+            ResourceType: 'VPC',
+            ResourceIds: [vpcId],
+            TrafficType: 'ALL',
+            LogDestinationType: 'cloud-watch-logs',
+            LogGroupName: logGroupName,
+            DeliverLogsPermissionArn: deliveryRole,
+            LogFormat: logFormat,
+            MaxAggregationInterval: FLOW_INTERVAL_S,
+          }),
+        );
     if (fl?.Unsuccessful?.length) throw new Error(`CreateFlowLogs failed: ${JSON.stringify(fl.Unsuccessful)}`);
     const s3FlowLogId = options.s3 ? await createS3FlowLog(ec2, s3, vpcId, options.s3.bucket, logFormat) : undefined;
     const flowLogId = fl ? required(fl.FlowLogIds?.[0], 'FlowLogId') : s3FlowLogId!;
     if (cloudWatch) {
-      await Promise.all(
-        allEnis.map((e) => logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: e.logStream }))),
-      );
+      await Promise.all(allEnis.map((e) => logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName: e.logStream }))));
     }
 
     // Traffic and its records.
@@ -349,9 +336,8 @@ export async function buildMotoAccount(
     const byStream: Record<string, number> = {};
     let firstMs = Infinity;
     let lastMs = -Infinity;
-    const s3Delivery = options.s3 && s3FlowLogId
-      ? await deliverToS3(s3, options.s3, s3FlowLogId, traffic.records, allEnis, ctx)
-      : undefined;
+    const s3Delivery =
+      options.s3 && s3FlowLogId ? await deliverToS3(s3, options.s3, s3FlowLogId, traffic.records, allEnis, ctx) : undefined;
     await Promise.all(
       allEnis.map(async (e) => {
         const events = (traffic.records.get(e.id) ?? [])
@@ -585,33 +571,58 @@ function renderRecord(r: FlowRecord, e: MotoEni, ctx: RenderContext): string {
   const version = formatVersion(ctx.fields);
   const value = (field: string): string | number | undefined => {
     switch (field) {
-      case 'version': return version;
-      case 'account-id': return ctx.accountId;
-      case 'interface-id': return e.id;
-      case 'start': return r.start;
-      case 'end': return r.end;
-      case 'log-status': return r.status;
-      case 'vpc-id': return ctx.vpcId;
-      case 'subnet-id': return e.subnetId;
-      case 'instance-id': return e.instanceId;
-      case 'region': return ctx.region;
-      case 'type': return nodata ? undefined : 'IPv4';
+      case 'version':
+        return version;
+      case 'account-id':
+        return ctx.accountId;
+      case 'interface-id':
+        return e.id;
+      case 'start':
+        return r.start;
+      case 'end':
+        return r.end;
+      case 'log-status':
+        return r.status;
+      case 'vpc-id':
+        return ctx.vpcId;
+      case 'subnet-id':
+        return e.subnetId;
+      case 'instance-id':
+        return e.instanceId;
+      case 'region':
+        return ctx.region;
+      case 'type':
+        return nodata ? undefined : 'IPv4';
     }
     if (nodata) return undefined;
     switch (field) {
-      case 'srcaddr': case 'pkt-srcaddr': return r.src;
-      case 'dstaddr': case 'pkt-dstaddr': return r.dst;
-      case 'srcport': return r.srcPort;
-      case 'dstport': return r.dstPort;
-      case 'protocol': return r.protocol;
-      case 'packets': return r.packets;
-      case 'bytes': return r.bytes;
-      case 'action': return r.action;
-      case 'tcp-flags': return r.tcpFlags;
-      case 'flow-direction': return r.direction;
+      case 'srcaddr':
+      case 'pkt-srcaddr':
+        return r.src;
+      case 'dstaddr':
+      case 'pkt-dstaddr':
+        return r.dst;
+      case 'srcport':
+        return r.srcPort;
+      case 'dstport':
+        return r.dstPort;
+      case 'protocol':
+        return r.protocol;
+      case 'packets':
+        return r.packets;
+      case 'bytes':
+        return r.bytes;
+      case 'action':
+        return r.action;
+      case 'tcp-flags':
+        return r.tcpFlags;
+      case 'flow-direction':
+        return r.direction;
       // 8: through the NAT gateway (the public peers); 1: within the VPC.
-      case 'traffic-path': return r.direction === 'egress' ? (r.dst?.startsWith('10.') ? 1 : 8) : undefined;
-      default: return undefined;
+      case 'traffic-path':
+        return r.direction === 'egress' ? (r.dst?.startsWith('10.') ? 1 : 8) : undefined;
+      default:
+        return undefined;
     }
   };
   return ctx.fields.map((f) => String(value(f) ?? '-')).join(' ');
@@ -624,10 +635,7 @@ function logBatches<T extends { timestamp: number; message: string }>(events: T[
   let bytes = 0;
   for (const ev of events) {
     const size = Buffer.byteLength(ev.message) + 26;
-    if (
-      batch.length &&
-      (batch.length >= LOG_BATCH_EVENTS || bytes + size > LOG_BATCH_BYTES || ev.timestamp - batch[0].timestamp >= DAY)
-    ) {
+    if (batch.length && (batch.length >= LOG_BATCH_EVENTS || bytes + size > LOG_BATCH_BYTES || ev.timestamp - batch[0].timestamp >= DAY)) {
       batches.push(batch);
       batch = [];
       bytes = 0;
@@ -659,7 +667,18 @@ async function createS3FlowLog(ec2: EC2Client, s3: S3Client, vpcId: string, buck
   return required(r.FlowLogIds?.[0], 'FlowLogId');
 }
 
-const NUMERIC_FIELDS = new Set(['version', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'tcp-flags', 'traffic-path']);
+const NUMERIC_FIELDS = new Set([
+  'version',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'tcp-flags',
+  'traffic-path',
+]);
 
 /**
  * The records as AWS delivers them to S3: a record is in the object of the delivery interval after its aggregation
@@ -667,7 +686,12 @@ const NUMERIC_FIELDS = new Set(['version', 'srcport', 'dstport', 'protocol', 'pa
  * [year=]YYYY/[month=]MM/[day=]DD/[[hour=]HH/]ACCOUNT_vpcflowlogs_REGION_FLOWLOGID_YYYYMMDDTHHmmZ_HASH.log.gz`.
  */
 async function deliverToS3(
-  s3: S3Client, o: MotoS3DeliveryOptions, flowLogId: string, records: Map<string, FlowRecord[]>, enis: MotoEni[], ctx: RenderContext,
+  s3: S3Client,
+  o: MotoS3DeliveryOptions,
+  flowLogId: string,
+  records: Map<string, FlowRecord[]>,
+  enis: MotoEni[],
+  ctx: RenderContext,
 ): Promise<MotoS3Delivery> {
   const hive = !!o.hiveCompatiblePartitions;
   const parquet = o.fileFormat === 'parquet';
@@ -689,8 +713,15 @@ async function deliverToS3(
   for (const at of [...byObject.keys()].sort((a, b) => a - b)) {
     const d = new Date(at * 1000);
     const p2 = (n: number) => String(n).padStart(2, '0');
-    const [yyyy, mm, dd, hh, mi] = [String(d.getUTCFullYear()), p2(d.getUTCMonth() + 1), p2(d.getUTCDate()), p2(d.getUTCHours()), p2(d.getUTCMinutes())];
-    const dir = `${prefix}AWSLogs/${part('aws-account-id', ctx.accountId)}/${part('aws-service', 'vpcflowlogs')}/${part('aws-region', ctx.region)}/` +
+    const [yyyy, mm, dd, hh, mi] = [
+      String(d.getUTCFullYear()),
+      p2(d.getUTCMonth() + 1),
+      p2(d.getUTCDate()),
+      p2(d.getUTCHours()),
+      p2(d.getUTCMinutes()),
+    ];
+    const dir =
+      `${prefix}AWSLogs/${part('aws-account-id', ctx.accountId)}/${part('aws-service', 'vpcflowlogs')}/${part('aws-region', ctx.region)}/` +
       `${part('year', yyyy)}/${part('month', mm)}/${part('day', dd)}/${o.perHourPartition ? `${part('hour', hh)}/` : ''}`;
     const hash = (at % 0xffffffff).toString(16).padStart(8, '0');
     const name = `${ctx.accountId}_vpcflowlogs_${ctx.region}_${flowLogId}_${yyyy}${mm}${dd}T${hh}${mi}Z_${hash}.${parquet ? 'parquet' : 'log.gz'}`;
@@ -699,10 +730,12 @@ async function deliverToS3(
     if (parquet) {
       if (!o.writeParquet) throw new Error('fileFormat parquet needs writeParquet');
       const rows = lines.map((l) => l.split(' '));
-      body = await o.writeParquet(ctx.fields.map((f, i) => ({
-        name: f.replace(/-/g, '_'),
-        values: rows.map((r) => (r[i] === '-' ? null : NUMERIC_FIELDS.has(f) ? Number(r[i]) : r[i])),
-      })));
+      body = await o.writeParquet(
+        ctx.fields.map((f, i) => ({
+          name: f.replace(/-/g, '_'),
+          values: rows.map((r) => (r[i] === '-' ? null : NUMERIC_FIELDS.has(f) ? Number(r[i]) : r[i])),
+        })),
+      );
     } else {
       body = gzipSync(`${ctx.fields.join(' ')}\n${lines.join('\n')}\n`);
     }
@@ -710,16 +743,22 @@ async function deliverToS3(
     bodies.push(body);
   }
   let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    for (let i = next++; i < keys.length; i = next++) {
-      await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: keys[i], Body: bodies[i] }));
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async () => {
+      for (let i = next++; i < keys.length; i = next++) {
+        await s3.send(new PutObjectCommand({ Bucket: o.bucket, Key: keys[i], Body: bodies[i] }));
+      }
+    }),
+  );
   return {
     bucket: o.bucket,
     flowLogId,
     destination: `arn:aws:s3:::${o.bucket}${o.prefix ? `/${o.prefix.replace(/\/+$/, '')}` : ''}`,
-    destinationOptions: { fileFormat: parquet ? 'parquet' : 'plain-text', hiveCompatiblePartitions: hive, perHourPartition: !!o.perHourPartition },
+    destinationOptions: {
+      fileFormat: parquet ? 'parquet' : 'plain-text',
+      hiveCompatiblePartitions: hive,
+      perHourPartition: !!o.perHourPartition,
+    },
     keys,
     bytes: bodies.reduce((a, b) => a + b.length, 0),
     records: total,
@@ -803,7 +842,7 @@ export function zipOneFile(name: string, content: string): Uint8Array {
   const data = Buffer.from(content, 'utf8');
   const crc = crc32(data);
   const dosTime = 0; // 00:00:00
-  const dosDate = (2024 - 1980) << 9 | 1 << 5 | 1; // 2024-01-01
+  const dosDate = ((2024 - 1980) << 9) | (1 << 5) | 1; // 2024-01-01
 
   const local = Buffer.alloc(30);
   local.writeUInt32LE(0x04034b50, 0);

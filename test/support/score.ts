@@ -69,15 +69,22 @@ function namesDeploy(deploy: unknown, at: string): boolean {
   if (!deploy || typeof deploy !== 'object') return false;
   const d = deploy as Partial<DeployEvidence>;
   const t = Date.parse(String(d.time));
-  return typeof d.eventName === 'string' && d.eventName.length > 0 && typeof d.by === 'string' && d.by.length > 0 &&
-    Number.isFinite(t) && Math.abs(t - Date.parse(at)) <= DEPLOY_TIME_SLACK_MS;
+  return (
+    typeof d.eventName === 'string' &&
+    d.eventName.length > 0 &&
+    typeof d.by === 'string' &&
+    d.by.length > 0 &&
+    Number.isFinite(t) &&
+    Math.abs(t - Date.parse(at)) <= DEPLOY_TIME_SLACK_MS
+  );
 }
 
 export function score(labels: ScenarioLabels, report: ScanReport): Score {
   const findings: Found[] = report.functions.flatMap((f) =>
     f.findings.map((x) => ({ fn: f.name, kind: x.kind, subject: normalise(x.subject), deploy: x.evidence?.deploy })),
   );
-  const matches = (l: ScenarioLabel) => (f: Found) => acceptedFunctions(l).has(f.fn) && l.kinds.includes(f.kind) && f.subject === normalise(l.subject);
+  const matches = (l: ScenarioLabel) => (f: Found) =>
+    acceptedFunctions(l).has(f.fn) && l.kinds.includes(f.kind) && f.subject === normalise(l.subject);
   const required = labels.anomalies.filter((l) => l.kinds.length > 0 && !l.optional);
   const misses = required.filter((l) => !findings.some(matches(l))).map((l) => `${l.function} ${l.kinds.join('|')} ${l.subject}`);
   const falsePositives = findings

@@ -77,7 +77,13 @@ class UiSuite {
 function print(r) {
   const mark = r.ok ? '✓' : '✗';
   console.log(`  ${mark} ${r.name}${r.note ? ` — ${r.note}` : ''} (${r.ms} ms)`);
-  if (r.error) console.log(r.error.split('\n').map((l) => `      ${l}`).join('\n'));
+  if (r.error)
+    console.log(
+      r.error
+        .split('\n')
+        .map((l) => `      ${l}`)
+        .join('\n'),
+    );
 }
 
 module.exports = { UiSuite };

@@ -68,7 +68,10 @@ class NpmStart {
   async stopWith(sig, port) {
     const before = processTree(this.child.pid);
     const csGroup = this.codeServerGroup();
-    assert.ok(before.some((p) => p.pgid === csGroup), `code-server's group ${csGroup} is under npm start before ${sig} (processes: ${describe(before)})`);
+    assert.ok(
+      before.some((p) => p.pgid === csGroup),
+      `code-server's group ${csGroup} is under npm start before ${sig} (processes: ${describe(before)})`,
+    );
     process.kill(-this.child.pid, sig);
     const exit = await Promise.race([this.exited, new Promise((r) => setTimeout(() => r(undefined), 30_000))]);
     assert.ok(exit, `npm start had not exited 30 s after ${sig}:\n${this.output}`);
@@ -83,17 +86,20 @@ class NpmStart {
 
 /** Every process under `pid` (itself included), from /proc: pid, process group and command line. */
 function processTree(pid) {
-  const all = fs.readdirSync('/proc').filter((n) => /^\d+$/.test(n)).flatMap((n) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
-      // The command name sits in parentheses and may hold spaces: the fields that follow come after the last ')'.
-      const [, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const cmd = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      return [{ pid: Number(n), ppid: Number(ppid), pgid: Number(pgid), cmd }];
-    } catch {
-      return []; // ended while we read
-    }
-  });
+  const all = fs
+    .readdirSync('/proc')
+    .filter((n) => /^\d+$/.test(n))
+    .flatMap((n) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${n}/stat`, 'utf8');
+        // The command name sits in parentheses and may hold spaces: the fields that follow come after the last ')'.
+        const [, ppid, pgid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const cmd = fs.readFileSync(`/proc/${n}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+        return [{ pid: Number(n), ppid: Number(ppid), pgid: Number(pgid), cmd }];
+      } catch {
+        return []; // ended while we read
+      }
+    });
   const tree = [];
   const queue = [pid];
   while (queue.length) {
@@ -153,9 +159,15 @@ function describe(procs) {
 /** The demo's functions in the panel's tree, without a click: what the launcher and a restored scan must show. */
 async function waitForDemoTree(page, functions) {
   const first = functions[0];
-  await wb.treeRow(page, first).waitFor({ timeout: 120_000 }).catch(async () => {
-    throw await wb.notFound(page, `the panel shows no ${first} row without a click (the side bar shows: ${JSON.stringify(await wb.treeRows(page))})`);
-  });
+  await wb
+    .treeRow(page, first)
+    .waitFor({ timeout: 120_000 })
+    .catch(async () => {
+      throw await wb.notFound(
+        page,
+        `the panel shows no ${first} row without a click (the side bar shows: ${JSON.stringify(await wb.treeRows(page))})`,
+      );
+    });
   const labels = (await wb.treeRows(page)).map((r) => r.label);
   for (const fn of functions) assert.ok(labels.includes(fn), `the panel lists ${fn} (it lists: ${labels.join(' | ')})`);
   assert.ok(labels.includes('demo account'), `the panel's account row is the demo account (rows: ${labels.join(' | ')})`);
@@ -187,40 +199,64 @@ function defineStartUiTests(suite, ctx) {
     return `URL after ${(ms / 1000).toFixed(1)} s`;
   });
 
-  const PANEL = 'the page opens on the Lambda Behavior panel with the demo account\'s functions, without a click';
-  suite.test(PANEL, async () => {
-    page = await ctx.openPage(url);
-    const labels = await waitForDemoTree(page, ctx.functions);
-    await page.locator('.notifications-toasts .notification-toast').first().waitFor({ state: 'detached', timeout: 15_000 }).catch(() => undefined);
-    await shot('start.png');
-    return `${labels.length} rows`;
-  }, { needs: [FIRST] });
+  const PANEL = "the page opens on the Lambda Behavior panel with the demo account's functions, without a click";
+  suite.test(
+    PANEL,
+    async () => {
+      page = await ctx.openPage(url);
+      const labels = await waitForDemoTree(page, ctx.functions);
+      await page
+        .locator('.notifications-toasts .notification-toast')
+        .first()
+        .waitFor({ state: 'detached', timeout: 15_000 })
+        .catch(() => undefined);
+      await shot('start.png');
+      return `${labels.length} rows`;
+    },
+    { needs: [FIRST] },
+  );
 
-  const SIGINT = 'Ctrl-C (SIGINT to npm start\'s process group) ends it, code-server\'s whole process group and every process under it; the port closes';
-  suite.test(SIGINT, async () => {
-    if (page) await page.close();
-    page = undefined;
-    const n = await start.stopWith('SIGINT', port);
-    return `${n} processes ended`;
-  }, { needs: [FIRST] });
+  const SIGINT =
+    "Ctrl-C (SIGINT to npm start's process group) ends it, code-server's whole process group and every process under it; the port closes";
+  suite.test(
+    SIGINT,
+    async () => {
+      if (page) await page.close();
+      page = undefined;
+      const n = await start.stopWith('SIGINT', port);
+      return `${n} processes ended`;
+    },
+    { needs: [FIRST] },
+  );
 
-  suite.test('a second npm start reuses the installed package, is ready in seconds, reopens the demo scan, and SIGTERM ends it cleanly', async () => {
-    port = await ctx.freePort();
-    start = new NpmStart({ root: ctx.root, port, vsix: ctx.vsix, devDir: ctx.devDir });
-    url = (await start.waitFor(/http:\/\/127\.0\.0\.1:\d+\/\?folder=\S+/, URL_TIMEOUT_MS))[0];
-    const ms = Date.now() - start.started;
-    assert.equal(url, folderUrl(port));
-    assert.match(start.output, /unchanged since the last start: reusing the installed lambda-behavior\.lambda-behavior@/, 'the second start says it reuses the package');
-    assert.doesNotMatch(start.output, /installing|packaging/, 'the second start neither packages nor installs');
-    assert.ok(ms < SECOND_START_LIMIT_MS, `the second start printed its URL within ${SECOND_START_LIMIT_MS / 1000} s (it took ${(ms / 1000).toFixed(1)} s)`);
-    page = await ctx.openPage(url);
-    await waitForDemoTree(page, ctx.functions);
-    await shot('start-again.png');
-    await page.close();
-    page = undefined;
-    await start.stopWith('SIGTERM', port);
-    return `URL after ${(ms / 1000).toFixed(1)} s`;
-  }, { needs: [SIGINT] });
+  suite.test(
+    'a second npm start reuses the installed package, is ready in seconds, reopens the demo scan, and SIGTERM ends it cleanly',
+    async () => {
+      port = await ctx.freePort();
+      start = new NpmStart({ root: ctx.root, port, vsix: ctx.vsix, devDir: ctx.devDir });
+      url = (await start.waitFor(/http:\/\/127\.0\.0\.1:\d+\/\?folder=\S+/, URL_TIMEOUT_MS))[0];
+      const ms = Date.now() - start.started;
+      assert.equal(url, folderUrl(port));
+      assert.match(
+        start.output,
+        /unchanged since the last start: reusing the installed lambda-behavior\.lambda-behavior@/,
+        'the second start says it reuses the package',
+      );
+      assert.doesNotMatch(start.output, /installing|packaging/, 'the second start neither packages nor installs');
+      assert.ok(
+        ms < SECOND_START_LIMIT_MS,
+        `the second start printed its URL within ${SECOND_START_LIMIT_MS / 1000} s (it took ${(ms / 1000).toFixed(1)} s)`,
+      );
+      page = await ctx.openPage(url);
+      await waitForDemoTree(page, ctx.functions);
+      await shot('start-again.png');
+      await page.close();
+      page = undefined;
+      await start.stopWith('SIGTERM', port);
+      return `URL after ${(ms / 1000).toFixed(1)} s`;
+    },
+    { needs: [SIGINT] },
+  );
 
   /** Whatever a failed check left running: npm start's group, then code-server's if npm start could not end it. */
   return {

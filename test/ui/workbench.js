@@ -19,7 +19,8 @@ function quickRows(page) {
 async function quickLabels(page) {
   return quickRows(page).evaluateAll((els) =>
     els.map((el) => ({
-      label: (el.querySelector('.label-name') ?? el.querySelector('.monaco-icon-label'))?.textContent?.trim() ?? el.textContent?.trim() ?? '',
+      label:
+        (el.querySelector('.label-name') ?? el.querySelector('.monaco-icon-label'))?.textContent?.trim() ?? el.textContent?.trim() ?? '',
       description: el.querySelector('.label-description')?.textContent?.trim() ?? '',
       aria: el.getAttribute('aria-label') ?? '',
     })),
@@ -29,8 +30,18 @@ async function quickLabels(page) {
 /** What the workbench is telling the user right now (a modal dialog, notification toasts): for failure messages. */
 async function screenMessages(page) {
   const texts = [
-    ...(await page.locator('.monaco-dialog-box').allInnerTexts().catch(() => [])).map((t) => `dialog: ${t}`),
-    ...(await page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])).map((t) => `notification: ${t}`),
+    ...(
+      await page
+        .locator('.monaco-dialog-box')
+        .allInnerTexts()
+        .catch(() => [])
+    ).map((t) => `dialog: ${t}`),
+    ...(
+      await page
+        .locator('.notifications-toasts .notification-toast')
+        .allInnerTexts()
+        .catch(() => [])
+    ).map((t) => `notification: ${t}`),
   ];
   return texts.map((t) => t.replace(/\s+/g, ' ').trim()).filter(Boolean);
 }
@@ -40,7 +51,10 @@ async function dismissDialogs(page) {
   const dialog = page.locator('.monaco-dialog-box');
   for (let i = 0; i < 3 && (await dialog.count()) > 0; i++) {
     await page.keyboard.press('Escape');
-    await dialog.first().waitFor({ state: 'detached', timeout: 2_000 }).catch(() => undefined);
+    await dialog
+      .first()
+      .waitFor({ state: 'detached', timeout: 2_000 })
+      .catch(() => undefined);
   }
 }
 
@@ -61,7 +75,9 @@ async function runCommand(page, title) {
   const input = page.locator('.quick-input-widget input');
   await input.waitFor({ timeout: 10_000 });
   await input.fill(`>${title}`);
-  const row = quickRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) }).first();
+  const row = quickRows(page)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) })
+    .first();
   await row.waitFor({ timeout: 10_000 }).catch(async () => {
     const seen = (await quickLabels(page)).map((r) => r.label).join(' | ');
     throw await notFound(page, `the command palette has no command "${title}" (it offers: ${seen || 'nothing'})`);
@@ -74,21 +90,30 @@ async function waitForQuickPick(page, label, timeout = 15_000) {
   const row = quickPickRow(page, label);
   // An error dialog instead of the pick fails at once rather than after the timeout.
   const dialog = page.locator('.monaco-dialog-box').first();
-  await Promise.race([row.waitFor({ timeout }), dialog.waitFor({ timeout }).then(() => Promise.reject(new Error('dialog')))]).catch(async () => {
-    const visible = await quickInput(page).isVisible();
-    const seen = visible ? (await quickLabels(page)).map((r) => r.label).join(' | ') : '';
-    throw await notFound(page, `no quick pick offered "${label}" within ${timeout / 1000} s (${visible ? `rows: ${seen || 'none'}` : 'no quick pick is open'})`);
-  });
+  await Promise.race([row.waitFor({ timeout }), dialog.waitFor({ timeout }).then(() => Promise.reject(new Error('dialog')))]).catch(
+    async () => {
+      const visible = await quickInput(page).isVisible();
+      const seen = visible ? (await quickLabels(page)).map((r) => r.label).join(' | ') : '';
+      throw await notFound(
+        page,
+        `no quick pick offered "${label}" within ${timeout / 1000} s (${visible ? `rows: ${seen || 'none'}` : 'no quick pick is open'})`,
+      );
+    },
+  );
   return quickLabels(page);
 }
 
 function quickPickRow(page, label) {
-  return quickRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`(^|\\s)${escapeRegExp(label)}$`) }) }).first();
+  return quickRows(page)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`(^|\\s)${escapeRegExp(label)}$`) }) })
+    .first();
 }
 
 async function closeQuickInput(page) {
   if (await quickInput(page).isVisible()) await page.keyboard.press('Escape');
-  await quickInput(page).waitFor({ state: 'hidden', timeout: 5_000 }).catch(() => undefined);
+  await quickInput(page)
+    .waitFor({ state: 'hidden', timeout: 5_000 })
+    .catch(() => undefined);
 }
 
 /** The rows of the tree views in the side bar. */
@@ -110,7 +135,9 @@ async function treeRows(page) {
 
 /** The tree row whose label is exactly `label`. */
 function treeRow(page, label) {
-  return sideBarRows(page).filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) }).first();
+  return sideBarRows(page)
+    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) })
+    .first();
 }
 
 /** Expands a collapsed tree row (a click on its twistie); does nothing when it is already open. */
@@ -151,7 +178,13 @@ async function webviewFrame(page, selector, timeout = 20_000) {
   while (Date.now() < deadline) {
     for (const frame of page.frames()) {
       if (frame.name() !== 'active-frame' && !(await isActiveFrame(frame))) continue;
-      if (await frame.locator(selector).count().catch(() => 0)) return frame;
+      if (
+        await frame
+          .locator(selector)
+          .count()
+          .catch(() => 0)
+      )
+        return frame;
     }
     await page.waitForTimeout(200);
   }
@@ -214,7 +247,9 @@ async function savedEditorsContain(page, needle, timeout = 30_000) {
   let last = '';
   while (Date.now() < deadline) {
     last = await page.evaluate(async () => {
-      const names = (await indexedDB.databases()).map((d) => d.name).filter((n) => n && n.startsWith('vscode-web-state-db-') && !n.endsWith('-global'));
+      const names = (await indexedDB.databases())
+        .map((d) => d.name)
+        .filter((n) => n && n.startsWith('vscode-web-state-db-') && !n.endsWith('-global'));
       let out = '';
       for (const name of names) {
         out += await new Promise((resolve) => {
@@ -224,8 +259,14 @@ async function savedEditorsContain(page, needle, timeout = 30_000) {
             const db = open.result;
             try {
               const get = db.transaction('ItemTable').objectStore('ItemTable').get('memento/workbench.parts.editor');
-              get.onsuccess = () => { db.close(); resolve(String(get.result ?? '')); };
-              get.onerror = () => { db.close(); resolve(''); };
+              get.onsuccess = () => {
+                db.close();
+                resolve(String(get.result ?? ''));
+              };
+              get.onerror = () => {
+                db.close();
+                resolve('');
+              };
             } catch {
               db.close();
               resolve('');
@@ -238,7 +279,9 @@ async function savedEditorsContain(page, needle, timeout = 30_000) {
     if (last.includes(needle)) return;
     await page.waitForTimeout(500);
   }
-  throw new Error(`the workbench did not save its open editors with ${needle} within ${timeout} ms (saved: ${last.slice(0, 300) || 'nothing'})`);
+  throw new Error(
+    `the workbench did not save its open editors with ${needle} within ${timeout} ms (saved: ${last.slice(0, 300) || 'nothing'})`,
+  );
 }
 
 module.exports = {

@@ -58,15 +58,32 @@ const row = (values: string[]) => ({ Data: values.map((v) => ({ VarCharValue: v 
 const FLOW_COLUMNS = ['eni', 'remote', 'port', 'protocol', 'action', 'hour', 'service', 'flows', 'packets', 'bytes', 'first', 'last'];
 const flowShape = (layout = layoutOf([{ name: 'dt', type: 'string' }], {})) => ({
   layout,
-  columns: new Set(['interface_id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'pkt_dst_aws_service', 'pkt_src_aws_service']),
+  columns: new Set([
+    'interface_id',
+    'srcaddr',
+    'dstaddr',
+    'srcport',
+    'dstport',
+    'protocol',
+    'packets',
+    'bytes',
+    'start',
+    'end',
+    'action',
+    'pkt_dst_aws_service',
+    'pkt_src_aws_service',
+  ]),
 });
 
 describe('the Athena flow-log query', () => {
   const start = Date.parse('2026-11-28T10:30:00Z');
   const end = Date.parse('2026-11-30T09:15:00Z');
-  const enis = [{ id: 'eni-1', addresses: ['10.0.1.5'] }, { id: 'eni-2', addresses: ['10.0.1.6', '2600:1f18::6'] }];
+  const enis = [
+    { id: 'eni-1', addresses: ['10.0.1.5'] },
+    { id: 'eni-2', addresses: ['10.0.1.6', '2600:1f18::6'] },
+  ];
 
-  test('snapshot: both directions by the ENIs\' own addresses, grouped as the Insights query, the remote service from a v5 table, the dt partitions of the window', () => {
+  test("snapshot: both directions by the ENIs' own addresses, grouped as the Insights query, the remote service from a v5 table, the dt partitions of the window", () => {
     assert.equal(
       buildAthenaFlowQuery({ database: 'flows', table: 'vpc_flow_logs' }, flowShape(), enis, start, end),
       `SELECT "interface_id" AS eni, "dstaddr" AS remote, "dstport" AS port, "protocol" AS protocol, "action" AS action,
@@ -94,28 +111,73 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7`,
   });
 
   test('a v2 table has no service column: the query groups by a constant the rows read as none', () => {
-    const sql = buildAthenaFlowQuery({ database: 'd', table: 't' }, { ...flowShape(), columns: new Set(['interface_id']) }, enis, start, end);
+    const sql = buildAthenaFlowQuery(
+      { database: 'd', table: 't' },
+      { ...flowShape(), columns: new Set(['interface_id']) },
+      enis,
+      start,
+      end,
+    );
     assert.ok(!sql.includes('pkt_'));
     assert.match(sql, /'-' AS service/);
   });
 
   test('partition pruning: the days the window touches and no other, for each layout AWS creates', () => {
     // The Hive-compatible layout and AWS's integration: year/month/day(/hour) strings.
-    const hive = layoutOf(['aws-account-id', 'aws-service', 'aws-region', 'year', 'month', 'day', 'hour'].map((name) => ({ name, type: 'string' })), {});
+    const hive = layoutOf(
+      ['aws-account-id', 'aws-service', 'aws-region', 'year', 'month', 'day', 'hour'].map((name) => ({ name, type: 'string' })),
+      {},
+    );
     assert.deepEqual(hive, { kind: 'ymd', hour: true, quoted: true });
     assert.equal(
       partitionPredicate(hive, start, end),
       `(("year" = '2026' AND "month" = '11' AND "day" = '28')\n  OR ("year" = '2026' AND "month" = '11' AND "day" = '29')\n  OR ("year" = '2026' AND "month" = '11' AND "day" = '30'))`,
     );
     // Integer keys are compared as numbers.
-    assert.equal(partitionPredicate(layoutOf([{ name: 'year', type: 'int' }, { name: 'month', type: 'int' }, { name: 'day', type: 'int' }], {}), start, start + HOUR), '(("year" = 2026 AND "month" = 11 AND "day" = 28))');
+    assert.equal(
+      partitionPredicate(
+        layoutOf(
+          [
+            { name: 'year', type: 'int' },
+            { name: 'month', type: 'int' },
+            { name: 'day', type: 'int' },
+          ],
+          {},
+        ),
+        start,
+        start + HOUR,
+      ),
+      '(("year" = 2026 AND "month" = 11 AND "day" = 28))',
+    );
     // dt of type date; a projected dt in its own format; a projected CloudTrail timestamp; an unpartitioned table.
-    assert.equal(partitionPredicate(layoutOf([{ name: 'dt', type: 'date' }], {}), start, end), `"dt" BETWEEN DATE '2026-11-28' AND DATE '2026-11-30'`);
-    assert.equal(partitionPredicate(layoutOf([{ name: 'dt', type: 'string' }], { 'projection.dt.format': 'yyyy/MM/dd' }), start, start + DAY), `"dt" IN ('2026/11/28', '2026/11/29')`);
-    assert.equal(partitionPredicate(layoutOf([{ name: 'region', type: 'string' }, { name: 'timestamp', type: 'string' }], {}), start, start + HOUR), `"timestamp" IN ('2026/11/28')`);
+    assert.equal(
+      partitionPredicate(layoutOf([{ name: 'dt', type: 'date' }], {}), start, end),
+      `"dt" BETWEEN DATE '2026-11-28' AND DATE '2026-11-30'`,
+    );
+    assert.equal(
+      partitionPredicate(layoutOf([{ name: 'dt', type: 'string' }], { 'projection.dt.format': 'yyyy/MM/dd' }), start, start + DAY),
+      `"dt" IN ('2026/11/28', '2026/11/29')`,
+    );
+    assert.equal(
+      partitionPredicate(
+        layoutOf(
+          [
+            { name: 'region', type: 'string' },
+            { name: 'timestamp', type: 'string' },
+          ],
+          {},
+        ),
+        start,
+        start + HOUR,
+      ),
+      `"timestamp" IN ('2026/11/28')`,
+    );
     assert.equal(partitionPredicate(layoutOf([], {}), start, end), undefined);
     // The window crossing a month.
-    assert.match(partitionPredicate(hive, Date.parse('2026-11-30T23:00:00Z'), Date.parse('2026-12-01T01:00:00Z'))!, /"month" = '11' AND "day" = '30'.*\n.*"month" = '12' AND "day" = '01'/);
+    assert.match(
+      partitionPredicate(hive, Date.parse('2026-11-30T23:00:00Z'), Date.parse('2026-12-01T01:00:00Z'))!,
+      /"month" = '11' AND "day" = '30'.*\n.*"month" = '12' AND "day" = '01'/,
+    );
   });
 
   test('table names: DATABASE.TABLE or nothing (no quoting to break out of)', () => {
@@ -132,14 +194,26 @@ describe('running an Athena query', () => {
     try {
       athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
       const states = ['QUEUED', 'RUNNING', 'SUCCEEDED'];
-      athena.on(GetQueryExecutionCommand).callsFake(() => ({ QueryExecution: { Status: { State: states.shift() ?? 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 123_456_789 } } }));
+      athena.on(GetQueryExecutionCommand).callsFake(() => ({
+        QueryExecution: { Status: { State: states.shift() ?? 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 123_456_789 } },
+      }));
       const columns = { ColumnInfo: ['a', 'b'].map((Name) => ({ Name, Type: 'varchar' })) };
-      athena.on(AthenaGetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: undefined }).resolves({ ResultSet: { ResultSetMetadata: columns, Rows: [header(['a', 'b']), row(['1', 'x'])] }, NextToken: 't2' });
-      athena.on(AthenaGetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: 't2' }).resolves({ ResultSet: { ResultSetMetadata: columns, Rows: [row(['2', 'y'])] }, NextToken: 't3' });
+      athena
+        .on(AthenaGetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: undefined })
+        .resolves({ ResultSet: { ResultSetMetadata: columns, Rows: [header(['a', 'b']), row(['1', 'x'])] }, NextToken: 't2' });
+      athena
+        .on(AthenaGetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: 't2' })
+        .resolves({ ResultSet: { ResultSetMetadata: columns, Rows: [row(['2', 'y'])] }, NextToken: 't3' });
       // A later page whose first row looks like the header is data.
-      athena.on(AthenaGetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: 't3' }).resolves({ ResultSet: { ResultSetMetadata: columns, Rows: [row(['a', 'b'])] } });
+      athena
+        .on(AthenaGetQueryResultsCommand, { QueryExecutionId: 'q-1', NextToken: 't3' })
+        .resolves({ ResultSet: { ResultSetMetadata: columns, Rows: [row(['a', 'b'])] } });
       const answer = await runAthenaQuery(clients(), 'SELECT 1', options, new AbortController().signal);
-      assert.deepEqual(answer.rows, [{ a: '1', b: 'x' }, { a: '2', b: 'y' }, { a: 'a', b: 'b' }]);
+      assert.deepEqual(answer.rows, [
+        { a: '1', b: 'x' },
+        { a: '2', b: 'y' },
+        { a: 'a', b: 'b' },
+      ]);
       assert.equal(answer.dataScannedBytes, 123_456_789);
       assert.equal(athena.commandCalls(GetQueryExecutionCommand).length, 3);
       assert.equal(athena.commandCalls(AthenaGetQueryResultsCommand).length, 3);
@@ -151,7 +225,7 @@ describe('running an Athena query', () => {
     }
   });
 
-  test('cancelled while running: StopQueryExecution is sent and the scan\'s reason rejects', async () => {
+  test("cancelled while running: StopQueryExecution is sent and the scan's reason rejects", async () => {
     const athena = mockClient(AthenaClient);
     try {
       athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-2' });
@@ -162,7 +236,10 @@ describe('running an Athena query', () => {
       });
       athena.on(StopQueryExecutionCommand).resolves({});
       await assert.rejects(runAthenaQuery(clients(), 'SELECT 1', options, controller.signal), /scan cancelled/);
-      assert.deepEqual(athena.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input), [{ QueryExecutionId: 'q-2' }]);
+      assert.deepEqual(
+        athena.commandCalls(StopQueryExecutionCommand).map((c) => c.args[0].input),
+        [{ QueryExecutionId: 'q-2' }],
+      );
     } finally {
       athena.restore();
     }
@@ -173,12 +250,22 @@ describe('running an Athena query', () => {
     try {
       athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-3' });
       athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'RUNNING' } } });
-      await assert.rejects(runAthenaQuery(clients(), 'SELECT 1', { ...options, budgetMs: 600 }, new AbortController().signal), /did not complete within 1 s \(stopped\)/);
+      await assert.rejects(
+        runAthenaQuery(clients(), 'SELECT 1', { ...options, budgetMs: 600 }, new AbortController().signal),
+        /did not complete within 1 s \(stopped\)/,
+      );
       assert.equal(athena.commandCalls(StopQueryExecutionCommand).length, 1);
       athena.reset();
       athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-4' });
-      athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: line 4:6: Table awsdatacatalog.flows.x does not exist' } } });
-      await assert.rejects(runAthenaQuery(clients(), 'SELECT 1', options, new AbortController().signal), (err: unknown) => SourceError.is(err) && /q-4 failed: TABLE_NOT_FOUND/.test(err.message));
+      athena.on(GetQueryExecutionCommand).resolves({
+        QueryExecution: {
+          Status: { State: 'FAILED', StateChangeReason: 'TABLE_NOT_FOUND: line 4:6: Table awsdatacatalog.flows.x does not exist' },
+        },
+      });
+      await assert.rejects(
+        runAthenaQuery(clients(), 'SELECT 1', options, new AbortController().signal),
+        (err: unknown) => SourceError.is(err) && /q-4 failed: TABLE_NOT_FOUND/.test(err.message),
+      );
       assert.equal(athena.commandCalls(StopQueryExecutionCommand).length, 0);
     } finally {
       athena.restore();
@@ -189,32 +276,76 @@ describe('running an Athena query', () => {
 /** One VPC function and its ENI, with a flow log to `destination`. */
 function account(now: number, flowLog: Record<string, unknown>) {
   const mocks = [
-    mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient), mockClient(CloudWatchLogsClient),
-    mockClient(AthenaClient), mockClient(S3Client), mockClient(IAMClient),
+    mockClient(STSClient),
+    mockClient(LambdaClient),
+    mockClient(EC2Client),
+    mockClient(CloudTrailClient),
+    mockClient(CloudWatchClient),
+    mockClient(CloudWatchLogsClient),
+    mockClient(AthenaClient),
+    mockClient(S3Client),
+    mockClient(IAMClient),
   ] as const;
   const [sts, lambda, ec2, trail, cw, logs, athena, s3, iam] = mocks;
   // What record reads besides: no S3 objects delivered, the roles' and groups' reads denied (recorded as failures).
   s3.on(ListObjectsV2Command).resolves({ Contents: [] });
   iam.on(GetRoleCommand).rejects(sdkError('AccessDenied', 'not authorized to perform: iam:GetRole', 403));
-  ec2.on(DescribeSecurityGroupsCommand).rejects(sdkError('UnauthorizedOperation', 'not authorized to perform: ec2:DescribeSecurityGroups', 403));
+  ec2
+    .on(DescribeSecurityGroupsCommand)
+    .rejects(sdkError('UnauthorizedOperation', 'not authorized to perform: ec2:DescribeSecurityGroups', 403));
   sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
-  lambda.on(ListFunctionsCommand).resolves({ Functions: [{
-    FunctionName: 'api', FunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:api', Role: 'arn:aws:iam::111122223333:role/api-role',
-    VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'] },
-  }] });
+  lambda.on(ListFunctionsCommand).resolves({
+    Functions: [
+      {
+        FunctionName: 'api',
+        FunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:api',
+        Role: 'arn:aws:iam::111122223333:role/api-role',
+        VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'] },
+      },
+    ],
+  });
   lambda.on(ListTagsCommand).resolves({ Tags: {} });
-  ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [{
-    NetworkInterfaceId: 'eni-1', InterfaceType: 'lambda', Description: 'AWS Lambda VPC ENI-api-1', SubnetId: 'subnet-1', VpcId: 'vpc-1',
-    Groups: [{ GroupId: 'sg-1' }], PrivateIpAddress: '10.0.1.5', Attachment: { AttachTime: new Date(now - 30 * DAY) },
-  }] });
-  ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [{ FlowLogId: 'fl-1', ResourceId: 'vpc-1', LogFormat: DEFAULT_LOG_FORMAT, FlowLogStatus: 'ACTIVE', ...flowLog }] });
+  ec2.on(DescribeNetworkInterfacesCommand).resolves({
+    NetworkInterfaces: [
+      {
+        NetworkInterfaceId: 'eni-1',
+        InterfaceType: 'lambda',
+        Description: 'AWS Lambda VPC ENI-api-1',
+        SubnetId: 'subnet-1',
+        VpcId: 'vpc-1',
+        Groups: [{ GroupId: 'sg-1' }],
+        PrivateIpAddress: '10.0.1.5',
+        Attachment: { AttachTime: new Date(now - 30 * DAY) },
+      },
+    ],
+  });
+  ec2.on(DescribeFlowLogsCommand).resolves({
+    FlowLogs: [{ FlowLogId: 'fl-1', ResourceId: 'vpc-1', LogFormat: DEFAULT_LOG_FORMAT, FlowLogStatus: 'ACTIVE', ...flowLog }],
+  });
   trail.on(LookupEventsCommand).resolves({ Events: [] });
   cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
-  athena.on(GetTableMetadataCommand).resolves({ TableMetadata: {
-    Name: 'vpc_flow_logs',
-    Columns: ['version', 'account_id', 'interface_id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log_status'].map((Name) => ({ Name })),
-    PartitionKeys: [{ Name: 'dt', Type: 'string' }],
-  } });
+  athena.on(GetTableMetadataCommand).resolves({
+    TableMetadata: {
+      Name: 'vpc_flow_logs',
+      Columns: [
+        'version',
+        'account_id',
+        'interface_id',
+        'srcaddr',
+        'dstaddr',
+        'srcport',
+        'dstport',
+        'protocol',
+        'packets',
+        'bytes',
+        'start',
+        'end',
+        'action',
+        'log_status',
+      ].map((Name) => ({ Name })),
+      PartitionKeys: [{ Name: 'dt', Type: 'string' }],
+    },
+  });
   return { athena, logs, trail, restore: () => mocks.forEach((m) => m.restore()) };
 }
 
@@ -225,8 +356,16 @@ async function recordAndReplay(now: number, options: { flowLogsAthena?: { databa
   fs.writeFileSync(ipRanges, JSON.stringify({ syncToken: '1', createDate: '2026-11-01-00-00-00', prefixes: [], ipv6_prefixes: [] }));
   const dir = path.join(out, 'scenario');
   try {
-    await recordScenario(clients(), { out: dir, baselineDays: 7, detectHours: 24, now, ipRanges: { location: ipRanges }, ...options }, new AbortController().signal);
-    const live = await scan(new AwsSource(clients(), { ...options, ipRanges: { location: ipRanges } }), { now, baselineDays: 7, detectHours: 24 });
+    await recordScenario(
+      clients(),
+      { out: dir, baselineDays: 7, detectHours: 24, now, ipRanges: { location: ipRanges }, ...options },
+      new AbortController().signal,
+    );
+    const live = await scan(new AwsSource(clients(), { ...options, ipRanges: { location: ipRanges } }), {
+      now,
+      baselineDays: 7,
+      detectHours: 24,
+    });
     const replayed = await scan(openScenario(dir), { now, baselineDays: 7, detectHours: 24 });
     return { dir, live, replayed, files: fs.readdirSync(dir, { recursive: true }) as string[] };
   } finally {
@@ -238,22 +377,39 @@ describe('a live scan with --flow-logs-athena', () => {
   const now = Math.floor(Date.parse('2026-11-30T12:00:00Z') / HOUR) * HOUR;
   const hourOf = (t: number) => String(Math.floor(t / HOUR) * 3600);
   const flowRow = (remote: string, port: number, t: number, flows: number) =>
-    row(['eni-1', remote, String(port), '6', 'ACCEPT', String(Math.floor(t / HOUR)), '', String(flows), String(flows * 10), String(flows * 1000), hourOf(t), hourOf(t + HOUR)]);
+    row([
+      'eni-1',
+      remote,
+      String(port),
+      '6',
+      'ACCEPT',
+      String(Math.floor(t / HOUR)),
+      '',
+      String(flows),
+      String(flows * 10),
+      String(flows * 1000),
+      hourOf(t),
+      hourOf(t + HOUR),
+    ]);
 
   test('one query for the scan: the new peer on port 22 found from the aggregate rows, the bytes scanned in coverage', async () => {
     const { athena, restore } = account(now, { LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' });
     try {
       athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-flows' });
-      athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 3 * 1024 * 1024 } } });
-      athena.on(AthenaGetQueryResultsCommand).resolves({ ResultSet: {
-        ResultSetMetadata: { ColumnInfo: FLOW_COLUMNS.map((Name) => ({ Name, Type: 'varchar' })) },
-        Rows: [
-          header(FLOW_COLUMNS),
-          ...Array.from({ length: 7 }, (_, d) => flowRow('10.0.2.9', 5432, now - (d + 2) * DAY, 40)),
-          flowRow('10.0.2.9', 5432, now - 3 * HOUR, 40),
-          flowRow('10.0.3.7', 22, now - 2 * HOUR, 3),
-        ],
-      } });
+      athena
+        .on(GetQueryExecutionCommand)
+        .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 3 * 1024 * 1024 } } });
+      athena.on(AthenaGetQueryResultsCommand).resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: FLOW_COLUMNS.map((Name) => ({ Name, Type: 'varchar' })) },
+          Rows: [
+            header(FLOW_COLUMNS),
+            ...Array.from({ length: 7 }, (_, d) => flowRow('10.0.2.9', 5432, now - (d + 2) * DAY, 40)),
+            flowRow('10.0.2.9', 5432, now - 3 * HOUR, 40),
+            flowRow('10.0.3.7', 22, now - 2 * HOUR, 3),
+          ],
+        },
+      });
       const source = new AwsSource(clients(), { flowLogsAthena: { database: 'flows', table: 'vpc_flow_logs', workgroup: 'scans' } });
       const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
       assert.equal(athena.commandCalls(StartQueryExecutionCommand).length, 1);
@@ -263,7 +419,10 @@ describe('a live scan with --flow-logs-athena', () => {
       assert.ok(!sql.includes('2026-11-21'));
       const fn = report.functions[0];
       // The new peer, and nothing of the peer the baseline knew.
-      assert.ok(fn.findings.some((f) => f.subject.includes('10.0.3.7') && f.subject.includes('22')), JSON.stringify(fn.findings.map((f) => f.subject)));
+      assert.ok(
+        fn.findings.some((f) => f.subject.includes('10.0.3.7') && f.subject.includes('22')),
+        JSON.stringify(fn.findings.map((f) => f.subject)),
+      );
       assert.ok(!fn.findings.some((f) => f.subject.includes('10.0.2.9')), JSON.stringify(fn.findings.map((f) => f.subject)));
       assert.ok(fn.peers.some((p) => JSON.stringify(p).includes('10.0.2.9')));
       assert.match(fn.coverage.network, /with Athena on flows\.vpc_flow_logs: one query for the scan, 3\.0 MB scanned/);
@@ -272,22 +431,34 @@ describe('a live scan with --flow-logs-athena', () => {
     }
   });
 
-  test('record keeps the Athena rows as returned (athena/flow-rows.json) and the replay gives the live scan\'s findings and peers', async () => {
+  test("record keeps the Athena rows as returned (athena/flow-rows.json) and the replay gives the live scan's findings and peers", async () => {
     const { athena, restore } = account(now, { LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' });
     try {
       athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-rec' });
-      athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 2048 } } });
-      athena.on(AthenaGetQueryResultsCommand).resolves({ ResultSet: {
-        ResultSetMetadata: { ColumnInfo: FLOW_COLUMNS.map((Name) => ({ Name, Type: 'varchar' })) },
-        Rows: [header(FLOW_COLUMNS), flowRow('10.0.2.9', 5432, now - 3 * DAY, 40), flowRow('10.0.2.9', 5432, now - 3 * HOUR, 40), flowRow('10.0.3.7', 22, now - 2 * HOUR, 3)],
-      } });
+      athena
+        .on(GetQueryExecutionCommand)
+        .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 2048 } } });
+      athena.on(AthenaGetQueryResultsCommand).resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: FLOW_COLUMNS.map((Name) => ({ Name, Type: 'varchar' })) },
+          Rows: [
+            header(FLOW_COLUMNS),
+            flowRow('10.0.2.9', 5432, now - 3 * DAY, 40),
+            flowRow('10.0.2.9', 5432, now - 3 * HOUR, 40),
+            flowRow('10.0.3.7', 22, now - 2 * HOUR, 3),
+          ],
+        },
+      });
       const { live, replayed, files } = await recordAndReplay(now, { flowLogsAthena: { database: 'flows', table: 'vpc_flow_logs' } });
       assert.ok(files.includes(path.join('athena', 'flow-rows.json')), files.join(', '));
       const fn = (r: typeof live) => r.functions[0];
       assert.ok(fn(live).findings.some((f) => f.subject.includes('10.0.3.7')));
       assert.deepEqual(fn(replayed).findings, fn(live).findings);
       assert.deepEqual(fn(replayed).peers, fn(live).peers);
-      assert.match(fn(replayed).coverage.network, /with Athena on flows\.vpc_flow_logs: one query for the scan, 2\.0 KB scanned \(as recorded\)/);
+      assert.match(
+        fn(replayed).coverage.network,
+        /with Athena on flows\.vpc_flow_logs: one query for the scan, 2\.0 KB scanned \(as recorded\)/,
+      );
     } finally {
       restore();
     }
@@ -296,15 +467,30 @@ describe('a live scan with --flow-logs-athena', () => {
   test('a failed Athena query: the flow log is read from its own destination and its coverage says why', async () => {
     const { athena, logs, restore } = account(now, { LogDestinationType: 'cloud-watch-logs', LogGroupName: '/vpc/flows' });
     try {
-      athena.on(StartQueryExecutionCommand).rejects(sdkError('AccessDeniedException', 'User is not authorized to perform: athena:StartQueryExecution', 400));
+      athena
+        .on(StartQueryExecutionCommand)
+        .rejects(sdkError('AccessDeniedException', 'User is not authorized to perform: athena:StartQueryExecution', 400));
       const at = Math.floor((now - 2 * HOUR) / 1000);
-      logs.on(FilterLogEventsCommand).resolves({ events: [{ message: `2 111122223333 eni-1 10.0.1.5 10.0.3.7 40000 22 6 3 300 ${at} ${at + 60} ACCEPT OK` }] });
+      logs
+        .on(FilterLogEventsCommand)
+        .resolves({ events: [{ message: `2 111122223333 eni-1 10.0.1.5 10.0.3.7 40000 22 6 3 300 ${at} ${at + 60} ACCEPT OK` }] });
       const notices: string[] = [];
-      const source = new AwsSource(clients(), { flowLogsQuery: 'filter', flowLogsAthena: { database: 'flows', table: 'vpc_flow_logs' }, onNotice: (m) => notices.push(m) });
+      const source = new AwsSource(clients(), {
+        flowLogsQuery: 'filter',
+        flowLogsAthena: { database: 'flows', table: 'vpc_flow_logs' },
+        onNotice: (m) => notices.push(m),
+      });
       const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
       assert.ok(logs.commandCalls(FilterLogEventsCommand).length > 0);
       assert.ok(report.functions[0].findings.some((f) => f.subject.includes('10.0.3.7')));
-      assert.ok(report.warnings.some((w) => /fl-1: read from its log group because the Athena query on flows\.vpc_flow_logs failed: access denied: needs athena:StartQueryExecution/.test(w)), report.warnings.join(' | '));
+      assert.ok(
+        report.warnings.some((w) =>
+          /fl-1: read from its log group because the Athena query on flows\.vpc_flow_logs failed: access denied: needs athena:StartQueryExecution/.test(
+            w,
+          ),
+        ),
+        report.warnings.join(' | '),
+      );
       assert.match(report.functions[0].coverage.network, /Athena query on flows\.vpc_flow_logs failed/);
       assert.ok(notices.some((n) => n.includes('reading each flow log from its own destination instead')));
     } finally {
@@ -314,7 +500,12 @@ describe('a live scan with --flow-logs-athena', () => {
 });
 
 describe('CloudTrail at scale', () => {
-  const request = { start: Date.parse('2026-11-23T12:00:00Z'), end: Date.parse('2026-11-30T12:00:00Z'), splitAt: Date.parse('2026-11-29T12:00:00Z'), sessionNames: ['api', "o'brien"] };
+  const request = {
+    start: Date.parse('2026-11-23T12:00:00Z'),
+    end: Date.parse('2026-11-30T12:00:00Z'),
+    splitAt: Date.parse('2026-11-29T12:00:00Z'),
+    sessionNames: ['api', "o'brien"],
+  };
 
   test('snapshot: the Lake query, by session, call, error code and hour from the detect start, a few ids and messages as evidence', () => {
     assert.equal(
@@ -334,7 +525,11 @@ GROUP BY 1, 2, 3, 4, 5`,
 
   test('snapshot: the Athena query over the standard CloudTrail table, its projected timestamp partitions pruned', () => {
     const table = { database: 'trail', table: 'cloudtrail_logs' };
-    const sql = buildCloudTrailAthenaQuery(table, partitionPredicate(layoutOf([{ name: 'timestamp', type: 'string' }], {}), request.start, request.end), request);
+    const sql = buildCloudTrailAthenaQuery(
+      table,
+      partitionPredicate(layoutOf([{ name: 'timestamp', type: 'string' }], {}), request.start, request.end),
+      request,
+    );
     assert.equal(
       sql,
       `SELECT useridentity.arn AS arn, eventsource AS source, eventname AS name, errorcode AS error,
@@ -352,19 +547,50 @@ GROUP BY 1, 2, 3, 4, 5`,
   });
 
   test('rows as the engine counts them: the session and role from the ARN, evidence on the first events, the same tallies', () => {
-    const [r] = trailRowsFromAnswer([{ arn: 'arn:aws:sts::1:assumed-role/api-role/api', source: 'iam.amazonaws.com', name: 'ListUsers', error: 'AccessDenied', bucket: '3', calls: '7', first: '1764000000', last: '1764003000.5', ids: 'e7,e6,e5,e4,e3', messages: 'no\nstill no' }]);
+    const [r] = trailRowsFromAnswer([
+      {
+        arn: 'arn:aws:sts::1:assumed-role/api-role/api',
+        source: 'iam.amazonaws.com',
+        name: 'ListUsers',
+        error: 'AccessDenied',
+        bucket: '3',
+        calls: '7',
+        first: '1764000000',
+        last: '1764003000.5',
+        ids: 'e7,e6,e5,e4,e3',
+        messages: 'no\nstill no',
+      },
+    ]);
     assert.deepEqual(r, {
-      sessionName: 'api', roleName: 'api-role', principalArn: 'arn:aws:sts::1:assumed-role/api-role/api', eventSource: 'iam.amazonaws.com', eventName: 'ListUsers',
-      errorCode: 'AccessDenied', count: 7, first: 1764000000000, last: 1764003000500, eventIds: ['e7', 'e6', 'e5', 'e4', 'e3'], errorMessages: ['no', 'still no'],
+      sessionName: 'api',
+      roleName: 'api-role',
+      principalArn: 'arn:aws:sts::1:assumed-role/api-role/api',
+      eventSource: 'iam.amazonaws.com',
+      eventName: 'ListUsers',
+      errorCode: 'AccessDenied',
+      count: 7,
+      first: 1764000000000,
+      last: 1764003000500,
+      eventIds: ['e7', 'e6', 'e5', 'e4', 'e3'],
+      errorMessages: ['no', 'still no'],
     });
     const events = [...eventsOfRow(r)];
     assert.equal(events.length, 7);
-    assert.deepEqual(events.slice(0, 5).map((e) => e.eventId), ['e7', 'e6', 'e5', 'e4', 'e3']);
+    assert.deepEqual(
+      events.slice(0, 5).map((e) => e.eventId),
+      ['e7', 'e6', 'e5', 'e4', 'e3'],
+    );
     assert.equal(Math.min(...events.map((e) => e.eventTime)), r.first);
     assert.equal(Math.max(...events.map((e) => e.eventTime)), r.last);
-    assert.deepEqual(events.filter((e) => e.errorMessage).map((e) => e.errorMessage), ['no', 'still no']);
+    assert.deepEqual(
+      events.filter((e) => e.errorMessage).map((e) => e.errorMessage),
+      ['no', 'still no'],
+    );
     // An IAM user or a row without a count is not a function's session.
-    assert.deepEqual(trailRowsFromAnswer([{ arn: 'arn:aws:iam::1:user/bob', source: 's', name: 'n', calls: '1', first: '1', last: '1' }]), []);
+    assert.deepEqual(
+      trailRowsFromAnswer([{ arn: 'arn:aws:iam::1:user/bob', source: 's', name: 'n', calls: '1', first: '1', last: '1' }]),
+      [],
+    );
   });
 
   test('Lake: polled, results paginated, bytes scanned; cancelled while running sends CancelQuery', async () => {
@@ -372,13 +598,40 @@ GROUP BY 1, 2, 3, 4, 5`,
     try {
       trail.on(StartQueryCommand).resolves({ QueryId: 'lq-1' });
       const states = ['QUEUED', 'RUNNING', 'FINISHED'];
-      trail.on(DescribeQueryCommand).callsFake(() => ({ QueryStatus: states.shift() ?? 'FINISHED', QueryStatistics: { BytesScanned: 42 } }));
+      trail
+        .on(DescribeQueryCommand)
+        .callsFake(() => ({ QueryStatus: states.shift() ?? 'FINISHED', QueryStatistics: { BytesScanned: 42 } }));
       const cell = (o: Record<string, string>) => Object.entries(o).map(([k, v]) => ({ [k]: v }));
-      const lakeRow = (name: string) => cell({ arn: 'arn:aws:sts::1:assumed-role/api-role/api', source: 'dynamodb.amazonaws.com', name, error: '', bucket: '1', calls: '2', first: '1764000000', last: '1764000100', ids: `${name}-1,${name}-2`, messages: '' });
-      trail.on(LakeGetQueryResultsCommand, { QueryId: 'lq-1', NextToken: undefined }).resolves({ QueryStatus: 'FINISHED', QueryResultRows: [lakeRow('GetItem')], NextToken: 'n2', QueryStatistics: { BytesScanned: 1_000_000 } });
-      trail.on(LakeGetQueryResultsCommand, { QueryId: 'lq-1', NextToken: 'n2' }).resolves({ QueryStatus: 'FINISHED', QueryResultRows: [lakeRow('PutItem')], QueryStatistics: { BytesScanned: 1_000_000 } });
+      const lakeRow = (name: string) =>
+        cell({
+          arn: 'arn:aws:sts::1:assumed-role/api-role/api',
+          source: 'dynamodb.amazonaws.com',
+          name,
+          error: '',
+          bucket: '1',
+          calls: '2',
+          first: '1764000000',
+          last: '1764000100',
+          ids: `${name}-1,${name}-2`,
+          messages: '',
+        });
+      trail.on(LakeGetQueryResultsCommand, { QueryId: 'lq-1', NextToken: undefined }).resolves({
+        QueryStatus: 'FINISHED',
+        QueryResultRows: [lakeRow('GetItem')],
+        NextToken: 'n2',
+        QueryStatistics: { BytesScanned: 1_000_000 },
+      });
+      trail
+        .on(LakeGetQueryResultsCommand, { QueryId: 'lq-1', NextToken: 'n2' })
+        .resolves({ QueryStatus: 'FINISHED', QueryResultRows: [lakeRow('PutItem')], QueryStatistics: { BytesScanned: 1_000_000 } });
       const answer = await trailCallsFromLake(clients(), 'eds-0123', request, new AbortController().signal);
-      assert.deepEqual(answer.rows.map((r) => [r.eventName, r.count, r.eventIds]), [['GetItem', 2, ['GetItem-1', 'GetItem-2']], ['PutItem', 2, ['PutItem-1', 'PutItem-2']]]);
+      assert.deepEqual(
+        answer.rows.map((r) => [r.eventName, r.count, r.eventIds]),
+        [
+          ['GetItem', 2, ['GetItem-1', 'GetItem-2']],
+          ['PutItem', 2, ['PutItem-1', 'PutItem-2']],
+        ],
+      );
       assert.equal(answer.bytesScanned, 1_000_000);
       assert.equal(trail.commandCalls(CancelQueryCommand).length, 0);
 
@@ -390,7 +643,10 @@ GROUP BY 1, 2, 3, 4, 5`,
         return { QueryStatus: 'RUNNING' };
       });
       await assert.rejects(trailCallsFromLake(clients(), 'eds-0123', request, controller.signal), /scan cancelled/);
-      assert.deepEqual(trail.commandCalls(CancelQueryCommand).map((c) => c.args[0].input), [{ QueryId: 'lq-2' }]);
+      assert.deepEqual(
+        trail.commandCalls(CancelQueryCommand).map((c) => c.args[0].input),
+        [{ QueryId: 'lq-2' }],
+      );
     } finally {
       trail.restore();
     }
@@ -400,14 +656,41 @@ GROUP BY 1, 2, 3, 4, 5`,
   const ACCOUNT = '111122223333';
   const arn = `arn:aws:sts::${ACCOUNT}:assumed-role/api-role/api`;
   const events: Array<{ id: string; name: string; source: string; t: number; error?: string; message?: string }> = [
-    ...Array.from({ length: 12 }, (_, i) => ({ id: `get-${i}`, name: 'GetItem', source: 'dynamodb.amazonaws.com', t: now - (i + 2) * DAY + i * 1000 })),
-    ...Array.from({ length: 8 }, (_, i) => ({ id: `get-new-${i}`, name: 'GetItem', source: 'dynamodb.amazonaws.com', t: now - 3 * HOUR - i * 1000 })),
-    ...Array.from({ length: 6 }, (_, i) => ({ id: `list-${i}`, name: 'ListUsers', source: 'iam.amazonaws.com', t: now - 2 * HOUR - i * 60_000, error: 'AccessDenied', message: `denied ${i}` })),
+    ...Array.from({ length: 12 }, (_, i) => ({
+      id: `get-${i}`,
+      name: 'GetItem',
+      source: 'dynamodb.amazonaws.com',
+      t: now - (i + 2) * DAY + i * 1000,
+    })),
+    ...Array.from({ length: 8 }, (_, i) => ({
+      id: `get-new-${i}`,
+      name: 'GetItem',
+      source: 'dynamodb.amazonaws.com',
+      t: now - 3 * HOUR - i * 1000,
+    })),
+    ...Array.from({ length: 6 }, (_, i) => ({
+      id: `list-${i}`,
+      name: 'ListUsers',
+      source: 'iam.amazonaws.com',
+      t: now - 2 * HOUR - i * 60_000,
+      error: 'AccessDenied',
+      message: `denied ${i}`,
+    })),
   ].sort((a, b) => b.t - a.t);
   const lookupAnswer = {
     Events: events.map((e) => ({
-      EventId: e.id, EventName: e.name, EventSource: e.source, EventTime: new Date(e.t), Username: 'api',
-      CloudTrailEvent: JSON.stringify({ userIdentity: { type: 'AssumedRole', arn }, eventTime: new Date(e.t).toISOString(), eventID: e.id, errorCode: e.error, errorMessage: e.message }),
+      EventId: e.id,
+      EventName: e.name,
+      EventSource: e.source,
+      EventTime: new Date(e.t),
+      Username: 'api',
+      CloudTrailEvent: JSON.stringify({
+        userIdentity: { type: 'AssumedRole', arn },
+        eventTime: new Date(e.t).toISOString(),
+        eventID: e.id,
+        errorCode: e.error,
+        errorMessage: e.message,
+      }),
     })),
   };
   /** The same events as Lake aggregates them (one row per call, error code and hour from the split). */
@@ -417,11 +700,27 @@ GROUP BY 1, 2, 3, 4, 5`,
       const key = `${e.source} ${e.name} ${e.error ?? ''} ${Math.floor((e.t - splitAt) / HOUR)}`;
       groups.set(key, [...(groups.get(key) ?? []), e]);
     }
-    return [...groups.values()].map((g) => Object.entries({
-      arn, source: g[0].source, name: g[0].name, error: g[0].error ?? '', bucket: '0', calls: String(g.length),
-      first: String(Math.min(...g.map((e) => e.t)) / 1000), last: String(Math.max(...g.map((e) => e.t)) / 1000),
-      ids: g.slice(0, 5).map((e) => e.id).join(','), messages: g.map((e) => e.message).filter(Boolean).slice(0, 2).join('\n'),
-    }).map(([k, v]) => ({ [k]: v })));
+    return [...groups.values()].map((g) =>
+      Object.entries({
+        arn,
+        source: g[0].source,
+        name: g[0].name,
+        error: g[0].error ?? '',
+        bucket: '0',
+        calls: String(g.length),
+        first: String(Math.min(...g.map((e) => e.t)) / 1000),
+        last: String(Math.max(...g.map((e) => e.t)) / 1000),
+        ids: g
+          .slice(0, 5)
+          .map((e) => e.id)
+          .join(','),
+        messages: g
+          .map((e) => e.message)
+          .filter(Boolean)
+          .slice(0, 2)
+          .join('\n'),
+      }).map(([k, v]) => ({ [k]: v })),
+    );
   }
 
   test('a scan with --cloudtrail-lake gives the findings LookupEvents gives, from one query, and says what it scanned', async () => {
@@ -446,20 +745,27 @@ GROUP BY 1, 2, 3, 4, 5`,
       lakeScan.trail.on(LakeGetQueryResultsCommand).callsFake(() => ({ QueryStatus: 'FINISHED', QueryResultRows: lakeRows(splitAt) }));
       const source = new AwsSource(clients(), { cloudTrailLake: 'eds-0123' });
       const viaLake = await scan(source, { now, baselineDays: 7, detectHours: 24, functions: ['api'] });
-      assert.equal(lakeScan.trail.commandCalls(LookupEventsCommand).filter((c) => c.args[0].input.LookupAttributes?.[0]?.AttributeKey === 'Username').length, 0);
+      assert.equal(
+        lakeScan.trail.commandCalls(LookupEventsCommand).filter((c) => c.args[0].input.LookupAttributes?.[0]?.AttributeKey === 'Username')
+          .length,
+        0,
+      );
       assert.equal(lakeScan.trail.commandCalls(StartQueryCommand).length, 1);
       const calls = (r: typeof viaLake) => JSON.stringify(r.functions[0].apiCalls);
       assert.equal(calls(viaLake), calls(viaLookup));
       const findings = (r: typeof viaLake) => JSON.stringify(r.functions[0].findings);
       assert.equal(findings(viaLake), findings(viaLookup));
       assert.ok(viaLake.functions[0].findings.some((f) => f.kind === 'access-denied'));
-      assert.ok(viaLake.warnings.includes('CloudTrail read from CloudTrail Lake event data store eds-0123: one query for the scan, 5.0 GB scanned'), viaLake.warnings.join(' | '));
+      assert.ok(
+        viaLake.warnings.includes('CloudTrail read from CloudTrail Lake event data store eds-0123: one query for the scan, 5.0 GB scanned'),
+        viaLake.warnings.join(' | '),
+      );
     } finally {
       lakeScan.restore();
     }
   });
 
-  test('record keeps the Lake rows as returned (cloudtrail-lake/rows.json) and the replay gives the live scan\'s findings', async () => {
+  test("record keeps the Lake rows as returned (cloudtrail-lake/rows.json) and the replay gives the live scan's findings", async () => {
     const { trail, restore } = account(now, { LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' });
     try {
       let splitAt = 0;
@@ -474,7 +780,12 @@ GROUP BY 1, 2, 3, 4, 5`,
       assert.ok(live.functions[0].findings.some((f) => f.kind === 'access-denied'));
       assert.deepEqual(replayed.functions[0].findings, live.functions[0].findings);
       assert.deepEqual(replayed.functions[0].apiCalls, live.functions[0].apiCalls);
-      assert.ok(replayed.warnings.includes('CloudTrail read from CloudTrail Lake event data store eds-0123: one query for the scan, 4.0 KB scanned (as recorded)'), replayed.warnings.join(' | '));
+      assert.ok(
+        replayed.warnings.includes(
+          'CloudTrail read from CloudTrail Lake event data store eds-0123: one query for the scan, 4.0 KB scanned (as recorded)',
+        ),
+        replayed.warnings.join(' | '),
+      );
     } finally {
       restore();
     }
@@ -489,7 +800,14 @@ GROUP BY 1, 2, 3, 4, 5`,
       Object.assign(source, { trailLimiter: new RateLimiter(0) });
       const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
       assert.ok(trail.commandCalls(LookupEventsCommand).some((c) => c.args[0].input.LookupAttributes?.[0]?.AttributeValue === 'api'));
-      assert.ok(report.warnings.some((w) => /query on CloudTrail Lake event data store eds-0123 failed \(access denied: needs cloudtrail:StartQuery\): paging cloudtrail:LookupEvents instead/.test(w)), report.warnings.join(' | '));
+      assert.ok(
+        report.warnings.some((w) =>
+          /query on CloudTrail Lake event data store eds-0123 failed \(access denied: needs cloudtrail:StartQuery\): paging cloudtrail:LookupEvents instead/.test(
+            w,
+          ),
+        ),
+        report.warnings.join(' | '),
+      );
       assert.ok(report.functions[0].findings.some((f) => f.kind === 'access-denied'));
     } finally {
       restore();
@@ -499,7 +817,8 @@ GROUP BY 1, 2, 3, 4, 5`,
 
 describe('the cost of LookupEvents, said up front', () => {
   const range = { start: 0, end: 7 * DAY };
-  const page = (oldest: number) => Array.from({ length: 50 }, (_, i) => ({ eventId: `e${i}`, eventTime: oldest + i, eventSource: 's', eventName: 'n' }));
+  const page = (oldest: number) =>
+    Array.from({ length: 50 }, (_, i) => ({ eventId: `e${i}`, eventTime: oldest + i, eventSource: 's', eventName: 'n' }));
 
   test('three full pages reaching back 1% of the range: about 300 pages a session, said once with the options', () => {
     const said: string[] = [];
@@ -512,7 +831,10 @@ describe('the cost of LookupEvents, said up front', () => {
     // 300 pages for a, and b and c assumed alike: 900 pages at 2 a second, 7.5 minutes.
     assert.equal(cost.totalPages(), 900);
     assert.equal(said.length, 1);
-    assert.match(said[0], /about 8 minutes \(about 900 pages of up to 50 events, 50 a page so far, at 2 requests a second\).*--cloudtrail-lake EDS_ID.*--cloudtrail-athena DATABASE\.TABLE/);
+    assert.match(
+      said[0],
+      /about 8 minutes \(about 900 pages of up to 50 events, 50 a page so far, at 2 requests a second\).*--cloudtrail-lake EDS_ID.*--cloudtrail-athena DATABASE\.TABLE/,
+    );
     cost.page('a', page(oldest - 1));
     assert.equal(said.length, 1);
   });

@@ -26,9 +26,20 @@ const leaks = (text: string) => [KEY_ID, SECRET, TOKEN].filter((s) => text.inclu
 describe('classifyAwsError keeps the SDK error as the cause', () => {
   const cases: Array<[string, Error, string]> = [
     ['access-denied', sdkError('AccessDeniedException', 'not authorized', 403), 'cloudtrail:LookupEvents'],
-    ['expired-credentials', sdkError('ExpiredTokenException', 'The security token included in the request is expired', 400), 'sts:GetCallerIdentity'],
+    [
+      'expired-credentials',
+      sdkError('ExpiredTokenException', 'The security token included in the request is expired', 400),
+      'sts:GetCallerIdentity',
+    ],
     ['throttled', sdkError('ThrottlingException', 'Rate exceeded', 400), 'cloudwatch:GetMetricData'],
-    ['network', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED', config: { credentials: { secretAccessKey: SECRET } } }), 'lambda:ListFunctions'],
+    [
+      'network',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), {
+        code: 'ECONNREFUSED',
+        config: { credentials: { secretAccessKey: SECRET } },
+      }),
+      'lambda:ListFunctions',
+    ],
     ['other', sdkError('InternalFailure', 'We encountered an internal error', 500), 'ec2:DescribeFlowLogs'],
   ];
   for (const [kind, sdk, action] of cases) {
@@ -53,14 +64,21 @@ describe('classifyAwsError keeps the SDK error as the cause', () => {
   });
 
   test('an SDK call that fails rejects with a SourceError whose cause is what the SDK threw', async () => {
-    const clients = createClients({ region: 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
-    const sdk = sdkError('AccessDeniedException', 'not authorized', 403);
-    await assert.rejects(call(clients, 'logs:StartQuery', 'logs', () => Promise.reject(sdk)), (err: unknown) => {
-      assert.ok(SourceError.is(err));
-      assert.equal(err.iamAction, 'logs:StartQuery');
-      assert.equal(err.cause, sdk);
-      return true;
+    const clients = createClients({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
     });
+    const sdk = sdkError('AccessDeniedException', 'not authorized', 403);
+    await assert.rejects(
+      call(clients, 'logs:StartQuery', 'logs', () => Promise.reject(sdk)),
+      (err: unknown) => {
+        assert.ok(SourceError.is(err));
+        assert.equal(err.iamAction, 'logs:StartQuery');
+        assert.equal(err.cause, sdk);
+        return true;
+      },
+    );
   });
 });
 
@@ -72,7 +90,9 @@ describe('a scan with a failing source: the cause is for the debug log only', ()
       return { accountId: '123456789012', region: 'us-east-1', recordedAt: Date.UTC(2026, 10, 23) };
     }
     async listFunctions(): Promise<LambdaFunction[]> {
-      return [{ name: 'edge', arn: 'arn:aws:lambda:us-east-1:123456789012:function:edge', role: 'arn:aws:iam::123456789012:role/edge', tags: {} }];
+      return [
+        { name: 'edge', arn: 'arn:aws:lambda:us-east-1:123456789012:function:edge', role: 'arn:aws:iam::123456789012:role/edge', tags: {} },
+      ];
     }
     async listNetworkInterfaces() {
       return [];
@@ -97,9 +117,16 @@ describe('a scan with a failing source: the cause is for the debug log only', ()
     const report = await scan(new FailingTrail(denied), { baselineDays: 7, detectHours: 24, logger: log });
     const edge = report.functions[0];
     assert.equal(edge.coverage.cloudtrail, 'failed: access denied: needs cloudtrail:LookupEvents');
-    assert.deepEqual(edge.coverageStatus?.cloudtrail, { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' });
+    assert.deepEqual(edge.coverageStatus?.cloudtrail, {
+      status: 'failed',
+      errorKind: 'access-denied',
+      iamAction: 'cloudtrail:LookupEvents',
+    });
     assert.deepEqual(leaks(JSON.stringify(report)), []);
     assert.deepEqual(leaks(lines.join('\n')), []);
-    assert.ok(lines.includes('[scan] cloudtrail:LookupEvents: caused by AccessDeniedException, HTTP 403, request id req-7f3a'), lines.join('\n'));
+    assert.ok(
+      lines.includes('[scan] cloudtrail:LookupEvents: caused by AccessDeniedException, HTTP 403, request id req-7f3a'),
+      lines.join('\n'),
+    );
   });
 });

@@ -29,7 +29,9 @@ describe('network faults, Insights outcomes and in-flight cancellation', { skip:
   });
 
   const NETWORK: Array<[string, 'network' | 'cloudtrail' | 'metrics']> = [
-    ['ec2:DescribeFlowLogs', 'network'], ['cloudtrail:LookupEvents', 'cloudtrail'], ['cloudwatch:GetMetricData', 'metrics'],
+    ['ec2:DescribeFlowLogs', 'network'],
+    ['cloudtrail:LookupEvents', 'cloudtrail'],
+    ['cloudwatch:GetMetricData', 'metrics'],
   ];
   for (const [action, source] of NETWORK) {
     for (const fault of ['reset', 'stall'] as const) {
@@ -48,15 +50,27 @@ describe('network faults, Insights outcomes and in-flight cancellation', { skip:
   }
 
   test('reset twice, then answers: the retries hide it', async () => {
-    const t = tenant([{ action: 'cloudwatch:GetMetricData', fault: 'reset', times: 1 }, { action: 'ec2:DescribeFlowLogs', fault: 'reset', times: 1 }]);
+    const t = tenant([
+      { action: 'cloudwatch:GetMetricData', fault: 'reset', times: 1 },
+      { action: 'ec2:DescribeFlowLogs', fault: 'reset', times: 1 },
+    ]);
     const r = report((await scanThrough(f, t, { maxAttempts: 3 })).outcome);
     for (const fn of r.functions) assert.doesNotMatch(`${fn.coverage.network} ${fn.coverage.metrics}`, /failed/);
   });
 
   test('connection refused and DNS failure: the scan fails as a whole, saying it could not reach the endpoint', async () => {
     for (const endpoint of ['http://127.0.0.1:1', 'http://no-such-host.invalid']) {
-      const clients = createClients({ region: 'us-east-1', endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 2, timeouts: { connectMs: 2_000 } });
-      const err = await scan(new AwsSource(clients, { ipRanges: { location: TEST_IP_RANGES } }), { baselineDays: 2 }).then(() => undefined, (e: unknown) => e);
+      const clients = createClients({
+        region: 'us-east-1',
+        endpoint,
+        credentials: { accessKeyId: 'x', secretAccessKey: 'y' },
+        maxAttempts: 2,
+        timeouts: { connectMs: 2_000 },
+      });
+      const err = await scan(new AwsSource(clients, { ipRanges: { location: TEST_IP_RANGES } }), { baselineDays: 2 }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       clients.destroy();
       assert.ok(SourceError.is(err), String(err));
       assert.equal(err.kind, 'network');
@@ -64,13 +78,21 @@ describe('network faults, Insights outcomes and in-flight cancellation', { skip:
     }
   });
 
-  for (const [status, words] of [['Timeout', 'timed out in CloudWatch Logs'], ['Cancelled', 'was cancelled \\(not by this scan\\)'], ['Running', 'did not complete within 1 s']] as const) {
+  for (const [status, words] of [
+    ['Timeout', 'timed out in CloudWatch Logs'],
+    ['Cancelled', 'was cancelled \\(not by this scan\\)'],
+    ['Running', 'did not complete within 1 s'],
+  ] as const) {
     test(`a Logs Insights query that ends ${status}: the raw records answer, coverage says why`, async () => {
       const t = tenant();
       t.insightsStatus = status;
       const r = report((await scanThrough(f, t, { source: { insightsQueryBudgetMs: 1_000 } })).outcome);
       for (const fn of r.functions.filter((x) => x.inVpc)) {
-        assert.match(fn.coverage.network, new RegExp(`^complete: .*read with logs:FilterLogEvents because Logs Insights failed: other: .*${words}`), fn.coverage.network);
+        assert.match(
+          fn.coverage.network,
+          new RegExp(`^complete: .*read with logs:FilterLogEvents because Logs Insights failed: other: .*${words}`),
+          fn.coverage.network,
+        );
       }
       assert.ok(t.count('logs:FilterLogEvents') > 0);
       // A query that ended by itself needs no StopQuery; one we gave up on does.
@@ -107,9 +129,15 @@ describe('network faults, Insights outcomes and in-flight cancellation', { skip:
     const t = tenant([{ action: 'logs:GetQueryResults', fault: 'hang' }]);
     const t0 = Date.now();
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'test', 'support', 'cancel-child.ts'), 'aws', f.proxy.endpoint, '6000'], {
-        cwd: root, env: { ...process.env, LB_ACCESS_KEY_ID: t.credentials.accessKeyId }, stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', path.join(root, 'test', 'support', 'cancel-child.ts'), 'aws', f.proxy.endpoint, '6000'],
+        {
+          cwd: root,
+          env: { ...process.env, LB_ACCESS_KEY_ID: t.credentials.accessKeyId },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let text = '';
       child.stdout.on('data', (d: Buffer) => (text += d.toString()));
       child.stderr.on('data', (d: Buffer) => (text += d.toString()));
@@ -122,7 +150,10 @@ describe('network faults, Insights outcomes and in-flight cancellation', { skip:
     });
     assert.equal(code, 0, out);
     assert.match(out, /"outcome":"rejected with the reason"/);
-    assert.ok(t.calls.some((c) => c.action === 'logs:GetQueryResults' && c.abandoned), 'the in-flight poll was aborted');
+    assert.ok(
+      t.calls.some((c) => c.action === 'logs:GetQueryResults' && c.abandoned),
+      'the in-flight poll was aborted',
+    );
     assert.ok(t.count('logs:StopQuery') > 0);
     assert.ok(Date.now() - t0 < 25_000, `${Date.now() - t0} ms`);
   });

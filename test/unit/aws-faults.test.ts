@@ -18,8 +18,11 @@ const report = (outcome: ScanReport | Error): ScanReport => {
 const coverages = (r: ScanReport) => r.functions.flatMap((fn) => Object.entries(fn.coverage).map(([k, v]) => `${fn.name} ${k}: ${v}`));
 /** The source whose coverage a failure of this action shows in, for the actions that have one. */
 const COVERAGE_OF: Record<string, 'network' | 'cloudtrail' | 'metrics'> = {
-  'ec2:DescribeNetworkInterfaces': 'network', 'ec2:DescribeFlowLogs': 'network', 'logs:FilterLogEvents': 'network',
-  'cloudtrail:LookupEvents': 'cloudtrail', 'cloudwatch:GetMetricData': 'metrics',
+  'ec2:DescribeNetworkInterfaces': 'network',
+  'ec2:DescribeFlowLogs': 'network',
+  'logs:FilterLogEvents': 'network',
+  'cloudtrail:LookupEvents': 'cloudtrail',
+  'cloudwatch:GetMetricData': 'metrics',
 };
 const WHOLE_SCAN = new Set(['sts:GetCallerIdentity', 'lambda:ListFunctions']);
 
@@ -27,7 +30,10 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
   before(async () => {
     f = await startFaultFixture();
     baseline = report((await scanThrough(f, tenant())).outcome);
-    assert.ok(coverages(baseline).every((c) => !/failed/.test(c)), coverages(baseline).join('\n'));
+    assert.ok(
+      coverages(baseline).every((c) => !/failed/.test(c)),
+      coverages(baseline).join('\n'),
+    );
   });
   after(async () => {
     await f?.stop();
@@ -40,7 +46,11 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
       const { outcome } = await scanThrough(f, t, { maxAttempts: 3 });
       const r = report(outcome);
       if (t.count(action) === 0) assert.equal(action, 'logs:StopQuery', 'only StopQuery is not sent by a clean scan');
-      else assert.ok(t.calls.some((c) => c.action === action && c.fault === 'throttle'), `${action} was throttled`);
+      else
+        assert.ok(
+          t.calls.some((c) => c.action === action && c.fault === 'throttle'),
+          `${action} was throttled`,
+        );
       assert.deepEqual(r.functions.map((fn) => fn.name).sort(), baseline.functions.map((fn) => fn.name).sort());
       for (const c of coverages(r)) assert.doesNotMatch(c, /: failed|throttled/);
     });
@@ -60,17 +70,31 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
       const source = COVERAGE_OF[action];
       for (const fn of r.functions) {
         if (source === 'network' && !fn.inVpc) continue;
-        if (source) assert.match(fn.coverage[source], new RegExp(`^(failed|partial): .*throttled: ${action} was throttled after retries`), `${fn.name}: ${fn.coverage[source]}`);
+        if (source)
+          assert.match(
+            fn.coverage[source],
+            new RegExp(`^(failed|partial): .*throttled: ${action} was throttled after retries`),
+            `${fn.name}: ${fn.coverage[source]}`,
+          );
       }
-      if (action === 'lambda:ListTags') assert.ok(r.warnings.some((w) => /tags not read \(throttled: lambda:ListTags/.test(w)), r.warnings.join('\n'));
+      if (action === 'lambda:ListTags')
+        assert.ok(
+          r.warnings.some((w) => /tags not read \(throttled: lambda:ListTags/.test(w)),
+          r.warnings.join('\n'),
+        );
       if (action === 'logs:StartQuery' || action === 'logs:GetQueryResults') {
         // Logs Insights gave up: the raw records answer, and coverage says how they were read.
         const vpc = r.functions.filter((fn) => fn.inVpc);
-        for (const fn of vpc) assert.match(fn.coverage.network, new RegExp(`^complete: .*read with logs:FilterLogEvents because Logs Insights failed: throttled: ${action}`));
+        for (const fn of vpc)
+          assert.match(
+            fn.coverage.network,
+            new RegExp(`^complete: .*read with logs:FilterLogEvents because Logs Insights failed: throttled: ${action}`),
+          );
         assert.ok(t.count('logs:FilterLogEvents') > 0);
       }
       if (action === 'logs:GetQueryResults') assert.ok(t.count('logs:StopQuery') > 0, 'the query we started is stopped');
-      if (action === 'logs:StopQuery') assert.ok(t.count('logs:StopQuery') > 0 && notices.some((n) => /did not complete/.test(n)), notices.join('\n'));
+      if (action === 'logs:StopQuery')
+        assert.ok(t.count('logs:StopQuery') > 0 && notices.some((n) => /did not complete/.test(n)), notices.join('\n'));
       for (const c of coverages(r)) if (source && c.includes(` ${source}: `)) assert.doesNotMatch(c, /^[^:]+: complete/);
     });
 
@@ -90,7 +114,10 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
       const source = COVERAGE_OF[action];
       for (const fn of r.functions) {
         if (source && !(source === 'network' && !fn.inVpc)) {
-          const want = action === 'logs:FilterLogEvents' ? `^partial: flow log fl-[0-9a-f]+: access denied: needs ${action}` : `^failed: access denied: needs ${action}$`;
+          const want =
+            action === 'logs:FilterLogEvents'
+              ? `^partial: flow log fl-[0-9a-f]+: access denied: needs ${action}`
+              : `^failed: access denied: needs ${action}$`;
           assert.match(fn.coverage[source], new RegExp(want), `${fn.name}: ${fn.coverage[source]}`);
         }
         // The other sources still answer.
@@ -99,16 +126,23 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
         }
       }
       if (action === 'lambda:ListTags') {
-        assert.ok(r.warnings.some((w) => w.includes('access denied: needs lambda:ListTags')), r.warnings.join('\n'));
+        assert.ok(
+          r.warnings.some((w) => w.includes('access denied: needs lambda:ListTags')),
+          r.warnings.join('\n'),
+        );
         assert.ok(r.functions.every((fn) => Object.keys(fn.tags ?? {}).length === 0));
       }
       if (action === 'logs:StartQuery' || action === 'logs:GetQueryResults') {
         for (const fn of r.functions.filter((x) => x.inVpc)) {
-          assert.match(fn.coverage.network, new RegExp(`^complete: .*read with logs:FilterLogEvents because Logs Insights failed: access denied: needs ${action}`));
+          assert.match(
+            fn.coverage.network,
+            new RegExp(`^complete: .*read with logs:FilterLogEvents because Logs Insights failed: access denied: needs ${action}`),
+          );
         }
         assert.ok(r.warnings.some((w) => w.includes(`access denied: needs ${action}`)));
       }
-      if (action === 'logs:StartQuery') assert.equal(t.count('logs:StartQuery'), 1, 'once denied, Logs Insights is not asked again for the next flow log or batch');
+      if (action === 'logs:StartQuery')
+        assert.equal(t.count('logs:StartQuery'), 1, 'once denied, Logs Insights is not asked again for the next flow log or batch');
       if (action === 'logs:GetQueryResults') assert.ok(t.count('logs:StopQuery') > 0, 'the query we started is stopped');
     });
   }
@@ -134,11 +168,19 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
       for (const fn of r.functions) {
         if (readAfter.has('cloudtrail:LookupEvents')) assert.match(fn.coverage.cloudtrail, /^failed: expired-credentials/);
         if (readAfter.has('cloudwatch:GetMetricData')) assert.match(fn.coverage.metrics, /^failed: expired-credentials/);
-        if (fn.inVpc && ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeFlowLogs', 'logs:StartQuery', 'logs:GetQueryResults', 'logs:FilterLogEvents'].some((a) => readAfter.has(a))) {
+        if (
+          fn.inVpc &&
+          ['ec2:DescribeNetworkInterfaces', 'ec2:DescribeFlowLogs', 'logs:StartQuery', 'logs:GetQueryResults', 'logs:FilterLogEvents'].some(
+            (a) => readAfter.has(a),
+          )
+        ) {
           assert.match(fn.coverage.network, /^(failed|partial): .*expired-credentials/, fn.coverage.network);
         }
       }
-      assert.ok(r.warnings.some((w) => /expired-credentials/.test(w)), `${r.warnings.join('\n')}\n${t.calls.map((c) => `${c.action} ${c.fault ?? ''}`).join('\n')}`);
+      assert.ok(
+        r.warnings.some((w) => /expired-credentials/.test(w)),
+        `${r.warnings.join('\n')}\n${t.calls.map((c) => `${c.action} ${c.fault ?? ''}`).join('\n')}`,
+      );
     });
   }
 });

@@ -21,10 +21,16 @@ import { openRecordedPermissions } from '../../src/replay/iam';
 import { clientConfig, motoSkipReason, startMoto, type MotoServer } from '../support/moto';
 
 const REGION = 'us-east-1';
-const TRUST = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+const TRUST = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+});
 const INLINE = { Version: '2012-10-17', Statement: [{ Sid: 'Params', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*' }] };
 const V1 = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
-const V2 = { Version: '2012-10-17', Statement: [{ Sid: 'Orders', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: '*' }] };
+const V2 = {
+  Version: '2012-10-17',
+  Statement: [{ Sid: 'Orders', Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem'], Resource: '*' }],
+};
 
 describe('permissions reads against moto_server', { timeout: 120_000, skip: motoSkipReason() }, () => {
   let moto: MotoServer;
@@ -41,17 +47,20 @@ describe('permissions reads against moto_server', { timeout: 120_000, skip: moto
     iam = new IAMClient(clientConfig(moto.endpoint, REGION));
     ec2 = new EC2Client(clientConfig(moto.endpoint, REGION));
     clients = { iam: () => iam, ec2: () => ec2 };
-    roleArn = (await iam.send(new CreateRoleCommand({ RoleName: 'orders-role', Path: '/service-role/', AssumeRolePolicyDocument: TRUST }))).Role!.Arn!;
+    roleArn = (await iam.send(new CreateRoleCommand({ RoleName: 'orders-role', Path: '/service-role/', AssumeRolePolicyDocument: TRUST })))
+      .Role!.Arn!;
     await iam.send(new PutRolePolicyCommand({ RoleName: 'orders-role', PolicyName: 'params', PolicyDocument: JSON.stringify(INLINE) }));
     policyArn = (await iam.send(new CreatePolicyCommand({ PolicyName: 'orders-access', PolicyDocument: JSON.stringify(V1) }))).Policy!.Arn!;
     await iam.send(new CreatePolicyVersionCommand({ PolicyArn: policyArn, PolicyDocument: JSON.stringify(V2), SetAsDefault: true }));
     await iam.send(new AttachRolePolicyCommand({ RoleName: 'orders-role', PolicyArn: policyArn }));
     const vpc = (await ec2.send(new CreateVpcCommand({ CidrBlock: '10.1.0.0/16' }))).Vpc!.VpcId!;
     groupId = (await ec2.send(new CreateSecurityGroupCommand({ GroupName: 'orders', Description: 'orders', VpcId: vpc }))).GroupId!;
-    await ec2.send(new AuthorizeSecurityGroupEgressCommand({
-      GroupId: groupId,
-      IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '10.1.3.0/24', Description: 'db' }] }],
-    }));
+    await ec2.send(
+      new AuthorizeSecurityGroupEgressCommand({
+        GroupId: groupId,
+        IpPermissions: [{ IpProtocol: 'tcp', FromPort: 5432, ToPort: 5432, IpRanges: [{ CidrIp: '10.1.3.0/24', Description: 'db' }] }],
+      }),
+    );
   });
 
   after(async () => {
@@ -66,7 +75,7 @@ describe('permissions reads against moto_server', { timeout: 120_000, skip: moto
     assert.equal(role.roleName, 'orders-role');
     assert.equal(role.roleArn, roleArn);
     const inline = role.policies.find((p) => p.kind === 'inline');
-    assert.deepEqual(inline?.document, INLINE, 'IAM\'s URL-encoded document decoded');
+    assert.deepEqual(inline?.document, INLINE, "IAM's URL-encoded document decoded");
     const managed = role.policies.find((p) => p.kind === 'managed');
     assert.equal(managed?.arn, policyArn);
     assert.equal(managed?.versionId, 'v2');
@@ -77,7 +86,14 @@ describe('permissions reads against moto_server', { timeout: 120_000, skip: moto
     const groups = await new AwsPermissionsSource(clients, 'moto').describeSecurityGroups([groupId], signal);
     assert.equal(groups.length, 1);
     const rule = groups[0]!.egress.find((r) => r.fromPort === 5432);
-    assert.deepEqual(rule, { groupId, protocol: 'tcp', fromPort: 5432, toPort: 5432, destination: { kind: 'cidr', cidr: '10.1.3.0/24' }, description: 'db' });
+    assert.deepEqual(rule, {
+      groupId,
+      protocol: 'tcp',
+      fromPort: 5432,
+      toPort: 5432,
+      destination: { kind: 'cidr', cidr: '10.1.3.0/24' },
+      description: 'db',
+    });
     // moto, like EC2, gives a new group its allow-all egress rule.
     assert.ok(groups[0]!.egress.some((r) => r.protocol === '-1' && r.destination.kind === 'cidr' && r.destination.cidr === '0.0.0.0/0'));
   });
@@ -103,9 +119,17 @@ describe('permissions reads against moto_server', { timeout: 120_000, skip: moto
   test('a denied read names its IAM action; the recording notes it and the replay fails it again', async () => {
     const mock = mockClient(IAMClient);
     try {
-      mock.onAnyCommand().rejects(Object.assign(new Error('User is not authorized to perform: iam:GetRole'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+      mock.onAnyCommand().rejects(
+        Object.assign(new Error('User is not authorized to perform: iam:GetRole'), {
+          name: 'AccessDenied',
+          $metadata: { httpStatusCode: 403 },
+        }),
+      );
       const denied = { iam: () => new IAMClient(clientConfig(moto.endpoint, REGION)), ec2: () => ec2 };
-      await assert.rejects(new AwsPermissionsSource(denied, 'mock').getRole('orders-role', signal), (err) => SourceError.is(err) && err.kind === 'access-denied' && err.iamAction === 'iam:GetRole');
+      await assert.rejects(
+        new AwsPermissionsSource(denied, 'mock').getRole('orders-role', signal),
+        (err) => SourceError.is(err) && err.kind === 'access-denied' && err.iamAction === 'iam:GetRole',
+      );
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-iam-'));
       try {
         const write = (rel: string, value: unknown) => {

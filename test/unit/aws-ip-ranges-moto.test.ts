@@ -75,7 +75,26 @@ function runCli(args: string[], cacheHome: string): Promise<{ status: number | n
 }
 
 async function liveScan(ipRanges: string, cacheHome: string): Promise<{ report: ScanReport; stderr: string }> {
-  const r = await runCli(['scan', '--region', REGION, '--flow-logs-query', 'filter', '--now', account.now.toISOString(), '--baseline-days', String(BASELINE_DAYS), '--format', 'json', '--fail-on', 'none', '--ip-ranges', ipRanges], cacheHome);
+  const r = await runCli(
+    [
+      'scan',
+      '--region',
+      REGION,
+      '--flow-logs-query',
+      'filter',
+      '--now',
+      account.now.toISOString(),
+      '--baseline-days',
+      String(BASELINE_DAYS),
+      '--format',
+      'json',
+      '--fail-on',
+      'none',
+      '--ip-ranges',
+      ipRanges,
+    ],
+    cacheHome,
+  );
   assert.equal(r.status, 0, r.stderr);
   return { report: JSON.parse(r.stdout) as ScanReport, stderr: r.stderr };
 }
@@ -102,21 +121,28 @@ async function addS3Traffic(): Promise<void> {
     `2 ${account.accountId} ${api.id} ${src} ${dst} ${sport} ${dport} 6 12 4800 ${Math.floor(t / 1000)} ${Math.floor(t / 1000) + 30} ACCEPT OK`;
   const converse = (t: number, s3: string, i: number) => {
     const eph = 40000 + (i % 20000);
-    events.push({ timestamp: t, message: record(t, api.privateIp, s3, eph, 443) }, { timestamp: t, message: record(t, s3, api.privateIp, 443, eph) });
+    events.push(
+      { timestamp: t, message: record(t, api.privateIp, s3, eph, 443) },
+      { timestamp: t, message: record(t, s3, api.privateIp, 443, eph) },
+    );
   };
   let i = 0;
-  for (let t = account.window.baselineStart.getTime() + HOUR; t < account.window.detectStart.getTime() - HOUR; t += HOUR / 2, i++) converse(t, S3_BASELINE[i % S3_BASELINE.length], i);
+  for (let t = account.window.baselineStart.getTime() + HOUR; t < account.window.detectStart.getTime() - HOUR; t += HOUR / 2, i++)
+    converse(t, S3_BASELINE[i % S3_BASELINE.length], i);
   let k = 0;
-  for (let t = account.window.detectStart.getTime() + HOUR; t < account.now.getTime() - HOUR; t += HOUR / 2, k++) converse(t, s3Detect(k), i + k);
+  for (let t = account.window.detectStart.getTime() + HOUR; t < account.now.getTime() - HOUR; t += HOUR / 2, k++)
+    converse(t, s3Detect(k), i + k);
   const logs = new CloudWatchLogsClient(clientConfig(moto.endpoint, REGION));
   try {
     const logStreamName = `${api.id}-s3`;
     await logs.send(new CreateLogStreamCommand({ logGroupName: account.logGroupName, logStreamName }));
     // In order, and no batch spanning 24 hours: what PutLogEvents accepts.
-    for (let from = 0; from < events.length; ) {
+    for (let from = 0; from < events.length;) {
       let to = from;
       while (to < events.length && events[to].timestamp - events[from].timestamp < 23 * HOUR) to++;
-      const r = await logs.send(new PutLogEventsCommand({ logGroupName: account.logGroupName, logStreamName, logEvents: events.slice(from, to) }));
+      const r = await logs.send(
+        new PutLogEventsCommand({ logGroupName: account.logGroupName, logStreamName, logEvents: events.slice(from, to) }),
+      );
       assert.equal(r.rejectedLogEventsInfo, undefined, JSON.stringify(r.rejectedLogEventsInfo));
       from = to;
     }
@@ -145,7 +171,7 @@ describe('live scan with ip-ranges against moto_server', { skip: motoSkipReason(
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
   });
 
-  test('--ip-ranges URL: S3, DynamoDB and AMAZON-only addresses are named as AWS\'s; the document is cached for the next scan', async () => {
+  test("--ip-ranges URL: S3, DynamoDB and AMAZON-only addresses are named as AWS's; the document is cached for the next scan", async () => {
     const cacheHome = path.join(tmp, 'cache');
     const { report } = await liveScan(documentUrl, cacheHome);
     assert.ok(!report.warnings.some((w) => /ip-ranges/.test(w)), report.warnings.join('\n'));
@@ -156,10 +182,19 @@ describe('live scan with ip-ranges against moto_server', { skip: motoSkipReason(
     for (const p of api.peers) {
       if (ranges.lookup(p.address)?.service === 'S3') assert.equal(serviceOf(p), 'S3 (us-east-1)', `${p.address} is ${p.resource}`);
     }
-    assert.ok(api.peers.some((p) => serviceOf(p) === 'DYNAMODB (us-east-1)'), 'DynamoDB is named');
+    assert.ok(
+      api.peers.some((p) => serviceOf(p) === 'DYNAMODB (us-east-1)'),
+      'DynamoDB is named',
+    );
     const worker = fn(report, 'OrdersWorker');
-    assert.ok(worker.peers.some((p) => p.address === '52.46.159.78' && p.resource === 'AWS (us-east-1)'), 'an AMAZON-only address is AWS\'s, no service named');
-    assert.ok(api.findings.some((f) => f.kind === 'new-peer' && f.subject === account.expected.newPeer.subject), 'the bastion is still a new peer');
+    assert.ok(
+      worker.peers.some((p) => p.address === '52.46.159.78' && p.resource === 'AWS (us-east-1)'),
+      "an AMAZON-only address is AWS's, no service named",
+    );
+    assert.ok(
+      api.findings.some((f) => f.kind === 'new-peer' && f.subject === account.expected.newPeer.subject),
+      'the bastion is still a new peer',
+    );
     const cached = fs.readdirSync(path.join(cacheHome, 'lambda-behavior'));
     assert.equal(cached.length, 1);
     assert.match(cached[0], /^ip-ranges-[0-9a-f]{16}\.json$/);
@@ -185,24 +220,76 @@ describe('live scan with ip-ranges against moto_server', { skip: motoSkipReason(
 
   test('record --ip-ranges stores the document it used as ip-ranges.json, and the replay names the same services', async () => {
     const dir = path.join(tmp, 'scenario');
-    const rec = await runCli(['record', '--region', REGION, '--out', dir, '--baseline-days', String(BASELINE_DAYS), '--ip-ranges', documentUrl], path.join(tmp, 'record-cache'));
+    const rec = await runCli(
+      ['record', '--region', REGION, '--out', dir, '--baseline-days', String(BASELINE_DAYS), '--ip-ranges', documentUrl],
+      path.join(tmp, 'record-cache'),
+    );
     assert.equal(rec.status, 0, rec.stderr);
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(dir, 'ip-ranges.json'), 'utf8')), DOCUMENT);
-    const replay = await runCli(['scan', '--scenario', dir, '--baseline-days', String(BASELINE_DAYS), '--now', account.now.toISOString(), '--format', 'json', '--fail-on', 'none'], tmp);
+    const replay = await runCli(
+      [
+        'scan',
+        '--scenario',
+        dir,
+        '--baseline-days',
+        String(BASELINE_DAYS),
+        '--now',
+        account.now.toISOString(),
+        '--format',
+        'json',
+        '--fail-on',
+        'none',
+      ],
+      tmp,
+    );
     assert.equal(replay.status, 0, replay.stderr);
     const api = fn(JSON.parse(replay.stdout) as ScanReport, 'OrdersApi');
     assert.ok(api.peers.some((p) => serviceOf(p) === 'S3 (us-east-1)'));
     assert.ok(api.peers.some((p) => serviceOf(p) === 'DYNAMODB (us-east-1)'));
 
     const redacted = path.join(tmp, 'redacted');
-    assert.equal((await runCli(['record', '--region', REGION, '--out', redacted, '--baseline-days', String(BASELINE_DAYS), '--redact', '--ip-ranges', documentUrl], path.join(tmp, 'record-cache'))).status, 0);
-    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(redacted, 'ip-ranges.json'), 'utf8')), DOCUMENT, 'public data: recorded as published');
+    assert.equal(
+      (
+        await runCli(
+          [
+            'record',
+            '--region',
+            REGION,
+            '--out',
+            redacted,
+            '--baseline-days',
+            String(BASELINE_DAYS),
+            '--redact',
+            '--ip-ranges',
+            documentUrl,
+          ],
+          path.join(tmp, 'record-cache'),
+        )
+      ).status,
+      0,
+    );
+    assert.deepEqual(
+      JSON.parse(fs.readFileSync(path.join(redacted, 'ip-ranges.json'), 'utf8')),
+      DOCUMENT,
+      'public data: recorded as published',
+    );
   });
 
-  test('no new-peer finding for S3\'s new addresses', { todo: 'service peers grouped by service, region and port (the engine\'s part of issue 9)' }, async () => {
-    const { report } = await liveScan(documentUrl, path.join(tmp, 'cache'));
-    const api = fn(report, 'OrdersApi');
-    const s3Findings = api.findings.filter((f) => f.kind === 'new-peer' && (f.subject.startsWith('aws:S3:') || ranges.lookup(f.subject.replace(/:\d+\/\w+$/, ''))?.service === 'S3'));
-    assert.deepEqual(s3Findings.map((f) => f.subject), []);
-  });
+  test(
+    "no new-peer finding for S3's new addresses",
+    { todo: "service peers grouped by service, region and port (the engine's part of issue 9)" },
+    async () => {
+      const { report } = await liveScan(documentUrl, path.join(tmp, 'cache'));
+      const api = fn(report, 'OrdersApi');
+      const s3Findings = api.findings.filter(
+        (f) =>
+          f.kind === 'new-peer' &&
+          (f.subject.startsWith('aws:S3:') || ranges.lookup(f.subject.replace(/:\d+\/\w+$/, ''))?.service === 'S3'),
+      );
+      assert.deepEqual(
+        s3Findings.map((f) => f.subject),
+        [],
+      );
+    },
+  );
 });

@@ -45,7 +45,10 @@ before(async () => {
       return;
     }
     if ('status' in answer) res.writeHead(answer.status).end('unavailable');
-    else res.writeHead(200, { 'content-type': 'application/json' }).end('body' in answer ? answer.body : JSON.stringify('document' in answer ? answer.document : doc('redirected')));
+    else
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end('body' in answer ? answer.body : JSON.stringify('document' in answer ? answer.document : doc('redirected')));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -88,7 +91,7 @@ describe('loadIpRanges from a URL', () => {
     assert.deepEqual(requests, ['/ip-ranges.json']);
     const files = cacheFiles();
     assert.equal(files.length, 1, 'one cache file, no temporary file left behind');
-    assert.match(files[0], /^ip-ranges-[0-9a-f]{16}\.json$/, 'a URL other than AWS\'s has a cache file of its own');
+    assert.match(files[0], /^ip-ranges-[0-9a-f]{16}\.json$/, "a URL other than AWS's has a cache file of its own");
     assert.deepEqual(JSON.parse(fs.readFileSync(path.join(cacheDir, files[0]), 'utf8')), doc('1'));
     // What the engine makes of it: the S3 prefix wins over AMAZON's identical one.
     assert.deepEqual(new AwsIpRanges(loaded.document).lookup('52.217.4.9'), { service: 'S3', region: 'us-east-1' });
@@ -106,7 +109,7 @@ describe('loadIpRanges from a URL', () => {
     assert.equal(requests.length, 1);
   });
 
-  test('a copy downloaded more than a day ago (by the file\'s time, not createDate) is downloaded again', async () => {
+  test("a copy downloaded more than a day ago (by the file's time, not createDate) is downloaded again", async () => {
     const url = `${base}/ip-ranges.json`;
     await loadIpRanges({ location: url, cacheDir }, signal());
     const file = path.join(cacheDir, cacheFiles()[0]);
@@ -118,7 +121,7 @@ describe('loadIpRanges from a URL', () => {
     assert.equal(requests.length, 2);
     assert.deepEqual(refreshed.notices, []);
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).syncToken, '2', 'the cache holds the new copy');
-    assert.ok(fs.statSync(file).mtimeMs > dayAndMinuteAgo.getTime() + IP_RANGES_MAX_AGE_MS / 2, 'its time is the new download\'s');
+    assert.ok(fs.statSync(file).mtimeMs > dayAndMinuteAgo.getTime() + IP_RANGES_MAX_AGE_MS / 2, "its time is the new download's");
   });
 
   test('server down with a stale copy cached: the copy is used, and a notice says so', async () => {
@@ -159,7 +162,10 @@ describe('loadIpRanges from a URL', () => {
       [JSON.stringify({ ...doc('1'), syncToken: 7 }), /"syncToken" must be a string/],
       [JSON.stringify({ syncToken: '1', createDate: 'x' }), /"prefixes" must be an array/],
       [JSON.stringify({ ...doc('1'), ipv6_prefixes: {} }), /"ipv6_prefixes" must be an array/],
-      [JSON.stringify({ ...doc('1'), prefixes: [{ ip_prefix: '1.2.3.0/24', region: 'us-east-1' }] }), /prefixes\[0\]\.service must be a string/],
+      [
+        JSON.stringify({ ...doc('1'), prefixes: [{ ip_prefix: '1.2.3.0/24', region: 'us-east-1' }] }),
+        /prefixes\[0\]\.service must be a string/,
+      ],
     ];
     for (const [body, why] of cases) {
       answer = { body };
@@ -181,7 +187,11 @@ describe('loadIpRanges from a URL', () => {
     const none = await loadIpRanges({ location: url, cacheDir }, signal());
     assert.equal(none.document, undefined);
     assert.match(none.notices[0], NO_DOCUMENT);
-    assert.ok(none.notices[0].includes('HTTP 500') && none.notices[0].includes(`the cached copy is unusable (${file}: not AWS's ip-ranges document`), none.notices[0]);
+    assert.ok(
+      none.notices[0].includes('HTTP 500') &&
+        none.notices[0].includes(`the cached copy is unusable (${file}: not AWS's ip-ranges document`),
+      none.notices[0],
+    );
     answer = { document: doc('3') };
     assert.equal((await loadIpRanges({ location: url, cacheDir }, signal())).document?.syncToken, '3');
     assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).syncToken, '3');
@@ -202,7 +212,10 @@ describe('loadIpRanges from a URL', () => {
     setTimeout(() => controller.abort(new Error('scan cancelled')), 50);
     await assert.rejects(loading, /scan cancelled/);
     assert.ok(Date.now() - started < 5_000, 'well before the 10 s timeout');
-    await assert.rejects(loadIpRanges({ location: `${base}/ip-ranges.json` }, AbortSignal.abort(new Error('already cancelled'))), /already cancelled/);
+    await assert.rejects(
+      loadIpRanges({ location: `${base}/ip-ranges.json` }, AbortSignal.abort(new Error('already cancelled'))),
+      /already cancelled/,
+    );
     assert.deepEqual(cacheFiles(), []);
   });
 
@@ -238,12 +251,18 @@ describe('loadIpRanges from a file', () => {
     const bad = path.join(cacheDir, 'bad.json');
     fs.writeFileSync(bad, JSON.stringify({ prefixes: [] }));
     const refused = await loadIpRanges({ location: bad }, signal());
-    assert.ok(refused.notices[0].startsWith(`no ip-ranges document: ${bad}: not AWS's ip-ranges document ("syncToken" must be a string)`), refused.notices[0]);
+    assert.ok(
+      refused.notices[0].startsWith(`no ip-ranges document: ${bad}: not AWS's ip-ranges document ("syncToken" must be a string)`),
+      refused.notices[0],
+    );
   });
 });
 
 test('parseIpRanges keeps what the engine reads and the version stamp, nothing else', () => {
-  const parsed = parseIpRanges(JSON.stringify({ ...doc('1'), extra: 'x', prefixes: [{ ...doc('1').prefixes[0], network_border_group: 'us-east-1' }] }), 'here');
+  const parsed = parseIpRanges(
+    JSON.stringify({ ...doc('1'), extra: 'x', prefixes: [{ ...doc('1').prefixes[0], network_border_group: 'us-east-1' }] }),
+    'here',
+  );
   assert.deepEqual(parsed, { ...doc('1'), prefixes: [doc('1').prefixes[0]] });
   assert.deepEqual(parseIpRanges(JSON.stringify({ syncToken: '1', createDate: 'd', prefixes: [] }), 'here').ipv6_prefixes, []);
   assert.equal(noIpRangesNotice('why'), 'no ip-ranges document: why; AWS service addresses cannot be told from external ones');
@@ -262,9 +281,12 @@ describe('AwsSource.ipRanges', () => {
     }
   });
 
-  test('no document: undefined, and the notice the report\'s warnings carry', async () => {
+  test("no document: undefined, and the notice the report's warnings carry", async () => {
     const heard: string[] = [];
-    const source = new AwsSource(createClients({ region: 'us-east-1' }), { ipRanges: { location: await deadUrl(), cacheDir }, onNotice: (m) => heard.push(m) });
+    const source = new AwsSource(createClients({ region: 'us-east-1' }), {
+      ipRanges: { location: await deadUrl(), cacheDir },
+      onNotice: (m) => heard.push(m),
+    });
     try {
       assert.equal(await source.ipRanges(signal()), undefined);
       const notices = source.takeNotices();

@@ -39,12 +39,33 @@ describe('error classification', () => {
     assert.equal(denied.iamAction, 'cloudtrail:LookupEvents');
     const ec2 = classifyAwsError(sdkError('UnauthorizedOperation', 'You are not authorized'), 'ec2:DescribeFlowLogs', 'ec2');
     assert.equal((ec2 as SourceError).kind, 'access-denied');
-    const expired = classifyAwsError(sdkError('CredentialsProviderError', 'The SSO session token associated with profile=dev was not found or is invalid'), 'sts:GetCallerIdentity', 'sts', 'dev');
+    const expired = classifyAwsError(
+      sdkError('CredentialsProviderError', 'The SSO session token associated with profile=dev was not found or is invalid'),
+      'sts:GetCallerIdentity',
+      'sts',
+      'dev',
+    );
     assert.equal((expired as SourceError).kind, 'expired-credentials');
     assert.match(expired.message, /aws sso login --profile dev/);
-    assert.equal((classifyAwsError(sdkError('ExpiredTokenException', 'The security token included in the request is expired'), 'x:Y', 'x') as SourceError).kind, 'expired-credentials');
-    assert.equal((classifyAwsError(sdkError('ThrottlingException', 'Rate exceeded'), 'cloudwatch:GetMetricData', 'monitoring') as SourceError).kind, 'throttled');
-    const net = classifyAwsError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }), 'lambda:ListFunctions', 'lambda');
+    assert.equal(
+      (
+        classifyAwsError(
+          sdkError('ExpiredTokenException', 'The security token included in the request is expired'),
+          'x:Y',
+          'x',
+        ) as SourceError
+      ).kind,
+      'expired-credentials',
+    );
+    assert.equal(
+      (classifyAwsError(sdkError('ThrottlingException', 'Rate exceeded'), 'cloudwatch:GetMetricData', 'monitoring') as SourceError).kind,
+      'throttled',
+    );
+    const net = classifyAwsError(
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:1'), { code: 'ECONNREFUSED' }),
+      'lambda:ListFunctions',
+      'lambda',
+    );
     assert.equal((net as SourceError).kind, 'network');
     assert.match(net.message, /lambda/);
     const abort = Object.assign(new Error('aborted'), { name: 'AbortError' });
@@ -65,17 +86,28 @@ describe('Logs Insights aggregation', () => {
     assert.match(ingress, /f_srcaddr as remote, f_srcport as port/);
     const custom = parseLogFormat('${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${start} ${interface-id}');
     assert.doesNotMatch(buildFlowQuery(custom, ['eni-1'], ['10.0.1.5'], 'egress'), /f_bytes/, 'no bytes field: summed as 0');
-    assert.throws(() => buildFlowQuery(parseLogFormat('${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${start}'), [], [], 'egress'), /interface-id/);
+    assert.throws(
+      () => buildFlowQuery(parseLogFormat('${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${action} ${start}'), [], [], 'egress'),
+      /interface-id/,
+    );
   });
 
   test('ENIs are asked for in batches that keep every query under the 10,000-character limit', () => {
-    const enis = Array.from({ length: 300 }, (_, i) => ({ id: `eni-${String(i).padStart(17, '0')}`, addresses: [`10.0.${i >> 8}.${i & 255}`] }));
+    const enis = Array.from({ length: 300 }, (_, i) => ({
+      id: `eni-${String(i).padStart(17, '0')}`,
+      addresses: [`10.0.${i >> 8}.${i & 255}`],
+    }));
     const batches = batchEnis(enis);
     assert.ok(batches.length > 1);
     assert.deepEqual(batches.flat(), enis, 'every ENI once, in order');
     for (const b of batches) {
       for (const direction of ['egress', 'ingress'] as const) {
-        const q = buildFlowQuery(format, b.map((e) => e.id), b.flatMap((e) => e.addresses), direction);
+        const q = buildFlowQuery(
+          format,
+          b.map((e) => e.id),
+          b.flatMap((e) => e.addresses),
+          direction,
+        );
         assert.ok(q.length < 10_000, `${q.length} characters`);
       }
     }
@@ -84,13 +116,36 @@ describe('Logs Insights aggregation', () => {
   test('result rows become aggregates; malformed rows are skipped', () => {
     const row = (v: Record<string, string>) => Object.entries(v).map(([field, value]) => ({ field, value }));
     const out = rowsToAggregates([
-      row({ eni: 'eni-1', remote: '10.0.3.4', port: '5432', protocol: '6', action: 'ACCEPT', hour: '498360', flows: '12', packets: '90', bytes: '9000', first: '1794096000', last: '1794096500' }),
+      row({
+        eni: 'eni-1',
+        remote: '10.0.3.4',
+        port: '5432',
+        protocol: '6',
+        action: 'ACCEPT',
+        hour: '498360',
+        flows: '12',
+        packets: '90',
+        bytes: '9000',
+        first: '1794096000',
+        last: '1794096500',
+      }),
       row({ eni: 'eni-1', remote: '10.0.3.4', port: 'x', protocol: '6', action: 'ACCEPT', hour: '498360' }),
     ]);
-    assert.deepEqual(out, [{
-      eniId: 'eni-1', remoteAddress: '10.0.3.4', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: 498360 * 3_600_000,
-      flows: 12, packets: 90, bytes: 9000, first: 1794096000000, last: 1794096500000,
-    }]);
+    assert.deepEqual(out, [
+      {
+        eniId: 'eni-1',
+        remoteAddress: '10.0.3.4',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: 498360 * 3_600_000,
+        flows: 12,
+        packets: 90,
+        bytes: 9000,
+        first: 1794096000000,
+        last: 1794096500000,
+      },
+    ]);
   });
 
   test('a range that fills the 10,000-row cap is split and asked again; polling until Complete', async () => {
@@ -101,8 +156,15 @@ describe('Logs Insights aggregation', () => {
       ranges.push([input.startTime, input.endTime]);
       return { queryId: `q${id++}` };
     });
-    const row = [{ field: 'eni', value: 'eni-1' }, { field: 'remote', value: '10.0.3.4' }, { field: 'port', value: '443' },
-      { field: 'protocol', value: '6' }, { field: 'action', value: 'ACCEPT' }, { field: 'hour', value: '498360' }, { field: 'flows', value: '1' }];
+    const row = [
+      { field: 'eni', value: 'eni-1' },
+      { field: 'remote', value: '10.0.3.4' },
+      { field: 'port', value: '443' },
+      { field: 'protocol', value: '6' },
+      { field: 'action', value: 'ACCEPT' },
+      { field: 'hour', value: '498360' },
+      { field: 'flows', value: '1' },
+    ];
     let polls = 0;
     logs.on(GetQueryResultsCommand).callsFake((input) => {
       polls++;
@@ -113,7 +175,15 @@ describe('Logs Insights aggregation', () => {
     });
     const start = Date.parse('2026-11-08T00:00:00Z');
     const end = Date.parse('2026-11-23T00:00:00Z');
-    const rows = await aggregateWithInsights(clients(), '/vpc/flow', format, [{ id: 'eni-1', addresses: ['10.0.1.5'] }], start, end, signal());
+    const rows = await aggregateWithInsights(
+      clients(),
+      '/vpc/flow',
+      format,
+      [{ id: 'eni-1', addresses: ['10.0.1.5'] }],
+      start,
+      end,
+      signal(),
+    );
     assert.equal(ranges.length, 4, 'egress whole (full), egress two halves, ingress whole');
     assert.deepEqual(ranges[1], [start / 1000, (start + (end - start) / 2) / 1000]);
     assert.deepEqual(ranges[2], [(start + (end - start) / 2) / 1000, end / 1000]);
@@ -128,7 +198,10 @@ describe('Logs Insights aggregation', () => {
     logs.on(StopQueryCommand).resolves({ success: true });
     const controller = new AbortController();
     setTimeout(() => controller.abort(new Error('cancelled by the user')), 700);
-    await assert.rejects(aggregateWithInsights(clients(), '/vpc/flow', format, [{ id: 'eni-1', addresses: ['10.0.1.5'] }], 0, 3_600_000, controller.signal), /cancelled/);
+    await assert.rejects(
+      aggregateWithInsights(clients(), '/vpc/flow', format, [{ id: 'eni-1', addresses: ['10.0.1.5'] }], 0, 3_600_000, controller.signal),
+      /cancelled/,
+    );
     assert.equal(logs.commandCalls(StopQueryCommand).length, 1);
     assert.equal(logs.commandCalls(StopQueryCommand)[0].args[0].input.queryId, 'q-cancel');
     logs.restore();
@@ -147,11 +220,20 @@ describe('CloudTrail and metrics', () => {
     const cw = mockClient(CloudWatchClient);
     cw.on(GetMetricDataCommand).callsFake((input) => {
       const ids: string[] = input.MetricDataQueries.map((q: { Id: string }) => q.Id);
-      if (!input.NextToken) return { MetricDataResults: ids.map((Id) => ({ Id, Timestamps: [new Date(7_200_000)], Values: [2] })), NextToken: 'p2' };
+      if (!input.NextToken)
+        return { MetricDataResults: ids.map((Id) => ({ Id, Timestamps: [new Date(7_200_000)], Values: [2] })), NextToken: 'p2' };
       return { MetricDataResults: ids.map((Id) => ({ Id, Timestamps: [new Date(3_600_000)], Values: [1] })) };
     });
     const names = Array.from({ length: 120 }, (_, i) => `fn-${i}`);
-    const data = await fetchMetricData(clients(), names, ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'], 0, 10_800_000, 3600, signal());
+    const data = await fetchMetricData(
+      clients(),
+      names,
+      ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'],
+      0,
+      10_800_000,
+      3600,
+      signal(),
+    );
     const calls = cw.commandCalls(GetMetricDataCommand);
     assert.equal(calls.length, 4, '600 queries: 2 requests of ≤ 500, each with 2 pages');
     assert.ok(calls.every((c) => c.args[0].input.MetricDataQueries!.length <= 500));
@@ -171,14 +253,28 @@ describe('a live scan with one source denied', () => {
     const trail = mockClient(CloudTrailClient);
     const cw = mockClient(CloudWatchClient);
     sts.on(GetCallerIdentityCommand).resolves({ Account: '111122223333' });
-    lambda.on(ListFunctionsCommand).resolves({ Functions: [{ FunctionName: 'api', FunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:api', Role: 'arn:aws:iam::111122223333:role/api' }] });
+    lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        {
+          FunctionName: 'api',
+          FunctionArn: 'arn:aws:lambda:us-east-1:111122223333:function:api',
+          Role: 'arn:aws:iam::111122223333:role/api',
+        },
+      ],
+    });
     lambda.on(ListTagsCommand).resolves({ Tags: { team: 'orders' } });
     ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
     ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
-    trail.on(LookupEventsCommand).rejects(sdkError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:LookupEvents', 403));
+    trail
+      .on(LookupEventsCommand)
+      .rejects(sdkError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:LookupEvents', 403));
     const now = Date.parse('2026-11-23T00:00:00Z');
     cw.on(GetMetricDataCommand).callsFake((input) => ({
-      MetricDataResults: input.MetricDataQueries.map((q: { Id: string }) => ({ Id: q.Id, Timestamps: [new Date(now - 3_600_000)], Values: [5] })),
+      MetricDataResults: input.MetricDataQueries.map((q: { Id: string }) => ({
+        Id: q.Id,
+        Timestamps: [new Date(now - 3_600_000)],
+        Values: [5],
+      })),
     }));
     const source = new AwsSource(clients(), {});
     const report = await scan(source, { now });
@@ -197,40 +293,132 @@ describe('management events by name (ENI history, function changes)', () => {
   const ACCOUNT = '111122223333';
   const now = Math.ceil(Date.now() / 3_600_000) * 3_600_000;
   const record = (id: string, eventName: string, t: number, arn: string, requestParameters: unknown, responseElements: unknown) => ({
-    EventId: id, EventName: eventName, EventTime: new Date(t), EventSource: eventName.includes('Network') ? 'ec2.amazonaws.com' : 'lambda.amazonaws.com',
+    EventId: id,
+    EventName: eventName,
+    EventTime: new Date(t),
+    EventSource: eventName.includes('Network') ? 'ec2.amazonaws.com' : 'lambda.amazonaws.com',
     Username: arn.split('/').pop(),
-    CloudTrailEvent: JSON.stringify({ userIdentity: { type: 'AssumedRole', arn }, eventTime: new Date(t).toISOString(), eventName, eventID: id, requestParameters, responseElements }),
+    CloudTrailEvent: JSON.stringify({
+      userIdentity: { type: 'AssumedRole', arn },
+      eventTime: new Date(t).toISOString(),
+      eventName,
+      eventID: id,
+      requestParameters,
+      responseElements,
+    }),
   });
   const lambdaSession = `arn:aws:sts::${ACCOUNT}:assumed-role/ledger-role/awslambda_1_20261122T014950`;
   const deployer = `arn:aws:sts::${ACCOUNT}:assumed-role/deploy-pipeline/codebuild-1`;
   const description = 'AWS Lambda VPC ENI-ledger-b128f7a2-2a70-4b2e-a6d1-af9eafa4865e';
-  const createOld = record('c-old', 'CreateNetworkInterface', now - 40 * 86_400_000, lambdaSession, { subnetId: 'subnet-1', description }, {
-    networkInterface: { networkInterfaceId: 'eni-old', subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: '10.0.1.10', groupSet: { items: [{ groupId: 'sg-old' }] } },
-  });
-  const createNew = record('c-new', 'CreateNetworkInterface', now - 20 * 3_600_000, lambdaSession, { subnetId: 'subnet-1', description }, {
-    networkInterface: { networkInterfaceId: 'eni-new', subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: '10.0.1.20', groupSet: { items: [{ groupId: 'sg-new' }] } },
-  });
-  const deleteOld = record('d-old', 'DeleteNetworkInterface', now - 19 * 3_600_000, lambdaSession, { networkInterfaceId: 'eni-old' }, { _return: true });
-  const deploy = record('u-code', 'UpdateFunctionCode20150331v2', now - 10 * 3_600_000, deployer, { functionName: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger` }, {});
+  const createOld = record(
+    'c-old',
+    'CreateNetworkInterface',
+    now - 40 * 86_400_000,
+    lambdaSession,
+    { subnetId: 'subnet-1', description },
+    {
+      networkInterface: {
+        networkInterfaceId: 'eni-old',
+        subnetId: 'subnet-1',
+        vpcId: 'vpc-1',
+        description,
+        interfaceType: 'lambda',
+        privateIpAddress: '10.0.1.10',
+        groupSet: { items: [{ groupId: 'sg-old' }] },
+      },
+    },
+  );
+  const createNew = record(
+    'c-new',
+    'CreateNetworkInterface',
+    now - 20 * 3_600_000,
+    lambdaSession,
+    { subnetId: 'subnet-1', description },
+    {
+      networkInterface: {
+        networkInterfaceId: 'eni-new',
+        subnetId: 'subnet-1',
+        vpcId: 'vpc-1',
+        description,
+        interfaceType: 'lambda',
+        privateIpAddress: '10.0.1.20',
+        groupSet: { items: [{ groupId: 'sg-new' }] },
+      },
+    },
+  );
+  const deleteOld = record(
+    'd-old',
+    'DeleteNetworkInterface',
+    now - 19 * 3_600_000,
+    lambdaSession,
+    { networkInterfaceId: 'eni-old' },
+    { _return: true },
+  );
+  const deploy = record(
+    'u-code',
+    'UpdateFunctionCode20150331v2',
+    now - 10 * 3_600_000,
+    deployer,
+    { functionName: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger` },
+    {},
+  );
 
-  function account(lookup: (input: { LookupAttributes?: Array<{ AttributeKey?: string; AttributeValue?: string }>; StartTime?: Date; NextToken?: string }) => unknown) {
-    const mocks = [mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient), mockClient(IAMClient)] as const;
+  function account(
+    lookup: (input: {
+      LookupAttributes?: Array<{ AttributeKey?: string; AttributeValue?: string }>;
+      StartTime?: Date;
+      NextToken?: string;
+    }) => unknown,
+  ) {
+    const mocks = [
+      mockClient(STSClient),
+      mockClient(LambdaClient),
+      mockClient(EC2Client),
+      mockClient(CloudTrailClient),
+      mockClient(CloudWatchClient),
+      mockClient(IAMClient),
+    ] as const;
     const [sts, lambda, ec2, trail, cw, iam] = mocks;
     // What record also reads (the role and the security groups): answered empty.
-    iam.on(GetRoleCommand).resolves({ Role: { RoleName: 'ledger-role', Arn: `arn:aws:iam::${ACCOUNT}:role/ledger-role`, Path: '/', RoleId: 'AROA1', CreateDate: new Date(0) } });
+    iam.on(GetRoleCommand).resolves({
+      Role: {
+        RoleName: 'ledger-role',
+        Arn: `arn:aws:iam::${ACCOUNT}:role/ledger-role`,
+        Path: '/',
+        RoleId: 'AROA1',
+        CreateDate: new Date(0),
+      },
+    });
     iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [] });
     iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: [] });
     ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [] });
     sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
-    lambda.on(ListFunctionsCommand).resolves({ Functions: [{
-      FunctionName: 'ledger', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`, Role: `arn:aws:iam::${ACCOUNT}:role/ledger-role`,
-      LastModified: new Date(now - 10 * 3_600_000).toISOString(), VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-new'] },
-    }] });
+    lambda.on(ListFunctionsCommand).resolves({
+      Functions: [
+        {
+          FunctionName: 'ledger',
+          FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`,
+          Role: `arn:aws:iam::${ACCOUNT}:role/ledger-role`,
+          LastModified: new Date(now - 10 * 3_600_000).toISOString(),
+          VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-new'] },
+        },
+      ],
+    });
     lambda.on(ListTagsCommand).resolves({ Tags: {} });
-    ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [{
-      NetworkInterfaceId: 'eni-new', InterfaceType: 'lambda', Description: description, SubnetId: 'subnet-1', VpcId: 'vpc-1',
-      Groups: [{ GroupId: 'sg-new' }], PrivateIpAddress: '10.0.1.20', Attachment: { AttachTime: new Date(now - 20 * 3_600_000) },
-    }] });
+    ec2.on(DescribeNetworkInterfacesCommand).resolves({
+      NetworkInterfaces: [
+        {
+          NetworkInterfaceId: 'eni-new',
+          InterfaceType: 'lambda',
+          Description: description,
+          SubnetId: 'subnet-1',
+          VpcId: 'vpc-1',
+          Groups: [{ GroupId: 'sg-new' }],
+          PrivateIpAddress: '10.0.1.20',
+          Attachment: { AttachTime: new Date(now - 20 * 3_600_000) },
+        },
+      ],
+    });
     ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
     trail.on(LookupEventsCommand).callsFake(lookup);
     cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
@@ -256,10 +444,14 @@ describe('management events by name (ENI history, function changes)', () => {
       asked.push({ key: attr?.AttributeKey, value: attr?.AttributeValue, start: input.StartTime!.getTime(), token: input.NextToken });
       if (attr?.AttributeKey !== 'EventName') return { Events: [] };
       switch (attr.AttributeValue) {
-        case 'CreateNetworkInterface': return input.NextToken ? { Events: [createNew] } : { Events: [createOld], NextToken: 'page-2' };
-        case 'DeleteNetworkInterface': return { Events: [deleteOld] };
-        case 'UpdateFunctionCode20150331v2': return { Events: [deploy] };
-        default: return { Events: [] };
+        case 'CreateNetworkInterface':
+          return input.NextToken ? { Events: [createNew] } : { Events: [createOld], NextToken: 'page-2' };
+        case 'DeleteNetworkInterface':
+          return { Events: [deleteOld] };
+        case 'UpdateFunctionCode20150331v2':
+          return { Events: [deploy] };
+        default:
+          return { Events: [] };
       }
     });
     try {
@@ -268,20 +460,40 @@ describe('management events by name (ENI history, function changes)', () => {
       Object.assign(source, { trailLimiter: limiter });
       const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
       const byName = asked.filter((a) => a.key === 'EventName');
-      assert.deepEqual([...new Set(byName.map((a) => a.value))], [
-        'CreateNetworkInterface', 'DeleteNetworkInterface', 'CreateFunction20150331', 'UpdateFunctionCode20150331v2',
-        'UpdateFunctionConfiguration20150331v2', 'PublishVersion20150331', 'CreateAlias20150331', 'UpdateAlias20150331',
-      ]);
-      assert.deepEqual(byName.filter((a) => a.value === 'CreateNetworkInterface').map((a) => a.token), [undefined, 'page-2'], 'both pages');
+      assert.deepEqual(
+        [...new Set(byName.map((a) => a.value))],
+        [
+          'CreateNetworkInterface',
+          'DeleteNetworkInterface',
+          'CreateFunction20150331',
+          'UpdateFunctionCode20150331v2',
+          'UpdateFunctionConfiguration20150331v2',
+          'PublishVersion20150331',
+          'CreateAlias20150331',
+          'UpdateAlias20150331',
+        ],
+      );
+      assert.deepEqual(
+        byName.filter((a) => a.value === 'CreateNetworkInterface').map((a) => a.token),
+        [undefined, 'page-2'],
+        'both pages',
+      );
       // The window ends on the hour after the clock: 90 days before it is inside what LookupEvents keeps.
       assert.equal(byName.find((a) => a.value === 'CreateNetworkInterface')!.start, now - 90 * 86_400_000, 'ENI events over 90 days');
-      assert.equal(byName.find((a) => a.value === 'UpdateFunctionCode20150331v2')!.start, now - 24 * 3_600_000 - 7 * 86_400_000 - 24 * 3_600_000, 'changes: the windows and the day before');
+      assert.equal(
+        byName.find((a) => a.value === 'UpdateFunctionCode20150331v2')!.start,
+        now - 24 * 3_600_000 - 7 * 86_400_000 - 24 * 3_600_000,
+        'changes: the windows and the day before',
+      );
       assert.equal(limiter.waits, trail.commandCalls(LookupEventsCommand).length, 'every request through the rate limiter');
       const fn = report.functions[0];
-      assert.deepEqual(fn.enis.map((e) => [e.id, e.attributedBy ?? 'inventory', e.deleted ?? '']), [
-        ['eni-new', 'inventory', ''],
-        ['eni-old', 'creating-role', new Date(now - 19 * 3_600_000).toISOString().replace('.000Z', 'Z')],
-      ]);
+      assert.deepEqual(
+        fn.enis.map((e) => [e.id, e.attributedBy ?? 'inventory', e.deleted ?? '']),
+        [
+          ['eni-new', 'inventory', ''],
+          ['eni-old', 'creating-role', new Date(now - 19 * 3_600_000).toISOString().replace('.000Z', 'Z')],
+        ],
+      );
       assert.match(fn.coverage.cloudtrail, /^complete/);
     } finally {
       restore();
@@ -291,7 +503,8 @@ describe('management events by name (ENI history, function changes)', () => {
   test('throttled change lookups: the warning and the cloudtrail coverage say so, the ENI history still answers', async () => {
     const { restore } = account((input) => {
       const [attr] = input.LookupAttributes ?? [];
-      if (attr?.AttributeKey === 'EventName' && attr.AttributeValue?.includes('2015')) throw sdkError('ThrottlingException', 'Rate exceeded');
+      if (attr?.AttributeKey === 'EventName' && attr.AttributeValue?.includes('2015'))
+        throw sdkError('ThrottlingException', 'Rate exceeded');
       if (attr?.AttributeValue === 'CreateNetworkInterface') return { Events: [createOld, createNew] };
       if (attr?.AttributeValue === 'DeleteNetworkInterface') return { Events: [deleteOld] };
       return { Events: [] };
@@ -300,7 +513,10 @@ describe('management events by name (ENI history, function changes)', () => {
       const source = new AwsSource(clients(), {});
       Object.assign(source, { trailLimiter: new RateLimiter(0) });
       const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
-      assert.ok(report.warnings.some((w) => /^cloudtrail:LookupEvents \(function changes\): throttled: /.test(w)), report.warnings.join(' | '));
+      assert.ok(
+        report.warnings.some((w) => /^cloudtrail:LookupEvents \(function changes\): throttled: /.test(w)),
+        report.warnings.join(' | '),
+      );
       const fn = report.functions[0];
       assert.equal(fn.coverageStatus?.cloudtrail.status, 'partial');
       assert.equal(fn.coverageStatus?.cloudtrail.errorKind, 'throttled');
@@ -312,7 +528,8 @@ describe('management events by name (ENI history, function changes)', () => {
 
   test('access denied on the lookups by name: the warnings and coverage name cloudtrail:LookupEvents', async () => {
     const { restore } = account((input) => {
-      if (input.LookupAttributes?.[0]?.AttributeKey === 'EventName') throw sdkError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:LookupEvents', 403);
+      if (input.LookupAttributes?.[0]?.AttributeKey === 'EventName')
+        throw sdkError('AccessDeniedException', 'User is not authorized to perform: cloudtrail:LookupEvents', 403);
       return { Events: [] };
     });
     try {
@@ -320,14 +537,20 @@ describe('management events by name (ENI history, function changes)', () => {
       Object.assign(source, { trailLimiter: new RateLimiter(0) });
       const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
       for (const what of ['ENI history', 'function changes']) {
-        assert.ok(report.warnings.includes(`cloudtrail:LookupEvents (${what}): access denied: needs cloudtrail:LookupEvents`), report.warnings.join(' | '));
+        assert.ok(
+          report.warnings.includes(`cloudtrail:LookupEvents (${what}): access denied: needs cloudtrail:LookupEvents`),
+          report.warnings.join(' | '),
+        );
       }
       const fn = report.functions[0];
       assert.equal(fn.coverageStatus?.cloudtrail.iamAction, 'cloudtrail:LookupEvents');
       // The current ENI appeared 20 h ago, inside the detection window, and nothing tells what came before it.
       assert.equal(fn.coverageStatus?.network.status, 'partial');
       assert.equal(fn.coverageStatus?.network.iamAction, 'cloudtrail:LookupEvents');
-      assert.match(fn.coverage.network, /ENI eni-new appeared at .*inside the detection window.*ENI history not read: access denied: needs cloudtrail:LookupEvents/);
+      assert.match(
+        fn.coverage.network,
+        /ENI eni-new appeared at .*inside the detection window.*ENI history not read: access denied: needs cloudtrail:LookupEvents/,
+      );
     } finally {
       restore();
     }
@@ -345,16 +568,32 @@ describe('management events by name (ENI history, function changes)', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-record-mgmt-'));
     try {
       const ipRanges = path.join(out, 'ranges.json');
-      fs.writeFileSync(ipRanges, JSON.stringify({ syncToken: '1', createDate: '2026-11-01-00-00-00', prefixes: [{ ip_prefix: '52.94.0.0/22', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' }], ipv6_prefixes: [] }));
+      fs.writeFileSync(
+        ipRanges,
+        JSON.stringify({
+          syncToken: '1',
+          createDate: '2026-11-01-00-00-00',
+          prefixes: [{ ip_prefix: '52.94.0.0/22', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' }],
+          ipv6_prefixes: [],
+        }),
+      );
       const dir = path.join(out, 'scenario');
-      const summary = await recordScenario(clients(), { out: dir, baselineDays: 7, detectHours: 24, now, ipRanges: { location: ipRanges } }, signal());
-      const recorded = JSON.parse(fs.readFileSync(path.join(dir, 'cloudtrail', 'lookup-events.json'), 'utf8')).Events as Array<{ EventId: string }>;
+      const summary = await recordScenario(
+        clients(),
+        { out: dir, baselineDays: 7, detectHours: 24, now, ipRanges: { location: ipRanges } },
+        signal(),
+      );
+      const recorded = JSON.parse(fs.readFileSync(path.join(dir, 'cloudtrail', 'lookup-events.json'), 'utf8')).Events as Array<{
+        EventId: string;
+      }>;
       assert.deepEqual(recorded.map((e) => e.EventId).sort(), ['c-new', 'c-old', 'd-old', 'u-code']);
       assert.equal(summary.events, 4);
       assert.deepEqual(summary.failures, {});
       const replayed = await scan(openScenario(dir), { baselineDays: 7, detectHours: 24 });
       const fn = replayed.functions[0];
-      assert.ok(fn.enis.some((e) => e.id === 'eni-old' && e.attributedBy === 'creating-role' && e.created !== undefined && e.deleted !== undefined));
+      assert.ok(
+        fn.enis.some((e) => e.id === 'eni-old' && e.attributedBy === 'creating-role' && e.created !== undefined && e.deleted !== undefined),
+      );
       assert.match(fn.coverage.cloudtrail, /^complete/);
     } finally {
       restore();

@@ -80,7 +80,9 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
     timings.push(`moto up in ${Date.now() - t} ms`);
     t = Date.now();
     account = await buildMotoAccount(moto.endpoint, REGION);
-    timings.push(`account built in ${Date.now() - t} ms (${account.flowRecords.total} flow records, ${account.metrics.datapoints} metric datums)`);
+    timings.push(
+      `account built in ${Date.now() - t} ms (${account.flowRecords.total} flow records, ${account.metrics.datapoints} metric datums)`,
+    );
     const cfg = clientConfig(moto.endpoint, REGION);
     ec2 = new EC2Client(cfg);
     lambda = new LambdaClient(cfg);
@@ -103,26 +105,28 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
   });
 
   test('DescribeNetworkInterfaces finds the Lambda ENIs by description', async () => {
-    const r = await ec2.send(
-      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'description', Values: [LAMBDA_ENI_PATTERN] }] }),
-    );
+    const r = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'description', Values: [LAMBDA_ENI_PATTERN] }] }));
     const found = r.NetworkInterfaces ?? [];
     assert.deepEqual(ids(found), account.enis.lambda.map((e) => e.id).sort());
     for (const want of account.enis.lambda) {
       const got = found.find((n) => n.NetworkInterfaceId === want.id);
       assert.ok(got);
       assert.equal(got.Description, want.description);
-      assert.match(got.Description ?? '', /^AWS Lambda VPC ENI-[A-Za-z0-9_-]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      assert.match(
+        got.Description ?? '',
+        /^AWS Lambda VPC ENI-[A-Za-z0-9_-]+-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
       assert.equal(got.PrivateIpAddress, want.privateIp);
       assert.equal(got.SubnetId, want.subnetId);
       assert.equal(got.VpcId, account.vpcId);
-      assert.deepEqual((got.Groups ?? []).map((g) => g.GroupId), want.securityGroupIds);
+      assert.deepEqual(
+        (got.Groups ?? []).map((g) => g.GroupId),
+        want.securityGroupIds,
+      );
       // moto limitation: InterfaceType "lambda" is ignored. Should this fail, moto learned it: update the notes above.
       assert.equal(got.InterfaceType, 'interface');
     }
-    const lambdaTyped = await ec2.send(
-      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'interface-type', Values: ['lambda'] }] }),
-    );
+    const lambdaTyped = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'interface-type', Values: ['lambda'] }] }));
     assert.equal(lambdaTyped.NetworkInterfaces?.length ?? 0, 0);
 
     const rds = await ec2.send(
@@ -168,7 +172,10 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
       const served = enis.filter(
         (n) =>
           (got.VpcConfig?.SubnetIds ?? []).includes(n.SubnetId ?? '') &&
-          (n.Groups ?? []).map((g) => g.GroupId).sort().join(',') === sgs,
+          (n.Groups ?? [])
+            .map((g) => g.GroupId)
+            .sort()
+            .join(',') === sgs,
       );
       assert.deepEqual(ids(served), [...want.eniIds].sort(), want.name);
     }
@@ -221,7 +228,10 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
     const apiRecords = byEni.get(account.expected.newPeer.eniId) ?? [];
     const ssh = apiRecords.filter((r) => to(r, '10.0.1.37', '22'));
     assert.ok(ssh.length >= 5, 'SSH flows to the bastion');
-    assert.ok(ssh.every((r) => Number(r[col('start')]) >= detectStartS), 'the new peer appears only in the last 24 h');
+    assert.ok(
+      ssh.every((r) => Number(r[col('start')]) >= detectStartS),
+      'the new peer appears only in the last 24 h',
+    );
     assert.equal(Math.min(...ssh.map((r) => Number(r[col('start')]))) * 1000, account.expected.newPeer.firstSeen.getTime());
     // Return traffic: from the peer's service port to the ENI's ephemeral port.
     assert.ok(apiRecords.some((r) => r[col('srcaddr')] === '10.0.1.37' && r[col('srcport')] === '22'));
@@ -233,7 +243,10 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
         records.some((r) => to(r, account.enis.rds.privateIp, '5432') && Number(r[col('start')]) < detectStartS - 8 * 86_400),
         `${eni.id}: baseline peer RDS:5432 from the first days on`,
       );
-      assert.ok(records.some((r) => r[col('log-status')] === 'NODATA' && r[col('srcaddr')] === '-'), `${eni.id}: NODATA records`);
+      assert.ok(
+        records.some((r) => r[col('log-status')] === 'NODATA' && r[col('srcaddr')] === '-'),
+        `${eni.id}: NODATA records`,
+      );
     }
     assert.ok(!(byEni.get(account.expected.sharedEni.eniId) ?? []).some((r) => r[col('dstport')] === '22'));
 
@@ -272,7 +285,10 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
       const ts = (res.Timestamps ?? []).map((d) => d.getTime());
       assert.ok(ts.length > hours(account) * 0.9 && ts.length <= hours(account), `${res.Id}: ${ts.length} points`);
       assert.equal(ts.length, res.Values?.length);
-      assert.ok(ts.every((x, i) => i === 0 || x < ts[i - 1]), `${res.Id}: newest first`);
+      assert.ok(
+        ts.every((x, i) => i === 0 || x < ts[i - 1]),
+        `${res.Id}: newest first`,
+      );
       assert.ok(ts.every((x) => x % 3_600_000 === 0 && x >= account.metrics.start.getTime() && x < account.metrics.end.getTime()));
     }
 
@@ -281,7 +297,10 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
     for (const f of account.functions) {
       const res: MetricDataResult | undefined = r.MetricDataResults?.find((x) => x.Label === `${f.name} Invocations`);
       const values = res?.Values ?? [];
-      const points: Array<{ t: number; v: number }> = (res?.Timestamps ?? []).map((d: Date, i: number) => ({ t: d.getTime(), v: values[i] ?? 0 }));
+      const points: Array<{ t: number; v: number }> = (res?.Timestamps ?? []).map((d: Date, i: number) => ({
+        t: d.getTime(),
+        v: values[i] ?? 0,
+      }));
       const normal = points.filter((p) => !spikeHours.has(p.t)).map((p) => p.v);
       const high = Math.max(...normal);
       const inSpike = points.filter((p) => spikeHours.has(p.t)).map((p) => p.v);
@@ -308,14 +327,15 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
 
   test('reset() empties moto', async () => {
     await moto.reset();
-    const enis = await ec2.send(
-      new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'description', Values: [LAMBDA_ENI_PATTERN] }] }),
-    );
+    const enis = await ec2.send(new DescribeNetworkInterfacesCommand({ Filters: [{ Name: 'description', Values: [LAMBDA_ENI_PATTERN] }] }));
     assert.equal(enis.NetworkInterfaces?.length ?? 0, 0);
     assert.equal((await ec2.send(new DescribeNetworkInterfacesCommand({}))).NetworkInterfaces?.length ?? 0, 0);
     // Only the default VPC that moto makes in every region remains.
     const vpcs = (await ec2.send(new DescribeVpcsCommand({}))).Vpcs ?? [];
-    assert.ok(vpcs.every((v) => v.IsDefault), JSON.stringify(vpcs.map((v) => v.VpcId)));
+    assert.ok(
+      vpcs.every((v) => v.IsDefault),
+      JSON.stringify(vpcs.map((v) => v.VpcId)),
+    );
     assert.equal((await lambda.send(new ListFunctionsCommand({}))).Functions?.length ?? 0, 0);
     assert.equal((await ec2.send(new DescribeFlowLogsCommand({}))).FlowLogs?.length ?? 0, 0);
     assert.equal((await logs.send(new DescribeLogGroupsCommand({}))).logGroups?.length ?? 0, 0);
@@ -377,9 +397,7 @@ async function allEvents(
   const out: FilteredLogEvent[] = [];
   let nextToken: string | undefined;
   do {
-    const r = await logs.send(
-      new FilterLogEventsCommand({ logGroupName, logStreamNames, startTime, filterPattern, nextToken }),
-    );
+    const r = await logs.send(new FilterLogEventsCommand({ logGroupName, logStreamNames, startTime, filterPattern, nextToken }));
     out.push(...(r.events ?? []));
     nextToken = r.nextToken;
   } while (nextToken);

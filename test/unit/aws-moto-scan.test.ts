@@ -64,10 +64,16 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
     const finding = withPeer.findings.find((f) => f.kind === 'new-peer' && f.subject === account.expected.newPeer.subject);
     assert.ok(finding, `no new-peer ${account.expected.newPeer.subject}: ${findings(report).join('; ')}`);
     assert.equal(finding.attribution, account.expected.newPeer.attribution);
-    assert.ok(withPeer.peers.some((p) => p.inBaseline && p.flows > 0), 'baseline peers are seen again today');
+    assert.ok(
+      withPeer.peers.some((p) => p.inBaseline && p.flows > 0),
+      'baseline peers are seen again today',
+    );
     assert.ok(withPeer.enis.length > 0);
     const spiking = report.functions.find((f) => f.name === account.expected.invocationSpike.function)!;
-    assert.ok(spiking.findings.some((f) => f.kind === 'invocation-spike'), findings(report).join('; '));
+    assert.ok(
+      spiking.findings.some((f) => f.kind === 'invocation-spike'),
+      findings(report).join('; '),
+    );
     // moto has no CloudTrail LookupEvents: that source fails alone, and says so.
     for (const fn of report.functions) {
       assert.match(fn.coverage.cloudtrail, /^failed/);
@@ -80,7 +86,21 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
 
   test('the CLI: scan --region honours AWS_ENDPOINT_URL; record writes a scenario that replays to the same findings', () => {
     const now = account.now.toISOString();
-    const live = runCli(['scan', '--region', REGION, '--ip-ranges', IP_RANGES, '--flow-logs-query', 'filter', '--now', now, '--baseline-days', String(BASELINE_DAYS), '--format', 'json']);
+    const live = runCli([
+      'scan',
+      '--region',
+      REGION,
+      '--ip-ranges',
+      IP_RANGES,
+      '--flow-logs-query',
+      'filter',
+      '--now',
+      now,
+      '--baseline-days',
+      String(BASELINE_DAYS),
+      '--format',
+      'json',
+    ]);
     assert.equal(live.status, 1, live.stderr);
     const liveReport = JSON.parse(live.stdout) as ScanReport;
     assert.ok(findings(liveReport).includes(`${account.expected.newPeer.function} new-peer ${account.expected.newPeer.subject}`));
@@ -89,7 +109,14 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
     const rec = runCli(['record', '--region', REGION, '--ip-ranges', IP_RANGES, '--out', dir, '--baseline-days', String(BASELINE_DAYS)]);
     assert.equal(rec.status, 0, rec.stderr);
     assert.match(rec.stdout, /recorded \d+ function/);
-    for (const f of ['scenario.json', 'lambda/list-functions.json', 'ec2/describe-network-interfaces.json', 'ec2/describe-flow-logs.json', 'cloudtrail/lookup-events.json', 'cloudwatch/get-metric-data.json']) {
+    for (const f of [
+      'scenario.json',
+      'lambda/list-functions.json',
+      'ec2/describe-network-interfaces.json',
+      'ec2/describe-flow-logs.json',
+      'cloudtrail/lookup-events.json',
+      'cloudwatch/get-metric-data.json',
+    ]) {
       assert.ok(fs.existsSync(path.join(dir, f)), f);
     }
     assert.ok(fs.readdirSync(path.join(dir, 'flowlogs')).some((f) => f.endsWith('.log.gz')));
@@ -98,10 +125,26 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
     assert.deepEqual(findings(JSON.parse(replay.stdout) as ScanReport), findings(liveReport));
 
     const redactedDir = path.join(path.dirname(dir), 'redacted');
-    assert.equal(runCli(['record', '--region', REGION, '--ip-ranges', IP_RANGES, '--out', redactedDir, '--baseline-days', String(BASELINE_DAYS), '--redact']).status, 0);
+    assert.equal(
+      runCli([
+        'record',
+        '--region',
+        REGION,
+        '--ip-ranges',
+        IP_RANGES,
+        '--out',
+        redactedDir,
+        '--baseline-days',
+        String(BASELINE_DAYS),
+        '--redact',
+      ]).status,
+      0,
+    );
     const redactedText = fs.readFileSync(path.join(redactedDir, 'lambda', 'list-functions.json'), 'utf8');
     assert.ok(!redactedText.includes(account.accountId), 'the account id is gone');
-    const redacted = JSON.parse(runCli(['scan', '--scenario', redactedDir, '--baseline-days', String(BASELINE_DAYS), '--now', now, '--format', 'json']).stdout) as ScanReport;
+    const redacted = JSON.parse(
+      runCli(['scan', '--scenario', redactedDir, '--baseline-days', String(BASELINE_DAYS), '--now', now, '--format', 'json']).stdout,
+    ) as ScanReport;
     assert.notEqual(redacted.accountId, account.accountId);
     // Private addresses are kept, so the same findings come back.
     assert.deepEqual(findings(redacted), findings(liveReport));

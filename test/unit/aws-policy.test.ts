@@ -29,7 +29,9 @@ const ADD_ON_FILES = new Set([path.join('aws', 'athena.ts'), path.join('aws', 'c
  */
 function commandsInSource(part: 'base' | 'add-on' = 'base'): string[] {
   const operations = new Set<string>();
-  const files = (fs.readdirSync(path.join(root, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts') && ADD_ON_FILES.has(f) === (part === 'add-on'));
+  const files = (fs.readdirSync(path.join(root, 'src'), { recursive: true }) as string[]).filter(
+    (f) => f.endsWith('.ts') && ADD_ON_FILES.has(f) === (part === 'add-on'),
+  );
   for (const rel of files) {
     const text = fs.readFileSync(path.join(root, 'src', rel), 'utf8');
     for (const m of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/(client-[a-z0-9-]+)'/g)) {
@@ -64,12 +66,23 @@ test('every command the code sends is read-only and in the policy; the policy ho
     }
   }
   assert.deepEqual([...granted].sort(), [...needed].sort(), 'the policy grants exactly what the code uses');
-  assert.ok(granted.every((a) => !a.includes('*')), 'no wildcards');
+  assert.ok(
+    granted.every((a) => !a.includes('*')),
+    'no wildcards',
+  );
 });
 
 test('the permissions reads are among the operations checked', () => {
   const operations = commandsInSource();
-  for (const op of ['iam:GetRole', 'iam:ListAttachedRolePolicies', 'iam:GetPolicy', 'iam:GetPolicyVersion', 'iam:ListRolePolicies', 'iam:GetRolePolicy', 'ec2:DescribeSecurityGroups']) {
+  for (const op of [
+    'iam:GetRole',
+    'iam:ListAttachedRolePolicies',
+    'iam:GetPolicy',
+    'iam:GetPolicyVersion',
+    'iam:ListRolePolicies',
+    'iam:GetRolePolicy',
+    'ec2:DescribeSecurityGroups',
+  ]) {
     assert.ok(operations.includes(op), `${op} is not sent by src/: ${operations.join(', ')}`);
   }
 });
@@ -84,7 +97,14 @@ test('the check is not vacuous: a write command would be caught', () => {
 const ATHENA_ON_OUR_BEHALF = {
   catalog: ['glue:GetDatabase', 'glue:GetPartitions', 'glue:GetTable'],
   data: ['s3:GetBucketLocation', 's3:GetObject', 's3:ListBucket'],
-  results: ['s3:AbortMultipartUpload', 's3:GetBucketLocation', 's3:GetObject', 's3:ListBucket', 's3:ListMultipartUploadParts', 's3:PutObject'],
+  results: [
+    's3:AbortMultipartUpload',
+    's3:GetBucketLocation',
+    's3:GetObject',
+    's3:ListBucket',
+    's3:ListMultipartUploadParts',
+    's3:PutObject',
+  ],
 };
 
 interface Statement {
@@ -101,8 +121,15 @@ test('the Athena add-on: every command the Athena and Lake code sends is in it, 
   const bySid = new Map(statements.map((s) => [s.Sid, s]));
   const operations = commandsInSource('add-on');
   assert.deepEqual(operations, [
-    'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:GetTableMetadata', 'athena:StartQueryExecution', 'athena:StopQueryExecution',
-    'cloudtrail:CancelQuery', 'cloudtrail:DescribeQuery', 'cloudtrail:GetQueryResults', 'cloudtrail:StartQuery',
+    'athena:GetQueryExecution',
+    'athena:GetQueryResults',
+    'athena:GetTableMetadata',
+    'athena:StartQueryExecution',
+    'athena:StopQueryExecution',
+    'cloudtrail:CancelQuery',
+    'cloudtrail:DescribeQuery',
+    'cloudtrail:GetQueryResults',
+    'cloudtrail:StartQuery',
   ]);
   const needed = new Set<string>();
   for (const operation of operations) for (const action of await iamActions(operation)) needed.add(action);
@@ -115,21 +142,37 @@ test('the Athena add-on: every command the Athena and Lake code sends is in it, 
   // Each statement is scoped to the resources it is for (placeholders the user fills in), never `*`.
   for (const s of statements) {
     const resources = [s.Resource].flat();
-    assert.ok(resources.every((r) => r !== '*' && !r.endsWith(':*') && !/^arn:aws:s3:::\*/.test(r)), `${s.Sid}: ${resources.join(', ')}`);
-    assert.ok(s.Action.every((a) => !a.includes('*')), `${s.Sid}: no wildcard actions`);
+    assert.ok(
+      resources.every((r) => r !== '*' && !r.endsWith(':*') && !/^arn:aws:s3:::\*/.test(r)),
+      `${s.Sid}: ${resources.join(', ')}`,
+    );
+    assert.ok(
+      s.Action.every((a) => !a.includes('*')),
+      `${s.Sid}: no wildcard actions`,
+    );
   }
   // The only write is Athena's results, to the results location alone.
   const writes = statements.filter((s) => s.Action.some((a) => !READ_ONLY.test(a.split(':')[1])));
-  assert.deepEqual(writes.map((s) => s.Sid).sort(), ['LambdaBehaviorAthenaQueries', 'LambdaBehaviorAthenaWritesItsResults', 'LambdaBehaviorCloudTrailLake']);
-  assert.deepEqual([bySid.get('LambdaBehaviorAthenaWritesItsResults')!.Resource].flat(), ['arn:aws:s3:::ATHENA-RESULTS-BUCKET', 'arn:aws:s3:::ATHENA-RESULTS-BUCKET/PREFIX/*']);
+  assert.deepEqual(writes.map((s) => s.Sid).sort(), [
+    'LambdaBehaviorAthenaQueries',
+    'LambdaBehaviorAthenaWritesItsResults',
+    'LambdaBehaviorCloudTrailLake',
+  ]);
+  assert.deepEqual([bySid.get('LambdaBehaviorAthenaWritesItsResults')!.Resource].flat(), [
+    'arn:aws:s3:::ATHENA-RESULTS-BUCKET',
+    'arn:aws:s3:::ATHENA-RESULTS-BUCKET/PREFIX/*',
+  ]);
 });
 
-test('the base policy stays read-only: none of the add-on\'s actions is in it', () => {
+test("the base policy stays read-only: none of the add-on's actions is in it", () => {
   const base = JSON.parse(fs.readFileSync(path.join(root, 'docs', 'iam-policy.json'), 'utf8')) as { Statement: Statement[] };
   const addOn = JSON.parse(fs.readFileSync(path.join(root, 'docs', 'iam-policy-athena.json'), 'utf8')) as { Statement: Statement[] };
   const granted = base.Statement.flatMap((s) => s.Action);
   for (const action of granted) assert.match(action.split(':')[1], READ_ONLY, `${action} in the base policy is not read-only`);
   const extra = addOn.Statement.flatMap((s) => s.Action).filter((a) => !a.startsWith('s3:'));
-  assert.deepEqual(extra.filter((a) => granted.includes(a)), []);
+  assert.deepEqual(
+    extra.filter((a) => granted.includes(a)),
+    [],
+  );
   assert.ok(!granted.includes('s3:PutObject'));
 });

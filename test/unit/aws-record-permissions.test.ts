@@ -33,33 +33,62 @@ const inline = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '
 const managed = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: '*' }] };
 
 function account(options: { denyGetRole?: boolean } = {}) {
-  const mocks = [mockClient(STSClient), mockClient(LambdaClient), mockClient(EC2Client), mockClient(CloudTrailClient), mockClient(CloudWatchClient), mockClient(IAMClient)] as const;
+  const mocks = [
+    mockClient(STSClient),
+    mockClient(LambdaClient),
+    mockClient(EC2Client),
+    mockClient(CloudTrailClient),
+    mockClient(CloudWatchClient),
+    mockClient(IAMClient),
+  ] as const;
   const [sts, lambda, ec2, trail, cw, iam] = mocks;
   sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT });
-  lambda.on(ListFunctionsCommand).resolves({ Functions: [
-    { FunctionName: 'api', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:api`, Role: ROLE, VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-app'] } },
-    { FunctionName: 'worker', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:worker`, Role: ROLE },
-  ] });
+  lambda.on(ListFunctionsCommand).resolves({
+    Functions: [
+      {
+        FunctionName: 'api',
+        FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:api`,
+        Role: ROLE,
+        VpcConfig: { VpcId: 'vpc-1', SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-app'] },
+      },
+      { FunctionName: 'worker', FunctionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:worker`, Role: ROLE },
+    ],
+  });
   lambda.on(ListTagsCommand).resolves({ Tags: {} });
   ec2.on(DescribeNetworkInterfacesCommand).resolves({ NetworkInterfaces: [] });
   ec2.on(DescribeFlowLogsCommand).resolves({ FlowLogs: [] });
-  ec2.on(DescribeSecurityGroupsCommand).resolves({ SecurityGroups: [{
-    GroupId: 'sg-app', GroupName: 'app', VpcId: 'vpc-1',
-    IpPermissionsEgress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-  }] });
+  ec2.on(DescribeSecurityGroupsCommand).resolves({
+    SecurityGroups: [
+      {
+        GroupId: 'sg-app',
+        GroupName: 'app',
+        VpcId: 'vpc-1',
+        IpPermissionsEgress: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      },
+    ],
+  });
   trail.on(LookupEventsCommand).resolves({ Events: [] });
   cw.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   const getRole = iam.on(GetRoleCommand);
   if (options.denyGetRole) {
-    getRole.rejects(Object.assign(new Error('User is not authorized to perform: iam:GetRole'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }));
+    getRole.rejects(
+      Object.assign(new Error('User is not authorized to perform: iam:GetRole'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
   } else {
     getRole.resolves({ Role: { RoleName: 'orders-role', Arn: ROLE, Path: '/', RoleId: 'AROA1', CreateDate: new Date(now) } });
   }
   iam.on(ListAttachedRolePoliciesCommand).resolves({ AttachedPolicies: [{ PolicyName: 'orders-extra', PolicyArn: MANAGED }] });
   iam.on(ListRolePoliciesCommand).resolves({ PolicyNames: ['orders-inline'] });
-  iam.on(GetRolePolicyCommand).resolves({ RoleName: 'orders-role', PolicyName: 'orders-inline', PolicyDocument: encodeURIComponent(JSON.stringify(inline)) });
+  iam
+    .on(GetRolePolicyCommand)
+    .resolves({ RoleName: 'orders-role', PolicyName: 'orders-inline', PolicyDocument: encodeURIComponent(JSON.stringify(inline)) });
   iam.on(GetPolicyCommand).resolves({ Policy: { PolicyName: 'orders-extra', Arn: MANAGED, DefaultVersionId: 'v2' } });
-  iam.on(GetPolicyVersionCommand).resolves({ PolicyVersion: { VersionId: 'v2', IsDefaultVersion: true, Document: encodeURIComponent(JSON.stringify(managed)) } });
+  iam
+    .on(GetPolicyVersionCommand)
+    .resolves({ PolicyVersion: { VersionId: 'v2', IsDefaultVersion: true, Document: encodeURIComponent(JSON.stringify(managed)) } });
   return { iam, restore: () => mocks.forEach((m) => m.restore()) };
 }
 
@@ -82,7 +111,8 @@ test('record writes the role (read once for the functions sharing it), its polic
     assert.deepEqual(summary.failures, {});
     assert.equal(iam.commandCalls(GetRoleCommand).length, 1);
     assert.equal(iam.commandCalls(GetRoleCommand)[0]!.args[0].input.RoleName, 'orders-role');
-    for (const rel of ['iam/roles.json', 'iam/policies.json', 'ec2/describe-security-groups.json']) assert.ok(fs.existsSync(path.join(dir, rel)), rel);
+    for (const rel of ['iam/roles.json', 'iam/policies.json', 'ec2/describe-security-groups.json'])
+      assert.ok(fs.existsSync(path.join(dir, rel)), rel);
     const replay = openRecordedPermissions(dir);
     assert.equal((await replay.getRole('orders-role', signal)).arn, ROLE);
     assert.deepEqual(await replay.getRolePolicy('orders-role', 'orders-inline', signal), inline);

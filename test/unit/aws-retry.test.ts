@@ -39,14 +39,20 @@ describe('throttling', () => {
     requests = 0;
     throttleFirst = 2;
     const fns = await fetchFunctions(clients(4), new AbortController().signal);
-    assert.deepEqual(fns.map((f) => f.FunctionName), ['api']);
+    assert.deepEqual(
+      fns.map((f) => f.FunctionName),
+      ['api'],
+    );
     assert.equal(requests, 3);
   });
 
   test('throttled past every retry: a SourceError of kind throttled naming the action', async () => {
     requests = 0;
     throttleFirst = 100;
-    const err = await fetchFunctions(clients(2), new AbortController().signal).then(() => undefined, (e: unknown) => e);
+    const err = await fetchFunctions(clients(2), new AbortController().signal).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(SourceError.is(err), String(err));
     assert.equal(err.kind, 'throttled');
     assert.match(err.message, /lambda:ListFunctions/);

@@ -50,13 +50,26 @@ describe('the S3 key layout', () => {
       'p/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/22/',
       'p/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/23/',
     ]);
-    const hive = s3DayPrefixes({ bucket: 'b', prefix: '' }, '123456789012', 'eu-west-1', { start: start + DAY + 9 * 3_600_000, end: start + DAY + 10 * 3_600_000 }, { hiveCompatiblePartitions: true, perHourPartition: true });
+    const hive = s3DayPrefixes(
+      { bucket: 'b', prefix: '' },
+      '123456789012',
+      'eu-west-1',
+      { start: start + DAY + 9 * 3_600_000, end: start + DAY + 10 * 3_600_000 },
+      { hiveCompatiblePartitions: true, perHourPartition: true },
+    );
     assert.deepEqual(hive, ['AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=21/']);
   });
 
   test('an object key: its account, region, flow log, delivery time and format; anything else is not a flow-log object', () => {
-    const key = 'p/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=21/hour=09/123456789012_vpcflowlogs_eu-west-1_fl-0a1b2c3d4e5f_20261121T0905Z_ab12cd34.log.gz';
-    assert.deepEqual(parseS3FlowLogKey(key), { accountId: '123456789012', region: 'eu-west-1', flowLogId: 'fl-0a1b2c3d4e5f', time: Date.UTC(2026, 10, 21, 9, 5), fileFormat: 'plain-text' });
+    const key =
+      'p/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2026/month=11/day=21/hour=09/123456789012_vpcflowlogs_eu-west-1_fl-0a1b2c3d4e5f_20261121T0905Z_ab12cd34.log.gz';
+    assert.deepEqual(parseS3FlowLogKey(key), {
+      accountId: '123456789012',
+      region: 'eu-west-1',
+      flowLogId: 'fl-0a1b2c3d4e5f',
+      time: Date.UTC(2026, 10, 21, 9, 5),
+      fileFormat: 'plain-text',
+    });
     assert.equal(parseS3FlowLogKey(key.replace('.log.gz', '.parquet'))?.fileFormat, 'parquet');
     assert.equal(parseS3FlowLogKey('AWSLogs/123456789012/vpcflowlogs/eu-west-1/2026/11/21/notes.txt'), undefined);
     assert.equal(parseS3FlowLogKey(key.replace('.log.gz', '.log')), undefined);
@@ -71,7 +84,12 @@ describe('the S3 key layout', () => {
   });
 
   test('DescribeFlowLogs keeps DestinationOptions', () => {
-    const f = flowLogConfigFromAws({ FlowLogId: 'fl-1', LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::b/p', DestinationOptions: { FileFormat: 'parquet', HiveCompatiblePartitions: true, PerHourPartition: false } });
+    const f = flowLogConfigFromAws({
+      FlowLogId: 'fl-1',
+      LogDestinationType: 's3',
+      LogDestination: 'arn:aws:s3:::b/p',
+      DestinationOptions: { FileFormat: 'parquet', HiveCompatiblePartitions: true, PerHourPartition: false },
+    });
     assert.deepEqual(f.destinationOptions, { fileFormat: 'parquet', hiveCompatiblePartitions: true, perHourPartition: false });
     assert.equal(flowLogConfigFromAws({ FlowLogId: 'fl-2' }).destinationOptions, undefined);
   });
@@ -116,14 +134,34 @@ describe('the header line of a plain-text object', () => {
 
 describe('the engine with objects that name their own fields', () => {
   const fn: LambdaFunction = {
-    name: 'orders', arn: 'arn:aws:lambda:us-east-1:123456789012:function:orders', role: 'arn:aws:iam::123456789012:role/orders-role',
-    runtime: 'nodejs20.x', handler: 'index.handler', tags: {}, vpc: { vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] },
+    name: 'orders',
+    arn: 'arn:aws:lambda:us-east-1:123456789012:function:orders',
+    role: 'arn:aws:iam::123456789012:role/orders-role',
+    runtime: 'nodejs20.x',
+    handler: 'index.handler',
+    tags: {},
+    vpc: { vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] },
   };
   const eni: NetworkInterface = {
-    id: 'eni-1', type: 'lambda', description: 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8', subnetId: 'subnet-1', vpcId: 'vpc-1',
-    securityGroupIds: ['sg-1'], privateIps: ['10.0.0.5'], ipv6Ips: [], since: Date.UTC(2026, 0, 1),
+    id: 'eni-1',
+    type: 'lambda',
+    description: 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8',
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    securityGroupIds: ['sg-1'],
+    privateIps: ['10.0.0.5'],
+    ipv6Ips: [],
+    since: Date.UTC(2026, 0, 1),
   };
-  const flowLog: FlowLogConfig = { id: 'fl-1', logFormat: DEFAULT_LOG_FORMAT, destinationType: 's3', destination: 'arn:aws:s3:::b', resourceId: 'vpc-1', trafficType: 'ALL', status: 'ACTIVE' };
+  const flowLog: FlowLogConfig = {
+    id: 'fl-1',
+    logFormat: DEFAULT_LOG_FORMAT,
+    destinationType: 's3',
+    destination: 'arn:aws:s3:::b',
+    resourceId: 'vpc-1',
+    trafficType: 'ALL',
+    status: 'ACTIVE',
+  };
   const now = Date.UTC(2026, 10, 23);
   const t = Math.floor((now - 3_600_000) / 1000);
 
@@ -135,7 +173,8 @@ describe('the engine with objects that name their own fields', () => {
       listNetworkInterfaces: async () => [eni],
       describeFlowLogs: async () => [flowLog],
       async *readFlowLog(): AsyncIterable<FlowData> {
-        for (const [i, o] of objects.entries()) yield { kind: 'raw', source: `s3://b/${i}`, chunks: chunksOf(o.text, 13), ...(o.logFormat ? { logFormat: o.logFormat } : {}) };
+        for (const [i, o] of objects.entries())
+          yield { kind: 'raw', source: `s3://b/${i}`, chunks: chunksOf(o.text, 13), ...(o.logFormat ? { logFormat: o.logFormat } : {}) };
         if (summary) yield { kind: 'summary', ...summary };
       },
       async *lookupEvents() {},
@@ -144,21 +183,37 @@ describe('the engine with objects that name their own fields', () => {
   }
 
   test('each object is parsed by its own fields; a disagreement with LogFormat is warned once; coverage says what was read', async () => {
-    const reordered = '${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+    const reordered =
+      '${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
     const line = (port: number) => `eni-1 10.0.0.5 10.0.9.9 40000 ${port} 6 3 300 ${t} ${t + 30} ACCEPT OK`;
-    const report = await scan(source([
-      { logFormat: reordered, text: `${line(5432)}\n` },
-      { logFormat: reordered, text: `${line(22)}\n` },
-      { text: `2 123456789012 eni-1 10.0.0.5 10.0.9.9 40001 443 6 3 300 ${t} ${t + 30} ACCEPT OK\n` },
-    ], { read: 'from S3 bucket b: 3 object(s), 1.2 kB' }), { now, baselineDays: 3 });
+    const report = await scan(
+      source(
+        [
+          { logFormat: reordered, text: `${line(5432)}\n` },
+          { logFormat: reordered, text: `${line(22)}\n` },
+          { text: `2 123456789012 eni-1 10.0.0.5 10.0.9.9 40001 443 6 3 300 ${t} ${t + 30} ACCEPT OK\n` },
+        ],
+        { read: 'from S3 bucket b: 3 object(s), 1.2 kB' },
+      ),
+      { now, baselineDays: 3 },
+    );
     const orders = report.functions[0];
-    assert.deepEqual(orders.peers.map((p) => p.port).sort((a, b) => a - b), [22, 443, 5432]);
+    assert.deepEqual(
+      orders.peers.map((p) => p.port).sort((a, b) => a - b),
+      [22, 443, 5432],
+    );
     assert.equal(report.warnings.filter((w) => /unlike its LogFormat/.test(w)).length, 1, report.warnings.join('\n'));
     assert.match(orders.coverage.network, /^complete.*fl-1 \(s3, from S3 bucket b: 3 object\(s\), 1\.2 kB\)/);
   });
 
   test('a summary with something left unread makes coverage partial, without an error kind, and is warned', async () => {
-    const report = await scan(source([], { read: 'from S3 bucket b: 0 object(s), 0 bytes', unread: 'the S3 byte budget (1 kB) was reached: 2 older object(s) were not read; use Athena' }), { now, baselineDays: 3 });
+    const report = await scan(
+      source([], {
+        read: 'from S3 bucket b: 0 object(s), 0 bytes',
+        unread: 'the S3 byte budget (1 kB) was reached: 2 older object(s) were not read; use Athena',
+      }),
+      { now, baselineDays: 3 },
+    );
     assert.deepEqual(report.functions[0].coverageStatus?.network, { status: 'partial' });
     assert.match(report.functions[0].coverage.network, /byte budget .* use Athena/);
     assert.ok(report.warnings.some((w) => w.startsWith('flow log fl-1: the S3 byte budget')));
@@ -177,11 +232,19 @@ describe('denied S3 reads', () => {
     assert.ok(SourceError.is(plain));
     assert.equal(plain.kind, 'access-denied');
     assert.equal(plain.iamAction, 's3:GetObject');
-    const kms = Object.assign(new Error('User: arn:aws:sts::1:assumed-role/dev/me is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:1:key/k'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } });
+    const kms = Object.assign(
+      new Error(
+        'User: arn:aws:sts::1:assumed-role/dev/me is not authorized to perform: kms:Decrypt on resource: arn:aws:kms:us-east-1:1:key/k',
+      ),
+      { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } },
+    );
     const classified = classifyS3Error(kms, 's3:GetObject');
     assert.ok(SourceError.is(classified));
     assert.equal(classified.iamAction, 'kms:Decrypt');
-    const list = classifyS3Error(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }), 's3:ListBucket');
+    const list = classifyS3Error(
+      Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $metadata: { httpStatusCode: 403 } }),
+      's3:ListBucket',
+    );
     assert.ok(SourceError.is(list));
     assert.equal(list.iamAction, 's3:ListBucket');
   });

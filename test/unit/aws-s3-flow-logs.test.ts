@@ -29,7 +29,9 @@ function findings(report: ScanReport): string[] {
 }
 
 function networkFindings(report: ScanReport): string[] {
-  return report.functions.flatMap((f) => f.findings.filter((x) => NETWORK_KINDS.has(x.kind)).map((x) => `${f.name} ${x.kind} ${x.subject}`)).sort();
+  return report.functions
+    .flatMap((f) => f.findings.filter((x) => NETWORK_KINDS.has(x.kind)).map((x) => `${f.name} ${x.kind} ${x.subject}`))
+    .sort();
 }
 
 /**
@@ -39,7 +41,11 @@ function networkFindings(report: ScanReport): string[] {
  */
 function peers(report: ScanReport, times = 1): string[] {
   return report.functions
-    .flatMap((f) => f.peers.map((p) => `${f.name} ${p.address}:${p.port}/${p.protocol} flows=${p.flows / times} bytes=${p.bytes / times} baseline=${p.inBaseline}`))
+    .flatMap((f) =>
+      f.peers.map(
+        (p) => `${f.name} ${p.address}:${p.port}/${p.protocol} flows=${p.flows / times} bytes=${p.bytes / times} baseline=${p.inBaseline}`,
+      ),
+    )
     .sort();
 }
 
@@ -64,7 +70,11 @@ function only(inner: AwsSource, destinationType: 's3' | 'cloud-watch-logs', acco
   const described = async (signal: AbortSignal): Promise<FlowLogConfig[]> =>
     (await inner.describeFlowLogs(signal))
       .filter((f) => f.destinationType === destinationType)
-      .map((f) => (f.destinationType === 's3' && account.s3 ? { ...f, destination: account.s3.destination, destinationOptions: account.s3.destinationOptions } : f));
+      .map((f) =>
+        f.destinationType === 's3' && account.s3
+          ? { ...f, destination: account.s3.destination, destinationOptions: account.s3.destinationOptions }
+          : f,
+      );
   return Object.assign(Object.create(inner) as AwsSource, { describeFlowLogs: described });
 }
 
@@ -80,7 +90,15 @@ async function freshAccount(options: MotoAccountOptions): Promise<MotoAccount> {
 describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReason() }, () => {
   before(async () => {
     ipRangesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lb-s3-ip-ranges-')), 'ip-ranges.json');
-    fs.writeFileSync(ipRangesFile, JSON.stringify({ syncToken: '1', createDate: '2026-01-01-00-00-00', prefixes: [{ ip_prefix: '3.5.140.0/22', region: 'ap-northeast-2', service: 'AMAZON' }], ipv6_prefixes: [] }));
+    fs.writeFileSync(
+      ipRangesFile,
+      JSON.stringify({
+        syncToken: '1',
+        createDate: '2026-01-01-00-00-00',
+        prefixes: [{ ip_prefix: '3.5.140.0/22', region: 'ap-northeast-2', service: 'AMAZON' }],
+        ipv6_prefixes: [],
+      }),
+    );
     moto = await startMoto();
   });
   after(async () => {
@@ -110,24 +128,37 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
       const withPeer = viaS3.functions.find((f) => f.name === account.expected.newPeer.function)!;
       assert.match(withPeer.coverage.network, /^complete/);
       assert.match(withPeer.coverage.network, new RegExp(`from S3 bucket ${BUCKET}: \\d+ object\\(s\\), [\\d.]+ (kB|MB)`));
-      assert.deepEqual(viaS3.warnings.filter((w) => /malformed|S3|header/.test(w)), []);
+      assert.deepEqual(
+        viaS3.warnings.filter((w) => /malformed|S3|header/.test(w)),
+        [],
+      );
     });
 
-    test('record keeps the objects as delivered; the replay gives the live scan\'s findings', async () => {
+    test("record keeps the objects as delivered; the replay gives the live scan's findings", async () => {
       const live = source();
       const viaS3 = await scanOf(only(live, 's3', account), account);
       live.dispose();
       const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lb-s3-record-')), 'scenario');
       const clients = createClients({ region: REGION, credentials: testCredentials, endpoint: moto.endpoint, maxAttempts: 1 });
       try {
-        const summary = await recordScenario(clients, { out: dir, baselineDays: BASELINE_DAYS, detectHours: 24, now: account.now.getTime(), ipRanges: { location: ipRangesFile } }, new AbortController().signal);
+        const summary = await recordScenario(
+          clients,
+          { out: dir, baselineDays: BASELINE_DAYS, detectHours: 24, now: account.now.getTime(), ipRanges: { location: ipRangesFile } },
+          new AbortController().signal,
+        );
         // moto has no CloudTrail LookupEvents: only those fail.
-        assert.deepEqual(Object.keys(summary.failures).filter((k) => !k.startsWith('cloudtrail:')), []);
+        assert.deepEqual(
+          Object.keys(summary.failures).filter((k) => !k.startsWith('cloudtrail:')),
+          [],
+        );
         assert.ok(summary.flowRecords >= account.s3!.records, `${summary.flowRecords} records recorded`);
       } finally {
         clients.destroy();
       }
-      const recorded = fs.readdirSync(path.join(dir, 'flowlogs-s3'), { recursive: true }).map(String).filter((f) => f.endsWith('.log.gz'));
+      const recorded = fs
+        .readdirSync(path.join(dir, 'flowlogs-s3'), { recursive: true })
+        .map(String)
+        .filter((f) => f.endsWith('.log.gz'));
       assert.ok(recorded.length > 0);
       // Byte for byte as delivered: gzip text whose first line names the fields.
       const first = recorded.find((f) => f.includes(account.s3!.flowLogId))!;
@@ -160,21 +191,35 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
       live.dispose();
       const withPeer = viaS3.functions.find((f) => f.name === account.expected.newPeer.function)!;
       assert.equal(withPeer.coverageStatus?.network.status, 'partial');
-      assert.match(withPeer.coverage.network, /S3 byte budget \([\d.]+ kB\) was reached: \d+ older object\(s\) \([\d.]+ kB\) delivered from .* were not read/);
+      assert.match(
+        withPeer.coverage.network,
+        /S3 byte budget \([\d.]+ kB\) was reached: \d+ older object\(s\) \([\d.]+ kB\) delivered from .* were not read/,
+      );
       assert.match(withPeer.coverage.network, /Athena/);
       assert.match(withPeer.coverage.network, /--max-s3-bytes/);
-      assert.ok(viaS3.warnings.some((w) => /S3 byte budget/.test(w)), viaS3.warnings.join('\n'));
-      assert.ok(findings(viaS3).includes(`${account.expected.newPeer.function} new-peer ${account.expected.newPeer.subject}`), findings(viaS3).join('; '));
+      assert.ok(
+        viaS3.warnings.some((w) => /S3 byte budget/.test(w)),
+        viaS3.warnings.join('\n'),
+      );
+      assert.ok(
+        findings(viaS3).includes(`${account.expected.newPeer.function} new-peer ${account.expected.newPeer.subject}`),
+        findings(viaS3).join('; '),
+      );
     });
 
     // moto enforces a bucket policy's Deny on GetObject (not on ListBucket: that classification, and kms:Decrypt's, are tested apart).
     test('a denied GetObject is an access-denied coverage entry naming s3:GetObject', async () => {
       const s3 = new S3Client({ ...clientConfig(moto.endpoint, REGION), forcePathStyle: true });
       const deny = (action: string, resource: string) =>
-        s3.send(new PutBucketPolicyCommand({
-          Bucket: BUCKET,
-          Policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Principal: '*', Action: action, Resource: resource }] }),
-        }));
+        s3.send(
+          new PutBucketPolicyCommand({
+            Bucket: BUCKET,
+            Policy: JSON.stringify({
+              Version: '2012-10-17',
+              Statement: [{ Effect: 'Deny', Principal: '*', Action: action, Resource: resource }],
+            }),
+          }),
+        );
       try {
         for (const [action, resource] of [['s3:GetObject', `arn:aws:s3:::${BUCKET}/*`]]) {
           await deny(action, resource);
@@ -185,7 +230,10 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
           assert.equal(fn.coverageStatus?.network.errorKind, 'access-denied', `${fn.coverage.network}\n${report.warnings.join('\n')}`);
           assert.equal(fn.coverageStatus?.network.iamAction, action);
           assert.match(fn.coverage.network, new RegExp(`needs ${action}`));
-          assert.ok(report.warnings.some((w) => w.includes(action)), report.warnings.join('\n'));
+          assert.ok(
+            report.warnings.some((w) => w.includes(action)),
+            report.warnings.join('\n'),
+          );
           assert.deepEqual(networkFindings(report), []);
         }
       } finally {
@@ -196,8 +244,13 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
   });
 
   test('Hive-compatible, per-hour partitions under a prefix: the same findings as through CloudWatch Logs', async () => {
-    const account = await freshAccount({ s3: { bucket: BUCKET, prefix: 'vpc/flows', hiveCompatiblePartitions: true, perHourPartition: true } });
-    assert.match(account.s3!.keys[0], /^vpc\/flows\/AWSLogs\/aws-account-id=\d{12}\/aws-service=vpcflowlogs\/aws-region=us-east-1\/year=\d{4}\/month=\d\d\/day=\d\d\/hour=\d\d\//);
+    const account = await freshAccount({
+      s3: { bucket: BUCKET, prefix: 'vpc/flows', hiveCompatiblePartitions: true, perHourPartition: true },
+    });
+    assert.match(
+      account.s3!.keys[0],
+      /^vpc\/flows\/AWSLogs\/aws-account-id=\d{12}\/aws-service=vpcflowlogs\/aws-region=us-east-1\/year=\d{4}\/month=\d\d\/day=\d\d\/hour=\d\d\//,
+    );
     const live = source();
     const viaLogs = await scanOf(only(live, 'cloud-watch-logs', account), account);
     const viaS3 = await scanOf(only(live, 's3', account), account);
@@ -209,12 +262,17 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
     const wrong = source();
     const plain = Object.assign(Object.create(wrong) as AwsSource, {
       describeFlowLogs: async (signal: AbortSignal) =>
-        (await wrong.describeFlowLogs(signal)).filter((f) => f.destinationType === 's3').map((f) => ({ ...f, destination: account.s3!.destination })),
+        (await wrong.describeFlowLogs(signal))
+          .filter((f) => f.destinationType === 's3')
+          .map((f) => ({ ...f, destination: account.s3!.destination })),
     });
     const none = await scanOf(plain, account);
     wrong.dispose();
     assert.deepEqual(peers(none), []);
-    assert.match(none.functions.find((f) => f.name === account.expected.newPeer.function)!.coverage.network, /from S3 bucket .*: 0 object\(s\)/);
+    assert.match(
+      none.functions.find((f) => f.name === account.expected.newPeer.function)!.coverage.network,
+      /from S3 bucket .*: 0 object\(s\)/,
+    );
   });
 
   test('Parquet objects (written by the test, GZIP pages as AWS writes them): the same findings as through CloudWatch Logs', async () => {
@@ -225,16 +283,19 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
         bucket: BUCKET,
         fileFormat: 'parquet',
         writeParquet: (columns) =>
-          new Uint8Array(parquetWriteBuffer({
-            codec: 'GZIP',
-            compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) },
-            columnData: columns.map((c) => {
-              const numeric = c.values.some((v) => typeof v === 'number');
-              if (!numeric) return { name: c.name, data: c.values, type: 'STRING' as const };
-              if (INT64.has(c.name)) return { name: c.name, data: c.values.map((v) => (v === null ? null : BigInt(v))), type: 'INT64' as const };
-              return { name: c.name, data: c.values, type: 'INT32' as const };
+          new Uint8Array(
+            parquetWriteBuffer({
+              codec: 'GZIP',
+              compressors: { GZIP: (input: Uint8Array) => new Uint8Array(gzipSync(input)) },
+              columnData: columns.map((c) => {
+                const numeric = c.values.some((v) => typeof v === 'number');
+                if (!numeric) return { name: c.name, data: c.values, type: 'STRING' as const };
+                if (INT64.has(c.name))
+                  return { name: c.name, data: c.values.map((v) => (v === null ? null : BigInt(v))), type: 'INT64' as const };
+                return { name: c.name, data: c.values, type: 'INT32' as const };
+              }),
             }),
-          })),
+          ),
       },
     });
     assert.ok(account.s3!.keys.every((k) => k.endsWith('.parquet')));
@@ -246,6 +307,9 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
     assert.deepEqual(peers(viaS3), cloudWatchPeers(viaLogs, account));
     assert.ok(networkFindings(viaS3).includes(`${account.expected.newPeer.function} new-peer ${account.expected.newPeer.subject}`));
     // Parquet names its columns account_id, log_status...: the same fields as the LogFormat, so nothing to warn about.
-    assert.deepEqual(viaS3.warnings.filter((w) => /header|malformed/.test(w)), []);
+    assert.deepEqual(
+      viaS3.warnings.filter((w) => /header|malformed/.test(w)),
+      [],
+    );
   });
 });

@@ -66,7 +66,10 @@ for (const dir of SCENARIOS) {
     const s = secrets(original);
 
     test('the scenario has something to redact', () => {
-      assert.ok(s.accounts.length >= 1 && s.publicAddresses.length >= 1 && s.tagValues.length + s.privateAddresses.length >= 1, JSON.stringify(s));
+      assert.ok(
+        s.accounts.length >= 1 && s.publicAddresses.length >= 1 && s.tagValues.length + s.privateAddresses.length >= 1,
+        JSON.stringify(s),
+      );
     });
 
     for (const format of FORMATS) {
@@ -76,7 +79,8 @@ for (const dir of SCENARIOS) {
         assert.equal(r.status, 0, r.stderr);
         const text = fs.readFileSync(out, 'utf8');
         for (const a of s.accounts) assert.ok(!text.includes(a), `${format}: account ${a} survives`);
-        for (const a of s.publicAddresses) assert.ok(!new RegExp(`(?<![\\d.])${a.replace(/\./g, '\\.')}(?![\\d])`).test(text), `${format}: address ${a} survives`);
+        for (const a of s.publicAddresses)
+          assert.ok(!new RegExp(`(?<![\\d.])${a.replace(/\./g, '\\.')}(?![\\d])`).test(text), `${format}: address ${a} survives`);
         // Tag values long enough not to be part of other words (function names keep "Payments", for example).
         for (const v of s.tagValues.filter((t) => t.length >= 8)) assert.ok(!text.includes(v), `${format}: tag value ${v} survives`);
         assert.ok(text.includes('123456789012'), `${format}: the account's stand-in is there`);
@@ -84,7 +88,10 @@ for (const dir of SCENARIOS) {
     }
 
     test('function names and private addresses stay; findings are the same in number and kind', () => {
-      assert.deepEqual(redacted.functions.map((f) => f.name), original.functions.map((f) => f.name));
+      assert.deepEqual(
+        redacted.functions.map((f) => f.name),
+        original.functions.map((f) => f.name),
+      );
       const redactedText = strings(redacted).join('\n');
       for (const a of s.privateAddresses) assert.ok(redactedText.includes(a), `private ${a} kept`);
       original.functions.forEach((f, i) => {
@@ -92,7 +99,10 @@ for (const dir of SCENARIOS) {
         assert.deepEqual(kinds(g), kinds(f), f.name);
         assert.equal(g.peers.length, f.peers.length);
         assert.equal(g.apiCalls.length, f.apiCalls.length);
-        assert.deepEqual(g.apiCalls.map((c) => `${c.eventSource}:${c.eventName} ${c.count}`), f.apiCalls.map((c) => `${c.eventSource}:${c.eventName} ${c.count}`));
+        assert.deepEqual(
+          g.apiCalls.map((c) => `${c.eventSource}:${c.eventName} ${c.count}`),
+          f.apiCalls.map((c) => `${c.eventSource}:${c.eventName} ${c.count}`),
+        );
         assert.equal(g.arn.split(':').at(-1), f.arn.split(':').at(-1), 'the ARN keeps its function name');
       });
       assert.equal(redacted.stats?.flowRecords, original.stats?.flowRecords);
@@ -127,39 +137,117 @@ for (const dir of SCENARIOS) {
       const sarifRun = run(['scan', '--scenario', dir, '--format', 'sarif', '--fail-on', 'none', '--redact']);
       const sarif = JSON.parse(sarifRun.stdout) as { runs: Array<{ results: Array<{ partialFingerprints: Record<string, string> }> }> };
       const ids = new Set(redacted.functions.flatMap((f) => f.findings.map((x) => x.id)));
-      const originalIds = new Set(original.functions.flatMap((f) => f.findings.filter((x) => s.publicAddresses.some((a) => x.subject.startsWith(`${a}:`))).map((x) => x.id)));
-      for (const r of sarif.runs[0].results) for (const v of Object.values(r.partialFingerprints)) {
-        assert.ok(!originalIds.has(v), `an original id ${v} survives in SARIF`);
-        if (/^[a-z-]+:[0-9a-f]{8}$/.test(v)) assert.ok(ids.has(v), `${v} is a redacted finding id`);
-      }
+      const originalIds = new Set(
+        original.functions.flatMap((f) =>
+          f.findings.filter((x) => s.publicAddresses.some((a) => x.subject.startsWith(`${a}:`))).map((x) => x.id),
+        ),
+      );
+      for (const r of sarif.runs[0].results)
+        for (const v of Object.values(r.partialFingerprints)) {
+          assert.ok(!originalIds.has(v), `an original id ${v} survives in SARIF`);
+          if (/^[a-z-]+:[0-9a-f]{8}$/.test(v)) assert.ok(ids.has(v), `${v} is a redacted finding id`);
+        }
     });
   });
 }
 
 describe('redactReport', () => {
   const report: ScanReport = {
-    formatVersion: 1, accountId: '526018159083', region: 'us-east-1', source: 'scenario x',
-    window: { baselineStart: '2026-11-08T00:00:00Z', baselineEnd: '2026-11-22T00:00:00Z', detectStart: '2026-11-22T00:00:00Z', detectEnd: '2026-11-23T00:00:00Z' },
+    formatVersion: 1,
+    accountId: '526018159083',
+    region: 'us-east-1',
+    source: 'scenario x',
+    window: {
+      baselineStart: '2026-11-08T00:00:00Z',
+      baselineEnd: '2026-11-22T00:00:00Z',
+      detectStart: '2026-11-22T00:00:00Z',
+      detectEnd: '2026-11-23T00:00:00Z',
+    },
     warnings: ['flow log fl-1: 2600:1f18:4a3:6e00::5 and 52.94.1.2. were seen; account 526018159083.'],
-    functions: [{
-      name: 'fn-526018159083', arn: 'arn:aws:lambda:us-east-1:526018159083:function:fn-526018159083', inVpc: true,
-      role: 'arn:aws:iam::526018159083:role/r', tags: { owner: 'alice@example.com', env: 'prod', other: 'prod' },
-      enis: [{ id: 'eni-1', privateIp: '10.0.1.5', sharedWith: [] }],
-      peers: [
-        { address: '2600:1f18:4a3:6e00::5', port: 443, protocol: 'tcp', resource: 'external', inBaseline: false, flows: 1, bytes: 10, packets: 1, rejected: 0 },
-        { address: '2600:1f18:04a3:6e00:0:0:0:5', port: 80, protocol: 'tcp', resource: 'external', inBaseline: false, flows: 1, bytes: 10, packets: 1, rejected: 0 },
-        { address: 'fd00::7', port: 53, protocol: 'udp', resource: 'private', inBaseline: true, flows: 1, bytes: 10, packets: 1, rejected: 0 },
-        { address: '192.0.2.1', port: 25, protocol: 'tcp', resource: 'external', inBaseline: true, flows: 1, bytes: 10, packets: 1, rejected: 0 },
-        { address: '52.94.1.2', port: 443, protocol: 'tcp', resource: 'AWS S3', inBaseline: true, flows: 1, bytes: 10, packets: 1, rejected: 0 },
-      ],
-      apiCalls: [],
-      findings: [{
-        id: 'new-peer:00000000', kind: 'new-peer', subject: '2600:1f18:4a3:6e00::5:443/tcp', severity: 'high', attribution: 'exact',
-        title: 'New peer 2600:1f18:4a3:6e00::5:443/tcp', detail: 'first reached 2600:1f18:4a3:6e00::5 from 10.0.1.5; 52.94.1.2 too.',
-        evidence: { samples: ['2 526018159083 eni-1 10.0.1.5 52.94.1.2 40000 443 6 1 10 1 2 ACCEPT OK'], nested: { deep: ['2600:1f18:4a3:6e00::5'] } },
-      }],
-      coverage: { network: 'complete', cloudtrail: 'complete', metrics: 'complete' },
-    }],
+    functions: [
+      {
+        name: 'fn-526018159083',
+        arn: 'arn:aws:lambda:us-east-1:526018159083:function:fn-526018159083',
+        inVpc: true,
+        role: 'arn:aws:iam::526018159083:role/r',
+        tags: { owner: 'alice@example.com', env: 'prod', other: 'prod' },
+        enis: [{ id: 'eni-1', privateIp: '10.0.1.5', sharedWith: [] }],
+        peers: [
+          {
+            address: '2600:1f18:4a3:6e00::5',
+            port: 443,
+            protocol: 'tcp',
+            resource: 'external',
+            inBaseline: false,
+            flows: 1,
+            bytes: 10,
+            packets: 1,
+            rejected: 0,
+          },
+          {
+            address: '2600:1f18:04a3:6e00:0:0:0:5',
+            port: 80,
+            protocol: 'tcp',
+            resource: 'external',
+            inBaseline: false,
+            flows: 1,
+            bytes: 10,
+            packets: 1,
+            rejected: 0,
+          },
+          {
+            address: 'fd00::7',
+            port: 53,
+            protocol: 'udp',
+            resource: 'private',
+            inBaseline: true,
+            flows: 1,
+            bytes: 10,
+            packets: 1,
+            rejected: 0,
+          },
+          {
+            address: '192.0.2.1',
+            port: 25,
+            protocol: 'tcp',
+            resource: 'external',
+            inBaseline: true,
+            flows: 1,
+            bytes: 10,
+            packets: 1,
+            rejected: 0,
+          },
+          {
+            address: '52.94.1.2',
+            port: 443,
+            protocol: 'tcp',
+            resource: 'AWS S3',
+            inBaseline: true,
+            flows: 1,
+            bytes: 10,
+            packets: 1,
+            rejected: 0,
+          },
+        ],
+        apiCalls: [],
+        findings: [
+          {
+            id: 'new-peer:00000000',
+            kind: 'new-peer',
+            subject: '2600:1f18:4a3:6e00::5:443/tcp',
+            severity: 'high',
+            attribution: 'exact',
+            title: 'New peer 2600:1f18:4a3:6e00::5:443/tcp',
+            detail: 'first reached 2600:1f18:4a3:6e00::5 from 10.0.1.5; 52.94.1.2 too.',
+            evidence: {
+              samples: ['2 526018159083 eni-1 10.0.1.5 52.94.1.2 40000 443 6 1 10 1 2 ACCEPT OK'],
+              nested: { deep: ['2600:1f18:4a3:6e00::5'] },
+            },
+          },
+        ],
+        coverage: { network: 'complete', cloudtrail: 'complete', metrics: 'complete' },
+      },
+    ],
   };
   const r = redactReport(report);
   // The function's name stays, digits and all; nothing else of the account may.
@@ -209,7 +297,11 @@ describe('redactReport', () => {
     const seen = new Set<string>();
     for (let i = 0; i < 2_000; i++) seen.add(red.address(`52.${(i >> 8) & 255}.${i & 255}.7`));
     assert.equal(seen.size, 2_000, 'distinct addresses get distinct stand-ins beyond the 762 of TEST-NET-1..3');
-    assert.equal(red.text('10:00:00 2026-11-22T10:00:00Z 0e:5f:aa:bb:cc:dd'), '10:00:00 2026-11-22T10:00:00Z 0e:5f:aa:bb:cc:dd', 'times and MAC addresses are not addresses');
+    assert.equal(
+      red.text('10:00:00 2026-11-22T10:00:00Z 0e:5f:aa:bb:cc:dd'),
+      '10:00:00 2026-11-22T10:00:00Z 0e:5f:aa:bb:cc:dd',
+      'times and MAC addresses are not addresses',
+    );
   });
 });
 
@@ -222,15 +314,29 @@ describe('no credential is logged or stored', () => {
   const config = path.join(home, '.aws', 'config');
   const credentials = path.join(home, '.aws', 'credentials');
   fs.writeFileSync(config, '[profile leaky]\nregion = us-east-1\n');
-  fs.writeFileSync(credentials, `[leaky]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET}\naws_session_token = ${TOKEN}\n`);
+  fs.writeFileSync(
+    credentials,
+    `[leaky]\naws_access_key_id = ${KEY_ID}\naws_secret_access_key = ${SECRET}\naws_session_token = ${TOKEN}\n`,
+  );
   const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH, HOME: home, AWS_CONFIG_FILE: config, AWS_SHARED_CREDENTIALS_FILE: credentials,
-    AWS_ACCESS_KEY_ID: KEY_ID, AWS_SECRET_ACCESS_KEY: SECRET, AWS_SESSION_TOKEN: TOKEN,
-    AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '2',
+    PATH: process.env.PATH,
+    HOME: home,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: credentials,
+    AWS_ACCESS_KEY_ID: KEY_ID,
+    AWS_SECRET_ACCESS_KEY: SECRET,
+    AWS_SESSION_TOKEN: TOKEN,
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_MAX_ATTEMPTS: '2',
   };
 
   function assertClean(what: string, text: string) {
-    for (const [name, value] of [['access key id', KEY_ID], ['secret key', SECRET], ['session token', TOKEN]]) {
+    for (const [name, value] of [
+      ['access key id', KEY_ID],
+      ['secret key', SECRET],
+      ['session token', TOKEN],
+    ]) {
       assert.ok(!text.includes(value), `${what} holds the ${name}`);
       // Parts of it, too (a log that cuts or encodes it).
       assert.ok(!text.includes(value.slice(4, 16)), `${what} holds part of the ${name}`);
@@ -238,7 +344,9 @@ describe('no credential is logged or stored', () => {
     }
   }
   function filesUnder(dir: string): string[] {
-    return fs.existsSync(dir) ? (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile()) : [];
+    return fs.existsSync(dir)
+      ? (fs.readdirSync(dir, { recursive: true }) as string[]).map((f) => path.join(dir, f)).filter((f) => fs.statSync(f).isFile())
+      : [];
   }
   function assertFilesClean(dir: string) {
     for (const f of filesUnder(dir)) {

@@ -33,7 +33,19 @@ describe('lambda-behavior scan', () => {
   });
 
   test('--ignore-peer and --ignore-api leave peers, calls and their findings out; a bad rule is exit 2 naming it', () => {
-    const r = run(['scan', '--scenario', sample, '--format', 'json', '--fail-on', 'none', '--ignore-peer', '10.123.1.126', '--ignore-api', 'iam.amazonaws.com:*']);
+    const r = run([
+      'scan',
+      '--scenario',
+      sample,
+      '--format',
+      'json',
+      '--fail-on',
+      'none',
+      '--ignore-peer',
+      '10.123.1.126',
+      '--ignore-api',
+      'iam.amazonaws.com:*',
+    ]);
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as ScanReport;
     const all = report.functions.flatMap((f) => f.findings.map((x) => x.subject));
@@ -49,7 +61,10 @@ describe('lambda-behavior scan', () => {
     const clean = run(['scan', '--scenario', sample, '--function', 'ImageResizer', '--format', 'json']);
     assert.equal(clean.status, 0, clean.stderr);
     const report = JSON.parse(clean.stdout) as ScanReport;
-    assert.deepEqual(report.functions.map((f) => f.name), ['ImageResizer']);
+    assert.deepEqual(
+      report.functions.map((f) => f.name),
+      ['ImageResizer'],
+    );
     const low = run(['scan', '--scenario', sample, '--function', 'OrderApi', '--fail-on', 'low', '--format', 'json']);
     assert.equal(low.status, 1);
     const never = run(['scan', '--scenario', sample, '--fail-on', 'none']);
@@ -121,7 +136,20 @@ describe('lambda-behavior scan', () => {
     const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-accept-'));
     const before = JSON.parse(run(['scan', '--scenario', sample, '--format', 'json', '--function', 'OrderApi'], cwd).stdout) as ScanReport;
     assert.ok(before.functions[0].findings.some((f) => f.subject === 's3.amazonaws.com:ListBuckets'));
-    const a = run(['accept', '--function', 'OrderApi', '--kind', 'new-api-call', '--subject', 's3.amazonaws.com:ListBuckets', '--note', 'inventory feature'], cwd);
+    const a = run(
+      [
+        'accept',
+        '--function',
+        'OrderApi',
+        '--kind',
+        'new-api-call',
+        '--subject',
+        's3.amazonaws.com:ListBuckets',
+        '--note',
+        'inventory feature',
+      ],
+      cwd,
+    );
     assert.equal(a.status, 0, a.stderr);
     const file = path.join(cwd, '.lambda-behavior', 'baseline.json');
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -169,10 +197,20 @@ describe('lambda-behavior scan against a live account: credential problems are c
   test('an IAM Identity Center profile with no valid session says to run aws sso login', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-aws-'));
     const config = path.join(dir, 'config');
-    fs.writeFileSync(config, [
-      '[profile dev]', 'region = eu-west-1', 'sso_session = corp', 'sso_account_id = 111122223333', 'sso_role_name = ReadOnly',
-      '[sso-session corp]', 'sso_start_url = https://example.awsapps.com/start', 'sso_region = eu-west-1', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      config,
+      [
+        '[profile dev]',
+        'region = eu-west-1',
+        'sso_session = corp',
+        'sso_account_id = 111122223333',
+        'sso_role_name = ReadOnly',
+        '[sso-session corp]',
+        'sso_start_url = https://example.awsapps.com/start',
+        'sso_region = eu-west-1',
+        '',
+      ].join('\n'),
+    );
     const r = runWith(['scan', '--profile', 'dev'], config);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /aws sso login --profile dev/);

@@ -21,7 +21,12 @@ function parseError(text: string): InputError {
 describe('parseAccepted', () => {
   test('a valid document', () => {
     const doc = parseAccepted(
-      JSON.stringify({ formatVersion: 1, accepted: [{ function: 'orders', kind: 'new-peer', subject: '10.0.3.14:5432/tcp', acceptedAt: '2026-11-20T00:00:00Z', note: 'new DB' }] }),
+      JSON.stringify({
+        formatVersion: 1,
+        accepted: [
+          { function: 'orders', kind: 'new-peer', subject: '10.0.3.14:5432/tcp', acceptedAt: '2026-11-20T00:00:00Z', note: 'new DB' },
+        ],
+      }),
       FILE,
     );
     assert.equal(doc.formatVersion, 1);
@@ -37,7 +42,16 @@ describe('parseAccepted', () => {
   });
 
   test('the wrong shape: the message names the file and the expected shape', () => {
-    for (const text of ['null', '[]', '3', '"x"', '{}', '{"formatVersion":2,"accepted":[]}', '{"formatVersion":1}', '{"formatVersion":1,"accepted":{}}']) {
+    for (const text of [
+      'null',
+      '[]',
+      '3',
+      '"x"',
+      '{}',
+      '{"formatVersion":2,"accepted":[]}',
+      '{"formatVersion":1}',
+      '{"formatVersion":1,"accepted":{}}',
+    ]) {
       const err = parseError(text);
       assert.ok(err.message.startsWith(FILE), `${text}: ${err.message}`);
       assert.match(err.message, /formatVersion/, text);
@@ -62,8 +76,20 @@ describe('parseAccepted', () => {
   });
 
   test('every finding kind is accepted', () => {
-    for (const kind of ['new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied', 'invocation-spike', 'error-spike', 'throttle-spike']) {
-      assert.doesNotThrow(() => parseAccepted(JSON.stringify({ formatVersion: 1, accepted: [{ function: 'f', kind, subject: 's' }] }), FILE), kind);
+    for (const kind of [
+      'new-peer',
+      'rejected-traffic',
+      'traffic-spike',
+      'new-api-call',
+      'access-denied',
+      'invocation-spike',
+      'error-spike',
+      'throttle-spike',
+    ]) {
+      assert.doesNotThrow(
+        () => parseAccepted(JSON.stringify({ formatVersion: 1, accepted: [{ function: 'f', kind, subject: 's' }] }), FILE),
+        kind,
+      );
     }
   });
 });
@@ -85,7 +111,8 @@ describe('isAccepted', () => {
   });
 
   test('`*` accepts for every function', () => {
-    for (const fn of ['orders', 'billing', 'anything']) assert.equal(isAccepted(doc, fn, { kind: 'new-api-call', subject: 'kms.amazonaws.com:Decrypt' }), true);
+    for (const fn of ['orders', 'billing', 'anything'])
+      assert.equal(isAccepted(doc, fn, { kind: 'new-api-call', subject: 'kms.amazonaws.com:Decrypt' }), true);
     assert.equal(isAccepted(doc, 'orders', { kind: 'access-denied', subject: 'kms.amazonaws.com:Decrypt' }), false);
   });
 
@@ -104,7 +131,9 @@ describe('accept', () => {
     const doc = emptyAccepted();
     const next = accept(doc, 'orders', { kind: 'new-peer', subject: '1.2.3.4:443/tcp' }, '2026-11-23T00:00:00Z', 'CDN');
     assert.deepEqual(doc.accepted, []);
-    assert.deepEqual(next.accepted, [{ function: 'orders', kind: 'new-peer', subject: '1.2.3.4:443/tcp', acceptedAt: '2026-11-23T00:00:00Z', note: 'CDN' }]);
+    assert.deepEqual(next.accepted, [
+      { function: 'orders', kind: 'new-peer', subject: '1.2.3.4:443/tcp', acceptedAt: '2026-11-23T00:00:00Z', note: 'CDN' },
+    ]);
     const noNote = accept(doc, 'orders', { kind: 'new-peer', subject: '1.2.3.4:443/tcp' }, 't');
     assert.equal('note' in noNote.accepted[0], false);
   });
@@ -131,11 +160,38 @@ describe('accept', () => {
 describe('accepted findings in a scan', () => {
   const H = 3_600_000;
   const NOW = Date.UTC(2026, 10, 23);
-  const functions: LambdaFunction[] = ['alpha', 'beta'].map((name) => ({ name, arn: `arn:aws:lambda:us-east-1:1:function:${name}`, role: `arn:aws:iam::1:role/${name}-role`, tags: {} }));
+  const functions: LambdaFunction[] = ['alpha', 'beta'].map((name) => ({
+    name,
+    arn: `arn:aws:lambda:us-east-1:1:function:${name}`,
+    role: `arn:aws:iam::1:role/${name}-role`,
+    tags: {},
+  }));
   const events: TrailEvent[] = functions.flatMap((f, i) => [
-    { eventId: `${f.name}-1`, eventTime: NOW - 3 * H, eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', sessionName: f.name, roleName: `${f.name}-role` },
-    { eventId: `${f.name}-2`, eventTime: NOW - 2 * H - i, eventSource: 'sqs.amazonaws.com', eventName: 'SendMessage', sessionName: f.name, roleName: `${f.name}-role` },
-    { eventId: `${f.name}-3`, eventTime: NOW - H, eventSource: 'kms.amazonaws.com', eventName: 'Decrypt', sessionName: f.name, roleName: `${f.name}-role`, errorCode: 'AccessDeniedException' },
+    {
+      eventId: `${f.name}-1`,
+      eventTime: NOW - 3 * H,
+      eventSource: 'sts.amazonaws.com',
+      eventName: 'GetCallerIdentity',
+      sessionName: f.name,
+      roleName: `${f.name}-role`,
+    },
+    {
+      eventId: `${f.name}-2`,
+      eventTime: NOW - 2 * H - i,
+      eventSource: 'sqs.amazonaws.com',
+      eventName: 'SendMessage',
+      sessionName: f.name,
+      roleName: `${f.name}-role`,
+    },
+    {
+      eventId: `${f.name}-3`,
+      eventTime: NOW - H,
+      eventSource: 'kms.amazonaws.com',
+      eventName: 'Decrypt',
+      sessionName: f.name,
+      roleName: `${f.name}-role`,
+      errorCode: 'AccessDeniedException',
+    },
   ]);
   const source: TelemetrySource = {
     label: 'memory',
@@ -155,7 +211,11 @@ describe('accepted findings in a scan', () => {
   };
 
   test('without accepted behaviour every finding is reported', async () => {
-    const all = ['access-denied kms.amazonaws.com:Decrypt', 'new-api-call sqs.amazonaws.com:SendMessage', 'new-api-call sts.amazonaws.com:GetCallerIdentity'];
+    const all = [
+      'access-denied kms.amazonaws.com:Decrypt',
+      'new-api-call sqs.amazonaws.com:SendMessage',
+      'new-api-call sts.amazonaws.com:GetCallerIdentity',
+    ];
     assert.deepEqual(await findings(), { alpha: all, beta: all });
   });
 

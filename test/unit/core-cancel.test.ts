@@ -22,7 +22,12 @@ async function callsOf(make: () => TelemetrySource, extra: CountingOptions = {})
   return source.calls;
 }
 
-async function cancelledAt(make: () => TelemetrySource, k: number, how: 'before' | 'after', extra: CountingOptions = {}): Promise<{ outcome: unknown; ms: number }> {
+async function cancelledAt(
+  make: () => TelemetrySource,
+  k: number,
+  how: 'before' | 'after',
+  extra: CountingOptions = {},
+): Promise<{ outcome: unknown; ms: number }> {
   const controller = new AbortController();
   const reason = new Error(`cancelled at call ${k}`);
   const hook = (n: number) => {
@@ -34,7 +39,11 @@ async function cancelledAt(make: () => TelemetrySource, k: number, how: 'before'
     (report: ScanReport) => report,
     (err: unknown) => err,
   );
-  assert.equal(outcome, reason, `call ${k} (${source.calls[k - 1]}), abort ${how}: ${outcome instanceof Error ? outcome.stack : 'a report came back'}`);
+  assert.equal(
+    outcome,
+    reason,
+    `call ${k} (${source.calls[k - 1]}), abort ${how}: ${outcome instanceof Error ? outcome.stack : 'a report came back'}`,
+  );
   return { outcome, ms: Date.now() - t0 };
 }
 
@@ -48,7 +57,15 @@ describe('cancellation at every port call', () => {
   for (const { name, extra } of variants) {
     test(`${name}: aborted before or after each call, the scan rejects with the reason`, async () => {
       const calls = await callsOf(replay, extra);
-      for (const stage of ['account', 'listFunctions', 'listNetworkInterfaces', 'describeFlowLogs', 'readFlowLog', 'lookupEvents', 'getMetrics']) {
+      for (const stage of [
+        'account',
+        'listFunctions',
+        'listNetworkInterfaces',
+        'describeFlowLogs',
+        'readFlowLog',
+        'lookupEvents',
+        'getMetrics',
+      ]) {
         assert.ok(calls.includes(stage), `${stage} is called: ${calls.join(', ')}`);
       }
       if (!extra.aggregated) assert.ok(calls.includes('readFlowLog.chunk'), 'raw chunks are read');
@@ -75,7 +92,10 @@ describe('cancellation at every port call', () => {
         onProgress: () => {
           if (seen++ === k) controller.abort(reason);
         },
-      }).then(() => 'a report', (err: unknown) => err);
+      }).then(
+        () => 'a report',
+        (err: unknown) => err,
+      );
       assert.equal(outcome, reason, messages[k]);
     }
   });

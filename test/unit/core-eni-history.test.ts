@@ -7,7 +7,16 @@ import { analyseMetrics, fmtCount, usualHourly } from '../../src/core/detect/met
 import { hourlyMetrics } from '../../src/core/metrics/hourly';
 import { EniHistory } from '../../src/core/inventory/history';
 import { attributeLifetime, eniLifetimes } from '../../src/core/inventory/lifetimes';
-import type { Finding, FlowLogConfig, FunctionReport, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
+import type {
+  Finding,
+  FlowLogConfig,
+  FunctionReport,
+  LambdaFunction,
+  MetricSeries,
+  NetworkInterface,
+  ScanReport,
+  TrailEvent,
+} from '../../src/core/model';
 import {
   SourceError,
   type AccountInfo,
@@ -42,7 +51,15 @@ const DELETED = CHANGED + 45 * 60_000;
 // ---------------------------------------------------------------- CloudTrail's records, as LookupEvents returns them
 
 let ids = 0;
-function raw(eventName: string, eventSource: string, time: number, arn: string, requestParameters: unknown, responseElements: unknown, errorCode?: string): unknown {
+function raw(
+  eventName: string,
+  eventSource: string,
+  time: number,
+  arn: string,
+  requestParameters: unknown,
+  responseElements: unknown,
+  errorCode?: string,
+): unknown {
   const eventID = `evt-${++ids}`;
   const session = arn.split('/').pop();
   return {
@@ -69,25 +86,59 @@ const lambdaSession = (role: string, n: number) => `arn:aws:sts::${ACCOUNT}:assu
 
 function createEni(id: string, ip: string, sg: string, time: number, role = LEDGER_ROLE, fn = 'ledger'): unknown {
   const description = `AWS Lambda VPC ENI-${fn}-b128f7a2-2a70-4b2e-a6d1-af9eafa4865e`;
-  return raw('CreateNetworkInterface', 'ec2.amazonaws.com', time, lambdaSession(role, 1), { subnetId: 'subnet-1', description, groupSet: { items: [{ groupId: sg }] } }, {
-    requestId: 'r-1',
-    networkInterface: {
-      networkInterfaceId: id, subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: ip,
-      groupSet: { items: [{ groupId: sg, groupName: sg }] },
-      privateIpAddressesSet: { item: [{ privateIpAddress: ip, primary: true }] },
-      ipv6AddressesSet: {},
+  return raw(
+    'CreateNetworkInterface',
+    'ec2.amazonaws.com',
+    time,
+    lambdaSession(role, 1),
+    { subnetId: 'subnet-1', description, groupSet: { items: [{ groupId: sg }] } },
+    {
+      requestId: 'r-1',
+      networkInterface: {
+        networkInterfaceId: id,
+        subnetId: 'subnet-1',
+        vpcId: 'vpc-1',
+        description,
+        interfaceType: 'lambda',
+        privateIpAddress: ip,
+        groupSet: { items: [{ groupId: sg, groupName: sg }] },
+        privateIpAddressesSet: { item: [{ privateIpAddress: ip, primary: true }] },
+        ipv6AddressesSet: {},
+      },
     },
-  });
+  );
 }
 
 const deleteEni = (id: string, time: number, errorCode?: string) =>
-  raw('DeleteNetworkInterface', 'ec2.amazonaws.com', time, lambdaSession(LEDGER_ROLE, 2), { networkInterfaceId: id }, { requestId: 'r-2', _return: true }, errorCode);
+  raw(
+    'DeleteNetworkInterface',
+    'ec2.amazonaws.com',
+    time,
+    lambdaSession(LEDGER_ROLE, 2),
+    { networkInterfaceId: id },
+    { requestId: 'r-2', _return: true },
+    errorCode,
+  );
 
 const updateConfiguration = (fn: string, sg: string, time: number) =>
-  raw('UpdateFunctionConfiguration20150331v2', 'lambda.amazonaws.com', time, DEPLOYER, { functionName: fn, vpcConfig: { subnetIds: ['subnet-1'], securityGroupIds: [sg] } }, { functionName: fn });
+  raw(
+    'UpdateFunctionConfiguration20150331v2',
+    'lambda.amazonaws.com',
+    time,
+    DEPLOYER,
+    { functionName: fn, vpcConfig: { subnetIds: ['subnet-1'], securityGroupIds: [sg] } },
+    { functionName: fn },
+  );
 
 const updateCode = (fnRef: string, time: number) =>
-  raw('UpdateFunctionCode20150331v2', 'lambda.amazonaws.com', time, DEPLOYER, { functionName: fnRef, publish: false }, { functionName: fnRef.split(':').pop() });
+  raw(
+    'UpdateFunctionCode20150331v2',
+    'lambda.amazonaws.com',
+    time,
+    DEPLOYER,
+    { functionName: fnRef, publish: false },
+    { functionName: fnRef.split(':').pop() },
+  );
 
 // ---------------------------------------------------------------- mapping
 
@@ -144,56 +195,110 @@ describe('management events: mapping', () => {
     const events = [
       updateCode(`arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`, DETECT + 4 * H),
       updateConfiguration('ledger', 'sg-new', CHANGED),
-      raw('UpdateFunctionCode20150331v2', 'lambda.amazonaws.com', DETECT, DEPLOYER, { functionName: 'ledger' }, undefined, 'AccessDeniedException'),
+      raw(
+        'UpdateFunctionCode20150331v2',
+        'lambda.amazonaws.com',
+        DETECT,
+        DEPLOYER,
+        { functionName: 'ledger' },
+        undefined,
+        'AccessDeniedException',
+      ),
       raw('GetFunction20150331v2', 'lambda.amazonaws.com', DETECT, DEPLOYER, { functionName: 'ledger' }, undefined),
     ].map(managementEventFromAws);
     const changes = functionChanges(events).get('ledger')!;
-    assert.deepEqual(changes.map((c) => [c.eventName, c.time, c.by]), [
-      ['UpdateFunctionConfiguration20150331v2', CHANGED, 'deploy-pipeline/codebuild-3238c9d1'],
-      ['UpdateFunctionCode20150331v2', DETECT + 4 * H, 'deploy-pipeline/codebuild-3238c9d1'],
-    ]);
+    assert.deepEqual(
+      changes.map((c) => [c.eventName, c.time, c.by]),
+      [
+        ['UpdateFunctionConfiguration20150331v2', CHANGED, 'deploy-pipeline/codebuild-3238c9d1'],
+        ['UpdateFunctionCode20150331v2', DETECT + 4 * H, 'deploy-pipeline/codebuild-3238c9d1'],
+      ],
+    );
     assert.deepEqual(changes[0]!.vpc, { subnetIds: ['subnet-1'], securityGroupIds: ['sg-new'] });
     assert.equal(changes[1]!.vpc, undefined, 'a code update sets no configuration');
   });
 
-  test('VPC periods: between changes the earlier one\'s, then the current; with no change, since the lookup began or LastModified', () => {
+  test("VPC periods: between changes the earlier one's, then the current; with no change, since the lookup began or LastModified", () => {
     const fn = ledger();
-    const changes = functionChanges([updateConfiguration('ledger', 'sg-old', BASE), updateConfiguration('ledger', 'sg-new', CHANGED)].map(managementEventFromAws)).get('ledger')!;
-    assert.deepEqual(vpcPeriods(fn, changes, BASE - 24 * H).map((p) => [p.from, p.to, p.vpc?.securityGroupIds]), [
-      [BASE, CHANGED, ['sg-old']],
-      [CHANGED, Infinity, ['sg-new']],
-    ]);
-    assert.deepEqual(vpcPeriods({ ...fn, lastModified: undefined }, [], BASE - 24 * H).map((p) => p.from), [BASE - 24 * H]);
+    const changes = functionChanges(
+      [updateConfiguration('ledger', 'sg-old', BASE), updateConfiguration('ledger', 'sg-new', CHANGED)].map(managementEventFromAws),
+    ).get('ledger')!;
+    assert.deepEqual(
+      vpcPeriods(fn, changes, BASE - 24 * H).map((p) => [p.from, p.to, p.vpc?.securityGroupIds]),
+      [
+        [BASE, CHANGED, ['sg-old']],
+        [CHANGED, Infinity, ['sg-new']],
+      ],
+    );
+    assert.deepEqual(
+      vpcPeriods({ ...fn, lastModified: undefined }, [], BASE - 24 * H).map((p) => p.from),
+      [BASE - 24 * H],
+    );
     // Both facts hold: unchanged since the earlier of the two.
-    assert.deepEqual(vpcPeriods(fn, [], BASE - 24 * H).map((p) => p.from), [Date.UTC(2026, 9, 1)]);
-    assert.deepEqual(vpcPeriods({ ...fn, lastModified: '2026-11-01T00:00:00.000+0000' }, [], undefined).map((p) => p.from), [Date.UTC(2026, 10, 1)]);
-    assert.deepEqual(vpcPeriods({ ...fn, lastModified: undefined }, [], undefined).map((p) => p.from), [-Infinity]);
+    assert.deepEqual(
+      vpcPeriods(fn, [], BASE - 24 * H).map((p) => p.from),
+      [Date.UTC(2026, 9, 1)],
+    );
+    assert.deepEqual(
+      vpcPeriods({ ...fn, lastModified: '2026-11-01T00:00:00.000+0000' }, [], undefined).map((p) => p.from),
+      [Date.UTC(2026, 10, 1)],
+    );
+    assert.deepEqual(
+      vpcPeriods({ ...fn, lastModified: undefined }, [], undefined).map((p) => p.from),
+      [-Infinity],
+    );
   });
 
   test('attribution: configuration history first, else the creating role with the function its description names', () => {
-    const lifetimes = eniLifetimes([createEni('eni-old', OLD_IP, 'sg-old', BASE - 30 * 24 * H), deleteEni('eni-old', DELETED)].map(managementEventFromAws));
+    const lifetimes = eniLifetimes(
+      [createEni('eni-old', OLD_IP, 'sg-old', BASE - 30 * 24 * H), deleteEni('eni-old', DELETED)].map(managementEventFromAws),
+    );
     const old = lifetimes.get('eni-old')!;
     const functions = [ledger(), { ...ledger(), name: 'other', role: `arn:aws:iam::${ACCOUNT}:role/other-role` }];
-    const byConfig = attributeLifetime(old, functions, (f) => (f.name === 'other' ? [{ from: BASE, to: CHANGED, vpc: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-old'] } }] : []));
+    const byConfig = attributeLifetime(old, functions, (f) =>
+      f.name === 'other' ? [{ from: BASE, to: CHANGED, vpc: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-old'] } }] : [],
+    );
     assert.deepEqual(byConfig, { functions: ['other'], attributedBy: 'configuration-history' });
     // A configuration that ended before the ENI existed does not count.
-    const before = attributeLifetime(old, functions, (f) => (f.name === 'other' ? [{ from: 0, to: BASE - 31 * 24 * H, vpc: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-old'] } }] : []));
+    const before = attributeLifetime(old, functions, (f) =>
+      f.name === 'other' ? [{ from: 0, to: BASE - 31 * 24 * H, vpc: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-old'] } }] : [],
+    );
     assert.deepEqual(before, { functions: ['ledger'], attributedBy: 'creating-role' });
     // The description names ledger, but another role created it: not ledger's.
-    const foreign = eniLifetimes([createEni('eni-x', OLD_IP, 'sg-old', BASE, 'other-role', 'ledger')].map(managementEventFromAws)).get('eni-x')!;
-    assert.equal(attributeLifetime(foreign, functions, () => []), undefined);
+    const foreign = eniLifetimes([createEni('eni-x', OLD_IP, 'sg-old', BASE, 'other-role', 'ledger')].map(managementEventFromAws)).get(
+      'eni-x',
+    )!;
+    assert.equal(
+      attributeLifetime(foreign, functions, () => []),
+      undefined,
+    );
   });
 });
 
 describe('the ENI history', () => {
   test('one history whichever source saw the ENI first: a span kept, its start moved back to the creation, its end to the deletion', () => {
     const h = new EniHistory();
-    const eni: NetworkInterface = { id: 'eni-old', type: 'lambda', description: 'AWS Lambda VPC ENI-ledger-x', subnetId: 'subnet-1', vpcId: 'vpc-1', securityGroupIds: ['sg-old'], privateIps: [OLD_IP], ipv6Ips: [] };
+    const eni: NetworkInterface = {
+      id: 'eni-old',
+      type: 'lambda',
+      description: 'AWS Lambda VPC ENI-ledger-x',
+      subnetId: 'subnet-1',
+      vpcId: 'vpc-1',
+      securityGroupIds: ['sg-old'],
+      privateIps: [OLD_IP],
+      ipv6Ips: [],
+    };
     h.observe(DETECT, [eni], [{ eni, functions: ['ledger'], legacy: false }]);
     h.observe(NOW, [], []);
-    assert.deepEqual(h.history(OLD_IP).map((s) => [s.eniId, s.from, s.to]), [['eni-old', -Infinity, NOW]]);
+    assert.deepEqual(
+      h.history(OLD_IP).map((s) => [s.eniId, s.from, s.to]),
+      [['eni-old', -Infinity, NOW]],
+    );
     h.recordLifetime(eni, ['someone-else'], BASE - 30 * 24 * H, DELETED);
-    assert.deepEqual(h.history(OLD_IP).map((s) => [s.eniId, s.from, s.to, s.functions]), [['eni-old', BASE - 30 * 24 * H, DELETED, ['ledger']]]);
+    assert.deepEqual(
+      h.history(OLD_IP).map((s) => [s.eniId, s.from, s.to, s.functions]),
+      [['eni-old', BASE - 30 * 24 * H, DELETED, ['ledger']]],
+    );
     // An address another ENI took later: each holds it in its own time.
     const next: NetworkInterface = { ...eni, id: 'eni-next' };
     h.recordLifetime(next, ['ledger'], DELETED + H, undefined);
@@ -211,8 +316,13 @@ describe('the ENI history', () => {
 
 function ledger(): LambdaFunction {
   return {
-    name: 'ledger', arn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`, role: `arn:aws:iam::${ACCOUNT}:role/${LEDGER_ROLE}`,
-    runtime: 'python3.12', handler: 'app.handler', lastModified: '2026-10-01T00:00:00.000+0000', tags: {},
+    name: 'ledger',
+    arn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:ledger`,
+    role: `arn:aws:iam::${ACCOUNT}:role/${LEDGER_ROLE}`,
+    runtime: 'python3.12',
+    handler: 'app.handler',
+    lastModified: '2026-10-01T00:00:00.000+0000',
+    tags: {},
     vpc: { vpcId: 'vpc-1', subnetIds: ['subnet-1'], securityGroupIds: ['sg-new'] },
   };
 }
@@ -261,7 +371,17 @@ class AccountSource implements TelemetrySource {
     return this.a.enis;
   }
   async describeFlowLogs(): Promise<FlowLogConfig[]> {
-    return [{ id: 'fl-vpc', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/vpc/flow-logs', resourceId: 'vpc-1', trafficType: 'ALL', status: 'ACTIVE' }];
+    return [
+      {
+        id: 'fl-vpc',
+        logFormat: '',
+        destinationType: 'cloud-watch-logs',
+        logGroupName: '/vpc/flow-logs',
+        resourceId: 'vpc-1',
+        trafficType: 'ALL',
+        status: 'ACTIVE',
+      },
+    ];
   }
   async *readFlowLog(): AsyncIterable<FlowData> {
     const text = this.a.flowText;
@@ -279,11 +399,26 @@ class AccountSource implements TelemetrySource {
 }
 
 const newEni: NetworkInterface = {
-  id: 'eni-new', type: 'lambda', description: 'AWS Lambda VPC ENI-ledger-0de474b1-b270-4945-b8c8-4b78393e37a1', subnetId: 'subnet-1', vpcId: 'vpc-1',
-  securityGroupIds: ['sg-new'], privateIps: [NEW_IP], ipv6Ips: [], since: REPLACED,
+  id: 'eni-new',
+  type: 'lambda',
+  description: 'AWS Lambda VPC ENI-ledger-0de474b1-b270-4945-b8c8-4b78393e37a1',
+  subnetId: 'subnet-1',
+  vpcId: 'vpc-1',
+  securityGroupIds: ['sg-new'],
+  privateIps: [NEW_IP],
+  ipv6Ips: [],
+  since: REPLACED,
 };
 const dbEni: NetworkInterface = {
-  id: 'eni-db', type: 'interface', description: 'RDSNetworkInterface', subnetId: 'subnet-3', vpcId: 'vpc-1', securityGroupIds: ['sg-db'], privateIps: [DB], ipv6Ips: [], requesterId: 'amazon-rds',
+  id: 'eni-db',
+  type: 'interface',
+  description: 'RDSNetworkInterface',
+  subnetId: 'subnet-3',
+  vpcId: 'vpc-1',
+  securityGroupIds: ['sg-db'],
+  privateIps: [DB],
+  ipv6Ips: [],
+  requesterId: 'amazon-rds',
 };
 
 /** The database every 3 hours: on the old ENI until the replacement, on the new one after. */
@@ -307,16 +442,30 @@ const ledgerOf = (r: ScanReport) => r.functions.find((f) => f.name === 'ledger')
 
 describe('a scan: an ENI replaced in the detection window', () => {
   test('the old ENI from CloudTrail carries the baseline: no new peer; it is in the report with its lifetime and how it was tied', async () => {
-    const source = new AccountSource({ enis: [newEni, dbEni], flowText: replacedEniTraffic(), events: [], management: replacementEvents() });
+    const source = new AccountSource({
+      enis: [newEni, dbEni],
+      flowText: replacedEniTraffic(),
+      events: [],
+      management: replacementEvents(),
+    });
     const r = await scan(source, OPTIONS);
     const fn = ledgerOf(r);
-    assert.deepEqual(fn.findings.filter((f) => f.kind === 'new-peer'), []);
+    assert.deepEqual(
+      fn.findings.filter((f) => f.kind === 'new-peer'),
+      [],
+    );
     const db = fn.peers.find((p) => p.address === DB);
     assert.ok(db?.inBaseline, 'the database is a baseline peer');
     const old = fn.enis.find((e) => e.id === 'eni-old');
     assert.deepEqual(old, {
-      id: 'eni-old', privateIp: OLD_IP, subnetId: 'subnet-1', securityGroupIds: ['sg-old'], sharedWith: [],
-      created: iso(BASE - 30 * 24 * H), deleted: iso(DELETED), attributedBy: 'creating-role',
+      id: 'eni-old',
+      privateIp: OLD_IP,
+      subnetId: 'subnet-1',
+      securityGroupIds: ['sg-old'],
+      sharedWith: [],
+      created: iso(BASE - 30 * 24 * H),
+      deleted: iso(DELETED),
+      attributedBy: 'creating-role',
     });
     assert.equal(fn.enis.find((e) => e.id === 'eni-new')?.attributedBy, undefined, 'a current ENI is tied by the inventory, as before');
     assert.match(fn.coverage.network, /^complete: 2 ENI\(s\).*eni-old no longer exists, tied by creating-role/);
@@ -326,36 +475,58 @@ describe('a scan: an ENI replaced in the detection window', () => {
     assert.deepEqual(eniRequest?.eventNames, ['CreateNetworkInterface', 'DeleteNetworkInterface']);
     assert.equal(eniRequest?.start, NOW - 90 * 24 * H);
     assert.equal(eniRequest?.end, NOW);
-    assert.ok(changeRequest?.eventNames.includes('UpdateFunctionCode20150331v2') && changeRequest.eventNames.includes('CreateAlias20150331'));
+    assert.ok(
+      changeRequest?.eventNames.includes('UpdateFunctionCode20150331v2') && changeRequest.eventNames.includes('CreateAlias20150331'),
+    );
     assert.equal(changeRequest?.start, BASE - 24 * H);
   });
 
-  test('tied by configuration history when an earlier change set the old ENI\'s subnet and groups', async () => {
+  test("tied by configuration history when an earlier change set the old ENI's subnet and groups", async () => {
     const management = [updateConfiguration('ledger', 'sg-old', BASE - 12 * H), ...replacementEvents()];
     const r = await scan(new AccountSource({ enis: [newEni, dbEni], flowText: replacedEniTraffic(), events: [], management }), OPTIONS);
     const fn = ledgerOf(r);
     assert.equal(fn.enis.find((e) => e.id === 'eni-old')?.attributedBy, 'configuration-history');
-    assert.deepEqual(fn.findings.filter((f) => f.kind === 'new-peer'), []);
+    assert.deepEqual(
+      fn.findings.filter((f) => f.kind === 'new-peer'),
+      [],
+    );
   });
 
   test('an ENI an earlier scan saw (the persisted history) serves when CloudTrail cannot: tied by that inventory', async () => {
     const history = new EniHistory();
-    const oldEni: NetworkInterface = { ...newEni, id: 'eni-old', privateIps: [OLD_IP], securityGroupIds: ['sg-old'], since: BASE - 30 * 24 * H };
+    const oldEni: NetworkInterface = {
+      ...newEni,
+      id: 'eni-old',
+      privateIps: [OLD_IP],
+      securityGroupIds: ['sg-old'],
+      since: BASE - 30 * 24 * H,
+    };
     history.observe(DETECT, [oldEni, dbEni], [{ eni: oldEni, functions: ['ledger'], legacy: false }]);
     const r = await scan(new AccountSource({ enis: [newEni, dbEni], flowText: replacedEniTraffic(), events: [] }), { ...OPTIONS, history });
     const fn = ledgerOf(r);
-    assert.deepEqual(fn.findings.filter((f) => f.kind === 'new-peer'), []);
+    assert.deepEqual(
+      fn.findings.filter((f) => f.kind === 'new-peer'),
+      [],
+    );
     assert.equal(fn.enis.find((e) => e.id === 'eni-old')?.attributedBy, 'inventory');
   });
 
   test('nothing knows the old ENI: its records are counted and warned about, and coverage is partial naming the new ENI and when it appeared', async () => {
     const denied = new SourceError('access-denied', 'not authorized', 'cloudtrail:LookupEvents');
-    const r = await scan(new AccountSource({
-      enis: [newEni, dbEni], flowText: replacedEniTraffic(), events: [], management: replacementEvents(),
-      failManagement: (req) => (req.eventNames.includes('CreateNetworkInterface') ? denied : undefined),
-    }), OPTIONS);
+    const r = await scan(
+      new AccountSource({
+        enis: [newEni, dbEni],
+        flowText: replacedEniTraffic(),
+        events: [],
+        management: replacementEvents(),
+        failManagement: (req) => (req.eventNames.includes('CreateNetworkInterface') ? denied : undefined),
+      }),
+      OPTIONS,
+    );
     const fn = ledgerOf(r);
-    const oldRecords = replacedEniTraffic().split('\n').filter((l) => l.includes(' eni-old ')).length;
+    const oldRecords = replacedEniTraffic()
+      .split('\n')
+      .filter((l) => l.includes(' eni-old ')).length;
     const warning = r.warnings.find((w) => w.includes('neither EC2 nor CloudTrail'));
     assert.ok(warning, r.warnings.join(' | '));
     assert.match(warning, new RegExp(`^${oldRecords} flow record\\(s\\) on 1 ENI\\(s\\) .*: eni-old \\(${oldRecords}\\)$`));
@@ -378,7 +549,12 @@ describe('a scan: an ENI replaced in the detection window', () => {
 // ---------------------------------------------------------------- deploy context
 
 const callEvent = (eventName: string, time: number, n: number): TrailEvent => ({
-  eventId: `call-${eventName}-${n}`, eventTime: time, eventSource: 'ssm.amazonaws.com', eventName, sessionName: 'ledger', roleName: LEDGER_ROLE,
+  eventId: `call-${eventName}-${n}`,
+  eventTime: time,
+  eventSource: 'ssm.amazonaws.com',
+  eventName,
+  sessionName: 'ledger',
+  roleName: LEDGER_ROLE,
 });
 
 /** A deploy at DETECT + 4 h; GetParametersByPath from 1 h 41 min (and some seconds) after it. */
@@ -391,8 +567,12 @@ describe('deploy context', () => {
     callEvent('GetParameter', BASE + H, 3),
   ];
   const account = (over: Partial<Account> = {}): Account => ({
-    enis: [], flowText: '', events: calls, management: [updateCode('ledger', DEPLOY)],
-    functions: [{ ...ledger(), vpc: undefined }], ...over,
+    enis: [],
+    flowText: '',
+    events: calls,
+    management: [updateCode('ledger', DEPLOY)],
+    functions: [{ ...ledger(), vpc: undefined }],
+    ...over,
   });
 
   test('a finding that started within 24 h after a change names it: evidence and sentence', async () => {
@@ -400,20 +580,49 @@ describe('deploy context', () => {
     const f = ledgerOf(r).findings.find((x) => x.subject === 'ssm.amazonaws.com:GetParametersByPath');
     assert.ok(f);
     assert.deepEqual(f.evidence.deploy, {
-      eventName: 'UpdateFunctionCode20150331v2', time: iso(DEPLOY), by: 'deploy-pipeline/codebuild-3238c9d1', eventId: (f.evidence.deploy as { eventId: string }).eventId, minutesBefore: 101,
+      eventName: 'UpdateFunctionCode20150331v2',
+      time: iso(DEPLOY),
+      by: 'deploy-pipeline/codebuild-3238c9d1',
+      eventId: (f.evidence.deploy as { eventId: string }).eventId,
+      minutesBefore: 101,
     });
     assert.match(f.evidence.deploy!.eventId!, /^evt-/);
     // The engine keeps the change as data; every view words it with one sentence.
-    assert.equal(deploySentence(f.evidence), `Started 1 h 41 min after UpdateFunctionCode20150331v2 at ${iso(DEPLOY).slice(0, 10)} ${iso(DEPLOY).slice(11, 16)}Z by deploy-pipeline/codebuild-3238c9d1`);
+    assert.equal(
+      deploySentence(f.evidence),
+      `Started 1 h 41 min after UpdateFunctionCode20150331v2 at ${iso(DEPLOY).slice(0, 10)} ${iso(DEPLOY).slice(11, 16)}Z by deploy-pipeline/codebuild-3238c9d1`,
+    );
     assert.equal(f.evidence.noChangeBefore, undefined);
   });
 
-  test('the function\'s own calls: a change more than 24 h before the start is not named; with the changes read, the finding says there was none', () => {
-    const finding = (firstSeen: string): Finding => ({ id: 'x', kind: 'new-api-call', subject: 's', severity: 'medium', attribution: 'exact', title: 't', detail: 'New.', evidence: { firstSeen } });
-    const report = (findings: FunctionReport['findings']): FunctionReport => ({
-      name: 'ledger', arn: 'a', inVpc: false, enis: [], peers: [], apiCalls: [], findings, coverage: { network: '', cloudtrail: '', metrics: '' },
+  test("the function's own calls: a change more than 24 h before the start is not named; with the changes read, the finding says there was none", () => {
+    const finding = (firstSeen: string): Finding => ({
+      id: 'x',
+      kind: 'new-api-call',
+      subject: 's',
+      severity: 'medium',
+      attribution: 'exact',
+      title: 't',
+      detail: 'New.',
+      evidence: { firstSeen },
     });
-    const change = { functionName: 'ledger', eventName: 'UpdateFunctionCode20150331v2', time: DEPLOY, eventId: 'evt-d', by: 'deploy-pipeline/codebuild-1' };
+    const report = (findings: FunctionReport['findings']): FunctionReport => ({
+      name: 'ledger',
+      arn: 'a',
+      inVpc: false,
+      enis: [],
+      peers: [],
+      apiCalls: [],
+      findings,
+      coverage: { network: '', cloudtrail: '', metrics: '' },
+    });
+    const change = {
+      functionName: 'ledger',
+      eventName: 'UpdateFunctionCode20150331v2',
+      time: DEPLOY,
+      eventId: 'evt-d',
+      by: 'deploy-pipeline/codebuild-1',
+    };
     const fn = { ...ledger(), lastModified: undefined };
     const within = finding(iso(DEPLOY + 24 * H));
     const after = finding(iso(DEPLOY + 24 * H + 60_000));
@@ -421,8 +630,11 @@ describe('deploy context', () => {
     const noStart = { ...finding(''), evidence: {} };
     addDeployContext([report([within, after, before, noStart])], [fn], new Map([['ledger', [change]]]));
     assert.equal(within.evidence.deploy?.minutesBefore, 24 * 60);
-    assert.match(deploySentence(within.evidence) ?? '', /^Started 24 h after UpdateFunctionCode20150331v2 at .* by deploy-pipeline\/codebuild-1$/);
-    assert.equal(within.detail, 'New.', 'the detail is the detection\'s own');
+    assert.match(
+      deploySentence(within.evidence) ?? '',
+      /^Started 24 h after UpdateFunctionCode20150331v2 at .* by deploy-pipeline\/codebuild-1$/,
+    );
+    assert.equal(within.detail, 'New.', "the detail is the detection's own");
     for (const f of [after, before]) {
       assert.equal(f.evidence.deploy, undefined);
       assert.equal(f.evidence.noChangeBefore, true);
@@ -439,7 +651,10 @@ describe('deploy context', () => {
     const modified = finding(iso(DEPLOY + H));
     addDeployContext([report([modified])], [{ ...fn, lastModified: new Date(DEPLOY).toISOString().replace('Z', '+0000') }], undefined);
     assert.deepEqual(modified.evidence.deploy, { eventName: 'LastModified', time: iso(DEPLOY), minutesBefore: 60 });
-    assert.match(deploySentence(modified.evidence) ?? '', /^Started 1 h after the function was last modified \(ListFunctions' LastModified\) at /);
+    assert.match(
+      deploySentence(modified.evidence) ?? '',
+      /^Started 1 h after the function was last modified \(ListFunctions' LastModified\) at /,
+    );
     // LastModified and CloudTrail's event of the same change: the event, which says who made it.
     const both = finding(iso(DEPLOY + 5 * 60_000));
     addDeployContext([report([both])], [{ ...fn, lastModified: new Date(DEPLOY + 800).toISOString() }], new Map([['ledger', [change]]]));
@@ -480,8 +695,15 @@ describe('rates below one', () => {
     const days = 14;
     const start = Date.UTC(2026, 10, 1);
     // At 10:00 it ran on one day of the fourteen; on the detection day 60 times.
-    const points = [{ t: start + 3 * 24 * H + 10 * H, v: 1 }, { t: start + days * 24 * H + 10 * H, v: 60 }];
-    const m = hourlyMetrics([{ functionName: 'f', metric: 'Invocations', stat: 'Sum', periodSeconds: 3600, points }], start, (days + 1) * 24);
+    const points = [
+      { t: start + 3 * 24 * H + 10 * H, v: 1 },
+      { t: start + days * 24 * H + 10 * H, v: 60 },
+    ];
+    const m = hourlyMetrics(
+      [{ functionName: 'f', metric: 'Invocations', stat: 'Sum', periodSeconds: 3600, points }],
+      start,
+      (days + 1) * 24,
+    );
     const [spike] = analyseMetrics(m, days * 24, 24).findings;
     assert.equal(spike?.kind, 'invocation-spike');
     assert.match(spike.detail, /at that time of day it usually runs 0\.071 times an hour \(baseline mean\), about 2 times a day\./);

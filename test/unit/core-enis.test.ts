@@ -19,7 +19,12 @@ function eni(over: Partial<NetworkInterface> & { id: string }): NetworkInterface
   };
 }
 
-function fn(name: string, subnetIds: string[] | undefined, securityGroupIds: string[] = ['sg-1'], role = `arn:aws:iam::1:role/${name}-role`): LambdaFunction {
+function fn(
+  name: string,
+  subnetIds: string[] | undefined,
+  securityGroupIds: string[] = ['sg-1'],
+  role = `arn:aws:iam::1:role/${name}-role`,
+): LambdaFunction {
   return {
     name,
     arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
@@ -37,7 +42,10 @@ describe('isLambdaEni', () => {
 
   test('a Hyperplane or legacy description is a Lambda ENI even with InterfaceType interface', () => {
     assert.equal(isLambdaEni(eni({ id: 'eni-1', type: 'interface', description: `AWS Lambda VPC ENI-fn-a-${UUID}` })), true);
-    assert.equal(isLambdaEni(eni({ id: 'eni-1', type: 'interface', description: 'AWS Lambda VPC ENI: 0c3d6b2e-5e1b-4f7a-8f52-2d4a8b9a7c11' })), true);
+    assert.equal(
+      isLambdaEni(eni({ id: 'eni-1', type: 'interface', description: 'AWS Lambda VPC ENI: 0c3d6b2e-5e1b-4f7a-8f52-2d4a8b9a7c11' })),
+      true,
+    );
   });
 
   test('other ENIs are not', () => {
@@ -78,24 +86,37 @@ describe('mapLambdaEnis', () => {
       [eni({ id: 'eni-l' }), eni({ id: 'eni-rds', type: 'interface', description: 'RDSNetworkInterface' })],
       [fn('fn-a', ['subnet-1'])],
     );
-    assert.deepEqual(out.map((l) => l.eni.id), ['eni-l']);
+    assert.deepEqual(
+      out.map((l) => l.eni.id),
+      ['eni-l'],
+    );
     assert.deepEqual(out[0].functions, ['fn-a']);
     assert.equal(out[0].legacy, false);
     assert.equal(out[0].createdFor, 'fn-a');
   });
 
   test('the security-group set matches in any order', () => {
-    const out = mapLambdaEnis([eni({ id: 'eni-1', securityGroupIds: ['sg-b', 'sg-a', 'sg-c'] })], [fn('fn-a', ['subnet-1'], ['sg-c', 'sg-a', 'sg-b'])]);
+    const out = mapLambdaEnis(
+      [eni({ id: 'eni-1', securityGroupIds: ['sg-b', 'sg-a', 'sg-c'] })],
+      [fn('fn-a', ['subnet-1'], ['sg-c', 'sg-a', 'sg-b'])],
+    );
     assert.deepEqual(out[0].functions, ['fn-a']);
   });
 
   test('a superset or a subset of the groups does not match', () => {
-    const functions = [fn('fn-super', ['subnet-1'], ['sg-a', 'sg-b', 'sg-c']), fn('fn-sub', ['subnet-1'], ['sg-a']), fn('fn-other', ['subnet-1'], ['sg-a', 'sg-z'])];
-    const out = mapLambdaEnis([eni({ id: 'eni-1', securityGroupIds: ['sg-a', 'sg-b'], description: `AWS Lambda VPC ENI-gone-${UUID}` })], functions);
+    const functions = [
+      fn('fn-super', ['subnet-1'], ['sg-a', 'sg-b', 'sg-c']),
+      fn('fn-sub', ['subnet-1'], ['sg-a']),
+      fn('fn-other', ['subnet-1'], ['sg-a', 'sg-z']),
+    ];
+    const out = mapLambdaEnis(
+      [eni({ id: 'eni-1', securityGroupIds: ['sg-a', 'sg-b'], description: `AWS Lambda VPC ENI-gone-${UUID}` })],
+      functions,
+    );
     assert.deepEqual(out[0].functions, []);
   });
 
-  test('the subnet must be one of the function\'s subnets', () => {
+  test("the subnet must be one of the function's subnets", () => {
     const functions = [fn('fn-a', ['subnet-1', 'subnet-2']), fn('fn-b', ['subnet-3'])];
     const out = mapLambdaEnis([eni({ id: 'eni-1', subnetId: 'subnet-2', description: `AWS Lambda VPC ENI-x-${UUID}` })], functions);
     assert.deepEqual(out[0].functions, ['fn-a']);
@@ -107,7 +128,12 @@ describe('mapLambdaEnis', () => {
   });
 
   test('a shared ENI lists every function with that subnet and group set, sorted', () => {
-    const functions = [fn('zeta', ['subnet-1']), fn('alpha', ['subnet-1', 'subnet-2']), fn('mid', ['subnet-1']), fn('elsewhere', ['subnet-9'])];
+    const functions = [
+      fn('zeta', ['subnet-1']),
+      fn('alpha', ['subnet-1', 'subnet-2']),
+      fn('mid', ['subnet-1']),
+      fn('elsewhere', ['subnet-9']),
+    ];
     const out = mapLambdaEnis([eni({ id: 'eni-1', description: `AWS Lambda VPC ENI-zeta-${UUID}` })], functions);
     assert.deepEqual(out[0].functions, ['alpha', 'mid', 'zeta']);
     assert.equal(out[0].createdFor, 'zeta');
@@ -120,10 +146,16 @@ describe('mapLambdaEnis', () => {
     assert.deepEqual(matched[0].functions, ['current']);
     assert.equal(matched[0].createdFor, 'creator');
     // Nothing matches any more (the creator changed its groups): the hint names it.
-    const hinted = mapLambdaEnis([eni({ id: 'eni-1', description: `AWS Lambda VPC ENI-creator-${UUID}`, securityGroupIds: ['sg-old'] })], functions);
+    const hinted = mapLambdaEnis(
+      [eni({ id: 'eni-1', description: `AWS Lambda VPC ENI-creator-${UUID}`, securityGroupIds: ['sg-old'] })],
+      functions,
+    );
     assert.deepEqual(hinted[0].functions, ['creator']);
     // The hint names a function that does not exist: nothing.
-    const unknown = mapLambdaEnis([eni({ id: 'eni-1', description: `AWS Lambda VPC ENI-deleted-fn-${UUID}`, securityGroupIds: ['sg-old'] })], functions);
+    const unknown = mapLambdaEnis(
+      [eni({ id: 'eni-1', description: `AWS Lambda VPC ENI-deleted-fn-${UUID}`, securityGroupIds: ['sg-old'] })],
+      functions,
+    );
     assert.deepEqual(unknown[0].functions, []);
     assert.equal(unknown[0].createdFor, 'deleted-fn');
   });
@@ -161,7 +193,10 @@ describe('mapLambdaEnis', () => {
   });
 
   test('InterfaceType lambda with a legacy-looking description is not legacy', () => {
-    const [l] = mapLambdaEnis([eni({ id: 'eni-1', description: 'AWS Lambda VPC ENI: x', requesterId: 'R:fn-b' })], [fn('fn-a', ['subnet-1']), fn('fn-b', ['subnet-1'])]);
+    const [l] = mapLambdaEnis(
+      [eni({ id: 'eni-1', description: 'AWS Lambda VPC ENI: x', requesterId: 'R:fn-b' })],
+      [fn('fn-a', ['subnet-1']), fn('fn-b', ['subnet-1'])],
+    );
     assert.equal(l.legacy, false);
     assert.deepEqual(l.functions, ['fn-a', 'fn-b']);
   });

@@ -29,9 +29,13 @@ const ENIS: AggregatorEni[] = [
 ];
 const V2 = parseLogFormat('');
 const MIXED_V5 = parseLogFormat(
-  (JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', 'fixtures', 'scenarios', 'mixed-v5', 'ec2', 'describe-flow-logs.json'), 'utf8')) as {
-    FlowLogs: Array<{ LogFormat: string }>;
-  }).FlowLogs[0].LogFormat,
+  (
+    JSON.parse(
+      fs.readFileSync(path.resolve(__dirname, '..', 'fixtures', 'scenarios', 'mixed-v5', 'ec2', 'describe-flow-logs.json'), 'utf8'),
+    ) as {
+      FlowLogs: Array<{ LogFormat: string }>;
+    }
+  ).FlowLogs[0].LogFormat,
 );
 
 interface Rec {
@@ -54,7 +58,22 @@ interface Rec {
 function v2(r: Rec): string {
   const start = sec(r.start);
   const end = r.end !== undefined ? sec(r.end) : start + 30;
-  return [2, '123456789012', r.eni ?? ENI_A, r.src, r.dst, r.sport, r.dport, r.proto ?? 6, r.packets ?? 10, r.bytes ?? 1000, start, end, r.action ?? 'ACCEPT', r.status ?? 'OK'].join(' ');
+  return [
+    2,
+    '123456789012',
+    r.eni ?? ENI_A,
+    r.src,
+    r.dst,
+    r.sport,
+    r.dport,
+    r.proto ?? 6,
+    r.packets ?? 10,
+    r.bytes ?? 1000,
+    start,
+    end,
+    r.action ?? 'ACCEPT',
+    r.status ?? 'OK',
+  ].join(' ');
 }
 
 function nodata(eni = ENI_A, at = T0 + 25 * H, status = 'NODATA'): string {
@@ -149,7 +168,13 @@ describe('FlowAggregator: peers', () => {
         v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40002, dport: 5432, start: t, action: 'REJECT', packets: 1, bytes: 40 }),
       ),
     ]);
-    assert.deepEqual(rows.map((r) => [r.action, r.flows, r.bytes]), [['ACCEPT', 1, 1000], ['REJECT', 2, 80]]);
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.flows, r.bytes]),
+      [
+        ['ACCEPT', 1, 1000],
+        ['REJECT', 2, 80],
+      ],
+    );
   });
 
   test('protocol and port are part of the peer', () => {
@@ -173,7 +198,10 @@ describe('FlowAggregator: peers', () => {
         v2({ eni: ENI_B, src: ADDR_B, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t }),
       ),
     ]);
-    assert.deepEqual(rows.map((r) => r.eniId), [ENI_A, ENI_B]);
+    assert.deepEqual(
+      rows.map((r) => r.eniId),
+      [ENI_A, ENI_B],
+    );
   });
 
   test('IPv6 addresses are peers like IPv4 ones', () => {
@@ -225,11 +253,20 @@ describe('FlowAggregator: peers', () => {
     const v5 = (src: string, dst: string, sport: number, dport: number, dir: string) =>
       `5 vpc-1 subnet-1 - ${ENI_A} 123456789012 IPv4 ${src} ${dst} ${sport} ${dport} ${src} ${dst} 6 100 1 ${sec(t)} ${sec(t) + 5} ACCEPT 2 OK ${dir}`;
     const a = run([lines(v5('10.0.5.5', '10.0.1.99', 443, 40000, 'ingress'))], { format: MIXED_V5 });
-    assert.deepEqual(a.rows.map((r) => `${r.remoteAddress}:${r.remotePort}`), ['10.0.5.5:443']);
+    assert.deepEqual(
+      a.rows.map((r) => `${r.remoteAddress}:${r.remotePort}`),
+      ['10.0.5.5:443'],
+    );
     const b = run([lines(v5('10.0.1.99', '10.0.5.5', 40000, 443, 'egress'))], { format: MIXED_V5 });
-    assert.deepEqual(b.rows.map((r) => `${r.remoteAddress}:${r.remotePort}`), ['10.0.5.5:443']);
+    assert.deepEqual(
+      b.rows.map((r) => `${r.remoteAddress}:${r.remotePort}`),
+      ['10.0.5.5:443'],
+    );
     const c = run([lines(v2({ src: '10.0.1.99', dst: '10.0.5.5', sport: 40000, dport: 443, start: t }))]);
-    assert.deepEqual(c.rows.map((r) => `${r.remoteAddress}:${r.remotePort}`), ['10.0.5.5:443']);
+    assert.deepEqual(
+      c.rows.map((r) => `${r.remoteAddress}:${r.remotePort}`),
+      ['10.0.5.5:443'],
+    );
   });
 });
 
@@ -317,13 +354,16 @@ describe('FlowAggregator: record kinds and malformed input', () => {
     assert.equal(stats.attributed, 2);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].flows, 2);
-    assert.deepEqual(stats.malformedExamples.map((m) => [m.source, m.line]), [
-      ['flowlogs/fl-1.log', 2],
-      ['flowlogs/fl-1.log', 3],
-      ['flowlogs/fl-1.log', 5],
-      ['flowlogs/fl-1.log', 6],
-      ['flowlogs/fl-1.log', 7],
-    ]);
+    assert.deepEqual(
+      stats.malformedExamples.map((m) => [m.source, m.line]),
+      [
+        ['flowlogs/fl-1.log', 2],
+        ['flowlogs/fl-1.log', 3],
+        ['flowlogs/fl-1.log', 5],
+        ['flowlogs/fl-1.log', 6],
+        ['flowlogs/fl-1.log', 7],
+      ],
+    );
     for (const m of stats.malformedExamples) assert.ok(m.reason.length > 0);
     assert.match(stats.malformedExamples[4].reason, /action/);
   });
@@ -348,7 +388,10 @@ describe('FlowAggregator: record kinds and malformed input', () => {
     const { stats } = run([lines(...Array.from({ length: 50 }, (_, i) => `garbage line ${i}`))], { source: 's' });
     assert.equal(stats.malformed, 50);
     assert.ok(stats.malformedExamples.length >= 3 && stats.malformedExamples.length <= 10, String(stats.malformedExamples.length));
-    assert.deepEqual(stats.malformedExamples.map((m) => m.line), stats.malformedExamples.map((_, i) => i + 1));
+    assert.deepEqual(
+      stats.malformedExamples.map((m) => m.line),
+      stats.malformedExamples.map((_, i) => i + 1),
+    );
   });
 
   test('line numbers are counted per stream', () => {
@@ -359,7 +402,10 @@ describe('FlowAggregator: record kinds and malformed input', () => {
     const s2 = agg.stream(V2, 'two.log');
     s2.push(Buffer.from('\nz\n'));
     s2.end();
-    assert.deepEqual(agg.stats.malformedExamples.map((m) => `${m.source}:${m.line}`), ['one.log:1', 'one.log:2', 'two.log:2']);
+    assert.deepEqual(
+      agg.stats.malformedExamples.map((m) => `${m.source}:${m.line}`),
+      ['one.log:1', 'one.log:2', 'two.log:2'],
+    );
   });
 
   test('a line longer than 64 KiB is malformed and skipped, and the next line is read', () => {
@@ -413,7 +459,10 @@ describe('FlowAggregator: record kinds and malformed input', () => {
     const longPeer = v2({ src: ADDR_A, dst: 'a'.repeat(300), sport: 40000, dport: 5432, start: t });
     const { stats } = run([lines(good, longPeer)], { source: 'fl.log' });
     assert.equal(stats.malformed, 1);
-    assert.deepEqual(stats.malformedExamples.map((m) => [m.source, m.line]), [['fl.log', 2]]);
+    assert.deepEqual(
+      stats.malformedExamples.map((m) => [m.source, m.line]),
+      [['fl.log', 2]],
+    );
   });
 
   test('binary garbage never throws', () => {
@@ -437,7 +486,9 @@ describe('FlowAggregator: chunking', () => {
       v2({ eni: 'eni-0other', src: '10.0.9.9', dst: '10.0.3.14', sport: 1, dport: 2, start: t }),
       v2({ src: ADDR_A, dst: '52.94.1.1', sport: 40001, dport: 443, start: t + H, packets: 12345, bytes: 987654321 }),
       v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: RANGE.end + 1000 }),
-    ].join('\r\n') + '\n' + v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40002, dport: 5432, start: t + 5 * H });
+    ].join('\r\n') +
+    '\n' +
+    v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40002, dport: 5432, start: t + 5 * H });
   const whole = run([text]);
 
   test('the reference result is what the records say', () => {
@@ -504,13 +555,22 @@ describe('FlowAggregator: chunking', () => {
       recs.push(
         i % 2
           ? v2({ src: ADDR_A, dst: peer, sport: 30000 + (i % 1000), dport: 443 + (i % 3), start, bytes: i })
-          : v2({ eni: ENI_B, src: peer, dst: ADDR_B, sport: 443 + (i % 3), dport: 30000 + (i % 1000), start, bytes: i, action: i % 10 ? 'ACCEPT' : 'REJECT' }),
+          : v2({
+              eni: ENI_B,
+              src: peer,
+              dst: ADDR_B,
+              sport: 443 + (i % 3),
+              dport: 30000 + (i % 1000),
+              start,
+              bytes: i,
+              action: i % 10 ? 'ACCEPT' : 'REJECT',
+            }),
       );
     }
     const big = Buffer.from(recs.join('\n') + '\n', 'latin1');
     const one = run([big]);
     const chunks: Buffer[] = [];
-    for (let i = 0; i < big.length; ) {
+    for (let i = 0; i < big.length;) {
       const n = 1 + Math.floor(rand() * 5000);
       chunks.push(big.subarray(i, i + n));
       i += n;
@@ -519,32 +579,51 @@ describe('FlowAggregator: chunking', () => {
     assert.equal(one.stats.attributed, 1500);
     assert.deepEqual(many.rows, one.rows);
     assert.deepEqual(many.stats, one.stats);
-    assert.equal(one.rows.reduce((s, r) => s + r.flows, 0), 1500);
-    assert.equal(one.rows.reduce((s, r) => s + r.bytes, 0), (1499 * 1500) / 2);
+    assert.equal(
+      one.rows.reduce((s, r) => s + r.flows, 0),
+      1500,
+    );
+    assert.equal(
+      one.rows.reduce((s, r) => s + r.bytes, 0),
+      (1499 * 1500) / 2,
+    );
   });
 });
 
 describe('FlowAggregator: time', () => {
   test('records outside the time range are counted as out of range', () => {
     const rec = (start: number) => v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start });
-    const { rows, stats } = run([lines(rec(RANGE.start - 1000), rec(RANGE.start), rec(RANGE.end - 1000), rec(RANGE.end), rec(RANGE.end + 10 * H))]);
+    const { rows, stats } = run([
+      lines(rec(RANGE.start - 1000), rec(RANGE.start), rec(RANGE.end - 1000), rec(RANGE.end), rec(RANGE.end + 10 * H)),
+    ]);
     assert.equal(stats.outOfRange, 3);
     assert.equal(stats.attributed, 2);
-    assert.deepEqual(rows.map((r) => r.hour), [RANGE.start, RANGE.end - H]);
+    assert.deepEqual(
+      rows.map((r) => r.hour),
+      [RANGE.start, RANGE.end - H],
+    );
   });
 
   test('records are bucketed by the hour their start falls in', () => {
     const rec = (start: number, end = start + 30_000) => v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start, end });
     const h = T0 + 30 * H;
     const { rows } = run([lines(rec(h), rec(h + H - 1000, h + H + 500_000), rec(h + H), rec(h + 2 * H + 1000))]);
-    assert.deepEqual(rows.map((r) => [r.hour, r.flows]), [[h, 2], [h + H, 1], [h + 2 * H, 1]]);
+    assert.deepEqual(
+      rows.map((r) => [r.hour, r.flows]),
+      [
+        [h, 2],
+        [h + H, 1],
+        [h + 2 * H, 1],
+      ],
+    );
     // A record that runs past the hour keeps its end in that hour's row.
     assert.equal(rows[0].last, h + H + 500_000);
   });
 
   test('first is the earliest start and last the latest end, in any order of records', () => {
     const h = T0 + 30 * H;
-    const rec = (s: number, e: number) => v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: h + s * 1000, end: h + e * 1000 });
+    const rec = (s: number, e: number) =>
+      v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: h + s * 1000, end: h + e * 1000 });
     const { rows } = run([lines(rec(600, 660), rec(60, 100), rec(1200, 1300), rec(300, 2000))]);
     assert.equal(rows.length, 1);
     assert.equal(rows[0].first, h + 60_000);
@@ -555,18 +634,26 @@ describe('FlowAggregator: time', () => {
     const range = { start: T0 + 30 * 60_000, end: T0 + 5 * H + 30 * 60_000 };
     const agg = new FlowAggregator(ENIS, range, range.start);
     const s = agg.stream(V2, 'x');
-    s.push(Buffer.from(lines(
-      v2({ src: ADDR_A, dst: '10.0.3.14', sport: 1, dport: 5432, start: T0 + 31 * 60_000 }),
-      v2({ src: ADDR_A, dst: '10.0.3.14', sport: 1, dport: 5432, start: T0 + 5 * H + 29 * 60_000 }),
-      v2({ src: ADDR_A, dst: '10.0.3.14', sport: 1, dport: 5432, start: T0 + 29 * 60_000 }),
-    )));
+    s.push(
+      Buffer.from(
+        lines(
+          v2({ src: ADDR_A, dst: '10.0.3.14', sport: 1, dport: 5432, start: T0 + 31 * 60_000 }),
+          v2({ src: ADDR_A, dst: '10.0.3.14', sport: 1, dport: 5432, start: T0 + 5 * H + 29 * 60_000 }),
+          v2({ src: ADDR_A, dst: '10.0.3.14', sport: 1, dport: 5432, start: T0 + 29 * 60_000 }),
+        ),
+      ),
+    );
     s.end();
-    assert.deepEqual(sortRows(agg.aggregates()).map((r) => r.hour), [T0, T0 + 5 * H]);
+    assert.deepEqual(
+      sortRows(agg.aggregates()).map((r) => r.hour),
+      [T0, T0 + 5 * H],
+    );
     assert.equal(agg.stats.outOfRange, 1);
   });
 
   test('samples are kept for detection-window rows (at most a few) and for rejected baseline rows only', () => {
-    const rec = (start: number, sport: number, action = 'ACCEPT') => v2({ src: ADDR_A, dst: '10.0.3.14', sport, dport: 5432, start, action });
+    const rec = (start: number, sport: number, action = 'ACCEPT') =>
+      v2({ src: ADDR_A, dst: '10.0.3.14', sport, dport: 5432, start, action });
     const base = T0 + 2 * H;
     const det = SAMPLE_FROM + H;
     const detRecs = [1, 2, 3, 4, 5].map((i) => rec(det + i * 1000, 40000 + i));
@@ -627,7 +714,11 @@ describe('FlowAggregator: formats', () => {
     s1.push(Buffer.from(v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t, bytes: 10 }) + '\n'));
     s1.end();
     const s2 = agg.stream(MIXED_V5, 'b');
-    s2.push(Buffer.from(`5 vpc-1 subnet-1 - ${ENI_A} 1 IPv4 ${ADDR_A} 10.0.3.14 40001 5432 ${ADDR_A} 10.0.3.14 6 20 1 ${sec(t) + 5} ${sec(t) + 9} ACCEPT 3 OK egress\n`));
+    s2.push(
+      Buffer.from(
+        `5 vpc-1 subnet-1 - ${ENI_A} 1 IPv4 ${ADDR_A} 10.0.3.14 40001 5432 ${ADDR_A} 10.0.3.14 6 20 1 ${sec(t) + 5} ${sec(t) + 9} ACCEPT 3 OK egress\n`,
+      ),
+    );
     s2.end();
     const rows = agg.aggregates();
     assert.equal(rows.length, 1);
@@ -639,18 +730,61 @@ describe('FlowAggregator: formats', () => {
     const t = T0 + 30 * H;
     const agg = aggregator();
     const s = agg.stream(V2, 'a');
-    s.push(Buffer.from(v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t + 60_000, end: t + 90_000, bytes: 10, packets: 1 }) + '\n'));
+    s.push(
+      Buffer.from(
+        v2({ src: ADDR_A, dst: '10.0.3.14', sport: 40000, dport: 5432, start: t + 60_000, end: t + 90_000, bytes: 10, packets: 1 }) + '\n',
+      ),
+    );
     s.end();
     agg.addAggregates([
-      { eniId: ENI_A, remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: t, flows: 4, packets: 8, bytes: 400, first: t + 1000, last: t + 2000 },
-      { eniId: ENI_A, remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'REJECT', hour: t, flows: 2, packets: 2, bytes: 80, first: t + 5000, last: t + 6000 },
-      { eniId: 'eni-0unknown', remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: t, flows: 9, packets: 9, bytes: 9, first: t, last: t },
+      {
+        eniId: ENI_A,
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: t,
+        flows: 4,
+        packets: 8,
+        bytes: 400,
+        first: t + 1000,
+        last: t + 2000,
+      },
+      {
+        eniId: ENI_A,
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'REJECT',
+        hour: t,
+        flows: 2,
+        packets: 2,
+        bytes: 80,
+        first: t + 5000,
+        last: t + 6000,
+      },
+      {
+        eniId: 'eni-0unknown',
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: t,
+        flows: 9,
+        packets: 9,
+        bytes: 9,
+        first: t,
+        last: t,
+      },
     ]);
     const rows = sortRows(agg.aggregates());
-    assert.deepEqual(rows.map((r) => [r.action, r.flows, r.packets, r.bytes, r.first - t, r.last - t]), [
-      ['ACCEPT', 5, 9, 410, 1000, 90_000],
-      ['REJECT', 2, 2, 80, 5000, 6000],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.action, r.flows, r.packets, r.bytes, r.first - t, r.last - t]),
+      [
+        ['ACCEPT', 5, 9, 410, 1000, 90_000],
+        ['REJECT', 2, 2, 80, 5000, 6000],
+      ],
+    );
     assert.equal(agg.stats.records, 7);
     assert.equal(agg.stats.attributed, 7);
   });
@@ -659,8 +793,32 @@ describe('FlowAggregator: formats', () => {
     const agg = aggregator();
     const before = RANGE.start - H;
     agg.addAggregates([
-      { eniId: ENI_B, remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: before, flows: 4, packets: 4, bytes: 4, first: before + 1000, last: before + 2000 },
-      { eniId: ENI_A, remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: RANGE.end + 5 * H, flows: 2, packets: 2, bytes: 2, first: RANGE.end + 5 * H, last: RANGE.end + 5 * H },
+      {
+        eniId: ENI_B,
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: before,
+        flows: 4,
+        packets: 4,
+        bytes: 4,
+        first: before + 1000,
+        last: before + 2000,
+      },
+      {
+        eniId: ENI_A,
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: RANGE.end + 5 * H,
+        flows: 2,
+        packets: 2,
+        bytes: 2,
+        first: RANGE.end + 5 * H,
+        last: RANGE.end + 5 * H,
+      },
     ]);
     const rows = agg.aggregates();
     for (const r of rows) {
@@ -671,11 +829,20 @@ describe('FlowAggregator: formats', () => {
   });
 
   test('without interface-id, records are attributed by address through the ENI history, by time', () => {
-    const format = parseLogFormat('${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}');
+    const format = parseLogFormat(
+      '${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}',
+    );
     const shared = '10.0.1.50';
     const eni = (id: string, since: number): NetworkInterface => ({
-      id, type: 'lambda', description: `AWS Lambda VPC ENI-fn-${id}`, subnetId: 'subnet-1', vpcId: 'vpc-1',
-      securityGroupIds: ['sg-1'], privateIps: [shared], ipv6Ips: [], since,
+      id,
+      type: 'lambda',
+      description: `AWS Lambda VPC ENI-fn-${id}`,
+      subnetId: 'subnet-1',
+      vpcId: 'vpc-1',
+      securityGroupIds: ['sg-1'],
+      privateIps: [shared],
+      ipv6Ips: [],
+      since,
     });
     const first = eni('eni-0first', T0 - 10 * 24 * H);
     const second = eni('eni-0second', T0 + 30 * H);
@@ -702,10 +869,13 @@ describe('FlowAggregator: formats', () => {
         ],
       },
     );
-    assert.deepEqual(rows.map((r) => [r.eniId, r.hour, r.flows, r.remoteAddress, r.remotePort]), [
-      ['eni-0first', T0 + 5 * H, 2, '10.0.3.14', 5432],
-      ['eni-0second', T0 + 35 * H, 1, '10.0.3.14', 5432],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.eniId, r.hour, r.flows, r.remoteAddress, r.remotePort]),
+      [
+        ['eni-0first', T0 + 5 * H, 2, '10.0.3.14', 5432],
+        ['eni-0second', T0 + 35 * H, 1, '10.0.3.14', 5432],
+      ],
+    );
     assert.equal(stats.otherInterfaces, 1);
   });
 
@@ -752,7 +922,16 @@ describe('FlowAggregator: gzip through the replay backend', () => {
     w('lambda/list-functions.json', { Functions: [] });
     w('ec2/describe-network-interfaces.json', { NetworkInterfaces: [] });
     w('ec2/describe-flow-logs.json', {
-      FlowLogs: [{ FlowLogId: 'fl-1', LogFormat: '', LogDestinationType: 'cloud-watch-logs', ResourceId: 'vpc-1', TrafficType: 'ALL', FlowLogStatus: 'ACTIVE' }],
+      FlowLogs: [
+        {
+          FlowLogId: 'fl-1',
+          LogFormat: '',
+          LogDestinationType: 'cloud-watch-logs',
+          ResourceId: 'vpc-1',
+          TrafficType: 'ALL',
+          FlowLogStatus: 'ACTIVE',
+        },
+      ],
     });
     w('cloudtrail/lookup-events.json', { Events: [] });
     w('cloudwatch/get-metric-data.json', { MetricDataQueries: [], MetricDataResults: [] });
@@ -767,7 +946,14 @@ describe('FlowAggregator: gzip through the replay backend', () => {
     const signal = new AbortController().signal;
     const [flowLog] = await source.describeFlowLogs(signal);
     const agg = aggregator();
-    const request = { start: RANGE.start, end: RANGE.end, enis: [{ id: ENI_A, addresses: [ADDR_A] }, { id: ENI_B, addresses: [ADDR_B] }] };
+    const request = {
+      start: RANGE.start,
+      end: RANGE.end,
+      enis: [
+        { id: ENI_A, addresses: [ADDR_A] },
+        { id: ENI_B, addresses: [ADDR_B] },
+      ],
+    };
     let sources = 0;
     for await (const data of source.readFlowLog(flowLog, request, signal)) {
       assert.equal(data.kind, 'raw');
@@ -802,41 +988,68 @@ describe('FlowAggregator: gzip through the replay backend', () => {
   });
 });
 
-
-describe('FlowAggregator: the remote side\'s AWS service (v5 pkt-*-aws-service)', () => {
+describe("FlowAggregator: the remote side's AWS service (v5 pkt-*-aws-service)", () => {
   const V5 = parseLogFormat(
     '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ' +
       '${flow-direction} ${pkt-src-aws-service} ${pkt-dst-aws-service}',
   );
-  const rec = (src: string, dst: string, sport: number, dport: number, direction: string, srcService: string, dstService: string, at = T0 + 30 * H) =>
+  const rec = (
+    src: string,
+    dst: string,
+    sport: number,
+    dport: number,
+    direction: string,
+    srcService: string,
+    dstService: string,
+    at = T0 + 30 * H,
+  ) =>
     `5 123456789012 ${ENI_A} ${src} ${dst} ${sport} ${dport} 6 10 1000 ${sec(at)} ${sec(at) + 30} ACCEPT OK ${direction} ${srcService} ${dstService}`;
 
   test('egress takes pkt-dst-aws-service and its return traffic pkt-src-aws-service: one row, the service on it', () => {
-    const { rows, stats } = run([lines(
-      rec(ADDR_A, '3.5.0.10', 40000, 443, 'egress', '-', 'S3'),
-      rec('3.5.0.10', ADDR_A, 443, 40000, 'ingress', 'S3', '-'),
-    )], { format: V5 });
+    const { rows, stats } = run(
+      [lines(rec(ADDR_A, '3.5.0.10', 40000, 443, 'egress', '-', 'S3'), rec('3.5.0.10', ADDR_A, 443, 40000, 'ingress', 'S3', '-'))],
+      { format: V5 },
+    );
     assert.equal(stats.malformed, 0);
-    assert.deepEqual(rows.map((r) => [r.remoteAddress, r.remotePort, r.flows, r.remoteService]), [['3.5.0.10', 443, 2, 'S3']]);
+    assert.deepEqual(
+      rows.map((r) => [r.remoteAddress, r.remotePort, r.flows, r.remoteService]),
+      [['3.5.0.10', 443, 2, 'S3']],
+    );
   });
 
-  test('`-` names no service; the local side\'s service is not the peer\'s', () => {
-    const { rows } = run([lines(
-      rec(ADDR_A, '185.220.101.45', 40000, 443, 'egress', '-', '-'),
-      // A service name on the ENI's own side (never the case for a Lambda ENI, but the field is the source's): not the peer's.
-      rec(ADDR_A, '10.0.3.14', 40001, 5432, 'egress', 'EC2', '-'),
-    )], { format: V5 });
-    assert.deepEqual(rows.map((r) => [r.remoteAddress, r.remoteService]), [['10.0.3.14', undefined], ['185.220.101.45', undefined]]);
+  test("`-` names no service; the local side's service is not the peer's", () => {
+    const { rows } = run(
+      [
+        lines(
+          rec(ADDR_A, '185.220.101.45', 40000, 443, 'egress', '-', '-'),
+          // A service name on the ENI's own side (never the case for a Lambda ENI, but the field is the source's): not the peer's.
+          rec(ADDR_A, '10.0.3.14', 40001, 5432, 'egress', 'EC2', '-'),
+        ),
+      ],
+      { format: V5 },
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.remoteAddress, r.remoteService]),
+      [
+        ['10.0.3.14', undefined],
+        ['185.220.101.45', undefined],
+      ],
+    );
     for (const r of rows) assert.ok(!('remoteService' in r), 'no remoteService key without a service');
   });
 
   test('the same address named by two services (or by one and by none) is two peers: the names are kept apart', () => {
-    const { rows } = run([lines(
-      rec(ADDR_A, '52.94.1.2', 40000, 443, 'egress', '-', 'DYNAMODB'),
-      rec(ADDR_A, '52.94.1.2', 40001, 443, 'egress', '-', 'AMAZON'),
-      rec(ADDR_A, '52.94.1.2', 40002, 443, 'egress', '-', '-'),
-      rec(ADDR_A, '52.94.1.2', 40003, 443, 'egress', '-', 'DYNAMODB'),
-    )], { format: V5 });
+    const { rows } = run(
+      [
+        lines(
+          rec(ADDR_A, '52.94.1.2', 40000, 443, 'egress', '-', 'DYNAMODB'),
+          rec(ADDR_A, '52.94.1.2', 40001, 443, 'egress', '-', 'AMAZON'),
+          rec(ADDR_A, '52.94.1.2', 40002, 443, 'egress', '-', '-'),
+          rec(ADDR_A, '52.94.1.2', 40003, 443, 'egress', '-', 'DYNAMODB'),
+        ),
+      ],
+      { format: V5 },
+    );
     assert.deepEqual(rows.map((r) => `${r.remoteService ?? '-'} ${r.flows}`).sort(), ['- 1', 'AMAZON 1', 'DYNAMODB 2']);
   });
 
@@ -848,9 +1061,23 @@ describe('FlowAggregator: the remote side\'s AWS service (v5 pkt-*-aws-service)'
   });
 
   test('many services and many addresses: every row keeps its own service (the interned names do not mix)', () => {
-    const services = ['S3', 'DYNAMODB', 'CLOUDFRONT', 'API_GATEWAY', 'ROUTE53', 'EC2', 'AMAZON', 'GLOBALACCELERATOR', 'KINESIS_VIDEO_STREAMS', 'WORKSPACES_GATEWAYS', 'CODEBUILD', 'EBS'];
+    const services = [
+      'S3',
+      'DYNAMODB',
+      'CLOUDFRONT',
+      'API_GATEWAY',
+      'ROUTE53',
+      'EC2',
+      'AMAZON',
+      'GLOBALACCELERATOR',
+      'KINESIS_VIDEO_STREAMS',
+      'WORKSPACES_GATEWAYS',
+      'CODEBUILD',
+      'EBS',
+    ];
     const recs: string[] = [];
-    for (let i = 0; i < 240; i++) recs.push(rec(ADDR_A, `3.5.${i % 50}.${i}`, 40000 + i, 443, 'egress', '-', services[i % services.length]));
+    for (let i = 0; i < 240; i++)
+      recs.push(rec(ADDR_A, `3.5.${i % 50}.${i}`, 40000 + i, 443, 'egress', '-', services[i % services.length]));
     const { rows } = run([lines(...recs)], { format: V5 });
     assert.equal(rows.length, 240);
     for (const r of rows) {
@@ -865,8 +1092,22 @@ describe('FlowAggregator: the remote side\'s AWS service (v5 pkt-*-aws-service)'
     s.push(Buffer.from(rec(ADDR_A, '3.5.0.10', 40000, 443, 'egress', '-', 'S3') + '\n'));
     s.end();
     const hour = Math.floor((T0 + 30 * H) / H) * H;
-    const base = { eniId: ENI_A, remoteAddress: '3.5.0.10', remotePort: 443, protocol: 6, action: 'ACCEPT' as const, hour, packets: 1, bytes: 10, first: hour, last: hour + 1000 };
-    agg.addAggregates([{ ...base, flows: 4, remoteService: 'S3' }, { ...base, flows: 2 }]);
+    const base = {
+      eniId: ENI_A,
+      remoteAddress: '3.5.0.10',
+      remotePort: 443,
+      protocol: 6,
+      action: 'ACCEPT' as const,
+      hour,
+      packets: 1,
+      bytes: 10,
+      first: hour,
+      last: hour + 1000,
+    };
+    agg.addAggregates([
+      { ...base, flows: 4, remoteService: 'S3' },
+      { ...base, flows: 2 },
+    ]);
     const rows = agg.aggregates();
     assert.deepEqual(rows.map((r) => `${r.remoteService ?? '-'} ${r.flows}`).sort(), ['- 2', 'S3 5']);
   });

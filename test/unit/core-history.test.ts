@@ -9,7 +9,17 @@ const H = 3_600_000;
 const T = Date.UTC(2026, 10, 1);
 
 function eni(id: string, privateIps: string[], over: Partial<NetworkInterface> = {}): NetworkInterface {
-  return { id, type: 'interface', description: 'Primary network interface', subnetId: 'subnet-1', vpcId: 'vpc-1', securityGroupIds: ['sg-1'], privateIps, ipv6Ips: [], ...over };
+  return {
+    id,
+    type: 'interface',
+    description: 'Primary network interface',
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    securityGroupIds: ['sg-1'],
+    privateIps,
+    ipv6Ips: [],
+    ...over,
+  };
 }
 
 describe('EniHistory', () => {
@@ -41,10 +51,13 @@ describe('EniHistory', () => {
     assert.equal(h.at('10.0.0.5', T + 4 * H - 1)?.eniId, 'eni-a');
     assert.equal(h.at('10.0.0.5', T + 4 * H)?.eniId, 'eni-b');
     assert.equal(h.at('10.0.0.5', T + 100 * H)?.eniId, 'eni-b');
-    assert.deepEqual(h.history('10.0.0.5').map((s) => [s.eniId, s.from, s.to]), [
-      ['eni-a', T - 24 * H, T + 4 * H],
-      ['eni-b', T + 4 * H, Infinity],
-    ]);
+    assert.deepEqual(
+      h.history('10.0.0.5').map((s) => [s.eniId, s.from, s.to]),
+      [
+        ['eni-a', T - 24 * H, T + 4 * H],
+        ['eni-b', T + 4 * H, Infinity],
+      ],
+    );
   });
 
   test('without an attach time, the move is dated at the snapshot that saw it', () => {
@@ -77,7 +90,13 @@ describe('EniHistory', () => {
   });
 
   test('observing the same inventory again extends the span and refreshes what the ENI serves', () => {
-    const fnA: LambdaFunction = { name: 'fn-a', arn: 'a', role: 'r', tags: {}, vpc: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] } };
+    const fnA: LambdaFunction = {
+      name: 'fn-a',
+      arn: 'a',
+      role: 'r',
+      tags: {},
+      vpc: { subnetIds: ['subnet-1'], securityGroupIds: ['sg-1'] },
+    };
     const fnB: LambdaFunction = { ...fnA, name: 'fn-b', arn: 'b' };
     const l = eni('eni-l', ['10.0.1.1'], { type: 'lambda', description: 'AWS Lambda VPC ENI-fn-a-x' });
     const h = new EniHistory();
@@ -122,7 +141,11 @@ describe('EniHistory', () => {
   test('toJSON / fromJSON round trip keeps spans, open ends and functions', () => {
     const h = new EniHistory();
     h.observe(T, [eni('eni-a', ['10.0.0.5'], { since: T - H }), eni('eni-x', ['10.0.0.8'])], []);
-    h.observe(T + 10 * H, [eni('eni-b', ['10.0.0.5'], { since: T + 4 * H, type: 'lambda', description: 'AWS Lambda VPC ENI-f-x' }), eni('eni-x', ['10.0.0.8'])], []);
+    h.observe(
+      T + 10 * H,
+      [eni('eni-b', ['10.0.0.5'], { since: T + 4 * H, type: 'lambda', description: 'AWS Lambda VPC ENI-f-x' }), eni('eni-x', ['10.0.0.8'])],
+      [],
+    );
     const json = h.toJSON();
     assert.equal(json.formatVersion, 1);
     // Infinity cannot be JSON: open ends are null.
@@ -134,7 +157,10 @@ describe('EniHistory', () => {
     }
     assert.deepEqual(
       back.history('10.0.0.5').map((s) => [s.eniId, s.from, s.to, s.eni.type]),
-      [['eni-a', T - H, T + 4 * H, 'interface'], ['eni-b', T + 4 * H, Infinity, 'lambda']],
+      [
+        ['eni-a', T - H, T + 4 * H, 'interface'],
+        ['eni-b', T + 4 * H, Infinity, 'lambda'],
+      ],
     );
     assert.deepEqual(back.toJSON(), json);
   });

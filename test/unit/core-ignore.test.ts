@@ -33,7 +33,10 @@ describe('ignore rules', () => {
   });
 
   it('refuse a rule that is none of those, naming it', () => {
-    assert.throws(() => new IgnoreMatcher({ peers: ['10.0.0.0/99'] }, 'lambdaBehavior.ignore.peers'), (e: Error) => e instanceof InputError && /lambdaBehavior\.ignore\.peers: "10\.0\.0\.0\/99"/.test(e.message));
+    assert.throws(
+      () => new IgnoreMatcher({ peers: ['10.0.0.0/99'] }, 'lambdaBehavior.ignore.peers'),
+      (e: Error) => e instanceof InputError && /lambdaBehavior\.ignore\.peers: "10\.0\.0\.0\/99"/.test(e.message),
+    );
     assert.throws(() => new IgnoreMatcher({ peers: ['db.internal'] }), InputError);
     assert.throws(() => new IgnoreMatcher({ apiCalls: ['ListBuckets'] }), /eventSource:eventName/);
   });
@@ -50,11 +53,14 @@ describe('ignore rules', () => {
     assert.equal(after.peers.length, rds.peers.length - rds.peers.filter((p) => p.address === address).length);
     const orderApi = filtered.functions.find((f) => f.name === 'OrderApi')!;
     assert.ok(!orderApi.findings.some((f) => f.subject.startsWith('iam.amazonaws.com:')), 'the denied CreateUser is ignored');
-    assert.ok(orderApi.findings.some((f) => f.subject === 's3.amazonaws.com:ListBuckets'), 'the rest stays');
+    assert.ok(
+      orderApi.findings.some((f) => f.subject === 's3.amazonaws.com:ListBuckets'),
+      'the rest stays',
+    );
     assert.ok(!orderApi.apiCalls.some((c) => c.eventSource === 'iam.amazonaws.com'));
   });
 
-  it('drop accepted findings from a finished report (the extension\'s Refresh)', async () => {
+  it("drop accepted findings from a finished report (the extension's Refresh)", async () => {
     const full = await scan(openScenario(DEMO, 'demo account'));
     const orderApi = full.functions.find((f) => f.name === 'OrderApi')!;
     const listBuckets = orderApi.findings.find((f) => f.kind === 'new-api-call')!;

@@ -3,7 +3,8 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { DEFAULT_LOG_FORMAT, KNOWN_FLOW_FIELDS, LogFormatError, parseLogFormat } from '../../src/core/flowlog/format';
 
-const V2 = '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+const V2 =
+  '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
 const MIXED_V5 =
   '${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${account-id} ${type} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ' +
   '${pkt-srcaddr} ${pkt-dstaddr} ${protocol} ${bytes} ${packets} ${start} ${end} ${action} ${tcp-flags} ${log-status} ${flow-direction}';
@@ -14,7 +15,22 @@ describe('parseLogFormat', () => {
       const f = parseLogFormat(text);
       assert.equal(f.text, DEFAULT_LOG_FORMAT, JSON.stringify(text));
       assert.equal(f.fieldCount, 14);
-      assert.deepEqual(f.names, ['version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'packets', 'bytes', 'start', 'end', 'action', 'log-status']);
+      assert.deepEqual(f.names, [
+        'version',
+        'account-id',
+        'interface-id',
+        'srcaddr',
+        'dstaddr',
+        'srcport',
+        'dstport',
+        'protocol',
+        'packets',
+        'bytes',
+        'start',
+        'end',
+        'action',
+        'log-status',
+      ]);
       assert.equal(f.interfaceId, 2);
       assert.equal(f.srcaddr, 3);
       assert.equal(f.dstaddr, 4);
@@ -56,7 +72,20 @@ describe('parseLogFormat', () => {
   });
 
   test('a reversed order is read as such', () => {
-    const names = ['log-status', 'action', 'end', 'start', 'bytes', 'packets', 'protocol', 'dstport', 'srcport', 'dstaddr', 'srcaddr', 'interface-id'];
+    const names = [
+      'log-status',
+      'action',
+      'end',
+      'start',
+      'bytes',
+      'packets',
+      'protocol',
+      'dstport',
+      'srcport',
+      'dstaddr',
+      'srcaddr',
+      'interface-id',
+    ];
     const f = parseLogFormat(names.map((n) => '${' + n + '}').join(' '));
     assert.equal(f.logStatus, 0);
     assert.equal(f.action, 1);
@@ -96,7 +125,9 @@ describe('parseLogFormat', () => {
   });
 
   test('unknown fields are reported, not fatal, and keep their position', () => {
-    const f = parseLogFormat('${version} ${future-field} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${start} ${action} ${another-one}');
+    const f = parseLogFormat(
+      '${version} ${future-field} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${start} ${action} ${another-one}',
+    );
     assert.deepEqual(f.unknownFields, ['future-field', 'another-one']);
     assert.equal(f.fieldCount, 10);
     assert.equal(f.srcaddr, 2);
@@ -107,7 +138,16 @@ describe('parseLogFormat', () => {
     const all = [...KNOWN_FLOW_FIELDS].map((n) => '${' + n + '}').join(' ');
     const f = parseLogFormat(all);
     assert.deepEqual(f.unknownFields, []);
-    for (const name of ['reject-reason', 'ecs-task-id', 'traffic-path', 'pkt-dst-aws-service', 'sublocation-id', 'az-id', 'tcp-flags', 'type']) {
+    for (const name of [
+      'reject-reason',
+      'ecs-task-id',
+      'traffic-path',
+      'pkt-dst-aws-service',
+      'sublocation-id',
+      'az-id',
+      'tcp-flags',
+      'type',
+    ]) {
       assert.ok(KNOWN_FLOW_FIELDS.has(name), name);
     }
   });
@@ -118,7 +158,8 @@ describe('parseLogFormat', () => {
       (err: unknown) => {
         assert.ok(err instanceof LogFormatError);
         assert.equal(err.name, 'LogFormatError');
-        for (const n of ['dstaddr', 'srcport', 'dstport', 'protocol', 'action', 'start']) assert.ok(err.message.includes('${' + n + '}'), `${n} in ${err.message}`);
+        for (const n of ['dstaddr', 'srcport', 'dstport', 'protocol', 'action', 'start'])
+          assert.ok(err.message.includes('${' + n + '}'), `${n} in ${err.message}`);
         assert.ok(!err.message.includes('${srcaddr}'), err.message);
         assert.ok(!err.message.includes('${interface-id}'), err.message);
         return true;
@@ -130,7 +171,11 @@ describe('parseLogFormat', () => {
     const required = ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'action'];
     for (const gone of required) {
       const text = [...required.filter((n) => n !== gone), 'start'].map((n) => '${' + n + '}').join(' ');
-      assert.throws(() => parseLogFormat(text), (err: unknown) => err instanceof LogFormatError && err.message.includes('${' + gone + '}'), gone);
+      assert.throws(
+        () => parseLogFormat(text),
+        (err: unknown) => err instanceof LogFormatError && err.message.includes('${' + gone + '}'),
+        gone,
+      );
     }
     // Neither start nor end: the time is missing.
     assert.throws(

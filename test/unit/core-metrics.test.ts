@@ -15,7 +15,10 @@ const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
 function series(metric: MetricName, values: readonly number[], stat = 'Sum'): MetricSeries {
   // Newest first and zero periods left out, as CloudWatch returns them.
-  const points = values.map((v, i) => ({ t: START + i * HOUR_MS, v })).filter((p) => p.v !== 0).reverse();
+  const points = values
+    .map((v, i) => ({ t: START + i * HOUR_MS, v }))
+    .filter((p) => p.v !== 0)
+    .reverse();
   return { functionName: 'fn', metric, stat, periodSeconds: 3600, points };
 }
 
@@ -28,13 +31,20 @@ const analyse = (m: HourlyMetrics) => analyseMetrics(m, BASE_HOURS, DETECT_HOURS
 const kinds = (m: HourlyMetrics) => analyse(m).findings.map((f) => f.kind);
 const detectIndex = (h: number) => BASE_HOURS + h;
 
-
-
 describe('hourlyMetrics', () => {
   test('missing Sum periods are zero, missing other periods unknown', () => {
     const m = hourlyMetrics(
       [
-        { functionName: 'fn', metric: 'Invocations', stat: 'Sum', periodSeconds: 3600, points: [{ t: START + 3 * HOUR_MS, v: 7 }, { t: START, v: 2 }] },
+        {
+          functionName: 'fn',
+          metric: 'Invocations',
+          stat: 'Sum',
+          periodSeconds: 3600,
+          points: [
+            { t: START + 3 * HOUR_MS, v: 7 },
+            { t: START, v: 2 },
+          ],
+        },
         { functionName: 'fn', metric: 'Duration', stat: 'Average', periodSeconds: 3600, points: [{ t: START + HOUR_MS, v: 120 }] },
       ],
       START,
@@ -54,8 +64,24 @@ describe('hourlyMetrics', () => {
   test('periods shorter than an hour add up for Sum metrics and keep the maximum for the others', () => {
     const m = hourlyMetrics(
       [
-        { functionName: 'fn', metric: 'Errors', stat: 'Sum', periodSeconds: 300, points: [0, 5, 10, 55].map((min) => ({ t: START + min * 60_000, v: 2 })) },
-        { functionName: 'fn', metric: 'ConcurrentExecutions', stat: 'Maximum', periodSeconds: 300, points: [{ t: START, v: 3 }, { t: START + 600_000, v: 9 }, { t: START + 1_200_000, v: 4 }] },
+        {
+          functionName: 'fn',
+          metric: 'Errors',
+          stat: 'Sum',
+          periodSeconds: 300,
+          points: [0, 5, 10, 55].map((min) => ({ t: START + min * 60_000, v: 2 })),
+        },
+        {
+          functionName: 'fn',
+          metric: 'ConcurrentExecutions',
+          stat: 'Maximum',
+          periodSeconds: 300,
+          points: [
+            { t: START, v: 3 },
+            { t: START + 600_000, v: 9 },
+            { t: START + 1_200_000, v: 4 },
+          ],
+        },
       ],
       START,
       2,
@@ -66,7 +92,19 @@ describe('hourlyMetrics', () => {
 
   test('points outside the span are ignored', () => {
     const m = hourlyMetrics(
-      [{ functionName: 'fn', metric: 'Invocations', stat: 'Sum', periodSeconds: 3600, points: [{ t: START - 1, v: 100 }, { t: START + 2 * HOUR_MS, v: 100 }, { t: START + HOUR_MS + 1, v: 1 }] }],
+      [
+        {
+          functionName: 'fn',
+          metric: 'Invocations',
+          stat: 'Sum',
+          periodSeconds: 3600,
+          points: [
+            { t: START - 1, v: 100 },
+            { t: START + 2 * HOUR_MS, v: 100 },
+            { t: START + HOUR_MS + 1, v: 1 },
+          ],
+        },
+      ],
       START,
       2,
     );
@@ -85,7 +123,10 @@ describe('analyseMetrics: invocation spikes', () => {
     const burst = detectIndex(14);
     const m = hourly((i) => (i === burst ? 1000 : 100));
     const a = analyse(m);
-    assert.deepEqual(a.findings.map((f) => f.kind), ['invocation-spike']);
+    assert.deepEqual(
+      a.findings.map((f) => f.kind),
+      ['invocation-spike'],
+    );
     const f = a.findings[0];
     assert.equal(f.subject, 'Invocations');
     assert.equal(f.severity, 'high');
@@ -128,14 +169,20 @@ describe('analyseMetrics: invocation spikes', () => {
     const night = detectIndex(3);
     const m = hourly((i) => (i === night ? 1000 : peak(i)));
     const a = analyse(m);
-    assert.deepEqual(a.findings.map((f) => f.kind), ['invocation-spike']);
+    assert.deepEqual(
+      a.findings.map((f) => f.kind),
+      ['invocation-spike'],
+    );
     assert.match(a.findings[0].title, /03:00 UTC/);
   });
 
   test('a sustained 3× load over the whole window is a spike of the window', () => {
     const m = hourly((i) => (i < BASE_HOURS ? 100 : 300));
     const a = analyse(m);
-    assert.deepEqual(a.findings.map((f) => f.kind), ['invocation-spike']);
+    assert.deepEqual(
+      a.findings.map((f) => f.kind),
+      ['invocation-spike'],
+    );
     assert.equal(a.findings[0].severity, 'medium');
     assert.match(a.findings[0].title, /detection window/);
     assert.equal(a.findings[0].evidence.observed, 7200);
@@ -165,7 +212,10 @@ describe('analyseMetrics: errors and throttles', () => {
       (i) => (i < BASE_HOURS ? 1 : 30),
     );
     const a = analyse(m);
-    assert.deepEqual(a.findings.map((f) => f.kind), ['error-spike']);
+    assert.deepEqual(
+      a.findings.map((f) => f.kind),
+      ['error-spike'],
+    );
     const f = a.findings[0];
     assert.equal(f.subject, 'Errors');
     assert.equal(f.severity, 'high');
@@ -180,7 +230,10 @@ describe('analyseMetrics: errors and throttles', () => {
       (i) => (i < BASE_HOURS ? 1 : 6),
     );
     const a = analyse(m);
-    assert.deepEqual(a.findings.map((f) => [f.kind, f.severity]), [['error-spike', 'medium']]);
+    assert.deepEqual(
+      a.findings.map((f) => [f.kind, f.severity]),
+      [['error-spike', 'medium']],
+    );
   });
 
   test('a few more errors than usual are not an error spike', () => {
@@ -198,7 +251,10 @@ describe('analyseMetrics: errors and throttles', () => {
       (i) => (i < BASE_HOURS ? (i % 48 === 0 ? 1 : 0) : 3),
     );
     const a = analyse(spike);
-    assert.deepEqual(a.findings.map((f) => f.kind), ['throttle-spike']);
+    assert.deepEqual(
+      a.findings.map((f) => f.kind),
+      ['throttle-spike'],
+    );
     assert.equal(a.findings[0].subject, 'Throttles');
     assert.equal(a.findings[0].evidence.observed, 72);
     const usual = hourly(
@@ -233,7 +289,10 @@ describe('analyseMetrics: summary and active hours', () => {
     }
     assert.equal(s.totals.detect.Invocations, 23 * 120);
     assert.equal(s.totals.baselineDailyMean.Invocations, 2400);
-    assert.equal(s.totals.detect.Errors, Array.from({ length: DETECT_HOURS }, (_, h) => ((BASE_HOURS + h) % 10 === 0 ? 1 : 0) as number).reduce((x, y) => x + y, 0));
+    assert.equal(
+      s.totals.detect.Errors,
+      Array.from({ length: DETECT_HOURS }, (_, h) => ((BASE_HOURS + h) % 10 === 0 ? 1 : 0) as number).reduce((x, y) => x + y, 0),
+    );
     // Active hours: every detection hour with an invocation.
     assert.equal(a.activeHours.size, 23);
     assert.ok(!a.activeHours.has(START + detectIndex(2) * HOUR_MS));
@@ -243,8 +302,15 @@ describe('analyseMetrics: summary and active hours', () => {
   test('an hour with concurrency but no completed invocation counts as active', () => {
     const m = hourlyMetrics(
       [
-        series('Invocations', Array.from({ length: TOTAL }, (_, i) => (i === detectIndex(1) ? 0 : 5))),
-        series('ConcurrentExecutions', Array.from({ length: TOTAL }, (_, i) => (i === detectIndex(1) ? 1 : 0)), 'Maximum'),
+        series(
+          'Invocations',
+          Array.from({ length: TOTAL }, (_, i) => (i === detectIndex(1) ? 0 : 5)),
+        ),
+        series(
+          'ConcurrentExecutions',
+          Array.from({ length: TOTAL }, (_, i) => (i === detectIndex(1) ? 1 : 0)),
+          'Maximum',
+        ),
       ],
       START,
       TOTAL,

@@ -14,8 +14,17 @@ const iso = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 
 function row(over: Partial<FlowAggregate> & { hour: number }): FlowAggregate {
   return {
-    eniId: 'eni-1', remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', flows: 1, packets: 10, bytes: 1000,
-    first: over.hour + 60_000, last: over.hour + 120_000, ...over,
+    eniId: 'eni-1',
+    remoteAddress: '10.0.3.14',
+    remotePort: 5432,
+    protocol: 6,
+    action: 'ACCEPT',
+    flows: 1,
+    packets: 10,
+    bytes: 1000,
+    first: over.hour + 60_000,
+    last: over.hour + 120_000,
+    ...over,
   };
 }
 
@@ -113,7 +122,11 @@ describe('peerFindings: new peers', () => {
   });
 
   test('the finding carries the subject, times, counts and samples', () => {
-    const [f] = peerFindings(one([row({ hour: DETECT + H, flows: 3, samples: ['a', 'b', 'c', 'd'] })]), named('RDS (RDSNetworkInterface)'), 24);
+    const [f] = peerFindings(
+      one([row({ hour: DETECT + H, flows: 3, samples: ['a', 'b', 'c', 'd'] })]),
+      named('RDS (RDSNetworkInterface)'),
+      24,
+    );
     assert.equal(f.subject, '10.0.3.14:5432/tcp');
     assert.equal(f.evidence.firstSeen, iso(DETECT + H + 60_000));
     assert.equal(f.evidence.flows, 3);
@@ -123,10 +136,18 @@ describe('peerFindings: new peers', () => {
 
   test('external addresses and remote-access ports are high severity; AWS services and private peers medium', () => {
     assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '185.220.101.45', remotePort: 443 })]), 'external'), ['new-peer high']);
-    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '10.0.1.37', remotePort: 22 })]), 'EC2 instance (i-1)'), ['new-peer high']);
-    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '10.0.1.37', remotePort: 3389 })]), 'EC2 instance (i-1)'), ['new-peer high']);
-    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '52.94.1.2', remotePort: 443 })]), 'AWS DYNAMODB (us-east-1)'), ['new-peer medium']);
-    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '10.0.3.14', remotePort: 5432 })]), 'RDS (RDSNetworkInterface)'), ['new-peer medium']);
+    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '10.0.1.37', remotePort: 22 })]), 'EC2 instance (i-1)'), [
+      'new-peer high',
+    ]);
+    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '10.0.1.37', remotePort: 3389 })]), 'EC2 instance (i-1)'), [
+      'new-peer high',
+    ]);
+    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '52.94.1.2', remotePort: 443 })]), 'AWS DYNAMODB (us-east-1)'), [
+      'new-peer medium',
+    ]);
+    assert.deepEqual(kinds(one([row({ hour: DETECT, remoteAddress: '10.0.3.14', remotePort: 5432 })]), 'RDS (RDSNetworkInterface)'), [
+      'new-peer medium',
+    ]);
   });
 
   test('a new peer that was only rejected is rejected traffic, not a new peer', () => {
@@ -135,7 +156,8 @@ describe('peerFindings: new peers', () => {
 });
 
 describe('peerFindings: rejected traffic', () => {
-  const baselineRejects = (perHour: number) => Array.from({ length: 7 * 24 }, (_, i) => row({ hour: BASE + i * H, action: 'REJECT', flows: perHour }));
+  const baselineRejects = (perHour: number) =>
+    Array.from({ length: 7 * 24 }, (_, i) => row({ hour: BASE + i * H, action: 'REJECT', flows: perHour }));
 
   test('a peer rejected at its usual rate is not a finding', () => {
     const p = one([...baselineRejects(1), row({ hour: DETECT + H, action: 'REJECT', flows: 24 })]);
@@ -145,7 +167,10 @@ describe('peerFindings: rejected traffic', () => {
   test('a peer rejected far more than usual is a finding', () => {
     const p = one([...baselineRejects(1), row({ hour: DETECT + H, action: 'REJECT', flows: 500 })]);
     const fs = peerFindings(p, named('RDS (RDSNetworkInterface)'), 24);
-    assert.deepEqual(fs.map((f) => f.kind), ['rejected-traffic']);
+    assert.deepEqual(
+      fs.map((f) => f.kind),
+      ['rejected-traffic'],
+    );
     assert.equal(fs[0].evidence.rejected, 500);
     assert.equal(fs[0].evidence.baselineRejected, 168);
   });
@@ -153,24 +178,35 @@ describe('peerFindings: rejected traffic', () => {
   test('any rejection of a peer never rejected before is a finding, high when external', () => {
     const p = one([row({ hour: BASE + H }), row({ hour: DETECT + H, action: 'REJECT', remoteAddress: '10.0.3.14' })]);
     assert.deepEqual(kinds(p), ['rejected-traffic medium']);
-    const ext = one([row({ hour: BASE + H, remoteAddress: '185.220.101.45' }), row({ hour: DETECT + H, action: 'REJECT', remoteAddress: '185.220.101.45' })]);
+    const ext = one([
+      row({ hour: BASE + H, remoteAddress: '185.220.101.45' }),
+      row({ hour: DETECT + H, action: 'REJECT', remoteAddress: '185.220.101.45' }),
+    ]);
     assert.deepEqual(kinds(ext, 'external'), ['rejected-traffic high']);
   });
 });
 
 describe('peerFindings: traffic spikes', () => {
-  const daily = (bytesPerDay: (d: number) => number) => Array.from({ length: 7 }, (_, d) => row({ hour: BASE + d * DAY + 3 * H, bytes: bytesPerDay(d) }));
+  const daily = (bytesPerDay: (d: number) => number) =>
+    Array.from({ length: 7 }, (_, d) => row({ hour: BASE + d * DAY + 3 * H, bytes: bytesPerDay(d) }));
 
   test('far more bytes than any baseline day is a spike', () => {
     const p = one([...daily(() => MIB), row({ hour: DETECT + 2 * H, bytes: 50 * MIB })]);
     const fs = peerFindings(p, named('RDS (RDSNetworkInterface)'), 24);
-    assert.deepEqual(fs.map((f) => `${f.kind} ${f.severity}`), ['traffic-spike medium']);
+    assert.deepEqual(
+      fs.map((f) => `${f.kind} ${f.severity}`),
+      ['traffic-spike medium'],
+    );
     assert.equal(fs[0].evidence.bytes, 50 * MIB);
     assert.equal(fs[0].evidence.baselineDailyMeanBytes, MIB);
   });
 
   test('a spike to an external address is high severity', () => {
-    const rows = [...daily(() => MIB), row({ hour: DETECT + 2 * H, bytes: 50 * MIB })].map((r) => ({ ...r, remoteAddress: '185.220.101.45', remotePort: 443 }));
+    const rows = [...daily(() => MIB), row({ hour: DETECT + 2 * H, bytes: 50 * MIB })].map((r) => ({
+      ...r,
+      remoteAddress: '185.220.101.45',
+      remotePort: 443,
+    }));
     assert.deepEqual(kinds(one(rows), 'external'), ['traffic-spike high']);
   });
 
@@ -185,8 +221,14 @@ describe('peerFindings: traffic spikes', () => {
   test('the detection window is scaled to a day', () => {
     // 6 hours of detection: 3 MiB is 12 MiB a day against 1 MiB a day; over 24 hours it is only 3 MiB a day.
     const p = one([...daily(() => MIB), row({ hour: DETECT + 2 * H, bytes: 3 * MIB })]);
-    assert.deepEqual(peerFindings(p, named('RDS'), 6).map((f) => f.kind), ['traffic-spike']);
-    assert.deepEqual(peerFindings(p, named('RDS'), 24).map((f) => f.kind), []);
+    assert.deepEqual(
+      peerFindings(p, named('RDS'), 6).map((f) => f.kind),
+      ['traffic-spike'],
+    );
+    assert.deepEqual(
+      peerFindings(p, named('RDS'), 24).map((f) => f.kind),
+      [],
+    );
   });
 });
 
@@ -197,14 +239,35 @@ describe('traffic that grows with the invocations', () => {
     const detectStart = baselineStart + 14 * DAY;
     const b = new FunctionTrafficBuilder(baselineStart, detectStart);
     const row = (hour: number, bytes: number) => ({
-      eniId: 'eni-1', remoteAddress: '10.0.3.4', remotePort: 5432, protocol: 6, action: 'ACCEPT' as const,
-      hour, flows: 10, packets: 100, bytes, first: hour, last: hour + 60_000,
+      eniId: 'eni-1',
+      remoteAddress: '10.0.3.4',
+      remotePort: 5432,
+      protocol: 6,
+      action: 'ACCEPT' as const,
+      hour,
+      flows: 10,
+      packets: 100,
+      bytes,
+      first: hour,
+      last: hour + 60_000,
     });
     for (let d = 0; d < 14; d++) b.add(row(baselineStart + d * DAY, 2 * 1024 * 1024), ['fn']);
     b.add(row(detectStart, 40 * 1024 * 1024), ['fn']);
     const peer = [...b.peers.values()][0];
-    assert.deepEqual(peerFindings(peer, named('RDS'), 24, 1).map((f) => f.kind), ['traffic-spike'], '20× the bytes with usual invocations');
-    assert.deepEqual(peerFindings(peer, named('RDS'), 24, 15).map((f) => f.kind), [], '20× the bytes with 15× the invocations');
-    assert.deepEqual(peerFindings(peer, named('RDS'), 24, 3).map((f) => f.kind), ['traffic-spike'], 'far beyond what 3× the invocations explain');
+    assert.deepEqual(
+      peerFindings(peer, named('RDS'), 24, 1).map((f) => f.kind),
+      ['traffic-spike'],
+      '20× the bytes with usual invocations',
+    );
+    assert.deepEqual(
+      peerFindings(peer, named('RDS'), 24, 15).map((f) => f.kind),
+      [],
+      '20× the bytes with 15× the invocations',
+    );
+    assert.deepEqual(
+      peerFindings(peer, named('RDS'), 24, 3).map((f) => f.kind),
+      ['traffic-spike'],
+      'far beyond what 3× the invocations explain',
+    );
   });
 });

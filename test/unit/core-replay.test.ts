@@ -28,9 +28,30 @@ type Files = Record<string, unknown>;
 function baseFiles(): Files {
   const fnArn = 'arn:aws:lambda:us-east-1:123456789012:function:orders';
   const metricQueries = [
-    { Id: 'm0', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: [{ Name: 'FunctionName', Value: 'orders' }] }, Period: 3600, Stat: 'Sum' } },
-    { Id: 'm1', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: 'orders' }] }, Period: 3600, Stat: 'Sum' } },
-    { Id: 'x9', MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: [{ Name: 'Resource', Value: 'orders:prod' }] }, Period: 3600, Stat: 'Sum' } },
+    {
+      Id: 'm0',
+      MetricStat: {
+        Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: [{ Name: 'FunctionName', Value: 'orders' }] },
+        Period: 3600,
+        Stat: 'Sum',
+      },
+    },
+    {
+      Id: 'm1',
+      MetricStat: {
+        Metric: { Namespace: 'AWS/Lambda', MetricName: 'Errors', Dimensions: [{ Name: 'FunctionName', Value: 'orders' }] },
+        Period: 3600,
+        Stat: 'Sum',
+      },
+    },
+    {
+      Id: 'x9',
+      MetricStat: {
+        Metric: { Namespace: 'AWS/Lambda', MetricName: 'Invocations', Dimensions: [{ Name: 'Resource', Value: 'orders:prod' }] },
+        Period: 3600,
+        Stat: 'Sum',
+      },
+    },
   ];
   const stamps: string[] = [];
   for (let t = NOW - H; t >= BASE; t -= H) stamps.push(isoS(t)); // newest first
@@ -39,7 +60,11 @@ function baseFiles(): Files {
     'lambda/list-functions.json': {
       Functions: [
         {
-          FunctionName: 'orders', FunctionArn: fnArn, Runtime: 'python3.12', Role: 'arn:aws:iam::123456789012:role/orders-role', Handler: 'app.handler',
+          FunctionName: 'orders',
+          FunctionArn: fnArn,
+          Runtime: 'python3.12',
+          Role: 'arn:aws:iam::123456789012:role/orders-role',
+          Handler: 'app.handler',
           VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'], VpcId: 'vpc-1' },
         },
       ],
@@ -48,20 +73,45 @@ function baseFiles(): Files {
     'ec2/describe-network-interfaces.json': {
       NetworkInterfaces: [
         {
-          NetworkInterfaceId: 'eni-orders', InterfaceType: 'lambda', Description: 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8',
-          SubnetId: 'subnet-1', VpcId: 'vpc-1', Groups: [{ GroupId: 'sg-1', GroupName: 'fn' }], PrivateIpAddress: '10.0.1.10',
-          PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.1.10' }], Ipv6Addresses: [], Status: 'in-use',
+          NetworkInterfaceId: 'eni-orders',
+          InterfaceType: 'lambda',
+          Description: 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8',
+          SubnetId: 'subnet-1',
+          VpcId: 'vpc-1',
+          Groups: [{ GroupId: 'sg-1', GroupName: 'fn' }],
+          PrivateIpAddress: '10.0.1.10',
+          PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.1.10' }],
+          Ipv6Addresses: [],
+          Status: 'in-use',
           Attachment: { AttachTime: isoS(BASE - 30 * 24 * H) },
         },
         {
-          NetworkInterfaceId: 'eni-rds', InterfaceType: 'interface', Description: 'RDSNetworkInterface', SubnetId: 'subnet-2', VpcId: 'vpc-1',
-          Groups: [{ GroupId: 'sg-db' }], PrivateIpAddress: '10.0.3.14', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.3.14' }], Ipv6Addresses: [],
+          NetworkInterfaceId: 'eni-rds',
+          InterfaceType: 'interface',
+          Description: 'RDSNetworkInterface',
+          SubnetId: 'subnet-2',
+          VpcId: 'vpc-1',
+          Groups: [{ GroupId: 'sg-db' }],
+          PrivateIpAddress: '10.0.3.14',
+          PrivateIpAddresses: [{ PrivateIpAddress: '10.0.3.14' }],
+          Ipv6Addresses: [],
           RequesterId: 'amazon-rds',
         },
       ],
     },
     'ec2/describe-flow-logs.json': {
-      FlowLogs: [{ FlowLogId: 'fl-1', FlowLogStatus: 'ACTIVE', LogGroupName: '/vpc/flow', ResourceId: 'vpc-1', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogFormat: '', MaxAggregationInterval: 600 }],
+      FlowLogs: [
+        {
+          FlowLogId: 'fl-1',
+          FlowLogStatus: 'ACTIVE',
+          LogGroupName: '/vpc/flow',
+          ResourceId: 'vpc-1',
+          TrafficType: 'ALL',
+          LogDestinationType: 'cloud-watch-logs',
+          LogFormat: '',
+          MaxAggregationInterval: 600,
+        },
+      ],
     },
     'cloudtrail/lookup-events.json': {
       Events: [
@@ -87,10 +137,19 @@ function baseFiles(): Files {
 
 function trailEvent(id: string, t: number, eventSource: string, eventName: string, role: string, session: string) {
   return {
-    EventId: id, EventName: eventName, EventTime: isoS(t), EventSource: eventSource, Username: session,
+    EventId: id,
+    EventName: eventName,
+    EventTime: isoS(t),
+    EventSource: eventSource,
+    Username: session,
     CloudTrailEvent: JSON.stringify({
-      eventVersion: '1.09', userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}` },
-      eventTime: isoS(t), eventSource, eventName, eventID: id, sourceIPAddress: '3.91.52.239',
+      eventVersion: '1.09',
+      userIdentity: { type: 'AssumedRole', arn: `arn:aws:sts::123456789012:assumed-role/${role}/${session}` },
+      eventTime: isoS(t),
+      eventSource,
+      eventName,
+      eventID: id,
+      sourceIPAddress: '3.91.52.239',
     }),
   };
 }
@@ -98,7 +157,8 @@ function trailEvent(id: string, t: number, eventSource: string, eventName: strin
 /** Flow records: RDS all along, an external SSH peer in the detection window. */
 function flowText(): string {
   const lines: string[] = [];
-  const rec = (src: string, dst: string, sp: number, dp: number, t: number) => `2 123456789012 eni-orders ${src} ${dst} ${sp} ${dp} 6 10 1000 ${sec(t)} ${sec(t) + 30} ACCEPT OK`;
+  const rec = (src: string, dst: string, sp: number, dp: number, t: number) =>
+    `2 123456789012 eni-orders ${src} ${dst} ${sp} ${dp} 6 10 1000 ${sec(t)} ${sec(t) + 30} ACCEPT OK`;
   for (let t = BASE; t < NOW; t += H) {
     lines.push(rec('10.0.1.10', '10.0.3.14', 40000, 5432, t + 60_000));
     lines.push(rec('10.0.3.14', '10.0.1.10', 5432, 40000, t + 60_000));
@@ -140,7 +200,14 @@ describe('openScenario: bad input', () => {
   });
 
   test('a missing file: the message names the file', () => {
-    for (const rel of ['scenario.json', 'lambda/list-functions.json', 'ec2/describe-network-interfaces.json', 'ec2/describe-flow-logs.json', 'cloudtrail/lookup-events.json', 'cloudwatch/get-metric-data.json']) {
+    for (const rel of [
+      'scenario.json',
+      'lambda/list-functions.json',
+      'ec2/describe-network-interfaces.json',
+      'ec2/describe-flow-logs.json',
+      'cloudtrail/lookup-events.json',
+      'cloudwatch/get-metric-data.json',
+    ]) {
       const dir = writeScenario({ ...baseFiles(), [rel]: undefined });
       const err = inputError(dir);
       assert.ok(err.message.includes(path.join(dir, rel)), `${rel}: ${err.message}`);
@@ -154,7 +221,13 @@ describe('openScenario: bad input', () => {
   });
 
   test('a file that is not JSON: the message names the file', () => {
-    for (const rel of ['scenario.json', 'lambda/list-functions.json', 'lambda/tags.json', 'cloudwatch/get-metric-data.json', 'ip-ranges.json']) {
+    for (const rel of [
+      'scenario.json',
+      'lambda/list-functions.json',
+      'lambda/tags.json',
+      'cloudwatch/get-metric-data.json',
+      'ip-ranges.json',
+    ]) {
       const dir = writeScenario({ ...baseFiles(), [rel]: '{"Functions": [' });
       const err = inputError(dir);
       assert.ok(err.message.includes(path.join(dir, rel)), `${rel}: ${err.message}`);
@@ -206,7 +279,10 @@ describe('openScenario: bad input', () => {
 
   test('a CloudTrailEvent that is not JSON names the file and the event', () => {
     const bad = { EventId: 'broken-1', EventTime: isoS(NOW - H), CloudTrailEvent: '{not json' };
-    const dir = writeScenario({ ...baseFiles(), 'cloudtrail/lookup-events.json': { Events: [trailEvent('ok', NOW - H, 's3.amazonaws.com', 'GetObject', 'r', 's'), bad] } });
+    const dir = writeScenario({
+      ...baseFiles(),
+      'cloudtrail/lookup-events.json': { Events: [trailEvent('ok', NOW - H, 's3.amazonaws.com', 'GetObject', 'r', 's'), bad] },
+    });
     const err = inputError(dir);
     assert.ok(err.message.includes('lookup-events.json'), err.message);
     assert.ok(err.message.includes('Events[1]'), err.message);
@@ -214,7 +290,10 @@ describe('openScenario: bad input', () => {
   });
 
   test('an event without a time is refused', () => {
-    const dir = writeScenario({ ...baseFiles(), 'cloudtrail/lookup-events.json': { Events: [{ EventId: 'no-time', CloudTrailEvent: '{}' }] } });
+    const dir = writeScenario({
+      ...baseFiles(),
+      'cloudtrail/lookup-events.json': { Events: [{ EventId: 'no-time', CloudTrailEvent: '{}' }] },
+    });
     assert.match(inputError(dir).message, /lookup-events\.json.*Events\[0\].*no-time/);
   });
 });
@@ -231,22 +310,38 @@ describe('openScenario: serving a scenario', () => {
     assert.deepEqual(f.tags, { team: 'payments' });
     assert.deepEqual(f.vpc?.subnetIds, ['subnet-1']);
     const enis = await source.listNetworkInterfaces(signal);
-    assert.deepEqual(enis.map((e) => [e.id, e.type, e.privateIps[0], e.securityGroupIds.join(',')]), [['eni-orders', 'lambda', '10.0.1.10', 'sg-1'], ['eni-rds', 'interface', '10.0.3.14', 'sg-db']]);
+    assert.deepEqual(
+      enis.map((e) => [e.id, e.type, e.privateIps[0], e.securityGroupIds.join(',')]),
+      [
+        ['eni-orders', 'lambda', '10.0.1.10', 'sg-1'],
+        ['eni-rds', 'interface', '10.0.3.14', 'sg-db'],
+      ],
+    );
     assert.equal(enis[0].since, BASE - 30 * 24 * H);
     const [fl] = await source.describeFlowLogs(signal);
-    assert.deepEqual([fl.id, fl.destinationType, fl.logGroupName, fl.maxAggregationIntervalSeconds], ['fl-1', 'cloud-watch-logs', '/vpc/flow', 600]);
+    assert.deepEqual(
+      [fl.id, fl.destinationType, fl.logGroupName, fl.maxAggregationIntervalSeconds],
+      ['fl-1', 'cloud-watch-logs', '/vpc/flow', 600],
+    );
     // Events are served for the requested time range only.
     const pages: string[][] = [];
-    for await (const page of source.lookupEvents({ start: BASE, end: NOW, sessionNames: ['orders'] }, signal)) pages.push(page.map((e) => e.eventId));
+    for await (const page of source.lookupEvents({ start: BASE, end: NOW, sessionNames: ['orders'] }, signal))
+      pages.push(page.map((e) => e.eventId));
     assert.deepEqual(pages.flat().sort(), ['e-1', 'e-2', 'e-3']);
     // Metrics: per function and metric, only per-function queries, only the requested range.
-    const series = await source.getMetrics({ start: DETECT, end: NOW, functionNames: ['orders'], metrics: ['Invocations', 'Errors'], periodSeconds: 3600 }, signal);
+    const series = await source.getMetrics(
+      { start: DETECT, end: NOW, functionNames: ['orders'], metrics: ['Invocations', 'Errors'], periodSeconds: 3600 },
+      signal,
+    );
     const inv = series.find((s) => s.metric === 'Invocations');
     assert.ok(inv);
     assert.equal(inv.points.length, 24);
     assert.ok(inv.points.every((p) => p.v === 20 && p.t >= DETECT && p.t < NOW));
     assert.equal(series.filter((s) => s.metric === 'Invocations').length, 1);
-    assert.deepEqual(await source.getMetrics({ start: BASE, end: NOW, functionNames: ['other'], metrics: ['Invocations'], periodSeconds: 3600 }, signal), []);
+    assert.deepEqual(
+      await source.getMetrics({ start: BASE, end: NOW, functionNames: ['other'], metrics: ['Invocations'], periodSeconds: 3600 }, signal),
+      [],
+    );
   });
 
   test('a scan of the scenario finds the new peer and the new call, with the recording time as now', async () => {
@@ -260,7 +355,10 @@ describe('openScenario: serving a scenario', () => {
       // No ip-ranges.json in this scenario: a public address is not called external with certainty.
       '185.220.101.45:22 false public address (AWS ip-ranges unavailable)',
     ]);
-    assert.deepEqual(orders.findings.map((f) => `${f.kind} ${f.subject}`).sort(), ['new-api-call iam.amazonaws.com:ListRoles', 'new-peer 185.220.101.45:22/tcp']);
+    assert.deepEqual(orders.findings.map((f) => `${f.kind} ${f.subject}`).sort(), [
+      'new-api-call iam.amazonaws.com:ListRoles',
+      'new-peer 185.220.101.45:22/tcp',
+    ]);
     assert.equal(orders.metrics?.totals.detect.Invocations, 24 * 20);
     assert.equal(r.warnings.length, 1);
     assert.match(r.warnings[0], /^no AWS ip-ranges document: the public peers of 1 function\(s\) \(orders\)/);
@@ -270,17 +368,63 @@ describe('openScenario: serving a scenario', () => {
   test('management events by name: every recorded one whatever its time, with its caller, request and response', async () => {
     const files = baseFiles();
     const description = 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8';
-    const management = (id: string, t: number, eventSource: string, eventName: string, arn: string, requestParameters: unknown, responseElements: unknown) => ({
-      EventId: id, EventName: eventName, EventTime: isoS(t), EventSource: eventSource, Username: arn.split('/').pop(),
-      CloudTrailEvent: JSON.stringify({ eventVersion: '1.09', userIdentity: { type: 'AssumedRole', arn }, eventTime: isoS(t), eventSource, eventName, eventID: id, requestParameters, responseElements }),
+    const management = (
+      id: string,
+      t: number,
+      eventSource: string,
+      eventName: string,
+      arn: string,
+      requestParameters: unknown,
+      responseElements: unknown,
+    ) => ({
+      EventId: id,
+      EventName: eventName,
+      EventTime: isoS(t),
+      EventSource: eventSource,
+      Username: arn.split('/').pop(),
+      CloudTrailEvent: JSON.stringify({
+        eventVersion: '1.09',
+        userIdentity: { type: 'AssumedRole', arn },
+        eventTime: isoS(t),
+        eventSource,
+        eventName,
+        eventID: id,
+        requestParameters,
+        responseElements,
+      }),
     });
     const lambdaRole = 'arn:aws:sts::123456789012:assumed-role/orders-role/awslambda_12_20260901T000000';
     const deployer = 'arn:aws:sts::123456789012:assumed-role/deploy/codebuild-1';
     (files['cloudtrail/lookup-events.json'] as { Events: unknown[] }).Events.push(
       // 60 days before the recording: long before the windows, yet the ENI's creation.
-      management('m-create', NOW - 60 * 24 * H, 'ec2.amazonaws.com', 'CreateNetworkInterface', lambdaRole, { subnetId: 'subnet-1', description },
-        { networkInterface: { networkInterfaceId: 'eni-orders', subnetId: 'subnet-1', vpcId: 'vpc-1', description, interfaceType: 'lambda', privateIpAddress: '10.0.1.10', groupSet: { items: [{ groupId: 'sg-1' }] } } }),
-      management('m-code', DETECT + H, 'lambda.amazonaws.com', 'UpdateFunctionCode20150331v2', deployer, { functionName: 'orders' }, { functionName: 'orders' }),
+      management(
+        'm-create',
+        NOW - 60 * 24 * H,
+        'ec2.amazonaws.com',
+        'CreateNetworkInterface',
+        lambdaRole,
+        { subnetId: 'subnet-1', description },
+        {
+          networkInterface: {
+            networkInterfaceId: 'eni-orders',
+            subnetId: 'subnet-1',
+            vpcId: 'vpc-1',
+            description,
+            interfaceType: 'lambda',
+            privateIpAddress: '10.0.1.10',
+            groupSet: { items: [{ groupId: 'sg-1' }] },
+          },
+        },
+      ),
+      management(
+        'm-code',
+        DETECT + H,
+        'lambda.amazonaws.com',
+        'UpdateFunctionCode20150331v2',
+        deployer,
+        { functionName: 'orders' },
+        { functionName: 'orders' },
+      ),
     );
     const dir = writeScenario(files, { name: 'fl-1.log', data: flowText() });
     const source = openScenario(dir);
@@ -304,12 +448,32 @@ describe('openScenario: serving a scenario', () => {
     // The scan names the deploy in the finding that followed it (ListRoles, 1 h after it).
     const r = await scan(source, OPTIONS);
     const listRoles = r.functions[0].findings.find((f) => f.subject === 'iam.amazonaws.com:ListRoles');
-    assert.deepEqual(listRoles?.evidence.deploy, { eventName: 'UpdateFunctionCode20150331v2', time: isoS(DETECT + H), by: 'deploy/codebuild-1', eventId: 'm-code', minutesBefore: 60 });
+    assert.deepEqual(listRoles?.evidence.deploy, {
+      eventName: 'UpdateFunctionCode20150331v2',
+      time: isoS(DETECT + H),
+      by: 'deploy/codebuild-1',
+      eventId: 'm-code',
+      minutesBefore: 60,
+    });
 
     // A lookup that failed when recording fails again, under the scan's name for it; the other still answers.
-    const failed = openScenario(writeScenario({ ...files, 'scenario.json': { ...(files['scenario.json'] as object), failures: { 'cloudtrail:LookupEvents (function changes)': 'throttled: Rate exceeded' } } }, { name: 'fl-1.log', data: flowText() }));
+    const failed = openScenario(
+      writeScenario(
+        {
+          ...files,
+          'scenario.json': {
+            ...(files['scenario.json'] as object),
+            failures: { 'cloudtrail:LookupEvents (function changes)': 'throttled: Rate exceeded' },
+          },
+        },
+        { name: 'fl-1.log', data: flowText() },
+      ),
+    );
     const r2 = await scan(failed, OPTIONS);
-    assert.ok(r2.warnings.some((w) => w.startsWith('cloudtrail:LookupEvents (function changes): other: not recorded: throttled: Rate exceeded')), r2.warnings.join(' | '));
+    assert.ok(
+      r2.warnings.some((w) => w.startsWith('cloudtrail:LookupEvents (function changes): other: not recorded: throttled: Rate exceeded')),
+      r2.warnings.join(' | '),
+    );
     assert.equal(r2.functions[0].findings.find((f) => f.subject === 'iam.amazonaws.com:ListRoles')?.evidence.deploy, undefined);
     assert.equal(r2.functions[0].coverageStatus?.cloudtrail.status, 'partial');
     assert.doesNotMatch(r2.functions[0].coverage.network, /appeared/, 'the ENI history was read');
@@ -341,16 +505,25 @@ describe('openScenario: serving a scenario', () => {
     const dir = writeScenario(baseFiles(), { name: 'fl-1.log.gz', data: gz.subarray(0, Math.floor(gz.length * 0.6)) });
     const r = await scan(openScenario(dir), OPTIONS);
     const file = path.join(dir, 'flowlogs', 'fl-1.log.gz');
-    assert.ok(r.warnings.some((w) => w.includes(file)), r.warnings.join('\n'));
+    assert.ok(
+      r.warnings.some((w) => w.includes(file)),
+      r.warnings.join('\n'),
+    );
     const [orders] = r.functions;
-    assert.ok(orders.peers.some((p) => p.address === '10.0.3.14' && p.baseline && p.baseline.flows > 0), 'records before the cut are used');
+    assert.ok(
+      orders.peers.some((p) => p.address === '10.0.3.14' && p.baseline && p.baseline.flows > 0),
+      'records before the cut are used',
+    );
     assert.ok((r.stats?.flowRecords ?? 0) > 0);
   });
 
   test('a .gz file that is not gzip at all: a warning naming the file, not a crash', async () => {
     const dir = writeScenario(baseFiles(), { name: 'fl-1.log.gz', data: flowText() });
     const r = await scan(openScenario(dir), OPTIONS);
-    assert.ok(r.warnings.some((w) => w.includes(path.join(dir, 'flowlogs', 'fl-1.log.gz'))), r.warnings.join('\n'));
+    assert.ok(
+      r.warnings.some((w) => w.includes(path.join(dir, 'flowlogs', 'fl-1.log.gz'))),
+      r.warnings.join('\n'),
+    );
     assert.equal(r.functions.length, 1);
   });
 

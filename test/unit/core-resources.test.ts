@@ -7,7 +7,17 @@ import type { NetworkInterface } from '../../src/core/model';
 import type { IpRangesDocument } from '../../src/core/ports';
 
 function eni(over: Partial<NetworkInterface>): NetworkInterface {
-  return { id: 'eni-0123', type: 'interface', description: '', subnetId: 'subnet-1', vpcId: 'vpc-1', securityGroupIds: [], privateIps: ['10.0.0.1'], ipv6Ips: [], ...over };
+  return {
+    id: 'eni-0123',
+    type: 'interface',
+    description: '',
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    securityGroupIds: [],
+    privateIps: ['10.0.0.1'],
+    ipv6Ips: [],
+    ...over,
+  };
 }
 
 describe('describeResource', () => {
@@ -22,19 +32,28 @@ describe('describeResource', () => {
   });
 
   test('load balancers by description, requester or type', () => {
-    assert.equal(describeResource(eni({ description: 'ELB app/internal-api/64cb14028d512c97' })), 'Load balancer (app/internal-api/64cb14028d512c97)');
+    assert.equal(
+      describeResource(eni({ description: 'ELB app/internal-api/64cb14028d512c97' })),
+      'Load balancer (app/internal-api/64cb14028d512c97)',
+    );
     assert.equal(describeResource(eni({ description: '', requesterId: 'amazon-elb' })), 'Load balancer (eni-0123)');
     assert.equal(describeResource(eni({ type: 'network_load_balancer', description: 'ELB net/nlb/abc' })), 'Load balancer (net/nlb/abc)');
   });
 
   test('VPC endpoints name the endpoint id', () => {
-    assert.equal(describeResource(eni({ type: 'vpc_endpoint', description: 'VPC Endpoint Interface vpce-f86bebb2737f6a6f0' })), 'VPC endpoint (vpce-f86bebb2737f6a6f0)');
+    assert.equal(
+      describeResource(eni({ type: 'vpc_endpoint', description: 'VPC Endpoint Interface vpce-f86bebb2737f6a6f0' })),
+      'VPC endpoint (vpce-f86bebb2737f6a6f0)',
+    );
     assert.equal(describeResource(eni({ type: 'interface', description: 'VPC Endpoint Interface vpce-0abc' })), 'VPC endpoint (vpce-0abc)');
     assert.equal(describeResource(eni({ type: 'vpc_endpoint', description: 'no id here' })), 'VPC endpoint (eni-0123)');
   });
 
   test('NAT gateways name the gateway id', () => {
-    assert.equal(describeResource(eni({ type: 'nat_gateway', description: 'Interface for NAT Gateway nat-ed46725a2a7b860dc' })), 'NAT gateway (nat-ed46725a2a7b860dc)');
+    assert.equal(
+      describeResource(eni({ type: 'nat_gateway', description: 'Interface for NAT Gateway nat-ed46725a2a7b860dc' })),
+      'NAT gateway (nat-ed46725a2a7b860dc)',
+    );
     assert.equal(describeResource(eni({ type: 'nat_gateway', description: '' })), 'NAT gateway (eni-0123)');
   });
 
@@ -47,7 +66,10 @@ describe('describeResource', () => {
   test('Lambda ENIs list the functions they serve, else the description', () => {
     assert.equal(describeResource(eni({ type: 'lambda', description: 'AWS Lambda VPC ENI-a-x' }), ['a', 'b']), 'Lambda ENI (a, b)');
     assert.equal(describeResource(eni({ type: 'lambda', description: 'AWS Lambda VPC ENI-a-x' })), 'Lambda ENI (AWS Lambda VPC ENI-a-x)');
-    assert.equal(describeResource(eni({ type: 'interface', description: 'AWS Lambda VPC ENI: legacy' }), ['old-fn']), 'Lambda ENI (old-fn)');
+    assert.equal(
+      describeResource(eni({ type: 'interface', description: 'AWS Lambda VPC ENI: legacy' }), ['old-fn']),
+      'Lambda ENI (old-fn)',
+    );
   });
 
   test('anything else is the ENI with its description', () => {
@@ -118,13 +140,36 @@ describe('AwsIpRanges', () => {
 
 describe('isPrivateAddress', () => {
   test('private, shared, link-local, loopback and unique-local addresses', () => {
-    for (const a of ['10.0.0.1', '10.255.255.255', '172.16.0.1', '172.31.255.254', '192.168.1.1', '100.64.0.1', '169.254.169.254', '127.0.0.1', 'fd00::1', 'fe80::1', '::1', '::ffff:10.0.0.1']) {
+    for (const a of [
+      '10.0.0.1',
+      '10.255.255.255',
+      '172.16.0.1',
+      '172.31.255.254',
+      '192.168.1.1',
+      '100.64.0.1',
+      '169.254.169.254',
+      '127.0.0.1',
+      'fd00::1',
+      'fe80::1',
+      '::1',
+      '::ffff:10.0.0.1',
+    ]) {
       assert.equal(isPrivateAddress(a), true, a);
     }
   });
 
   test('public addresses', () => {
-    for (const a of ['8.8.8.8', '52.94.1.2', '172.32.0.1', '172.15.255.255', '100.128.0.1', '185.220.101.45', '2600:1f18::1', '2a00:1450:4001::1', '::ffff:8.8.8.8']) {
+    for (const a of [
+      '8.8.8.8',
+      '52.94.1.2',
+      '172.32.0.1',
+      '172.15.255.255',
+      '100.128.0.1',
+      '185.220.101.45',
+      '2600:1f18::1',
+      '2a00:1450:4001::1',
+      '::ffff:8.8.8.8',
+    ]) {
       assert.equal(isPrivateAddress(a), false, a);
     }
   });

@@ -3,7 +3,16 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { EniHistory } from '../../src/core/inventory/history';
 import { coverageStatusOf } from '../../src/core/coverage';
-import type { CoverageStatusBySource, FlowAggregate, FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, ScanReport, TrailEvent } from '../../src/core/model';
+import type {
+  CoverageStatusBySource,
+  FlowAggregate,
+  FlowLogConfig,
+  LambdaFunction,
+  MetricSeries,
+  NetworkInterface,
+  ScanReport,
+  TrailEvent,
+} from '../../src/core/model';
 import {
   SourceError,
   type AccountInfo,
@@ -130,8 +139,15 @@ const fn = (name: string, role: string, vpc?: { subnet: string; sgs: string[] })
 });
 
 const lambdaEni = (id: string, ip: string, subnet: string, sgs: string[], creator: string): NetworkInterface => ({
-  id, type: 'lambda', description: `AWS Lambda VPC ENI-${creator}-1656e770-2f1c-c974-71da-d1fa2edae9d8`, subnetId: subnet, vpcId: 'vpc-1',
-  securityGroupIds: sgs, privateIps: [ip], ipv6Ips: [], since: BASE - 30 * 24 * H,
+  id,
+  type: 'lambda',
+  description: `AWS Lambda VPC ENI-${creator}-1656e770-2f1c-c974-71da-d1fa2edae9d8`,
+  subnetId: subnet,
+  vpcId: 'vpc-1',
+  securityGroupIds: sgs,
+  privateIps: [ip],
+  ipv6Ips: [],
+  since: BASE - 30 * 24 * H,
 });
 
 function rec(eni: string, src: string, dst: string, sport: number, dport: number, start: number, action = 'ACCEPT', bytes = 1000): string {
@@ -140,7 +156,10 @@ function rec(eni: string, src: string, dst: string, sport: number, dport: number
 
 /** A connection: the egress record and its return traffic. */
 function conn(eni: string, local: string, peer: string, port: number, start: number, bytes = 1000): string[] {
-  return [rec(eni, local, peer, 40000 + (start / 1000) % 20000, port, start, 'ACCEPT', bytes), rec(eni, peer, local, port, 40000 + (start / 1000) % 20000, start, 'ACCEPT', bytes * 3)];
+  return [
+    rec(eni, local, peer, 40000 + ((start / 1000) % 20000), port, start, 'ACCEPT', bytes),
+    rec(eni, peer, local, port, 40000 + ((start / 1000) % 20000), start, 'ACCEPT', bytes * 3),
+  ];
 }
 
 function hourlySeries(name: string, perHour: (t: number) => number): MetricSeries {
@@ -153,8 +172,21 @@ function hourlySeries(name: string, perHour: (t: number) => number): MetricSerie
 }
 
 let eventIds = 0;
-const event = (sessionName: string, roleName: string, eventSource: string, eventName: string, eventTime: number, errorCode?: string): TrailEvent => ({
-  eventId: `evt-${++eventIds}`, eventTime, eventSource, eventName, sessionName, roleName, ...(errorCode ? { errorCode, errorMessage: `${errorCode} for ${eventName}` } : {}),
+const event = (
+  sessionName: string,
+  roleName: string,
+  eventSource: string,
+  eventName: string,
+  eventTime: number,
+  errorCode?: string,
+): TrailEvent => ({
+  eventId: `evt-${++eventIds}`,
+  eventTime,
+  eventSource,
+  eventName,
+  sessionName,
+  roleName,
+  ...(errorCode ? { errorCode, errorMessage: `${errorCode} for ${eventName}` } : {}),
 });
 
 function fixture(over: Partial<Fixture> = {}): Fixture {
@@ -189,9 +221,29 @@ function fixture(over: Partial<Fixture> = {}): Fixture {
     enis: [
       lambdaEni('eni-orders', ORDERS_IP, 'subnet-1', ['sg-a'], 'orders'),
       lambdaEni('eni-shared', SHARED_IP, 'subnet-2', ['sg-b', 'sg-c'], 'billing'),
-      { id: 'eni-rds', type: 'interface', description: 'RDSNetworkInterface', subnetId: 'subnet-3', vpcId: 'vpc-1', securityGroupIds: ['sg-db'], privateIps: [RDS_IP], ipv6Ips: [], requesterId: 'amazon-rds' },
+      {
+        id: 'eni-rds',
+        type: 'interface',
+        description: 'RDSNetworkInterface',
+        subnetId: 'subnet-3',
+        vpcId: 'vpc-1',
+        securityGroupIds: ['sg-db'],
+        privateIps: [RDS_IP],
+        ipv6Ips: [],
+        requesterId: 'amazon-rds',
+      },
     ],
-    flowLogs: [{ id: 'fl-vpc', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/vpc/flow-logs', resourceId: 'vpc-1', trafficType: 'ALL', status: 'ACTIVE' }],
+    flowLogs: [
+      {
+        id: 'fl-vpc',
+        logFormat: '',
+        destinationType: 'cloud-watch-logs',
+        logGroupName: '/vpc/flow-logs',
+        resourceId: 'vpc-1',
+        trafficType: 'ALL',
+        status: 'ACTIVE',
+      },
+    ],
     flowText: { 'fl-vpc': lines.join('\n') + '\n' },
     events: [
       event('orders', 'orders-role', 's3.amazonaws.com', 'GetObject', BASE + 5 * H),
@@ -220,7 +272,10 @@ const byName = (r: ScanReport, name: string) => {
   assert.ok(f, `function ${name} in the report`);
   return f;
 };
-const findingSet = (r: ScanReport, name: string) => byName(r, name).findings.map((f) => `${f.kind} ${f.subject} ${f.attribution}`).sort();
+const findingSet = (r: ScanReport, name: string) =>
+  byName(r, name)
+    .findings.map((f) => `${f.kind} ${f.subject} ${f.attribution}`)
+    .sort();
 
 // ---------------------------------------------------------------- tests
 
@@ -237,8 +292,11 @@ describe('scan: a small account end to end', async () => {
     assert.deepEqual(report.functions.map((f) => f.name).sort(), ['billing', 'edge', 'orders', 'reports']);
   });
 
-  test('the sources were asked for the scan\'s windows and functions', () => {
-    assert.deepEqual(source.flowRequests.map((r) => r.id), ['fl-vpc']);
+  test("the sources were asked for the scan's windows and functions", () => {
+    assert.deepEqual(
+      source.flowRequests.map((r) => r.id),
+      ['fl-vpc'],
+    );
     const req = source.flowRequests[0].request;
     assert.equal(req.start, BASE);
     assert.equal(req.end, NOW);
@@ -290,12 +348,18 @@ describe('scan: a small account end to end', async () => {
     assert.ok((ssh.evidence.samples as string[]).every((s) => s.includes('185.220.101.45')));
     // Sorted by severity, high first.
     const ranks = orders.findings.map((f) => ({ low: 1, medium: 2, high: 3 })[f.severity]);
-    assert.deepEqual(ranks, [...ranks].sort((a, b) => b - a));
+    assert.deepEqual(
+      ranks,
+      [...ranks].sort((a, b) => b - a),
+    );
   });
 
   test('a shared ENI: the ENI lists the other function, and peers list the candidates', () => {
     const billing = byName(report, 'billing');
-    assert.deepEqual(billing.enis.map((e) => [e.id, e.privateIp, e.sharedWith]), [['eni-shared', SHARED_IP, ['reports']]]);
+    assert.deepEqual(
+      billing.enis.map((e) => [e.id, e.privateIp, e.sharedWith]),
+      [['eni-shared', SHARED_IP, ['reports']]],
+    );
     assert.deepEqual(byName(report, 'reports').enis[0].sharedWith, ['billing']);
     assert.deepEqual(byName(report, 'orders').enis[0].sharedWith, []);
     const peer = billing.peers.find((p) => p.address === '93.184.216.34')!;
@@ -319,7 +383,10 @@ describe('scan: a small account end to end', async () => {
     assert.equal(f.kind, 'new-peer');
     assert.equal(f.attribution, 'inferred');
     assert.deepEqual(f.evidence.candidates, ['billing', 'reports']);
-    assert.equal(byName(report, 'reports').findings.find((x) => x.subject === '45.33.32.156:443/tcp'), undefined);
+    assert.equal(
+      byName(report, 'reports').findings.find((x) => x.subject === '45.33.32.156:443/tcp'),
+      undefined,
+    );
   });
 
   test('every finding of the shared-role functions', () => {
@@ -331,11 +398,20 @@ describe('scan: a small account end to end', async () => {
     assert.deepEqual(findingSet(report, 'reports'), ['new-peer 93.184.216.34:443/tcp shared']);
   });
 
-  test('API calls: per function, the Lambda service\'s own calls marked and never a finding', () => {
-    const calls = (name: string) => byName(report, name).apiCalls.map((c) => `${c.caller} ${c.eventSource}:${c.eventName} ${c.count} ${c.inBaseline}`).sort();
+  test("API calls: per function, the Lambda service's own calls marked and never a finding", () => {
+    const calls = (name: string) =>
+      byName(report, name)
+        .apiCalls.map((c) => `${c.caller} ${c.eventSource}:${c.eventName} ${c.count} ${c.inBaseline}`)
+        .sort();
     assert.deepEqual(calls('orders'), ['function iam.amazonaws.com:ListUsers 1 false', 'function s3.amazonaws.com:GetObject 1 true']);
-    assert.deepEqual(calls('billing'), ['function secretsmanager.amazonaws.com:GetSecretValue 1 false', 'lambda-service kms.amazonaws.com:Decrypt 1 false']);
-    assert.deepEqual(calls('reports'), ['function athena.amazonaws.com:StartQueryExecution 1 true', 'lambda-service kms.amazonaws.com:Decrypt 1 false']);
+    assert.deepEqual(calls('billing'), [
+      'function secretsmanager.amazonaws.com:GetSecretValue 1 false',
+      'lambda-service kms.amazonaws.com:Decrypt 1 false',
+    ]);
+    assert.deepEqual(calls('reports'), [
+      'function athena.amazonaws.com:StartQueryExecution 1 true',
+      'lambda-service kms.amazonaws.com:Decrypt 1 false',
+    ]);
     assert.equal(byName(report, 'billing').apiCalls.find((c) => c.eventName === 'GetSecretValue')!.denied, 1);
   });
 
@@ -390,10 +466,19 @@ describe('scan: options', () => {
   test('only the functions asked for, with shared-ENI neighbours still used for inference', async () => {
     const source = new MemorySource(fixture());
     const r = await scan(source, { ...OPTIONS, functions: ['billing', 'ghost'] });
-    assert.deepEqual(r.functions.map((f) => f.name), ['billing']);
-    assert.ok(r.warnings.some((w) => w.includes('ghost')), r.warnings.join('\n'));
+    assert.deepEqual(
+      r.functions.map((f) => f.name),
+      ['billing'],
+    );
+    assert.ok(
+      r.warnings.some((w) => w.includes('ghost')),
+      r.warnings.join('\n'),
+    );
     assert.ok(source.metricsRequest!.functionNames.includes('reports'));
-    assert.deepEqual(source.flowRequests[0].request.enis.map((e) => e.id), ['eni-shared']);
+    assert.deepEqual(
+      source.flowRequests[0].request.enis.map((e) => e.id),
+      ['eni-shared'],
+    );
     assert.deepEqual(findingSet(r, 'billing'), [
       'access-denied secretsmanager.amazonaws.com:GetSecretValue exact',
       'new-peer 45.33.32.156:443/tcp inferred',
@@ -435,7 +520,17 @@ describe('scan: options', () => {
 
 describe('scan: failures and coverage', () => {
   test('CloudTrail access denied leaves network and metrics answered, and names the IAM action', async () => {
-    const source = new MemorySource(fixture({ fail: { lookupEvents: new SourceError('access-denied', 'User is not authorized to perform cloudtrail:LookupEvents', 'cloudtrail:LookupEvents') } }));
+    const source = new MemorySource(
+      fixture({
+        fail: {
+          lookupEvents: new SourceError(
+            'access-denied',
+            'User is not authorized to perform cloudtrail:LookupEvents',
+            'cloudtrail:LookupEvents',
+          ),
+        },
+      }),
+    );
     const r = await scan(source, OPTIONS);
     for (const f of r.functions) {
       assert.match(f.coverage.cloudtrail, /^failed/);
@@ -446,7 +541,10 @@ describe('scan: failures and coverage', () => {
     }
     assert.match(byName(r, 'orders').coverage.network, /^complete/);
     assert.deepEqual(findingSet(r, 'orders'), ['new-peer 185.220.101.45:22/tcp exact', 'rejected-traffic 10.0.9.9:3306/tcp exact']);
-    assert.ok(r.warnings.some((w) => w.includes('cloudtrail:LookupEvents')), r.warnings.join('\n'));
+    assert.ok(
+      r.warnings.some((w) => w.includes('cloudtrail:LookupEvents')),
+      r.warnings.join('\n'),
+    );
     assert.ok(source.calls.includes('getMetrics'));
   });
 
@@ -461,7 +559,10 @@ describe('scan: failures and coverage', () => {
   });
 
   test('a flow log that cannot be read is partial network coverage naming the flow log', async () => {
-    const r = await scan(new MemorySource(fixture({ fail: { readFlowLog: new SourceError('access-denied', 'denied', 'logs:FilterLogEvents') } })), OPTIONS);
+    const r = await scan(
+      new MemorySource(fixture({ fail: { readFlowLog: new SourceError('access-denied', 'denied', 'logs:FilterLogEvents') } })),
+      OPTIONS,
+    );
     const orders = byName(r, 'orders');
     assert.match(orders.coverage.network, /^partial/);
     assert.match(orders.coverage.network, /fl-vpc/);
@@ -471,13 +572,21 @@ describe('scan: failures and coverage', () => {
   });
 
   test('a failed ENI listing is failed network coverage', async () => {
-    const r = await scan(new MemorySource(fixture({ fail: { listNetworkInterfaces: new SourceError('access-denied', 'no', 'ec2:DescribeNetworkInterfaces') } })), OPTIONS);
+    const r = await scan(
+      new MemorySource(
+        fixture({ fail: { listNetworkInterfaces: new SourceError('access-denied', 'no', 'ec2:DescribeNetworkInterfaces') } }),
+      ),
+      OPTIONS,
+    );
     assert.match(byName(r, 'orders').coverage.network, /^failed.*ec2:DescribeNetworkInterfaces/);
     assert.match(byName(r, 'edge').coverage.network, /not in a VPC/);
   });
 
   test('an error that is not a SourceError fails the scan', async () => {
-    await assert.rejects(scan(new MemorySource(fixture({ fail: { listFunctions: new TypeError('bug in the source') } })), OPTIONS), /bug in the source/);
+    await assert.rejects(
+      scan(new MemorySource(fixture({ fail: { listFunctions: new TypeError('bug in the source') } })), OPTIONS),
+      /bug in the source/,
+    );
   });
 
   test('an aborted signal rejects the scan before it reads anything', async () => {
@@ -498,7 +607,21 @@ describe('scan: failures and coverage', () => {
 
   test('a flow log delivered to S3 is reported in network coverage', async () => {
     const r = await scan(
-      new MemorySource(fixture({ flowLogs: [{ id: 'fl-s3', logFormat: '', destinationType: 's3', destination: 'arn:aws:s3:::my-flow-bucket/prefix/', resourceId: 'vpc-1', trafficType: 'ALL', status: 'ACTIVE' }] })),
+      new MemorySource(
+        fixture({
+          flowLogs: [
+            {
+              id: 'fl-s3',
+              logFormat: '',
+              destinationType: 's3',
+              destination: 'arn:aws:s3:::my-flow-bucket/prefix/',
+              resourceId: 'vpc-1',
+              trafficType: 'ALL',
+              status: 'ACTIVE',
+            },
+          ],
+        }),
+      ),
       OPTIONS,
     );
     const orders = byName(r, 'orders');
@@ -520,7 +643,10 @@ describe('scan: failures and coverage', () => {
   });
 
   test('a LogFormat that cannot be read is partial coverage with the reason', async () => {
-    const r = await scan(new MemorySource(fixture({ flowLogs: [{ ...fixture().flowLogs[0], logFormat: '${version} ${srcaddr}' }] })), OPTIONS);
+    const r = await scan(
+      new MemorySource(fixture({ flowLogs: [{ ...fixture().flowLogs[0], logFormat: '${version} ${srcaddr}' }] })),
+      OPTIONS,
+    );
     const network = byName(r, 'orders').coverage.network;
     assert.match(network, /^partial/);
     assert.match(network, /fl-vpc/);
@@ -529,20 +655,58 @@ describe('scan: failures and coverage', () => {
 
   test('unknown LogFormat fields are a warning, and the records are still read', async () => {
     const f = fixture();
-    const text = f.flowText['fl-vpc'].split('\n').map((l) => (l ? `${l} extra-value` : l)).join('\n');
-    const r = await scan(new MemorySource({ ...f, flowLogs: [{ ...f.flowLogs[0], logFormat: '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${new-field}' }], flowText: { 'fl-vpc': text } }), OPTIONS);
-    assert.ok(r.warnings.some((w) => w.includes('new-field')), r.warnings.join('\n'));
+    const text = f.flowText['fl-vpc']
+      .split('\n')
+      .map((l) => (l ? `${l} extra-value` : l))
+      .join('\n');
+    const r = await scan(
+      new MemorySource({
+        ...f,
+        flowLogs: [
+          {
+            ...f.flowLogs[0],
+            logFormat:
+              '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${new-field}',
+          },
+        ],
+        flowText: { 'fl-vpc': text },
+      }),
+      OPTIONS,
+    );
+    assert.ok(
+      r.warnings.some((w) => w.includes('new-field')),
+      r.warnings.join('\n'),
+    );
     assert.ok(byName(r, 'orders').findings.some((x) => x.subject === '185.220.101.45:22/tcp'));
   });
 
   test('an ENI-level flow log is preferred over the VPC one, and an inactive one is not read', async () => {
     const f = fixture();
-    const ordersOnly = f.flowText['fl-vpc'].split('\n').filter((l) => l.includes(' eni-orders ')).join('\n') + '\n';
-    const eniLog: FlowLogConfig = { id: 'fl-eni', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/eni', resourceId: 'eni-orders', trafficType: 'ALL', status: 'ACTIVE' };
+    const ordersOnly =
+      f.flowText['fl-vpc']
+        .split('\n')
+        .filter((l) => l.includes(' eni-orders '))
+        .join('\n') + '\n';
+    const eniLog: FlowLogConfig = {
+      id: 'fl-eni',
+      logFormat: '',
+      destinationType: 'cloud-watch-logs',
+      logGroupName: '/eni',
+      resourceId: 'eni-orders',
+      trafficType: 'ALL',
+      status: 'ACTIVE',
+    };
     const inactive: FlowLogConfig = { ...eniLog, id: 'fl-old', resourceId: 'eni-shared', status: 'INACTIVE' };
-    const source = new MemorySource({ ...f, flowLogs: [...f.flowLogs, eniLog, inactive], flowText: { 'fl-vpc': f.flowText['fl-vpc'], 'fl-eni': ordersOnly, 'fl-old': f.flowText['fl-vpc'] } });
+    const source = new MemorySource({
+      ...f,
+      flowLogs: [...f.flowLogs, eniLog, inactive],
+      flowText: { 'fl-vpc': f.flowText['fl-vpc'], 'fl-eni': ordersOnly, 'fl-old': f.flowText['fl-vpc'] },
+    });
     const r = await scan(source, OPTIONS);
-    assert.deepEqual(source.flowRequests.map((x) => [x.id, x.request.enis.map((e) => e.id)]).sort(), [['fl-eni', ['eni-orders']], ['fl-vpc', ['eni-shared']]]);
+    assert.deepEqual(source.flowRequests.map((x) => [x.id, x.request.enis.map((e) => e.id)]).sort(), [
+      ['fl-eni', ['eni-orders']],
+      ['fl-vpc', ['eni-shared']],
+    ]);
     assert.match(byName(r, 'orders').coverage.network, /fl-eni/);
     assert.match(byName(r, 'billing').coverage.network, /fl-vpc/);
   });
@@ -550,9 +714,24 @@ describe('scan: failures and coverage', () => {
   test('records of an ENI assigned to another flow log are not counted twice', async () => {
     // The VPC flow log holds every ENI's records, the ENI flow log those of eni-orders: as in AWS.
     const f = fixture();
-    const ordersOnly = f.flowText['fl-vpc'].split('\n').filter((l) => l.includes(' eni-orders ')).join('\n') + '\n';
-    const eniLog: FlowLogConfig = { id: 'fl-eni', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/eni', resourceId: 'eni-orders', trafficType: 'ALL', status: 'ACTIVE' };
-    const r = await scan(new MemorySource({ ...f, flowLogs: [...f.flowLogs, eniLog], flowText: { 'fl-vpc': f.flowText['fl-vpc'], 'fl-eni': ordersOnly } }), OPTIONS);
+    const ordersOnly =
+      f.flowText['fl-vpc']
+        .split('\n')
+        .filter((l) => l.includes(' eni-orders '))
+        .join('\n') + '\n';
+    const eniLog: FlowLogConfig = {
+      id: 'fl-eni',
+      logFormat: '',
+      destinationType: 'cloud-watch-logs',
+      logGroupName: '/eni',
+      resourceId: 'eni-orders',
+      trafficType: 'ALL',
+      status: 'ACTIVE',
+    };
+    const r = await scan(
+      new MemorySource({ ...f, flowLogs: [...f.flowLogs, eniLog], flowText: { 'fl-vpc': f.flowText['fl-vpc'], 'fl-eni': ordersOnly } }),
+      OPTIONS,
+    );
     const base = await scan(new MemorySource(fixture()), OPTIONS);
     const rds = (x: ScanReport, name: string) => byName(x, name).peers.find((p) => p.address === RDS_IP)!;
     assert.equal(rds(r, 'orders').flows, rds(base, 'orders').flows);
@@ -562,14 +741,53 @@ describe('scan: failures and coverage', () => {
 
   test('aggregated rows of an ENI assigned to another flow log are not counted twice', async () => {
     const f = fixture();
-    const ordersOnly = f.flowText['fl-vpc'].split('\n').filter((l) => l.includes(' eni-orders ')).join('\n') + '\n';
-    const eniLog: FlowLogConfig = { id: 'fl-eni', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/eni', resourceId: 'eni-orders', trafficType: 'ALL', status: 'ACTIVE' };
+    const ordersOnly =
+      f.flowText['fl-vpc']
+        .split('\n')
+        .filter((l) => l.includes(' eni-orders '))
+        .join('\n') + '\n';
+    const eniLog: FlowLogConfig = {
+      id: 'fl-eni',
+      logFormat: '',
+      destinationType: 'cloud-watch-logs',
+      logGroupName: '/eni',
+      resourceId: 'eni-orders',
+      trafficType: 'ALL',
+      status: 'ACTIVE',
+    };
     // Logs Insights over the VPC log group returns rows for every ENI it holds, eni-orders included.
     const vpcRows: FlowAggregate[] = [
-      { eniId: 'eni-orders', remoteAddress: RDS_IP, remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: DETECT + 2 * H, flows: 100, packets: 100, bytes: 100, first: DETECT + 2 * H, last: DETECT + 2 * H },
-      { eniId: 'eni-shared', remoteAddress: RDS_IP, remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: DETECT + 2 * H, flows: 7, packets: 7, bytes: 7, first: DETECT + 2 * H, last: DETECT + 2 * H },
+      {
+        eniId: 'eni-orders',
+        remoteAddress: RDS_IP,
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: DETECT + 2 * H,
+        flows: 100,
+        packets: 100,
+        bytes: 100,
+        first: DETECT + 2 * H,
+        last: DETECT + 2 * H,
+      },
+      {
+        eniId: 'eni-shared',
+        remoteAddress: RDS_IP,
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: DETECT + 2 * H,
+        flows: 7,
+        packets: 7,
+        bytes: 7,
+        first: DETECT + 2 * H,
+        last: DETECT + 2 * H,
+      },
     ];
-    const r = await scan(new MemorySource({ ...f, flowLogs: [...f.flowLogs, eniLog], flowText: { 'fl-eni': ordersOnly }, aggregated: { 'fl-vpc': vpcRows } }), OPTIONS);
+    const r = await scan(
+      new MemorySource({ ...f, flowLogs: [...f.flowLogs, eniLog], flowText: { 'fl-eni': ordersOnly }, aggregated: { 'fl-vpc': vpcRows } }),
+      OPTIONS,
+    );
     const base = await scan(new MemorySource(fixture()), OPTIONS);
     const rds = (x: ScanReport, name: string) => byName(x, name).peers.find((p) => p.address === RDS_IP)!;
     assert.equal(rds(r, 'orders').flows, rds(base, 'orders').flows);
@@ -579,22 +797,70 @@ describe('scan: failures and coverage', () => {
   test('rows aggregated by the service are used like raw records', async () => {
     const f = fixture();
     const rows: FlowAggregate[] = [
-      { eniId: 'eni-orders', remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: BASE + 2 * H, flows: 5, packets: 50, bytes: 5000, first: BASE + 2 * H, last: BASE + 2 * H + 60_000 },
-      { eniId: 'eni-orders', remoteAddress: '10.0.3.14', remotePort: 5432, protocol: 6, action: 'ACCEPT', hour: DETECT + 2 * H, flows: 3, packets: 30, bytes: 3000, first: DETECT + 2 * H, last: DETECT + 2 * H + 60_000 },
-      { eniId: 'eni-orders', remoteAddress: '198.51.100.99', remotePort: 8443, protocol: 6, action: 'ACCEPT', hour: DETECT + 3 * H, flows: 1, packets: 3, bytes: 300, first: DETECT + 3 * H, last: DETECT + 3 * H + 1000 },
+      {
+        eniId: 'eni-orders',
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: BASE + 2 * H,
+        flows: 5,
+        packets: 50,
+        bytes: 5000,
+        first: BASE + 2 * H,
+        last: BASE + 2 * H + 60_000,
+      },
+      {
+        eniId: 'eni-orders',
+        remoteAddress: '10.0.3.14',
+        remotePort: 5432,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: DETECT + 2 * H,
+        flows: 3,
+        packets: 30,
+        bytes: 3000,
+        first: DETECT + 2 * H,
+        last: DETECT + 2 * H + 60_000,
+      },
+      {
+        eniId: 'eni-orders',
+        remoteAddress: '198.51.100.99',
+        remotePort: 8443,
+        protocol: 6,
+        action: 'ACCEPT',
+        hour: DETECT + 3 * H,
+        flows: 1,
+        packets: 3,
+        bytes: 300,
+        first: DETECT + 3 * H,
+        last: DETECT + 3 * H + 1000,
+      },
     ];
     const r = await scan(new MemorySource({ ...f, flowText: {}, aggregated: { 'fl-vpc': rows } }), OPTIONS);
     const orders = byName(r, 'orders');
-    assert.deepEqual(orders.peers.map((p) => `${p.address}:${p.port} ${p.inBaseline} ${p.flows}`).sort(), ['10.0.3.14:5432 true 3', '198.51.100.99:8443 false 1']);
+    assert.deepEqual(orders.peers.map((p) => `${p.address}:${p.port} ${p.inBaseline} ${p.flows}`).sort(), [
+      '10.0.3.14:5432 true 3',
+      '198.51.100.99:8443 false 1',
+    ]);
     assert.ok(orders.findings.some((x) => x.kind === 'new-peer' && x.subject === '198.51.100.99:8443/tcp'));
   });
 
   test('accepted findings are left out of the report', async () => {
     const r = await scan(new MemorySource(fixture()), {
       ...OPTIONS,
-      accepted: { formatVersion: 1, accepted: [{ function: 'orders', kind: 'new-peer', subject: '185.220.101.45:22/tcp' }, { function: '*', kind: 'new-peer', subject: '93.184.216.34:443/tcp' }] },
+      accepted: {
+        formatVersion: 1,
+        accepted: [
+          { function: 'orders', kind: 'new-peer', subject: '185.220.101.45:22/tcp' },
+          { function: '*', kind: 'new-peer', subject: '93.184.216.34:443/tcp' },
+        ],
+      },
     });
-    assert.deepEqual(findingSet(r, 'orders'), ['new-api-call iam.amazonaws.com:ListUsers exact', 'rejected-traffic 10.0.9.9:3306/tcp exact']);
+    assert.deepEqual(findingSet(r, 'orders'), [
+      'new-api-call iam.amazonaws.com:ListUsers exact',
+      'rejected-traffic 10.0.9.9:3306/tcp exact',
+    ]);
     assert.deepEqual(findingSet(r, 'reports'), []);
     // The peer itself is still reported.
     assert.ok(byName(r, 'orders').peers.some((p) => p.address === '185.220.101.45'));
@@ -602,7 +868,15 @@ describe('scan: failures and coverage', () => {
 
   test('an empty account gives an empty report', async () => {
     const r = await scan(
-      new MemorySource({ account: { accountId: '000000000000', region: 'eu-west-1', recordedAt: NOW }, functions: [], enis: [], flowLogs: [], flowText: {}, events: [], metrics: [] }),
+      new MemorySource({
+        account: { accountId: '000000000000', region: 'eu-west-1', recordedAt: NOW },
+        functions: [],
+        enis: [],
+        flowLogs: [],
+        flowText: {},
+        events: [],
+        metrics: [],
+      }),
       OPTIONS,
     );
     assert.equal(r.accountId, '000000000000');
@@ -653,7 +927,10 @@ describe('scan: one clock', () => {
     assert.equal(r.stats?.durationMs, reads.at(-1)! - reads[0]);
     const stages = Object.values(r.stats?.stageMs ?? {});
     assert.deepEqual(Object.keys(r.stats?.stageMs ?? {}), ['inventory', 'flowLogs', 'cloudtrail', 'metrics', 'detect']);
-    assert.ok(stages.every((ms) => ms > 0 && ms % 1000 === 0), stages.join(', '));
+    assert.ok(
+      stages.every((ms) => ms > 0 && ms % 1000 === 0),
+      stages.join(', '),
+    );
     assert.ok(stages.reduce((a, b) => a + b, 0) <= r.stats!.durationMs!);
     // The recording's time, not the clock, ends the window when there is one.
     assert.equal(r.window.detectEnd, iso(NOW));
@@ -661,7 +938,11 @@ describe('scan: one clock', () => {
 });
 
 describe('scan: coverage as data', () => {
-  const complete: CoverageStatusBySource = { network: { status: 'complete' }, cloudtrail: { status: 'complete' }, metrics: { status: 'complete' } };
+  const complete: CoverageStatusBySource = {
+    network: { status: 'complete' },
+    cloudtrail: { status: 'complete' },
+    metrics: { status: 'complete' },
+  };
   /** Every report scanned below: each must read the same through the legacy reader. */
   const scanned: ScanReport[] = [];
   const scanOf = async (over: Partial<Fixture>) => {
@@ -695,25 +976,55 @@ describe('scan: coverage as data', () => {
   });
 
   test('a flow log delivered to S3: network is partial, with no error', async () => {
-    const r = await scanOf({ flowLogs: [{ id: 'fl-s3', logFormat: '', destinationType: 's3', destination: 'arn:aws:s3:::my-flow-bucket/prefix/', resourceId: 'vpc-1', trafficType: 'ALL', status: 'ACTIVE' }] });
+    const r = await scanOf({
+      flowLogs: [
+        {
+          id: 'fl-s3',
+          logFormat: '',
+          destinationType: 's3',
+          destination: 'arn:aws:s3:::my-flow-bucket/prefix/',
+          resourceId: 'vpc-1',
+          trafficType: 'ALL',
+          status: 'ACTIVE',
+        },
+      ],
+    });
     assert.deepEqual(statusOf(r, 'orders'), { ...complete, network: { status: 'partial' } });
   });
 
   test('access denied: failed (or partial for one flow log), naming the IAM action', async () => {
-    const trail = await scanOf({ fail: { lookupEvents: new SourceError('access-denied', 'User is not authorized', 'cloudtrail:LookupEvents') } });
-    for (const f of trail.functions) assert.deepEqual(f.coverageStatus?.cloudtrail, { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' });
+    const trail = await scanOf({
+      fail: { lookupEvents: new SourceError('access-denied', 'User is not authorized', 'cloudtrail:LookupEvents') },
+    });
+    for (const f of trail.functions)
+      assert.deepEqual(f.coverageStatus?.cloudtrail, {
+        status: 'failed',
+        errorKind: 'access-denied',
+        iamAction: 'cloudtrail:LookupEvents',
+      });
     assert.deepEqual(statusOf(trail, 'orders').network, { status: 'complete' });
 
     const flow = await scanOf({ fail: { readFlowLog: new SourceError('access-denied', 'denied', 'logs:FilterLogEvents') } });
-    assert.deepEqual(statusOf(flow, 'orders').network, { status: 'partial', errorKind: 'access-denied', iamAction: 'logs:FilterLogEvents' });
+    assert.deepEqual(statusOf(flow, 'orders').network, {
+      status: 'partial',
+      errorKind: 'access-denied',
+      iamAction: 'logs:FilterLogEvents',
+    });
 
     const enis = await scanOf({ fail: { listNetworkInterfaces: new SourceError('access-denied', 'no', 'ec2:DescribeNetworkInterfaces') } });
-    assert.deepEqual(statusOf(enis, 'orders').network, { status: 'failed', errorKind: 'access-denied', iamAction: 'ec2:DescribeNetworkInterfaces' });
+    assert.deepEqual(statusOf(enis, 'orders').network, {
+      status: 'failed',
+      errorKind: 'access-denied',
+      iamAction: 'ec2:DescribeNetworkInterfaces',
+    });
     assert.deepEqual(statusOf(enis, 'edge').network, { status: 'not-applicable' });
   });
 
   test('expired credentials: failed with that kind and no IAM action, on every source they stopped', async () => {
-    const expired = new SourceError('expired-credentials', 'credentials expired or missing (The security token included in the request is expired)');
+    const expired = new SourceError(
+      'expired-credentials',
+      'credentials expired or missing (The security token included in the request is expired)',
+    );
     const r = await scanOf({ fail: { listNetworkInterfaces: expired, lookupEvents: expired, getMetrics: expired } });
     const failed = { status: 'failed', errorKind: 'expired-credentials' } as const;
     assert.deepEqual(statusOf(r, 'orders'), { network: failed, cloudtrail: failed, metrics: failed });
@@ -734,19 +1045,35 @@ describe('scan: coverage as data', () => {
     const f = fixture();
     // orders has a second ENI: its first is read through an ENI-level flow log, the second through the VPC's.
     const second = lambdaEni('eni-orders-2', '10.0.1.11', 'subnet-1', ['sg-a'], 'orders');
-    const eniLog: FlowLogConfig = { id: 'fl-eni', logFormat: '', destinationType: 'cloud-watch-logs', logGroupName: '/eni', resourceId: 'eni-orders', trafficType: 'ALL', status: 'ACTIVE' };
+    const eniLog: FlowLogConfig = {
+      id: 'fl-eni',
+      logFormat: '',
+      destinationType: 'cloud-watch-logs',
+      logGroupName: '/eni',
+      resourceId: 'eni-orders',
+      trafficType: 'ALL',
+      status: 'ACTIVE',
+    };
     const source = new MemorySource({ ...f, enis: [...f.enis, second], flowLogs: [...f.flowLogs, eniLog] });
     const read: string[] = [];
     source.readFlowLog = async function* (flowLog: FlowLogConfig): AsyncIterable<FlowData> {
       read.push(flowLog.id);
-      throw flowLog.id === 'fl-eni' ? new SourceError('throttled', 'slow down') : new SourceError('access-denied', 'denied', 'logs:FilterLogEvents');
+      throw flowLog.id === 'fl-eni'
+        ? new SourceError('throttled', 'slow down')
+        : new SourceError('access-denied', 'denied', 'logs:FilterLogEvents');
     };
     const r = await scan(source, OPTIONS);
     scanned.push(r);
     assert.deepEqual(read.sort(), ['fl-eni', 'fl-vpc']);
-    assert.deepEqual(byName(r, 'orders').enis.map((e) => e.id), ['eni-orders', 'eni-orders-2']);
+    assert.deepEqual(
+      byName(r, 'orders').enis.map((e) => e.id),
+      ['eni-orders', 'eni-orders-2'],
+    );
     // The sentence names both, the throttled one first; the data names what to fix first: the missing permission.
-    assert.match(byName(r, 'orders').coverage.network, /^partial: flow log fl-eni: throttled: slow down; flow log fl-vpc: access denied: needs logs:FilterLogEvents$/);
+    assert.match(
+      byName(r, 'orders').coverage.network,
+      /^partial: flow log fl-eni: throttled: slow down; flow log fl-vpc: access denied: needs logs:FilterLogEvents$/,
+    );
     assert.deepEqual(statusOf(r, 'orders').network, { status: 'partial', errorKind: 'access-denied', iamAction: 'logs:FilterLogEvents' });
     assert.deepEqual(statusOf(r, 'billing').network, { status: 'partial', errorKind: 'access-denied', iamAction: 'logs:FilterLogEvents' });
   });

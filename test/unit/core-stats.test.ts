@@ -202,9 +202,6 @@ describe('mean and median', () => {
   });
 });
 
-
-
-
 /** Marsaglia–Tsang for shape >= 1. */
 function gammaSample(shape: number, scale: number, rand: () => number): number {
   const d = shape - 1 / 3;

@@ -9,21 +9,32 @@ const H = 3_600_000;
 const DETECT = Date.UTC(2026, 10, 22);
 const BASE = DETECT - 7 * 24 * H;
 
-const fn = (name: string, role: string): LambdaFunction => ({ name, arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`, role: `arn:aws:iam::123456789012:role/${role}`, tags: {} });
+const fn = (name: string, role: string): LambdaFunction => ({
+  name,
+  arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+  role: `arn:aws:iam::123456789012:role/${role}`,
+  tags: {},
+});
 
 let ids = 0;
 function ev(over: Partial<TrailEvent> & { sessionName?: string; roleName?: string }): TrailEvent {
   return { eventId: `ev-${++ids}`, eventTime: DETECT + H, eventSource: 's3.amazonaws.com', eventName: 'GetObject', ...over };
 }
 
-function attributor(events: TrailEvent[], functions = [fn('orders', 'shared-role'), fn('billing', 'shared-role'), fn('mailer', 'mailer-role')]) {
+function attributor(
+  events: TrailEvent[],
+  functions = [fn('orders', 'shared-role'), fn('billing', 'shared-role'), fn('mailer', 'mailer-role')],
+) {
   const t = new TrailAttributor(functions, DETECT);
   for (const e of events) t.add(e);
   return t;
 }
 
 const summary = (t: TrailAttributor, name: string) =>
-  t.calls(name).map((c) => `${c.caller} ${c.eventSource}:${c.eventName} ${c.baseline.count}/${c.detect.count}`).sort();
+  t
+    .calls(name)
+    .map((c) => `${c.caller} ${c.eventSource}:${c.eventName} ${c.baseline.count}/${c.detect.count}`)
+    .sort();
 
 describe('TrailAttributor', () => {
   test('calls are attributed by session name', () => {
@@ -48,14 +59,23 @@ describe('TrailAttributor', () => {
   });
 
   test('role paths are ignored: the role name is the last part of the ARN', () => {
-    const t = attributor([ev({ sessionName: 'pathy', roleName: 'my-role' })], [{ ...fn('pathy', 'x'), role: 'arn:aws:iam::123456789012:role/service-role/team/my-role' }]);
+    const t = attributor(
+      [ev({ sessionName: 'pathy', roleName: 'my-role' })],
+      [{ ...fn('pathy', 'x'), role: 'arn:aws:iam::123456789012:role/service-role/team/my-role' }],
+    );
     assert.equal(t.calls('pathy').length, 1);
   });
 
   test('awslambda_* sessions are lambda-service calls on every function of that role, never a finding', () => {
     const t = attributor([
       ev({ sessionName: 'awslambda_123_20261122', roleName: 'shared-role', eventSource: 'kms.amazonaws.com', eventName: 'Decrypt' }),
-      ev({ sessionName: 'awslambda_999', roleName: 'shared-role', eventSource: 'kms.amazonaws.com', eventName: 'Decrypt', errorCode: 'AccessDeniedException' }),
+      ev({
+        sessionName: 'awslambda_999',
+        roleName: 'shared-role',
+        eventSource: 'kms.amazonaws.com',
+        eventName: 'Decrypt',
+        errorCode: 'AccessDeniedException',
+      }),
     ]);
     for (const name of ['orders', 'billing']) {
       const calls = t.calls(name);
@@ -105,7 +125,14 @@ describe('TrailAttributor', () => {
 
 describe('isDenied', () => {
   test('denials', () => {
-    for (const code of ['AccessDenied', 'UnauthorizedOperation', 'Client.UnauthorizedOperation', 'AccessDeniedException', 'KMS.AccessDeniedException', 'accessdenied']) {
+    for (const code of [
+      'AccessDenied',
+      'UnauthorizedOperation',
+      'Client.UnauthorizedOperation',
+      'AccessDeniedException',
+      'KMS.AccessDeniedException',
+      'accessdenied',
+    ]) {
       assert.equal(isDenied(ev({ errorCode: code })), true, code);
     }
   });
@@ -118,11 +145,17 @@ describe('isDenied', () => {
 });
 
 describe('callFindings', () => {
-  const findingsOf = (events: TrailEvent[], name = 'mailer') => attributor(events).calls(name).flatMap((c) => callFindings(c));
+  const findingsOf = (events: TrailEvent[], name = 'mailer') =>
+    attributor(events)
+      .calls(name)
+      .flatMap((c) => callFindings(c));
   const mailer = (over: Partial<TrailEvent>) => ev({ sessionName: 'mailer', roleName: 'mailer-role', ...over });
 
   test('a call never made in the baseline is a new-api-call with subject eventSource:eventName', () => {
-    const fs = findingsOf([mailer({ eventSource: 'sqs.amazonaws.com', eventName: 'SendMessage', eventTime: DETECT + 2 * H }), mailer({ eventSource: 'sqs.amazonaws.com', eventName: 'SendMessage', eventTime: DETECT + 5 * H })]);
+    const fs = findingsOf([
+      mailer({ eventSource: 'sqs.amazonaws.com', eventName: 'SendMessage', eventTime: DETECT + 2 * H }),
+      mailer({ eventSource: 'sqs.amazonaws.com', eventName: 'SendMessage', eventTime: DETECT + 5 * H }),
+    ]);
     assert.equal(fs.length, 1);
     assert.equal(fs[0].kind, 'new-api-call');
     assert.equal(fs[0].subject, 'sqs.amazonaws.com:SendMessage');
@@ -134,9 +167,18 @@ describe('callFindings', () => {
   });
 
   test('identity and reconnaissance calls are high severity', () => {
-    for (const [eventSource, eventName] of [['iam.amazonaws.com', 'CreateAccessKey'], ['sts.amazonaws.com', 'GetCallerIdentity'], ['s3.amazonaws.com', 'ListBuckets'], ['ec2.amazonaws.com', 'DescribeInstances']]) {
+    for (const [eventSource, eventName] of [
+      ['iam.amazonaws.com', 'CreateAccessKey'],
+      ['sts.amazonaws.com', 'GetCallerIdentity'],
+      ['s3.amazonaws.com', 'ListBuckets'],
+      ['ec2.amazonaws.com', 'DescribeInstances'],
+    ]) {
       const fs = findingsOf([mailer({ eventSource, eventName })]);
-      assert.deepEqual(fs.map((f) => [f.kind, f.severity]), [['new-api-call', 'high']], eventName);
+      assert.deepEqual(
+        fs.map((f) => [f.kind, f.severity]),
+        [['new-api-call', 'high']],
+        eventName,
+      );
     }
   });
 
@@ -161,7 +203,9 @@ describe('callFindings', () => {
 
   test('denied calls are an access-denied finding, high severity', () => {
     for (const errorCode of ['AccessDenied', 'UnauthorizedOperation', 'Client.UnauthorizedOperation', 'AccessDeniedException']) {
-      const fs = findingsOf([mailer({ eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', errorCode, errorMessage: 'not authorized' })]);
+      const fs = findingsOf([
+        mailer({ eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', errorCode, errorMessage: 'not authorized' }),
+      ]);
       assert.equal(fs.length, 1, errorCode);
       assert.equal(fs[0].kind, 'access-denied');
       assert.equal(fs[0].subject, 'secretsmanager.amazonaws.com:GetSecretValue');
@@ -177,7 +221,10 @@ describe('callFindings', () => {
       mailer({ eventName: 'GetObject', eventTime: BASE + H }),
       mailer({ eventName: 'GetObject', errorCode: 'AccessDenied' }),
     ]);
-    assert.deepEqual(fs.map((f) => f.kind), ['access-denied']);
+    assert.deepEqual(
+      fs.map((f) => f.kind),
+      ['access-denied'],
+    );
     assert.doesNotMatch(fs[0].title, /never called before/);
   });
 
@@ -192,14 +239,20 @@ describe('callFindings', () => {
   test('other errors in a new call still make it a new call, and are counted as errors', () => {
     const t = attributor([mailer({ eventName: 'GetObject', errorCode: 'NoSuchKey' })]);
     const [c] = t.calls('mailer');
-    assert.deepEqual(callFindings(c).map((f) => f.kind), ['new-api-call']);
+    assert.deepEqual(
+      callFindings(c).map((f) => f.kind),
+      ['new-api-call'],
+    );
     const r = apiCallReport(c);
     assert.equal(r.errors, 1);
     assert.equal(r.denied, undefined);
   });
 
   test('a session under another role never produces a finding for the function', () => {
-    assert.deepEqual(findingsOf([ev({ sessionName: 'mailer', roleName: 'shared-role', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser' })]), []);
+    assert.deepEqual(
+      findingsOf([ev({ sessionName: 'mailer', roleName: 'shared-role', eventSource: 'iam.amazonaws.com', eventName: 'CreateUser' })]),
+      [],
+    );
   });
 });
 
@@ -208,7 +261,14 @@ describe('apiCallReport', () => {
     const events = [
       ev({ sessionName: 'mailer', roleName: 'mailer-role', eventTime: BASE + H }),
       ev({ sessionName: 'mailer', roleName: 'mailer-role', eventTime: BASE + 2 * H, errorCode: 'NoSuchKey' }),
-      ...Array.from({ length: 8 }, (_, i) => ev({ sessionName: 'mailer', roleName: 'mailer-role', eventTime: DETECT + i * 60_000, ...(i === 0 ? { errorCode: 'AccessDenied' } : {}) })),
+      ...Array.from({ length: 8 }, (_, i) =>
+        ev({
+          sessionName: 'mailer',
+          roleName: 'mailer-role',
+          eventTime: DETECT + i * 60_000,
+          ...(i === 0 ? { errorCode: 'AccessDenied' } : {}),
+        }),
+      ),
     ];
     const [c] = attributor(events).calls('mailer');
     const r = apiCallReport(c);
@@ -256,14 +316,24 @@ describe('trailEventFromAws feeds attribution', () => {
     assert.equal(e.roleName, 'mailer-role');
     assert.equal(e.eventTime, Date.parse('2026-11-22T10:00:00Z'));
     assert.equal(e.errorCode, 'AccessDenied');
-    const fs = attributor([e]).calls('mailer').flatMap((c) => callFindings(c));
-    assert.deepEqual(fs.map((f) => [f.kind, f.subject]), [['access-denied', 'iam.amazonaws.com:ListUsers']]);
+    const fs = attributor([e])
+      .calls('mailer')
+      .flatMap((c) => callFindings(c));
+    assert.deepEqual(
+      fs.map((f) => [f.kind, f.subject]),
+      [['access-denied', 'iam.amazonaws.com:ListUsers']],
+    );
   });
 
   test('a session name with a slash is kept whole', () => {
     const e = trailEventFromAws({
       EventTime: '2026-11-22T10:00:00Z',
-      CloudTrailEvent: JSON.stringify({ eventSource: 'sts.amazonaws.com', eventName: 'GetCallerIdentity', eventID: 'x', userIdentity: { arn: 'arn:aws:sts::1:assumed-role/r/a/b' } }),
+      CloudTrailEvent: JSON.stringify({
+        eventSource: 'sts.amazonaws.com',
+        eventName: 'GetCallerIdentity',
+        eventID: 'x',
+        userIdentity: { arn: 'arn:aws:sts::1:assumed-role/r/a/b' },
+      }),
     });
     assert.equal(e.roleName, 'r');
     assert.equal(e.sessionName, 'a/b');

@@ -27,7 +27,16 @@ const DEPLOY: DeployEvidence = {
 const SENTENCE = 'Started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22 04:07Z by deploy-pipeline/codebuild-3238c9d1';
 
 function finding(id: string, evidence: Finding['evidence']): Finding {
-  return { id, kind: 'new-api-call', subject: `s3.amazonaws.com:${id}`, severity: 'medium', attribution: 'exact', title: `New call ${id}`, detail: 'd', evidence };
+  return {
+    id,
+    kind: 'new-api-call',
+    subject: `s3.amazonaws.com:${id}`,
+    severity: 'medium',
+    attribution: 'exact',
+    title: `New call ${id}`,
+    detail: 'd',
+    evidence,
+  };
 }
 
 describe('deploySentence', () => {
@@ -43,7 +52,15 @@ describe('deploySentence', () => {
       deploySentence({ deploy: { eventName: 'LastModified', time: '2026-11-22T04:07:25.123+0000', minutesBefore: 0 } }),
       "Started less than a minute after the function was last modified (ListFunctions' LastModified) at 2026-11-22 04:07Z",
     );
-    assert.deepEqual([0, 1, 59, 60, 61, 120, 1439].map(elapsed), ['less than a minute', '1 min', '59 min', '1 h', '1 h 1 min', '2 h', '23 h 59 min']);
+    assert.deepEqual([0, 1, 59, 60, 61, 120, 1439].map(elapsed), [
+      'less than a minute',
+      '1 min',
+      '59 min',
+      '1 h',
+      '1 h 1 min',
+      '2 h',
+      '23 h 59 min',
+    ]);
   });
 
   test('no change before, or nothing said', () => {
@@ -53,7 +70,15 @@ describe('deploySentence', () => {
   });
 
   test('a malformed deploy (a report from elsewhere) is no sentence: it stays in the evidence as data', () => {
-    for (const deploy of ['UpdateFunctionCode', 42, ['x'], { eventName: 'X', time: 'T' }, { ...DEPLOY, minutesBefore: -5 }, { ...DEPLOY, minutesBefore: Infinity }, { ...DEPLOY, eventName: '' }]) {
+    for (const deploy of [
+      'UpdateFunctionCode',
+      42,
+      ['x'],
+      { eventName: 'X', time: 'T' },
+      { ...DEPLOY, minutesBefore: -5 },
+      { ...DEPLOY, minutesBefore: Infinity },
+      { ...DEPLOY, eventName: '' },
+    ]) {
       assert.equal(deployOf({ deploy } as Finding['evidence']), undefined, JSON.stringify(deploy));
       assert.equal(deploySentence({ deploy } as Finding['evidence']), undefined);
       const entry = evidenceEntries({ deploy } as Finding['evidence']).find((e) => e.key === 'deploy');
@@ -65,10 +90,16 @@ describe('deploySentence', () => {
 describe('evidenceEntries with deploy context', () => {
   test('the deploy is its event id only, after the other facts; noChangeBefore is not a fact of its own', () => {
     const entries = evidenceEntries({ firstSeen: '2026-11-22T05:49:03Z', calls: 4, deploy: DEPLOY, eventIds: ['e1'] });
-    assert.deepEqual(entries.map((e) => e.key), ['firstSeen', 'calls', 'deployEventId', 'eventIds']);
+    assert.deepEqual(
+      entries.map((e) => e.key),
+      ['firstSeen', 'calls', 'deployEventId', 'eventIds'],
+    );
     assert.deepEqual(entries[2], { key: 'deployEventId', label: 'deploy event id', value: DEPLOY.eventId });
     assert.ok(!JSON.stringify(entries).includes('codebuild'), 'the raw object is not shown: the sentence says it');
-    assert.deepEqual(evidenceEntries({ firstSeen: '2026-11-22T05:49:03Z', noChangeBefore: true }).map((e) => e.key), ['firstSeen']);
+    assert.deepEqual(
+      evidenceEntries({ firstSeen: '2026-11-22T05:49:03Z', noChangeBefore: true }).map((e) => e.key),
+      ['firstSeen'],
+    );
   });
 });
 
@@ -84,9 +115,15 @@ describe('findingsAfterDeploy (Accept as Normal after a deploy)', () => {
   test('the chosen finding first, then the others that followed the same change, in the report order', () => {
     const group = findingsAfterDeploy(fn, a);
     assert.ok(group);
-    assert.deepEqual(group.findings.map((f) => f.id), ['a', 'b']);
+    assert.deepEqual(
+      group.findings.map((f) => f.id),
+      ['a', 'b'],
+    );
     assert.equal(group.deploy.eventId, DEPLOY.eventId);
-    assert.deepEqual(findingsAfterDeploy(fn, c)?.findings.map((f) => f.id), ['c']);
+    assert.deepEqual(
+      findingsAfterDeploy(fn, c)?.findings.map((f) => f.id),
+      ['c'],
+    );
   });
 
   test('no group for a finding with no deploy before it', () => {
@@ -100,7 +137,10 @@ describe('findingsAfterDeploy (Accept as Normal after a deploy)', () => {
     const lastModified = { eventName: 'LastModified', time: '2026-11-22T04:07:25.000+0000', minutesBefore: 3 };
     assert.ok(sameDeploy(lastModified, { ...lastModified, time: '2026-11-22T04:07:25Z', minutesBefore: 9 }));
     assert.ok(!sameDeploy(lastModified, { ...lastModified, time: '2026-11-22T04:08:25Z' }));
-    assert.ok(!sameDeploy(lastModified, { ...DEPLOY, eventId: undefined as unknown as string }), 'another event at the same time is another change');
+    assert.ok(
+      !sameDeploy(lastModified, { ...DEPLOY, eventId: undefined as unknown as string }),
+      'another event at the same time is another change',
+    );
   });
 });
 
@@ -123,13 +163,16 @@ describe('the traps scenario: the call that followed a deploy, in every view', (
     followed = f;
   });
 
-  test('the engine named the deploy pipeline\'s code update, 1 h 41 min before', () => {
+  test("the engine named the deploy pipeline's code update, 1 h 41 min before", () => {
     const d = deployOf(followed.evidence);
     assert.ok(d, 'evidence.deploy');
     assert.equal(d.eventName, 'UpdateFunctionCode20150331v2');
     assert.equal(d.minutesBefore, 101);
     assert.match(d.by ?? '', /^deploy-pipeline\/codebuild-/);
-    assert.match(deploySentence(followed.evidence) ?? '', /^Started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22 04:07Z by deploy-pipeline\/codebuild-\w+$/);
+    assert.match(
+      deploySentence(followed.evidence) ?? '',
+      /^Started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22 04:07Z by deploy-pipeline\/codebuild-\w+$/,
+    );
   });
 
   test('the diff webview\'s model carries the sentence for that finding, and "no change" for the others that had none', () => {
@@ -138,10 +181,15 @@ describe('the traps scenario: the call that followed a deploy, in every view', (
     assert.equal(card?.deploy, deploySentence(followed.evidence));
     assert.ok(!card?.evidence.some((e) => e.key === 'deploy'), 'not repeated as JSON in the evidence');
     assert.ok(card?.evidence.some((e) => e.key === 'deployEventId' && e.value === deployOf(followed.evidence)?.eventId));
-    const others = report.functions.flatMap((fn) => buildDiffViewModel(report, fn, { found: false }).findings).filter((f) => f.id !== followed.id);
+    const others = report.functions
+      .flatMap((fn) => buildDiffViewModel(report, fn, { found: false }).findings)
+      .filter((f) => f.id !== followed.id);
     assert.ok(others.length > 0);
     for (const f of others) assert.ok(f.deploy === undefined || f.deploy === NO_CHANGE_BEFORE || f.deploy.startsWith('Started '), f.deploy);
-    assert.ok(others.some((f) => f.deploy === NO_CHANGE_BEFORE), 'a finding with no change before it says so');
+    assert.ok(
+      others.some((f) => f.deploy === NO_CHANGE_BEFORE),
+      'a finding with no change before it says so',
+    );
   });
 
   test('the HTML and text reports say the same sentence', () => {
@@ -150,7 +198,10 @@ describe('the traps scenario: the call that followed a deploy, in every view', (
     assert.ok(html.includes(`<p class="lb-deploy muted">${escapeHtml(sentence)}</p>`));
     assert.ok(html.includes(escapeHtml(NO_CHANGE_BEFORE)));
     const text = renderText(report, { color: false });
-    assert.ok(text.split('\n').some((line) => line.trim() === sentence), 'its own line in the text report');
+    assert.ok(
+      text.split('\n').some((line) => line.trim() === sentence),
+      'its own line in the text report',
+    );
   });
 });
 
@@ -158,12 +209,26 @@ describe('hostile deploy callers are text in the reports', () => {
   test('HTML escapes it, the terminal drops control sequences', () => {
     const by = '<img src=x onerror=alert(1)>\x1b[31m\u202e';
     const f = finding('h', { firstSeen: '2026-11-22T05:49:03Z', deploy: { ...DEPLOY, by } });
-    const fn = { name: 'f', arn: 'arn:aws:lambda:us-east-1:1:function:f', inVpc: false, enis: [], peers: [], apiCalls: [], findings: [f], coverage: {} } as unknown as FunctionReport;
+    const fn = {
+      name: 'f',
+      arn: 'arn:aws:lambda:us-east-1:1:function:f',
+      inVpc: false,
+      enis: [],
+      peers: [],
+      apiCalls: [],
+      findings: [f],
+      coverage: {},
+    } as unknown as FunctionReport;
     const report = {
       formatVersion: 1,
       accountId: '1',
       region: 'us-east-1',
-      window: { baselineStart: '2026-11-15T00:00:00Z', baselineEnd: '2026-11-22T00:00:00Z', detectStart: '2026-11-22T00:00:00Z', detectEnd: '2026-11-23T00:00:00Z' },
+      window: {
+        baselineStart: '2026-11-15T00:00:00Z',
+        baselineEnd: '2026-11-22T00:00:00Z',
+        detectStart: '2026-11-22T00:00:00Z',
+        detectEnd: '2026-11-23T00:00:00Z',
+      },
       functions: [fn],
       warnings: [],
     } as unknown as ScanReport;

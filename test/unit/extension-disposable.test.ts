@@ -56,8 +56,16 @@ describe('Disposable', () => {
     const log: string[] = [];
     const owner = new Owner();
     owner.own(recorder(log, 'a'));
-    owner.own({ dispose: () => { throw new Error('older'); } });
-    owner.own({ dispose: () => { throw new Error('newer'); } });
+    owner.own({
+      dispose: () => {
+        throw new Error('older');
+      },
+    });
+    owner.own({
+      dispose: () => {
+        throw new Error('newer');
+      },
+    });
     owner.own(recorder(log, 'd'));
     assert.throws(() => owner.dispose(), /newer/);
     assert.deepEqual(log, ['d', 'a']);

@@ -19,7 +19,8 @@ const OPTIONS = { baselineDays: 7, detectHours: 24 };
 const isoS = (t: number) => new Date(t).toISOString().replace('.000Z', 'Z');
 const sec = (ms: number) => Math.floor(ms / 1000);
 /** A LogFormat without interface-id: records are attributed by address and time, through the ENI history. */
-const NO_INTERFACE_FORMAT = '${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
+const NO_INTERFACE_FORMAT =
+  '${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'flow-threads-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
@@ -27,9 +28,16 @@ let serial = 0;
 
 function eni(id: string, address: string, type: string): Record<string, unknown> {
   return {
-    NetworkInterfaceId: id, InterfaceType: type, Description: type === 'lambda' ? `AWS Lambda VPC ENI-${id}` : 'RDSNetworkInterface',
-    SubnetId: 'subnet-1', VpcId: 'vpc-1', Groups: [{ GroupId: 'sg-1' }], PrivateIpAddress: address,
-    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: address }], Ipv6Addresses: [], Status: 'in-use',
+    NetworkInterfaceId: id,
+    InterfaceType: type,
+    Description: type === 'lambda' ? `AWS Lambda VPC ENI-${id}` : 'RDSNetworkInterface',
+    SubnetId: 'subnet-1',
+    VpcId: 'vpc-1',
+    Groups: [{ GroupId: 'sg-1' }],
+    PrivateIpAddress: address,
+    PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: address }],
+    Ipv6Addresses: [],
+    Status: 'in-use',
     ...(type === 'lambda' ? { Attachment: { AttachTime: isoS(BASE - 30 * 24 * H) } } : {}),
   };
 }
@@ -41,8 +49,12 @@ function writeScenario(flow: Buffer, gz: boolean, logFormat: string): string {
     'scenario.json': { formatVersion: 1, accountId: '123456789012', region: 'us-east-1', recordedAt: isoS(NOW) },
     'lambda/list-functions.json': {
       Functions: ['orders', 'billing'].map((name, i) => ({
-        FunctionName: name, FunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`, Runtime: 'python3.12',
-        Role: `arn:aws:iam::123456789012:role/${name}`, Handler: 'app.handler', LastModified: '2026-10-01T00:00:00.000+0000',
+        FunctionName: name,
+        FunctionArn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+        Runtime: 'python3.12',
+        Role: `arn:aws:iam::123456789012:role/${name}`,
+        Handler: 'app.handler',
+        LastModified: '2026-10-01T00:00:00.000+0000',
         VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: [`sg-${i}`], VpcId: 'vpc-1' },
       })),
     },
@@ -54,7 +66,17 @@ function writeScenario(flow: Buffer, gz: boolean, logFormat: string): string {
       ],
     },
     'ec2/describe-flow-logs.json': {
-      FlowLogs: [{ FlowLogId: 'fl-1', FlowLogStatus: 'ACTIVE', LogGroupName: '/vpc/flow', ResourceId: 'vpc-1', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogFormat: logFormat }],
+      FlowLogs: [
+        {
+          FlowLogId: 'fl-1',
+          FlowLogStatus: 'ACTIVE',
+          LogGroupName: '/vpc/flow',
+          ResourceId: 'vpc-1',
+          TrafficType: 'ALL',
+          LogDestinationType: 'cloud-watch-logs',
+          LogFormat: logFormat,
+        },
+      ],
     },
     'cloudtrail/lookup-events.json': { Events: [] },
     'cloudwatch/get-metric-data.json': { MetricDataQueries: [], MetricDataResults: [] },
@@ -75,17 +97,56 @@ const REMOTE = ['10.0.3.14', '185.220.101.45', '52.94.1.1', '10.0.9.9', '2600:1f
 /** One line of any kind a flow log holds: records of every ENI and time, NODATA and SKIPDATA, malformed lines, CRLF. */
 const line = (withInterface: boolean): fc.Arbitrary<string> =>
   fc.oneof(
-    { weight: 12, arbitrary: fc.record({
-      iface: fc.constantFrom(...INTERFACES), local: fc.constantFrom(...LOCAL), remote: fc.constantFrom(...REMOTE),
-      egress: fc.boolean(), port: fc.constantFrom(22, 443, 5432, 3306, 41000), eph: fc.integer({ min: 1024, max: 65535 }),
-      t: fc.integer({ min: BASE - 2 * H, max: NOW + H }), reject: fc.boolean(), bytes: fc.integer({ min: 0, max: 1e9 }), crlf: fc.boolean(),
-    }).map((r) => {
-      const [src, dst, sp, dp] = r.egress ? [r.local, r.remote, r.eph, r.port] : [r.remote, r.local, r.port, r.eph];
-      const fields = [...(withInterface ? [r.iface] : []), src, dst, sp, dp, 6, 3, r.bytes, sec(r.t), sec(r.t) + 40, r.reject ? 'REJECT' : 'ACCEPT', 'OK'];
-      return `2 ${withInterface ? '123456789012 ' : ''}${fields.join(' ')}${r.crlf ? '\r' : ''}`;
-    }) },
-    { weight: 1, arbitrary: fc.constantFrom('NODATA', 'SKIPDATA').map((s) => `2 123456789012 eni-orders - - - - - - - ${sec(DETECT)} ${sec(DETECT) + 60} - ${s}`) },
-    { weight: 1, arbitrary: fc.constantFrom('', 'garbage', '2 123456789012 eni-orders 10.0.1.10 1.2.3.4 x 443 6 1 1 1 1 ACCEPT OK', '2 1 2 3', `2 123456789012 eni-orders 10.0.1.10 1.2.3.4 1 443 6 1 1 ${sec(DETECT)} ${sec(DETECT)} MAYBE OK`) },
+    {
+      weight: 12,
+      arbitrary: fc
+        .record({
+          iface: fc.constantFrom(...INTERFACES),
+          local: fc.constantFrom(...LOCAL),
+          remote: fc.constantFrom(...REMOTE),
+          egress: fc.boolean(),
+          port: fc.constantFrom(22, 443, 5432, 3306, 41000),
+          eph: fc.integer({ min: 1024, max: 65535 }),
+          t: fc.integer({ min: BASE - 2 * H, max: NOW + H }),
+          reject: fc.boolean(),
+          bytes: fc.integer({ min: 0, max: 1e9 }),
+          crlf: fc.boolean(),
+        })
+        .map((r) => {
+          const [src, dst, sp, dp] = r.egress ? [r.local, r.remote, r.eph, r.port] : [r.remote, r.local, r.port, r.eph];
+          const fields = [
+            ...(withInterface ? [r.iface] : []),
+            src,
+            dst,
+            sp,
+            dp,
+            6,
+            3,
+            r.bytes,
+            sec(r.t),
+            sec(r.t) + 40,
+            r.reject ? 'REJECT' : 'ACCEPT',
+            'OK',
+          ];
+          return `2 ${withInterface ? '123456789012 ' : ''}${fields.join(' ')}${r.crlf ? '\r' : ''}`;
+        }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('NODATA', 'SKIPDATA')
+        .map((s) => `2 123456789012 eni-orders - - - - - - - ${sec(DETECT)} ${sec(DETECT) + 60} - ${s}`),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom(
+        '',
+        'garbage',
+        '2 123456789012 eni-orders 10.0.1.10 1.2.3.4 x 443 6 1 1 1 1 ACCEPT OK',
+        '2 1 2 3',
+        `2 123456789012 eni-orders 10.0.1.10 1.2.3.4 1 443 6 1 1 ${sec(DETECT)} ${sec(DETECT)} MAYBE OK`,
+      ),
+    },
   );
 
 const flowFile = fc.boolean().chain((withInterface) =>
@@ -95,7 +156,8 @@ const flowFile = fc.boolean().chain((withInterface) =>
     // A line longer than the parser keeps, somewhere, sometimes; the last line without its newline, sometimes.
     longAt: fc.option(fc.nat(), { nil: undefined }),
     noFinalNewline: fc.boolean(),
-  }));
+  }),
+);
 
 /** The report without what differs between two runs of the same scan (when it was made, timings). */
 function comparable(report: ScanReport): unknown {
@@ -116,7 +178,11 @@ describe('flow logs on several threads', () => {
   test('the report is the same as one thread gives, for any split, thread count and file kind', async () => {
     await fc.assert(
       fc.asyncProperty(
-        flowFile, fc.integer({ min: 1, max: 4 }), fc.boolean(), fc.array(fc.nat(), { maxLength: 6 }), fc.integer({ min: 1, max: 4096 }),
+        flowFile,
+        fc.integer({ min: 1, max: 4 }),
+        fc.boolean(),
+        fc.array(fc.nat(), { maxLength: 6 }),
+        fc.integer({ min: 1, max: 4096 }),
         async (file, threads, gz, cutSeeds, segmentBytes) => {
           const lines = [...file.lines];
           if (file.longAt !== undefined) lines.splice(file.longAt % (lines.length + 1), 0, 'x'.repeat(70_000));
@@ -140,7 +206,10 @@ describe('flow logs on several threads', () => {
 
   test('threads are used: records are counted and attributed as on one thread, from a file cut in many pieces', async () => {
     const lines: string[] = [];
-    for (let i = 0; i < 30_000; i++) lines.push(`2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 50)} 5432 6 3 300 ${sec(BASE + i * 20_000)} ${sec(BASE + i * 20_000) + 30} ACCEPT OK`);
+    for (let i = 0; i < 30_000; i++)
+      lines.push(
+        `2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 50)} 5432 6 3 300 ${sec(BASE + i * 20_000)} ${sec(BASE + i * 20_000) + 30} ACCEPT OK`,
+      );
     const text = Buffer.from(lines.join('\n') + '\n');
     for (const gz of [false, true]) {
       const dir = writeScenario(text, gz, '');
@@ -158,7 +227,10 @@ describe('flow logs on several threads', () => {
 
   test('cancelling a scan stops its threads', async () => {
     const lines: string[] = [];
-    for (let i = 0; i < 200_000; i++) lines.push(`2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 500)} 5432 6 3 300 ${sec(BASE + (i % 10_000) * 60_000)} ${sec(BASE) + 30} ACCEPT OK`);
+    for (let i = 0; i < 200_000; i++)
+      lines.push(
+        `2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 500)} 5432 6 3 300 ${sec(BASE + (i % 10_000) * 60_000)} ${sec(BASE) + 30} ACCEPT OK`,
+      );
     const dir = writeScenario(Buffer.from(lines.join('\n') + '\n'), false, '');
     const controller = new AbortController();
     const scanning = scanWith(dir, { threads: 2, minBytes: 0, cuts: Array.from({ length: 40 }, (_, i) => i * 400_000) }, controller.signal);
@@ -174,7 +246,10 @@ describe('flow logs on several threads', () => {
   for (const [kind, script] of [
     ['throws', 'throw new Error("boom");'],
     ['exits', 'process.exit(3);'],
-    ['never answers and dies', 'require("node:worker_threads").parentPort.on("message", (m) => { if (m.type !== "context") process.exit(7); });'],
+    [
+      'never answers and dies',
+      'require("node:worker_threads").parentPort.on("message", (m) => { if (m.type !== "context") process.exit(7); });',
+    ],
   ] as const) {
     test(`a thread that ${kind} fails the scan with an error naming the file, not a hang`, async () => {
       const crashing = path.join(root, `crash-${kind.replace(/ /g, '-')}.js`);

@@ -19,7 +19,8 @@ async function gen(name: string, ...args: string[]): Promise<GenResult> {
   return generateScenario(optionsFromArgv(['--out', path.join(tmp, name), ...args]));
 }
 
-function readJson<T = any>(file: string): T { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function readJson<T = any>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
@@ -70,15 +71,22 @@ function load(dir: string, labelsFile = `${dir}.labels.json`): Scenario {
     flows,
     enis: readJson(path.join(dir, 'ec2', 'describe-network-interfaces.json')).NetworkInterfaces,
     functions: readJson(path.join(dir, 'lambda', 'list-functions.json')).Functions,
-    events: readJson(path.join(dir, 'cloudtrail', 'lookup-events.json')).Events.map((raw: { CloudTrailEvent: string }) => ({ raw, ct: JSON.parse(raw.CloudTrailEvent) })),
+    events: readJson(path.join(dir, 'cloudtrail', 'lookup-events.json')).Events.map((raw: { CloudTrailEvent: string }) => ({
+      raw,
+      ct: JSON.parse(raw.CloudTrailEvent),
+    })),
   };
 }
 
 /** The functions served by a Lambda ENI, from the rule (subnet and exact group set), not from its description. */
 function eniFunctions(s: Scenario, eni: { SubnetId: string; Groups: { GroupId: string }[] }): string[] {
-  const groups = eni.Groups.map((g) => g.GroupId).sort().join(',');
+  const groups = eni.Groups.map((g) => g.GroupId)
+    .sort()
+    .join(',');
   return s.functions
-    .filter((f) => f.VpcConfig && f.VpcConfig.SubnetIds.includes(eni.SubnetId) && [...f.VpcConfig.SecurityGroupIds].sort().join(',') === groups)
+    .filter(
+      (f) => f.VpcConfig && f.VpcConfig.SubnetIds.includes(eni.SubnetId) && [...f.VpcConfig.SecurityGroupIds].sort().join(',') === groups,
+    )
     .map((f) => f.FunctionName as string);
 }
 
@@ -90,7 +98,12 @@ function lambdaEnisOf(s: Scenario, fn: string) {
 function flowsTo(s: Scenario, fn: string, subject: string) {
   const [addr, port] = subject.replace(/\/tcp$/, '').split(':');
   const ids = new Set(lambdaEnisOf(s, fn).map((e) => e.NetworkInterfaceId));
-  return s.flows.filter((r) => ids.has(r['interface-id']) && r['log-status'] === 'OK' && ((r.dstaddr === addr && r.dstport === port) || (r.srcaddr === addr && r.srcport === port)));
+  return s.flows.filter(
+    (r) =>
+      ids.has(r['interface-id']) &&
+      r['log-status'] === 'OK' &&
+      ((r.dstaddr === addr && r.dstport === port) || (r.srcaddr === addr && r.srcport === port)),
+  );
 }
 
 function callsBy(s: Scenario, fn: string, subject: string) {
@@ -106,7 +119,24 @@ before(async () => {
   await gen('demo-b', '--profile', 'demo', '--seed', '7');
   await gen('demo-c', '--profile', 'demo', '--seed', '8');
   await gen('mixed', '--profile', 'mixed', '--seed', '3', '--format', 'v5', '--days', '10');
-  await gen('custom', '--profile', 'mixed', '--seed', '11', '--format', 'custom', '--functions', '9', '--days', '9', '--interval', '60', '--no-gzip', '--labels', path.join(tmp, 'custom-labels.json'));
+  await gen(
+    'custom',
+    '--profile',
+    'mixed',
+    '--seed',
+    '11',
+    '--format',
+    'custom',
+    '--functions',
+    '9',
+    '--days',
+    '9',
+    '--interval',
+    '60',
+    '--no-gzip',
+    '--labels',
+    path.join(tmp, 'custom-labels.json'),
+  );
   demo = load(path.join(tmp, 'demo-a'));
   mixed = load(path.join(tmp, 'mixed'));
   custom = load(path.join(tmp, 'custom'), path.join(tmp, 'custom-labels.json'));
@@ -127,7 +157,10 @@ describe('determinism', () => {
     const a = readJson(path.join(tmp, 'demo-a', 'scenario.json'));
     const c = readJson(path.join(tmp, 'demo-c', 'scenario.json'));
     assert.notEqual(a.accountId, c.accountId);
-    assert.notDeepEqual(fs.readFileSync(path.join(tmp, 'demo-a', 'cloudtrail', 'lookup-events.json')), fs.readFileSync(path.join(tmp, 'demo-c', 'cloudtrail', 'lookup-events.json')));
+    assert.notDeepEqual(
+      fs.readFileSync(path.join(tmp, 'demo-a', 'cloudtrail', 'lookup-events.json')),
+      fs.readFileSync(path.join(tmp, 'demo-c', 'cloudtrail', 'lookup-events.json')),
+    );
   });
 });
 
@@ -154,7 +187,8 @@ describe('file shapes', () => {
       for (const e of got) for (const k of want) assert.ok(k in e, `${type} ENI lacks ${k}`);
     }
     const want = keys(JSON.parse(sample.events[0]?.raw.CloudTrailEvent));
-    for (const { ct } of demo.events) for (const k of want) if (k !== 'errorCode' && k !== 'errorMessage') assert.ok(k in ct, `CloudTrailEvent lacks ${k}`);
+    for (const { ct } of demo.events)
+      for (const k of want) if (k !== 'errorCode' && k !== 'errorMessage') assert.ok(k in ct, `CloudTrailEvent lacks ${k}`);
     const sampleLog = readJson(path.join(fixtures, 'demo', 'ec2', 'describe-flow-logs.json')).FlowLogs[0];
     assert.deepEqual(Object.keys(readJson(path.join(demo.dir, 'ec2', 'describe-flow-logs.json')).FlowLogs[0]), Object.keys(sampleLog));
   });
@@ -166,7 +200,10 @@ describe('file shapes', () => {
       assert.match(f.Role, new RegExp(`^arn:aws:iam::${sc.accountId}:role/`));
       assert.match(f.LastModified, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/);
     }
-    assert.deepEqual(demo.functions.filter((f) => f.VpcConfig).map((f) => f.FunctionName), ['RDSQueryLogger', 'ThumbnailMaker', 'ImageResizer', 'NightlyReport', 'PaymentsWebhook']);
+    assert.deepEqual(
+      demo.functions.filter((f) => f.VpcConfig).map((f) => f.FunctionName),
+      ['RDSQueryLogger', 'ThumbnailMaker', 'ImageResizer', 'NightlyReport', 'PaymentsWebhook'],
+    );
     const tags = readJson(path.join(demo.dir, 'lambda', 'tags.json'));
     assert.deepEqual(Object.keys(tags).sort(), demo.functions.map((f) => f.FunctionArn).sort());
   });
@@ -181,17 +218,26 @@ describe('file shapes', () => {
         const served = eniFunctions(s, e);
         assert.ok(served.includes(m[1] as string), `${e.Description} serves ${served.join(', ')}`);
         assert.equal(e.Attachment.InstanceOwnerId, 'amazon-aws');
-        const key = `${e.SubnetId}|${e.Groups.map((g: { GroupId: string }) => g.GroupId).sort().join(',')}`;
+        const key = `${e.SubnetId}|${e.Groups.map((g: { GroupId: string }) => g.GroupId)
+          .sort()
+          .join(',')}`;
         assert.ok(!keys.has(key), `two ENIs for ${key}`);
         keys.add(key);
       }
-      for (const f of s.functions.filter((fn) => fn.VpcConfig)) assert.equal(lambdaEnisOf(s, f.FunctionName).length, f.VpcConfig.SubnetIds.length, f.FunctionName);
-      assert.ok(lambda.some((e) => eniFunctions(s, e).length > 1), 'some ENI is shared');
+      for (const f of s.functions.filter((fn) => fn.VpcConfig))
+        assert.equal(lambdaEnisOf(s, f.FunctionName).length, f.VpcConfig.SubnetIds.length, f.FunctionName);
+      assert.ok(
+        lambda.some((e) => eniFunctions(s, e).length > 1),
+        'some ENI is shared',
+      );
     }
   });
 
   test('LogFormat matches the records; v2, v5 and custom as AWS writes them', () => {
-    assert.equal(demo.fields.join(' '), 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status');
+    assert.equal(
+      demo.fields.join(' '),
+      'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status',
+    );
     assert.ok(demo.flows.every((r) => r.version === '2'));
     assert.equal(mixed.fields.length, 22);
     assert.ok(mixed.flows.every((r) => r.version === '5'));
@@ -240,7 +286,8 @@ describe('file shapes', () => {
         }
       }
       assert.ok(egress.length > 1000);
-      for (const r of egress) assert.ok(seen.has(`${r['interface-id']} ${r.dstaddr}:${r.dstport} ${r.srcaddr}:${r.srcport}`), 'return record');
+      for (const r of egress)
+        assert.ok(seen.has(`${r['interface-id']} ${r.dstaddr}:${r.dstport} ${r.srcaddr}:${r.srcport}`), 'return record');
     }
     const v5 = mixed.flows.filter((r) => r['log-status'] === 'OK');
     assert.ok(v5.every((r) => r['flow-direction'] === 'egress' || r['flow-direction'] === 'ingress'));
@@ -259,7 +306,10 @@ describe('file shapes', () => {
         assert.equal(ct.eventName, raw.EventName);
         const [, role, session] = /^arn:aws:sts::\d{12}:assumed-role\/([^/]+)\/(.+)$/.exec(ct.userIdentity.arn) ?? [];
         assert.equal(session, raw.Username);
-        assert.ok(s.functions.some((f) => f.Role.endsWith(`/${role}`)), `role ${role}`);
+        assert.ok(
+          s.functions.some((f) => f.Role.endsWith(`/${role}`)),
+          `role ${role}`,
+        );
         if (session?.startsWith('awslambda_')) {
           assert.match(session, /^awslambda_\d+_\d{8}T\d{6}$/);
           assert.equal(`${ct.eventSource}:${ct.eventName}`, 'kms.amazonaws.com:Decrypt');
@@ -279,7 +329,10 @@ describe('file shapes', () => {
       const doc = readJson(path.join(s.dir, 'cloudwatch', 'get-metric-data.json'));
       assert.deepEqual(Object.keys(doc), ['StartTime', 'EndTime', 'MetricDataQueries', 'MetricDataResults']);
       assert.equal(doc.MetricDataQueries.length, s.functions.length * 5);
-      assert.deepEqual(doc.MetricDataResults.map((r: { Id: string }) => r.Id), doc.MetricDataQueries.map((q: { Id: string }) => q.Id));
+      assert.deepEqual(
+        doc.MetricDataResults.map((r: { Id: string }) => r.Id),
+        doc.MetricDataQueries.map((q: { Id: string }) => q.Id),
+      );
       const start = Date.parse(doc.StartTime);
       const end = Date.parse(doc.EndTime);
       let gaps = 0;
@@ -293,7 +346,10 @@ describe('file shapes', () => {
           assert.ok(ts.every((t: number) => t >= start && t < end));
         }
         assert.equal(inv.Label, 'Invocations');
-        assert.ok(inv.Values.every((v: number) => v > 0), 'no zero-invocation periods');
+        assert.ok(
+          inv.Values.every((v: number) => v > 0),
+          'no zero-invocation periods',
+        );
         assert.deepEqual(duration.Timestamps, inv.Timestamps);
         assert.deepEqual(errors.Timestamps, inv.Timestamps);
         gaps += (end - start) / 3600000 - inv.Timestamps.length;
@@ -320,8 +376,12 @@ describe('anomalies and labels', () => {
     }
   });
 
-  test('the demo has the published demo\'s anomalies plus a rejected connection on a shared ENI', () => {
-    const required = demo.labels.anomalies.filter((a) => !a.optional).map((a) => `${a.function} ${a.kinds.join('|')} ${a.subject.replace(/^10\.\d+\./, '10.x.')} [${a.alsoAcceptableFunctions.join(',')}]`);
+  test("the demo has the published demo's anomalies plus a rejected connection on a shared ENI", () => {
+    const required = demo.labels.anomalies
+      .filter((a) => !a.optional)
+      .map(
+        (a) => `${a.function} ${a.kinds.join('|')} ${a.subject.replace(/^10\.\d+\./, '10.x.')} [${a.alsoAcceptableFunctions.join(',')}]`,
+      );
     assert.deepEqual(required, [
       'RDSQueryLogger new-peer 10.x.1.' + demo.labels.anomalies[0]?.subject.split('.')[3] + ' []',
       'PaymentsWebhook new-peer 185.220.101.45:4444/tcp []',
@@ -338,16 +398,22 @@ describe('anomalies and labels', () => {
 
   test('network anomalies: only in the detection window, never in the baseline, on the ENIs the labels name', () => {
     for (const s of [demo, mixed, custom]) {
-      for (const a of s.labels.anomalies.filter((l) => !l.optional && (l.kinds.includes('new-peer') || l.kinds.includes('rejected-traffic')))) {
+      for (const a of s.labels.anomalies.filter(
+        (l) => !l.optional && (l.kinds.includes('new-peer') || l.kinds.includes('rejected-traffic')),
+      )) {
         const records = flowsTo(s, a.function, a.subject);
         assert.ok(records.length > 0, `${a.function} ${a.subject}: no records`);
-        assert.ok(records.every((r) => Number(r.start) >= s.detectStart), `${a.subject} seen before the detection window`);
+        assert.ok(
+          records.every((r) => Number(r.start) >= s.detectStart),
+          `${a.subject} seen before the detection window`,
+        );
         const rejected = a.kinds.includes('rejected-traffic');
         assert.ok(records.every((r) => r.action === (rejected ? 'REJECT' : 'ACCEPT')));
         // Whoever else sits behind the ENIs that carried it is an acceptable answer too, and nobody else.
         const carriers = new Set(records.map((r) => r['interface-id']));
         const others = new Set<string>();
-        for (const e of s.enis.filter((x) => carriers.has(x.NetworkInterfaceId))) for (const f of eniFunctions(s, e)) if (f !== a.function) others.add(f);
+        for (const e of s.enis.filter((x) => carriers.has(x.NetworkInterfaceId)))
+          for (const f of eniFunctions(s, e)) if (f !== a.function) others.add(f);
         assert.deepEqual(a.alsoAcceptableFunctions, [...others].sort());
       }
       // Rejections exist only as injected anomalies.
@@ -356,7 +422,7 @@ describe('anomalies and labels', () => {
     }
   });
 
-  test('API anomalies: only in the detection window, under the function\'s own session; denials say so', () => {
+  test("API anomalies: only in the detection window, under the function's own session; denials say so", () => {
     for (const s of [demo, mixed, custom]) {
       for (const a of s.labels.anomalies.filter((l) => l.kinds.includes('new-api-call') || l.kinds.includes('access-denied'))) {
         const calls = callsBy(s, a.function, a.subject);
@@ -371,18 +437,25 @@ describe('anomalies and labels', () => {
           }
         }
       }
-      const deniedBefore = s.events.filter((e) => /AccessDenied|Unauthorized/.test(e.ct.errorCode ?? '') && Date.parse(e.raw.EventTime) / 1000 < s.detectStart);
+      const deniedBefore = s.events.filter(
+        (e) => /AccessDenied|Unauthorized/.test(e.ct.errorCode ?? '') && Date.parse(e.raw.EventTime) / 1000 < s.detectStart,
+      );
       assert.equal(deniedBefore.length, 0);
     }
     const denied = callsBy(demo, 'OrderApi', 'iam.amazonaws.com:CreateUser');
-    assert.ok(denied.every((c) => c.ct.errorCode === 'AccessDenied' && /not authorized to perform: iam:CreateUser/.test(c.ct.errorMessage)));
+    assert.ok(
+      denied.every((c) => c.ct.errorCode === 'AccessDenied' && /not authorized to perform: iam:CreateUser/.test(c.ct.errorMessage)),
+    );
   });
 
   test('invocation spikes: far above any baseline hour, and only in the detection window', () => {
     for (const s of [demo, mixed]) {
       const doc = readJson(path.join(s.dir, 'cloudwatch', 'get-metric-data.json'));
       for (const a of s.labels.anomalies.filter((l) => l.kinds.includes('invocation-spike'))) {
-        const i = doc.MetricDataQueries.findIndex((q: any) => q.MetricStat.Metric.MetricName === 'Invocations' && q.MetricStat.Metric.Dimensions[0].Value === a.function); // eslint-disable-line @typescript-eslint/no-explicit-any
+        const i = doc.MetricDataQueries.findIndex(
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any
+          (q: any) => q.MetricStat.Metric.MetricName === 'Invocations' && q.MetricStat.Metric.Dimensions[0].Value === a.function,
+        );
         const r = doc.MetricDataResults[i];
         let baseline = 0;
         let detection = 0;
@@ -395,14 +468,20 @@ describe('anomalies and labels', () => {
     }
   });
 
-  test('the demo\'s benign traps are really there', () => {
+  test("the demo's benign traps are really there", () => {
     const s = demo;
     const sc = readJson(path.join(s.dir, 'scenario.json'));
     const inBaseline = (r: Record<string, string>) => Number(r.start) < s.detectStart;
     // The SaaS API rotates over four public addresses, each one well known before the detection day.
     const saas = new Map<string, number>();
     for (const r of s.flows) {
-      if (lambdaEnisOf(s, 'PaymentsWebhook').some((e) => e.NetworkInterfaceId === r['interface-id']) && r.dstport === '443' && !r.dstaddr?.startsWith('10.') && inBaseline(r)) saas.set(r.dstaddr as string, (saas.get(r.dstaddr as string) ?? 0) + 1);
+      if (
+        lambdaEnisOf(s, 'PaymentsWebhook').some((e) => e.NetworkInterfaceId === r['interface-id']) &&
+        r.dstport === '443' &&
+        !r.dstaddr?.startsWith('10.') &&
+        inBaseline(r)
+      )
+        saas.set(r.dstaddr as string, (saas.get(r.dstaddr as string) ?? 0) + 1);
     }
     assert.equal(saas.size, 4);
     assert.ok([...saas.values()].every((n) => n > 50));
@@ -414,7 +493,12 @@ describe('anomalies and labels', () => {
     assert.ok(weekly.some((r) => !inBaseline(r)));
     // ImageResizer's ALB traffic runs over ENIs that carry ThumbnailMaker's name.
     const shared = lambdaEnisOf(s, 'ImageResizer');
-    assert.deepEqual(shared.map((e) => e.NetworkInterfaceId).sort(), lambdaEnisOf(s, 'ThumbnailMaker').map((e) => e.NetworkInterfaceId).sort());
+    assert.deepEqual(
+      shared.map((e) => e.NetworkInterfaceId).sort(),
+      lambdaEnisOf(s, 'ThumbnailMaker')
+        .map((e) => e.NetworkInterfaceId)
+        .sort(),
+    );
     assert.ok(shared.every((e) => e.Description.includes('ENI-ThumbnailMaker-')));
     assert.ok(flowsTo(s, 'ImageResizer', `${alb.PrivateIpAddress}:443`).filter(inBaseline).length > 100);
     // One role, two functions; the Lambda service decrypts under awslambda_ sessions, in the detection window too.
@@ -423,12 +507,16 @@ describe('anomalies and labels', () => {
     assert.ok(s.events.some((e) => e.raw.Username.startsWith('awslambda_') && Date.parse(e.raw.EventTime) / 1000 >= s.detectStart));
     // PaymentsWebhook grows: the last baseline days are busier than the first.
     const doc = readJson(path.join(s.dir, 'cloudwatch', 'get-metric-data.json'));
-    const i = doc.MetricDataQueries.findIndex((q: any) => q.MetricStat.Metric.MetricName === 'Invocations' && q.MetricStat.Metric.Dimensions[0].Value === 'PaymentsWebhook'); // eslint-disable-line @typescript-eslint/no-explicit-any
+    const i = doc.MetricDataQueries.findIndex(
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any
+      (q: any) => q.MetricStat.Metric.MetricName === 'Invocations' && q.MetricStat.Metric.Dimensions[0].Value === 'PaymentsWebhook',
+    );
     const r = doc.MetricDataResults[i];
-    const sum = (from: number, to: number) => r.Timestamps.reduce((acc: number, t: string, k: number) => {
-      const at = Date.parse(t) / 1000;
-      return at >= from && at < to ? acc + r.Values[k] : acc;
-    }, 0);
+    const sum = (from: number, to: number) =>
+      r.Timestamps.reduce((acc: number, t: string, k: number) => {
+        const at = Date.parse(t) / 1000;
+        return at >= from && at < to ? acc + r.Values[k] : acc;
+      }, 0);
     const start = Date.parse(sc.recordedAt) / 1000 - 15 * 86400;
     assert.ok(sum(s.detectStart - 3 * 86400, s.detectStart) > 1.15 * sum(start, start + 3 * 86400));
     assert.equal(s.labels.benign.length, 5);
@@ -465,12 +553,19 @@ describe('command line', () => {
   test('writes the labels next to the directory by default; bad usage exits 2 naming the option', () => {
     const out = path.join(tmp, 'cli');
     const tsx = path.join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
-    const ok = spawnSync(process.execPath, [tsx, 'src/gen/main.ts', '--profile', 'mixed', '--functions', '5', '--days', '3', '--out', out], { cwd: root, encoding: 'utf8' });
+    const ok = spawnSync(
+      process.execPath,
+      [tsx, 'src/gen/main.ts', '--profile', 'mixed', '--functions', '5', '--days', '3', '--out', out],
+      { cwd: root, encoding: 'utf8' },
+    );
     assert.equal(ok.status, 0, ok.stderr);
     assert.match(ok.stdout, /wrote .*5 functions/);
     assert.ok(fs.existsSync(`${out}.labels.json`));
     assert.ok(fs.existsSync(path.join(out, 'cloudwatch', 'get-metric-data.json')));
-    const traps = spawnSync(process.execPath, [tsx, 'src/gen/main.ts', '--profile', 'traps', '--days', '3', '--out', `${out}-traps`], { cwd: root, encoding: 'utf8' });
+    const traps = spawnSync(process.execPath, [tsx, 'src/gen/main.ts', '--profile', 'traps', '--days', '3', '--out', `${out}-traps`], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     assert.equal(traps.status, 0, traps.stderr);
     assert.match(traps.stdout, /wrote .*9 functions, .* in the subnet flow log/);
     assert.ok(fs.existsSync(path.join(`${out}-traps`, 'ip-ranges.json')));
@@ -492,15 +587,22 @@ describe('hostile profile', () => {
   test('the same seed gives byte-identical files', () => {
     const files = filesUnder(a.dir);
     assert.deepEqual(filesUnder(path.join(tmp, 'hostile-b')), files);
-    for (const f of files) assert.ok(fs.readFileSync(path.join(a.dir, f)).equals(fs.readFileSync(path.join(tmp, 'hostile-b', f))), `${f} differs`);
+    for (const f of files)
+      assert.ok(fs.readFileSync(path.join(a.dir, f)).equals(fs.readFileSync(path.join(tmp, 'hostile-b', f))), `${f} differs`);
     assert.ok(fs.readFileSync(a.labelsPath).equals(fs.readFileSync(`${path.join(tmp, 'hostile-b')}.labels.json`)));
   });
 
-  test('the demo\'s account and anomalies, so that the scan has findings to show the strings in', () => {
+  test("the demo's account and anomalies, so that the scan has findings to show the strings in", () => {
     assert.equal(hostile.labels.profile, 'hostile');
     assert.deepEqual(hostile.labels.functions, demo.labels.functions);
-    assert.deepEqual(hostile.labels.anomalies.map((l) => `${l.function} ${l.kinds.join(',')}`), demo.labels.anomalies.map((l) => `${l.function} ${l.kinds.join(',')}`));
-    assert.ok(hostile.functions.every((f) => /^[A-Za-z0-9_-]{1,64}$/.test(f.FunctionName)), 'function names stay what AWS allows');
+    assert.deepEqual(
+      hostile.labels.anomalies.map((l) => `${l.function} ${l.kinds.join(',')}`),
+      demo.labels.anomalies.map((l) => `${l.function} ${l.kinds.join(',')}`),
+    );
+    assert.ok(
+      hostile.functions.every((f) => /^[A-Za-z0-9_-]{1,64}$/.test(f.FunctionName)),
+      'function names stay what AWS allows',
+    );
   });
 
   test('the payloads are where the labels say, and every one of them is used', () => {
@@ -511,19 +613,29 @@ describe('hostile profile', () => {
     const descriptions = hostile.enis.map((e) => e.Description as string);
     assert.ok(descriptions.includes(HOSTILE_PEER_DESCRIPTION) && HOSTILE_PEER_DESCRIPTION.includes(HOSTILE_ALL));
     assert.ok(descriptions.includes(`RDSNetworkInterface ${HOSTILE.html}`));
-    assert.ok(descriptions.every((d) => !/^AWS Lambda VPC ENI/.test(d) || /^AWS Lambda VPC ENI-[\w-]+$/.test(d)), 'Lambda ENIs keep the descriptions AWS gives them');
+    assert.ok(
+      descriptions.every((d) => !/^AWS Lambda VPC ENI/.test(d) || /^AWS Lambda VPC ENI-[\w-]+$/.test(d)),
+      'Lambda ENIs keep the descriptions AWS gives them',
+    );
     const tags = readJson(path.join(a.dir, 'lambda', 'tags.json')) as Record<string, Record<string, string>>;
     for (const t of Object.values(tags)) {
       assert.equal(t[HOSTILE.html], HOSTILE.markdown);
-      assert.match(t['aws:cloudformation:logical-id'] ?? '', /^[A-Za-z0-9]+Function$/, 'AWS\'s own tags are untouched');
+      assert.match(t['aws:cloudformation:logical-id'] ?? '', /^[A-Za-z0-9]+Function$/, "AWS's own tags are untouched");
     }
     assert.ok(Object.values(tags).some((t) => t.blob === HOSTILE_BIG) && HOSTILE_BIG.length > 100_000);
     const injected = hostile.events.filter((e) => e.ct.userAgent?.includes(HOSTILE_ALL));
-    assert.equal(injected.length, demo.events.filter((e) => /ListBuckets|CreateUser/.test(e.ct.eventName)).length, 'every injected call carries a hostile user agent');
+    assert.equal(
+      injected.length,
+      demo.events.filter((e) => /ListBuckets|CreateUser/.test(e.ct.eventName)).length,
+      'every injected call carries a hostile user agent',
+    );
     assert.ok(injected.every((e) => e.ct.requestParameters.padding === HOSTILE_BIG));
     const messages = hostile.events.filter((e) => e.ct.errorCode === 'AccessDenied').map((e) => e.ct.errorMessage as string);
     assert.ok(messages.some((m) => m.endsWith(HOSTILE_ALL)) && messages.some((m) => m.endsWith(HOSTILE_BIG)));
-    assert.ok(messages.every((m) => m.startsWith('User: arn:aws:sts::')), 'the messages still read as AWS\'s');
+    assert.ok(
+      messages.every((m) => m.startsWith('User: arn:aws:sts::')),
+      "the messages still read as AWS's",
+    );
   });
 
   test('lone surrogates and NUL survive the JSON files as escapes', () => {

@@ -11,7 +11,10 @@ test('every payload becomes one line without control characters, bidi controls s
     assert.doesNotMatch(s, /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/, `${name}: no bidi control`);
   }
   assert.ok(oneLine(HOSTILE.bidi).includes('admin[U+202E]gnp.exe[U+202C]'));
-  assert.ok(oneLine(HOSTILE.html).includes('<img src=x onerror="window.__pwned=1;alert(1)">'), 'markup stays literal: the Problems panel shows text');
+  assert.ok(
+    oneLine(HOSTILE.html).includes('<img src=x onerror="window.__pwned=1;alert(1)">'),
+    'markup stays literal: the Problems panel shows text',
+  );
 });
 
 test('a 100 KB string is capped, and the cut never leaves half a surrogate pair', () => {

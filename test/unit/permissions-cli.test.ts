@@ -13,10 +13,16 @@ test('json on the demo: one function of a shared role, its proposal and egress',
   const r = run('permissions', '--demo', '--function', 'OrderApi', '--format', 'json');
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout) as PermissionsReport;
-  assert.deepEqual(report.functions.map((f) => f.function), ['OrderApi']);
+  assert.deepEqual(
+    report.functions.map((f) => f.function),
+    ['OrderApi'],
+  );
   const [f] = report.functions;
   assert.deepEqual(f?.roleFunctions, ['OrderApi', 'OrderWorker']);
-  assert.ok(f?.used.some((u) => u.action === 'dynamodb:DescribeTable' && u.functions.includes('OrderWorker')), 'judged on OrderWorker\'s calls too');
+  assert.ok(
+    f?.used.some((u) => u.action === 'dynamodb:DescribeTable' && u.functions.includes('OrderWorker')),
+    "judged on OrderWorker's calls too",
+  );
   assert.ok(f?.proposal.statements.some((s) => s.sid === 'SecretsmanagerUsedByCode'));
   assert.ok(report.limits.some((l) => /service control policies/.test(l)));
 });
@@ -25,7 +31,10 @@ test('text on the demo names statements, unused grants and egress', () => {
   const r = run('permissions', '--demo', '--function', 'ThumbnailMaker');
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /ssm:GetParameter: allowed by inline ThumbnailMaker-role-[0-9a-f]+-config #1 \(Config\)/);
-  assert.match(r.stdout, /granted, never used \(3\):\n {4}ssm:GetParameter\* .*ssm:GetParameterHistory, ssm:GetParameters, ssm:GetParametersByPath/);
+  assert.match(
+    r.stdout,
+    /granted, never used \(3\):\n {4}ssm:GetParameter\* .*ssm:GetParameterHistory, ssm:GetParameters, ssm:GetParametersByPath/,
+  );
   assert.match(r.stdout, /proposed egress:\n {4}443\/tcp to 10\.\d+\.\d+\.\d+\/32/);
 });
 

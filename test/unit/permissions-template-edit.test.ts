@@ -37,7 +37,7 @@ function demoFunction(logicalId: string): { file: DescriptorText; declared: Decl
   return { file, declared };
 }
 
-test('the demo SAM template: OrderApi\'s inline role policy statements are replaced, nothing else; short tags kept, valid YAML', () => {
+test("the demo SAM template: OrderApi's inline role policy statements are replaced, nothing else; short tags kept, valid YAML", () => {
   const { file, declared } = demoFunction('OrderApiFunction');
   const location = locatePolicy(declared, [file]);
   assert.ok(location);
@@ -53,12 +53,16 @@ test('the demo SAM template: OrderApi\'s inline role policy statements are repla
   assert.equal(edited.slice(edited.length - (file.text.length - location.end)), file.text.slice(location.end));
   const parsed = parseYamlTemplate(edited) as { Resources: Record<string, { Properties: Record<string, unknown> }> };
   const before = parseYamlTemplate(file.text) as typeof parsed;
-  const role = parsed.Resources.OrdersRole!.Properties as { Policies: Array<{ PolicyName: string; PolicyDocument: { Version: string; Statement: unknown[] } }> };
+  const role = parsed.Resources.OrdersRole!.Properties as {
+    Policies: Array<{ PolicyName: string; PolicyDocument: { Version: string; Statement: unknown[] } }>;
+  };
   assert.deepEqual(role.Policies[0]!.PolicyDocument.Statement, proposal.Statement);
   assert.equal(role.Policies[0]!.PolicyName, 'orders');
   assert.equal(role.Policies[0]!.PolicyDocument.Version, '2012-10-17');
   // Everything but the statements parses as it did, the intrinsic functions included.
-  role.Policies[0]!.PolicyDocument.Statement = (before.Resources.OrdersRole!.Properties as typeof role).Policies[0]!.PolicyDocument.Statement;
+  role.Policies[0]!.PolicyDocument.Statement = (
+    before.Resources.OrdersRole!.Properties as typeof role
+  ).Policies[0]!.PolicyDocument.Statement;
   assert.deepEqual(parsed, before);
   // The role's statement lines point at the grant.
   assert.equal(lineOfGrant(location, { policyName: 'orders', index: 0 }), 51);
@@ -89,7 +93,9 @@ test('SAM Policies on the function: replaced by one inline document, the rest of
       '',
     ].join('\n'),
   };
-  const declared = templateFunctions(parseTemplate(file.path, file.text) as Record<string, unknown>, file).find((d) => d.logicalIds[0] === 'Fn')!;
+  const declared = templateFunctions(parseTemplate(file.path, file.text) as Record<string, unknown>, file).find(
+    (d) => d.logicalIds[0] === 'Fn',
+  )!;
   const location = locatePolicy(declared, [file]);
   assert.equal(location?.kind, 'sam-policies');
   assert.equal(lineOfGrant(location!, { policyName: 'AmazonS3FullAccess', index: 0 }), 8);
@@ -99,7 +105,14 @@ test('SAM Policies on the function: replaced by one inline document, the rest of
   const fn = (parseYamlTemplate(edited) as { Resources: { Fn: { Properties: Record<string, unknown> } } }).Resources.Fn.Properties;
   assert.deepEqual(fn.Policies, [proposal]);
   // A YAML 1.1 reader (CloudFormation's) reads the policy version as a string, not a date.
-  assert.equal((parseDocument(edited, { version: '1.1', logLevel: 'silent' }).toJS() as { Resources: { Fn: { Properties: { Policies: Array<{ Version: unknown }> } } } }).Resources.Fn.Properties.Policies[0]!.Version, '2012-10-17');
+  assert.equal(
+    (
+      parseDocument(edited, { version: '1.1', logLevel: 'silent' }).toJS() as {
+        Resources: { Fn: { Properties: { Policies: Array<{ Version: unknown }> } } };
+      }
+    ).Resources.Fn.Properties.Policies[0]!.Version,
+    '2012-10-17',
+  );
   assert.deepEqual(fn.Environment, { Variables: { TABLE: { Ref: 'Table' } } });
   assert.match(edited, /TABLE: !Ref Table\n$/);
 });
@@ -107,7 +120,14 @@ test('SAM Policies on the function: replaced by one inline document, the rest of
 test('a JSON template: the statements written as JSON', () => {
   const template = {
     Resources: {
-      Role: { Type: 'AWS::IAM::Role', Properties: { Policies: [{ PolicyName: 'p', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } }] } },
+      Role: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          Policies: [
+            { PolicyName: 'p', PolicyDocument: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] } },
+          ],
+        },
+      },
       Fn: { Type: 'AWS::Lambda::Function', Properties: { Handler: 'index.handler', Role: { 'Fn::GetAtt': ['Role', 'Arn'] } } },
     },
   };
@@ -124,7 +144,10 @@ test('serverless.yml: provider.iam.role.statements replaced, its !Sub and !Ref e
   const location = locatePolicy(declared!, [file])!;
   assert.equal(location.kind, 'serverless-statements');
   assert.equal(location.label, 'provider.iam.role.statements');
-  assert.deepEqual(location.statementLines.map((s) => s.line), [10, 13]);
+  assert.deepEqual(
+    location.statementLines.map((s) => s.line),
+    [10, 13],
+  );
   const edited = applyPolicyReplacement(file.text, location, proposal);
   assert.ok(isValidYamlTemplate(edited));
   const doc = parseYamlTemplate(edited) as { provider: { iam: { role: { statements: unknown } }; environment: unknown } };
@@ -133,10 +156,17 @@ test('serverless.yml: provider.iam.role.statements replaced, its !Sub and !Ref e
   assert.ok(!edited.includes('s3:*') && edited.includes('TABLE: !Ref OrdersTable'));
 });
 
-test('Terraform: the role\'s aws_iam_role_policy written with jsonencode, or as a JSON heredoc; still valid HCL', async () => {
+test("Terraform: the role's aws_iam_role_policy written with jsonencode, or as a JSON heredoc; still valid HCL", async () => {
   const file = read(path.join(ROOT, 'test', 'fixtures', 'source-permissions', 'terraform', 'main.tf'));
   const parse = await loadHclParser();
-  const declared = (name: string): DeclaredFunction => ({ kind: 'terraform', descriptor: file.path, id: `aws_lambda_function.${name}`, logicalIds: [], stackNames: [], entryPoints: [] });
+  const declared = (name: string): DeclaredFunction => ({
+    kind: 'terraform',
+    descriptor: file.path,
+    id: `aws_lambda_function.${name}`,
+    logicalIds: [],
+    stackNames: [],
+    entryPoints: [],
+  });
   type Policies = { resource: { aws_iam_role_policy: Record<string, Array<{ policy: string }>> } };
 
   const api = locatePolicy(declared('api'), [file])!;
@@ -155,11 +185,21 @@ test('Terraform: the role\'s aws_iam_role_policy written with jsonencode, or as 
   const jobsEdited = applyPolicyReplacement(file.text, jobs, proposal);
   const jobsJson = (await parse('main.tf', jobsEdited)) as Policies;
   assert.deepEqual(JSON.parse(jobsJson.resource.aws_iam_role_policy.jobs![0]!.policy), proposal);
-  assert.equal(jobsJson.resource.aws_iam_role_policy.api![0]!.policy, ((await parse('main.tf', file.text)) as Policies).resource.aws_iam_role_policy.api![0]!.policy);
+  assert.equal(
+    jobsJson.resource.aws_iam_role_policy.api![0]!.policy,
+    ((await parse('main.tf', file.text)) as Policies).resource.aws_iam_role_policy.api![0]!.policy,
+  );
 });
 
 test('no location where no edit can be right: CDK output, a role the template does not define', () => {
-  const cdk: DeclaredFunction = { kind: 'cdk', descriptor: '/ws/cdk.out/S.template.json', id: 'S/Fn/Resource', logicalIds: ['Fn'], stackNames: [], entryPoints: [] };
+  const cdk: DeclaredFunction = {
+    kind: 'cdk',
+    descriptor: '/ws/cdk.out/S.template.json',
+    id: 'S/Fn/Resource',
+    logicalIds: ['Fn'],
+    stackNames: [],
+    entryPoints: [],
+  };
   assert.equal(locatePolicy(cdk, [{ path: cdk.descriptor, text: '{}' }]), undefined);
   const { file, declared } = demoFunction('PaymentsWebhookFunction');
   assert.equal(locatePolicy(declared, [file]), undefined);

@@ -12,25 +12,44 @@ import { openScenario } from '../../src/replay/scenario';
 const demo = path.resolve(__dirname, '..', '..', 'media', 'demo');
 const signal = new AbortController().signal;
 
-test('OrderApi judged: its diff and OrderWorker\'s (same role) show the Permissions data; another scan does not', async () => {
+test("OrderApi judged: its diff and OrderWorker's (same role) show the Permissions data; another scan does not", async () => {
   const source = openScenario(demo, 'demo account');
   const report = await scan(source, { signal });
-  const analysed = await analyzePermissions(report, openRecordedPermissions(demo), { functions: ['OrderApi'], lambdaFunctions: await source.listFunctions(signal), signal });
+  const analysed = await analyzePermissions(report, openRecordedPermissions(demo), {
+    functions: ['OrderApi'],
+    lambdaFunctions: await source.listFunctions(signal),
+    signal,
+  });
   const fp = analysed.functions[0]!;
   const fn = (name: string) => report.functions.find((f) => f.name === name)!;
   assert.equal(buildDiffViewModel(report, fn('OrderApi'), { found: false }).permissions, undefined, 'absent until judged');
 
-  permissionsViews.remember(report, permissionsView(fp, 'Proposed as an edit of the statements of OrdersRole\'s policy orders in template.yaml, through the refactor preview.'));
+  permissionsViews.remember(
+    report,
+    permissionsView(
+      fp,
+      "Proposed as an edit of the statements of OrdersRole's policy orders in template.yaml, through the refactor preview.",
+    ),
+  );
   const view = buildDiffViewModel(report, fn('OrderApi'), { found: false }).permissions;
   assert.ok(view);
   assert.equal(view.roleName, 'orders-role');
   assert.deepEqual(view.roleFunctions, ['OrderApi', 'OrderWorker']);
   // Used: the calls that succeeded, with the statements that grant them; denied: iam:CreateUser, denied when called by NoIam.
-  assert.deepEqual(view.used.map((u) => u.action), fp.used.filter((u) => !u.deniedInTrail).map((u) => u.action));
+  assert.deepEqual(
+    view.used.map((u) => u.action),
+    fp.used.filter((u) => !u.deniedInTrail).map((u) => u.action),
+  );
   assert.ok(view.used.find((u) => u.action === 'dynamodb:DescribeTable')?.grantedBy.includes('managed orders-access #1 (Orders)'));
-  assert.deepEqual(view.denied.find((d) => d.action === 'iam:CreateUser'), { action: 'iam:CreateUser', why: 'denied when called; policies: explicitly denied by inline orders-role-no-iam #1 (NoIam)' });
+  assert.deepEqual(
+    view.denied.find((d) => d.action === 'iam:CreateUser'),
+    { action: 'iam:CreateUser', why: 'denied when called; policies: explicitly denied by inline orders-role-no-iam #1 (NoIam)' },
+  );
   assert.ok(view.unused.some((g) => g.pattern === 'dynamodb:*' && g.unusedCount > 10));
-  assert.deepEqual(view.proposal.statements.map((s) => s.actions), fp.proposal.statements.map((s) => s.actions));
+  assert.deepEqual(
+    view.proposal.statements.map((s) => s.actions),
+    fp.proposal.statements.map((s) => s.actions),
+  );
   assert.match(view.target ?? '', /refactor preview/);
   // The role's other function shows the same judgement; a function on another role does not.
   assert.deepEqual(buildDiffViewModel(report, fn('OrderWorker'), { found: false }).permissions, view);

@@ -38,24 +38,44 @@ function assertBadInput(dir: string, rel: string, problem: RegExp) {
   assert.doesNotMatch(lines[0], /[\x00-\x08\x0b-\x1f\x7f]/, 'no control characters from the file reach the terminal');
 }
 
-const JSON_FILES = ['scenario.json', 'lambda/list-functions.json', 'lambda/tags.json', 'ec2/describe-network-interfaces.json', 'ec2/describe-flow-logs.json', 'cloudtrail/lookup-events.json', 'cloudwatch/get-metric-data.json'];
+const JSON_FILES = [
+  'scenario.json',
+  'lambda/list-functions.json',
+  'lambda/tags.json',
+  'ec2/describe-network-interfaces.json',
+  'ec2/describe-flow-logs.json',
+  'cloudtrail/lookup-events.json',
+  'cloudwatch/get-metric-data.json',
+];
 
 describe('scan --scenario: broken files are exit 2, naming the file and the problem', () => {
   test('truncated', () => {
     for (const rel of JSON_FILES) {
       const text = fs.readFileSync(path.join(sample, rel), 'utf8');
-      assertBadInput(scenarioWith(rel, (f) => fs.writeFileSync(f, text.slice(0, Math.floor(text.length / 2)))), rel, /not valid JSON/);
+      assertBadInput(
+        scenarioWith(rel, (f) => fs.writeFileSync(f, text.slice(0, Math.floor(text.length / 2)))),
+        rel,
+        /not valid JSON/,
+      );
     }
   });
 
   test('not JSON (binary, with terminal escapes in it)', () => {
     for (const rel of ['scenario.json', 'cloudtrail/lookup-events.json']) {
-      assertBadInput(scenarioWith(rel, (f) => fs.writeFileSync(f, Buffer.from('\x1b]0;pwned\x07\x1b[2J\x00\xff\xfe binary'))), rel, /not valid JSON/);
+      assertBadInput(
+        scenarioWith(rel, (f) => fs.writeFileSync(f, Buffer.from('\x1b]0;pwned\x07\x1b[2J\x00\xff\xfe binary'))),
+        rel,
+        /not valid JSON/,
+      );
     }
   });
 
   test('an empty file', () => {
-    assertBadInput(scenarioWith('lambda/list-functions.json', (f) => fs.writeFileSync(f, '')), 'lambda/list-functions.json', /not valid JSON/);
+    assertBadInput(
+      scenarioWith('lambda/list-functions.json', (f) => fs.writeFileSync(f, '')),
+      'lambda/list-functions.json',
+      /not valid JSON/,
+    );
   });
 
   test('the wrong shape', () => {
@@ -66,14 +86,27 @@ describe('scan --scenario: broken files are exit 2, naming the file and the prob
       ['ec2/describe-network-interfaces.json', '{"NetworkInterfaces":"x"}', /"NetworkInterfaces" array/],
       ['cloudtrail/lookup-events.json', '{"Events":[{"EventId":"e","CloudTrailEvent":"{"}]}', /Events\[0\].*not JSON/],
       ['cloudwatch/get-metric-data.json', '{"MetricDataQueries":[],"MetricDataResults":{}}', /MetricDataResults/],
-      ['scenario.json', '{"formatVersion":1,"accountId":"1","region":"us-east-1","failures":{"cloudtrail:LookupEvents":[[[]]]}}', /failures/],
+      [
+        'scenario.json',
+        '{"formatVersion":1,"accountId":"1","region":"us-east-1","failures":{"cloudtrail:LookupEvents":[[[]]]}}',
+        /failures/,
+      ],
       ['scenario.json', `{"formatVersion":${'['.repeat(50_000)}${']'.repeat(50_000)}}`, /formatVersion must be 1 \(found an array of 1\)/],
     ];
-    for (const [rel, text, problem] of cases) assertBadInput(scenarioWith(rel, (f) => fs.writeFileSync(f, text)), rel, problem);
+    for (const [rel, text, problem] of cases)
+      assertBadInput(
+        scenarioWith(rel, (f) => fs.writeFileSync(f, text)),
+        rel,
+        problem,
+      );
   });
 
   test('not a regular file (a directory where a file belongs)', () => {
-    assertBadInput(scenarioWith('cloudtrail/lookup-events.json', (f) => fs.mkdirSync(f)), 'cloudtrail/lookup-events.json', /not a regular file/);
+    assertBadInput(
+      scenarioWith('cloudtrail/lookup-events.json', (f) => fs.mkdirSync(f)),
+      'cloudtrail/lookup-events.json',
+      /not a regular file/,
+    );
   });
 
   test('enormous: a sparse file one byte over the cap is refused from its size, without being read', () => {
@@ -101,19 +134,31 @@ describe('scan --scenario: broken flow-log files do not stop the scan', () => {
     const file = path.join(dir, 'flowlogs', gz);
     const bytes = fs.readFileSync(file);
     fs.writeFileSync(file, bytes.subarray(0, Math.floor(bytes.length / 3)));
-    const r = spawnSync(process.execPath, [cli, 'scan', '--scenario', dir, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, [cli, 'scan', '--scenario', dir, '--format', 'json', '--fail-on', 'none'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(r.status, 0, r.stderr);
     const report = JSON.parse(r.stdout) as { warnings: string[]; functions: unknown[] };
-    assert.ok(report.warnings.some((w) => w.includes(file) && /stopped early/.test(w)), report.warnings.join('\n'));
+    assert.ok(
+      report.warnings.some((w) => w.includes(file) && /stopped early/.test(w)),
+      report.warnings.join('\n'),
+    );
     assert.ok(report.functions.length > 0);
 
     fs.writeFileSync(file.replace(/\.gz$/, ''), Buffer.from([0x00, 0xff, 0x1b, 0x5b, 0x32, 0x4a, 0x0a, 0x41, 0x0a]));
     fs.rmSync(file);
-    const garbage = spawnSync(process.execPath, [cli, 'scan', '--scenario', dir, '--format', 'json', '--fail-on', 'none'], { encoding: 'utf8', timeout: 60_000 });
+    const garbage = spawnSync(process.execPath, [cli, 'scan', '--scenario', dir, '--format', 'json', '--fail-on', 'none'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     assert.equal(garbage.status, 0, garbage.stderr);
     const g = JSON.parse(garbage.stdout) as { warnings: string[]; stats: { malformedFlowRecords: number } };
     assert.equal(g.stats.malformedFlowRecords, 2);
-    assert.ok(g.warnings.some((w) => /malformed flow record/.test(w)), g.warnings.join('\n'));
+    assert.ok(
+      g.warnings.some((w) => /malformed flow record/.test(w)),
+      g.warnings.join('\n'),
+    );
     assert.doesNotMatch(garbage.stderr, /\x1b/, 'the warning on stderr carries no escape sequence from the file');
   });
 });

@@ -34,11 +34,22 @@ const EMBEDDED = '\u0000embedded';
 
 function trailEvent(id: string, t: number, eventSource: string, eventName: string, extra: Record<string, Json> = {}): Json {
   return {
-    EventId: id, EventName: eventName, EventTime: isoS(t), EventSource: eventSource, Username: 'orders',
+    EventId: id,
+    EventName: eventName,
+    EventTime: isoS(t),
+    EventSource: eventSource,
+    Username: 'orders',
     CloudTrailEvent: {
       [EMBEDDED]: {
-        eventVersion: '1.09', userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/orders-role/orders' },
-        eventTime: isoS(t), eventSource, eventName, eventID: id, sourceIPAddress: '3.91.52.239', userAgent: 'aws-sdk-js/3', ...extra,
+        eventVersion: '1.09',
+        userIdentity: { type: 'AssumedRole', arn: 'arn:aws:sts::123456789012:assumed-role/orders-role/orders' },
+        eventTime: isoS(t),
+        eventSource,
+        eventName,
+        eventID: id,
+        sourceIPAddress: '3.91.52.239',
+        userAgent: 'aws-sdk-js/3',
+        ...extra,
       },
     },
   };
@@ -49,33 +60,73 @@ function baseFiles(): Record<string, Json> {
   const fnArn = 'arn:aws:lambda:us-east-1:123456789012:function:orders';
   const stamps: string[] = [];
   for (let t = NOW - H; t >= BASE; t -= H) stamps.push(isoS(t));
-  const q = (id: string, metric: string) => ({ Id: id, MetricStat: { Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: 'orders' }] }, Period: 3600, Stat: 'Sum' } });
+  const q = (id: string, metric: string) => ({
+    Id: id,
+    MetricStat: {
+      Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: 'orders' }] },
+      Period: 3600,
+      Stat: 'Sum',
+    },
+  });
   return {
     'scenario.json': { formatVersion: 1, accountId: '123456789012', region: 'us-east-1', recordedAt: isoS(NOW), description: 'props' },
     'lambda/list-functions.json': {
-      Functions: [{
-        FunctionName: 'orders', FunctionArn: fnArn, Runtime: 'python3.12', Role: 'arn:aws:iam::123456789012:role/orders-role', Handler: 'app.handler',
-        LastModified: '2026-10-01T00:00:00.000+0000', VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'], VpcId: 'vpc-1' },
-      }],
+      Functions: [
+        {
+          FunctionName: 'orders',
+          FunctionArn: fnArn,
+          Runtime: 'python3.12',
+          Role: 'arn:aws:iam::123456789012:role/orders-role',
+          Handler: 'app.handler',
+          LastModified: '2026-10-01T00:00:00.000+0000',
+          VpcConfig: { SubnetIds: ['subnet-1'], SecurityGroupIds: ['sg-1'], VpcId: 'vpc-1' },
+        },
+      ],
     },
     'lambda/tags.json': { [fnArn]: { team: 'payments', 'aws:cloudformation:logical-id': 'Orders' } },
     'ec2/describe-network-interfaces.json': {
       NetworkInterfaces: [
         {
-          NetworkInterfaceId: 'eni-orders', InterfaceType: 'lambda', Description: 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8',
-          SubnetId: 'subnet-1', VpcId: 'vpc-1', Groups: [{ GroupId: 'sg-1', GroupName: 'fn' }], PrivateIpAddress: '10.0.1.10',
-          PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.1.10' }], Ipv6Addresses: [{ Ipv6Address: '2600:1f18::10' }], Status: 'in-use',
-          Attachment: { AttachTime: isoS(BASE - 30 * 24 * H) }, Association: { PublicIp: '52.1.2.3' },
+          NetworkInterfaceId: 'eni-orders',
+          InterfaceType: 'lambda',
+          Description: 'AWS Lambda VPC ENI-orders-1656e770-2f1c-c974-71da-d1fa2edae9d8',
+          SubnetId: 'subnet-1',
+          VpcId: 'vpc-1',
+          Groups: [{ GroupId: 'sg-1', GroupName: 'fn' }],
+          PrivateIpAddress: '10.0.1.10',
+          PrivateIpAddresses: [{ Primary: true, PrivateIpAddress: '10.0.1.10' }],
+          Ipv6Addresses: [{ Ipv6Address: '2600:1f18::10' }],
+          Status: 'in-use',
+          Attachment: { AttachTime: isoS(BASE - 30 * 24 * H) },
+          Association: { PublicIp: '52.1.2.3' },
         },
         {
-          NetworkInterfaceId: 'eni-rds', InterfaceType: 'interface', Description: 'RDSNetworkInterface', SubnetId: 'subnet-2', VpcId: 'vpc-1',
-          Groups: [{ GroupId: 'sg-db' }], PrivateIpAddress: '10.0.3.14', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.3.14' }], Ipv6Addresses: [],
+          NetworkInterfaceId: 'eni-rds',
+          InterfaceType: 'interface',
+          Description: 'RDSNetworkInterface',
+          SubnetId: 'subnet-2',
+          VpcId: 'vpc-1',
+          Groups: [{ GroupId: 'sg-db' }],
+          PrivateIpAddress: '10.0.3.14',
+          PrivateIpAddresses: [{ PrivateIpAddress: '10.0.3.14' }],
+          Ipv6Addresses: [],
           RequesterId: 'amazon-rds',
         },
       ],
     },
     'ec2/describe-flow-logs.json': {
-      FlowLogs: [{ FlowLogId: 'fl-1', FlowLogStatus: 'ACTIVE', LogGroupName: '/vpc/flow', ResourceId: 'vpc-1', TrafficType: 'ALL', LogDestinationType: 'cloud-watch-logs', LogFormat: '', MaxAggregationInterval: 600 }],
+      FlowLogs: [
+        {
+          FlowLogId: 'fl-1',
+          FlowLogStatus: 'ACTIVE',
+          LogGroupName: '/vpc/flow',
+          ResourceId: 'vpc-1',
+          TrafficType: 'ALL',
+          LogDestinationType: 'cloud-watch-logs',
+          LogFormat: '',
+          MaxAggregationInterval: 600,
+        },
+      ],
     },
     'cloudtrail/lookup-events.json': {
       Events: [
@@ -85,7 +136,8 @@ function baseFiles(): Record<string, Json> {
       ],
     },
     'cloudwatch/get-metric-data.json': {
-      StartTime: isoS(BASE), EndTime: isoS(NOW),
+      StartTime: isoS(BASE),
+      EndTime: isoS(NOW),
       MetricDataQueries: [q('m0', 'Invocations'), q('m1', 'Errors'), q('m2', 'Throttles')],
       MetricDataResults: [
         { Id: 'm0', Label: 'Invocations', Timestamps: stamps, Values: stamps.map((_, i) => (i < 3 ? 400 : 20)), StatusCode: 'Complete' },
@@ -94,7 +146,8 @@ function baseFiles(): Record<string, Json> {
       ],
     },
     'ip-ranges.json': {
-      syncToken: '1', createDate: '2026-11-01-00-00-00',
+      syncToken: '1',
+      createDate: '2026-11-01-00-00-00',
       prefixes: [{ ip_prefix: '52.0.0.0/11', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' }],
       ipv6_prefixes: [{ ipv6_prefix: '2600:1f18::/33', region: 'us-east-1', service: 'AMAZON', network_border_group: 'us-east-1' }],
     },
@@ -103,7 +156,8 @@ function baseFiles(): Record<string, Json> {
 
 function flowText(): string {
   const lines: string[] = [];
-  const rec = (src: string, dst: string, sp: number, dp: number, t: number, action = 'ACCEPT') => `2 123456789012 eni-orders ${src} ${dst} ${sp} ${dp} 6 10 1000 ${sec(t)} ${sec(t) + 30} ${action} OK`;
+  const rec = (src: string, dst: string, sp: number, dp: number, t: number, action = 'ACCEPT') =>
+    `2 123456789012 eni-orders ${src} ${dst} ${sp} ${dp} 6 10 1000 ${sec(t)} ${sec(t) + 30} ${action} OK`;
   for (let t = BASE; t < NOW; t += 6 * H) {
     lines.push(rec('10.0.1.10', '10.0.3.14', 40000, 5432, t + 60_000));
     lines.push(rec('10.0.3.14', '10.0.1.10', 5432, 40000, t + 60_000));
@@ -114,7 +168,17 @@ function flowText(): string {
 }
 
 /** JSON text of a file; number placeholders become literals JSON.stringify cannot write (1e999 parses to Infinity). */
-const NUMBER_LITERALS = ['1e999', '-1e999', '1e21', '-0', '1e-400', '8640000000000001', '-8640000000000001', '1.7976931348623157e308', '123456789012345678901234567890'];
+const NUMBER_LITERALS = [
+  '1e999',
+  '-1e999',
+  '1e21',
+  '-0',
+  '1e-400',
+  '8640000000000001',
+  '-8640000000000001',
+  '1.7976931348623157e308',
+  '123456789012345678901234567890',
+];
 const NUMBER_MARK = '\u0001num:';
 
 function toText(value: Json): string {
@@ -123,7 +187,8 @@ function toText(value: Json): string {
     if (v && typeof v === 'object') {
       if (Object.prototype.hasOwnProperty.call(v, EMBEDDED) && Object.keys(v).length === 1) return JSON.stringify(embed(v[EMBEDDED]));
       const out: Record<string, Json> = {};
-      for (const k of Object.keys(v)) Object.defineProperty(out, k, { value: embed(v[k]), enumerable: true, writable: true, configurable: true });
+      for (const k of Object.keys(v))
+        Object.defineProperty(out, k, { value: embed(v[k]), enumerable: true, writable: true, configurable: true });
       return out;
     }
     return v;
@@ -133,7 +198,10 @@ function toText(value: Json): string {
     .replace(/"\\u0002deep:(\d+)"/g, (_, i: string) => [...DEEP_LITERALS, ...HUGE_LITERALS][Number(i)]);
 }
 
-function writeScenario(files: Record<string, Json | Buffer | string | undefined>, flow: { name: string; data: Buffer | string } | undefined = { name: 'fl-1.log', data: flowText() }): string {
+function writeScenario(
+  files: Record<string, Json | Buffer | string | undefined>,
+  flow: { name: string; data: Buffer | string } | undefined = { name: 'fl-1.log', data: flowText() },
+): string {
   const dir = path.join(root, `s${++serial}`);
   for (const [rel, value] of Object.entries(files)) {
     if (value === undefined) continue;
@@ -172,16 +240,45 @@ const pollution: fc.Arbitrary<Json> = fc.constantFrom(
   JSON.parse('{"__proto__":[1,2,3],"toString":"x","valueOf":{},"hasOwnProperty":1}') as Json,
 );
 const awkwardString = fc.constantFrom(
-  '', ' ', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'NaN', 'Infinity', '-Infinity', '1e999', 'null', '0',
-  '+275760-09-13T00:00:00.001Z', '-271821-04-20T00:00:00.000Z', '9999-99-99T99:99:99Z', '2026-11-22T10:00:00Z', '10.0.1.10', '999.1.2.3', '::', 'fe80::1%eth0',
-  'eni-orders', 'orders', 'vpc-1', 'subnet-1', 'sg-1', '${srcaddr}', '${version} ${srcaddr}', 'x'.repeat(100_000), '\u202e\u0000\u001b[31m<script>',
+  '',
+  ' ',
+  '__proto__',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  '1e999',
+  'null',
+  '0',
+  '+275760-09-13T00:00:00.001Z',
+  '-271821-04-20T00:00:00.000Z',
+  '9999-99-99T99:99:99Z',
+  '2026-11-22T10:00:00Z',
+  '10.0.1.10',
+  '999.1.2.3',
+  '::',
+  'fe80::1%eth0',
+  'eni-orders',
+  'orders',
+  'vpc-1',
+  'subnet-1',
+  'sg-1',
+  '${srcaddr}',
+  '${version} ${srcaddr}',
+  'x'.repeat(100_000),
+  '\u202e\u0000\u001b[31m<script>',
 );
 const awkwardNumber = fc.oneof(
   fc.constantFrom(...NUMBER_LITERALS.map((_, i) => `${NUMBER_MARK}${i}`)),
   fc.constantFrom(0, -1, 1, 2 ** 31, 2 ** 53 + 1, -(2 ** 53), 0.5, 1e20, -1e20, 8.64e15, 1794096000, Number.MAX_VALUE, Number.MIN_VALUE),
 );
 /** Deeply nested values, written as text (as placeholders until then: the test's own helpers recurse). */
-const DEEP_LITERALS = [2_000, 100_000].flatMap((depth) => ['['.repeat(depth) + ']'.repeat(depth), '{"a":'.repeat(depth) + '1' + '}'.repeat(depth)]);
+const DEEP_LITERALS = [2_000, 100_000].flatMap((depth) => [
+  '['.repeat(depth) + ']'.repeat(depth),
+  '{"a":'.repeat(depth) + '1' + '}'.repeat(depth),
+]);
 const DEEP_MARK = '\u0002deep:';
 const deep: fc.Arbitrary<Json> = fc.constantFrom(...DEEP_LITERALS.map((_, i) => `${DEEP_MARK}${i}`));
 const HUGE_LITERALS = [
@@ -246,7 +343,26 @@ describe('scenario loader: any bytes in any file', () => {
       fc.uint8Array({ maxLength: 400 }).map((b) => Buffer.from(b)),
       fc.string({ maxLength: 200 }),
       fc.string({ unit: 'binary', maxLength: 200 }),
-      fc.constantFrom('', ' ', '\ufeff{}', '{', '}', '[', 'null', 'true', '0', '"x"', '{}', '[]', '{"Functions":', '\u0000', 'NaN', 'Infinity', '{"a":1,}', "{'a':1}"),
+      fc.constantFrom(
+        '',
+        ' ',
+        '\ufeff{}',
+        '{',
+        '}',
+        '[',
+        'null',
+        'true',
+        '0',
+        '"x"',
+        '{}',
+        '[]',
+        '{"Functions":',
+        '\u0000',
+        'NaN',
+        'Infinity',
+        '{"a":1,}',
+        "{'a':1}",
+      ),
     );
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...FILES), fc.oneof(content, fc.double({ min: 0, max: 1, noNaN: true })), async (file, what) => {
@@ -292,11 +408,17 @@ describe('scenario loader: any bytes in any file', () => {
 });
 
 describe('scenario loader: specific hostile shapes', () => {
-  test('__proto__ as a function ARN or tag key: no pollution, tags are the function\'s own strings', async () => {
+  test("__proto__ as a function ARN or tag key: no pollution, tags are the function's own strings", async () => {
     const files = baseFiles();
     const fns = files['lambda/list-functions.json'] as { Functions: Array<Record<string, Json>> };
-    fns.Functions.push({ FunctionName: 'proto', FunctionArn: '__proto__' }, { FunctionName: 'ctor', FunctionArn: 'constructor' }, { FunctionName: 'tostr', FunctionArn: 'toString' });
-    files['lambda/tags.json'] = JSON.parse('{"arn:aws:lambda:us-east-1:123456789012:function:orders":{"__proto__":{"x":"y"},"team":"payments","n":5,"deep":{"a":{"b":1}}}}') as Json;
+    fns.Functions.push(
+      { FunctionName: 'proto', FunctionArn: '__proto__' },
+      { FunctionName: 'ctor', FunctionArn: 'constructor' },
+      { FunctionName: 'tostr', FunctionArn: 'toString' },
+    );
+    files['lambda/tags.json'] = JSON.parse(
+      '{"arn:aws:lambda:us-east-1:123456789012:function:orders":{"__proto__":{"x":"y"},"team":"payments","n":5,"deep":{"a":{"b":1}}}}',
+    ) as Json;
     const r = await openAndScan(writeScenario(files), 'lambda/tags.json');
     assert.ok(!(r instanceof InputError), String(r));
     const tags = Object.fromEntries(r.functions.map((f) => [f.name, f.tags ?? {}]));
@@ -309,7 +431,10 @@ describe('scenario loader: specific hostile shapes', () => {
 
   test('recorded failures that are not strings are refused naming the file', async () => {
     const files = baseFiles();
-    files['scenario.json'] = { ...(files['scenario.json'] as Record<string, Json>), failures: { 'cloudtrail:LookupEvents': `${DEEP_MARK}2` } };
+    files['scenario.json'] = {
+      ...(files['scenario.json'] as Record<string, Json>),
+      failures: { 'cloudtrail:LookupEvents': `${DEEP_MARK}2` },
+    };
     const r = await openAndScan(writeScenario(files), 'scenario.json');
     assert.ok(r instanceof InputError && /failures/.test(r.message), String(r));
   });
@@ -346,7 +471,11 @@ describe('flow-log files: truncated gzip and garbage', () => {
         assert.ok(s.flowRecordsAttributed + s.malformedFlowRecords <= s.flowRecords);
         // The other sources are still read.
         assert.ok(r.functions[0].apiCalls.length > 0);
-        if (s.malformedFlowRecords > 0) assert.ok(r.warnings.some((w) => w.includes('malformed')), r.warnings.join('\n'));
+        if (s.malformedFlowRecords > 0)
+          assert.ok(
+            r.warnings.some((w) => w.includes('malformed')),
+            r.warnings.join('\n'),
+          );
       }),
       { numRuns: 200 },
     );
@@ -357,7 +486,10 @@ describe('flow-log files: truncated gzip and garbage', () => {
     const dir = writeScenario(baseFiles(), { name: 'fl-1.log.gz', data: gz.subarray(0, gz.length - 12) });
     const r = await openAndScan(dir, 'flowlogs/fl-1.log.gz');
     assert.ok(!(r instanceof InputError));
-    assert.ok(r.warnings.some((w) => w.includes(path.join(dir, 'flowlogs', 'fl-1.log.gz'))), r.warnings.join('\n'));
+    assert.ok(
+      r.warnings.some((w) => w.includes(path.join(dir, 'flowlogs', 'fl-1.log.gz'))),
+      r.warnings.join('\n'),
+    );
     assert.ok(r.stats!.flowRecordsAttributed > 0);
   });
 });

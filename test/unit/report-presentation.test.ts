@@ -55,7 +55,14 @@ describe('diff status', () => {
   });
 
   test('severities this version does not know are styled as unknown', () => {
-    assert.deepEqual(['high', 'medium', 'low', 'critical', '__proto__', undefined].map(severityTone), ['high', 'medium', 'low', 'unknown', 'unknown', 'unknown']);
+    assert.deepEqual(['high', 'medium', 'low', 'critical', '__proto__', undefined].map(severityTone), [
+      'high',
+      'medium',
+      'low',
+      'unknown',
+      'unknown',
+      'unknown',
+    ]);
   });
 });
 
@@ -87,7 +94,14 @@ describe('evidence', () => {
   test('facts formatted by kind, lists capped with a count of the rest', () => {
     const ids = Array.from({ length: EVIDENCE_LIST_LIMIT + 5 }, (_, i) => `e-${i}`);
     const { facts, lists } = evidenceLayout(
-      evidenceEntries({ firstSeen: '2026-11-22T14:03:00Z', bytes: 5120, flows: 14000, candidates: ['A', 'B'], eventIds: ids, shared: true }),
+      evidenceEntries({
+        firstSeen: '2026-11-22T14:03:00Z',
+        bytes: 5120,
+        flows: 14000,
+        candidates: ['A', 'B'],
+        eventIds: ids,
+        shared: true,
+      }),
     );
     assert.deepEqual(
       facts.map((f) => [f.label, f.text, f.numeric]),
@@ -113,7 +127,10 @@ describe('chart', () => {
     assert.equal(niceStep(9, 4), 2.5);
     assert.equal(niceStep(0, 4), 0.25);
     const d = chartDrawing(metrics([100, 110, 640, 700, 120, 95]), 760, 24)!;
-    assert.deepEqual(d.yTicks.map((t) => t.text), ['0', '200', '400', '600', '800']);
+    assert.deepEqual(
+      d.yTicks.map((t) => t.text),
+      ['0', '200', '400', '600', '800'],
+    );
     assert.equal(d.yTicks[0]!.y, String(d.plot.bottom), 'zero is the bottom of the plot');
     assert.equal(d.yTicks[4]!.y, String(d.plot.top), 'the top tick is the top of the plot');
   });
@@ -125,13 +142,29 @@ describe('chart', () => {
     const d = chartDrawing(m, 500, 24)!;
     assert.equal(d.width, 500);
     assert.equal(d.points.length, 6);
-    assert.deepEqual(d.points.map((p) => p.over), [false, false, true, true, false, false]);
+    assert.deepEqual(
+      d.points.map((p) => p.over),
+      [false, false, true, true, false, false],
+    );
     assert.equal(d.points[0]!.cx, String(d.plot.left));
     assert.equal(d.points[5]!.cx, String(d.plot.right));
     assert.equal(d.points[2]!.tip, '2026-11-22 22:00Z: 640 invocations, expected 70–140, 1 errors');
     assert.equal(d.bands.length, 1);
-    assert.deepEqual(d.xTicks.map((t) => [t.hour, t.day]), [['20:00', '2026-11-22'], ['21:00', undefined], ['22:00', undefined], ['23:00', undefined], ['00:00', '2026-11-23'], ['01:00', undefined]]);
-    assert.deepEqual(d.legend.map((l) => l.key), ['invocations', 'over', 'band', 'mean', 'errors']);
+    assert.deepEqual(
+      d.xTicks.map((t) => [t.hour, t.day]),
+      [
+        ['20:00', '2026-11-22'],
+        ['21:00', undefined],
+        ['22:00', undefined],
+        ['23:00', undefined],
+        ['00:00', '2026-11-23'],
+        ['01:00', undefined],
+      ],
+    );
+    assert.deepEqual(
+      d.legend.map((l) => l.key),
+      ['invocations', 'over', 'band', 'mean', 'errors'],
+    );
     assert.match(d.label, /^Invocations per hour in the last 24 h against the baseline's expected band/);
     assert.equal(chartDrawing({ ...m, hours: [] }, 500), undefined, 'nothing to draw');
   });
@@ -140,8 +173,15 @@ describe('chart', () => {
     const m = metrics([100, 110, 640, 700, 120, 95]);
     const d = chartDrawing(m, CHART_MAX_WIDTH, 24)!;
     const svg = renderMetricsChart(m, 24);
-    const circles = [...svg.matchAll(/<circle class="(lb-over|lb-inv)" cx="([^"]+)" cy="([^"]+)"/g)].map((c) => [c[2], c[3], c[1] === 'lb-over']);
-    assert.deepEqual(circles, d.points.map((p) => [p.cx, p.cy, p.over]));
+    const circles = [...svg.matchAll(/<circle class="(lb-over|lb-inv)" cx="([^"]+)" cy="([^"]+)"/g)].map((c) => [
+      c[2],
+      c[3],
+      c[1] === 'lb-over',
+    ]);
+    assert.deepEqual(
+      circles,
+      d.points.map((p) => [p.cx, p.cy, p.over]),
+    );
     assert.ok(svg.includes(`<polyline class="lb-inv" points="${d.invocations}"/>`));
     assert.ok(svg.includes(`<polygon class="lb-band" points="${d.bands[0]!.area}"/>`));
     assert.ok(svg.includes(`viewBox="0 0 ${d.width} ${d.height}"`));

@@ -20,7 +20,14 @@ interface Plants {
   detail?: string;
 }
 
-function finding(fn: string, kind: Finding['kind'], subject: string, severity: Finding['severity'], title: string, extra: Partial<Finding> = {}): Finding {
+function finding(
+  fn: string,
+  kind: Finding['kind'],
+  subject: string,
+  severity: Finding['severity'],
+  title: string,
+  extra: Partial<Finding> = {},
+): Finding {
   return {
     id: `${fn}/${kind}/${subject}`,
     kind,
@@ -46,35 +53,111 @@ function buildReport(p: Plants = {}): ScanReport {
     tags: { team: p.tagValue ?? 'data' },
     enis: [{ id: 'eni-0abc', privateIp: '10.0.1.9', subnetId: 'subnet-1', sharedWith: ['ReportBuilder'] }],
     peers: [
-      { address: '10.0.3.14', port: 5432, protocol: 'tcp', resource: 'RDS (RDSNetworkInterface)', inBaseline: true,
-        flows: 120, bytes: 91234, packets: 800, rejected: 0, baseline: { flows: 900, bytes: 700000, packets: 6000, rejected: 0 } },
-      { address: '10.0.1.37', port: 22, protocol: 'tcp', resource: p.peerResource ?? 'EC2 instance (i-0bad)', inBaseline: false,
-        flows: 14, bytes: 5120, packets: 60, rejected: 2, firstSeen: '2026-11-22T14:03:00Z', lastSeen: '2026-11-22T16:40:00Z',
-        attribution: 'shared', candidates: ['RDSQueryLogger', 'ReportBuilder'] },
-      { address: '52.94.5.10', port: 443, protocol: 'tcp', resource: 'AWS S3 (us-east-1)', inBaseline: true,
-        flows: 0, bytes: 0, packets: 0, rejected: 0, baseline: { flows: 40, bytes: 1_000_000, packets: 900, rejected: 0 } },
+      {
+        address: '10.0.3.14',
+        port: 5432,
+        protocol: 'tcp',
+        resource: 'RDS (RDSNetworkInterface)',
+        inBaseline: true,
+        flows: 120,
+        bytes: 91234,
+        packets: 800,
+        rejected: 0,
+        baseline: { flows: 900, bytes: 700000, packets: 6000, rejected: 0 },
+      },
+      {
+        address: '10.0.1.37',
+        port: 22,
+        protocol: 'tcp',
+        resource: p.peerResource ?? 'EC2 instance (i-0bad)',
+        inBaseline: false,
+        flows: 14,
+        bytes: 5120,
+        packets: 60,
+        rejected: 2,
+        firstSeen: '2026-11-22T14:03:00Z',
+        lastSeen: '2026-11-22T16:40:00Z',
+        attribution: 'shared',
+        candidates: ['RDSQueryLogger', 'ReportBuilder'],
+      },
+      {
+        address: '52.94.5.10',
+        port: 443,
+        protocol: 'tcp',
+        resource: 'AWS S3 (us-east-1)',
+        inBaseline: true,
+        flows: 0,
+        bytes: 0,
+        packets: 0,
+        rejected: 0,
+        baseline: { flows: 40, bytes: 1_000_000, packets: 900, rejected: 0 },
+      },
     ],
     apiCalls: [
-      { eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue', count: 90, errors: 0, inBaseline: true,
-        caller: 'function', baseline: { count: 700, errors: 0 } },
-      { eventSource: 's3.amazonaws.com', eventName: p.eventName ?? 'PutObject', count: 3, errors: 0, inBaseline: false, caller: 'function' },
+      {
+        eventSource: 'secretsmanager.amazonaws.com',
+        eventName: 'GetSecretValue',
+        count: 90,
+        errors: 0,
+        inBaseline: true,
+        caller: 'function',
+        baseline: { count: 700, errors: 0 },
+      },
+      {
+        eventSource: 's3.amazonaws.com',
+        eventName: p.eventName ?? 'PutObject',
+        count: 3,
+        errors: 0,
+        inBaseline: false,
+        caller: 'function',
+      },
       { eventSource: 'sts.amazonaws.com', eventName: 'AssumeRole', count: 4, errors: 4, denied: 4, inBaseline: false, caller: 'function' },
-      { eventSource: 'sqs.amazonaws.com', eventName: 'ReceiveMessage', count: 500, errors: 0, inBaseline: true,
-        caller: 'lambda-service', baseline: { count: 4000, errors: 0 } },
-      { eventSource: 'kms.amazonaws.com', eventName: 'Decrypt', count: 0, errors: 0, inBaseline: true,
-        caller: 'function', baseline: { count: 12, errors: 0 } },
+      {
+        eventSource: 'sqs.amazonaws.com',
+        eventName: 'ReceiveMessage',
+        count: 500,
+        errors: 0,
+        inBaseline: true,
+        caller: 'lambda-service',
+        baseline: { count: 4000, errors: 0 },
+      },
+      {
+        eventSource: 'kms.amazonaws.com',
+        eventName: 'Decrypt',
+        count: 0,
+        errors: 0,
+        inBaseline: true,
+        caller: 'function',
+        baseline: { count: 12, errors: 0 },
+      },
     ],
     findings: [
-      finding('RDSQueryLogger', 'new-api-call', `s3.amazonaws.com:${p.eventName ?? 'PutObject'}`, 'medium', 'New AWS API call s3:PutObject'),
+      finding(
+        'RDSQueryLogger',
+        'new-api-call',
+        `s3.amazonaws.com:${p.eventName ?? 'PutObject'}`,
+        'medium',
+        'New AWS API call s3:PutObject',
+      ),
       finding('RDSQueryLogger', 'new-peer', '10.0.1.37:22/tcp', 'high', 'New network peer 10.0.1.37:22 (SSH)', {
         attribution: 'shared',
         detail: p.detail ?? 'Never reached in the baseline.\nThe ENI is shared with ReportBuilder.',
         recommendation: 'Check the security group egress rules.',
-        evidence: { firstSeen: '2026-11-22T14:03:00Z', flows: 14, bytes: 5120, candidates: ['RDSQueryLogger', 'ReportBuilder'],
-          samples: ['2 123456789012 eni-0abc 10.0.1.9 10.0.1.37 50123 22 6 10 600 1 2 ACCEPT OK'] },
+        evidence: {
+          firstSeen: '2026-11-22T14:03:00Z',
+          flows: 14,
+          bytes: 5120,
+          candidates: ['RDSQueryLogger', 'ReportBuilder'],
+          samples: ['2 123456789012 eni-0abc 10.0.1.9 10.0.1.37 50123 22 6 10 600 1 2 ACCEPT OK'],
+        },
       }),
       finding('RDSQueryLogger', 'access-denied', 'sts.amazonaws.com:AssumeRole', 'high', 'Access denied: sts:AssumeRole', {
-        evidence: { firstSeen: '2026-11-22T15:00:00Z', denied: 4, eventIds: ['e-1', 'e-2'], errorMessage: p.errorMessage ?? 'User is not authorized' },
+        evidence: {
+          firstSeen: '2026-11-22T15:00:00Z',
+          denied: 4,
+          eventIds: ['e-1', 'e-2'],
+          errorMessage: p.errorMessage ?? 'User is not authorized',
+        },
       }),
     ],
     coverage: { network: 'complete: flow log fl-1 covers both windows', cloudtrail: 'complete', metrics: 'ok' },
@@ -86,7 +169,16 @@ function buildReport(p: Plants = {}): ScanReport {
     runtime: 'nodejs20.x',
     enis: [],
     peers: [],
-    apiCalls: [{ eventSource: 'dynamodb.amazonaws.com', eventName: 'PutItem', count: 1200, errors: 3, inBaseline: true, baseline: { count: 9000, errors: 10 } }],
+    apiCalls: [
+      {
+        eventSource: 'dynamodb.amazonaws.com',
+        eventName: 'PutItem',
+        count: 1200,
+        errors: 3,
+        inBaseline: true,
+        baseline: { count: 9000, errors: 10 },
+      },
+    ],
     findings: [
       finding('OrderProcessor', 'error-spike', 'Errors', 'low', 'Error rate above baseline'),
       finding('OrderProcessor', 'invocation-spike', 'Invocations', 'medium', 'Invocations 6x the baseline at 14:00'),
@@ -107,7 +199,20 @@ function buildReport(p: Plants = {}): ScanReport {
     arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
     inVpc: true,
     enis: [],
-    peers: [{ address: '10.0.2.2', port: 443, protocol: 'tcp', resource: 'VPC endpoint', inBaseline: true, flows: 5, bytes: 900, packets: 20, rejected: 0, baseline: { flows: 30, bytes: 5000, packets: 100, rejected: 0 } }],
+    peers: [
+      {
+        address: '10.0.2.2',
+        port: 443,
+        protocol: 'tcp',
+        resource: 'VPC endpoint',
+        inBaseline: true,
+        flows: 5,
+        bytes: 900,
+        packets: 20,
+        rejected: 0,
+        baseline: { flows: 30, bytes: 5000, packets: 100, rejected: 0 },
+      },
+    ],
     apiCalls: [],
     findings: [],
     coverage,
@@ -118,7 +223,12 @@ function buildReport(p: Plants = {}): ScanReport {
     region: 'us-east-1',
     source: 'scenario test',
     generatedAt: '2026-11-23T00:00:00Z',
-    window: { baselineStart: '2026-11-08T00:00:00Z', baselineEnd: '2026-11-22T00:00:00Z', detectStart: '2026-11-22T00:00:00Z', detectEnd: '2026-11-23T00:00:00Z' },
+    window: {
+      baselineStart: '2026-11-08T00:00:00Z',
+      baselineEnd: '2026-11-22T00:00:00Z',
+      detectStart: '2026-11-22T00:00:00Z',
+      detectEnd: '2026-11-23T00:00:00Z',
+    },
     functions: [
       clean('ZetaClean', { network: 'partial: flow log starts 2026-11-15', cloudtrail: 'complete', metrics: 'complete' }),
       orders,
@@ -131,7 +241,9 @@ function buildReport(p: Plants = {}): ScanReport {
 }
 
 const TERMINAL_HOSTILE = 'evil\x1b[31mRED\x1b]8;;http://x\x07link\x1b]8;;\x07\u202Ereversed';
-const HTML_HOSTILE = [`<img src=x onerror=alert(1)>`, `"><script>alert(1)</script>`, `javascript:alert(1)`, `' onmouseover='alert(1)`].join(' ');
+const HTML_HOSTILE = [`<img src=x onerror=alert(1)>`, `"><script>alert(1)</script>`, `javascript:alert(1)`, `' onmouseover='alert(1)`].join(
+  ' ',
+);
 
 // ---------------------------------------------------------------- view model
 
@@ -141,26 +253,32 @@ describe('view model', () => {
 
   test('peer rows: added, removed, unchanged in that order, with the finding severity on the row', () => {
     const rows = peerDiffRows(rds);
-    assert.deepEqual(rows.map((r) => [r.status, r.subject]), [
-      ['added', '10.0.1.37:22/tcp'],
-      ['removed', '52.94.5.10:443/tcp'],
-      ['unchanged', '10.0.3.14:5432/tcp'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.subject]),
+      [
+        ['added', '10.0.1.37:22/tcp'],
+        ['removed', '52.94.5.10:443/tcp'],
+        ['unchanged', '10.0.3.14:5432/tcp'],
+      ],
+    );
     assert.equal(rows[0]!.severity, 'high');
     assert.deepEqual(rows[0]!.candidates, ['RDSQueryLogger', 'ReportBuilder']);
     assert.equal(rows[1]!.baseline?.bytes, 1_000_000);
     assert.equal(rows[2]!.severity, undefined);
   });
 
-  test('API rows: the function\'s calls first, the Lambda service\'s apart and never flagged', () => {
+  test("API rows: the function's calls first, the Lambda service's apart and never flagged", () => {
     const rows = apiDiffRows(rds);
-    assert.deepEqual(rows.map((r) => [r.caller, r.status, r.eventName]), [
-      ['function', 'added', 'AssumeRole'],
-      ['function', 'added', 'PutObject'],
-      ['function', 'removed', 'Decrypt'],
-      ['function', 'unchanged', 'GetSecretValue'],
-      ['lambda-service', 'unchanged', 'ReceiveMessage'],
-    ]);
+    assert.deepEqual(
+      rows.map((r) => [r.caller, r.status, r.eventName]),
+      [
+        ['function', 'added', 'AssumeRole'],
+        ['function', 'added', 'PutObject'],
+        ['function', 'removed', 'Decrypt'],
+        ['function', 'unchanged', 'GetSecretValue'],
+        ['lambda-service', 'unchanged', 'ReceiveMessage'],
+      ],
+    );
     assert.equal(rows[0]!.severity, 'high');
     assert.equal(rows[0]!.denied, 4);
     assert.equal(rows[1]!.severity, 'medium');
@@ -176,7 +294,10 @@ describe('view model', () => {
   test('coverage: a report without structured coverage is read by its sentences (complete/ok are not gaps)', () => {
     assert.deepEqual(incompleteCoverage(report.functions[0]!), [{ source: 'network', value: 'partial: flow log starts 2026-11-15' }]);
     assert.deepEqual(incompleteCoverage(rds), []);
-    assert.deepEqual(incompleteCoverage(report.functions[1]!).map((g) => g.source), ['network']);
+    assert.deepEqual(
+      incompleteCoverage(report.functions[1]!).map((g) => g.source),
+      ['network'],
+    );
   });
 
   test('coverage: the structured status decides what is a gap; the sentence is what is shown', () => {
@@ -190,10 +311,24 @@ describe('view model', () => {
       },
     };
     assert.deepEqual(incompleteCoverage(fn), [{ source: 'cloudtrail', value: 'lookups failed half way' }]);
-    assert.deepEqual(coverageLines(fn).map((l) => [l.source, l.covered]), [['network', true], ['cloudtrail', false], ['metrics', true]]);
+    assert.deepEqual(
+      coverageLines(fn).map((l) => [l.source, l.covered]),
+      [
+        ['network', true],
+        ['cloudtrail', false],
+        ['metrics', true],
+      ],
+    );
     // The structured status wins over a sentence that reads otherwise.
-    const partial: FunctionReport = { ...fn, coverage: { ...fn.coverage, network: 'complete' }, coverageStatus: { ...fn.coverageStatus!, network: { status: 'partial' } } };
-    assert.deepEqual(incompleteCoverage(partial).map((g) => g.source), ['network', 'cloudtrail']);
+    const partial: FunctionReport = {
+      ...fn,
+      coverage: { ...fn.coverage, network: 'complete' },
+      coverageStatus: { ...fn.coverageStatus!, network: { status: 'partial' } },
+    };
+    assert.deepEqual(
+      incompleteCoverage(partial).map((g) => g.source),
+      ['network', 'cloudtrail'],
+    );
     const html = renderHtml({ ...report, functions: [fn] });
     assert.match(html, /<dt>cloudtrail<\/dt><dd><span class="lb-gap">lookups failed half way<\/span><\/dd>/);
     assert.match(html, /<dt>metrics<\/dt><dd><span class="lb-ok">nothing to read<\/span><\/dd>/);
@@ -220,13 +355,19 @@ describe('text renderer', () => {
     const highAt = out.indexOf('New network peer 10.0.1.37:22 (SSH)');
     const deniedAt = out.indexOf('Access denied: sts:AssumeRole');
     const mediumAt = out.indexOf('New AWS API call s3:PutObject');
-    assert.ok(deniedAt > 0 && highAt > deniedAt && mediumAt > highAt, 'both highs (access-denied, then new-peer by kind) before the medium');
+    assert.ok(
+      deniedAt > 0 && highAt > deniedAt && mediumAt > highAt,
+      'both highs (access-denied, then new-peer by kind) before the medium',
+    );
     assert.match(out, /HIGH +new-peer +10\.0\.1\.37:22\/tcp +New network peer/);
     assert.ok(out.indexOf('Invocations 6x the baseline') < out.indexOf('Error rate above baseline'), 'medium before low');
 
     // Detail lines are indented under the finding; evidence essentials follow.
     assert.match(out, /\n {6}Never reached in the baseline\.\n {6}The ENI is shared with ReportBuilder\.\n/);
-    assert.match(out, /first seen 2026-11-22 14:03Z; bytes 5\.0 KiB; flows 14; 1 sample; shared attribution among RDSQueryLogger, ReportBuilder/);
+    assert.match(
+      out,
+      /first seen 2026-11-22 14:03Z; bytes 5\.0 KiB; flows 14; 1 sample; shared attribution among RDSQueryLogger, ReportBuilder/,
+    );
     assert.match(out, /denied 4; 2 events/);
     assert.match(out, /-> Check the security group egress rules\./);
 
@@ -294,7 +435,7 @@ interface AjvLike {
  * The SARIF 2.1.0 schema as an npm package ships it (@microsoft/jest-sarif, a devDependency), with the
  * JSON-schema validator that package itself depends on.
  */
-function loadSarifValidator(): ((data: unknown) => boolean) & { errors?: unknown } | undefined {
+function loadSarifValidator(): (((data: unknown) => boolean) & { errors?: unknown }) | undefined {
   const local = createRequire(__filename);
   let pkg: string;
   try {
@@ -323,7 +464,16 @@ describe('SARIF renderer', () => {
     assert.equal(run.tool.driver.version, '0.1.0');
     const rules = run.tool.driver.rules ?? [];
     const ids = rules.map((r) => r.id);
-    assert.deepEqual([...ids].sort(), ['access-denied', 'error-spike', 'invocation-spike', 'new-api-call', 'new-peer', 'rejected-traffic', 'throttle-spike', 'traffic-spike']);
+    assert.deepEqual([...ids].sort(), [
+      'access-denied',
+      'error-spike',
+      'invocation-spike',
+      'new-api-call',
+      'new-peer',
+      'rejected-traffic',
+      'throttle-spike',
+      'traffic-spike',
+    ]);
     for (const r of rules) {
       assert.ok(r.shortDescription?.text && r.fullDescription?.text && r.help?.text, `${r.id} has texts`);
       assert.ok(Array.isArray(r.properties?.tags) && r.properties.tags.length > 0, `${r.id} has tags`);
@@ -368,13 +518,70 @@ describe('SARIF renderer', () => {
 // ---------------------------------------------------------------- HTML
 
 const ALLOWED_TAGS = new Set([
-  'html', 'head', 'meta', 'title', 'style', 'body', 'header', 'section', 'h1', 'h2', 'h3', 'h4', 'p', 'dl', 'dt', 'dd',
-  'table', 'thead', 'tbody', 'tr', 'th', 'td', 'ul', 'li', 'span', 'div', 'code', 'strong', 'br', 'a', 'details', 'summary',
-  'pre', 'svg', 'line', 'text', 'polygon', 'polyline', 'circle',
+  'html',
+  'head',
+  'meta',
+  'title',
+  'style',
+  'body',
+  'header',
+  'section',
+  'h1',
+  'h2',
+  'h3',
+  'h4',
+  'p',
+  'dl',
+  'dt',
+  'dd',
+  'table',
+  'thead',
+  'tbody',
+  'tr',
+  'th',
+  'td',
+  'ul',
+  'li',
+  'span',
+  'div',
+  'code',
+  'strong',
+  'br',
+  'a',
+  'details',
+  'summary',
+  'pre',
+  'svg',
+  'line',
+  'text',
+  'polygon',
+  'polyline',
+  'circle',
 ]);
 const ALLOWED_ATTRS = new Set([
-  'lang', 'charset', 'http-equiv', 'content', 'name', 'class', 'id', 'href', 'viewBox', 'role', 'aria-label',
-  'x', 'y', 'x1', 'x2', 'y1', 'y2', 'cx', 'cy', 'r', 'points', 'text-anchor', 'dominant-baseline',
+  'lang',
+  'charset',
+  'http-equiv',
+  'content',
+  'name',
+  'class',
+  'id',
+  'href',
+  'viewBox',
+  'role',
+  'aria-label',
+  'x',
+  'y',
+  'x1',
+  'x2',
+  'y1',
+  'y2',
+  'cx',
+  'cy',
+  'r',
+  'points',
+  'text-anchor',
+  'dominant-baseline',
   // The chart's rotated axis title: geometry only, it loads and runs nothing.
   'transform',
 ]);
@@ -425,7 +632,9 @@ describe('HTML renderer', () => {
 
   test('is one self-contained document with a strict CSP and no script', () => {
     assert.match(html, /^<!DOCTYPE html>\n<html lang="en">/);
-    assert.ok(html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;">`));
+    assert.ok(
+      html.includes(`<meta http-equiv="Content-Security-Policy" content="default-src &#39;none&#39;; style-src &#39;unsafe-inline&#39;">`),
+    );
     assert.equal(REPORT_CSP, "default-src 'none'; style-src 'unsafe-inline'");
     assert.doesNotMatch(html, /<script|<img|<iframe|<link|<object|<embed|<base|<form/i);
     assert.doesNotMatch(html, /https?:\/\//);
@@ -456,7 +665,10 @@ describe('HTML renderer', () => {
     const clean = renderHtml(buildReport());
     assert.deepEqual(markupProblems(clean), []);
     assert.match(clean, /<p class="lb-summary-line">5 findings \(2 high, 2 medium, 1 low\) in 4 functions/);
-    assert.match(clean, /<span class="lb-badge lb-sev-high">high<\/span><span class="lb-title">New network peer 10\.0\.1\.37:22 \(SSH\)<\/span>/);
+    assert.match(
+      clean,
+      /<span class="lb-badge lb-sev-high">high<\/span><span class="lb-title">New network peer 10\.0\.1\.37:22 \(SSH\)<\/span>/,
+    );
     assert.match(clean, /<dt>error message<\/dt><dd>User is not authorized<\/dd>/);
     assert.match(clean, /<details><summary>event ids \(2\)<\/summary><pre>e-1\ne-2<\/pre><\/details>/);
     assert.match(clean, /What to do:<\/strong> Check the security group egress rules\./);
@@ -473,15 +685,21 @@ describe('HTML renderer', () => {
     const table = renderPeerDiff(rds);
     const rows = table.match(/<tr class="[^"]*">[\s\S]*?<\/tr>/g) ?? [];
     assert.equal(rows.length, 3);
-    assert.match(rows[0]!, /^<tr class="lb-added lb-flagged lb-tone-high"><td><span class="lb-status-added">new<\/span><\/td><td><code>10\.0\.1\.37:22\/tcp<\/code>/);
+    assert.match(
+      rows[0]!,
+      /^<tr class="lb-added lb-flagged lb-tone-high"><td><span class="lb-status-added">new<\/span><\/td><td><code>10\.0\.1\.37:22\/tcp<\/code>/,
+    );
     assert.match(rows[0]!, /shared: RDSQueryLogger, ReportBuilder/);
     assert.match(rows[0]!, /14 <span class="muted">\/ -<\/span>/);
-    assert.match(rows[1]!, /^<tr class="lb-removed">.*52\.94\.5\.10:443\/tcp.*0 <span class="muted">\/ 40<\/span>.*0 B <span class="muted">\/ 977 KiB<\/span>/);
+    assert.match(
+      rows[1]!,
+      /^<tr class="lb-removed">.*52\.94\.5\.10:443\/tcp.*0 <span class="muted">\/ 40<\/span>.*0 B <span class="muted">\/ 977 KiB<\/span>/,
+    );
     assert.match(rows[2]!, /^<tr class="lb-unchanged">.*RDS \(RDSNetworkInterface\).*120 <span class="muted">\/ 900<\/span>/);
     assert.match(renderPeerDiff(buildReport().functions.find((f) => f.name === 'OrderProcessor')!), /Not attached to a VPC/);
   });
 
-  test('API diff: the Lambda service\'s calls in their own table', () => {
+  test("API diff: the Lambda service's calls in their own table", () => {
     const rds = buildReport().functions.find((f) => f.name === 'RDSQueryLogger')!;
     const html = renderApiDiff(rds);
     const [own, service] = html.split('<h4>Made by the Lambda service with the function&#39;s role</h4>');
@@ -503,8 +721,15 @@ describe('HTML renderer', () => {
     assert.equal((svg.match(/<circle class="lb-over"/g) ?? []).length, 2, '640 and 700 are above the band high of 140');
     assert.match(svg, /<title>2026-11-22 14:00Z: 640 invocations, expected 70–140, 9 errors<\/title>/);
     // Gridlines on a round step (200) up to the first one above the highest value (700).
-    assert.deepEqual([...svg.matchAll(/<text x="50"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]), ['0', '200', '400', '600', '800']);
-    assert.match(svg, /<text x="56" y="202" text-anchor="middle">12:00<\/text>\n<text x="56" y="215" text-anchor="middle">2026-11-22<\/text>/, 'hours, the date under the first');
+    assert.deepEqual(
+      [...svg.matchAll(/<text x="50"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]),
+      ['0', '200', '400', '600', '800'],
+    );
+    assert.match(
+      svg,
+      /<text x="56" y="202" text-anchor="middle">12:00<\/text>\n<text x="56" y="215" text-anchor="middle">2026-11-22<\/text>/,
+      'hours, the date under the first',
+    );
     assert.match(svg, /<li><span class="lb-swatch lb-over"><\/span>above the expected band<\/li>/);
     assert.match(svg, /<td>Invocations<\/td><td class="num">1,765<\/td><td class="num">2,400<\/td>/);
     assert.doesNotMatch(svg, /NaN|Infinity/);

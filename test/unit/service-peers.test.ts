@@ -48,7 +48,17 @@ const DOC: IpRangesDocument = {
 };
 
 function eni(over: Partial<NetworkInterface>): NetworkInterface {
-  return { id: 'eni-0123', type: 'interface', description: '', subnetId: 'subnet-1', vpcId: 'vpc-1', securityGroupIds: [], privateIps: ['10.0.0.1'], ipv6Ips: [], ...over };
+  return {
+    id: 'eni-0123',
+    type: 'interface',
+    description: '',
+    subnetId: 'subnet-1',
+    vpcId: 'vpc-1',
+    securityGroupIds: [],
+    privateIps: ['10.0.0.1'],
+    ipv6Ips: [],
+    ...over,
+  };
 }
 
 /** `null`: no ip-ranges document. */
@@ -60,8 +70,17 @@ function namer(doc: IpRangesDocument | null = DOC, enis: NetworkInterface[] = []
 
 function row(over: Partial<FlowAggregate> & { hour: number }): FlowAggregate {
   return {
-    eniId: 'eni-1', remoteAddress: '52.216.1.1', remotePort: 443, protocol: 6, action: 'ACCEPT', flows: 1, packets: 10, bytes: 1000,
-    first: over.hour + 60_000, last: over.hour + 120_000, ...over,
+    eniId: 'eni-1',
+    remoteAddress: '52.216.1.1',
+    remotePort: 443,
+    protocol: 6,
+    action: 'ACCEPT',
+    flows: 1,
+    packets: 10,
+    bytes: 1000,
+    first: over.hour + 60_000,
+    last: over.hour + 120_000,
+    ...over,
   };
 }
 
@@ -73,11 +92,15 @@ function build(rows: FlowAggregate[], n = namer()): Map<string, PeerTraffic> {
 
 /** `count` S3 addresses of 52.216.x.y, from `offset`, one row each in the given hour. */
 function rotating(hour: number, count: number, offset = 0, over: Partial<FlowAggregate> = {}): FlowAggregate[] {
-  return Array.from({ length: count }, (_, i) => row({ hour, remoteAddress: `52.216.${Math.floor((offset + i) / 250)}.${((offset + i) % 250) + 1}`, ...over }));
+  return Array.from({ length: count }, (_, i) =>
+    row({ hour, remoteAddress: `52.216.${Math.floor((offset + i) / 250)}.${((offset + i) % 250) + 1}`, ...over }),
+  );
 }
 
 function findings(p: PeerTraffic, n = namer()) {
-  const identity = p.service ? { resource: awsResource(p.service), origin: 'aws' as const } : n.identify(p.address, DETECT, p.recordService);
+  const identity = p.service
+    ? { resource: awsResource(p.service), origin: 'aws' as const }
+    : n.identify(p.address, DETECT, p.recordService);
   return peerFindings(p, identity, 24);
 }
 
@@ -110,19 +133,22 @@ describe('which addresses are a service peer', () => {
     assert.equal(n.service('185.220.101.45'), undefined);
   });
 
-  test('IPv6: the service by its IPv6 prefix; EC2\'s IPv6 stays per address', () => {
+  test("IPv6: the service by its IPv6 prefix; EC2's IPv6 stays per address", () => {
     assert.deepEqual(n.service('2600:1fa0:8012::5'), { name: 'S3', region: 'us-east-1' });
     assert.equal(n.service('2600:1f18:4a3::5'), undefined);
     assert.deepEqual(new AwsIpRanges(DOC).lookup('::ffff:52.94.1.2'), { service: 'DYNAMODB', region: 'us-east-1' }, 'IPv4-mapped');
   });
 
-  test('pkt-dst-aws-service names the service without ip-ranges, in the account\'s region; with ip-ranges, the address\'s region', () => {
+  test("pkt-dst-aws-service names the service without ip-ranges, in the account's region; with ip-ranges, the address's region", () => {
     const bare = namer(null);
     assert.deepEqual(bare.service('52.216.1.1', 'S3'), { name: 'S3', region: 'us-east-1' });
     assert.equal(bare.service('52.216.1.1'), undefined, 'nothing names it');
     assert.equal(bare.service('44.214.131.68', 'EC2'), undefined, 'EC2 by the record too stays per address');
     assert.deepEqual(bare.identify('44.214.131.68', DETECT, 'EC2'), { resource: 'AWS EC2 (us-east-1)', origin: 'aws' });
-    assert.deepEqual(new PeerNamer(new EniHistory(), new AwsIpRanges(undefined), 'eu-central-1').service('52.216.1.1', 'S3'), { name: 'S3', region: 'eu-central-1' });
+    assert.deepEqual(new PeerNamer(new EniHistory(), new AwsIpRanges(undefined), 'eu-central-1').service('52.216.1.1', 'S3'), {
+      name: 'S3',
+      region: 'eu-central-1',
+    });
     assert.deepEqual(n.service('3.5.66.1', 'S3'), { name: 'S3', region: 'eu-west-1' });
     // The record's name wins over ip-ranges' (the record is the address at the time).
     assert.deepEqual(n.service('44.214.131.68', 'CLOUDFRONT'), { name: 'CLOUDFRONT', region: 'us-east-1' });
@@ -150,9 +176,14 @@ describe('which addresses are a service peer', () => {
     assert.deepEqual(n.identify('185.220.101.45', DETECT), { resource: 'external', origin: 'external' });
   });
 
-  test('a lookup over a document the size of AWS\'s is a few map reads (10,000 prefixes, 20,000 lookups well under a second)', () => {
+  test("a lookup over a document the size of AWS's is a few map reads (10,000 prefixes, 20,000 lookups well under a second)", () => {
     const prefixes: IpRangesDocument['prefixes'] = [];
-    for (let i = 0; i < 10_000; i++) prefixes.push({ ip_prefix: `${3 + (i % 60)}.${(i * 7) % 256}.${(i * 13) % 256}.0/${16 + (i % 9)}`, region: 'us-east-1', service: i % 3 ? 'AMAZON' : 'S3' });
+    for (let i = 0; i < 10_000; i++)
+      prefixes.push({
+        ip_prefix: `${3 + (i % 60)}.${(i * 7) % 256}.${(i * 13) % 256}.0/${16 + (i % 9)}`,
+        region: 'us-east-1',
+        service: i % 3 ? 'AMAZON' : 'S3',
+      });
     const r = new AwsIpRanges({ prefixes });
     const began = process.hrtime.bigint();
     let hits = 0;
@@ -179,10 +210,10 @@ describe('one peer per service, region, port and protocol', () => {
     assert.equal(p.detect.flows, 120 + 50);
     const r = peerReport(p, awsResource(p.service!), 'fn');
     assert.deepEqual(r.service, { name: 'S3', region: 'us-east-1' });
-    assert.equal(r.addresses?.baseline, 301, 'the second day\'s 200 are among the first day\'s 300; and one more');
+    assert.equal(r.addresses?.baseline, 301, "the second day's 200 are among the first day's 300; and one more");
     assert.equal(r.addresses?.detect, 121);
     assert.equal(r.addresses?.samples.length, 5);
-    assert.equal(r.addresses?.samples[0], '52.216.9.9', 'the detection window\'s busiest first');
+    assert.equal(r.addresses?.samples[0], '52.216.9.9', "the detection window's busiest first");
     assert.equal(r.address, '52.216.9.9');
     assert.equal(r.resource, 'AWS S3 (us-east-1)');
     assert.equal(peerReportSubject(r), 'aws:S3:us-east-1:443/tcp');
@@ -214,7 +245,10 @@ describe('one peer per service, region, port and protocol', () => {
   });
 
   test('records that name the service (pkt-dst-aws-service) aggregate without ip-ranges', () => {
-    const peers = build([...rotating(BASE + H, 50, 0, { remoteService: 'S3' }), ...rotating(DETECT + H, 40, 200, { remoteService: 'S3' })], namer(null));
+    const peers = build(
+      [...rotating(BASE + H, 50, 0, { remoteService: 'S3' }), ...rotating(DETECT + H, 40, 200, { remoteService: 'S3' })],
+      namer(null),
+    );
     assert.deepEqual([...peers.keys()], ['aws:S3:us-east-1:443/tcp']);
     assert.deepEqual(findings(peers.get('aws:S3:us-east-1:443/tcp')!, namer(null)), []);
   });
@@ -235,7 +269,10 @@ describe('findings on a service peer', () => {
     ]);
     const f = all.find((x) => x.subject === 'aws:S3:us-east-1:8443/tcp')!;
     assert.equal(f.title, 'New peer: AWS S3 (us-east-1) port 8443/tcp, 12 addresses');
-    assert.match(f.detail, /^The function connected to AWS S3 \(us-east-1\) on port 8443\/tcp 12 time\(s\) since .*, over 12 addresses \(52\.216\.\d+\.\d+, /);
+    assert.match(
+      f.detail,
+      /^The function connected to AWS S3 \(us-east-1\) on port 8443\/tcp 12 time\(s\) since .*, over 12 addresses \(52\.216\.\d+\.\d+, /,
+    );
     assert.match(f.detail, /never reached that service in that region on that port in the baseline\.$/);
     assert.equal(f.evidence.addresses, 12);
     assert.equal(f.evidence.baselineAddresses, 0);
@@ -247,7 +284,10 @@ describe('findings on a service peer', () => {
   test('a new EC2 address is still a new peer of its own (a command-and-control server on EC2)', () => {
     const peers = build([...rotating(BASE + H, 20), row({ hour: DETECT + H, remoteAddress: '44.214.131.68' })]);
     const all = [...peers.values()].flatMap((p) => findings(p));
-    assert.deepEqual(all.map((f) => `${f.kind} ${f.subject}`), ['new-peer 44.214.131.68:443/tcp']);
+    assert.deepEqual(
+      all.map((f) => `${f.kind} ${f.subject}`),
+      ['new-peer 44.214.131.68:443/tcp'],
+    );
     assert.equal(all[0].title, 'New peer: AWS EC2 (us-east-1), 44.214.131.68 port 443/tcp');
   });
 
@@ -257,12 +297,18 @@ describe('findings on a service peer', () => {
     const s = [...spike.values()][0];
     assert.equal(spike.size, 1);
     const fs = findings(s);
-    assert.deepEqual(fs.map((f) => `${f.kind} ${f.severity}`), ['traffic-spike medium']);
+    assert.deepEqual(
+      fs.map((f) => `${f.kind} ${f.severity}`),
+      ['traffic-spike medium'],
+    );
     assert.match(fs[0].detail, /went to AWS S3 \(us-east-1\) port 443\/tcp \(40 addresses\) in the detection window/);
 
     const rejected = build([...daily, ...rotating(DETECT + H, 6, 900, { action: 'REJECT' })]);
     const r = findings([...rejected.values()][0]);
-    assert.deepEqual(r.map((f) => `${f.kind} ${f.subject}`), ['rejected-traffic aws:S3:us-east-1:443/tcp']);
+    assert.deepEqual(
+      r.map((f) => `${f.kind} ${f.subject}`),
+      ['rejected-traffic aws:S3:us-east-1:443/tcp'],
+    );
     assert.equal(r[0].title, 'Rejected traffic to AWS S3 (us-east-1) port 443/tcp');
     assert.equal(r[0].evidence.rejected, 6);
     assert.equal(r[0].evidence.addresses, 6);
@@ -270,9 +316,18 @@ describe('findings on a service peer', () => {
 
   test('without ip-ranges a new public address is named as such and is not high for being "external"', () => {
     const bare = namer(null);
-    const peers = build([row({ hour: DETECT + H, remoteAddress: '185.220.101.45' }), row({ hour: DETECT + H, remoteAddress: '185.220.101.46', remotePort: 4444 })], bare);
+    const peers = build(
+      [
+        row({ hour: DETECT + H, remoteAddress: '185.220.101.45' }),
+        row({ hour: DETECT + H, remoteAddress: '185.220.101.46', remotePort: 4444 }),
+      ],
+      bare,
+    );
     const all = [...peers.values()].flatMap((p) => findings(p, bare));
-    assert.deepEqual(all.map((f) => `${f.subject} ${f.severity}`).sort(), ['185.220.101.45:443/tcp medium', '185.220.101.46:4444/tcp high']);
+    assert.deepEqual(all.map((f) => `${f.subject} ${f.severity}`).sort(), [
+      '185.220.101.45:443/tcp medium',
+      '185.220.101.46:4444/tcp high',
+    ]);
     const f = all.find((x) => x.subject === '185.220.101.45:443/tcp')!;
     assert.equal(f.title, `New peer: ${UNCLASSIFIED_PUBLIC_RESOURCE}, 185.220.101.45 port 443/tcp`);
     assert.match(f.detail, /without AWS's ip-ranges document the scan cannot tell whether it belongs to an AWS service/);
@@ -280,7 +335,7 @@ describe('findings on a service peer', () => {
   });
 });
 
-describe('the Logs Insights query groups by the remote side\'s service when the LogFormat has it', () => {
+describe("the Logs Insights query groups by the remote side's service when the LogFormat has it", () => {
   const v5 = parseLogFormat(
     '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ' +
       '${vpc-id} ${subnet-id} ${flow-direction} ${traffic-path} ${pkt-src-aws-service} ${pkt-dst-aws-service}',
@@ -288,7 +343,10 @@ describe('the Logs Insights query groups by the remote side\'s service when the 
 
   test('egress by pkt-dst-aws-service, ingress by pkt-src-aws-service; v2 by neither', () => {
     const egress = buildFlowQuery(v5, ['eni-1'], ['10.0.1.5'], 'egress');
-    assert.match(egress, /by f_interface_id as eni, f_dstaddr as remote, f_dstport as port, f_protocol as protocol, f_action as action, hour, f_pkt_dst_aws_service as service\n/);
+    assert.match(
+      egress,
+      /by f_interface_id as eni, f_dstaddr as remote, f_dstport as port, f_protocol as protocol, f_action as action, hour, f_pkt_dst_aws_service as service\n/,
+    );
     assert.match(egress, /as f_version, .*f_pkt_src_aws_service, f_pkt_dst_aws_service\n/);
     const ingress = buildFlowQuery(v5, ['eni-1'], ['10.0.1.5'], 'ingress');
     assert.match(ingress, /f_srcaddr as remote, f_srcport as port, .* hour, f_pkt_src_aws_service as service\n/);
@@ -297,11 +355,19 @@ describe('the Logs Insights query groups by the remote side\'s service when the 
 
   test('result rows carry the service; `-` and a missing field carry none', () => {
     const base = [
-      { field: 'eni', value: 'eni-1' }, { field: 'remote', value: '52.216.1.1' }, { field: 'port', value: '443' }, { field: 'protocol', value: '6' },
-      { field: 'action', value: 'ACCEPT' }, { field: 'hour', value: '493000' }, { field: 'flows', value: '3' },
+      { field: 'eni', value: 'eni-1' },
+      { field: 'remote', value: '52.216.1.1' },
+      { field: 'port', value: '443' },
+      { field: 'protocol', value: '6' },
+      { field: 'action', value: 'ACCEPT' },
+      { field: 'hour', value: '493000' },
+      { field: 'flows', value: '3' },
     ];
     const rows = rowsToAggregates([[...base, { field: 'service', value: 'S3' }], [...base, { field: 'service', value: '-' }], base]);
-    assert.deepEqual(rows.map((r) => r.remoteService), ['S3', undefined, undefined]);
+    assert.deepEqual(
+      rows.map((r) => r.remoteService),
+      ['S3', undefined, undefined],
+    );
     assert.ok(!('remoteService' in rows[1]));
   });
 });
@@ -313,15 +379,27 @@ function serviceReport(): ScanReport {
   const peer = peerReport(p, awsResource(p.service!), 'fn');
   const [draft] = findings(p);
   const fn: FunctionReport = {
-    name: 'fn', arn: 'arn:aws:lambda:us-east-1:526018159083:function:fn', inVpc: true, enis: [], apiCalls: [],
+    name: 'fn',
+    arn: 'arn:aws:lambda:us-east-1:526018159083:function:fn',
+    inVpc: true,
+    enis: [],
+    apiCalls: [],
     peers: [peer],
     findings: [{ id: findingId('fn', draft.kind, draft.subject), attribution: 'exact', ...draft }],
     coverage: { network: 'complete', cloudtrail: 'complete', metrics: 'complete' },
   };
   return {
-    formatVersion: 1, accountId: '526018159083', region: 'us-east-1',
-    window: { baselineStart: '2026-11-15T00:00:00Z', baselineEnd: '2026-11-22T00:00:00Z', detectStart: '2026-11-22T00:00:00Z', detectEnd: '2026-11-23T00:00:00Z' },
-    functions: [fn], warnings: [],
+    formatVersion: 1,
+    accountId: '526018159083',
+    region: 'us-east-1',
+    window: {
+      baselineStart: '2026-11-15T00:00:00Z',
+      baselineEnd: '2026-11-22T00:00:00Z',
+      detectStart: '2026-11-22T00:00:00Z',
+      detectEnd: '2026-11-23T00:00:00Z',
+    },
+    functions: [fn],
+    warnings: [],
   };
 }
 
@@ -339,9 +417,15 @@ describe('views and redaction of a service peer', () => {
     const plain = { ...report.functions[0], peers: [{ ...report.functions[0].peers[0], service: undefined, addresses: undefined }] };
     assert.equal(peerDiffRows(plain)[0].addresses, undefined);
     // A baseline count joins the words; a malformed block read from disk is counted as zero, not thrown on.
-    const both = { ...report.functions[0], peers: [{ ...report.functions[0].peers[0], addresses: { baseline: 340, detect: 1, samples: ['52.216.0.1'] } }] };
+    const both = {
+      ...report.functions[0],
+      peers: [{ ...report.functions[0].peers[0], addresses: { baseline: 340, detect: 1, samples: ['52.216.0.1'] } }],
+    };
     assert.equal(peerDiffRows(both)[0].addresses?.text, '1 address (340 in the baseline)');
-    const odd = { ...report.functions[0], peers: [{ ...report.functions[0].peers[0], addresses: { baseline: 'x', detect: -1, samples: [3, 'a'] } as never }] };
+    const odd = {
+      ...report.functions[0],
+      peers: [{ ...report.functions[0].peers[0], addresses: { baseline: 'x', detect: -1, samples: [3, 'a'] } as never }],
+    };
     assert.deepEqual(peerDiffRows(odd)[0].addresses, { now: 0, baseline: 0, samples: ['a'], text: '0 addresses' });
   });
 
@@ -384,7 +468,8 @@ describe('a scan of the traps account without its ip-ranges document', () => {
     const archiver = fn(withDoc, 'blob-archiver');
     const services = archiver.peers.filter((p) => p.service).map((p) => `${peerReportSubject(p)} ${p.inBaseline}`);
     assert.deepEqual(services.sort(), ['aws:DYNAMODB:us-east-1:443/tcp true', 'aws:S3:us-east-1:443/tcp true']);
-    for (const p of archiver.peers.filter((x) => x.service)) assert.ok(p.addresses!.baseline > 100 && p.addresses!.detect > 100, JSON.stringify(p.addresses));
+    for (const p of archiver.peers.filter((x) => x.service))
+      assert.ok(p.addresses!.baseline > 100 && p.addresses!.detect > 100, JSON.stringify(p.addresses));
     assert.ok(!withDoc.warnings.some((w) => /ip-ranges/.test(w)), withDoc.warnings.join('\n'));
     assert.equal(archiver.coverageStatus?.network.status, 'complete');
   });
@@ -395,9 +480,15 @@ describe('a scan of the traps account without its ip-ranges document', () => {
     assert.ok(publicPeers.length > 100);
     for (const p of publicPeers) assert.equal(p.resource, UNCLASSIFIED_PUBLIC_RESOURCE, p.address);
     assert.ok(!without.functions.some((f) => f.peers.some((p) => p.resource === 'external')));
-    assert.ok(!archiver.findings.some((f) => f.severity === 'high' && f.kind === 'new-peer' && f.subject.endsWith(':443/tcp')), 'a new :443 peer is not high for being "external"');
+    assert.ok(
+      !archiver.findings.some((f) => f.severity === 'high' && f.kind === 'new-peer' && f.subject.endsWith(':443/tcp')),
+      'a new :443 peer is not high for being "external"',
+    );
     assert.equal(archiver.coverageStatus?.network.status, 'partial');
-    assert.match(archiver.coverage.network, /^partial: no AWS ip-ranges document: public addresses could not be told from AWS services; 2 ENI\(s\) through flow log fl-/);
+    assert.match(
+      archiver.coverage.network,
+      /^partial: no AWS ip-ranges document: public addresses could not be told from AWS services; 2 ENI\(s\) through flow log fl-/,
+    );
     assert.ok(archiver.coverage.network.startsWith(`partial: ${NO_IP_RANGES_COVERAGE}; `));
     const warning = without.warnings.find((w) => w.startsWith('no AWS ip-ranges document'));
     assert.ok(warning, without.warnings.join('\n'));
@@ -406,9 +497,18 @@ describe('a scan of the traps account without its ip-ranges document', () => {
 
   test('without it: the subnet whose v5 flow log names the services still has its S3 and DynamoDB peers, and full coverage', () => {
     const indexer = fn(without, 'stream-indexer');
-    assert.deepEqual(indexer.peers.filter((p) => p.service).map(peerReportSubject).sort(), ['aws:DYNAMODB:us-east-1:443/tcp', 'aws:S3:us-east-1:443/tcp']);
+    assert.deepEqual(
+      indexer.peers
+        .filter((p) => p.service)
+        .map(peerReportSubject)
+        .sort(),
+      ['aws:DYNAMODB:us-east-1:443/tcp', 'aws:S3:us-east-1:443/tcp'],
+    );
     assert.equal(indexer.coverageStatus?.network.status, 'complete');
-    assert.deepEqual(indexer.findings.filter((f) => f.kind === 'new-peer'), []);
+    assert.deepEqual(
+      indexer.findings.filter((f) => f.kind === 'new-peer'),
+      [],
+    );
     // A function with no public peer is not touched.
     assert.equal(fn(without, 'payments-ledger').coverage.network.includes('ip-ranges'), false);
   });

@@ -89,7 +89,7 @@ describe('API-call locator: SDK v3', () => {
     assert.deepEqual(lines(secret), ['17:53-74 sdk-v3-command 3']);
   });
 
-  it('finds aggregated-client methods by their client\'s service', () => {
+  it("finds aggregated-client methods by their client's service", () => {
     const ms = locateApiCalls(TS, 'typescript', { eventSource: 'sqs.amazonaws.com', eventName: 'ListQueues' });
     assert.deepEqual(lines(ms), ['18:15-25 sdk-v3-aggregated 3']);
   });
@@ -118,9 +118,13 @@ describe('API-call locator: boto3', () => {
     assert.deepEqual(lines(ddb), ['13:25-39 boto3 3']);
   });
 
-  it('turns operation names into botocore\'s method names', () => {
+  it("turns operation names into botocore's method names", () => {
     assert.deepEqual(['ListBuckets', 'GetBucketACL', 'ListMLModels', 'DescribeDBInstances', 'ListARNs'].map(snakeCase), [
-      'list_buckets', 'get_bucket_acl', 'list_ml_models', 'describe_db_instances', 'list_arns',
+      'list_buckets',
+      'get_bucket_acl',
+      'list_ml_models',
+      'describe_db_instances',
+      'list_arns',
     ]);
     assert.equal(operationName('ListFunctions20150331'), 'ListFunctions');
     assert.equal(operationName('GetFunctionConfiguration20150331v2'), 'GetFunctionConfiguration');
@@ -140,25 +144,30 @@ describe('odd input', () => {
     }
   });
 
-  it('takes any text without throwing, and every match points at the operation\'s name (property)', () => {
+  it("takes any text without throwing, and every match points at the operation's name (property)", () => {
     fc.assert(
-      fc.property(fc.string({ maxLength: 300 }), fc.constantFrom('typescript', 'javascript', 'python') as fc.Arbitrary<'typescript' | 'javascript' | 'python'>, (noise, language) => {
-        const text = `${noise}\ns3.listBuckets();\n${noise}`;
-        const masked = maskCode(text, language);
-        assert.equal(masked.length, text.length);
-        assert.equal(masked.split('\n').length, text.split('\n').length);
-        for (const m of locateApiCalls(text, language, { eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' })) {
-          const line = text.split('\n')[m.line - 1];
-          assert.equal(line.slice(m.column - 1, m.endColumn - 1), m.text);
-        }
-      }),
+      fc.property(
+        fc.string({ maxLength: 300 }),
+        fc.constantFrom('typescript', 'javascript', 'python') as fc.Arbitrary<'typescript' | 'javascript' | 'python'>,
+        (noise, language) => {
+          const text = `${noise}\ns3.listBuckets();\n${noise}`;
+          const masked = maskCode(text, language);
+          assert.equal(masked.length, text.length);
+          assert.equal(masked.split('\n').length, text.split('\n').length);
+          for (const m of locateApiCalls(text, language, { eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' })) {
+            const line = text.split('\n')[m.line - 1];
+            assert.equal(line.slice(m.column - 1, m.endColumn - 1), m.text);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
 });
 
 describe('handler definitions', () => {
-  const def = (text: string, language: 'typescript' | 'javascript' | 'python', symbol: string) => findHandlerDefinition(text, language, symbol)?.line;
+  const def = (text: string, language: 'typescript' | 'javascript' | 'python', symbol: string) =>
+    findHandlerDefinition(text, language, symbol)?.line;
 
   it('finds the exported handler in its usual forms', () => {
     assert.equal(def('// x\nexport const handler = async () => 1;', 'typescript', 'handler'), 2);
@@ -167,13 +176,31 @@ describe('handler definitions', () => {
     assert.equal(def('\nmodule.exports.main = () => {};', 'javascript', 'main'), 2);
     assert.equal(def('async function run() {}\n\nexport { run as handler };', 'typescript', 'handler'), 1, 'the local the export renames');
     assert.equal(def('const handler = () => {};\nmodule.exports = { handler };', 'javascript', 'handler'), 1);
-    assert.equal(def('// export const handler = 1\nconst x = "export const handler";', 'typescript', 'handler'), undefined, 'not in comments or strings');
-    assert.equal(def('import x\n\ndef helper():\n    pass\n\ndef lambda_handler(event, context):\n    pass', 'python', 'lambda_handler'), 6);
+    assert.equal(
+      def('// export const handler = 1\nconst x = "export const handler";', 'typescript', 'handler'),
+      undefined,
+      'not in comments or strings',
+    );
+    assert.equal(
+      def('import x\n\ndef helper():\n    pass\n\ndef lambda_handler(event, context):\n    pass', 'python', 'lambda_handler'),
+      6,
+    );
     assert.equal(def('async def handler(event, context):\n    pass', 'python', 'handler'), 1);
   });
 
-  it('lists a file\'s relative imports (JS/TS) and module imports (Python)', () => {
-    assert.deepEqual(importSpecifiers("import { a } from './db.js';\nconst b = require('../lib/aws');\nimport x from 'lodash';\n// import y from './no'", 'typescript'), ['./db.js', '../lib/aws']);
-    assert.deepEqual(importSpecifiers('from .sql import TOTALS\nfrom . import util, db\nimport lib.aws as aws\n# import nope', 'python'), ['.sql', '.util', '.db', 'lib.aws']);
+  it("lists a file's relative imports (JS/TS) and module imports (Python)", () => {
+    assert.deepEqual(
+      importSpecifiers(
+        "import { a } from './db.js';\nconst b = require('../lib/aws');\nimport x from 'lodash';\n// import y from './no'",
+        'typescript',
+      ),
+      ['./db.js', '../lib/aws'],
+    );
+    assert.deepEqual(importSpecifiers('from .sql import TOTALS\nfrom . import util, db\nimport lib.aws as aws\n# import nope', 'python'), [
+      '.sql',
+      '.util',
+      '.db',
+      'lib.aws',
+    ]);
   });
 });

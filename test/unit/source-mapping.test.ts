@@ -19,7 +19,16 @@ const at = (...p: string[]) => path.join(FIXTURES, ...p);
 
 function fn(name: string, handler: string, runtime: string, tags: Record<string, string> = {}): FunctionReport {
   return {
-    name, handler, runtime, tags, arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`, inVpc: false, enis: [], peers: [], apiCalls: [], findings: [],
+    name,
+    handler,
+    runtime,
+    tags,
+    arn: `arn:aws:lambda:us-east-1:123456789012:function:${name}`,
+    inVpc: false,
+    enis: [],
+    peers: [],
+    apiCalls: [],
+    findings: [],
     coverage: { network: '', cloudtrail: '', metrics: '' },
   };
 }
@@ -31,7 +40,9 @@ function recordingLog() {
 
 describe('CloudFormation YAML', () => {
   it('reads the short-form intrinsic tags as their long form, nested, without evaluating anything', () => {
-    const doc = parseYamlTemplate('A: !Ref X\nB: !GetAtt Table.Arn\nC: !If [c, !Sub "${AWS::StackName}-x", !Join ["-", [a, !Ref S]]]\nD: !Base64 {k: v}\n');
+    const doc = parseYamlTemplate(
+      'A: !Ref X\nB: !GetAtt Table.Arn\nC: !If [c, !Sub "${AWS::StackName}-x", !Join ["-", [a, !Ref S]]]\nD: !Base64 {k: v}\n',
+    );
     assert.deepEqual(doc, {
       A: { Ref: 'X' },
       B: { 'Fn::GetAtt': ['Table', 'Arn'] },
@@ -50,7 +61,7 @@ describe('SAM templates', async () => {
   const { warnings, log } = recordingLog();
   const project = await loadProject(files, { log, displayRoot: at('sam') });
 
-  it('declares the template\'s functions with Globals, names from !Sub and samconfig\'s stack name', () => {
+  it("declares the template's functions with Globals, names from !Sub and samconfig's stack name", () => {
     const create = project.functions.find((d) => d.id === 'CreateOrderFunction') as DeclaredFunction;
     assert.equal(create.kind, 'sam');
     assert.equal(create.runtime, 'nodejs20.x', 'from Globals');
@@ -66,14 +77,23 @@ describe('SAM templates', async () => {
   });
 
   it('names the template that does not parse, and goes on with the others', () => {
-    assert.deepEqual(project.problems, ['broken/template.yaml: line 6, column 1: Flow map in block collection must be sufficiently indented and end with a }']);
+    assert.deepEqual(project.problems, [
+      'broken/template.yaml: line 6, column 1: Flow map in block collection must be sufficiently indented and end with a }',
+    ]);
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /^\[source\] broken\/template\.yaml: line \d+, column \d+: .+; its functions are not mapped to source$/);
     assert.equal(project.functions.length, 2);
   });
 
   it('maps by the logical-id tag to the TypeScript source rather than the emitted JavaScript beside it', async () => {
-    const source = await mapFunction(files, project, fn('orders-dev-create', 'src/create.handler', 'nodejs20.x', { 'aws:cloudformation:logical-id': 'CreateOrderFunction', 'aws:cloudformation:stack-name': 'orders-dev' }));
+    const source = await mapFunction(
+      files,
+      project,
+      fn('orders-dev-create', 'src/create.handler', 'nodejs20.x', {
+        'aws:cloudformation:logical-id': 'CreateOrderFunction',
+        'aws:cloudformation:stack-name': 'orders-dev',
+      }),
+    );
     assert.ok(source);
     assert.equal(source.file, at('sam', 'orders', 'src', 'create.ts'));
     assert.equal(source.language, 'typescript');
@@ -91,11 +111,14 @@ describe('SAM templates', async () => {
     assert.equal(byPattern?.match?.via, 'name-pattern');
   });
 
-  it('follows a handler\'s relative imports inside its code folder', async () => {
+  it("follows a handler's relative imports inside its code folder", async () => {
     const source = await mapFunction(files, project, fn('nightly-report', 'pkg.jobs.daily.run', 'python3.12'));
     assert.ok(source);
     const related = await relatedSources(files, source.file, source.codeDir);
-    assert.deepEqual(related.map((r) => path.relative(FIXTURES, r.path)), ['sam/reports/pkg/jobs/daily.py', 'sam/reports/pkg/jobs/sql.py']);
+    assert.deepEqual(
+      related.map((r) => path.relative(FIXTURES, r.path)),
+      ['sam/reports/pkg/jobs/daily.py', 'sam/reports/pkg/jobs/sql.py'],
+    );
   });
 
   it('maps nothing it cannot tell apart, and nothing for a runtime it cannot read', async () => {
@@ -108,7 +131,7 @@ describe('serverless.yml', async () => {
   const files = new NodeSourceFiles([at('serverless')]);
   const project = await loadProject(files);
 
-  it('declares <service>-<stage>-<key> names, the framework\'s logical ids and stack name, and explicit names', () => {
+  it("declares <service>-<stage>-<key> names, the framework's logical ids and stack name, and explicit names", () => {
     const create = project.functions.find((d) => d.id === 'functions.create-order') as DeclaredFunction;
     assert.equal(create.functionName, 'orders-svc-dev-create-order');
     assert.ok(create.namePattern?.test('orders-svc-prod-create-order'), 'any stage');
@@ -126,7 +149,11 @@ describe('serverless.yml', async () => {
     assert.equal(prod?.file, at('serverless', 'src', 'handlers', 'create.ts'));
     assert.equal(prod?.match?.via, 'name-pattern');
     assert.equal(prod?.definition?.line, 2);
-    const tagged = await mapFunction(files, project, fn('x', 'src/handlers/create.handler', 'nodejs20.x', { 'aws:cloudformation:logical-id': 'CreateDashorderLambdaFunction' }));
+    const tagged = await mapFunction(
+      files,
+      project,
+      fn('x', 'src/handlers/create.handler', 'nodejs20.x', { 'aws:cloudformation:logical-id': 'CreateDashorderLambdaFunction' }),
+    );
     assert.equal(tagged?.match?.via, 'logical-id');
     const python = await mapFunction(files, project, fn('orders-svc-reporting', 'run.main', 'python3.12'));
     assert.equal(python?.file, at('serverless', 'jobs', 'run.py'));
@@ -138,7 +165,7 @@ describe('cdk.out', async () => {
   const project = await loadProject(files);
   const tags = (id: string) => ({ 'aws:cloudformation:logical-id': id, 'aws:cloudformation:stack-name': 'orders-cdk-prod' });
 
-  it('declares the synthesised functions with their CDK path, asset folder and the manifest\'s stack name', () => {
+  it("declares the synthesised functions with their CDK path, asset folder and the manifest's stack name", () => {
     const api = project.functions.find((d) => d.logicalIds[0] === 'ApiHandler5E7490E8') as DeclaredFunction;
     assert.equal(api.kind, 'cdk');
     assert.equal(api.id, 'OrdersStack/Api/Resource');
@@ -147,13 +174,21 @@ describe('cdk.out', async () => {
   });
 
   it('traces an asset that is a copy back to the workspace folder it was copied from', async () => {
-    const source = await mapFunction(files, project, fn('OrdersStack-ApiHandler-XYZ', 'index.handler', 'nodejs20.x', tags('ApiHandler5E7490E8')));
+    const source = await mapFunction(
+      files,
+      project,
+      fn('OrdersStack-ApiHandler-XYZ', 'index.handler', 'nodejs20.x', tags('ApiHandler5E7490E8')),
+    );
     assert.equal(source?.file, at('cdk', 'lambda', 'api', 'index.js'));
     assert.match(source?.note ?? '', /asset copied from api\/index\.js/);
   });
 
   it('traces a bundled asset to its TypeScript entry through the source map, skipping node_modules', async () => {
-    const source = await mapFunction(files, project, fn('OrdersStack-Worker-XYZ', 'index.handler', 'nodejs20.x', tags('WorkerHandlerA1B2C3D4')));
+    const source = await mapFunction(
+      files,
+      project,
+      fn('OrdersStack-Worker-XYZ', 'index.handler', 'nodejs20.x', tags('WorkerHandlerA1B2C3D4')),
+    );
     assert.equal(source?.file, at('cdk', 'src', 'worker.ts'));
     assert.equal(source?.language, 'typescript');
   });
@@ -201,14 +236,25 @@ describe('Terraform', async () => {
 });
 
 describe('matching', () => {
-  const d = (over: Partial<DeclaredFunction>): DeclaredFunction => ({ kind: 'sam', descriptor: '/p/template.yaml', id: 'X', logicalIds: [], stackNames: [], entryPoints: [], ...over });
+  const d = (over: Partial<DeclaredFunction>): DeclaredFunction => ({
+    kind: 'sam',
+    descriptor: '/p/template.yaml',
+    id: 'X',
+    logicalIds: [],
+    stackNames: [],
+    entryPoints: [],
+    ...over,
+  });
 
   it('prefers the logical-id tag, narrowed by the stack name, then by source over cdk.out', () => {
     const a = d({ id: 'a', logicalIds: ['Fn'], stackNames: ['dev'] });
     const b = d({ id: 'b', logicalIds: ['Fn'], stackNames: ['prod'] });
     const c = d({ id: 'c', kind: 'cdk', logicalIds: ['Fn'], stackNames: [] });
     const named = d({ id: 'named', functionName: 'orders' });
-    const tagged = (stack: string) => ({ name: 'orders', tags: { 'aws:cloudformation:logical-id': 'Fn', 'aws:cloudformation:stack-name': stack } });
+    const tagged = (stack: string) => ({
+      name: 'orders',
+      tags: { 'aws:cloudformation:logical-id': 'Fn', 'aws:cloudformation:stack-name': stack },
+    });
     assert.equal(matchDeclaration(tagged('prod'), [a, b, c, named])?.declared.id, 'b');
     assert.equal(matchDeclaration(tagged('dev'), [a, b, c, named])?.declared.id, 'a');
     assert.equal(matchDeclaration(tagged('other'), [a, b, c])?.declared.id, 'c', 'a declaration of no known stack still can be');

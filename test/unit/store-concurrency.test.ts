@@ -16,7 +16,15 @@ const ACCOUNT = 'profile dev/us-east-1';
 function recordingLog(): vscode.LogOutputChannel & { warnings: string[] } {
   const warnings: string[] = [];
   const noop = () => undefined;
-  return { warnings, warn: (m: string) => warnings.push(m), info: noop, error: noop, debug: noop, trace: noop, appendLine: noop } as unknown as vscode.LogOutputChannel & { warnings: string[] };
+  return {
+    warnings,
+    warn: (m: string) => warnings.push(m),
+    info: noop,
+    error: noop,
+    debug: noop,
+    trace: noop,
+    appendLine: noop,
+  } as unknown as vscode.LogOutputChannel & { warnings: string[] };
 }
 
 const uri = (dir: string) => ({ fsPath: dir }) as vscode.Uri;
@@ -24,17 +32,43 @@ const uri = (dir: string) => ({ fsPath: dir }) as vscode.Uri;
 /** A scan whose every function carries the same mark, so a load can tell a whole scan from a mixed or cut one. */
 function markedScan(mark: string, n = FUNCTIONS): SavedScan {
   const report: ScanReport = {
-    formatVersion: 1, accountId: '123456789012', region: 'us-east-1',
-    window: { baselineStart: '2026-11-08T00:00:00Z', baselineEnd: '2026-11-22T00:00:00Z', detectStart: '2026-11-22T00:00:00Z', detectEnd: '2026-11-23T00:00:00Z' },
+    formatVersion: 1,
+    accountId: '123456789012',
+    region: 'us-east-1',
+    window: {
+      baselineStart: '2026-11-08T00:00:00Z',
+      baselineEnd: '2026-11-22T00:00:00Z',
+      detectStart: '2026-11-22T00:00:00Z',
+      detectEnd: '2026-11-23T00:00:00Z',
+    },
     warnings: [mark],
     functions: Array.from({ length: n }, (_, i) => ({
-      name: `${mark}-fn-${i}`, arn: `arn:aws:lambda:us-east-1:123456789012:function:${mark}-fn-${i}`, inVpc: false,
-      enis: [], peers: [], apiCalls: [],
-      findings: [{ id: `new-api-call:${i}`, kind: 'new-api-call', subject: 's3.amazonaws.com:ListBuckets', severity: 'high', attribution: 'exact', title: mark, detail: 'x'.repeat(300), evidence: {} }],
+      name: `${mark}-fn-${i}`,
+      arn: `arn:aws:lambda:us-east-1:123456789012:function:${mark}-fn-${i}`,
+      inVpc: false,
+      enis: [],
+      peers: [],
+      apiCalls: [],
+      findings: [
+        {
+          id: `new-api-call:${i}`,
+          kind: 'new-api-call',
+          subject: 's3.amazonaws.com:ListBuckets',
+          severity: 'high',
+          attribution: 'exact',
+          title: mark,
+          detail: 'x'.repeat(300),
+          evidence: {},
+        },
+      ],
       coverage: { network: mark, cloudtrail: mark, metrics: mark },
     })),
   };
-  return { connection: { kind: 'profile', label: `${mark} ${n}`, spec: { kind: 'profile', profile: 'dev', region: 'us-east-1' } }, scannedAt: 1, report };
+  return {
+    connection: { kind: 'profile', label: `${mark} ${n}`, spec: { kind: 'profile', profile: 'dev', region: 'us-east-1' } },
+    scannedAt: 1,
+    report,
+  };
 }
 
 /** Whole: every function has the scan's own mark, and as many as its label says. */
@@ -47,7 +81,11 @@ function assertWhole(scan: SavedScan): string {
 }
 
 function history(mark: string) {
-  return { formatVersion: 1, mark, spans: Array.from({ length: 200 }, (_, i) => ({ address: `10.0.${i >> 8}.${i & 255}`, eniId: `eni-${mark}-${i}`, from: i, to: i + 1 })) } as unknown as Parameters<ReportStore['saveHistory']>[1];
+  return {
+    formatVersion: 1,
+    mark,
+    spans: Array.from({ length: 200 }, (_, i) => ({ address: `10.0.${i >> 8}.${i & 255}`, eniId: `eni-${mark}-${i}`, from: i, to: i + 1 })),
+  } as unknown as Parameters<ReportStore['saveHistory']>[1];
 }
 
 // ------------------------------------------------------------------ the worker: one "window"
@@ -73,7 +111,10 @@ async function worker(dir: string, id: string, rounds: number): Promise<void> {
     const h = (await store.loadHistory(ACCOUNT)) as unknown as { mark: string; spans: Array<{ eniId: string }> } | undefined;
     if (h) {
       assert.equal(h.spans.length, 200);
-      assert.ok(h.spans.every((s) => s.eniId.startsWith(`eni-${h.mark}-`)), `a mixed history ${h.mark}`);
+      assert.ok(
+        h.spans.every((s) => s.eniId.startsWith(`eni-${h.mark}-`)),
+        `a mixed history ${h.mark}`,
+      );
       seen.histories++;
     }
     await saving;
@@ -97,9 +138,16 @@ if (process.env.LB_STORE_WORKER) {
     return d;
   };
 
-  function window(dir: string, id: string, rounds: number): Promise<{ loads: number; whole: number; empty: number; own: number; other: number; histories: number; warnings: string[] }> {
+  function window(
+    dir: string,
+    id: string,
+    rounds: number,
+  ): Promise<{ loads: number; whole: number; empty: number; own: number; other: number; histories: number; warnings: string[] }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', __filename], { env: { ...process.env, LB_STORE_WORKER: `${dir}|${id}|${rounds}` }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--import', 'tsx', __filename], {
+        env: { ...process.env, LB_STORE_WORKER: `${dir}|${id}|${rounds}` },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -112,30 +160,42 @@ if (process.env.LB_STORE_WORKER) {
   const leftovers = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.includes('.corrupt-'));
 
   describe('ReportStore: two windows at once', () => {
-    test('saving and loading 150 times each, at once: every load is a whole scan, nothing is moved aside, no temp file stays', { timeout: 240_000 }, async () => {
-      const dir = freshDir();
-      const [a, b] = await Promise.all([window(dir, 'A', 150), window(dir, 'B', 150)]);
-      for (const [id, w] of [['A', a], ['B', b]] as const) {
-        assert.deepEqual(w.warnings, [], `window ${id} warned: ${w.warnings.join('\n')}`);
-        assert.equal(w.loads, 150);
-        assert.equal(w.empty, 0, `window ${id} found no scan after saving one`);
-        assert.equal(w.whole, 150);
-        assert.equal(w.histories, 150);
-      }
-      // They did overlap: each window loaded the other's scan at least once.
-      assert.ok(a.other + b.other > 0, `no overlap seen (A ${JSON.stringify(a)}, B ${JSON.stringify(b)})`);
-      assert.deepEqual(leftovers(dir), []);
-      const files = fs.readdirSync(dir).sort();
-      assert.equal(files.length, 2, files.join(', '));
-      // The file left is whole, and one of the two windows' last scans.
-      const last = await new ReportStore(uri(dir), recordingLog()).load();
-      assert.ok(last);
-      assert.match(assertWhole(last), /^[AB]\.149$/);
-    });
+    test(
+      'saving and loading 150 times each, at once: every load is a whole scan, nothing is moved aside, no temp file stays',
+      { timeout: 240_000 },
+      async () => {
+        const dir = freshDir();
+        const [a, b] = await Promise.all([window(dir, 'A', 150), window(dir, 'B', 150)]);
+        for (const [id, w] of [
+          ['A', a],
+          ['B', b],
+        ] as const) {
+          assert.deepEqual(w.warnings, [], `window ${id} warned: ${w.warnings.join('\n')}`);
+          assert.equal(w.loads, 150);
+          assert.equal(w.empty, 0, `window ${id} found no scan after saving one`);
+          assert.equal(w.whole, 150);
+          assert.equal(w.histories, 150);
+        }
+        // They did overlap: each window loaded the other's scan at least once.
+        assert.ok(a.other + b.other > 0, `no overlap seen (A ${JSON.stringify(a)}, B ${JSON.stringify(b)})`);
+        assert.deepEqual(leftovers(dir), []);
+        const files = fs.readdirSync(dir).sort();
+        assert.equal(files.length, 2, files.join(', '));
+        // The file left is whole, and one of the two windows' last scans.
+        const last = await new ReportStore(uri(dir), recordingLog()).load();
+        assert.ok(last);
+        assert.match(assertWhole(last), /^[AB]\.149$/);
+      },
+    );
   });
 
   describe('ReportStore: a corrupt file', () => {
-    for (const [what, text] of [['cut short', JSON.stringify({ version: 1, ...markedScan('x', 3) }).slice(0, 500)], ['not JSON', '\x00\xff garbage'], ['the wrong shape', '{"version":1,"connection":{},"report":[]}'], ['empty', '']] as const) {
+    for (const [what, text] of [
+      ['cut short', JSON.stringify({ version: 1, ...markedScan('x', 3) }).slice(0, 500)],
+      ['not JSON', '\x00\xff garbage'],
+      ['the wrong shape', '{"version":1,"connection":{},"report":[]}'],
+      ['empty', ''],
+    ] as const) {
       test(`${what}: moved aside with a warning, the next save rebuilds it`, async () => {
         const dir = freshDir();
         const log = recordingLog();
@@ -153,7 +213,10 @@ if (process.env.LB_STORE_WORKER) {
         assert.ok(again);
         assert.equal(assertWhole(again), 'rebuilt');
         assert.equal(log.warnings.length, 1);
-        assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+        assert.deepEqual(
+          fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+          [],
+        );
       });
     }
 
@@ -175,7 +238,11 @@ if (process.env.LB_STORE_WORKER) {
         fs.writeFileSync(store.file, text);
         await store.load();
       }
-      const aside = fs.readdirSync(dir).filter((f) => f.includes('.corrupt-')).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).sort();
+      const aside = fs
+        .readdirSync(dir)
+        .filter((f) => f.includes('.corrupt-'))
+        .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+        .sort();
       assert.deepEqual(aside, ['one', 'two']);
     });
 
@@ -193,12 +260,15 @@ if (process.env.LB_STORE_WORKER) {
       const loaded = await store.load();
       assert.ok(loaded);
       assert.equal(assertWhole(loaded), 'good');
-      assert.deepEqual(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+      assert.deepEqual(
+        fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+        [],
+      );
     });
   });
 
   describe('ReportStore: one window finds a corrupt file while the other saves', () => {
-    test('the other window\'s good scan is never the one moved aside', async () => {
+    test("the other window's good scan is never the one moved aside", async () => {
       let lost = 0;
       for (let i = 0; i < 200; i++) {
         const dir = freshDir();

@@ -19,10 +19,11 @@ let report: ScanReport;
 function assertPlainJson(value: unknown, at: string): void {
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
   if (typeof value === 'number') return assert.ok(Number.isFinite(value), `${at} is a finite number`);
-  if (Array.isArray(value)) return value.forEach((v, i) => {
-    assert.notEqual(v, undefined, `${at}[${i}] is not undefined`);
-    assertPlainJson(v, `${at}[${i}]`);
-  });
+  if (Array.isArray(value))
+    return value.forEach((v, i) => {
+      assert.notEqual(v, undefined, `${at}[${i}] is not undefined`);
+      assertPlainJson(v, `${at}[${i}]`);
+    });
   assert.equal(typeof value, 'object', `${at} is data`);
   assert.equal(Object.getPrototypeOf(value), Object.prototype, `${at} is a plain object`);
   for (const [k, v] of Object.entries(value as object)) if (v !== undefined) assertPlainJson(v, `${at}.${k}`);
@@ -50,19 +51,38 @@ describe('buildDiffViewModel', () => {
     assert.equal(view.sourceFound, true);
     assert.equal(view.sourceFile, 'index.mjs');
 
-    assert.deepEqual(view.findings.map((f) => f.id), sortFindings(fn.findings).map((f) => f.id), 'the view model order, not a second one');
+    assert.deepEqual(
+      view.findings.map((f) => f.id),
+      sortFindings(fn.findings).map((f) => f.id),
+      'the view model order, not a second one',
+    );
     assert.deepEqual(view.findings.map((f) => f.kind).sort(), ['access-denied', 'invocation-spike', 'new-api-call']);
     const listBuckets = view.findings.find((f) => f.kind === 'new-api-call')!;
     assert.deepEqual(listBuckets.apiCall, { eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' });
     assert.equal(view.findings.find((f) => f.kind === 'invocation-spike')!.apiCall, undefined, 'only API findings point at a call');
-    assert.ok(listBuckets.evidence.some((e) => e.key === 'eventIds' && Array.isArray(e.value)), 'evidence entries come along');
+    assert.ok(
+      listBuckets.evidence.some((e) => e.key === 'eventIds' && Array.isArray(e.value)),
+      'evidence entries come along',
+    );
 
     const rows = apiDiffRows(fn);
-    assert.deepEqual(view.apiCalls, rows.filter((r) => r.caller === 'function'));
-    assert.deepEqual(view.serviceCalls, rows.filter((r) => r.caller === 'lambda-service'));
-    assert.deepEqual(view.serviceCalls.map((r) => r.subject), ['kms.amazonaws.com:Decrypt']);
     assert.deepEqual(
-      view.apiCalls.filter((r) => r.status === 'added').map((r) => r.subject).sort(),
+      view.apiCalls,
+      rows.filter((r) => r.caller === 'function'),
+    );
+    assert.deepEqual(
+      view.serviceCalls,
+      rows.filter((r) => r.caller === 'lambda-service'),
+    );
+    assert.deepEqual(
+      view.serviceCalls.map((r) => r.subject),
+      ['kms.amazonaws.com:Decrypt'],
+    );
+    assert.deepEqual(
+      view.apiCalls
+        .filter((r) => r.status === 'added')
+        .map((r) => r.subject)
+        .sort(),
       ['iam.amazonaws.com:CreateUser', 's3.amazonaws.com:ListBuckets'],
     );
     assert.deepEqual(view.apiCounts, { total: 4, added: 2, removed: 0, unchanged: 2 });
@@ -75,7 +95,10 @@ describe('buildDiffViewModel', () => {
     const fn = fnNamed(report, 'RDSQueryLogger');
     const view = buildDiffViewModel(report, fn, { found: false, file: 'ignored.py' });
     assert.deepEqual(view.peers, peerDiffRows(fn));
-    assert.ok(view.peers.some((p) => p.status === 'added' && p.port === 22), 'the new SSH peer');
+    assert.ok(
+      view.peers.some((p) => p.status === 'added' && p.port === 22),
+      'the new SSH peer',
+    );
     assert.equal(view.peerCounts.total, view.peers.length);
     assert.equal(view.sourceFound, false);
     assert.equal(view.sourceFile, undefined, 'no file name when no source was found');
@@ -86,7 +109,9 @@ describe('buildDiffViewModel', () => {
     for (const fn of report.functions) {
       const view = buildDiffViewModel(report, fn, { found: true });
       const rows = new Map<string, string | undefined>([...view.peers, ...view.apiCalls].map((r) => [r.subject, r.severity]));
-      for (const f of fn.findings.filter((x) => ['new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied'].includes(x.kind))) {
+      for (const f of fn.findings.filter((x) =>
+        ['new-peer', 'rejected-traffic', 'traffic-spike', 'new-api-call', 'access-denied'].includes(x.kind),
+      )) {
         assert.ok(rows.has(f.subject), `${fn.name}: a row for ${f.subject} among ${[...rows.keys()].join(', ')}`);
         assert.ok(rows.get(f.subject), `${fn.name}: ${f.subject} is highlighted`);
         checked++;
@@ -107,7 +132,10 @@ describe('buildDiffViewModel', () => {
     const fn = fnNamed(copy, 'OrderApi');
     // As the engine writes a failed source: the sentence for people and the status code branches on.
     fn.coverage.cloudtrail = 'failed: access denied: needs cloudtrail:LookupEvents';
-    fn.coverageStatus = { ...coverageStatusOf(fn), cloudtrail: { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' } };
+    fn.coverageStatus = {
+      ...coverageStatusOf(fn),
+      cloudtrail: { status: 'failed', errorKind: 'access-denied', iamAction: 'cloudtrail:LookupEvents' },
+    };
     delete fn.metrics;
     const view = buildDiffViewModel(copy, fn, { found: false });
     assert.deepEqual(view.coverageGaps, [{ source: 'cloudtrail', value: 'failed: access denied: needs cloudtrail:LookupEvents' }]);
@@ -150,8 +178,14 @@ describe('buildDiffViewModel', () => {
         assert.equal(view.source, hostile);
         assert.equal(view.handler, hostile);
         assert.equal(view.sourceFile, hostile);
-        assert.ok(view.peers.some((p) => p.resource === hostile), 'peer resource');
-        assert.ok(view.apiCalls.concat(view.serviceCalls).some((c) => c.eventName === hostile && c.subject.endsWith(`:${hostile}`)), 'API call');
+        assert.ok(
+          view.peers.some((p) => p.resource === hostile),
+          'peer resource',
+        );
+        assert.ok(
+          view.apiCalls.concat(view.serviceCalls).some((c) => c.eventName === hostile && c.subject.endsWith(`:${hostile}`)),
+          'API call',
+        );
         assert.deepEqual(view.coverageGaps, [{ source: 'network', value: `partial: ${hostile}` }]);
         const fv = view.findings.find((x) => x.id === f.id)!;
         assert.equal(fv.title, hostile);
@@ -170,11 +204,15 @@ describe('parseWebviewMessage', () => {
     assert.deepEqual(parseWebviewMessage({ type: 'ready' }), { type: 'ready' });
     assert.deepEqual(parseWebviewMessage({ type: 'openSource', extra: 1 }), { type: 'openSource' }, 'extra fields are dropped');
     assert.deepEqual(parseWebviewMessage({ type: 'rescan' }), { type: 'rescan' });
-    assert.deepEqual(
-      parseWebviewMessage({ type: 'revealApiCall', eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' }),
-      { type: 'revealApiCall', eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' },
-    );
-    assert.deepEqual(parseWebviewMessage({ type: 'accept', findingId: 'new-api-call:7cdf8490' }), { type: 'accept', findingId: 'new-api-call:7cdf8490' });
+    assert.deepEqual(parseWebviewMessage({ type: 'revealApiCall', eventSource: 's3.amazonaws.com', eventName: 'ListBuckets' }), {
+      type: 'revealApiCall',
+      eventSource: 's3.amazonaws.com',
+      eventName: 'ListBuckets',
+    });
+    assert.deepEqual(parseWebviewMessage({ type: 'accept', findingId: 'new-api-call:7cdf8490' }), {
+      type: 'accept',
+      findingId: 'new-api-call:7cdf8490',
+    });
     const summary = { seq: 3, state: 'diff', rows: [], findings: [], counts: {}, chart: { kind: 'none', text: '' } };
     assert.deepEqual(parseWebviewMessage({ type: 'rendered', summary }), { type: 'rendered', summary });
   });
@@ -206,7 +244,12 @@ describe('parseWebviewMessage', () => {
 describe('the panel HTML', () => {
   const cspSource = 'https://file+.vscode-resource.vscode-cdn.net';
   const nonce = createNonce();
-  const html = panelHtml({ cspSource, nonce, scriptUri: `${cspSource}/ext/dist/webview.js`, styleUri: `${cspSource}/ext/dist/webview.css` });
+  const html = panelHtml({
+    cspSource,
+    nonce,
+    scriptUri: `${cspSource}/ext/dist/webview.js`,
+    styleUri: `${cspSource}/ext/dist/webview.css`,
+  });
 
   test('has a default-src none CSP: only the nonced script, styles and images from the built assets', () => {
     const csp = contentSecurityPolicy(cspSource, nonce);

@@ -51,7 +51,9 @@ function addTo(finding: Finding, candidates: readonly Candidate[], changesRead: 
   // The latest change at or before the start. LastModified only when CloudTrail has no event at about that time (the
   // event says who): CloudTrail delivers events minutes late, and a lookup may have failed.
   const before = candidates.filter((c) => c.time <= started && started - c.time <= DEPLOY_WINDOW_MS).sort((a, b) => b.time - a.time);
-  const last = before.find((c) => c.eventName !== 'LastModified' || !before.some((o) => o !== c && Math.abs(o.time - c.time) <= SAME_CHANGE_MS));
+  const last = before.find(
+    (c) => c.eventName !== 'LastModified' || !before.some((o) => o !== c && Math.abs(o.time - c.time) <= SAME_CHANGE_MS),
+  );
   if (last) {
     const deploy: DeployEvidence = {
       eventName: last.eventName,
@@ -67,4 +69,3 @@ function addTo(finding: Finding, candidates: readonly Candidate[], changesRead: 
   if (!changesRead) return;
   finding.evidence.noChangeBefore = true;
 }
-

@@ -93,14 +93,19 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
     return s;
   };
   const days = (baselineHours - b0) / 24 || 1;
-  for (const [name, a] of [['Invocations', inv], ['Errors', err], ['Throttles', thr]] as const) {
+  for (const [name, a] of [
+    ['Invocations', inv],
+    ['Errors', err],
+    ['Throttles', thr],
+  ] as const) {
     summary.totals.detect[name] = sumRange(a, baselineHours, baselineHours + detectHours);
     summary.totals.baselineDailyMean[name] = round(sumRange(a, b0, baselineHours) / days);
   }
 
   // The window's total as one negative binomial: mean Σμ, variance Σμ + φ·Σμ², so φ_total = φ·Σμ²/(Σμ)².
-  const windowPhi = expectedTotal > 0 ? phi * squaresTotal / (expectedTotal * expectedTotal) : 0;
-  const windowP = detectTotal >= WINDOW_RATIO * expectedTotal + WINDOW_MIN_EXCESS ? countUpperTail(detectTotal, expectedTotal, windowPhi) : 1;
+  const windowPhi = expectedTotal > 0 ? (phi * squaresTotal) / (expectedTotal * expectedTotal) : 0;
+  const windowP =
+    detectTotal >= WINDOW_RATIO * expectedTotal + WINDOW_MIN_EXCESS ? countUpperTail(detectTotal, expectedTotal, windowPhi) : 1;
   const enoughBaseline = baselineHours - b0 >= MIN_BASELINE_HOURS;
   if (!enoughBaseline) return { findings, summary, activeHours };
   const invocationSpike = peak !== undefined || windowP < P_SPIKE;
@@ -118,7 +123,8 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
         ? `In the hour from ${when} the function ran ${peak.x} times; at that time of day ${usualHourly(peak.mu)}. ` +
           `Chance of this under normal load: ${fmtP(peak.p)}. Over the whole detection window it ran ${detectTotal} times against about ${fmtCount(expectedTotal)} expected.`
         : `Over the detection window the function ran ${detectTotal} times against about ${fmtCount(expectedTotal)} expected at those times of day (chance under normal load ${fmtP(windowP)}).`,
-      recommendation: 'Check who calls the function (event source, API Gateway or ALB access logs) and whether a retry loop or a new client explains the load.',
+      recommendation:
+        'Check who calls the function (event source, API Gateway or ALB access logs) and whether a retry loop or a new client explains the load.',
       evidence: {
         firstSeen: when,
         observed: peak ? peak.x : detectTotal,
@@ -148,7 +154,12 @@ export function analyseMetrics(m: HourlyMetrics, baselineHours: number, detectHo
         title: `Error rate ${pct(rate)} against ${pct(baseErr / Math.max(baseInv, 1))} in the baseline`,
         detail: `${detErr} of ${detectTotal} invocations failed in the detection window; at the baseline's error rate about ${Math.round(expectedErrors)} would have (chance ${fmtP(p)}).`,
         recommendation: "Open the function's CloudWatch Logs for the detection window, and compare with its last deployment.",
-        evidence: { observed: detErr, expected: round(expectedErrors), invocations: detectTotal, baselineRate: round(baseErr / Math.max(baseInv, 1), 5) },
+        evidence: {
+          observed: detErr,
+          expected: round(expectedErrors),
+          invocations: detectTotal,
+          baselineRate: round(baseErr / Math.max(baseInv, 1), 5),
+        },
       });
     }
   }
@@ -190,7 +201,12 @@ export function usualHourly(mu: number): string {
   if (mu >= 1) return `it usually runs about ${Math.round(mu)} times (baseline mean)`;
   if (mu <= 0) return 'it never ran in the baseline';
   const perDay = mu * 24;
-  const daily = perDay >= 1.5 ? `about ${Math.round(perDay)} times a day` : perDay >= 0.75 ? 'about once a day' : `about once every ${Math.round(1 / perDay)} days`;
+  const daily =
+    perDay >= 1.5
+      ? `about ${Math.round(perDay)} times a day`
+      : perDay >= 0.75
+        ? 'about once a day'
+        : `about once every ${Math.round(1 / perDay)} days`;
   return `it usually runs ${fmtCount(mu)} times an hour (baseline mean), ${daily}`;
 }
 

@@ -2,7 +2,16 @@
 // A peer is one remote address, port and protocol, or, for an AWS service whose addresses rotate, the service, region, port and protocol.
 import type { AwsService, PeerIdentity } from '../inventory/resources';
 import { HOUR_MS } from '../time';
-import { peerSubject, protocolName, serviceSubject, toIso, type EpochMs, type FlowAggregate, type PeerReport, type TrafficCounts } from '../model';
+import {
+  peerSubject,
+  protocolName,
+  serviceSubject,
+  toIso,
+  type EpochMs,
+  type FlowAggregate,
+  type PeerReport,
+  type TrafficCounts,
+} from '../model';
 import type { DraftFinding } from './draft';
 import { mean } from './stats';
 
@@ -65,15 +74,24 @@ export class FunctionTrafficBuilder {
 
   add(row: FlowAggregate, candidates: readonly string[]): void {
     const service = this.serviceOf?.(row.remoteAddress, row.remoteService);
-    const key = service ? serviceSubject(service.name, service.region, row.remotePort, row.protocol) : peerSubject(row.remoteAddress, row.remotePort, row.protocol);
+    const key = service
+      ? serviceSubject(service.name, service.region, row.remotePort, row.protocol)
+      : peerSubject(row.remoteAddress, row.remotePort, row.protocol);
     let p = this.peers.get(key);
     if (!p) {
       const days = Math.max(1, Math.round((this.detectStart - this.baselineStart) / (24 * HOUR_MS)));
       p = {
-        address: row.remoteAddress, port: row.remotePort, protocol: row.protocol,
+        address: row.remoteAddress,
+        port: row.remotePort,
+        protocol: row.protocol,
         ...(service ? { service, addressFlows: { baseline: new Map(), detect: new Map() } } : {}),
-        baseline: emptyCounts(), detect: emptyCounts(), detectAccepted: 0,
-        baselineDailyBytes: new Float64Array(days), detectHours: new Set(), candidates: new Set(), samples: [],
+        baseline: emptyCounts(),
+        detect: emptyCounts(),
+        detectAccepted: 0,
+        baselineDailyBytes: new Float64Array(days),
+        detectHours: new Set(),
+        candidates: new Set(),
+        samples: [],
       };
       this.peers.set(key, p);
     }
@@ -118,7 +136,8 @@ function counts(c: Counts): TrafficCounts {
  */
 export function serviceAddresses(p: PeerTraffic): { baseline: number; detect: number; samples: string[] } | undefined {
   if (!p.addressFlows) return undefined;
-  const busiest = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([a]) => a);
+  const busiest = (m: Map<string, number>) =>
+    [...m].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([a]) => a);
   const samples = [...new Set([...busiest(p.addressFlows.detect), ...busiest(p.addressFlows.baseline)])].slice(0, SAMPLE_ADDRESSES);
   return { baseline: p.addressFlows.baseline.size, detect: p.addressFlows.detect.size, samples };
 }
@@ -166,7 +185,9 @@ export function peerFindings(p: PeerTraffic, identity: PeerIdentity, detectHours
   const where = addresses ? `${resource} ${port}` : `${p.address} ${port}`;
   const peerName = addresses ? where : `${resource}, ${where}`;
   const addressNote = addresses ? ` (${plural(addresses.detect, 'address')})` : '';
-  const addressEvidence = addresses ? { addresses: addresses.detect, baselineAddresses: addresses.baseline, sampleAddresses: addresses.samples } : {};
+  const addressEvidence = addresses
+    ? { addresses: addresses.detect, baselineAddresses: addresses.baseline, sampleAddresses: addresses.samples }
+    : {};
   const samples = p.samples.slice(0, SAMPLES_IN_EVIDENCE);
   const d = p.detect;
 
@@ -184,10 +205,18 @@ export function peerFindings(p: PeerTraffic, identity: PeerIdentity, detectHours
         (sensitive ? ` Port ${p.port} is a remote-access or backdoor port that application code rarely needs.` : '') +
         (external ? ' The address is outside the VPC and not an AWS service.' : '') +
         (identity.origin === 'unclassified-public'
-          ? ' The address is public; without AWS\'s ip-ranges document the scan cannot tell whether it belongs to an AWS service.'
+          ? " The address is public; without AWS's ip-ranges document the scan cannot tell whether it belongs to an AWS service."
           : ''),
       recommendation: 'Find the code path that opens this connection; if it is expected (a new dependency), accept it as normal.',
-      evidence: { firstSeen: toIso(d.first), lastSeen: toIso(d.last), flows: d.flows, bytes: d.bytes, packets: d.packets, ...addressEvidence, samples },
+      evidence: {
+        firstSeen: toIso(d.first),
+        lastSeen: toIso(d.last),
+        flows: d.flows,
+        bytes: d.bytes,
+        packets: d.packets,
+        ...addressEvidence,
+        samples,
+      },
     });
   }
 
@@ -203,7 +232,14 @@ export function peerFindings(p: PeerTraffic, identity: PeerIdentity, detectHours
         (p.baseline.rejected ? ` (${p.baseline.rejected} in the whole baseline).` : '; none were rejected in the baseline.') +
         ' Code trying to reach something the network forbids is either misconfigured or probing.',
       recommendation: 'Check which code path makes the connection and whether the security groups changed.',
-      evidence: { firstSeen: toIso(d.first), lastSeen: toIso(d.last), rejected: d.rejected, baselineRejected: p.baseline.rejected, ...addressEvidence, samples },
+      evidence: {
+        firstSeen: toIso(d.first),
+        lastSeen: toIso(d.last),
+        rejected: d.rejected,
+        baselineRejected: p.baseline.rejected,
+        ...addressEvidence,
+        samples,
+      },
     });
   }
 
@@ -213,7 +249,12 @@ export function peerFindings(p: PeerTraffic, identity: PeerIdentity, detectHours
     const baseMean = mean(daily);
     const baseMax = Math.max(...daily);
     const explained = perDay <= SPIKE_RATIO_TO_MAX * Math.max(1, invocationGrowth) * baseMean;
-    if (!explained && perDay >= SPIKE_RATIO_TO_MEAN * baseMean && perDay >= SPIKE_RATIO_TO_MAX * baseMax && perDay - baseMean >= SPIKE_MIN_EXCESS_BYTES) {
+    if (
+      !explained &&
+      perDay >= SPIKE_RATIO_TO_MEAN * baseMean &&
+      perDay >= SPIKE_RATIO_TO_MAX * baseMax &&
+      perDay - baseMean >= SPIKE_MIN_EXCESS_BYTES
+    ) {
       out.push({
         kind: 'traffic-spike',
         subject,
@@ -222,8 +263,13 @@ export function peerFindings(p: PeerTraffic, identity: PeerIdentity, detectHours
         detail: `${fmtBytes(d.bytes)} went to ${where}${addressNote} in the detection window; the baseline averages ${fmtBytes(baseMean)} a day (busiest day ${fmtBytes(baseMax)}).`,
         recommendation: 'Large transfers to a known peer can be a bulk job or data leaving: check what the function sent.',
         evidence: {
-          firstSeen: toIso(d.first), lastSeen: toIso(d.last), bytes: d.bytes, baselineDailyMeanBytes: Math.round(baseMean), baselineMaxDayBytes: baseMax,
-          ...addressEvidence, samples,
+          firstSeen: toIso(d.first),
+          lastSeen: toIso(d.last),
+          bytes: d.bytes,
+          baselineDailyMeanBytes: Math.round(baseMean),
+          baselineMaxDayBytes: baseMax,
+          ...addressEvidence,
+          samples,
         },
       });
     }

@@ -40,7 +40,14 @@ export interface FlowParseStats {
 /** Accumulates flow records from any number of streams (each with its own LogFormat) into hourly aggregates. */
 export class FlowAggregator {
   readonly stats: FlowParseStats = {
-    records: 0, attributed: 0, noData: 0, skipData: 0, otherInterfaces: 0, outOfRange: 0, malformed: 0, malformedExamples: [],
+    records: 0,
+    attributed: 0,
+    noData: 0,
+    skipData: 0,
+    otherInterfaces: 0,
+    outOfRange: 0,
+    malformed: 0,
+    malformedExamples: [],
   };
 
   private readonly eniIds: string[];
@@ -272,9 +279,22 @@ export class FlowAggregator {
   }
 
   add(
-    eni: number, buf: Buffer,
-    addrStart: number, addrEnd: number, portStart: number, portEnd: number, protoStart: number, protoEnd: number, service: number,
-    reject: number, startSec: number, endSec: number, packets: number, bytes: number, lineStart: number, lineEnd: number,
+    eni: number,
+    buf: Buffer,
+    addrStart: number,
+    addrEnd: number,
+    portStart: number,
+    portEnd: number,
+    protoStart: number,
+    protoEnd: number,
+    service: number,
+    reject: number,
+    startSec: number,
+    endSec: number,
+    packets: number,
+    bytes: number,
+    lineStart: number,
+    lineEnd: number,
   ): void {
     // Peer key: "<address> <port> <protocol>[ <service index>]" copied into the interner's scratch buffer.
     const k = this.peers.scratch;
@@ -320,7 +340,8 @@ export class FlowAggregator {
 
   malformed(source: string, lineNumber: number, reason: string): void {
     this.stats.malformed++;
-    if (this.stats.malformedExamples.length < MALFORMED_EXAMPLES_KEPT) this.stats.malformedExamples.push({ source, line: lineNumber, reason });
+    if (this.stats.malformedExamples.length < MALFORMED_EXAMPLES_KEPT)
+      this.stats.malformedExamples.push({ source, line: lineNumber, reason });
   }
 
   private row(peer: number, eni: number, reject: number, hour: number, startSec: number): number {
@@ -511,7 +532,7 @@ export class FlowRecordStream {
     let egress: boolean;
     if (this.agg.isEniAddress(eni, buf, starts[f.srcaddr], ends[f.srcaddr])) egress = true;
     else if (this.agg.isEniAddress(eni, buf, starts[f.dstaddr], ends[f.dstaddr])) egress = false;
-    else if (f.flowDirection >= 0) egress = buf[starts[f.flowDirection]] === 101 /* e(gress) */;
+    else if (f.flowDirection >= 0) egress = buf[starts[f.flowDirection]] === 101; /* e(gress) */
     else egress = true;
     const remote = egress ? f.dstaddr : f.srcaddr;
     if (ends[remote] - starts[remote] > MAX_ADDRESS_BYTES) return this.malformed('address field too long');
@@ -523,8 +544,22 @@ export class FlowRecordStream {
     const serviceField = egress ? f.pktDstAwsService : f.pktSrcAwsService;
     const service = serviceField >= 0 ? this.agg.serviceAt(buf, starts[serviceField], ends[serviceField]) : 0;
     this.agg.add(
-      eni, buf, starts[remote], ends[remote], starts[port], ends[port], starts[f.protocol], ends[f.protocol], service,
-      reject, startSec, endSec, packets, bytes, start, end,
+      eni,
+      buf,
+      starts[remote],
+      ends[remote],
+      starts[port],
+      ends[port],
+      starts[f.protocol],
+      ends[f.protocol],
+      service,
+      reject,
+      startSec,
+      endSec,
+      packets,
+      bytes,
+      start,
+      end,
     );
   }
 

@@ -3,18 +3,49 @@
 /** Every field VPC Flow Logs can deliver (versions 2 to 8). */
 export const KNOWN_FLOW_FIELDS: ReadonlySet<string> = new Set([
   // v2
-  'version', 'account-id', 'interface-id', 'srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol',
-  'packets', 'bytes', 'start', 'end', 'action', 'log-status',
+  'version',
+  'account-id',
+  'interface-id',
+  'srcaddr',
+  'dstaddr',
+  'srcport',
+  'dstport',
+  'protocol',
+  'packets',
+  'bytes',
+  'start',
+  'end',
+  'action',
+  'log-status',
   // v3
-  'vpc-id', 'subnet-id', 'instance-id', 'tcp-flags', 'type', 'pkt-srcaddr', 'pkt-dstaddr',
+  'vpc-id',
+  'subnet-id',
+  'instance-id',
+  'tcp-flags',
+  'type',
+  'pkt-srcaddr',
+  'pkt-dstaddr',
   // v4
-  'region', 'az-id', 'sublocation-type', 'sublocation-id',
+  'region',
+  'az-id',
+  'sublocation-type',
+  'sublocation-id',
   // v5
-  'pkt-src-aws-service', 'pkt-dst-aws-service', 'flow-direction', 'traffic-path',
+  'pkt-src-aws-service',
+  'pkt-dst-aws-service',
+  'flow-direction',
+  'traffic-path',
   // v7 (ECS)
-  'ecs-cluster-arn', 'ecs-cluster-name', 'ecs-container-instance-arn', 'ecs-container-instance-id',
-  'ecs-container-id', 'ecs-second-container-id', 'ecs-service-name', 'ecs-task-definition-arn',
-  'ecs-task-arn', 'ecs-task-id',
+  'ecs-cluster-arn',
+  'ecs-cluster-name',
+  'ecs-container-instance-arn',
+  'ecs-container-instance-id',
+  'ecs-container-id',
+  'ecs-second-container-id',
+  'ecs-service-name',
+  'ecs-task-definition-arn',
+  'ecs-task-arn',
+  'ecs-task-id',
   // v8
   'reject-reason',
 ]);
@@ -90,9 +121,7 @@ export function parseLogFormat(text: string | undefined): FlowLogFormat {
   const missing = ['srcaddr', 'dstaddr', 'srcport', 'dstport', 'protocol', 'action'].filter((n) => at(n) < 0);
   if (format.start < 0 && format.end < 0) missing.push('start');
   if (missing.length > 0) {
-    throw new LogFormatError(
-      `LogFormat lacks ${missing.map((n) => '${' + n + '}').join(', ')}: peers cannot be told from these records`,
-    );
+    throw new LogFormatError(`LogFormat lacks ${missing.map((n) => '${' + n + '}').join(', ')}: peers cannot be told from these records`);
   }
   return format;
 }

@@ -41,7 +41,11 @@ export function s3Destination(arn: string | undefined): S3Destination | undefine
 
 /** The day prefixes (UTC) whose objects may hold records of [start, end), oldest first, delivery lag included. */
 export function s3DayPrefixes(
-  destination: S3Destination, accountId: string, region: string, range: { start: number; end: number }, layout: S3KeyLayout = {},
+  destination: S3Destination,
+  accountId: string,
+  region: string,
+  range: { start: number; end: number },
+  layout: S3KeyLayout = {},
 ): string[] {
   const hive = !!layout.hiveCompatiblePartitions;
   const part = (name: string, value: string) => (hive ? `${name}=${value}` : value);
@@ -58,7 +62,8 @@ export function s3DayPrefixes(
   return out;
 }
 
-const OBJECT_NAME = /(?:^|\/)(\d{12})_vpcflowlogs_([a-z0-9-]+)_(fl-[0-9a-z]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[0-9a-z]+\.(log\.gz|parquet)$/;
+const OBJECT_NAME =
+  /(?:^|\/)(\d{12})_vpcflowlogs_([a-z0-9-]+)_(fl-[0-9a-z]+)_(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})Z_[0-9a-z]+\.(log\.gz|parquet)$/;
 
 /** What an object key names, or undefined for a key that is not a flow-log object (a digest, a test file). */
 export function parseS3FlowLogKey(key: string): S3FlowLogObjectKey | undefined {

@@ -44,9 +44,20 @@ export function eniLifetimes(events: Iterable<TrailEvent>): Map<string, EniLifet
     if (!id) continue;
     const request = e.requestParameters ?? {};
     const primary = str(ni.privateIpAddress);
-    const privateIps = [...new Set([...(primary ? [primary] : []), ...items(ni.privateIpAddressesSet).map((p) => str(p.privateIpAddress)).filter((x): x is string => !!x)])];
-    const groups = items(ni.groupSet).map((g) => str(g.groupId)).filter((x): x is string => !!x);
-    const requestedGroups = items(request.groupSet).map((g) => str(g.groupId)).filter((x): x is string => !!x);
+    const privateIps = [
+      ...new Set([
+        ...(primary ? [primary] : []),
+        ...items(ni.privateIpAddressesSet)
+          .map((p) => str(p.privateIpAddress))
+          .filter((x): x is string => !!x),
+      ]),
+    ];
+    const groups = items(ni.groupSet)
+      .map((g) => str(g.groupId))
+      .filter((x): x is string => !!x);
+    const requestedGroups = items(request.groupSet)
+      .map((g) => str(g.groupId))
+      .filter((x): x is string => !!x);
     const eni: NetworkInterface = {
       id,
       type: str(ni.interfaceType) ?? 'interface',
@@ -55,14 +66,17 @@ export function eniLifetimes(events: Iterable<TrailEvent>): Map<string, EniLifet
       vpcId: str(ni.vpcId) ?? '',
       securityGroupIds: groups.length ? groups : requestedGroups,
       privateIps,
-      ipv6Ips: items(ni.ipv6AddressesSet).map((p) => str(p.ipv6Address)).filter((x): x is string => !!x),
+      ipv6Ips: items(ni.ipv6AddressesSet)
+        .map((p) => str(p.ipv6Address))
+        .filter((x): x is string => !!x),
       ...(str(ni.requesterId) ? { requesterId: str(ni.requesterId) } : {}),
       since: e.eventTime,
     };
     const creatingRole = e.sessionName && LAMBDA_SERVICE_SESSION.test(e.sessionName) ? e.roleName : undefined;
     const known = out.get(id);
     // Two creations of one id cannot both be right: the earlier is the ENI's.
-    if (!known || e.eventTime < (known.created ?? Infinity)) out.set(id, { id, created: e.eventTime, eni, ...(creatingRole ? { creatingRole } : {}) });
+    if (!known || e.eventTime < (known.created ?? Infinity))
+      out.set(id, { id, created: e.eventTime, eni, ...(creatingRole ? { creatingRole } : {}) });
   }
   for (const [id, t] of deletions) {
     const l = out.get(id);
@@ -91,7 +105,16 @@ export function attributeLifetime(
   const from = l.created ?? -Infinity;
   const to = l.deleted ?? Infinity;
   const byConfiguration = functions
-    .filter((f) => periodsOf(f).some((p) => p.vpc && p.from < to && from < p.to && p.vpc.subnetIds.includes(l.eni.subnetId) && sameSet(p.vpc.securityGroupIds, l.eni.securityGroupIds)))
+    .filter((f) =>
+      periodsOf(f).some(
+        (p) =>
+          p.vpc &&
+          p.from < to &&
+          from < p.to &&
+          p.vpc.subnetIds.includes(l.eni.subnetId) &&
+          sameSet(p.vpc.securityGroupIds, l.eni.securityGroupIds),
+      ),
+    )
     .map((f) => f.name);
   if (byConfiguration.length) return { functions: byConfiguration.sort(), attributedBy: 'configuration-history' };
   const named = functionNamedInDescription(l.eni.description);

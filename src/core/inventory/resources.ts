@@ -22,7 +22,8 @@ export function describeResource(eni: NetworkInterface, lambdaFunctions: readonl
   }
   if (d.startsWith('AWS Lambda VPC ENI')) return `Lambda ENI (${lambdaFunctions.join(', ') || d})`;
   if (d.startsWith('RDSNetworkInterface') || eni.requesterId === 'amazon-rds') return `RDS (${d || eni.id})`;
-  if (d.startsWith('ElastiCache') || eni.requesterId === 'amazon-elasticache') return `ElastiCache (${d.replace(/^ElastiCache /, '') || eni.id})`;
+  if (d.startsWith('ElastiCache') || eni.requesterId === 'amazon-elasticache')
+    return `ElastiCache (${d.replace(/^ElastiCache /, '') || eni.id})`;
   if (d.startsWith('ELB ') || eni.requesterId === 'amazon-elb') return `Load balancer (${d.replace(/^ELB /, '') || eni.id})`;
   if (d.startsWith('VPC Endpoint Interface')) return `VPC endpoint (${/vpce-[0-9a-f]+/.exec(d)?.[0] ?? eni.id})`;
   if (eni.instanceId) return `EC2 instance (${eni.instanceId})`;
@@ -62,7 +63,10 @@ class PrefixTable<K extends number | bigint> {
   private lengths: number[] = [];
   size = 0;
 
-  constructor(private readonly shift: (value: K, hostBits: number) => K, private readonly width: number) {}
+  constructor(
+    private readonly shift: (value: K, hostBits: number) => K,
+    private readonly width: number,
+  ) {}
 
   add(value: K, bits: number, service: string, region: string): void {
     let table = this.byLength.get(bits);
@@ -166,7 +170,15 @@ function toBigInt(addr: ipaddr.IPv4 | ipaddr.IPv6): bigint {
 
 /** True for addresses that never leave a private network (RFC 1918, CGNAT, link-local, ULA, ...). */
 const NON_ROUTED_RANGES = new Set([
-  'private', 'loopback', 'linkLocal', 'carrierGradeNat', 'unspecified', 'broadcast', 'reserved', 'multicast', 'uniqueLocal',
+  'private',
+  'loopback',
+  'linkLocal',
+  'carrierGradeNat',
+  'unspecified',
+  'broadcast',
+  'reserved',
+  'multicast',
+  'uniqueLocal',
 ]);
 
 export function isPrivateAddress(address: string): boolean {
@@ -238,7 +250,9 @@ export class PeerNamer {
     const service = recordService ?? ranges?.service;
     if (service) return { resource: awsResource({ name: service, region: ranges?.region ?? this.homeRegion }), origin: 'aws' };
     if (isPrivateAddress(address)) return { resource: 'private address (not in the ENI inventory)', origin: 'private' };
-    return this.ipRanges.loaded ? { resource: 'external', origin: 'external' } : { resource: UNCLASSIFIED_PUBLIC_RESOURCE, origin: 'unclassified-public' };
+    return this.ipRanges.loaded
+      ? { resource: 'external', origin: 'external' }
+      : { resource: UNCLASSIFIED_PUBLIC_RESOURCE, origin: 'unclassified-public' };
   }
 
   /**

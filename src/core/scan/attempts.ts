@@ -50,7 +50,11 @@ export class SourceAttempts {
     } catch (err) {
       this.signal.throwIfAborted();
       if (!SourceError.is(err)) throw err;
-      const failure: SourceFailure = { kind: err.kind, ...(err.iamAction ? { iamAction: err.iamAction } : {}), text: sourceFailureText(err) };
+      const failure: SourceFailure = {
+        kind: err.kind,
+        ...(err.iamAction ? { iamAction: err.iamAction } : {}),
+        text: sourceFailureText(err),
+      };
       this.failures.set(what, failure);
       this.warn(`${what}: ${failure.text}`);
       this.log.warn(`[scan] ${what}: ${failure.text}`);

@@ -40,7 +40,9 @@ export async function readManagementEvents(run: ScanRun, inventory: Inventory, w
   // Only VPC functions have ENIs: without one, 90 days of the account's ENI events are not worth reading.
   const inVpc = inventory.functions.some((f) => f.vpc);
   const eniEvents = inVpc
-    ? await run.attempts.attempt(SOURCE_CALLS.eniEvents, () => read({ eventNames: ENI_EVENT_NAMES, start: windows.detectEnd - TRAIL_RETENTION_MS, end: windows.detectEnd }))
+    ? await run.attempts.attempt(SOURCE_CALLS.eniEvents, () =>
+        read({ eventNames: ENI_EVENT_NAMES, start: windows.detectEnd - TRAIL_RETENTION_MS, end: windows.detectEnd }),
+      )
     : [];
   const changeEvents = await run.attempts.attempt(SOURCE_CALLS.functionChanges, () =>
     read({ eventNames: FUNCTION_CHANGE_EVENT_NAMES, start: changesFrom, end: windows.detectEnd }),
@@ -62,7 +64,10 @@ export async function readManagementEvents(run: ScanRun, inventory: Inventory, w
 export function withEniHistory(inventory: Inventory, reading: ManagementReading, windows: Windows): Inventory {
   const current = new Set(inventory.enis.map((e) => e.id));
   const periods = new Map(
-    inventory.allFunctions.map((f) => [f.name, vpcPeriods(f, reading.changes?.get(f.name) ?? [], reading.changes ? reading.changesFrom : undefined)]),
+    inventory.allFunctions.map((f) => [
+      f.name,
+      vpcPeriods(f, reading.changes?.get(f.name) ?? [], reading.changes ? reading.changesFrom : undefined),
+    ]),
   );
   const inWindows = (from: EpochMs, to: EpochMs) => from < windows.detectEnd && to > windows.baselineStart;
   const serves = (functions: readonly string[]) => functions.some((f) => inventory.selected.has(f));
@@ -74,7 +79,8 @@ export function withEniHistory(inventory: Inventory, reading: ManagementReading,
     }
     const attribution = attributeLifetime(l, inventory.allFunctions, (f) => periods.get(f.name) ?? []);
     inventory.history.recordLifetime(l.eni, attribution?.functions ?? [], l.created, l.deleted);
-    if (attribution && serves(attribution.functions) && inWindows(l.created ?? -Infinity, l.deleted ?? Infinity)) added.set(l.id, lifetimeEni(l, attribution));
+    if (attribution && serves(attribution.functions) && inWindows(l.created ?? -Infinity, l.deleted ?? Infinity))
+      added.set(l.id, lifetimeEni(l, attribution));
   }
   // ENIs an earlier scan saw that neither EC2 nor CloudTrail knows any more: tied to their functions by that inventory.
   const scanned = new Set(inventory.scannedEnis.map((l) => l.eni.id));

@@ -38,7 +38,10 @@ const UNKNOWN_ENIS_NAMED = 5;
 
 export async function readFlowLogs(run: ScanRun, inventory: Inventory, windows: Windows): Promise<FlowLogReading> {
   const enis = inventory.scannedEnis;
-  const assignment = assignFlowLogs(enis.map((l) => l.eni), inventory.flowLogs);
+  const assignment = assignFlowLogs(
+    enis.map((l) => l.eni),
+    inventory.flowLogs,
+  );
   const aggregator = new UnknownEniCounter(
     enis.map((l) => ({ id: l.eni.id, addresses: [...l.eni.privateIps, ...l.eni.ipv6Ips] })),
     { start: windows.baselineStart, end: windows.detectEnd },
@@ -52,7 +55,11 @@ export async function readFlowLogs(run: ScanRun, inventory: Inventory, windows: 
     const examples = stats.malformedExamples.map((m) => `${m.source} line ${m.line}: ${m.reason}`).join('; ');
     run.attempts.warn(`${stats.malformed} malformed flow record(s) skipped (${examples})`);
   }
-  const known = new Set([...inventory.enis.map((e) => e.id), ...enis.map((l) => l.eni.id), ...inventory.history.allSpans().map((s) => s.eniId)]);
+  const known = new Set([
+    ...inventory.enis.map((e) => e.id),
+    ...enis.map((l) => l.eni.id),
+    ...inventory.history.allSpans().map((s) => s.eniId),
+  ]);
   const unknownEnis = new Map([...aggregator.otherInterfaces].filter(([id]) => !known.has(id)).sort((a, b) => b[1] - a[1]));
   if (unknownEnis.size) run.attempts.warn(unknownEnisWarning(unknownEnis));
   return { assignment, rows: aggregator.aggregates(), stats, problems: reader.problems, notes: reader.notes, unknownEnis };
@@ -60,7 +67,10 @@ export async function readFlowLogs(run: ScanRun, inventory: Inventory, windows: 
 
 function unknownEnisWarning(unknown: ReadonlyMap<string, number>): string {
   const records = [...unknown.values()].reduce((a, b) => a + b, 0);
-  const named = [...unknown].slice(0, UNKNOWN_ENIS_NAMED).map(([id, n]) => `${id} (${n})`).join(', ');
+  const named = [...unknown]
+    .slice(0, UNKNOWN_ENIS_NAMED)
+    .map(([id, n]) => `${id} (${n})`)
+    .join(', ');
   const more = unknown.size > UNKNOWN_ENIS_NAMED ? ` and ${unknown.size - UNKNOWN_ENIS_NAMED} more` : '';
   return `${records} flow record(s) on ${unknown.size} ENI(s) that neither EC2 nor CloudTrail's ENI history knows were not attributed to any function: ${named}${more}`;
 }
@@ -141,7 +151,8 @@ export function assignFlowLogs(enis: readonly NetworkInterface[], flowLogs: read
   for (const eni of enis) {
     const rank = (f: FlowLogConfig) =>
       (f.resourceId === eni.id ? 30 : f.resourceId === eni.subnetId ? 20 : f.resourceId === eni.vpcId ? 10 : 0) +
-      (f.destinationType === 'cloud-watch-logs' ? 2 : 0) + (f.trafficType === 'ALL' || !f.trafficType ? 1 : 0);
+      (f.destinationType === 'cloud-watch-logs' ? 2 : 0) +
+      (f.trafficType === 'ALL' || !f.trafficType ? 1 : 0);
     const best = active.filter((f) => rank(f) >= 10).sort((a, b) => rank(b) - rank(a))[0];
     if (!best) continue;
     byEni.set(eni.id, best);
@@ -172,7 +183,8 @@ class FlowLogReader {
   private async readOne(flowLog: FlowLogConfig, covered: NetworkInterface[]): Promise<FlowLogProblem | undefined> {
     const { source, signal, attempts } = this.run;
     const s3 = flowLog.destinationType === 's3';
-    if (!s3 && flowLog.destinationType !== 'cloud-watch-logs') return { text: `flow log ${flowLog.id} goes to ${flowLog.destinationType}: not read` };
+    if (!s3 && flowLog.destinationType !== 'cloud-watch-logs')
+      return { text: `flow log ${flowLog.id} goes to ${flowLog.destinationType}: not read` };
     let format;
     try {
       format = parseLogFormat(flowLog.logFormat);
@@ -180,7 +192,8 @@ class FlowLogReader {
       if (err instanceof LogFormatError) return { text: `flow log ${flowLog.id}: ${err.message}` };
       throw err;
     }
-    if (format.unknownFields.length) attempts.warn(`flow log ${flowLog.id}: unknown LogFormat field(s) ${format.unknownFields.join(', ')} ignored`);
+    if (format.unknownFields.length)
+      attempts.warn(`flow log ${flowLog.id}: unknown LogFormat field(s) ${format.unknownFields.join(', ')} ignored`);
     const request = {
       start: this.windows.baselineStart,
       end: this.windows.detectEnd,
@@ -273,7 +286,9 @@ class ObjectFormats {
     this.parsed.set(data.logFormat, format);
     if (format && !this.disagreementSaid && format.names.join(' ') !== this.own.names.join(' ')) {
       this.disagreementSaid = true;
-      this.warn(`flow log ${this.flowLog.id}: its objects name their fields (${format.names.join(' ')}) unlike its LogFormat (${this.own.names.join(' ')}): each object is read by its own header`);
+      this.warn(
+        `flow log ${this.flowLog.id}: its objects name their fields (${format.names.join(' ')}) unlike its LogFormat (${this.own.names.join(' ')}): each object is read by its own header`,
+      );
     }
     return format;
   }

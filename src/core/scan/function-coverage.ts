@@ -37,7 +37,10 @@ interface Decision {
 
 /** The coverage of `fn`, whose Lambda ENIs (among the scanned ones) are `enis`. */
 export function functionCoverage(
-  fn: LambdaFunction, enis: readonly LambdaEni[], evidence: CoverageEvidence, peers: PeerCoverage = { unclassifiedPublic: 0 },
+  fn: LambdaFunction,
+  enis: readonly LambdaEni[],
+  evidence: CoverageEvidence,
+  peers: PeerCoverage = { unclassifiedPublic: 0 },
 ): FunctionCoverage {
   const network = networkCoverage(fn, enis, evidence, peers);
   const cloudtrail = cloudTrailCoverage(evidence);
@@ -62,7 +65,11 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidenc
   const enisFailure = attempts.failureOf(SOURCE_CALLS.networkInterfaces);
   if (enisFailure) return failedOn(enisFailure);
   // Nothing could be read for it, yet EC2 answered: a gap (partial), worded as format v1 always has, without a prefix.
-  if (enis.length === 0) return { status: { status: 'partial' }, sentence: 'no Lambda ENI found for this function: it has a VPC configuration but EC2 lists no ENI for it' };
+  if (enis.length === 0)
+    return {
+      status: { status: 'partial' },
+      sentence: 'no Lambda ENI found for this function: it has a VPC configuration but EC2 lists no ENI for it',
+    };
   const flowLogsFailure = attempts.failureOf(SOURCE_CALLS.flowLogs);
   if (flowLogsFailure) return failedOn(flowLogsFailure);
   const { assignment, problems, notes } = flows;
@@ -86,8 +93,14 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidenc
   // The records were read, but what they reached could not all be named: a new S3 address reads as a new peer.
   const unnamed = peers.unclassifiedPublic > 0 ? NO_IP_RANGES_COVERAGE : undefined;
   if (issues.length) {
-    const failure = mostActionable([...readProblems.flatMap((p) => p.failure ?? []), ...(appeared && historyFailure ? [historyFailure] : [])]);
-    return decided(failure ? erroredCoverage('partial', failure) : { status: 'partial' }, [...issues, ...(unnamed ? [unnamed] : [])].join('; '));
+    const failure = mostActionable([
+      ...readProblems.flatMap((p) => p.failure ?? []),
+      ...(appeared && historyFailure ? [historyFailure] : []),
+    ]);
+    return decided(
+      failure ? erroredCoverage('partial', failure) : { status: 'partial' },
+      [...issues, ...(unnamed ? [unnamed] : [])].join('; '),
+    );
   }
   const note = (f: FlowLogConfig) => (notes.has(f.id) ? `, ${notes.get(f.id)}` : '');
   const gone = enis.filter((l) => l.attributedBy);
@@ -104,26 +117,41 @@ function networkCoverage(fn: LambdaFunction, enis: readonly LambdaEni[], evidenc
  */
 function appearedUnpreceded(enis: readonly LambdaEni[], windows: CoverageEvidence['windows']): LambdaEni | undefined {
   if (!windows) return undefined;
-  const current = enis.filter((l) => !l.attributedBy && l.created !== undefined && l.created > windows.baselineStart && l.created < windows.detectEnd);
+  const current = enis.filter(
+    (l) => !l.attributedBy && l.created !== undefined && l.created > windows.baselineStart && l.created < windows.detectEnd,
+  );
   return current
     .sort((a, b) => a.created! - b.created!)
-    .find((l) => !enis.some((o) => o !== l && (o.created === undefined || o.created < l.created!) && (o.deleted === undefined || o.deleted > windows.baselineStart)));
+    .find(
+      (l) =>
+        !enis.some(
+          (o) =>
+            o !== l &&
+            (o.created === undefined || o.created < l.created!) &&
+            (o.deleted === undefined || o.deleted > windows.baselineStart),
+        ),
+    );
 }
 
 function cloudTrailCoverage({ attempts }: CoverageEvidence): Decision {
   const failure = attempts.failureOf(SOURCE_CALLS.cloudTrail);
   if (failure) return failedOn(failure);
-  const calls = 'management events by the function\'s role session (data events such as S3 GetObject are not in LookupEvents)';
+  const calls = "management events by the function's role session (data events such as S3 GetObject are not in LookupEvents)";
   // Without the function's changes, no finding can say whether a deploy came before it: said here, once.
   const changes = attempts.failureOf(SOURCE_CALLS.functionChanges);
-  if (changes) return decided(erroredCoverage('partial', changes), `${calls}; the function's code and configuration changes were not read (${changes.text}): findings do not say whether a deploy preceded them`);
+  if (changes)
+    return decided(
+      erroredCoverage('partial', changes),
+      `${calls}; the function's code and configuration changes were not read (${changes.text}): findings do not say whether a deploy preceded them`,
+    );
   return decided({ status: 'complete' }, calls);
 }
 
 function metricsCoverage(fn: LambdaFunction, { attempts, metrics }: CoverageEvidence): Decision {
   const failure = attempts.failureOf(SOURCE_CALLS.metrics);
   if (failure) return failedOn(failure);
-  if (metrics.withData.has(fn.name)) return decided({ status: 'complete' }, 'hourly Invocations, Errors, Throttles, Duration, ConcurrentExecutions');
+  if (metrics.withData.has(fn.name))
+    return decided({ status: 'complete' }, 'hourly Invocations, Errors, Throttles, Duration, ConcurrentExecutions');
   return decided({ status: 'no-data' }, 'the function was not invoked in the windows');
 }
 

@@ -47,8 +47,10 @@ export function functionReports(c: Comparison): FunctionReport[] {
 /** The report's warning when public peers could not be told from AWS services: which functions it touched. */
 function noIpRangesWarning(functions: readonly string[]): string {
   const shown = functions.slice(0, 5).join(', ') + (functions.length > 5 ? ` and ${functions.length - 5} more` : '');
-  return `no AWS ip-ranges document: the public peers of ${functions.length} function(s) (${shown}) could not be told from AWS services, ` +
-    'and a new address of S3, DynamoDB or another AWS service reads as a new peer';
+  return (
+    `no AWS ip-ranges document: the public peers of ${functions.length} function(s) (${shown}) could not be told from AWS services, ` +
+    'and a new address of S3, DynamoDB or another AWS service reads as a new peer'
+  );
 }
 
 interface FunctionContext {
@@ -65,7 +67,9 @@ interface FunctionContext {
 }
 
 function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionReport {
-  const traffic = new FunctionTrafficBuilder(ctx.windows.baselineStart, ctx.windows.detectStart, (address, recordService) => ctx.namer.service(address, recordService));
+  const traffic = new FunctionTrafficBuilder(ctx.windows.baselineStart, ctx.windows.detectStart, (address, recordService) =>
+    ctx.namer.service(address, recordService),
+  );
   for (const l of ctx.lambdaEnis) for (const row of ctx.rowsByEni.get(l.eni.id) ?? []) traffic.add(row, l.functions);
 
   const findings: Finding[] = [];
@@ -84,7 +88,11 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
     for (const d of peerFindings(p, identity, ctx.detectHours, growth)) {
       const owner = settleAttribution(p, fn.name, ctx.analyses);
       if (owner.attribution === 'elsewhere') continue;
-      addFinding({ ...d, attribution: owner.attribution, evidence: { ...d.evidence, ...(owner.candidates ? { candidates: owner.candidates } : {}) } });
+      addFinding({
+        ...d,
+        attribution: owner.attribution,
+        evidence: { ...d.evidence, ...(owner.candidates ? { candidates: owner.candidates } : {}) },
+      });
     }
     return peerReport(p, identity.resource, fn.name);
   });
@@ -95,7 +103,9 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
   const analysis = ctx.analyses.get(fn.name);
   for (const d of analysis?.findings ?? []) addFinding(d);
 
-  findings.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject));
+  findings.sort(
+    (a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || a.kind.localeCompare(b.kind) || a.subject.localeCompare(b.subject),
+  );
   return {
     name: fn.name,
     arn: fn.arn,
@@ -114,7 +124,12 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
     peers: peers.sort((a, b) => Number(a.inBaseline) - Number(b.inBaseline) || b.flows - a.flows || a.address.localeCompare(b.address)),
     apiCalls: calls
       .map(apiCallReport)
-      .sort((a, b) => (a.caller === b.caller ? 0 : a.caller === 'function' ? -1 : 1) || Number(a.inBaseline) - Number(b.inBaseline) || b.count - a.count),
+      .sort(
+        (a, b) =>
+          (a.caller === b.caller ? 0 : a.caller === 'function' ? -1 : 1) ||
+          Number(a.inBaseline) - Number(b.inBaseline) ||
+          b.count - a.count,
+      ),
     findings,
     ...(analysis ? { metrics: analysis.summary } : {}),
     coverage: coverage.coverage,
@@ -146,6 +161,7 @@ function settleAttribution(
     const a = analyses.get(c);
     return a !== undefined && a.activeHours.size > 0 && hours.every((h) => a.activeHours.has(h));
   });
-  if (active.length === 1 && hours.length > 0) return active[0] === fn ? { attribution: 'inferred', candidates } : { attribution: 'elsewhere' };
+  if (active.length === 1 && hours.length > 0)
+    return active[0] === fn ? { attribution: 'inferred', candidates } : { attribution: 'elsewhere' };
   return { attribution: 'shared', candidates };
 }

@@ -43,7 +43,8 @@ export async function readInventory(run: ScanRun, request: InventoryRequest): Pr
   const allFunctions = await run.require((s) => source.listFunctions(s));
   const wanted = request.functions?.length ? new Set(request.functions) : undefined;
   const functions = wanted ? allFunctions.filter((f) => wanted.has(f.name)) : allFunctions;
-  for (const name of wanted ?? []) if (!allFunctions.some((f) => f.name === name)) attempts.warn(`function ${name} was not found in ${account.region}`);
+  for (const name of wanted ?? [])
+    if (!allFunctions.some((f) => f.name === name)) attempts.warn(`function ${name} was not found in ${account.region}`);
   const enis = (await attempts.attempt(SOURCE_CALLS.networkInterfaces, () => source.listNetworkInterfaces(signal))) ?? [];
   const flowLogs = (await attempts.attempt(SOURCE_CALLS.flowLogs, () => source.describeFlowLogs(signal))) ?? [];
   const ipRangesDoc = source.ipRanges ? await attempts.attempt(SOURCE_CALLS.ipRanges, () => source.ipRanges!(signal)) : undefined;

@@ -19,7 +19,13 @@ export interface MetricsReading {
 export async function readMetrics(run: ScanRun, inventory: Inventory, windows: Windows, lengths: WindowLengths): Promise<MetricsReading> {
   const { baselineDays, detectHours } = lengths;
   const metricFunctions = [...new Set([...inventory.selected, ...inventory.scannedEnis.flatMap((l) => l.functions)])];
-  const request = { functionNames: metricFunctions, metrics: METRIC_NAMES, start: windows.baselineStart, end: windows.detectEnd, periodSeconds: 3600 };
+  const request = {
+    functionNames: metricFunctions,
+    metrics: METRIC_NAMES,
+    start: windows.baselineStart,
+    end: windows.detectEnd,
+    periodSeconds: 3600,
+  };
   const series = (await run.attempts.attempt(SOURCE_CALLS.metrics, () => run.source.getMetrics(request, run.signal))) ?? [];
   const baselineHours = baselineDays * 24;
   const seriesByFunction = groupBy(series, (s) => s.functionName);
@@ -33,7 +39,9 @@ export async function readMetrics(run: ScanRun, inventory: Inventory, windows: W
     analyses.set(name, analyseMetrics(m, baselineHours, detectHours, dataFrom));
   }
   if (dataFrom > 0 && series.length) {
-    run.attempts.warn(`metrics start at ${toIso(firstPoint)}: the baseline has ${Math.max(0, baselineDays - Math.ceil(dataFrom / 24))} full day(s) of metrics, not ${baselineDays}`);
+    run.attempts.warn(
+      `metrics start at ${toIso(firstPoint)}: the baseline has ${Math.max(0, baselineDays - Math.ceil(dataFrom / 24))} full day(s) of metrics, not ${baselineDays}`,
+    );
   }
   return { analyses, withData: new Set(seriesByFunction.keys()) };
 }

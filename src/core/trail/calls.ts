@@ -10,7 +10,9 @@ const RECON_CALL = /^(List|Describe|GetAccount)/;
 
 export function isDenied(e: TrailEvent): boolean {
   const code = e.errorCode ?? '';
-  return code === 'AccessDenied' || code === 'UnauthorizedOperation' || code === 'Client.UnauthorizedOperation' || /AccessDenied/i.test(code);
+  return (
+    code === 'AccessDenied' || code === 'UnauthorizedOperation' || code === 'Client.UnauthorizedOperation' || /AccessDenied/i.test(code)
+  );
 }
 
 interface Side {
@@ -121,32 +123,36 @@ export function callFindings(t: CallTally): DraftFinding[] {
   const call = `${service}:${action}`;
   const evidence = { firstSeen: toIso(d.first), lastSeen: toIso(d.last), count: d.count, eventIds: d.eventIds };
   if (d.denied > 0 && b.denied === 0) {
-    return [{
-      kind: 'access-denied',
-      subject,
-      severity: 'high',
-      title: `Denied ${call}${b.count === 0 ? ' (never called before)' : ''}`,
-      detail:
-        `The function's code called ${call} ${d.count} time(s) since ${toIso(d.first)} and was denied ${d.denied} time(s)` +
-        (b.count === 0 ? '; it never made this call in the baseline.' : '.') +
-        ' Code asking for permissions it was not given is either a bug after a deployment or someone using the function to probe.',
-      recommendation: `Find the code that calls ${action}; if it is legitimate, grant the IAM action ${call} to the execution role.`,
-      evidence: { ...evidence, denied: d.denied, errorMessages: d.errorMessages },
-    }];
+    return [
+      {
+        kind: 'access-denied',
+        subject,
+        severity: 'high',
+        title: `Denied ${call}${b.count === 0 ? ' (never called before)' : ''}`,
+        detail:
+          `The function's code called ${call} ${d.count} time(s) since ${toIso(d.first)} and was denied ${d.denied} time(s)` +
+          (b.count === 0 ? '; it never made this call in the baseline.' : '.') +
+          ' Code asking for permissions it was not given is either a bug after a deployment or someone using the function to probe.',
+        recommendation: `Find the code that calls ${action}; if it is legitimate, grant the IAM action ${call} to the execution role.`,
+        evidence: { ...evidence, denied: d.denied, errorMessages: d.errorMessages },
+      },
+    ];
   }
   if (b.count === 0 && d.count > d.denied) {
     const sensitive = SENSITIVE_SOURCES.has(t.eventSource) || RECON_CALL.test(t.eventName);
-    return [{
-      kind: 'new-api-call',
-      subject,
-      severity: sensitive ? 'high' : 'medium',
-      title: `New API call ${call}`,
-      detail:
-        `The function's code called ${call} ${d.count} time(s) since ${toIso(d.first)} and never in the baseline.` +
-        (sensitive ? ' Listing or describing account resources, or identity calls, is typical of reconnaissance.' : ''),
-      recommendation: `Find the code that calls ${action}; if the new call is expected (a new feature), accept it as normal.`,
-      evidence,
-    }];
+    return [
+      {
+        kind: 'new-api-call',
+        subject,
+        severity: sensitive ? 'high' : 'medium',
+        title: `New API call ${call}`,
+        detail:
+          `The function's code called ${call} ${d.count} time(s) since ${toIso(d.first)} and never in the baseline.` +
+          (sensitive ? ' Listing or describing account resources, or identity calls, is typical of reconnaissance.' : ''),
+        recommendation: `Find the code that calls ${action}; if the new call is expected (a new feature), accept it as normal.`,
+        evidence,
+      },
+    ];
   }
   return [];
 }

@@ -59,9 +59,19 @@ export function functionChanges(events: Iterable<TrailEvent>): Map<string, Funct
     seen.add(e.eventId);
     const functionName = functionNameOf(e.requestParameters?.functionName) ?? functionNameOf(e.responseElements?.functionName);
     if (!functionName) continue;
-    const vpc = e.eventName === 'CreateFunction20150331' || e.eventName === 'UpdateFunctionConfiguration20150331v2' ? vpcOf(e.requestParameters) : undefined;
+    const vpc =
+      e.eventName === 'CreateFunction20150331' || e.eventName === 'UpdateFunctionConfiguration20150331v2'
+        ? vpcOf(e.requestParameters)
+        : undefined;
     const by = actorName(e.actor);
-    const change: FunctionChange = { functionName, eventName: e.eventName, time: e.eventTime, eventId: e.eventId, ...(by ? { by } : {}), ...(vpc !== undefined ? { vpc } : {}) };
+    const change: FunctionChange = {
+      functionName,
+      eventName: e.eventName,
+      time: e.eventTime,
+      eventId: e.eventId,
+      ...(by ? { by } : {}),
+      ...(vpc !== undefined ? { vpc } : {}),
+    };
     const list = out.get(functionName);
     if (list) list.push(change);
     else out.set(functionName, [change]);

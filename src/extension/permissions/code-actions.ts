@@ -45,7 +45,10 @@ export class PolicyCodeActions implements vscode.CodeActionProvider {
       .filter((p) => line <= p.endLine && lastLine >= p.startLine)
       .map((p) => {
         const names = p.functions.map((f) => f.name);
-        const action = new vscode.CodeAction(`Lambda Behavior: tighten ${p.label} to what ${names.join(', ')} used`, vscode.CodeActionKind.RefactorRewrite);
+        const action = new vscode.CodeAction(
+          `Lambda Behavior: tighten ${p.label} to what ${names.join(', ')} used`,
+          vscode.CodeActionKind.RefactorRewrite,
+        );
         // The proposal needs IAM reads: it runs as the command, which shows its edit in the refactor preview.
         action.command = { command: PROPOSE_COMMAND, title: 'Propose Least Privilege', arguments: [names[0]] };
         return action;
@@ -59,7 +62,8 @@ export class PolicyCodeActions implements vscode.CodeActionProvider {
 
   private policies(): Promise<Map<string, PolicyLines[]>> {
     const report = this.deps.session.report;
-    const cache = this.cache && this.cache.report === report ? this.cache : { report, byDocument: this.mapPolicies(report?.functions ?? []) };
+    const cache =
+      this.cache && this.cache.report === report ? this.cache : { report, byDocument: this.mapPolicies(report?.functions ?? []) };
     this.cache = cache;
     return cache.byDocument;
   }

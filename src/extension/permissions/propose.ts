@@ -66,7 +66,11 @@ export async function analyseFunction(deps: ExtensionDeps, fn: FunctionReport, s
       const dir = spec.kind === 'scenario' ? spec.dir : vscode.Uri.joinPath(deps.extensionUri, 'media', 'demo').fsPath;
       reads = openRecordedPermissions(dir, connection.label);
     }
-    return await permissionsModule().analyzePermissions(report, reads, { functions: [fn.name], lambdaFunctions: await source.listFunctions(signal), signal });
+    return await permissionsModule().analyzePermissions(report, reads, {
+      functions: [fn.name],
+      lambdaFunctions: await source.listFunctions(signal),
+      signal,
+    });
   } finally {
     iam?.destroy();
     source.dispose?.();
@@ -107,7 +111,11 @@ export async function policyTarget(deps: ExtensionDeps, fn: FunctionReport): Pro
 }
 
 /** The edit that puts the proposal in place of the policy's statements: marked for confirmation, so it shows in the preview. */
-export function proposalEdit(document: vscode.TextDocument, location: PolicyLocation, permissions: FunctionPermissions): vscode.WorkspaceEdit {
+export function proposalEdit(
+  document: vscode.TextDocument,
+  location: PolicyLocation,
+  permissions: FunctionPermissions,
+): vscode.WorkspaceEdit {
   const text = projectModule().policyReplacement(location, permissions.proposal.document as { Version?: string; Statement: unknown[] });
   const edit = new vscode.WorkspaceEdit();
   const range = new vscode.Range(document.positionAt(location.start), document.positionAt(location.end));
@@ -154,13 +162,21 @@ export interface ProposeOptions {
 }
 
 /** The command: analyse, then the refactor preview of the template edit, or the proposal as a document. Returns what it built. */
-export async function proposeLeastPrivilege(deps: ExtensionDeps, target: unknown, options: ProposeOptions = {}): Promise<Proposal | undefined> {
+export async function proposeLeastPrivilege(
+  deps: ExtensionDeps,
+  target: unknown,
+  options: ProposeOptions = {},
+): Promise<Proposal | undefined> {
   const fn = await functionOf(deps.session, target, 'Propose least privilege for which function?');
   if (!fn) return undefined;
   let proposal: Proposal;
   try {
     proposal = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `Lambda Behavior: judging the permissions of ${fn.name}`, cancellable: true },
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Lambda Behavior: judging the permissions of ${fn.name}`,
+        cancellable: true,
+      },
       async (_progress, token) => {
         const abort = abortSignalOf(token);
         try {
@@ -184,12 +200,15 @@ export async function proposeLeastPrivilege(deps: ExtensionDeps, target: unknown
     : 'Proposed as a document to copy: no template here writes this policy inline.';
   // The behaviour diff's Permissions section shows it from now on, for this scan.
   if (report) permissionsViews.remember(report, permissionsView(p, where));
-  deps.log.info(`[permissions] ${fn.name}: ${p.used.length} action(s) used, ${p.unused.reduce((n, g) => n + g.unusedCount, 0)} granted and unused; ${proposal.edit ? `edit of ${proposal.target!.location!.label} in ${proposal.target!.uri.toString(true)}` : 'no template edit'}`);
+  deps.log.info(
+    `[permissions] ${fn.name}: ${p.used.length} action(s) used, ${p.unused.reduce((n, g) => n + g.unusedCount, 0)} granted and unused; ${proposal.edit ? `edit of ${proposal.target!.location!.label} in ${proposal.target!.uri.toString(true)}` : 'no template edit'}`,
+  );
   if (options.apply === false) return proposal;
   if (proposal.edit) {
     // needsConfirmation and isRefactoring: the edit opens in the refactor preview, and nothing is written until the user applies it.
     const applied = await vscode.workspace.applyEdit(proposal.edit, { isRefactoring: true });
-    if (applied && proposal.target?.location?.notes.length) void vscode.window.showInformationMessage(`Lambda Behavior: ${proposal.target.location.notes.join(' ')}`);
+    if (applied && proposal.target?.location?.notes.length)
+      void vscode.window.showInformationMessage(`Lambda Behavior: ${proposal.target.location.notes.join(' ')}`);
     return proposal;
   }
   const document = await vscode.workspace.openTextDocument({ language: 'jsonc', content: proposalDocumentText(proposal) });

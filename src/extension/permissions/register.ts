@@ -14,8 +14,12 @@ export interface PermissionsFeatures {
 export function registerPermissions(context: vscode.ExtensionContext, deps: ExtensionDeps, diffView: DiffViewApi): PermissionsFeatures {
   const codeActions = new PolicyCodeActions(deps);
   context.subscriptions.push(
-    vscode.commands.registerCommand(PROPOSE_COMMAND, (target?: unknown, options?: { apply?: boolean }) => proposeLeastPrivilege(deps, target, options)),
-    vscode.languages.registerCodeActionsProvider(POLICY_DOCUMENT_SELECTOR, codeActions, { providedCodeActionKinds: PolicyCodeActions.providedCodeActionKinds }),
+    vscode.commands.registerCommand(PROPOSE_COMMAND, (target?: unknown, options?: { apply?: boolean }) =>
+      proposeLeastPrivilege(deps, target, options),
+    ),
+    vscode.languages.registerCodeActionsProvider(POLICY_DOCUMENT_SELECTOR, codeActions, {
+      providedCodeActionKinds: PolicyCodeActions.providedCodeActionKinds,
+    }),
     // A saved descriptor may have moved its policy's lines; a new report has other functions.
     vscode.workspace.onDidSaveTextDocument(() => codeActions.invalidate()),
     deps.session.onDidChange(() => codeActions.invalidate()),

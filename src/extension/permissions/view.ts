@@ -27,7 +27,13 @@ export function permissionsView(p: FunctionPermissions, target?: string): Permis
         newInDetection: u.newInDetection,
         byLambdaService: u.caller === 'lambda-service',
       })),
-    unused: p.unused.map((g) => ({ pattern: g.pattern, statement: statementText(g.statement), unusedCount: g.unusedCount, unused: [...g.unused], conditional: g.conditional })),
+    unused: p.unused.map((g) => ({
+      pattern: g.pattern,
+      statement: statementText(g.statement),
+      unusedCount: g.unusedCount,
+      unused: [...g.unused],
+      conditional: g.conditional,
+    })),
     denied: denied.map((u) => ({
       action: u.action,
       why: `${u.deniedInTrail ? 'denied when called' : 'called'}; policies: ${VERDICT_WORDS[u.verdict]}${u.deniedBy.length ? ` by ${u.deniedBy.map(statementText).join(', ')}` : ''}`,

@@ -35,8 +35,16 @@ export class HandlerCodeLensProvider implements vscode.CodeLensProvider, vscode.
       const name = oneLine(fn.name, 64);
       const count = n === 0 ? 'no new behaviour' : `${n} Lambda Behavior alert${n === 1 ? '' : 's'}`;
       const title = entries.length > 1 ? `$(bell) ${name}: ${count}` : `$(bell) ${count}`;
-      const tooltip = n === 0 ? `${name}: nothing new against its baseline. Show the behaviour diff.` : oneLine(fn.findings.map((f) => f.title).join('; '), 400);
-      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), { title, tooltip, command: 'lambdaBehavior.showDiff', arguments: [fn.name] });
+      const tooltip =
+        n === 0
+          ? `${name}: nothing new against its baseline. Show the behaviour diff.`
+          : oneLine(fn.findings.map((f) => f.title).join('; '), 400);
+      return new vscode.CodeLens(new vscode.Range(line, 0, line, 0), {
+        title,
+        tooltip,
+        command: 'lambdaBehavior.showDiff',
+        arguments: [fn.name],
+      });
     });
   }
 

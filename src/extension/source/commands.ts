@@ -53,17 +53,30 @@ export async function openSource(deps: ExtensionDeps, resolver: SourceResolver, 
 function callTarget(args: unknown[]): { target: unknown; call: ApiCall | undefined } {
   const [first, eventSource, eventName] = args;
   if (typeof first === 'string') {
-    return { target: first, call: typeof eventSource === 'string' && typeof eventName === 'string' ? { eventSource, eventName } : undefined };
+    return {
+      target: first,
+      call: typeof eventSource === 'string' && typeof eventName === 'string' ? { eventSource, eventName } : undefined,
+    };
   }
   if (first && typeof first === 'object' && 'kind' in first) {
-    const node = first as { kind: string; fn?: FunctionReport; row?: { eventSource: string; eventName: string }; finding?: { kind: string; subject: string } };
-    if (node.kind === 'apiCall' && node.row) return { target: node, call: { eventSource: node.row.eventSource, eventName: node.row.eventName } };
+    const node = first as {
+      kind: string;
+      fn?: FunctionReport;
+      row?: { eventSource: string; eventName: string };
+      finding?: { kind: string; subject: string };
+    };
+    if (node.kind === 'apiCall' && node.row)
+      return { target: node, call: { eventSource: node.row.eventSource, eventName: node.row.eventName } };
     if (node.kind === 'finding' && node.finding) return { target: node, call: apiCallOf(node.finding as Parameters<typeof apiCallOf>[0]) };
   }
   return { target: first, call: undefined };
 }
 
-export async function revealApiCall(deps: ExtensionDeps, resolver: SourceResolver, ...args: unknown[]): Promise<vscode.TextEditor | undefined> {
+export async function revealApiCall(
+  deps: ExtensionDeps,
+  resolver: SourceResolver,
+  ...args: unknown[]
+): Promise<vscode.TextEditor | undefined> {
   const { target, call } = callTarget(args);
   if (!call) {
     void vscode.window.showInformationMessage('Lambda Behavior: this is not an AWS API call the source could make.');

@@ -36,7 +36,8 @@ export interface CallSite {
 export async function locateCall(source: ResolvedSource, call: ApiCall): Promise<CallSite[]> {
   const related = await relatedSources(source.files, source.file, source.codeDir);
   const all: CallSite[] = [];
-  for (const r of related) for (const match of locateApiCalls(r.text, r.language, call)) all.push({ uri: source.files.toUri(r.path), match });
+  for (const r of related)
+    for (const match of locateApiCalls(r.text, r.language, call)) all.push({ uri: source.files.toUri(r.path), match });
   const best = new Set(bestApiCalls(all.map((c) => c.match)));
   return all.filter((c) => best.has(c.match));
 }
@@ -48,7 +49,11 @@ export interface HandlerEntry {
 }
 
 export function diagnosticSeverity(severity: Severity): vscode.DiagnosticSeverity {
-  return severity === 'high' ? vscode.DiagnosticSeverity.Error : severity === 'medium' ? vscode.DiagnosticSeverity.Warning : vscode.DiagnosticSeverity.Information;
+  return severity === 'high'
+    ? vscode.DiagnosticSeverity.Error
+    : severity === 'medium'
+      ? vscode.DiagnosticSeverity.Warning
+      : vscode.DiagnosticSeverity.Information;
 }
 
 export class SourceDiagnostics extends Disposable {

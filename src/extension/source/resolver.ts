@@ -31,7 +31,8 @@ export interface SourcePrompt {
 const CHOICES_KEY = 'lambdaBehavior.sourceChoices';
 
 /** Files that change what the descriptors say: a change to any reloads the project (debounced). */
-const WATCH_GLOB = '**/{template.yaml,template.yml,template.json,*.template.yaml,*.template.yml,*.template.json,serverless.yml,serverless.yaml,samconfig.toml,manifest.json,*.tf}';
+const WATCH_GLOB =
+  '**/{template.yaml,template.yml,template.json,*.template.yaml,*.template.yml,*.template.json,serverless.yml,serverless.yaml,samconfig.toml,manifest.json,*.tf}';
 
 export class SourceResolver extends Disposable {
   prompt: SourcePrompt = quickPickPrompt;
@@ -145,7 +146,9 @@ export class SourceResolver extends Disposable {
       this.register(this.watcher.onDidDelete(reload));
     }
     const root = vscode.workspace.workspaceFolders?.[0]?.uri.path;
-    this.workspaceProject ??= Promise.resolve().then(() => projectModule().loadProject(this.workspaceFiles, { log: this.log, displayRoot: root }));
+    this.workspaceProject ??= Promise.resolve().then(() =>
+      projectModule().loadProject(this.workspaceFiles, { log: this.log, displayRoot: root }),
+    );
     return this.workspaceProject;
   }
 
@@ -164,9 +167,19 @@ export class SourceResolver extends Disposable {
     const names = new Set<string>();
     for (const ref of handlerRefs(fn.handler, fn.runtime)) for (const f of ref.files) names.add(basename(f));
     if (names.size === 0) for (const ext of [...NODE_EXTENSIONS, 'py']) names.add(`*.${ext}`);
-    const found = await vscode.workspace.findFiles(`**/{${[...names].join(',')}}`, '**/{node_modules,.git,.aws-sam,.serverless,.terraform,cdk.out,dist,build}/**', 200);
+    const found = await vscode.workspace.findFiles(
+      `**/{${[...names].join(',')}}`,
+      '**/{node_modules,.git,.aws-sam,.serverless,.terraform,cdk.out,dist,build}/**',
+      200,
+    );
     const key = fn.name.toLowerCase().replace(/[^a-z0-9]/g, '');
-    const score = (u: vscode.Uri) => (u.path.toLowerCase().replace(/[^a-z0-9/]/g, '').includes(key) ? 0 : 1);
+    const score = (u: vscode.Uri) =>
+      u.path
+        .toLowerCase()
+        .replace(/[^a-z0-9/]/g, '')
+        .includes(key)
+        ? 0
+        : 1;
     return found.sort((a, b) => score(a) - score(b) || a.path.localeCompare(b.path)).slice(0, 50);
   }
 }

@@ -2,7 +2,9 @@
 import { showBidiControls } from '../../report/escape';
 
 export function oneLine(text: string | undefined, max = 300): string {
-  const s = showBidiControls((text ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' ')).replace(/\s+/g, ' ').trim();
+  const s = showBidiControls((text ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, ' '))
+    .replace(/\s+/g, ' ')
+    .trim();
   if (s.length <= max) return s;
   // Not between the halves of a surrogate pair.
   const cut = /[\uD800-\uDBFF]/.test(s.charAt(max - 2)) ? max - 2 : max - 1;

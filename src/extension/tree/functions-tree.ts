@@ -37,7 +37,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
     if (!node) {
       // No root without functions: the view's welcome content says why (not scanned, nothing found, expired credentials).
       const { report, connection } = this.session;
-      return report && connection && report.functions.length > 0 ? [new ConnectionNode(connection.label, report, this.session.scannedAt)] : [];
+      return report && connection && report.functions.length > 0
+        ? [new ConnectionNode(connection.label, report, this.session.scannedAt)]
+        : [];
     }
     // The same orders as the terminal, HTML and diff views: the report view model decides them.
     if (node.kind === 'connection') return orderFunctions(node.report.functions).map((fn) => new FunctionNode(fn));
@@ -47,10 +49,14 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         return GROUPS.filter((g) => g.size(fn) > 0).map((g) => new GroupNode(fn, g.kind));
       case 'group':
         switch (node.group) {
-          case 'alerts': return sortFindings(fn.findings).map((f) => new FindingNode(fn, f));
-          case 'peers': return peerDiffRows(fn).map((row) => new PeerNode(fn, row));
-          case 'apiCalls': return apiDiffRows(fn).map((row) => new ApiCallNode(fn, row));
-          case 'enis': return fn.enis.map((eni) => new EniNode(fn, eni));
+          case 'alerts':
+            return sortFindings(fn.findings).map((f) => new FindingNode(fn, f));
+          case 'peers':
+            return peerDiffRows(fn).map((row) => new PeerNode(fn, row));
+          case 'apiCalls':
+            return apiDiffRows(fn).map((row) => new ApiCallNode(fn, row));
+          case 'enis':
+            return fn.enis.map((eni) => new EniNode(fn, eni));
         }
         return [];
       default:
@@ -60,13 +66,20 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
 
   getParent(node: FunctionsTreeNode): FunctionsTreeNode | undefined {
     switch (node.kind) {
-      case 'connection': return undefined;
-      case 'function': return this.getChildren()[0];
-      case 'group': return new FunctionNode(node.fn);
-      case 'finding': return new GroupNode(node.fn, 'alerts');
-      case 'peer': return new GroupNode(node.fn, 'peers');
-      case 'apiCall': return new GroupNode(node.fn, 'apiCalls');
-      case 'eni': return new GroupNode(node.fn, 'enis');
+      case 'connection':
+        return undefined;
+      case 'function':
+        return this.getChildren()[0];
+      case 'group':
+        return new FunctionNode(node.fn);
+      case 'finding':
+        return new GroupNode(node.fn, 'alerts');
+      case 'peer':
+        return new GroupNode(node.fn, 'peers');
+      case 'apiCall':
+        return new GroupNode(node.fn, 'apiCalls');
+      case 'eni':
+        return new GroupNode(node.fn, 'enis');
     }
   }
 
@@ -143,12 +156,19 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         if (word) parts.push(word);
         if (row.caller === 'lambda-service') parts.push('by the Lambda service');
         item.description = parts.join(' · ');
-        item.iconPath = row.denied > 0 ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('problemsErrorIcon.foreground')) : statusIcon(row.status, 'cloud');
+        item.iconPath =
+          row.denied > 0
+            ? new vscode.ThemeIcon('circle-slash', new vscode.ThemeColor('problemsErrorIcon.foreground'))
+            : statusIcon(row.status, 'cloud');
         const flags = [word, row.denied > 0 ? 'denied' : undefined, row.caller === 'lambda-service' ? 'lambdaService' : undefined];
         item.contextValue = ['apiCall', ...flags.filter(Boolean), ...(row.severity ? [`severity=${row.severity}`] : [])].join(';');
         // An anomalous call of the function's own code: a click reveals the line that makes it.
         if (row.severity && row.caller === 'function') {
-          item.command = { command: 'lambdaBehavior.revealApiCall', title: 'Reveal the Code That Makes This Call', arguments: [node.fn.name, row.eventSource, row.eventName] };
+          item.command = {
+            command: 'lambdaBehavior.revealApiCall',
+            title: 'Reveal the Code That Makes This Call',
+            arguments: [node.fn.name, row.eventSource, row.eventName],
+          };
         }
         return item;
       }
@@ -166,9 +186,15 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   /** Tooltips are built only when hovered (see tooltips.ts for the escaping). */
   resolveTreeItem(item: vscode.TreeItem, node: FunctionsTreeNode): vscode.TreeItem {
     switch (node.kind) {
-      case 'connection': item.tooltip = connectionTooltip(node.label, node.report, node.scannedAt); break;
-      case 'function': item.tooltip = functionTooltip(node.fn); break;
-      case 'finding': item.tooltip = findingTooltip(node.finding); break;
+      case 'connection':
+        item.tooltip = connectionTooltip(node.label, node.report, node.scannedAt);
+        break;
+      case 'function':
+        item.tooltip = functionTooltip(node.fn);
+        break;
+      case 'finding':
+        item.tooltip = findingTooltip(node.finding);
+        break;
       case 'peer': {
         const { row } = node;
         const peer = node.fn.peers.find((p) => peerReportSubject(p) === row.subject);
@@ -178,13 +204,19 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       case 'apiCall': {
         const { row } = node;
         const call = node.fn.apiCalls.find(
-          (c) => c.eventSource === row.eventSource && c.eventName === row.eventName && (c.caller === 'lambda-service') === (row.caller === 'lambda-service'),
+          (c) =>
+            c.eventSource === row.eventSource &&
+            c.eventName === row.eventName &&
+            (c.caller === 'lambda-service') === (row.caller === 'lambda-service'),
         );
         item.tooltip = apiCallTooltip(row, call);
         break;
       }
-      case 'eni': item.tooltip = eniTooltip(node.eni); break;
-      case 'group': break;
+      case 'eni':
+        item.tooltip = eniTooltip(node.eni);
+        break;
+      case 'group':
+        break;
     }
     return item;
   }
@@ -207,9 +239,13 @@ function statusIcon(status: DiffStatus, unchanged: string): vscode.ThemeIcon {
 
 function severityIcon(severity: Severity | undefined): vscode.ThemeIcon {
   switch (severity) {
-    case 'high': return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
-    case 'medium': return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
-    case 'low': return new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
-    default: return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    case 'high':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('problemsErrorIcon.foreground'));
+    case 'medium':
+      return new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+    case 'low':
+      return new vscode.ThemeIcon('info', new vscode.ThemeColor('problemsInfoIcon.foreground'));
+    default:
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
   }
 }

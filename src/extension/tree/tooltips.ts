@@ -67,9 +67,11 @@ export function connectionTooltip(label: string, report: ScanReport, scannedAt: 
   if (scannedAt !== undefined) line(md, 'Scanned', new Date(scannedAt).toLocaleString());
   line(md, 'Baseline', `${formatTime(report.window.baselineStart)} to ${formatTime(report.window.baselineEnd)}`);
   line(md, 'Detection window', `${formatTime(report.window.detectStart)} to ${formatTime(report.window.detectEnd)}`);
-  if (report.stats) line(md, 'Read', `${plural(report.stats.flowRecords, 'flow record')}, ${plural(report.stats.trailEvents, 'CloudTrail event')}`);
+  if (report.stats)
+    line(md, 'Read', `${plural(report.stats.flowRecords, 'flow record')}, ${plural(report.stats.trailEvents, 'CloudTrail event')}`);
   for (const warning of report.warnings.slice(0, MAX_LIST)) line(md, 'Warning', warning);
-  if (report.warnings.length > MAX_LIST) md.appendMarkdown(plain(`and ${report.warnings.length - MAX_LIST} more warnings (see the Lambda Behavior log)`));
+  if (report.warnings.length > MAX_LIST)
+    md.appendMarkdown(plain(`and ${report.warnings.length - MAX_LIST} more warnings (see the Lambda Behavior log)`));
   return md;
 }
 
@@ -131,10 +133,20 @@ export function peerTooltip(row: PeerDiffRow, peer: PeerReport | undefined): vsc
 export function apiCallTooltip(row: ApiDiffRow, call: ApiCallReport | undefined): vscode.MarkdownString {
   const md = markdown();
   heading(md, row.subject);
-  if (row.caller === 'lambda-service') md.appendMarkdown(`${plain('Made by the Lambda service with the function\'s role, not by its code.')}\n\n`);
+  if (row.caller === 'lambda-service')
+    md.appendMarkdown(`${plain("Made by the Lambda service with the function's role, not by its code.")}\n\n`);
   line(md, 'Status', statusMeaning('apiCall', row.status));
-  line(md, 'Now', `${plural(row.count, 'call')}, ${plural(row.errors, 'error')}, ${formatCount(row.denied)} denied; ${seen(call?.firstSeen, call?.lastSeen)}`);
-  if (row.baseline) line(md, 'Baseline', `${plural(row.baseline.count, 'call')}, ${plural(row.baseline.errors, 'error')}; ${seen(call?.baseline?.firstSeen, call?.baseline?.lastSeen)}`);
+  line(
+    md,
+    'Now',
+    `${plural(row.count, 'call')}, ${plural(row.errors, 'error')}, ${formatCount(row.denied)} denied; ${seen(call?.firstSeen, call?.lastSeen)}`,
+  );
+  if (row.baseline)
+    line(
+      md,
+      'Baseline',
+      `${plural(row.baseline.count, 'call')}, ${plural(row.baseline.errors, 'error')}; ${seen(call?.baseline?.firstSeen, call?.baseline?.lastSeen)}`,
+    );
   else line(md, 'Baseline', 'never called');
   if (row.sampleEventIds.length > 0) line(md, 'Event ids', row.sampleEventIds.slice(0, MAX_LIST).join(', '));
   return md;

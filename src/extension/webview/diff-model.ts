@@ -1,7 +1,15 @@
 // Builds the behaviour-diff webview's view model from a scan report: pure (no vscode), so node --test covers it.
 import type { FunctionReport, ScanReport } from '../../core/model';
 import { deploySentence } from '../../report/presentation';
-import { apiDiffRows, diffCounts, evidenceEntries, incompleteCoverage, peerDiffRows, sortFindings, windowSpans } from '../../report/view-model';
+import {
+  apiDiffRows,
+  diffCounts,
+  evidenceEntries,
+  incompleteCoverage,
+  peerDiffRows,
+  sortFindings,
+  windowSpans,
+} from '../../report/view-model';
 import type { DiffViewModel, FindingView } from '../../shared/protocol';
 import { permissionsViews } from '../permissions/view';
 

@@ -125,12 +125,14 @@ class DiffPanel extends Disposable {
     super();
     const options = { enableScripts: true, localResourceRoots: [dist], retainContextWhenHidden: false, enableFindWidget: true };
     if (restored) restored.webview.options = options;
-    this.panel = restored ?? vscode.window.createWebviewPanel(
-      DIFF_VIEW_TYPE,
-      `Behaviour: ${functionName}`,
-      { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
-      options,
-    );
+    this.panel =
+      restored ??
+      vscode.window.createWebviewPanel(
+        DIFF_VIEW_TYPE,
+        `Behaviour: ${functionName}`,
+        { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true },
+        options,
+      );
     this.panel.iconPath = vscode.Uri.joinPath(deps.extensionUri, 'media', 'lambda-behavior.svg');
     const webview = this.panel.webview;
     webview.html = panelHtml({
@@ -178,7 +180,7 @@ class DiffPanel extends Disposable {
     const fn = this.fn();
     if (!report || !fn) {
       const reason = !report
-        ? 'No scan yet: scan the account to see this function\'s behaviour again.'
+        ? "No scan yet: scan the account to see this function's behaviour again."
         : 'This function is not in the last scan (another account or region is open, or the function was deleted).';
       return { type: 'missing', seq, functionName: this.functionName, reason };
     }
@@ -225,7 +227,8 @@ class DiffPanel extends Disposable {
         this.rendered = msg.summary;
         const { seq, state, rows, findings, unexpectedElements } = msg.summary;
         this.deps.log.debug(`[diff] ${name} rendered #${seq} (${state}): ${findings.length} findings, ${rows.length} rows`);
-        if (unexpectedElements.length > 0) this.deps.log.warn(`[diff] ${name}: unexpected elements in the page: ${unexpectedElements.join(', ')}`);
+        if (unexpectedElements.length > 0)
+          this.deps.log.warn(`[diff] ${name}: unexpected elements in the page: ${unexpectedElements.join(', ')}`);
         const due = this.waiters.filter((w) => seq >= w.seq);
         this.waiters = this.waiters.filter((w) => seq < w.seq);
         for (const w of due) w.resolve(msg.summary);
@@ -233,7 +236,9 @@ class DiffPanel extends Disposable {
       }
       case 'revealApiCall': {
         // Only a call the function's own code made: the page names it, the report vouches for it.
-        const known = this.fn()?.apiCalls.some((c) => c.caller !== 'lambda-service' && c.eventSource === msg.eventSource && c.eventName === msg.eventName);
+        const known = this.fn()?.apiCalls.some(
+          (c) => c.caller !== 'lambda-service' && c.eventSource === msg.eventSource && c.eventName === msg.eventName,
+        );
         if (!known) {
           this.deps.log.debug(`[diff] ${name} has no call ${msg.eventSource}:${msg.eventName} to reveal`);
           return;

@@ -37,9 +37,10 @@ describe('Deploy context: tooltip and Accept as normal', () => {
     assert.ok(report, 'the demo scans');
     scanned = structuredClone(report);
     const folder = vscode.workspace.workspaceFolders?.[0];
-    acceptFile = folder && vscode.workspace.isTrusted
-      ? path.join(folder.uri.fsPath, '.lambda-behavior', 'baseline.json')
-      : path.join(path.dirname(api.store.file), 'accepted-behaviour.json');
+    acceptFile =
+      folder && vscode.workspace.isTrusted
+        ? path.join(folder.uri.fsPath, '.lambda-behavior', 'baseline.json')
+        : path.join(path.dirname(api.store.file), 'accepted-behaviour.json');
     saved = fs.existsSync(acceptFile) ? fs.readFileSync(acceptFile, 'utf8') : undefined;
   });
 
@@ -86,7 +87,9 @@ describe('Deploy context: tooltip and Accept as normal', () => {
   /** Runs the command and answers the quick pick it shows with `answer`, a command that does nothing until the pick is up (so it is retried). */
   async function acceptAnswering(answer: string, ...args: unknown[]): Promise<boolean | undefined> {
     let settled = false;
-    const result = Promise.resolve(vscode.commands.executeCommand<boolean>('lambdaBehavior.accept', ...args)).finally(() => (settled = true));
+    const result = Promise.resolve(vscode.commands.executeCommand<boolean>('lambdaBehavior.accept', ...args)).finally(
+      () => (settled = true),
+    );
     const deadline = Date.now() + 15_000;
     while (!settled && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 250));
@@ -99,7 +102,10 @@ describe('Deploy context: tooltip and Accept as normal', () => {
   function accepted(): string[] {
     if (!fs.existsSync(acceptFile)) return [];
     const doc = JSON.parse(fs.readFileSync(acceptFile, 'utf8')) as { accepted: Array<{ function: string; subject: string }> };
-    return doc.accepted.filter((e) => e.function === FN).map((e) => e.subject).sort();
+    return doc.accepted
+      .filter((e) => e.function === FN)
+      .map((e) => e.subject)
+      .sort();
   }
 
   it('the tooltip says which change the finding started after, on its own line, the caller as text', () => {
@@ -107,7 +113,9 @@ describe('Deploy context: tooltip and Accept as normal', () => {
     const nodes = findingNodes();
     const first = nodes.find((n) => n.finding.id === fn.findings[0]!.id)!;
     const text = tooltip(first);
-    const lineOf = text.split('\n\n').find((p) => p.startsWith('Started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22 04:07Z by deploy-pipeline/'));
+    const lineOf = text
+      .split('\n\n')
+      .find((p) => p.startsWith('Started 1 h 41 min after UpdateFunctionCode20150331v2 at 2026-11-22 04:07Z by deploy-pipeline/'));
     assert.ok(lineOf, `a paragraph of its own in:\n${text}`);
     assert.ok(!text.includes('<img') && !text.includes('https://'), 'no tag and no autolink from the caller');
     assert.ok(!text.includes('"eventName"'), 'not the raw evidence object');
@@ -121,7 +129,11 @@ describe('Deploy context: tooltip and Accept as normal', () => {
     const ok = await acceptAnswering('workbench.action.closeQuickOpen', FN, fn.findings[0]!.id);
     assert.equal(ok, false);
     assert.deepEqual(accepted(), before);
-    assert.equal(api.session.report!.functions.find((f) => f.name === FN)!.findings.length, fn.findings.length, 'every finding still shown');
+    assert.equal(
+      api.session.report!.functions.find((f) => f.name === FN)!.findings.length,
+      fn.findings.length,
+      'every finding still shown',
+    );
   });
 
   it('"all that started after this change" accepts both findings that followed the deploy, not the one with no change before it', async () => {
@@ -132,7 +144,10 @@ describe('Deploy context: tooltip and Accept as normal', () => {
     const ok = await acceptAnswering('workbench.action.acceptSelectedQuickOpenItem', node);
     assert.equal(ok, true);
     assert.deepEqual(accepted(), [a!.subject, b!.subject].sort());
-    assert.deepEqual(api.session.report!.functions.find((f) => f.name === FN)!.findings.map((f) => f.id), [c!.id]);
+    assert.deepEqual(
+      api.session.report!.functions.find((f) => f.name === FN)!.findings.map((f) => f.id),
+      [c!.id],
+    );
   });
 
   it('the scope argument answers without asking: this finding only, or all after the same change', async () => {

@@ -79,7 +79,12 @@ describe('Behaviour diff beside the source', () => {
     assert.ok(panel.iconPath, 'the panel has an icon');
 
     const html = panel.webview.html;
-    assert.match(html, new RegExp(`default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src ${panel.webview.cspSource.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};`));
+    assert.match(
+      html,
+      new RegExp(
+        `default-src 'none'; script-src 'nonce-[A-Za-z0-9+/=]{24}'; style-src ${panel.webview.cspSource.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')};`,
+      ),
+    );
     assert.ok(!html.includes(FN) && !html.includes(report.accountId), 'the HTML holds no report data');
 
     const editor = vscode.window.activeTextEditor;
@@ -87,7 +92,10 @@ describe('Behaviour diff beside the source', () => {
     assert.match(editor.document.getText(), /ListBuckets/, `the editor shows ${FN}'s handler (${editor.document.uri.fsPath})`);
     // The panel learns its column when the workbench reports its first view state.
     for (let i = 0; i < 100 && panel.viewColumn === undefined; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(editor.viewColumn !== undefined && panel.viewColumn !== undefined, `columns: editor ${editor.viewColumn}, panel ${panel.viewColumn}`);
+    assert.ok(
+      editor.viewColumn !== undefined && panel.viewColumn !== undefined,
+      `columns: editor ${editor.viewColumn}, panel ${panel.viewColumn}`,
+    );
     assert.notEqual(panel.viewColumn, editor.viewColumn, 'the webview is in another editor group');
     assert.equal(panel.viewColumn, editor.viewColumn + 1, 'the group beside the handler');
     const webviewTabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview);
@@ -107,25 +115,38 @@ describe('Behaviour diff beside the source', () => {
     assert.ok(summary.findings.every((f) => f.severity === 'high'));
     for (const kind of ['new-api-call', 'access-denied', 'invocation-spike']) {
       const f = fn.findings.find((x) => x.kind === kind)!;
-      assert.ok(summary.findings.some((s) => s.id === f.id), `the ${kind} finding (${f.title}) is shown`);
+      assert.ok(
+        summary.findings.some((s) => s.id === f.id),
+        `the ${kind} finding (${f.title}) is shown`,
+      );
     }
 
     const added = rows(summary, 'api-calls', 'added');
     assert.deepEqual(added.map((r) => r.subject).sort(), ['iam.amazonaws.com:CreateUser', 's3.amazonaws.com:ListBuckets']);
-    assert.ok(added.every((r) => r.revealable), "the function's own calls can be revealed in the code");
+    assert.ok(
+      added.every((r) => r.revealable),
+      "the function's own calls can be revealed in the code",
+    );
     const createUser = added.find((r) => r.subject.endsWith('CreateUser'))!;
-    assert.deepEqual(createUser.cells.slice(0, 2), ['+ new high', 'iam:CreateUser'], 'status with the finding\'s severity; the call');
+    assert.deepEqual(createUser.cells.slice(0, 2), ['+ new high', 'iam:CreateUser'], "status with the finding's severity; the call");
     assert.equal(createUser.cells[2], '3 / -', 'calls now / baseline');
     assert.equal(createUser.cells[4], '3', 'denied');
     assert.equal(createUser.cells[5], '2026-11-22 20:37Z – 21:53Z', 'first and last seen');
     const unchanged = rows(summary, 'api-calls', 'unchanged');
-    assert.deepEqual(unchanged.map((r) => r.subject).sort(), ['secretsmanager.amazonaws.com:GetSecretValue', 'ssm.amazonaws.com:GetParameter']);
+    assert.deepEqual(unchanged.map((r) => r.subject).sort(), [
+      'secretsmanager.amazonaws.com:GetSecretValue',
+      'ssm.amazonaws.com:GetParameter',
+    ]);
     const secret = unchanged.find((r) => r.subject.startsWith('secretsmanager'))!;
     assert.deepEqual(secret.cells.slice(0, 3), ['= same', 'secretsmanager:GetSecretValue', '8 / 65']);
     assert.deepEqual(summary.counts['api-calls'], { added: 2, removed: 0, unchanged: 2 });
 
     const service = rows(summary, 'service-calls');
-    assert.deepEqual(service.map((r) => [r.subject, r.status, r.revealable]), [['kms.amazonaws.com:Decrypt', 'unchanged', false]], "the Lambda service's calls apart, not revealable");
+    assert.deepEqual(
+      service.map((r) => [r.subject, r.status, r.revealable]),
+      [['kms.amazonaws.com:Decrypt', 'unchanged', false]],
+      "the Lambda service's calls apart, not revealable",
+    );
     assert.deepEqual(rows(summary, 'peers'), [], `${FN} is not in a VPC`);
 
     assert.equal(summary.chart.kind, 'svg');
@@ -133,7 +154,10 @@ describe('Behaviour diff beside the source', () => {
       assert.equal(summary.chart.points, 24, 'one point per hour of the detection window');
       assert.ok(summary.chart.bandSegments >= 1, 'the expected band is drawn');
       assert.ok(summary.chart.overBand >= 6, `the spike's hours are above the band (${summary.chart.overBand})`);
-      assert.ok(summary.chart.legend.some((l) => /invocations/.test(l)) && summary.chart.legend.includes('errors'), summary.chart.legend.join(' | '));
+      assert.ok(
+        summary.chart.legend.some((l) => /invocations/.test(l)) && summary.chart.legend.includes('errors'),
+        summary.chart.legend.join(' | '),
+      );
     }
     assert.deepEqual(summary.coverageGaps, []);
   });
@@ -142,15 +166,25 @@ describe('Behaviour diff beside the source', () => {
     const logger = report.functions.find((f) => f.name === 'RDSQueryLogger')!;
     const finding = logger.findings[0]!;
     // As the tree's FindingNode passes itself.
-    const panel = await vscode.commands.executeCommand<vscode.WebviewPanel>('lambdaBehavior.showDiff', { kind: 'finding', fn: logger, finding });
+    const panel = await vscode.commands.executeCommand<vscode.WebviewPanel>('lambdaBehavior.showDiff', {
+      kind: 'finding',
+      fn: logger,
+      finding,
+    });
     assert.notEqual(panel, api.diffView.panelFor(FN));
     assert.deepEqual(api.diffView.openFunctions().sort(), [FN, 'RDSQueryLogger']);
     const summary = await rendered('RDSQueryLogger');
     const ssh = rows(summary, 'peers', 'added').find((r) => r.subject.endsWith(':22/tcp'));
     assert.ok(ssh, `the new SSH peer is an added row: ${JSON.stringify(rows(summary, 'peers'))}`);
     assert.equal(ssh.revealable, false);
-    assert.ok(rows(summary, 'peers', 'unchanged').some((r) => r.subject.endsWith(':5432/tcp')), 'the database is unchanged');
-    assert.deepEqual(summary.findings.map((f) => f.id), [finding.id]);
+    assert.ok(
+      rows(summary, 'peers', 'unchanged').some((r) => r.subject.endsWith(':5432/tcp')),
+      'the database is unchanged',
+    );
+    assert.deepEqual(
+      summary.findings.map((f) => f.id),
+      [finding.id],
+    );
 
     const again = await vscode.commands.executeCommand<vscode.WebviewPanel>('lambdaBehavior.showDiff', 'RDSQueryLogger');
     assert.equal(again, panel, 'one panel per function');
@@ -202,9 +236,15 @@ describe('Behaviour diff beside the source', () => {
         const summary = await rendered(FN, 'a render of the hostile report');
         assert.deepEqual(summary.unexpectedElements, [], 'no element came from a string');
         const hostileRow = summary.rows.find((r) => r.cells[1] === `${link}:${html}`);
-        assert.ok(hostileRow, `the markup and the link are shown as text in their cell: ${JSON.stringify(summary.rows.map((r) => r.cells[1]))}`);
+        assert.ok(
+          hostileRow,
+          `the markup and the link are shown as text in their cell: ${JSON.stringify(summary.rows.map((r) => r.cells[1]))}`,
+        );
         assert.equal(hostileRow.subject, `${link}:${html}`, 'data-subject holds the string as data');
-        assert.ok(summary.rows.some((r) => r.cells[1] === 'secretsmanager:Get[U+202E]eulaVterceS'), 'the bidi override is visible, not applied');
+        assert.ok(
+          summary.rows.some((r) => r.cells[1] === 'secretsmanager:Get[U+202E]eulaVterceS'),
+          'the bidi override is visible, not applied',
+        );
         assert.ok(summary.findings.some((f) => f.title === html));
         assert.deepEqual(summary.coverageGaps, [`cloudtrail: partial: ${link}`]);
       },
@@ -268,7 +308,11 @@ describe('Behaviour diff beside the source', () => {
     assert.deepEqual(api.diffView.openFunctions(), []);
     await assert.rejects(api.diffView.lastRendered(FN), /no behaviour-diff panel/);
     // The workbench closes the tab a moment after the panel is disposed.
-    const webviewTabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputWebview).map((t) => t.label);
+    const webviewTabs = () =>
+      vscode.window.tabGroups.all
+        .flatMap((g) => g.tabs)
+        .filter((t) => t.input instanceof vscode.TabInputWebview)
+        .map((t) => t.label);
     for (let i = 0; i < 40 && webviewTabs().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(webviewTabs(), [], 'no webview tab is left');
     // A session change after the panel closed reaches no disposed webview (that would throw).

@@ -11,12 +11,30 @@ import { ReportStore } from '../../../src/extension/report-store';
 import { plain } from '../../../src/extension/tree/tooltips';
 import { demoConnection, Session } from '../../../src/extension/session';
 import type { LambdaBehaviorApi } from '../../../src/extension/activate';
-import type { ConnectionNode, FindingNode, FunctionNode, FunctionsTreeNode, GroupNode, PeerNode } from '../../../src/extension/tree/functions-tree';
+import type {
+  ConnectionNode,
+  FindingNode,
+  FunctionNode,
+  FunctionsTreeNode,
+  GroupNode,
+  PeerNode,
+} from '../../../src/extension/tree/functions-tree';
 import { openScenario } from '../../../src/replay/scenario';
 
 const EXTENSION_ID = 'lambda-behavior.lambda-behavior';
 const COMMANDS = [
-  'openDemo', 'chooseProfile', 'chooseRegion', 'openScenario', 'scanAll', 'scanFunction', 'refresh', 'showDiff', 'openSource', 'accept', 'exportReport', 'revealApiCall',
+  'openDemo',
+  'chooseProfile',
+  'chooseRegion',
+  'openScenario',
+  'scanAll',
+  'scanFunction',
+  'refresh',
+  'showDiff',
+  'openSource',
+  'accept',
+  'exportReport',
+  'revealApiCall',
 ].map((c) => `lambdaBehavior.${c}`);
 
 interface DemoLabels {
@@ -106,7 +124,7 @@ describe('Lambda Behavior in the extension host', () => {
     assert.equal(api.functionsTree.getParent(functionNode('OrderApi'))?.kind, 'connection');
   });
 
-  it('groups each function\'s children into Alerts, Network peers, AWS API calls and ENIs, leaving out empty groups', () => {
+  it("groups each function's children into Alerts, Network peers, AWS API calls and ENIs, leaving out empty groups", () => {
     const groups = (name: string) => api.functionsTree.getChildren(functionNode(name)).map((g) => api.functionsTree.getTreeItem(g).label);
     assert.deepEqual(groups('RDSQueryLogger'), ['Alerts', 'Network peers', 'AWS API calls', 'ENIs']);
     assert.deepEqual(groups('OrderApi'), ['Alerts', 'AWS API calls'], 'no peers or ENIs outside a VPC');
@@ -130,7 +148,7 @@ describe('Lambda Behavior in the extension host', () => {
     const decrypt = calls.find((c) => c.label === 'kms:Decrypt');
     assert.match(String(decrypt?.description), /by the Lambda service/);
     assert.match(String(decrypt?.contextValue), /;lambdaService/);
-    assert.equal(calls.at(-1), decrypt, 'the Lambda service\'s calls come after the function\'s own');
+    assert.equal(calls.at(-1), decrypt, "the Lambda service's calls come after the function's own");
 
     const enis = groupChildren(functionNode('ThumbnailMaker'), 'enis').map((n) => api.functionsTree.getTreeItem(n));
     assert.equal(enis.length, 2);
@@ -142,7 +160,9 @@ describe('Lambda Behavior in the extension host', () => {
   });
 
   it('hovers peers and API calls with their baseline history, and findings with the evidence and what to do', () => {
-    const rdsNode = groupChildren(functionNode('RDSQueryLogger'), 'peers').find((n) => n.kind === 'peer' && n.row.port === 5432) as PeerNode;
+    const rdsNode = groupChildren(functionNode('RDSQueryLogger'), 'peers').find(
+      (n) => n.kind === 'peer' && n.row.port === 5432,
+    ) as PeerNode;
     const rds = tooltipOf(rdsNode);
     const baseline = rdsNode.row.baseline!;
     assert.ok(rds.includes(`${baseline.flows.toLocaleString('en-US')} flows`), `the baseline's flow count is in ${rds}`);
@@ -151,11 +171,15 @@ describe('Lambda Behavior in the extension host', () => {
     const ssh = tooltipOf(groupChildren(functionNode('RDSQueryLogger'), 'peers').find((n) => n.kind === 'peer' && n.row.port === 22)!);
     assert.match(ssh, /never seen/);
 
-    const call = tooltipOf(groupChildren(functionNode('OrderApi'), 'apiCalls').find((n) => n.kind === 'apiCall' && n.row.eventName === 'GetSecretValue')!);
+    const call = tooltipOf(
+      groupChildren(functionNode('OrderApi'), 'apiCalls').find((n) => n.kind === 'apiCall' && n.row.eventName === 'GetSecretValue')!,
+    );
     assert.match(call, /Baseline/);
     assert.match(call, /\d+ calls/);
 
-    const finding = groupChildren(functionNode('OrderApi'), 'alerts').find((n) => n.kind === 'finding' && n.finding.kind === 'access-denied') as FindingNode;
+    const finding = groupChildren(functionNode('OrderApi'), 'alerts').find(
+      (n) => n.kind === 'finding' && n.finding.kind === 'access-denied',
+    ) as FindingNode;
     const text = tooltipOf(finding);
     for (const part of ['What changed', 'Since', 'Evidence', 'What to do']) assert.ok(text.includes(part), `${part} in ${text}`);
   });
@@ -175,7 +199,15 @@ describe('Lambda Behavior in the extension host', () => {
       if (!flagged.has(name)) assert.equal(fn.findings.length, 0, `${name} has no labelled anomaly and no finding`);
     }
     const counts = Object.fromEntries([...byName].map(([name, fn]) => [name, fn.findings.length]));
-    assert.deepEqual(counts, { RDSQueryLogger: 1, ThumbnailMaker: 1, ImageResizer: 1, NightlyReport: 0, PaymentsWebhook: 1, OrderApi: 3, OrderWorker: 0 });
+    assert.deepEqual(counts, {
+      RDSQueryLogger: 1,
+      ThumbnailMaker: 1,
+      ImageResizer: 1,
+      NightlyReport: 0,
+      PaymentsWebhook: 1,
+      OrderApi: 3,
+      OrderWorker: 0,
+    });
   });
 
   it('gives tree items stable ids and structured context values, and keeps them across scans', async () => {
@@ -265,7 +297,10 @@ describe('Lambda Behavior in the extension host', () => {
     const log = { warn: (m: string) => warnings.push(m), info: () => undefined } as unknown as vscode.LogOutputChannel;
     const store = new ReportStore(vscode.Uri.file(dir), log, () => Date.UTC(2026, 10, 28, 12, 4));
     assert.equal(store.file, api.store.file);
-    for (const garbage of ['{"version": 1, "report": ', '{"version": 1, "connection": {"kind": "demo", "label": "x"}, "scannedAt": 1, "report": {"formatVersion": 1, "functions": [{}]}}']) {
+    for (const garbage of [
+      '{"version": 1, "report": ',
+      '{"version": 1, "connection": {"kind": "demo", "label": "x"}, "scannedAt": 1, "report": {"formatVersion": 1, "functions": [{}]}}',
+    ]) {
       fs.writeFileSync(api.store.file, garbage);
       assert.equal(await store.load(), undefined, `${garbage} is not a saved scan`);
       assert.equal(fs.existsSync(api.store.file), false, 'the corrupt file is no longer where a scan is read from');
@@ -289,7 +324,10 @@ describe('Lambda Behavior in the extension host', () => {
     const hhmm = `${String(at.getHours()).padStart(2, '0')}:${String(at.getMinutes()).padStart(2, '0')}`;
     assert.equal(statusBar.text, `Lambda Behavior: demo account · ${hhmm}`);
     assert.equal(typeof statusBar.tooltip, 'string');
-    assert.ok(String(statusBar.tooltip).includes(`Account ${session.report!.accountId} · region ${session.report!.region}`), String(statusBar.tooltip));
+    assert.ok(
+      String(statusBar.tooltip).includes(`Account ${session.report!.accountId} · region ${session.report!.region}`),
+      String(statusBar.tooltip),
+    );
     const command = statusBar.command;
     assert.equal(typeof command === 'string' ? command : command?.command, 'lambdaBehavior.chooseProfile');
   });

@@ -70,10 +70,13 @@ describe('Hostile content from the account', () => {
     const rejected = report.functions.find((f) => f.name === REJECTED_FN)?.findings.find((f) => f.kind === 'rejected-traffic');
     assert.ok(rejected?.title.includes(HOSTILE_ALL), `${REJECTED_FN}'s rejected-traffic title holds every payload`);
     const denied = report.functions.find((f) => f.name === DENIED_FN)?.findings.find((f) => f.kind === 'access-denied');
-    assert.ok((denied?.evidence.errorMessages as string[]).some((m) => m.length > 100_000), 'a 100 KB error message in the evidence');
+    assert.ok(
+      (denied?.evidence.errorMessages as string[]).some((m) => m.length > 100_000),
+      'a 100 KB error message in the evidence',
+    );
   });
 
-  it('every tree item\'s label and description is a plain string (never markdown)', () => {
+  it("every tree item's label and description is a plain string (never markdown)", () => {
     const nodes = all();
     assert.ok(nodes.length > 50, `the tree has the scan's nodes (${nodes.length})`);
     let hostile = 0;
@@ -110,30 +113,49 @@ describe('Hostile content from the account', () => {
     assert.deepEqual([...seen].sort(), ['BIDIX', 'CTRLX', 'HTMLX', 'MDX', 'TERMX'], 'every payload reached some tooltip');
   });
 
-  it('a hostile finding\'s tooltip still says the text, escaped rather than dropped', () => {
+  it("a hostile finding's tooltip still says the text, escaped rather than dropped", () => {
     const fnNode = all().find((n) => n.kind === 'finding' && n.fn.name === REJECTED_FN && n.finding.kind === 'rejected-traffic');
     assert.ok(fnNode);
     const tip = api.functionsTree.resolveTreeItem(api.functionsTree.getTreeItem(fnNode), fnNode).tooltip as vscode.MarkdownString;
     // Markdown escapes aside, the words are all there.
-    const unescaped = tip.value.replace(/\\(.)/g, '$1').replace(/&nbsp;/g, ' ').replace(/&colon;/g, ':').replace(/&period;/g, '.').replace(/&commat;/g, '@').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const unescaped = tip.value
+      .replace(/\\(.)/g, '$1')
+      .replace(/&nbsp;/g, ' ')
+      .replace(/&colon;/g, ':')
+      .replace(/&period;/g, '.')
+      .replace(/&commat;/g, '@')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&');
     for (const literal of ['<img src=x onerror=', '[quit](command:workbench.action.quit)', 'admin[U+202E]gnp.exe', '$(zap)']) {
       assert.ok(unescaped.includes(literal), `the tooltip says ${literal}`);
     }
   });
 
   it('diagnostics hold the strings as one capped line of text', async () => {
-    const ours = vscode.languages.getDiagnostics().flatMap(([uri, ds]) => ds.filter((d) => d.source === 'Lambda Behavior').map((d) => ({ uri, d })));
+    const ours = vscode.languages
+      .getDiagnostics()
+      .flatMap(([uri, ds]) => ds.filter((d) => d.source === 'Lambda Behavior').map((d) => ({ uri, d })));
     assert.ok(ours.length > 0, 'the scan marks source lines');
     const hostile = ours.filter(({ d }) => d.message.includes('HTMLX'));
-    assert.ok(hostile.length > 0, `a diagnostic names the hostile peer (messages: ${ours.map(({ d }) => d.message.slice(0, 80)).join(' | ')})`);
+    assert.ok(
+      hostile.length > 0,
+      `a diagnostic names the hostile peer (messages: ${ours.map(({ d }) => d.message.slice(0, 80)).join(' | ')})`,
+    );
     for (const { d } of ours) {
       assert.ok(!/[\r\n\u2028\u2029]/.test(d.message), 'one line');
       assert.ok(d.message.length <= 500, `capped (${d.message.length})`);
       assert.doesNotMatch(d.message, /[\x00-\x1f\x7f-\x9f]/, 'no control characters');
       assert.doesNotMatch(d.message, /[\u202A-\u202E\u2066-\u2069]/, 'bidi controls are made visible');
     }
-    assert.ok(hostile.some(({ d }) => d.message.includes('<img src=x onerror="window.__pwned=1;alert(1)">')), 'the markup is there literally');
-    assert.ok(hostile.some(({ d }) => d.message.includes('admin[U+202E]gnp.exe')), 'bidi controls shown as [U+202E]');
+    assert.ok(
+      hostile.some(({ d }) => d.message.includes('<img src=x onerror="window.__pwned=1;alert(1)">')),
+      'the markup is there literally',
+    );
+    assert.ok(
+      hostile.some(({ d }) => d.message.includes('admin[U+202E]gnp.exe')),
+      'bidi controls shown as [U+202E]',
+    );
   });
 
   it('CodeLens titles hold no $(icon) from the data', async () => {
@@ -143,7 +165,9 @@ describe('Hostile content from the account', () => {
       if (!source) continue;
       // The provider answers for an open document.
       const document = await vscode.workspace.openTextDocument(vscode.Uri.parse(source.uri.toString()));
-      const found = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).filter((l) => l.command?.command === 'lambdaBehavior.showDiff');
+      const found = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', document.uri)).filter(
+        (l) => l.command?.command === 'lambdaBehavior.showDiff',
+      );
       for (const lens of found) {
         lenses++;
         const title = lens.command!.title;
@@ -156,7 +180,12 @@ describe('Hostile content from the account', () => {
 
   /** What each diff must show literally (as text): the finding titles and the peer rows' cells, as the webview renders them. */
   const SHOWN: Record<string, string[]> = {
-    ThumbnailMaker: ['<img src=x onerror="window.__pwned=1;alert(1)">', 'admin[U+202E]gnp.exe', '[quit](command:workbench.action.quit)', '![x](https://example.invalid/x.png)'],
+    ThumbnailMaker: [
+      '<img src=x onerror="window.__pwned=1;alert(1)">',
+      'admin[U+202E]gnp.exe',
+      '[quit](command:workbench.action.quit)',
+      '![x](https://example.invalid/x.png)',
+    ],
     [REJECTED_FN]: ['<img src=x onerror="window.__pwned=1;alert(1)">', 'admin[U+202E]gnp.exe', 'Load balancer (app/BIDIX'],
     [DENIED_FN]: ['Denied iam:CreateUser'],
   };
@@ -173,7 +202,10 @@ describe('Hostile content from the account', () => {
       const texts = [...summary.findings.map((f) => f.title), ...summary.rows.flatMap((r) => r.cells)].join('\n');
       for (const literal of literals) assert.ok(texts.includes(literal), `the page shows ${literal}`);
       assert.doesNotMatch(texts, /[\x00-\x08\x0b-\x1f\x7f-\x9f\u202A-\u202E\u2066-\u2069]/, 'no control or bidi character on screen');
-      assert.ok(!panel.webview.html.includes('HTMLX') && !panel.webview.html.includes(HOSTILE.html), 'the page\'s HTML holds no data: it arrives as a message');
+      assert.ok(
+        !panel.webview.html.includes('HTMLX') && !panel.webview.html.includes(HOSTILE.html),
+        "the page's HTML holds no data: it arrives as a message",
+      );
     });
   }
 });

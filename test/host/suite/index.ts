@@ -24,7 +24,10 @@ export interface HostTestResults {
 
 export async function run(): Promise<void> {
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
-  const files = fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort();
+  const files = fs
+    .readdirSync(__dirname)
+    .filter((f) => f.endsWith('.test.js'))
+    .sort();
   for (const file of files) mocha.addFile(path.join(__dirname, file));
 
   const tests: HostTestResult[] = [];
@@ -32,7 +35,9 @@ export async function run(): Promise<void> {
     try {
       const runner = mocha.run(resolve);
       runner.on('pass', (t) => tests.push({ title: t.fullTitle(), state: 'passed', durationMs: t.duration }));
-      runner.on('fail', (t, err: Error) => tests.push({ title: t.fullTitle(), state: 'failed', durationMs: t.duration, error: err.stack ?? String(err) }));
+      runner.on('fail', (t, err: Error) =>
+        tests.push({ title: t.fullTitle(), state: 'failed', durationMs: t.duration, error: err.stack ?? String(err) }),
+      );
       runner.on('pending', (t) => tests.push({ title: t.fullTitle(), state: 'pending' }));
     } catch (err) {
       reject(err);
@@ -42,7 +47,13 @@ export async function run(): Promise<void> {
   const resultsPath = process.env[RESULTS_ENV];
   if (resultsPath) {
     const count = (state: HostTestResult['state']) => tests.filter((t) => t.state === state).length;
-    const results: HostTestResults = { vscodeVersion: vscode.version, passed: count('passed'), failed: count('failed'), pending: count('pending'), tests };
+    const results: HostTestResults = {
+      vscodeVersion: vscode.version,
+      passed: count('passed'),
+      failed: count('failed'),
+      pending: count('pending'),
+      tests,
+    };
     fs.writeFileSync(resultsPath, JSON.stringify(results, null, 2));
   }
   if (files.length === 0) throw new Error(`no *.test.js suites in ${__dirname}`);

@@ -31,7 +31,7 @@ describe('Lambda Behavior: Propose Least Privilege', () => {
     template = vscode.Uri.joinPath(project, 'template.yaml');
   });
 
-  it('OrderApi: an edit of OrdersRole\'s statements in the template, the proposal\'s, short tags kept, still valid YAML', async () => {
+  it("OrderApi: an edit of OrdersRole's statements in the template, the proposal's, short tags kept, still valid YAML", async () => {
     const proposal = await vscode.commands.executeCommand<Proposal | undefined>(COMMAND, 'OrderApi', { apply: false });
     assert.ok(proposal?.edit, 'an edit');
     assert.deepEqual(proposal.permissions.roleFunctions, ['OrderApi', 'OrderWorker']);
@@ -49,24 +49,42 @@ describe('Lambda Behavior: Propose Least Privilege', () => {
     const after = before.slice(0, start) + edits[0]!.newText + before.slice(end);
     assert.ok(isValidYamlTemplate(after));
     assert.deepEqual(shortTags(after), shortTags(before));
-    const doc = parseYamlTemplate(after) as { Resources: { OrdersRole: { Properties: { Policies: Array<{ PolicyDocument: { Statement: unknown } }> } } } };
-    assert.deepEqual(doc.Resources.OrdersRole.Properties.Policies[0]!.PolicyDocument.Statement, proposal.permissions.proposal.document.Statement);
+    const doc = parseYamlTemplate(after) as {
+      Resources: { OrdersRole: { Properties: { Policies: Array<{ PolicyDocument: { Statement: unknown } }> } } };
+    };
+    assert.deepEqual(
+      doc.Resources.OrdersRole.Properties.Policies[0]!.PolicyDocument.Statement,
+      proposal.permissions.proposal.document.Statement,
+    );
     // Nothing was written: the edit waits for the preview.
     assert.equal(document.getText(), before);
     assert.equal(document.isDirty, false);
   });
 
-  it('a refactor.rewrite code action on the policy\'s lines runs the command for the functions on the role', async () => {
+  it("a refactor.rewrite code action on the policy's lines runs the command for the functions on the role", async () => {
     const document = await vscode.workspace.openTextDocument(template);
-    const line = document.getText().split('\n').findIndex((l) => l.includes('Action: [ssm:GetParameter'));
+    const line = document
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('Action: [ssm:GetParameter'));
     assert.ok(line > 0);
-    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', template, new vscode.Range(line, 0, line, 0), vscode.CodeActionKind.RefactorRewrite.value);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      template,
+      new vscode.Range(line, 0, line, 0),
+      vscode.CodeActionKind.RefactorRewrite.value,
+    );
     const ours = actions.filter((a) => a.command?.command === COMMAND);
     assert.equal(ours.length, 1, actions.map((a) => a.title).join(' | '));
     assert.match(ours[0]!.title, /tighten the statements of OrdersRole's policy orders to what OrderApi, OrderWorker used/);
     assert.deepEqual(ours[0]!.command!.arguments, ['OrderApi']);
     // Far from the policy, no action.
-    const none = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', template, new vscode.Range(1, 0, 1, 0), vscode.CodeActionKind.RefactorRewrite.value);
+    const none = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      'vscode.executeCodeActionProvider',
+      template,
+      new vscode.Range(1, 0, 1, 0),
+      vscode.CodeActionKind.RefactorRewrite.value,
+    );
     assert.equal(none.filter((a) => a.command?.command === COMMAND).length, 0);
   });
 

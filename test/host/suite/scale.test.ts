@@ -73,7 +73,9 @@ function rendered(api: LambdaBehaviorApi, name: string): Promise<RenderedSummary
 
 function run(file: string, args: string[], cwd: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)));
+    execFile(file, args, { cwd, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
+    );
   });
 }
 
@@ -97,7 +99,12 @@ describe('Scale: 1,000 functions', function () {
     // The generator's CLI in a child process: its own memory is not the extension host's.
     let t0 = process.hrtime.bigint();
     const out = await run(process.execPath, ['--import', 'tsx', 'src/gen/main.ts', ...GEN_ARGS, '--out', dir], extension.extensionPath);
-    record(`generated in ${(ms(t0) / 1000).toFixed(1)} s: ${out.trim().replace(/^wrote \S+: /, '').replace(/; labels .*$/, '')}`);
+    record(
+      `generated in ${(ms(t0) / 1000).toFixed(1)} s: ${out
+        .trim()
+        .replace(/^wrote \S+: /, '')
+        .replace(/; labels .*$/, '')}`,
+    );
 
     t0 = process.hrtime.bigint();
     assert.equal(await vscode.commands.executeCommand('lambdaBehavior.openScenario', dir), 'scenario scale-1000');
@@ -122,7 +129,11 @@ describe('Scale: 1,000 functions', function () {
     const stages = stats?.stageMs ?? {};
     const engineMs = Object.values(stages).reduce((a, b) => a + b, 0);
     record(
-      `scan through the extension: openScenario ${openMs.toFixed(0)} ms, scanAll ${scanMs.toFixed(0)} ms (engine ${engineMs} ms: ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(', ')}) ` +
+      `scan through the extension: openScenario ${openMs.toFixed(0)} ms, scanAll ${scanMs.toFixed(0)} ms (engine ${engineMs} ms: ${Object.entries(
+        stages,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}) ` +
         `for ${report.functions.length} functions and ${stats?.flowRecords ?? '?'} flow records; saved ${savedMs.toFixed(0)} ms later, diagnostics settled ${ms(t0).toFixed(0)} ms after that; ${blocked}`,
     );
     assert.equal(report.functions.length, FUNCTIONS);
@@ -153,7 +164,9 @@ describe('Scale: 1,000 functions', function () {
     assert.equal(root?.kind, 'connection');
     functionNodes = tree.getChildren(root);
     const elapsed = ms(t0);
-    record(`tree first level: getChildren(root) + getChildren(account) = ${functionNodes.length} nodes in ${elapsed.toFixed(1)} ms (ceiling ${CEILING.firstLevel})`);
+    record(
+      `tree first level: getChildren(root) + getChildren(account) = ${functionNodes.length} nodes in ${elapsed.toFixed(1)} ms (ceiling ${CEILING.firstLevel})`,
+    );
     title(this, `${elapsed.toFixed(1)} ms`);
     assert.equal(functionNodes.length, FUNCTIONS);
     assert.ok(elapsed < CEILING.firstLevel, `${elapsed.toFixed(0)} ms`);
@@ -172,7 +185,9 @@ describe('Scale: 1,000 functions', function () {
     }
     const expand = ms(t0);
     const leaves = allNodes.length - 1 - functionNodes.length - groups;
-    record(`tree expand all: getChildren of ${functionNodes.length} functions and ${groups} groups (${leaves} leaves) in ${expand.toFixed(1)} ms (ceiling ${CEILING.expandAll})`);
+    record(
+      `tree expand all: getChildren of ${functionNodes.length} functions and ${groups} groups (${leaves} leaves) in ${expand.toFixed(1)} ms (ceiling ${CEILING.expandAll})`,
+    );
 
     t0 = process.hrtime.bigint();
     const ids = new Set<string>();
@@ -189,7 +204,9 @@ describe('Scale: 1,000 functions', function () {
       byKind.set(node.kind, e);
     }
     const perKind = [...byKind].map(([k, e]) => `${k} ${e.n} × ${((e.ms / e.n) * 1000).toFixed(0)} µs`).join(', ');
-    record(`tree items: getTreeItem for all ${allNodes.length} nodes in ${items.toFixed(1)} ms (ceiling ${CEILING.treeItems}); second pass by kind: ${perKind}`);
+    record(
+      `tree items: getTreeItem for all ${allNodes.length} nodes in ${items.toFixed(1)} ms (ceiling ${CEILING.treeItems}); second pass by kind: ${perKind}`,
+    );
     title(this, `${allNodes.length} nodes: expand ${expand.toFixed(0)} ms, items ${items.toFixed(0)} ms`);
     assert.equal(ids.size, allNodes.length, 'every node has its own id');
 
@@ -210,7 +227,9 @@ describe('Scale: 1,000 functions', function () {
     for (const node of sample) if (tree.resolveTreeItem(tree.getTreeItem(node), node).tooltip !== undefined) withTooltip++;
     const elapsed = ms(t0);
     const kinds = [...new Set(sample.map((n) => n.kind))].sort().join(', ');
-    record(`tree tooltips: resolveTreeItem for ${sample.length} nodes (${kinds}) in ${elapsed.toFixed(1)} ms (ceiling ${CEILING.resolveSample})`);
+    record(
+      `tree tooltips: resolveTreeItem for ${sample.length} nodes (${kinds}) in ${elapsed.toFixed(1)} ms (ceiling ${CEILING.resolveSample})`,
+    );
     title(this, `${sample.length} nodes in ${elapsed.toFixed(0)} ms`);
     assert.ok(withTooltip > sample.length / 2, `${withTooltip} of ${sample.length} have a tooltip`);
     assert.ok(elapsed < CEILING.resolveSample, `${elapsed.toFixed(0)} ms`);
@@ -222,7 +241,9 @@ describe('Scale: 1,000 functions', function () {
     const t0 = process.hrtime.bigint();
     await api.view.reveal(last, { select: true, focus: false, expand: true });
     const elapsed = ms(t0);
-    record(`tree view: reveal(last of ${functionNodes.length} functions, expand) in the workbench in ${elapsed.toFixed(0)} ms (ceiling ${CEILING.revealInView})`);
+    record(
+      `tree view: reveal(last of ${functionNodes.length} functions, expand) in the workbench in ${elapsed.toFixed(0)} ms (ceiling ${CEILING.revealInView})`,
+    );
     title(this, `${elapsed.toFixed(0)} ms`);
     assert.ok(elapsed < CEILING.revealInView, `${elapsed.toFixed(0)} ms`);
   });
@@ -237,7 +258,9 @@ describe('Scale: 1,000 functions', function () {
     }
     const best = Math.min(...runs);
     const first = runs[0]!;
-    record(`quick pick: functionPicks for ${picks.length} functions in ${best.toFixed(1)} ms best of 5 (first ${first.toFixed(1)} ms; ceiling ${CEILING.quickPickItems})`);
+    record(
+      `quick pick: functionPicks for ${picks.length} functions in ${best.toFixed(1)} ms best of 5 (first ${first.toFixed(1)} ms; ceiling ${CEILING.quickPickItems})`,
+    );
     title(this, `${best.toFixed(1)} ms, first ${first.toFixed(1)} ms`);
     assert.equal(picks.length, FUNCTIONS);
     assert.equal(new Set(picks.map((p) => p.fn.name)).size, FUNCTIONS);
@@ -294,8 +317,15 @@ describe('Scale: 1,000 functions', function () {
       const copy = structuredClone(original);
       const fn = copy.functions.find((f) => f.name === name)!;
       const { peers, apiCalls } = fn;
-      fn.peers = Array.from({ length: peerCount }, (_, i) => ({ ...peers[i % peers.length]!, address: `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`, port: 443 + (i % 7) }));
-      fn.apiCalls = Array.from({ length: callCount }, (_, i) => ({ ...apiCalls[i % apiCalls.length]!, eventName: `${apiCalls[i % apiCalls.length]!.eventName}${i}` }));
+      fn.peers = Array.from({ length: peerCount }, (_, i) => ({
+        ...peers[i % peers.length]!,
+        address: `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`,
+        port: 443 + (i % 7),
+      }));
+      fn.apiCalls = Array.from({ length: callCount }, (_, i) => ({
+        ...apiCalls[i % apiCalls.length]!,
+        eventName: `${apiCalls[i % apiCalls.length]!.eventName}${i}`,
+      }));
       return { copy, fn };
     };
     const resolver = api.source.resolver;
@@ -312,7 +342,10 @@ describe('Scale: 1,000 functions', function () {
       // Each size rendered on the open panel (no webview start-up): the session changes, the panel posts, the page renders.
       const perRow: string[] = [];
       const renders: Array<{ rows: number; ms: number }> = [];
-      for (const [peers, calls] of [[250, 50], [1000, 200]] as const) {
+      for (const [peers, calls] of [
+        [250, 50],
+        [1000, 200],
+      ] as const) {
         const next = inflated(peers, calls);
         t0 = process.hrtime.bigint();
         api.session.setReport(next.copy);
@@ -323,14 +356,21 @@ describe('Scale: 1,000 functions', function () {
         for (let i = 0; i < 10; i++) buildDiffViewModel(next.copy, next.fn, { found: false });
         const modelMs = ms(m0) / 10;
         renders.push({ rows: peers + calls, ms: elapsed });
-        perRow.push(`${peers + calls} rows ${elapsed.toFixed(0)} ms (${((elapsed / (peers + calls)) * 1000).toFixed(0)} µs a row; view model ${modelMs.toFixed(1)} ms)`);
+        perRow.push(
+          `${peers + calls} rows ${elapsed.toFixed(0)} ms (${((elapsed / (peers + calls)) * 1000).toFixed(0)} µs a row; view model ${modelMs.toFixed(1)} ms)`,
+        );
       }
-      record(`diff webview, synthetic ${name}: opened with 300 rows in ${openMs.toFixed(0)} ms from the command; re-rendered on the open panel: ${perRow.join(', ')} (ceiling ${CEILING.diffRender})`);
+      record(
+        `diff webview, synthetic ${name}: opened with 300 rows in ${openMs.toFixed(0)} ms from the command; re-rendered on the open panel: ${perRow.join(', ')} (ceiling ${CEILING.diffRender})`,
+      );
       title(this, `open ${openMs.toFixed(0)} ms; ${renders.map((r) => `${r.rows} rows ${r.ms.toFixed(0)} ms`).join(', ')}`);
       const [few, many] = renders;
       assert.ok(many!.ms < CEILING.diffRender, `${many!.ms.toFixed(0)} ms`);
       // 4x the rows in well under 16x the time: no quadratic step (generous: the small render is short and noisy).
-      assert.ok(many!.ms < 12 * Math.max(few!.ms, 100), `${few!.rows} rows ${few!.ms.toFixed(0)} ms, ${many!.rows} rows ${many!.ms.toFixed(0)} ms`);
+      assert.ok(
+        many!.ms < 12 * Math.max(few!.ms, 100),
+        `${few!.rows} rows ${few!.ms.toFixed(0)} ms, ${many!.rows} rows ${many!.ms.toFixed(0)} ms`,
+      );
     } finally {
       resolver.prompt = prompt;
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');

@@ -61,7 +61,9 @@ describe('Lambda Behavior source features', () => {
 
   after(async () => {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
-    await vscode.workspace.getConfiguration('lambdaBehavior').update('diagnostics.minimumSeverity', undefined, vscode.ConfigurationTarget.Global);
+    await vscode.workspace
+      .getConfiguration('lambdaBehavior')
+      .update('diagnostics.minimumSeverity', undefined, vscode.ConfigurationTarget.Global);
     // The suites and the UI pass after this one meet an open account without a scan, and nothing saved.
     api.session.connect(demoConnection(extension.extensionUri));
     await api.store.load();
@@ -73,7 +75,11 @@ describe('Lambda Behavior source features', () => {
       const source = await api.source.resolver.resolve(f, { interactive: false });
       assert.ok(source, `${f.name} is mapped`);
       assert.equal(source.uri.toString(), handlerUri(f.name).toString(), `${f.name}'s handler`);
-      assert.equal(source.origin, workspace ? 'workspace' : 'demo', workspace ? 'from the workspace fixture' : 'from the bundled demo source');
+      assert.equal(
+        source.origin,
+        workspace ? 'workspace' : 'demo',
+        workspace ? 'from the workspace fixture' : 'from the bundled demo source',
+      );
       assert.equal(source.match?.via, 'logical-id');
       assert.equal(source.match?.declared.logicalIds[0], f.tags?.['aws:cloudformation:logical-id']);
       assert.ok(source.definition, `${f.name}'s handler definition is found`);
@@ -90,14 +96,17 @@ describe('Lambda Behavior source features', () => {
     assert.ok(editor.selection.isEmpty);
 
     // From a tree node (the context menu) and for a Python function.
-    const python = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.openSource', { kind: 'function', fn: fn('RDSQueryLogger') });
+    const python = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.openSource', {
+      kind: 'function',
+      fn: fn('RDSQueryLogger'),
+    });
     assert.equal(python.document.uri.toString(), handlerUri('RDSQueryLogger').toString());
     assert.deepEqual(python.selection.active, find(python.document, 'def lambda_handler').translate(0, 'def '.length));
   });
 
-  it('puts diagnostics exactly on the lines that make OrderApi\'s anomalous calls, with the finding\'s severity and text', async () => {
+  it("puts diagnostics exactly on the lines that make OrderApi's anomalous calls, with the finding's severity and text", async () => {
     const document = await vscode.workspace.openTextDocument(handlerUri('OrderApi'));
-    await waitFor('OrderApi\'s diagnostics', () => ours(document.uri).length > 0);
+    await waitFor("OrderApi's diagnostics", () => ours(document.uri).length > 0);
     const diagnostics = ours(document.uri);
     const byKind = (kind: string) => diagnostics.filter((d) => d.code === kind);
 
@@ -163,27 +172,45 @@ describe('Lambda Behavior source features', () => {
   });
 
   it('"Reveal the code that makes this call" selects the CreateUser line, from the webview\'s arguments or a tree node', async () => {
-    const editor = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.revealApiCall', 'OrderApi', 'iam.amazonaws.com', 'CreateUser');
+    const editor = await vscode.commands.executeCommand<vscode.TextEditor>(
+      'lambdaBehavior.revealApiCall',
+      'OrderApi',
+      'iam.amazonaws.com',
+      'CreateUser',
+    );
     assert.equal(editor.document.uri.toString(), handlerUri('OrderApi').toString());
     const at = find(editor.document, 'CreateUserCommand({');
     assert.equal(editor.selection.start.line, at.line);
     assert.equal(editor.document.getText(editor.selection), 'CreateUserCommand');
 
     const finding = fn('OrderApi').findings.find((f) => f.kind === 'new-api-call')!;
-    const fromNode = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.revealApiCall', { kind: 'finding', fn: fn('OrderApi'), finding });
+    const fromNode = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.revealApiCall', {
+      kind: 'finding',
+      fn: fn('OrderApi'),
+      finding,
+    });
     assert.equal(fromNode.document.getText(fromNode.selection), 'ListBucketsCommand');
     assert.equal(fromNode.selection.start.line, find(fromNode.document, 'new ListBucketsCommand(').line);
 
     // Python (boto3): the call's snake_case method on the secretsmanager client.
     const row = { eventSource: 'secretsmanager.amazonaws.com', eventName: 'GetSecretValue' };
-    const python = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.revealApiCall', { kind: 'apiCall', fn: fn('RDSQueryLogger'), row });
+    const python = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.revealApiCall', {
+      kind: 'apiCall',
+      fn: fn('RDSQueryLogger'),
+      row,
+    });
     assert.equal(python.document.getText(python.selection), 'get_secret_value');
   });
 
-  it('asks once where an unmapped function\'s source is, never in the background, and uses the remembered choice without asking', async () => {
+  it("asks once where an unmapped function's source is, never in the background, and uses the remembered choice without asking", async () => {
     const resolver = api.source.resolver;
     const chosen = handlerUri('NightlyReport');
-    const unmapped: FunctionReport = { ...fn('NightlyReport'), name: 'LegacyReport', arn: 'arn:aws:lambda:us-east-1:699970083663:function:LegacyReport', tags: {} };
+    const unmapped: FunctionReport = {
+      ...fn('NightlyReport'),
+      name: 'LegacyReport',
+      arn: 'arn:aws:lambda:us-east-1:699970083663:function:LegacyReport',
+      tags: {},
+    };
     const asked: string[] = [];
     const original = resolver.prompt;
     resolver.prompt = { pick: async (f) => (asked.push(f.name), chosen) };
@@ -193,12 +220,18 @@ describe('Lambda Behavior source features', () => {
       assert.equal(await resolver.resolve(unmapped, { interactive: false }), undefined, 'a background resolve does not ask');
       assert.deepEqual(asked, []);
 
-      const first = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.openSource', { kind: 'function', fn: unmapped });
+      const first = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.openSource', {
+        kind: 'function',
+        fn: unmapped,
+      });
       assert.deepEqual(asked, ['LegacyReport'], 'asked once');
       assert.equal(first.document.uri.toString(), chosen.toString());
       assert.equal(resolver.rememberedUri(unmapped)?.toString(), chosen.toString(), 'remembered in the workspace state');
 
-      const second = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.openSource', { kind: 'function', fn: unmapped });
+      const second = await vscode.commands.executeCommand<vscode.TextEditor>('lambdaBehavior.openSource', {
+        kind: 'function',
+        fn: unmapped,
+      });
       assert.deepEqual(asked, ['LegacyReport'], 'not asked again');
       assert.equal(second.document.uri.toString(), chosen.toString());
       assert.equal(second.selection.active.line, find(second.document, 'def lambda_handler').line);

@@ -47,7 +47,11 @@ describe('Lambda Behavior workflows', () => {
     const scannedAt = api.session.scannedAt!;
     const report = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanFunction', 'OrderApi');
     assert.ok(report);
-    assert.deepEqual(report.functions.map((f) => f.name).sort(), before.functions.map((f) => f.name).sort(), 'all seven functions are still shown');
+    assert.deepEqual(
+      report.functions.map((f) => f.name).sort(),
+      before.functions.map((f) => f.name).sort(),
+      'all seven functions are still shown',
+    );
     assert.equal(report.functions.find((f) => f.name === 'OrderApi')!.findings.length, 3);
     assert.ok(api.session.scannedAt! >= scannedAt);
     // From a tree node, as the context menu and the inline button pass it.
@@ -62,15 +66,23 @@ describe('Lambda Behavior workflows', () => {
     assert.ok(finding, 'PaymentsWebhook has its new external peer');
     const ok = await vscode.commands.executeCommand<boolean>('lambdaBehavior.accept', { fn, finding });
     assert.equal(ok, true);
-    assert.equal(api.session.report!.functions.find((f) => f.name === 'PaymentsWebhook')!.findings.length, 0, 'gone from the report at once');
+    assert.equal(
+      api.session.report!.functions.find((f) => f.name === 'PaymentsWebhook')!.findings.length,
+      0,
+      'gone from the report at once',
+    );
 
     const folder = vscode.workspace.workspaceFolders?.[0];
-    const file = folder && vscode.workspace.isTrusted
-      ? path.join(folder.uri.fsPath, '.lambda-behavior', 'baseline.json')
-      : path.join(path.dirname(api.store.file), 'accepted-behaviour.json');
+    const file =
+      folder && vscode.workspace.isTrusted
+        ? path.join(folder.uri.fsPath, '.lambda-behavior', 'baseline.json')
+        : path.join(path.dirname(api.store.file), 'accepted-behaviour.json');
     const doc = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.equal(doc.formatVersion, 1);
-    assert.deepEqual(doc.accepted.map((e: { function: string; kind: string; subject: string }) => [e.function, e.kind, e.subject]), [['PaymentsWebhook', 'new-peer', finding.subject]]);
+    assert.deepEqual(
+      doc.accepted.map((e: { function: string; kind: string; subject: string }) => [e.function, e.kind, e.subject]),
+      [['PaymentsWebhook', 'new-peer', finding.subject]],
+    );
     assert.match(doc.accepted[0].acceptedAt, /^20\d\d-/);
 
     const rescanned = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
@@ -110,7 +122,11 @@ describe('Lambda Behavior workflows', () => {
       assert.ok(!after.peers.some((p) => p.address === address));
       assert.equal(api.session.scannedAt, scannedAt, 'no scan ran');
       // A scan with the setting leaves it out too; a bad rule is named.
-      assert.equal((await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll'))!.functions.find((f) => f.name === 'RDSQueryLogger')!.findings.length, 0);
+      assert.equal(
+        (await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll'))!.functions.find((f) => f.name === 'RDSQueryLogger')!
+          .findings.length,
+        0,
+      );
       await config.update('ignore.peers', ['not an address'], vscode.ConfigurationTarget.Global);
       assert.equal(await vscode.commands.executeCommand('lambdaBehavior.refresh'), false);
     } finally {
@@ -147,8 +163,16 @@ describe('Lambda Behavior workflows', () => {
     const shown = api.session.report!;
     assert.ok(!redactedText.includes(shown.accountId), 'the account id is gone');
     const redacted = JSON.parse(redactedText) as ScanReport;
-    assert.equal(redacted.functions.flatMap((f) => f.findings).length, shown.functions.flatMap((f) => f.findings).length, 'the same findings');
-    assert.deepEqual(fs.readdirSync(scratch).filter((f) => f.endsWith('.tmp')), [], 'no temp file left');
+    assert.equal(
+      redacted.functions.flatMap((f) => f.findings).length,
+      shown.functions.flatMap((f) => f.findings).length,
+      'the same findings',
+    );
+    assert.deepEqual(
+      fs.readdirSync(scratch).filter((f) => f.endsWith('.tmp')),
+      [],
+      'no temp file left',
+    );
   });
 
   it('opens a recorded scenario directory and scans it; a folder that is not one is refused', async () => {
@@ -209,9 +233,12 @@ describe('Lambda Behavior workflows', () => {
     await api.tracker.forgetSeen();
     await api.tracker.rescanNow();
     const announced = api.tracker.raised.slice(start);
-    const highs = api.session.report!.functions.flatMap((f) => f.findings.filter((x) => x.severity === 'high').map((x) => `${f.name}: ${x.title}`));
+    const highs = api.session.report!.functions.flatMap((f) =>
+      f.findings.filter((x) => x.severity === 'high').map((x) => `${f.name}: ${x.title}`),
+    );
     assert.ok(highs.length > 0);
-    if (highs.length <= 3) assert.deepEqual(announced.map((t) => t.replace(/^Lambda Behavior: /, '').replace(/ \(high\)$/, '')).sort(), highs.sort());
+    if (highs.length <= 3)
+      assert.deepEqual(announced.map((t) => t.replace(/^Lambda Behavior: /, '').replace(/ \(high\)$/, '')).sort(), highs.sort());
     else assert.equal(announced.length, 1, 'one summary');
     await api.tracker.rescanNow();
     assert.equal(api.tracker.raised.length, start + announced.length, 'never the same finding twice');
@@ -219,19 +246,42 @@ describe('Lambda Behavior workflows', () => {
 
   it('an IAM Identity Center profile without a session shows the expired-credentials state, without prompting', async () => {
     const configFile = path.join(scratch, 'aws-config-sso');
-    fs.writeFileSync(configFile, [
-      '[profile sso-dev]', 'region = eu-west-1', 'sso_session = corp', 'sso_account_id = 111122223333', 'sso_role_name = ReadOnly',
-      '[sso-session corp]', 'sso_start_url = https://example.awsapps.com/start', 'sso_region = eu-west-1', '',
-    ].join('\n'));
-    await withEnv({ AWS_CONFIG_FILE: configFile, AWS_SHARED_CREDENTIALS_FILE: path.join(scratch, 'none'), AWS_ENDPOINT_URL: 'http://127.0.0.1:9', AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined }, async () => {
-      assert.equal(await vscode.commands.executeCommand('lambdaBehavior.chooseProfile', 'sso-dev', 'eu-west-1'), 'profile sso-dev · eu-west-1');
-      assert.equal(config.inspect('profile')?.globalValue, 'sso-dev', 'remembered in the user settings');
-      const report = await vscode.commands.executeCommand('lambdaBehavior.scanAll');
-      assert.equal(report, undefined);
-      assert.match(api.session.credentialsProblem?.message ?? '', /aws sso login --profile sso-dev/);
-      assert.match(api.statusBar.text, /^\$\(warning\) Lambda Behavior: profile sso-dev · eu-west-1/);
-      assert.deepEqual(api.functionsTree.getChildren(), [], 'the welcome view explains it');
-    });
+    fs.writeFileSync(
+      configFile,
+      [
+        '[profile sso-dev]',
+        'region = eu-west-1',
+        'sso_session = corp',
+        'sso_account_id = 111122223333',
+        'sso_role_name = ReadOnly',
+        '[sso-session corp]',
+        'sso_start_url = https://example.awsapps.com/start',
+        'sso_region = eu-west-1',
+        '',
+      ].join('\n'),
+    );
+    await withEnv(
+      {
+        AWS_CONFIG_FILE: configFile,
+        AWS_SHARED_CREDENTIALS_FILE: path.join(scratch, 'none'),
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        AWS_ACCESS_KEY_ID: undefined,
+        AWS_SECRET_ACCESS_KEY: undefined,
+        AWS_PROFILE: undefined,
+      },
+      async () => {
+        assert.equal(
+          await vscode.commands.executeCommand('lambdaBehavior.chooseProfile', 'sso-dev', 'eu-west-1'),
+          'profile sso-dev · eu-west-1',
+        );
+        assert.equal(config.inspect('profile')?.globalValue, 'sso-dev', 'remembered in the user settings');
+        const report = await vscode.commands.executeCommand('lambdaBehavior.scanAll');
+        assert.equal(report, undefined);
+        assert.match(api.session.credentialsProblem?.message ?? '', /aws sso login --profile sso-dev/);
+        assert.match(api.statusBar.text, /^\$\(warning\) Lambda Behavior: profile sso-dev · eu-west-1/);
+        assert.deepEqual(api.functionsTree.getChildren(), [], 'the welcome view explains it');
+      },
+    );
   });
 
   it('scans a live account through an AWS profile: the real SDK clients against moto_server', async function () {
@@ -244,23 +294,46 @@ describe('Lambda Behavior workflows', () => {
       await moto.reset();
       const account = await buildMotoAccount(moto.endpoint, 'us-east-1', { days: 4 });
       const credentialsFile = path.join(scratch, 'aws-credentials');
-      fs.writeFileSync(credentialsFile, `[moto]\naws_access_key_id = ${testCredentials.accessKeyId}\naws_secret_access_key = ${testCredentials.secretAccessKey}\n`);
+      fs.writeFileSync(
+        credentialsFile,
+        `[moto]\naws_access_key_id = ${testCredentials.accessKeyId}\naws_secret_access_key = ${testCredentials.secretAccessKey}\n`,
+      );
       await config.update('baselineDays', 3, vscode.ConfigurationTarget.Global);
       await config.update('flowLogsQuery', 'filter', vscode.ConfigurationTarget.Global);
       // A local ip-ranges document: the test never downloads AWS's.
-      await config.update('ipRanges', path.join(extension.extensionPath, 'test', 'fixtures', 'ip-ranges.json'), vscode.ConfigurationTarget.Global);
-      await withEnv({ AWS_CONFIG_FILE: path.join(scratch, 'no-config'), AWS_SHARED_CREDENTIALS_FILE: credentialsFile, AWS_ENDPOINT_URL: moto.endpoint, AWS_ACCESS_KEY_ID: undefined, AWS_SECRET_ACCESS_KEY: undefined, AWS_PROFILE: undefined }, async () => {
-        await vscode.commands.executeCommand('lambdaBehavior.chooseProfile', 'moto', 'us-east-1');
-        const report = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
-        assert.ok(report, 'the live scan returns a report');
-        assert.equal(report.accountId, account.accountId);
-        assert.deepEqual(report.functions.map((f) => f.name).sort(), account.functions.map((f) => f.name).sort());
-        assert.ok(report.functions.some((f) => f.findings.some((x) => x.kind === 'new-peer')), 'the account\'s new peer is found');
-        assert.ok(!report.warnings.some((w) => w.includes('no ip-ranges document')), `the setting's ip-ranges document was read: ${report.warnings.join('; ')}`);
-        assert.equal(api.session.credentialsProblem, undefined);
-        const [root] = api.functionsTree.getChildren();
-        assert.match(String(api.functionsTree.getTreeItem(root).description), new RegExp(`^${account.accountId} · us-east-1`));
-      });
+      await config.update(
+        'ipRanges',
+        path.join(extension.extensionPath, 'test', 'fixtures', 'ip-ranges.json'),
+        vscode.ConfigurationTarget.Global,
+      );
+      await withEnv(
+        {
+          AWS_CONFIG_FILE: path.join(scratch, 'no-config'),
+          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+          AWS_ENDPOINT_URL: moto.endpoint,
+          AWS_ACCESS_KEY_ID: undefined,
+          AWS_SECRET_ACCESS_KEY: undefined,
+          AWS_PROFILE: undefined,
+        },
+        async () => {
+          await vscode.commands.executeCommand('lambdaBehavior.chooseProfile', 'moto', 'us-east-1');
+          const report = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
+          assert.ok(report, 'the live scan returns a report');
+          assert.equal(report.accountId, account.accountId);
+          assert.deepEqual(report.functions.map((f) => f.name).sort(), account.functions.map((f) => f.name).sort());
+          assert.ok(
+            report.functions.some((f) => f.findings.some((x) => x.kind === 'new-peer')),
+            "the account's new peer is found",
+          );
+          assert.ok(
+            !report.warnings.some((w) => w.includes('no ip-ranges document')),
+            `the setting's ip-ranges document was read: ${report.warnings.join('; ')}`,
+          );
+          assert.equal(api.session.credentialsProblem, undefined);
+          const [root] = api.functionsTree.getChildren();
+          assert.match(String(api.functionsTree.getTreeItem(root).description), new RegExp(`^${account.accountId} · us-east-1`));
+        },
+      );
     } finally {
       await moto?.stop();
       await config.update('baselineDays', undefined, vscode.ConfigurationTarget.Global);
