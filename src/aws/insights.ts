@@ -3,6 +3,7 @@ import { GetQueryResultsCommand, StartQueryCommand, StopQueryCommand, type Resul
 import type { FlowLogFormat } from '../core/flowlog/format';
 import type { FlowAggregate } from '../core/model';
 import { SourceError } from '../core/ports';
+import { flowRowsToAggregates } from '../core/query-rows';
 import { HOUR_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { abortableSleep, call } from './fetch';
@@ -50,30 +51,7 @@ export function buildFlowQuery(
 }
 
 export function rowsToAggregates(rows: readonly ResultField[][]): FlowAggregate[] {
-  const out: FlowAggregate[] = [];
-  for (const row of rows) {
-    const v = Object.fromEntries(row.map((f) => [f.field ?? '', f.value ?? '']));
-    const action = v.action === 'REJECT' ? 'REJECT' : v.action === 'ACCEPT' ? 'ACCEPT' : undefined;
-    const port = Number(v.port);
-    const protocol = Number(v.protocol);
-    const hour = Number(v.hour);
-    if (!action || !v.eni || !v.remote || !Number.isInteger(port) || !Number.isInteger(protocol) || !Number.isFinite(hour)) continue;
-    out.push({
-      eniId: v.eni,
-      remoteAddress: v.remote,
-      remotePort: port,
-      protocol,
-      action,
-      hour: hour * HOUR_MS,
-      flows: Number(v.flows) || 0,
-      packets: Number(v.packets) || 0,
-      bytes: Number(v.bytes) || 0,
-      first: (Number(v.first) || hour * 3600) * 1000,
-      last: (Number(v.last) || hour * 3600) * 1000,
-      ...(v.service && v.service !== '-' ? { remoteService: v.service } : {}),
-    });
-  }
-  return out;
+  return flowRowsToAggregates(rows.map((row) => Object.fromEntries(row.map((f) => [f.field ?? '', f.value ?? '']))));
 }
 
 /** How long one query may run before it is stopped and the flow log read another way. */
