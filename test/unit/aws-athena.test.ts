@@ -392,6 +392,27 @@ describe('a live scan with --flow-logs-athena', () => {
       hourOf(t + HOUR),
     ]);
 
+  test('a flow log delivered to CloudWatch Logs, read through Athena: the bytes scanned are in its coverage too', async () => {
+    const { athena, restore } = account(now, { LogDestinationType: 'cloud-watch-logs', LogGroupName: '/vpc/flows' });
+    try {
+      athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-flows' });
+      athena
+        .on(GetQueryExecutionCommand)
+        .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 3 * 1024 * 1024 } } });
+      athena.on(AthenaGetQueryResultsCommand).resolves({
+        ResultSet: {
+          ResultSetMetadata: { ColumnInfo: FLOW_COLUMNS.map((Name) => ({ Name, Type: 'varchar' })) },
+          Rows: [header(FLOW_COLUMNS), flowRow('10.0.2.9', 5432, now - 3 * HOUR, 40)],
+        },
+      });
+      const source = new AwsSource(clients(), { flowLogsAthena: { database: 'flows', table: 'vpc_flow_logs', workgroup: 'scans' } });
+      const report = await scan(source, { now, baselineDays: 7, detectHours: 24 });
+      assert.match(report.functions[0].coverage.network, /with Athena on flows\.vpc_flow_logs: one query for the scan, 3\.0 MB scanned/);
+    } finally {
+      restore();
+    }
+  });
+
   test('one query for the scan: the new peer on port 22 found from the aggregate rows, the bytes scanned in coverage', async () => {
     const { athena, restore } = account(now, { LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' });
     try {

@@ -245,10 +245,11 @@ class FlowLogReader {
       return true;
     });
     if (succeeded) {
-      if (!s3) return undefined;
+      // What the source says it read (S3 objects and bytes, the bytes an Athena query scanned) goes into the coverage.
+      if (summary && !this.notes.has(flowLog.id)) this.notes.set(flowLog.id, summary.read);
+      if (!s3) return summary?.unread ? { text: `flow log ${flowLog.id}: ${summary.unread}` } : undefined;
       // A source that reads S3 says what it read; one that does not (a recording without S3 objects) read nothing.
       if (!summary) return { text: `flow logs go to S3 bucket ${bucketOf(flowLog.destination)}: not read by ${source.label}` };
-      if (!this.notes.has(flowLog.id)) this.notes.set(flowLog.id, summary.read);
       if (!summary.unread) return undefined;
       attempts.warn(`flow log ${flowLog.id}: ${summary.unread}`);
       return { text: `flow log ${flowLog.id}: ${summary.unread}` };
