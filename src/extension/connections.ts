@@ -34,7 +34,12 @@ function loadProfiles(): ProfilesModule {
 
 export function scenarioConnection(dir: string): Connection {
   const label = `scenario ${path.basename(dir)}`;
-  return { kind: 'scenario', label, spec: { kind: 'scenario', dir }, open: async () => openScenario(dir, label) };
+  return {
+    kind: 'scenario',
+    label,
+    spec: { kind: 'scenario', dir },
+    open: async () => openScenario(dir, label, { flowThreads: { threads: readSettings().threads } }),
+  };
 }
 
 export function profileConnection(profile: string, region: string | undefined): Connection {

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { FunctionReport, ScanReport } from '../core/model';
 import type { TelemetrySource } from '../core/ports';
 import { openScenario } from '../replay/scenario';
+import { readSettings } from './settings';
 import type { ReportStore, SavedScan } from './report-store';
 
 /** What a saved scan remembers to reopen its account. */
@@ -29,7 +30,12 @@ export interface Connection {
 /** The bundled demo account, a recorded scenario shipped in `media/demo`. */
 export function demoConnection(extensionUri: vscode.Uri): Connection {
   const dir = vscode.Uri.joinPath(extensionUri, 'media', 'demo').fsPath;
-  return { kind: 'demo', label: 'demo account', spec: { kind: 'demo' }, open: async () => openScenario(dir, 'demo account') };
+  return {
+    kind: 'demo',
+    label: 'demo account',
+    spec: { kind: 'demo' },
+    open: async () => openScenario(dir, 'demo account', { flowThreads: { threads: readSettings().threads } }),
+  };
 }
 
 /** A problem with the account's credentials, shown in the tree's welcome view and the status bar until a scan works again. */
