@@ -440,7 +440,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .option('--function <name>', 'only this function (repeatable)', (v: string, acc: string[]) => [...acc, v], [])
     .option(
       '--ignore-peer <rule>',
-      'leave out a peer: an address, a CIDR or address:port/protocol (repeatable)',
+      'leave out a peer: an address, a CIDR, address:port/protocol or an AWS service (aws:S3:*) (repeatable)',
       (v: string, acc: string[]) => [...acc, v],
       [],
     )

@@ -13,14 +13,28 @@ const DEMO = path.join(__dirname, '..', '..', 'media', 'demo');
 describe('ignore rules', () => {
   it('match addresses, CIDRs and address:port/protocol', () => {
     const m = new IgnoreMatcher({ peers: ['10.0.1.5', '192.168.0.0/16', '10.9.9.9:22/tcp', '2600:1f18::/32'] });
-    assert.equal(m.peer('10.0.1.5', 443, 'tcp'), true);
-    assert.equal(m.peer('10.0.1.6', 443, 'tcp'), false);
-    assert.equal(m.peer('192.168.4.4', 5432, 'tcp'), true);
-    assert.equal(m.peer('10.9.9.9', 22, 'tcp'), true);
-    assert.equal(m.peer('10.9.9.9', 22, 'udp'), false);
-    assert.equal(m.peer('10.9.9.9', 443, 'tcp'), false);
-    assert.equal(m.peer('2600:1f18:0:0::1', 443, 'tcp'), true, 'IPv6 in any spelling');
-    assert.equal(m.peer('not-an-ip', 1, 'tcp'), false);
+    assert.equal(m.peer({ address: '10.0.1.5', port: 443, protocol: 'tcp' }), true);
+    assert.equal(m.peer({ address: '10.0.1.6', port: 443, protocol: 'tcp' }), false);
+    assert.equal(m.peer({ address: '192.168.4.4', port: 5432, protocol: 'tcp' }), true);
+    assert.equal(m.peer({ address: '10.9.9.9', port: 22, protocol: 'tcp' }), true);
+    assert.equal(m.peer({ address: '10.9.9.9', port: 22, protocol: 'udp' }), false);
+    assert.equal(m.peer({ address: '10.9.9.9', port: 443, protocol: 'tcp' }), false);
+    assert.equal(m.peer({ address: '2600:1f18:0:0::1', port: 443, protocol: 'tcp' }), true, 'IPv6 in any spelling');
+    assert.equal(m.peer({ address: 'not-an-ip', port: 1, protocol: 'tcp' }), false);
+  });
+
+  it('match an AWS service peer by its subject (aws:S3:*), never by the address it happened to use', () => {
+    const m = new IgnoreMatcher({ peers: ['aws:S3:*', '52.216.0.0/15'] });
+    const s3 = { address: '3.5.0.9', port: 443, protocol: 'tcp', service: { name: 'S3', region: 'us-east-1' } };
+    const dynamo = { address: '52.216.1.1', port: 443, protocol: 'tcp', service: { name: 'DYNAMODB', region: 'us-east-1' } };
+    assert.equal(m.peer(s3), true);
+    assert.equal(m.peer(dynamo), false, 'an address rule does not reach a service peer through its sample address');
+    assert.equal(m.peer({ address: '52.216.1.1', port: 443, protocol: 'tcp' }), true, 'the CIDR still matches a plain peer');
+    assert.equal(m.finding({ kind: 'new-peer', subject: 'aws:S3:eu-west-1:443/tcp' }), true);
+    assert.equal(m.finding({ kind: 'traffic-spike', subject: 'aws:DYNAMODB:us-east-1:443/tcp' }), false);
+    const exact = new IgnoreMatcher({ peers: ['aws:DYNAMODB:us-east-1:443/tcp'] });
+    assert.equal(exact.peer(dynamo), true);
+    assert.equal(exact.finding({ kind: 'new-peer', subject: 'aws:DYNAMODB:us-east-1:8443/tcp' }), false);
   });
 
   it('match API calls with * as a wildcard, case-insensitively', () => {
