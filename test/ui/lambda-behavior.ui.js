@@ -47,7 +47,7 @@ const ALLOWED = [
   /^dist\/(?!cli\.js$)(?!.*\.map$).+$/,
   /^media\/(?!.*\.labels\.json$).+$/,
   /^docs\/images\/[^/]+\.png$/,
-  /^docs\/iam-policy\.json$/,
+  /^docs\/iam-policy(-athena)?\.json$/,
 ];
 const REQUIRED = [
   'package.json',
