@@ -447,7 +447,9 @@ function defineUiTests(suite, ctx) {
     `an open behaviour diff comes back after the window reloads, with the restored scan`,
     async () => {
       // Reload as a person does: after the workbench has saved the layout with the diff in it (see savedEditorsContain).
-      await wb.savedEditorsContain(page, 'lambdaBehavior.diff');
+      // The diff's own state (the function it shows) must be in that layout too: a panel saved before its page set its
+      // state cannot be revived and is closed.
+      await wb.savedEditorsContain(page, ['lambdaBehavior.diff', 'functionName', FUNCTION]);
       await page.reload();
       const frame = await wb.webviewFrame(page, '#title', 60_000);
       assert.equal((await frame.locator('#title').innerText()).trim(), FUNCTION, "the restored panel is the same function's");

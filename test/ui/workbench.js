@@ -236,7 +236,8 @@ async function problems(page) {
 }
 
 /**
- * Resolves once the workbench has saved its open editors with one whose serialized form contains `needle`.
+ * Resolves once the workbench has saved its open editors with one whose serialized form contains `needle` (a string,
+ * or every string of an array).
  * VS Code in a browser keeps its layout in IndexedDB and writes it every few seconds while the page has focus; it
  * does not write on unload (Chromium), so a reload right after opening an editor restores the layout saved before
  * it. A person's reload follows that save; a test's must wait for it too.
@@ -276,7 +277,7 @@ async function savedEditorsContain(page, needle, timeout = 30_000) {
       }
       return out;
     });
-    if (last.includes(needle)) return;
+    if ([needle].flat().every((n) => last.includes(n))) return;
     await page.waitForTimeout(500);
   }
   throw new Error(
