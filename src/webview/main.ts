@@ -33,13 +33,6 @@ function loadState(): PersistedState {
 
 let state: PersistedState = loadState();
 let restored = false;
-// The function is known before the first render: kept at once, so that VS Code can restore this panel after a reload
-// even if it saved the layout before the host's first message arrived.
-const initialName = document.body.dataset.functionName;
-if (!state.functionName && initialName) {
-  state = { ...state, functionName: initialName };
-  vscode.setState(state);
-}
 
 function save(patch: Partial<PersistedState>): void {
   state = { ...state, ...patch };

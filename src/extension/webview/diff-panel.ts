@@ -140,7 +140,6 @@ class DiffPanel extends Disposable {
       scriptUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js')).toString(),
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css')).toString(),
       nonce: createNonce(),
-      functionName,
     });
     this.register(webview.onDidReceiveMessage((m: unknown) => void this.receive(m)));
     this.register(

@@ -8,8 +8,6 @@ export interface PanelHtmlParts {
   scriptUri: string;
   styleUri: string;
   nonce: string;
-  /** The function the panel shows: the page keeps it in its state at once, so a panel saved before its first render can be restored. */
-  functionName?: string;
 }
 
 /** 128 random bits from the OS, base64: a nonce a page cannot guess (never Math.random). */
@@ -41,7 +39,7 @@ export function panelHtml(parts: PanelHtmlParts): string {
     `<link rel="stylesheet" href="${attr(parts.styleUri)}">`,
     '<title>Behaviour diff</title>',
     '</head>',
-    parts.functionName === undefined ? '<body>' : `<body data-function-name="${attr(parts.functionName)}">`,
+    '<body>',
     '<main id="app" aria-busy="true"><p>Loading the behaviour diff…</p></main>',
     `<script id="lb-main" nonce="${attr(parts.nonce)}" src="${attr(parts.scriptUri)}"></script>`,
     '</body>',
