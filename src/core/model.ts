@@ -318,6 +318,30 @@ export interface ScanReport {
   functions: FunctionReport[];
   warnings: string[];
   stats?: ScanStats;
+  /** What the scan read from AWS and what it cost (live scans only): requests, bytes scanned, the cache's share. */
+  reads?: ScanReads;
+}
+
+/** What a live scan read, for the cost line: said by the source, with what its cache answered. */
+export interface ScanReads {
+  /** Requests sent to AWS, by IAM action name (`logs:StartQuery`, `cloudtrail:LookupEvents`, `cloudwatch:GetMetricData`). */
+  requests: Record<string, number>;
+  /** Bytes the queries scanned and AWS bills: Logs Insights' `statistics.bytesScanned`, Athena's and CloudTrail Lake's. */
+  bytesScanned: number;
+  /** Bytes of records downloaded: S3 objects, FilterLogEvents pages. */
+  bytesDownloaded: number;
+  /** What the scan was estimated to read, said before its queries ran (`Logs Insights on /vpc/flows: about 1.2 GB`). */
+  estimates: string[];
+  /** The cache of closed hours, when the scan used one. */
+  cache?: CacheUse;
+}
+
+/** What the cache of closed hours answered in one scan. An "hour" is one source's hour of one key: an ENI's flows, a function's calls or metrics. */
+export interface CacheUse {
+  /** Where it is kept, shown to the user: a file path. */
+  location: string;
+  hoursFromCache: number;
+  hoursFetched: number;
 }
 
 export interface ScanStats {

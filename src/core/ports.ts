@@ -7,6 +7,7 @@ import type {
   MetricName,
   MetricSeries,
   NetworkInterface,
+  ScanReads,
   SourceErrorKind,
   TrailEvent,
 } from './model';
@@ -167,6 +168,8 @@ export interface TelemetrySource {
    * read): taken, so each is reported once.
    */
   takeNotices?(): string[];
+  /** What the source read from AWS since it was last asked (requests, bytes, estimates said, the cache's share): taken once per scan, into the report. */
+  takeReads?(): ScanReads;
 }
 
 export interface IpRangesDocument {

@@ -16,6 +16,7 @@ export interface ReportParts {
 
 export function scanReport(run: ScanRun, { inventory, windows, flows, trail, functions }: ReportParts): ScanReport {
   const finished = run.clock();
+  const reads = run.source.takeReads?.();
   return {
     formatVersion: 1,
     accountId: inventory.account.accountId,
@@ -38,5 +39,6 @@ export function scanReport(run: ScanRun, { inventory, windows, flows, trail, fun
       durationMs: finished - run.started,
       stageMs: run.stageMs,
     },
+    ...(reads ? { reads } : {}),
   };
 }
