@@ -15,6 +15,7 @@ export async function readCloudTrail(run: ScanRun, inventory: Inventory, windows
     const aggregated = await source.trailCalls?.({ ...request, splitAt: windows.detectStart }, signal);
     if (aggregated) {
       run.attempts.warn(`CloudTrail read from ${aggregated.read}`);
+      trail.readFrom = aggregated.read;
       for (const row of aggregated.rows) {
         signal.throwIfAborted();
         for (const e of eventsOfRow(row)) trail.add(e);

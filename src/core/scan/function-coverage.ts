@@ -6,12 +6,15 @@ import type { Windows } from '../scan';
 import { SOURCE_CALLS, type SourceAttempts, type SourceFailure } from './attempts';
 import type { FlowLogReading } from './flow-logs';
 import type { MetricsReading } from './metrics';
+import type { TrailAttributor } from '../trail/calls';
 
 /** What the stages read, as far as coverage is concerned. */
 export interface CoverageEvidence {
   attempts: SourceAttempts;
   flows: FlowLogReading;
   metrics: MetricsReading;
+  /** Where the calls were read from, when not from LookupEvents (absent: LookupEvents). */
+  trail?: Pick<TrailAttributor, 'readFrom'>;
   /** The windows, to tell an ENI that appeared inside them (absent: not judged). */
   windows?: Pick<Windows, 'baselineStart' | 'detectStart' | 'detectEnd'>;
 }
@@ -133,10 +136,13 @@ function appearedUnpreceded(enis: readonly LambdaEni[], windows: CoverageEvidenc
     );
 }
 
-function cloudTrailCoverage({ attempts }: CoverageEvidence): Decision {
+function cloudTrailCoverage({ attempts, trail }: CoverageEvidence): Decision {
   const failure = attempts.failureOf(SOURCE_CALLS.cloudTrail);
   if (failure) return failedOn(failure);
-  const calls = "management events by the function's role session (data events such as S3 GetObject are not in LookupEvents)";
+  // Lake and Athena hold what the trail logs (data events too, when it logs them); LookupEvents never has data events.
+  const calls = trail?.readFrom
+    ? `the calls of the function's role session, from ${trail.readFrom}`
+    : "management events by the function's role session (data events such as S3 GetObject are not in LookupEvents)";
   // Without the function's changes, no finding can say whether a deploy came before it: said here, once.
   const changes = attempts.failureOf(SOURCE_CALLS.functionChanges);
   if (changes)

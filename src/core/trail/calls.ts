@@ -42,6 +42,8 @@ export class TrailAttributor {
   private readonly functionRole = new Map<string, string>();
   unattributed = 0;
   events = 0;
+  /** Where the calls came from when not from LookupEvents (`CloudTrail Lake eds-1: 1 query, ...`): coverage names it. */
+  readFrom?: string;
 
   constructor(
     functions: readonly LambdaFunction[],
