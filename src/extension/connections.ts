@@ -3,10 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
-import { openScenario } from '../replay/scenario';
 import type { ExtensionDeps } from './deps';
 import type { Connection, ConnectionSpec, OpenOptions, OpenedSource } from './session';
-import { demoConnection } from './session';
+import { demoConnection, replayConnection } from './session';
 import { readSettings, saveProfile } from './settings';
 
 type AwsModule = typeof import('../aws/source');
@@ -33,13 +32,7 @@ function loadProfiles(): ProfilesModule {
 }
 
 export function scenarioConnection(dir: string): Connection {
-  const label = `scenario ${path.basename(dir)}`;
-  return {
-    kind: 'scenario',
-    label,
-    spec: { kind: 'scenario', dir },
-    open: async () => openScenario(dir, label, { flowThreads: { threads: readSettings().threads } }),
-  };
+  return replayConnection({ kind: 'scenario', dir }, `scenario ${path.basename(dir)}`, dir);
 }
 
 export function profileConnection(profile: string, region: string | undefined): Connection {

@@ -24,18 +24,34 @@ export interface Connection {
   /** Shown in the tree's root, the view's description and the status bar: `demo account`, `scenario acme`, `profile dev · eu-west-1`. */
   readonly label: string;
   readonly spec: ConnectionSpec;
+  /**
+   * Set for a recorded account (the demo, a scenario): what a worker thread needs to open it itself, so that the scan
+   * reads and parses it off the extension host's thread. A live account has none: its scan awaits the network.
+   */
+  readonly replay?: ReplayTarget;
   open(options: OpenOptions): Promise<OpenedSource>;
+}
+
+/** A recorded scenario as a scan opens it: its directory and the label its source reports. */
+export interface ReplayTarget {
+  dir: string;
+  label: string;
+}
+
+/** A recorded account: `open()` (in this thread) and `replay` (in a worker) open the same directory with the same label. */
+export function replayConnection(spec: Extract<ConnectionSpec, { kind: 'demo' | 'scenario' }>, label: string, dir: string): Connection {
+  return {
+    kind: spec.kind,
+    label,
+    spec,
+    replay: { dir, label },
+    open: async () => openScenario(dir, label, { flowThreads: { threads: readSettings().threads } }),
+  };
 }
 
 /** The bundled demo account, a recorded scenario shipped in `media/demo`. */
 export function demoConnection(extensionUri: vscode.Uri): Connection {
-  const dir = vscode.Uri.joinPath(extensionUri, 'media', 'demo').fsPath;
-  return {
-    kind: 'demo',
-    label: 'demo account',
-    spec: { kind: 'demo' },
-    open: async () => openScenario(dir, 'demo account', { flowThreads: { threads: readSettings().threads } }),
-  };
+  return replayConnection({ kind: 'demo' }, 'demo account', vscode.Uri.joinPath(extensionUri, 'media', 'demo').fsPath);
 }
 
 /** A problem with the account's credentials, shown in the tree's welcome view and the status bar until a scan works again. */
