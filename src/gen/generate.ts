@@ -118,7 +118,8 @@ export async function generateScenario(opts: GenOptions): Promise<GenResult> {
   writeJson(join(dir, 'lambda', 'tags.json'), listTags(account));
   writeJson(join(dir, 'ec2', 'describe-network-interfaces.json'), describeNetworkInterfaces(account, stream('inventory')));
   writeJson(join(dir, 'ec2', 'describe-flow-logs.json'), describeFlowLogs(account, opts.format, opts.interval));
-  if (traps) writeJson(join(dir, 'ip-ranges.json'), ipRangesDocument(span));
+  // AWS's ip-ranges document, which the demo and the traps accounts' service peers are named from.
+  if (traps || opts.profile === 'demo') writeJson(join(dir, 'ip-ranges.json'), ipRangesDocument(span));
   if (opts.profile === 'demo') {
     // The permissions reads: roles granting more than the functions use, security groups wider than their peers need.
     const iam = demoIam(account);

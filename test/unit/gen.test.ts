@@ -153,6 +153,19 @@ describe('determinism', () => {
     assert.ok(fs.readFileSync(`${a}.labels.json`).equals(fs.readFileSync(`${b}.labels.json`)));
   });
 
+  test('the bundled demo account (media/demo) is what the generator writes, its ip-ranges document included', () => {
+    const bundled = path.join(__dirname, '..', '..', 'media', 'demo');
+    const sc = readJson(path.join(bundled, 'scenario.json')) as { description: string };
+    // The bundled demo's own description names its arguments: the default ones for the demo, seed 7.
+    assert.equal(sc.description, 'generated: profile=demo seed=7 format=v2 interval=600s days=15');
+    const generated = path.join(tmp, 'demo-a');
+    const files = filesUnder(bundled);
+    assert.deepEqual(filesUnder(generated), files);
+    assert.ok(files.includes('ip-ranges.json'));
+    for (const f of files)
+      assert.ok(fs.readFileSync(path.join(bundled, f)).equals(fs.readFileSync(path.join(generated, f))), `media/demo/${f} differs`);
+  });
+
   test('another seed gives another account', () => {
     const a = readJson(path.join(tmp, 'demo-a', 'scenario.json'));
     const c = readJson(path.join(tmp, 'demo-c', 'scenario.json'));
