@@ -6,6 +6,7 @@ import type * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { EniHistoryJson } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
+import { writeFileAtomic } from '../node/atomic-file';
 import type { ConnectionSpec } from './session';
 
 /** What is saved: the report and enough about the connection to reopen it. */
@@ -80,19 +81,16 @@ export class ReportStore {
   }
 
   /**
-   * Writes a temp file then renames it over the old one. Writes run one after another, so the last call wins; two
-   * windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
+   * Writes a temp file then renames it over the old one (writeFileAtomic). Writes run one after another, so the last
+   * call wins; two windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
    */
   private write(file: string, text: string, what: string): Promise<void> {
     const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
     this.queue = this.queue.then(async () => {
       try {
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        await fs.writeFile(temp, text, 'utf8');
-        await fs.rename(temp, file);
+        await writeFileAtomic(file, text, temp);
       } catch (err) {
         this.log.warn(`[store] could not save ${what} to ${file}: ${errorMessage(err)}`);
-        await fs.rm(temp, { force: true }).catch(() => undefined);
       }
     });
     return this.queue;
