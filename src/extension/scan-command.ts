@@ -2,10 +2,11 @@
 import * as vscode from 'vscode';
 import { coverageStatusOf } from '../core/coverage';
 import { errorMessage } from '../core/errors';
-import { EniHistory } from '../core/inventory/history';
+import { EniHistory, type EniHistoryJson } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
-import { InputError, SourceError } from '../core/ports';
+import { InputError, SourceError, type Logger } from '../core/ports';
 import { scan } from '../core/scan';
+import { scanInWorker, type ScanDataOptions, type WorkerScanResult } from '../node/scan-in-worker';
 import { acceptFileLocation, readAcceptedFile } from './accept';
 import { abortSignalOf } from './cancellation';
 import type { ExtensionDeps } from './deps';
@@ -117,24 +118,18 @@ export class Scanner implements vscode.Disposable {
     const accepted = await readAcceptedFile(acceptFileLocation(this.context.globalStorageUri));
     const accountKey = JSON.stringify(connection.spec);
     const savedHistory = await this.store.loadHistory(accountKey);
-    const history = savedHistory ? EniHistory.fromJSON(savedHistory) : new EniHistory();
-    const source = await connection.open({ flowLogsQuery: settings.flowLogsQuery, onNotice: (m) => log.info(`[aws] ${m}`) });
-    let report: ScanReport;
-    try {
-      report = await scan(source, {
-        baselineDays: settings.baselineDays,
-        detectHours: settings.detectHours,
-        functions: request.functions,
-        ignore: settings.ignore,
-        accepted,
-        history,
-        signal,
-        logger: engineLogger(log),
-        onProgress,
-      });
-    } finally {
-      source.dispose?.();
-    }
+    const options: ScanDataOptions = {
+      baselineDays: settings.baselineDays,
+      detectHours: settings.detectHours,
+      functions: request.functions,
+      ignore: settings.ignore,
+      accepted,
+    };
+    const handlers = { signal, logger: engineLogger(log), onProgress };
+    // A recorded account is read and parsed on a worker thread: this thread (every extension's) only relays and assembles.
+    const { report, history } = connection.replay
+      ? await scanInWorker({ ...connection.replay, flowThreads: settings.threads, options, history: savedHistory }, handlers)
+      : await this.scanHere(connection, settings.flowLogsQuery, options, savedHistory, handlers);
     if (session.connection !== connection) {
       log.info(`[scan] ${connection.label}: finished after another account was opened; its result is dropped`);
       return undefined;
@@ -145,12 +140,30 @@ export class Scanner implements vscode.Disposable {
     );
     for (const warning of report.warnings) log.warn(`[scan] ${warning}`);
     this.reportExpiredCoverage(connection, report);
-    void this.store.saveHistory(accountKey, history.toJSON());
+    void this.store.saveHistory(accountKey, history);
     if (request.functions?.length) session.mergeReport(report, request.functions);
     else session.setReport(report);
     const shown = session.report ?? report;
     this.finished.fire({ report: shown, background: !!request.background });
     return shown;
+  }
+
+  /** A live account's scan, on this thread: it spends its time awaiting the network. */
+  private async scanHere(
+    connection: Connection,
+    flowLogsQuery: 'insights' | 'filter',
+    options: ScanDataOptions,
+    savedHistory: EniHistoryJson | undefined,
+    handlers: { signal: AbortSignal; logger: Logger; onProgress: (m: string) => void },
+  ): Promise<WorkerScanResult> {
+    const history = savedHistory ? EniHistory.fromJSON(savedHistory) : new EniHistory();
+    const source = await connection.open({ flowLogsQuery, onNotice: (m) => this.deps.log.info(`[aws] ${m}`) });
+    try {
+      const report = await scan(source, { ...options, history, ...handlers });
+      return { report, history: history.toJSON() };
+    } finally {
+      source.dispose?.();
+    }
   }
 
   /** Every source failing with expired credentials is the same problem as the scan failing with it: say it once, where the user looks. */

@@ -1,0 +1,138 @@
+// A replay scan on a worker thread: started, fed its options, heard for progress and logs, cancelled by terminating it, its report assembled in slices.
+import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
+import type { EniHistoryJson } from '../core/inventory/history';
+import type { FunctionReport, ScanReport } from '../core/model';
+import { InputError, SourceError, type Logger, type SourceErrorKind } from '../core/ports';
+import type { CrossedError, ScanWorkerData, ScanWorkerReply } from './scan-protocol';
+
+export type { ScanDataOptions, ScanWorkerData } from './scan-protocol';
+
+export interface ScanInWorkerOptions {
+  /** Aborting terminates the worker; the promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+  logger?: Logger;
+  onProgress?: (message: string) => void;
+  /** The worker's script (tests: one that fails). */
+  workerScript?: string;
+}
+
+export interface WorkerScanResult {
+  report: ScanReport;
+  /** The ENI history given, with this scan's inventory added. */
+  history: EniHistoryJson;
+}
+
+let live = 0;
+/** Scan workers running now, in this process (tests: none is left behind). */
+export function liveScanWorkers(): number {
+  return live;
+}
+
+/**
+ * Scans the recorded scenario `data.dir` on a worker thread. The calling thread only relays messages and parses the
+ * report's JSON one batch of functions per event-loop turn, so that it never blocks for long, whatever the account's size.
+ * A worker that crashes or exits without a report rejects with an error naming the scenario; it never hangs.
+ */
+export async function scanInWorker(data: ScanWorkerData, options: ScanInWorkerOptions = {}): Promise<WorkerScanResult> {
+  const { signal } = options;
+  signal?.throwIfAborted();
+  const worker = startWorker(options.workerScript ?? defaultWorkerScript(), data);
+  live++;
+  return new Promise<WorkerScanResult>((resolve, reject) => {
+    let settled = false;
+    /** Once the report arrived, the worker's exit is expected. */
+    let received = false;
+    const settle = (done: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      done();
+    };
+    const onAbort = () => {
+      settle(() => reject(signal!.reason));
+      void worker.terminate();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    worker.on('message', (reply: ScanWorkerReply) => {
+      if (settled) return;
+      switch (reply.type) {
+        case 'progress':
+          options.onProgress?.(reply.message);
+          break;
+        case 'log':
+          options.logger?.[reply.level]?.(reply.message);
+          break;
+        case 'error':
+          received = true;
+          settle(() => reject(rebuiltError(reply.error)));
+          void worker.terminate();
+          break;
+        case 'report':
+          received = true;
+          assemble(reply.head, reply.functionBatches, signal).then(
+            (report) => settle(() => resolve({ report, history: reply.history })),
+            (err: unknown) => settle(() => reject(err)),
+          );
+          break;
+      }
+    });
+    worker.on('error', (err) => {
+      settle(() => reject(new Error(`${data.dir}: the replay scan's worker thread crashed: ${err.message}`, { cause: err })));
+      void worker.terminate();
+    });
+    worker.on('exit', (code) => {
+      live--;
+      if (!received)
+        settle(() =>
+          reject(new Error(`${data.dir}: the replay scan's worker thread stopped (exit code ${code}) before it sent its report`)),
+        );
+    });
+  });
+}
+
+/** The report from its head and its function batches, one JSON.parse per event-loop turn. */
+async function assemble(head: string, batches: readonly string[], signal: AbortSignal | undefined): Promise<ScanReport> {
+  const report = JSON.parse(head) as ScanReport;
+  const functions: FunctionReport[] = [];
+  for (const batch of batches) {
+    await nextTurn();
+    signal?.throwIfAborted();
+    for (const fn of JSON.parse(batch) as FunctionReport[]) functions.push(fn);
+  }
+  report.functions = functions;
+  return report;
+}
+
+/** The engine's own kinds again: a bad scenario stays an InputError, a failed source a SourceError with its kind. */
+function rebuiltError(e: CrossedError): Error {
+  let err: Error;
+  if (e.sourceKind !== undefined) err = new SourceError(e.sourceKind as SourceErrorKind, e.message, e.iamAction);
+  else if (e.name === 'InputError') err = new InputError(e.message);
+  else {
+    err = new Error(e.message);
+    err.name = e.name;
+  }
+  if (e.stack !== undefined) err.stack = e.stack;
+  return err;
+}
+
+function startWorker(script: string, data: ScanWorkerData): Worker {
+  return script.endsWith('.ts')
+    ? // Under tsx (tests, from sources): the thread loads tsx before the TypeScript entry.
+      new Worker(`require(${JSON.stringify(createRequire(__filename).resolve('tsx/cjs'))}); require(${JSON.stringify(script)});`, {
+        eval: true,
+        workerData: data,
+      })
+    : new Worker(script, { workerData: data });
+}
+
+/** Beside this module: dist/scan-worker.js when bundled, src/node/scan-worker.ts when run from sources. */
+function defaultWorkerScript(): string {
+  const js = path.join(__dirname, 'scan-worker.js');
+  return fs.existsSync(js) ? js : path.join(__dirname, 'scan-worker.ts');
+}

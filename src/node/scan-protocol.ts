@@ -1,0 +1,51 @@
+// The messages between a replay scan's worker thread and the thread that started it (who sends each is said).
+import type { AcceptedBehaviour } from '../core/accepted';
+import type { IgnoreRules } from '../core/ignore';
+import type { EniHistoryJson } from '../core/inventory/history';
+import type { EpochMs } from '../core/model';
+
+/** The scan options that are data (the signal, logger and progress callback cross as messages instead). */
+export interface ScanDataOptions {
+  now?: EpochMs;
+  baselineDays?: number;
+  detectHours?: number;
+  functions?: string[];
+  ignore?: IgnoreRules;
+  accepted?: AcceptedBehaviour;
+}
+
+/** Given to the worker at its start (its workerData): what to open and how to scan it. */
+export interface ScanWorkerData {
+  /** The scenario directory and the label its source reports. */
+  dir: string;
+  label: string;
+  /** Flow-log parsing threads the worker may start in turn (undefined: one per core). */
+  flowThreads?: number;
+  options: ScanDataOptions;
+  /** The account's ENI history so far; the worker sends it back with this scan's inventory added. */
+  history?: EniHistoryJson;
+  /** JSON characters per batch of the report's functions (default 256 KiB; tests: small, to cross several batches). */
+  batchChars?: number;
+}
+
+/** An error as it crosses threads: enough to rebuild the engine's own kinds (a bad scenario is an InputError). */
+export interface CrossedError {
+  name: string;
+  message: string;
+  stack?: string;
+  /** A SourceError's kind and missing IAM action. */
+  sourceKind?: string;
+  iamAction?: string;
+}
+
+/** Sent by the worker. */
+export type ScanWorkerReply =
+  | { type: 'progress'; message: string }
+  | { type: 'log'; level: 'info' | 'warn' | 'debug'; message: string }
+  /**
+   * The report as JSON text: the report without its functions, and its functions in batches (each a JSON array) that
+   * the receiving thread parses one event-loop turn at a time; a 1,000-function report received as one object would
+   * take that thread well over 50 ms to deserialize.
+   */
+  | { type: 'report'; head: string; functionBatches: string[]; history: EniHistoryJson }
+  | { type: 'error'; error: CrossedError };

@@ -1,0 +1,65 @@
+// A replay scan's worker thread: opens the recorded scenario, scans it, and sends back the report in JSON batches and the ENI history.
+import { parentPort, workerData } from 'node:worker_threads';
+import { EniHistory } from '../core/inventory/history';
+import { SourceError } from '../core/ports';
+import { scan } from '../core/scan';
+import { openScenario } from '../replay/scenario';
+import type { CrossedError, ScanWorkerData, ScanWorkerReply } from './scan-protocol';
+
+/** Function JSON per batch: about a millisecond or two of JSON.parse for the receiving thread. */
+const BATCH_CHARS = 256 * 1024;
+
+function send(reply: ScanWorkerReply): void {
+  parentPort?.postMessage(reply);
+}
+
+/** The report's functions as JSON arrays of about BATCH_CHARS each, in order. */
+function functionBatches(functions: readonly unknown[], batchChars = BATCH_CHARS): string[] {
+  const batches: string[] = [];
+  let parts: string[] = [];
+  let size = 0;
+  for (const fn of functions) {
+    const text = JSON.stringify(fn);
+    parts.push(text);
+    size += text.length;
+    if (size >= batchChars) {
+      batches.push(`[${parts.join(',')}]`);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (parts.length) batches.push(`[${parts.join(',')}]`);
+  return batches;
+}
+
+function crossed(err: unknown): CrossedError {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  return {
+    name: err.name,
+    message: err.message,
+    ...(err.stack !== undefined ? { stack: err.stack } : {}),
+    ...(SourceError.is(err) ? { sourceKind: err.kind, ...(err.iamAction !== undefined ? { iamAction: err.iamAction } : {}) } : {}),
+  };
+}
+
+async function main(data: ScanWorkerData): Promise<void> {
+  const source = openScenario(data.dir, data.label, { flowThreads: data.flowThreads !== undefined ? { threads: data.flowThreads } : {} });
+  const history = data.history ? EniHistory.fromJSON(data.history) : new EniHistory();
+  const report = await scan(source, {
+    ...data.options,
+    history,
+    logger: {
+      info: (message) => send({ type: 'log', level: 'info', message }),
+      warn: (message) => send({ type: 'log', level: 'warn', message }),
+      debug: (message) => send({ type: 'log', level: 'debug', message }),
+    },
+    onProgress: (message) => send({ type: 'progress', message }),
+  });
+  // The head keeps `functions` (empty) in its place, so that the assembled report has the engine's key order.
+  const head = JSON.stringify({ ...report, functions: [] });
+  send({ type: 'report', head, functionBatches: functionBatches(report.functions, data.batchChars), history: history.toJSON() });
+}
+
+if (parentPort) {
+  main(workerData as ScanWorkerData).catch((err: unknown) => send({ type: 'error', error: crossed(err) }));
+}
