@@ -62,8 +62,9 @@ export async function runAthenaQuery(c: AwsClients, sql: string, options: Athena
   const budget = options.budgetMs ?? DEFAULT_ATHENA_BUDGET_MS;
   const deadline = Date.now() + budget;
   let ended = false;
+  // Billed whether or not the query completes: what it scanned by its last poll is counted however it ends.
+  let dataScannedBytes = 0;
   try {
-    let dataScannedBytes = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
       if (Date.now() + wait > deadline)
@@ -73,7 +74,7 @@ export async function runAthenaQuery(c: AwsClients, sql: string, options: Athena
         c.athena().send(new GetQueryExecutionCommand({ QueryExecutionId: id }), { abortSignal: signal }),
       );
       const state = r.QueryExecution?.Status?.State;
-      dataScannedBytes = r.QueryExecution?.Statistics?.DataScannedInBytes ?? 0;
+      dataScannedBytes = r.QueryExecution?.Statistics?.DataScannedInBytes ?? dataScannedBytes;
       if (state === 'SUCCEEDED') break;
       if (state === 'FAILED' || state === 'CANCELLED') {
         ended = true;
@@ -87,6 +88,7 @@ export async function runAthenaQuery(c: AwsClients, sql: string, options: Athena
     ended = true;
     return { rows: await readResults(c, id, signal), dataScannedBytes, queryExecutionId: id };
   } finally {
+    c.meter.bytesScanned(dataScannedBytes);
     // Best effort, not tied to the (maybe aborted) signal; the client's socket timeout bounds it.
     if (!ended)
       await Promise.resolve()

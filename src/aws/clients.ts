@@ -8,7 +8,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain } from '@aws-sdk/credential-providers';
-import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, DeserializeMiddleware, MiddlewareStack } from '@aws-sdk/types';
+import type { ScanReads } from '../core/model';
 
 export interface ClientOptions {
   /** A profile from ~/.aws/config (AWS_CONFIG_FILE) and ~/.aws/credentials (AWS_SHARED_CREDENTIALS_FILE); else AWS_PROFILE or default. */
@@ -33,6 +34,8 @@ export const DEFAULT_SOCKET_TIMEOUT_MS = 120_000;
 
 export interface AwsClients {
   readonly profile?: string;
+  /** What every client built here sent (each attempt, retries too) and what the readers say they scanned or downloaded. */
+  readonly meter: ReadMeter;
   ec2(): EC2Client;
   lambda(): LambdaClient;
   logs(): CloudWatchLogsClient;
@@ -82,10 +85,11 @@ export function createClients(options: ClientOptions = {}): AwsClients {
     },
   };
   const made: Array<{ destroy(): void }> = [];
+  const meter = new ReadMeter();
   const lazy = <T extends { destroy(): void }>(make: () => T) => {
     let client: T | undefined;
     return () => {
-      if (!client) made.push((client = make()));
+      if (!client) made.push((client = metered(make(), meter)));
       return client;
     };
   };
@@ -93,6 +97,7 @@ export function createClients(options: ClientOptions = {}): AwsClients {
   const others = new Map<unknown, () => { destroy(): void }>();
   return {
     profile: options.profile,
+    meter,
     ec2: lazy(() => new EC2Client(common)),
     lambda: lazy(() => new LambdaClient(common)),
     logs: lazy(() => new CloudWatchLogsClient(common)),
@@ -120,6 +125,88 @@ export function createClients(options: ClientOptions = {}): AwsClients {
       for (const c of made) c.destroy();
     },
   };
+}
+
+/** SDK client class → IAM service prefix. */
+const IAM_PREFIX: Record<string, string> = {
+  AthenaClient: 'athena',
+  CloudTrailClient: 'cloudtrail',
+  CloudWatchClient: 'cloudwatch',
+  CloudWatchLogsClient: 'logs',
+  EC2Client: 'ec2',
+  IAMClient: 'iam',
+  LambdaClient: 'lambda',
+  S3Client: 's3',
+  STSClient: 'sts',
+};
+/** Operations whose IAM action has another name. */
+const IAM_ACTION_OF: Record<string, string> = { 's3:ListObjectsV2': 's3:ListBucket', 's3:HeadObject': 's3:GetObject' };
+
+/** `logs:StartQuery` from the SDK's names for the client and the command (`CloudWatchLogsClient`, `StartQueryCommand`). */
+export function iamActionOf(clientName: string | undefined, commandName: string | undefined): string {
+  const prefix = IAM_PREFIX[clientName ?? ''] ?? (clientName ?? 'unknown').replace(/Client$/, '').toLowerCase();
+  const operation = `${prefix}:${(commandName ?? 'Unknown').replace(/Command$/, '')}`;
+  return IAM_ACTION_OF[operation] ?? operation;
+}
+
+/**
+ * The tally of one source's reads, taken once per scan. Requests are counted where each attempt leaves (below the
+ * retry middleware): a retried request is billed and throttled like any other. Bytes are said by the readers, which
+ * alone know them: the queries' scanned bytes (what Logs Insights, Athena and Lake bill), the records downloaded.
+ */
+export class ReadMeter {
+  private requests = new Map<string, number>();
+  private scanned = 0;
+  private downloaded = 0;
+  private estimates: string[] = [];
+
+  request(action: string): void {
+    this.requests.set(action, (this.requests.get(action) ?? 0) + 1);
+  }
+
+  bytesScanned(bytes: number): void {
+    if (Number.isFinite(bytes) && bytes > 0) this.scanned += bytes;
+  }
+
+  bytesDownloaded(bytes: number): void {
+    if (Number.isFinite(bytes) && bytes > 0) this.downloaded += bytes;
+  }
+
+  estimate(text: string): void {
+    this.estimates.push(text);
+  }
+
+  /** What was read since the last take, and a fresh start. */
+  take(): ScanReads {
+    const reads: ScanReads = {
+      requests: Object.fromEntries([...this.requests].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+      bytesScanned: this.scanned,
+      bytesDownloaded: this.downloaded,
+      estimates: this.estimates,
+    };
+    this.requests = new Map();
+    this.scanned = 0;
+    this.downloaded = 0;
+    this.estimates = [];
+    return reads;
+  }
+}
+
+const METER_MIDDLEWARE = 'lambdaBehaviorReadMeter';
+
+/**
+ * Counts each attempt of every command the client sends. The deserialize step runs inside the retry middleware (which
+ * is in finalizeRequest), once per attempt; counted before the attempt goes out, so that a failed one counts too.
+ */
+function metered<T>(client: T, meter: ReadMeter): T {
+  const stack = (client as { middlewareStack?: MiddlewareStack<object, object> }).middlewareStack;
+  if (!stack) return client;
+  const count: DeserializeMiddleware<object, object> = (next, context) => (args) => {
+    meter.request(iamActionOf(context.clientName, context.commandName));
+    return next(args);
+  };
+  stack.add(count, { step: 'deserialize', name: METER_MIDDLEWARE, priority: 'high', override: true });
+  return client;
 }
 
 export { listProfiles, missingProfile, type ProfileSummary } from './profiles';

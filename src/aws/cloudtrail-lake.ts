@@ -128,8 +128,9 @@ export async function trailCallsFromLake(
   const QueryId = started.QueryId!;
   const deadline = Date.now() + budgetMs;
   let ended = false;
+  // Lake bills what the query scanned however it ends: counted from its last statistics.
+  let bytesScanned = 0;
   try {
-    let bytesScanned = 0;
     for (let attempt = 0; ; attempt++) {
       const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
       if (Date.now() + wait > deadline)
@@ -168,6 +169,7 @@ export async function trailCallsFromLake(
     } while (NextToken);
     return { rows: trailRowsFromAnswer(raw), raw, bytesScanned, sql };
   } finally {
+    c.meter.bytesScanned(bytesScanned);
     if (!ended)
       await Promise.resolve()
         .then(() => c.cloudtrail().send(new CancelQueryCommand({ QueryId })))

@@ -163,6 +163,8 @@ export async function* fetchFlowRecords(
       }),
     );
     const lines = (page.events ?? []).map((e) => e.message ?? '').filter((m) => m.length > 0);
+    // What the page brought of records: the messages' bytes (the page's JSON around them is not counted).
+    c.meter.bytesDownloaded(lines.reduce((n, line) => n + Buffer.byteLength(line, 'utf8'), 0));
     if (lines.length) yield Buffer.from(lines.join('\n') + '\n', 'utf8');
     nextToken = page.nextToken;
   } while (nextToken);

@@ -1,10 +1,17 @@
 // Flow-log aggregation pushed into CloudWatch Logs Insights: one row per ENI × peer × port × protocol × action × hour.
-import { GetQueryResultsCommand, StartQueryCommand, StopQueryCommand, type ResultField } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  DescribeLogGroupsCommand,
+  GetQueryResultsCommand,
+  StartQueryCommand,
+  StopQueryCommand,
+  type ResultField,
+} from '@aws-sdk/client-cloudwatch-logs';
 import type { FlowLogFormat } from '../core/flowlog/format';
 import type { FlowAggregate } from '../core/model';
 import { SourceError } from '../core/ports';
 import { flowRowsToAggregates } from '../core/query-rows';
-import { HOUR_MS } from '../core/time';
+import { formatBytes } from '../core/query-rows';
+import { DAY_MS, HOUR_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { abortableSleep, call } from './fetch';
 
@@ -60,6 +67,14 @@ export const DEFAULT_QUERY_BUDGET_MS = 15 * 60_000;
 export interface InsightsOptions {
   /** The poll budget of one query (default 15 minutes); past it the query is stopped and fails as `Timeout`. */
   queryBudgetMs?: number;
+  /** Told of each query run and the bytes it scanned (also counted on the clients' meter). */
+  tally?: InsightsTally;
+}
+
+/** The queries a flow log's read ran and what they scanned, for its coverage. */
+export interface InsightsTally {
+  queries: number;
+  bytesScanned: number;
 }
 
 /**
@@ -87,6 +102,8 @@ export async function runQuery(
   const queryId = started.queryId!;
   const deadline = Date.now() + (options.queryBudgetMs ?? DEFAULT_QUERY_BUDGET_MS);
   let ended = false;
+  // Insights bills what a query scanned however it ends: its statistics grow with each poll, the last one counts.
+  let bytesScanned = 0;
   try {
     for (let attempt = 0; ; attempt++) {
       const wait = POLL_MS[Math.min(attempt, POLL_MS.length - 1)];
@@ -100,6 +117,7 @@ export async function runQuery(
       const r = await call(c, 'logs:GetQueryResults', 'logs', () =>
         c.logs().send(new GetQueryResultsCommand({ queryId }), { abortSignal: signal }),
       );
+      bytesScanned = r.statistics?.bytesScanned ?? bytesScanned;
       if (r.status === 'Complete') {
         ended = true;
         return r.results ?? [];
@@ -116,6 +134,11 @@ export async function runQuery(
       }
     }
   } finally {
+    c.meter.bytesScanned(bytesScanned);
+    if (options.tally) {
+      options.tally.queries++;
+      options.tally.bytesScanned += bytesScanned;
+    }
     // Best effort, and not tied to the (maybe aborted) signal; the client's socket timeout bounds it.
     if (!ended)
       await c
@@ -203,4 +226,69 @@ async function aggregateBatch(
     }
   }
   return out;
+}
+
+/**
+ * What Logs Insights charges per GB of data scanned in most regions (US East, Europe): $0.005, from the CloudWatch
+ * pricing page (https://aws.amazon.com/cloudwatch/pricing/, Logs › Logs Insights). Some regions charge more: the
+ * estimate says "about".
+ */
+export const INSIGHTS_USD_PER_GB = 0.005;
+
+/** The queries `aggregateWithInsights` runs over one range: two directions per batch of ENIs (a full answer splits the range, not the bytes). */
+export function insightsQueryCount(enis: ReadonlyArray<{ id: string; addresses: string[] }>): number {
+  return 2 * batchEnis(enis).length;
+}
+
+/** A log group as DescribeLogGroups says it: its stored bytes and the span they cover. */
+export interface LogGroupSize {
+  storedBytes: number;
+  creationTime?: number;
+  retentionInDays?: number;
+}
+
+/** The log group's size, or undefined when no group has exactly this name. Needs logs:DescribeLogGroups. */
+export async function describeLogGroupSize(c: AwsClients, logGroupName: string, signal: AbortSignal): Promise<LogGroupSize | undefined> {
+  let nextToken: string | undefined;
+  do {
+    const page = await call(c, 'logs:DescribeLogGroups', 'logs', () =>
+      c.logs().send(new DescribeLogGroupsCommand({ logGroupNamePrefix: logGroupName, nextToken }), { abortSignal: signal }),
+    );
+    const group = (page.logGroups ?? []).find((g) => g.logGroupName === logGroupName);
+    if (group)
+      return {
+        storedBytes: group.storedBytes ?? 0,
+        ...(group.creationTime !== undefined ? { creationTime: group.creationTime } : {}),
+        ...(group.retentionInDays !== undefined ? { retentionInDays: group.retentionInDays } : {}),
+      };
+    nextToken = page.nextToken;
+  } while (nextToken);
+  return undefined;
+}
+
+/**
+ * The bytes `queries` queries over [start, end) scan, estimated from the group's stored bytes: the share of the
+ * stored span (since the group's creation, or its retention) the range covers, as if the records were spread evenly.
+ * storedBytes is what CloudWatch Logs keeps, which may differ from the bytes Insights bills: an estimate, said "about".
+ */
+export function estimateInsightsBytes(size: LogGroupSize, start: number, end: number, queries: number, now: number): number {
+  const kept = size.retentionInDays ? now - size.retentionInDays * DAY_MS : -Infinity;
+  const from = Math.max(size.creationTime ?? kept, kept);
+  const span = now - from;
+  const overlap = Math.max(0, Math.min(end, now) - Math.max(start, from));
+  const share = Number.isFinite(span) && span > 0 ? Math.min(1, overlap / span) : 1;
+  return Math.round(size.storedBytes * share) * queries;
+}
+
+/** `about $0.006`, `less than $0.001`. */
+export function usdText(usd: number): string {
+  if (usd < 0.001) return 'less than $0.001';
+  return `about $${usd < 0.1 ? usd.toPrecision(1) : usd.toFixed(2)}`;
+}
+
+/** `Logs Insights on /vpc/flows: about 1.2 GB to scan in 2 queries (about $0.006)`. */
+export function insightsEstimateText(logGroupName: string, bytes: number, queries: number): string {
+  // Shown in the same GB as the bytes (formatBytes counts 1024s); the difference is inside "about".
+  const usd = (bytes / 1024 ** 3) * INSIGHTS_USD_PER_GB;
+  return `Logs Insights on ${logGroupName}: about ${formatBytes(bytes)} to scan in ${queries} ${queries === 1 ? 'query' : 'queries'} (${usdText(usd)})`;
 }

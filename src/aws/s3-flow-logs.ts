@@ -111,6 +111,8 @@ export async function* readS3FlowLog(
   request: FlowReadRequest,
   budget: S3ByteBudget,
   signal: AbortSignal,
+  /** Told the bytes of each object read (the scan's reads). */
+  meter?: { bytesDownloaded(bytes: number): void },
 ): AsyncGenerator<FlowData> {
   const { bucket } = destinationOf(flowLog);
   const objects = await listFlowLogObjects(s3, flowLog, account, request, signal);
@@ -142,6 +144,7 @@ export async function* readS3FlowLog(
       requestAhead();
       read++;
       bytes += object.size;
+      meter?.bytesDownloaded(object.size);
       const source = `s3://${bucket}/${object.key}`;
       if (object.fileFormat === 'parquet') {
         const parquet = await parquetAsText(await bodyBytes(body, signal), source);

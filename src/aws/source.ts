@@ -2,7 +2,7 @@
 import { functionFromAws, metricSeriesFromAws, networkInterfaceFromAws, trailEventFromAws } from '../core/aws-shapes';
 import { parseLogFormat } from '../core/flowlog/format';
 import { isLambdaEni } from '../core/inventory/enis';
-import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, TrailEvent } from '../core/model';
+import type { FlowLogConfig, LambdaFunction, MetricSeries, NetworkInterface, ScanReads, TrailEvent } from '../core/model';
 import { managementEventFromAws } from '../core/trail/management';
 import {
   SourceError,
@@ -32,7 +32,14 @@ import {
 } from './fetch';
 import { aggregateWithAthena, formatBytes, type AthenaFlowAnswer, type AthenaTable } from './athena';
 import { trailCallsFromAthena, trailCallsFromLake, type TrailAnswer } from './cloudtrail-lake';
-import { aggregateWithInsights } from './insights';
+import {
+  aggregateWithInsights,
+  describeLogGroupSize,
+  estimateInsightsBytes,
+  insightsEstimateText,
+  insightsQueryCount,
+  type InsightsTally,
+} from './insights';
 import { LookupCostEstimator } from './lookup-cost';
 import { iamAdvice } from './errors';
 import { loadIpRanges, type AwsIpRangesFile, type IpRangesOptions } from './ip-ranges';
@@ -78,8 +85,13 @@ export class AwsSource implements TelemetrySource {
   private ipRangesCache?: Promise<AwsIpRangesFile | undefined>;
   private readonly trailLimiter = new RateLimiter(500);
   private insightsDenied = false;
-  /** The Athena flow-log answer of this scan, for the ENIs it asked about: asked again only for ENIs it lacks. */
-  private athenaFlows?: { enis: Set<string>; answer: Promise<AthenaFlowAnswer> };
+  /**
+   * The Athena flow-log answers of this scan by range (`start end`), for the ENIs each asked about: asked again for a
+   * range not asked yet, or for ENIs it lacks. A cache asks for narrower ranges than the scan's: each is its own query.
+   */
+  private readonly athenaFlows = new Map<string, { enis: Set<string>; answer: Promise<AthenaFlowAnswer> }>();
+  /** logs:DescribeLogGroups was denied: no more Logs Insights estimates this scan (said once). */
+  private describeLogGroupsDenied = false;
   /** Why the Athena flow-log query failed: every flow log is then read from its own destination, and says why. */
   private athenaFlowsFailure?: string;
   /** The last ENI listing failed (and said so): flow logs are then looked up by VPC and subnet alone. */
@@ -170,7 +182,7 @@ export class AwsSource implements TelemetrySource {
     if (flowLog.destinationType === 's3') {
       // Objects are keyed by the account and region that own the flow log: this account's, in this region.
       const account = await this.account(signal);
-      yield* readS3FlowLog(this.clients.s3(), flowLog, account, request, this.s3Budget, signal);
+      yield* readS3FlowLog(this.clients.s3(), flowLog, account, request, this.s3Budget, signal, this.clients.meter);
       return;
     }
     if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) return;
@@ -178,6 +190,8 @@ export class AwsSource implements TelemetrySource {
     const useInsights = (this.options.flowLogsQuery ?? 'insights') === 'insights' && !this.insightsDenied && format.interfaceId >= 0;
     let note: string | undefined;
     if (useInsights) {
+      await this.estimateInsights(flowLog.logGroupName, request, signal);
+      const tally: InsightsTally = { queries: 0, bytesScanned: 0 };
       try {
         const rows = await aggregateWithInsights(
           this.clients,
@@ -189,9 +203,16 @@ export class AwsSource implements TelemetrySource {
           signal,
           {
             queryBudgetMs: this.options.insightsQueryBudgetMs,
+            tally,
           },
         );
         yield { kind: 'aggregated', source: `Logs Insights on ${flowLog.logGroupName}`, rows };
+        // What the queries scanned (and Insights bills) goes into the flow log's coverage, as Athena's does.
+        const queries = `${tally.queries} ${tally.queries === 1 ? 'query' : 'queries'}`;
+        yield {
+          kind: 'summary',
+          read: `with Logs Insights on ${flowLog.logGroupName}: ${queries}, ${formatBytes(tally.bytesScanned)} scanned`,
+        };
         return;
       } catch (err) {
         // Denied, timed out, cancelled, throttled: the raw records still answer, only slower.
@@ -214,7 +235,7 @@ export class AwsSource implements TelemetrySource {
   }
 
   async *lookupEvents(request: TrailRequest, signal: AbortSignal): AsyncIterable<TrailEvent[]> {
-    const cost = new LookupCostEstimator(request.sessionNames, request, (m) => this.notice(m));
+    const cost = new LookupCostEstimator(request.sessionNames, request, (m) => this.estimate(m));
     for (const name of request.sessionNames) {
       for await (const page of fetchTrailEvents(this.clients, name, request.start, request.end, this.trailLimiter, signal)) {
         const events = page.map(trailEventFromAws);
@@ -286,13 +307,20 @@ export class AwsSource implements TelemetrySource {
     return this.notices.splice(0);
   }
 
+  /** Requests sent (each attempt), bytes scanned and downloaded, and the estimates said, since the last take. */
+  takeReads(): ScanReads {
+    return this.clients.meter.take();
+  }
+
   dispose(): void {
     this.clients.destroy();
   }
 
   /** One query for every Lambda ENI known (one a scan), again only for a flow log's ENIs it did not ask about. */
   private async askAthenaForFlows(request: FlowReadRequest, signal: AbortSignal): Promise<AthenaFlowAnswer> {
-    const cached = this.athenaFlows;
+    // An answer is the range's it was asked for: a narrower or another range is a query of its own.
+    const range = `${request.start} ${request.end}`;
+    const cached = this.athenaFlows.get(range);
     if (cached && request.enis.every((e) => cached.enis.has(e.id))) return cached.answer;
     const known = this.enisFailed
       ? []
@@ -310,12 +338,42 @@ export class AwsSource implements TelemetrySource {
       signal,
       this.options.queryBudgetMs,
     );
-    this.athenaFlows = { enis: new Set(byId.keys()), answer };
+    const entry = { enis: new Set(byId.keys()), answer };
+    this.athenaFlows.set(range, entry);
     answer.then(
       (a) => this.options.onQueryAnswer?.({ kind: 'athena-flows', answer: a }),
-      () => (this.athenaFlows = undefined),
+      () => {
+        if (this.athenaFlows.get(range) === entry) this.athenaFlows.delete(range);
+      },
     );
     return answer;
+  }
+
+  /**
+   * Said before the queries run: the bytes they will scan, from the group's stored bytes (logs:DescribeLogGroups). Not
+   * to be had (denied, throttled), the scan goes on without it and says why once.
+   */
+  private async estimateInsights(logGroupName: string, request: FlowReadRequest, signal: AbortSignal): Promise<void> {
+    if (this.describeLogGroupsDenied || request.enis.length === 0) return;
+    try {
+      const size = await describeLogGroupSize(this.clients, logGroupName, signal);
+      if (!size) return;
+      const queries = insightsQueryCount(request.enis);
+      const bytes = estimateInsightsBytes(size, request.start, request.end, queries, Date.now());
+      this.estimate(insightsEstimateText(logGroupName, bytes, queries));
+    } catch (err) {
+      if (!SourceError.is(err) || err.kind === 'expired-credentials' || signal.aborted) throw err;
+      if (err.kind === 'access-denied') {
+        this.describeLogGroupsDenied = true;
+        this.notice(`Logs Insights: no estimate of the bytes to scan (access denied: needs logs:DescribeLogGroups)`);
+      } else this.notice(`Logs Insights on ${logGroupName}: no estimate of the bytes to scan (${iamAdvice(err)})`);
+    }
+  }
+
+  /** An estimate said before the reads it is about: a notice now, and in the report's reads. */
+  private estimate(message: string): void {
+    this.clients.meter.estimate(message);
+    this.notice(message);
   }
 
   private notice(message: string): void {
