@@ -48,8 +48,9 @@ async function main(): Promise<void> {
   const referencePerSecond = await referenceRecordsPerSecond(dir);
   const before = peakRssMiB();
   const opening = process.hrtime.bigint();
-  // The built thread script when there is one (npm run bench builds first): under tsx each thread would compile the sources.
-  const built = path.join(__dirname, '..', 'dist', 'flow-worker.js');
+  // The built thread script when there is one (npm run bench builds first; FLOW_WORKER_SCRIPT: another build): under tsx each
+  // thread would compile the sources.
+  const built = process.env.FLOW_WORKER_SCRIPT ?? path.join(__dirname, '..', 'dist', 'flow-worker.js');
   const flowThreads = { threads, minBytes: 0, ...(fs.existsSync(built) ? { workerScript: built } : {}) };
   const source = openScenario(dir, undefined, { flowThreads }); // reads and parses the JSON responses (inventory, CloudTrail, metrics) at once
   const openMs = Math.round(Number(process.hrtime.bigint() - opening) / 1e6);

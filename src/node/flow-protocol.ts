@@ -1,6 +1,6 @@
 // The messages between the flow-log parsing threads and the thread that hands out their work (who sends each is said).
-import type { AggregatorEni, FlowParseStats } from '../core/flowlog/aggregate';
-import type { EpochMs, FlowAggregate } from '../core/model';
+import type { AggregatorEni, CompactFlowRows, FlowParseStats } from '../core/flowlog/aggregate';
+import type { EpochMs } from '../core/model';
 import type { LocalParseRequest } from '../core/ports';
 
 /** Sent once to each thread before any piece: what every piece is aggregated against. */
@@ -16,16 +16,19 @@ export type FlowWorkerRequest =
   | { type: 'context'; context: FlowWorkerContext }
   /** Bytes [start, end) of a plain file, cut at line starts: the thread reads them itself. */
   | { type: 'range'; id: number; source: string; logFormat?: string; file: string; start: number; end: number }
-  /** Whole lines (the last of a stream may lack its newline), transferred, not copied. */
+  /** Whole lines (the last of a stream may lack its newline), transferred, not copied; the buffer comes back with the result. */
   | { type: 'buffer'; id: number; source: string; logFormat?: string; buffer: ArrayBuffer; length: number };
 
 /** What one piece gave: malformed examples are numbered from the piece's first line. */
 export interface FlowPieceResult {
-  rows: FlowAggregate[];
+  /** Its numbers are transferred, not copied. */
+  rows: CompactFlowRows;
   stats: FlowParseStats;
   otherInterfaces: Array<[string, number]>;
   /** Newlines in the piece: where the next piece's line numbers start. */
   lines: number;
+  /** A buffer piece's buffer, given back (transferred) to be filled again: no new memory to fault in per piece. */
+  buffer?: ArrayBuffer;
 }
 
 /** Sent by a parsing thread, one per piece. */

@@ -52,7 +52,13 @@ function parse(request: Extract<FlowWorkerRequest, { type: 'range' | 'buffer' }>
   }
   stream.end();
   const otherInterfaces = [...agg.otherInterfaces];
-  return { rows: agg.aggregates(), stats: agg.stats, otherInterfaces, lines };
+  return {
+    rows: agg.compactAggregates(),
+    stats: agg.stats,
+    otherInterfaces,
+    lines,
+    ...(request.type === 'buffer' ? { buffer: request.buffer } : {}),
+  };
 }
 
 parentPort?.on('message', (request: FlowWorkerRequest) => {
@@ -64,10 +70,15 @@ parentPort?.on('message', (request: FlowWorkerRequest) => {
     return;
   }
   let reply: FlowWorkerReply;
+  const transfer: ArrayBuffer[] = [];
   try {
-    reply = { id: request.id, result: parse(request) };
+    const result = parse(request);
+    // The rows' numbers and the piece's buffer move back without a copy.
+    transfer.push(result.rows.numbers.buffer as ArrayBuffer, result.rows.sampleRows.buffer as ArrayBuffer);
+    if (result.buffer) transfer.push(result.buffer);
+    reply = { id: request.id, result };
   } catch (err) {
     reply = { id: request.id, error: (err as Error).message };
   }
-  parentPort?.postMessage(reply);
+  parentPort?.postMessage(reply, transfer);
 });

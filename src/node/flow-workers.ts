@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
+import { aggregatesFromCompact } from '../core/flowlog/aggregate';
 import type { AggregatedFlows, FlowReadRequest } from '../core/ports';
 import type { FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest } from './flow-protocol';
 
@@ -82,6 +83,7 @@ export async function* parseFlowFileInThreads(
       ? inflatedPieces(pool, file, logFormat, signal, threads, options.segmentBytes ?? SEGMENT_BYTES)
       : rangePieces(pool, file, logFormat, threads, options.cuts);
     let lineOffset = 0;
+    const eniIds = request.enis.map((e) => e.id);
     for await (const { result, stoppedEarly } of pieces) {
       signal.throwIfAborted();
       const examples = result.stats.malformedExamples.map((m) => ({ ...m, line: m.line + lineOffset }));
@@ -89,7 +91,7 @@ export async function* parseFlowFileInThreads(
       yield {
         kind: 'aggregated',
         source: file,
-        rows: result.rows,
+        rows: aggregatesFromCompact(result.rows, eniIds),
         parsed: {
           stats: { ...result.stats, malformedExamples: examples },
           otherInterfaces: result.otherInterfaces,
@@ -184,6 +186,12 @@ async function* inflatedPieces(
   let wakeConsumer: (() => void) | undefined;
   let wakeProducer: (() => void) | undefined;
   let taken = 0;
+  // Buffers come back with their piece's result and are filled again: a new one would be faulted in page by page.
+  const free: ArrayBuffer[] = [];
+  const segmentBuffer = (size: number): Buffer => {
+    const reused = free.pop();
+    return reused && reused.byteLength >= size ? Buffer.from(reused) : Buffer.allocUnsafeSlow(size);
+  };
   const send = (buffer: Buffer, length: number) => {
     const p = pool.run(
       { type: 'buffer', source: file, ...(logFormat !== undefined ? { logFormat } : {}), buffer: buffer.buffer as ArrayBuffer, length },
@@ -196,7 +204,7 @@ async function* inflatedPieces(
     const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
     const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
     input.on('error', (err) => text.destroy(err));
-    let seg = Buffer.allocUnsafeSlow(segmentBytes + READ_CHUNK_BYTES);
+    let seg = segmentBuffer(segmentBytes + READ_CHUNK_BYTES);
     let fill = 0;
     try {
       for await (const chunk of text as AsyncIterable<Buffer>) {
@@ -210,10 +218,10 @@ async function* inflatedPieces(
         if (fill < segmentBytes) continue;
         const nl = seg.lastIndexOf(10, fill - 1);
         if (nl < 0) continue; // one very long line: keep it whole
-        const next = Buffer.allocUnsafeSlow(segmentBytes + READ_CHUNK_BYTES);
+        while (queue.length - taken >= threads * 2) await new Promise<void>((r) => (wakeProducer = r));
+        const next = segmentBuffer(segmentBytes + READ_CHUNK_BYTES);
         seg.copy(next, 0, nl + 1, fill);
         fill -= nl + 1;
-        while (queue.length - taken >= threads * 2) await new Promise<void>((r) => (wakeProducer = r));
         send(seg, nl + 1);
         seg = next;
       }
@@ -239,6 +247,7 @@ async function* inflatedPieces(
       if (failure !== undefined) throw failure;
       if (i >= queue.length) break;
       const result = await queue[i];
+      if (result.buffer) free.push(result.buffer);
       taken = i + 1;
       wakeProducer?.();
       yield { result, ...(i === queue.length - 1 && done && stoppedEarly !== undefined ? { stoppedEarly } : {}) };

@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { ScanReport } from '../../src/core/model';
+import { aggregatesFromCompact, FlowAggregator } from '../../src/core/flowlog/aggregate';
+import { parseLogFormat } from '../../src/core/flowlog/format';
+import type { FlowAggregate, ScanReport } from '../../src/core/model';
 import { scan } from '../../src/core/scan';
 import { liveFlowWorkers, startedFlowWorkers, type FlowThreadOptions } from '../../src/node/flow-workers';
 import { openScenario } from '../../src/replay/scenario';
@@ -173,6 +175,49 @@ function comparable(report: ScanReport): unknown {
 async function scanWith(dir: string, flowThreads: FlowThreadOptions, signal?: AbortSignal): Promise<unknown> {
   return comparable(await scan(openScenario(dir, 'props', { flowThreads }), { ...OPTIONS, ...(signal ? { signal } : {}) }));
 }
+
+/** Rows in an order that does not depend on the order they were aggregated in. */
+const sorted = (rows: FlowAggregate[]) => rows.map((r) => JSON.stringify(r)).sort();
+
+describe('compact rows (how a thread sends its rows back)', () => {
+  test('give the very rows the aggregator gives, grouped by peer, samples and services kept, after a structured clone', () => {
+    fc.assert(
+      fc.property(fc.array(line(true), { maxLength: 300 }), fc.boolean(), (lines, v5) => {
+        const enis = [
+          { id: 'eni-orders', addresses: ['10.0.1.10'] },
+          { id: 'eni-billing', addresses: ['10.0.1.11'] },
+        ];
+        const agg = new FlowAggregator(enis, { start: BASE - H, end: NOW }, DETECT);
+        // v5 names AWS services: the peers of some rows carry one.
+        const format = v5
+          ? parseLogFormat(
+              '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${pkt-dst-aws-service}',
+            )
+          : parseLogFormat(undefined);
+        const stream = agg.stream(format, 'f');
+        const services = ['S3', 'DYNAMODB', '-'];
+        stream.push(Buffer.from(lines.map((l, i) => (v5 ? `${l.replace(/\r$/, '')} ${services[i % 3]}` : l)).join('\n') + '\n', 'latin1'));
+        stream.end();
+        const compact = agg.compactAggregates();
+        const received = structuredClone(compact, { transfer: [compact.numbers.buffer, compact.sampleRows.buffer] as ArrayBuffer[] });
+        const rows = aggregatesFromCompact(
+          received,
+          enis.map((e) => e.id),
+        );
+        assert.deepEqual(sorted(rows), sorted(agg.aggregates()));
+        // Grouped by peer: each peer's rows in one run, so the merge looks it up once.
+        const peerOf = (r: FlowAggregate) => `${r.remoteAddress} ${r.remotePort} ${r.protocol} ${r.remoteService ?? ''}`;
+        const runs = rows.filter((r, i) => i === 0 || peerOf(r) !== peerOf(rows[i - 1])).map(peerOf);
+        assert.equal(new Set(runs).size, runs.length);
+        // Merged into another aggregator, they give the same rows again.
+        const merged = new FlowAggregator(enis, { start: BASE - H, end: NOW }, DETECT);
+        merged.addAggregates(rows);
+        assert.deepEqual(sorted(merged.aggregates()), sorted(agg.aggregates()));
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
 
 describe('flow logs on several threads', () => {
   test('the report is the same as one thread gives, for any split, thread count and file kind', async () => {

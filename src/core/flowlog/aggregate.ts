@@ -37,6 +37,64 @@ export interface FlowParseStats {
   malformedExamples: Array<{ source: string; line: number; reason: string }>;
 }
 
+/** Numbers per row of CompactFlowRows. */
+export const COMPACT_ROW_FIELDS = 9;
+
+/**
+ * Aggregates in a form that crosses threads cheaply: every number in one typed array (transferred, not copied) and each
+ * peer's text once, instead of an object and a few strings per row, which a structured clone copies one by one.
+ */
+export interface CompactFlowRows {
+  count: number;
+  /**
+   * COMPACT_ROW_FIELDS numbers a row: ENI index (in the aggregator's ENIs), reject (0 or 1), hour, flows, packets, bytes,
+   * first, last (times in epoch ms), peer index. Rows of one peer are together (the merge looks each peer up once).
+   */
+  numbers: Float64Array;
+  /** Each peer once, a line each: `<address> <port> <protocol>[ <AWS service name>]`. One string clones as one copy. */
+  peers: string;
+  /** [row index in `numbers`, lines kept] of the rows that kept raw lines as evidence, and those lines in `sampleText`. */
+  sampleRows: Uint32Array;
+  /** The kept lines in row order, joined by newlines (a line never holds one). */
+  sampleText: string;
+}
+
+/** The rows of a CompactFlowRows as FlowAggregator.aggregates() gives them; rows of one peer share its strings. */
+export function aggregatesFromCompact(rows: CompactFlowRows, eniIds: readonly string[]): FlowAggregate[] {
+  const out: FlowAggregate[] = new Array(rows.count);
+  const n = rows.numbers;
+  const peers = rows.peers.split('\n').map((text) => {
+    const [address, port, protocol, service] = text.split(' ');
+    return [address, Number(port), Number(protocol), service ?? ''] as const;
+  });
+  const samples = new Map<number, string[]>();
+  const lines = rows.sampleText.split('\n');
+  for (let i = 0, line = 0; i < rows.sampleRows.length; i += 2) {
+    samples.set(rows.sampleRows[i], lines.slice(line, line + rows.sampleRows[i + 1]));
+    line += rows.sampleRows[i + 1];
+  }
+  for (let row = 0, o = 0; row < rows.count; row++, o += COMPACT_ROW_FIELDS) {
+    const p = peers[n[o + 8]];
+    const s = samples.get(row);
+    out[row] = {
+      eniId: eniIds[n[o]],
+      remoteAddress: p[0],
+      remotePort: p[1],
+      protocol: p[2],
+      action: n[o + 1] ? 'REJECT' : 'ACCEPT',
+      hour: n[o + 2],
+      flows: n[o + 3],
+      packets: n[o + 4],
+      bytes: n[o + 5],
+      first: n[o + 6],
+      last: n[o + 7],
+      ...(s ? { samples: s } : {}),
+      ...(p[3] ? { remoteService: p[3] } : {}),
+    };
+  }
+  return out;
+}
+
 /** Accumulates flow records from any number of streams (each with its own LogFormat) into hourly aggregates. */
 export class FlowAggregator {
   readonly stats: FlowParseStats = {
@@ -120,6 +178,12 @@ export class FlowAggregator {
   /** Adds rows that were aggregated elsewhere (CloudWatch Logs Insights). */
   addAggregates(rows: readonly FlowAggregate[], coveredEniIds?: readonly string[]): void {
     const covered = coveredEniIds && this.eniMask(coveredEniIds);
+    // Rows from another thread come grouped by peer: a run of rows of one peer makes its key and looks it up once.
+    let lastAddress: string | undefined;
+    let lastPort = -1;
+    let lastProtocol = -1;
+    let lastService: string | undefined;
+    let lastPeer = -1;
     for (const r of rows) {
       const eni = this.eniIndexById.get(r.eniId);
       if (eni === undefined || (covered && !covered[eni])) {
@@ -130,12 +194,20 @@ export class FlowAggregator {
         this.stats.outOfRange += r.flows;
         continue;
       }
-      const service = r.remoteService ? this.serviceIndex(r.remoteService) : 0;
-      const key = `${r.remoteAddress} ${r.remotePort} ${r.protocol}${service ? ` ${service}` : ''}`;
-      if (key.length > MAX_PEER_KEY_BYTES) continue;
-      const k = this.peers.scratch;
-      for (let i = 0; i < key.length; i++) k[i] = key.charCodeAt(i) & 0xff;
-      const peer = this.peers.intern(key.length);
+      let peer = lastPeer;
+      if (r.remoteAddress !== lastAddress || r.remotePort !== lastPort || r.protocol !== lastProtocol || r.remoteService !== lastService) {
+        const service = r.remoteService ? this.serviceIndex(r.remoteService) : 0;
+        const key = `${r.remoteAddress} ${r.remotePort} ${r.protocol}${service ? ` ${service}` : ''}`;
+        lastAddress = undefined;
+        if (key.length > MAX_PEER_KEY_BYTES) continue;
+        const k = this.peers.scratch;
+        for (let i = 0; i < key.length; i++) k[i] = key.charCodeAt(i) & 0xff;
+        peer = lastPeer = this.peers.intern(key.length);
+        lastAddress = r.remoteAddress;
+        lastPort = r.remotePort;
+        lastProtocol = r.protocol;
+        lastService = r.remoteService;
+      }
       const row = this.row(peer, eni, r.action === 'REJECT' ? 1 : 0, Math.floor(r.hour / HOUR_MS) - this.firstHour, r.first / 1000);
       this.flows[row] += r.flows;
       this.packets[row] += r.packets;
@@ -184,6 +256,59 @@ export class FlowAggregator {
       });
     }
     return out;
+  }
+
+  /** Every aggregate so far, compact (see CompactFlowRows): what a parsing thread sends back. */
+  compactAggregates(): CompactFlowRows {
+    const count = this.rows.size;
+    // Rows grouped by peer (a counting sort, each peer's rows in their order here): the merge then looks each peer up once.
+    const peerOfRow = new Int32Array(count);
+    const peerCount = this.peers.size;
+    const starts = new Int32Array(peerCount + 1);
+    for (let row = 0; row < count; row++) {
+      const key = this.rows.key(row);
+      const peer = Math.floor(Math.floor(Math.floor(key / this.hourFactor) / 2) / this.eniFactor);
+      peerOfRow[row] = peer;
+      starts[peer + 1]++;
+    }
+    for (let p = 0; p < peerCount; p++) starts[p + 1] += starts[p];
+    const order = new Int32Array(count);
+    for (let row = 0; row < count; row++) order[starts[peerOfRow[row]]++] = row;
+    const peerIndex = new Int32Array(peerCount).fill(-1);
+    const peers: string[] = [];
+    const numbers = new Float64Array(count * COMPACT_ROW_FIELDS);
+    const sampleRows: number[] = [];
+    const sampleLines: string[] = [];
+    for (let i = 0, o = 0; i < count; i++, o += COMPACT_ROW_FIELDS) {
+      const row = order[i];
+      let key = this.rows.key(row);
+      const hour = key % this.hourFactor;
+      key = (key - hour) / this.hourFactor;
+      const action = key % 2;
+      key = (key - action) / 2;
+      const eni = key % this.eniFactor;
+      const peer = (key - eni) / this.eniFactor;
+      if (peerIndex[peer] < 0) {
+        const [address, port, protocol, service] = this.peers.text(peer).split(' ');
+        peerIndex[peer] = peers.length;
+        peers.push(`${address} ${port} ${protocol}${service ? ` ${this.serviceNames[Number(service)]}` : ''}`);
+      }
+      numbers[o] = eni;
+      numbers[o + 1] = action;
+      numbers[o + 2] = (this.firstHour + hour) * HOUR_MS;
+      numbers[o + 3] = this.flows[row];
+      numbers[o + 4] = this.packets[row];
+      numbers[o + 5] = this.bytes[row];
+      numbers[o + 6] = this.first[row] * 1000;
+      numbers[o + 7] = this.last[row] * 1000;
+      numbers[o + 8] = peerIndex[peer];
+      const s = this.samples.get(row);
+      if (s) {
+        sampleRows.push(i, s.length);
+        for (const line of s) sampleLines.push(line);
+      }
+    }
+    return { count, numbers, peers: peers.join('\n'), sampleRows: Uint32Array.from(sampleRows), sampleText: sampleLines.join('\n') };
   }
 
   // ---- called by FlowRecordStream for each record (kept here so the hot state stays in one object)
