@@ -1,0 +1,197 @@
+// A flow log read through the cache: each ENI's closed hours as cached rows, its missing hours fetched (ENIs that lack the same hours together) and aggregated by hour as the engine would.
+import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../flowlog/format';
+import type { FlowParseStats } from '../flowlog/aggregate';
+import { EniHistory, type EniHistoryJson } from '../inventory/history';
+import type { EpochMs, FlowAggregate, FlowLogConfig } from '../model';
+import { SourceError, type FlowData, type FlowReadRequest, type FlowReadSummary, type TelemetrySource, type TimeRange } from '../ports';
+import { UnknownEniCounter } from '../scan/flow-logs';
+import { HOUR_MS } from '../time';
+import type { HourBook } from './book';
+import { hoursIn } from './hours';
+
+const flowKey = (flowLog: FlowLogConfig, eniId: string) => `${flowLog.id} ${eniId}`;
+
+/** The request start, end and detection window's start are on the hour: the engine's always are (others pass through). */
+export function flowRequestCacheable(request: FlowReadRequest): boolean {
+  const sampleFrom = request.localParse?.sampleFrom ?? request.end;
+  return request.start % HOUR_MS === 0 && request.end % HOUR_MS === 0 && sampleFrom % HOUR_MS === 0;
+}
+
+export async function* readFlowLogThroughCache(
+  book: HourBook,
+  inner: TelemetrySource,
+  flowLog: FlowLogConfig,
+  request: FlowReadRequest,
+  signal: AbortSignal,
+  cacheName: string,
+): AsyncIterable<FlowData> {
+  // The engine keeps raw lines of ACCEPT records only from the detection window on: a cached hour that was in the baseline
+  // when stored has none, so once inside the window it is fetched again (a longer window), never shown without them.
+  const sampleFrom = request.localParse?.sampleFrom ?? request.end;
+  book.noteInUse('flows', request.start);
+  const plan = book.plan(
+    'flows',
+    request.enis,
+    (e) => flowKey(flowLog, e.id),
+    request,
+    (key, hour) => book.get('flows', key, hour) !== undefined && (hour < sampleFrom || book.get('flowsSampled', key, hour) !== undefined),
+  );
+  book.tally(plan);
+
+  const cachedRows: FlowAggregate[] = [];
+  let cachedHours = 0;
+  for (const [eni, hours] of plan.cached) {
+    cachedHours += hours.length;
+    for (const hour of hours) {
+      for (const row of book.get('flows', flowKey(flowLog, eni.id), hour) as FlowAggregate[]) {
+        if (hour < sampleFrom && row.action === 'ACCEPT' && row.samples) {
+          const bare = { ...row };
+          delete bare.samples;
+          cachedRows.push(bare);
+        } else cachedRows.push(row);
+      }
+    }
+  }
+  if (cachedRows.length) yield { kind: 'aggregated', source: cacheName, rows: cachedRows };
+
+  const summaries: Array<FlowReadSummary | undefined> = [];
+  for (const group of plan.groups) {
+    for (const range of group.ranges) {
+      const fetch = new FlowFetch(flowLog, { ...request, ...range, enis: group.keys }, sampleFrom);
+      yield* fetch.read(inner, signal);
+      summaries.push(fetch.summary);
+      // A fetch that failed threw; one cut short, left unread or cancelled keeps its rows for this scan only.
+      const storable = !fetch.partial && !signal.aborted && (flowLog.destinationType !== 's3' || (fetch.summary && !fetch.summary.unread));
+      if (!storable) continue;
+      const byKeyHour = new Map<string, FlowAggregate[]>();
+      for (const row of fetch.rows) {
+        const k = `${row.eniId} ${row.hour}`;
+        const list = byKeyHour.get(k);
+        if (list) list.push(row);
+        else byKeyHour.set(k, [row]);
+      }
+      for (const eni of group.keys) {
+        for (const hour of hoursIn(range)) {
+          book.put('flows', flowKey(flowLog, eni.id), hour, byKeyHour.get(`${eni.id} ${hour}`) ?? []);
+          if (hour >= sampleFrom) book.put('flowsSampled', flowKey(flowLog, eni.id), hour, []);
+        }
+      }
+    }
+  }
+  const summary = combinedSummary(flowLog, summaries, cachedHours, cacheName);
+  if (summary) yield summary;
+}
+
+/**
+ * What the engine is told was read: the fetches' own summaries with the cache's share. An S3 flow log answered from the
+ * cache alone was read (from the cache); one whose source said nothing of a fetch was not read by it, as without a cache.
+ */
+function combinedSummary(
+  flowLog: FlowLogConfig,
+  summaries: Array<FlowReadSummary | undefined>,
+  cachedHours: number,
+  cacheName: string,
+): FlowReadSummary | undefined {
+  const said = summaries.filter((s): s is FlowReadSummary => s !== undefined);
+  if (said.length < summaries.length && flowLog.destinationType === 's3') return undefined;
+  if (!said.length && !(flowLog.destinationType === 's3' && cachedHours > 0)) return undefined;
+  const reads = said.map((s) => s.read);
+  if (cachedHours) reads.push(`${cachedHours} ENI-hour(s) from ${cacheName}`);
+  const unread = said.find((s) => s.unread)?.unread;
+  return { kind: 'summary', read: reads.join('; '), ...(unread ? { unread } : {}) };
+}
+
+/** One request to the inner source for some ENIs over one range, aggregated into hourly rows with the engine's aggregator. */
+class FlowFetch {
+  rows: FlowAggregate[] = [];
+  summary: FlowReadSummary | undefined;
+  /** A stream stopped early, or a stream's format could not be read: its hours are not stored. */
+  partial = false;
+  private readonly formats = new Map<string, FlowLogFormat>();
+
+  constructor(
+    private readonly flowLog: FlowLogConfig,
+    private readonly request: FlowReadRequest & TimeRange,
+    private readonly sampleFrom: EpochMs,
+  ) {}
+
+  async *read(inner: TelemetrySource, signal: AbortSignal): AsyncIterable<FlowData> {
+    const { request } = this;
+    const spans = request.localParse?.addressSpans;
+    // As the flow threads do: only `at` is asked of the history, from the spans the engine sent.
+    const history = spans
+      ? EniHistory.fromJSON({
+          formatVersion: 1,
+          spans: spans.map((s) => ({ ...s, eni: undefined as never, functions: [] })),
+        } as EniHistoryJson)
+      : undefined;
+    const agg = new UnknownEniCounter(request.enis, request, this.sampleFrom, history);
+    const covered = request.enis.map((e) => e.id);
+    for await (const data of inner.readFlowLog(this.flowLog, request, signal)) {
+      if (data.kind === 'summary') {
+        this.summary = data;
+        continue;
+      }
+      // The note (how the source fell back) reaches the engine as the source said it.
+      if (data.note) yield { kind: 'aggregated', source: data.source, rows: [], note: data.note };
+      if (data.kind === 'aggregated') {
+        signal.throwIfAborted();
+        if (data.parsed) {
+          agg.addParsed(data.rows, { ...data.parsed, stoppedEarly: undefined }, covered);
+          if (data.parsed.stoppedEarly) yield this.stoppedEarly(data.source, data.parsed.stoppedEarly);
+        } else agg.addAggregates(data.rows, covered);
+        continue;
+      }
+      const format = this.formatOf(data.logFormat);
+      if (!format) {
+        // The engine says why it skips this stream: handed on as it came, and this fetch is not stored.
+        this.partial = true;
+        yield data;
+        continue;
+      }
+      const stream = agg.stream(format, data.source, covered);
+      try {
+        for await (const chunk of data.chunks) {
+          signal.throwIfAborted();
+          stream.push(chunk);
+        }
+      } catch (err) {
+        if (signal.aborted || SourceError.is(err)) throw err;
+        yield this.stoppedEarly(data.source, (err as Error).message);
+      }
+      stream.end();
+    }
+    this.rows = agg.aggregates();
+    const stats: FlowParseStats = { ...agg.stats, malformedExamples: [...agg.stats.malformedExamples] };
+    yield {
+      kind: 'aggregated',
+      source: `flow log ${this.flowLog.id}`,
+      rows: this.rows,
+      parsed: { stats, otherInterfaces: [...agg.otherInterfaces] },
+    };
+  }
+
+  /** A stream cut short: the engine says so of that stream (an item with nothing else), and this fetch is not stored. */
+  private stoppedEarly(source: string, message: string): FlowData {
+    this.partial = true;
+    return { kind: 'aggregated', source, rows: [], parsed: { stats: emptyStats(), otherInterfaces: [], stoppedEarly: message } };
+  }
+
+  private formatOf(text: string | undefined): FlowLogFormat | undefined {
+    const key = text ?? this.flowLog.logFormat ?? '';
+    let format = this.formats.get(key);
+    if (format) return format;
+    try {
+      format = parseLogFormat(text ?? this.flowLog.logFormat);
+    } catch (err) {
+      if (err instanceof LogFormatError) return undefined;
+      throw err;
+    }
+    this.formats.set(key, format);
+    return format;
+  }
+}
+
+function emptyStats(): FlowParseStats {
+  return { records: 0, attributed: 0, noData: 0, skipData: 0, otherInterfaces: 0, outOfRange: 0, malformed: 0, malformedExamples: [] };
+}
