@@ -1,6 +1,8 @@
 // Test helpers for the cache of closed hours: a source that answers LookupEvents as AWS does, one that counts what it is asked, and the part of a report a cached scan must reproduce.
-import type { ScanReport, TrailEvent } from '../../src/core/model';
-import type { TelemetrySource, TrailRequest } from '../../src/core/ports';
+import { FlowAggregator } from '../../src/core/flowlog/aggregate';
+import { parseLogFormat } from '../../src/core/flowlog/format';
+import type { FlowLogConfig, ScanReport, TrailEvent } from '../../src/core/model';
+import type { FlowData, FlowReadRequest, TelemetrySource, TrailRequest } from '../../src/core/ports';
 
 /**
  * A recording answering `lookupEvents` as LookupEvents by `Username` does: only the sessions asked for, newest first. A
@@ -61,4 +63,33 @@ export function comparable(report: ScanReport): unknown {
     enis: f.enis,
     metrics: f.metrics,
   }));
+}
+
+/**
+ * A recording answering flow logs as Logs Insights does: rows already aggregated by ENI, peer and hour over the range
+ * asked for, without raw-line samples (the engine's own aggregator stands in for the query).
+ */
+export function insightsLike(source: TelemetrySource): TelemetrySource {
+  return new Proxy(source, {
+    get(target, prop, receiver) {
+      if (prop !== 'readFlowLog') return Reflect.get(target, prop, receiver);
+      return async function* (flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
+        // Far past any scan: no row keeps samples, as Insights rows have none.
+        const agg = new FlowAggregator(request.enis, request, Number.MAX_SAFE_INTEGER);
+        const format = parseLogFormat(flowLog.logFormat);
+        for await (const data of target.readFlowLog(flowLog, { ...request, localParse: undefined }, signal)) {
+          if (data.kind !== 'raw') continue;
+          const stream = agg.stream(format, data.source);
+          for await (const chunk of data.chunks) stream.push(chunk);
+          stream.end();
+        }
+        const rows = agg.aggregates().map((r) => {
+          const bare = { ...r };
+          delete bare.samples;
+          return bare;
+        });
+        yield { kind: 'aggregated', source: `Logs Insights (stand-in) on ${flowLog.id}`, rows };
+      };
+    },
+  });
 }
