@@ -9,6 +9,7 @@ import {
   deploySentence,
   evidenceLayout,
   metricTotals,
+  readsLine,
   SENTENCES,
   seenRange,
   severityTone,
@@ -175,6 +176,7 @@ function renderSummary(report: ScanReport): string {
     '<h1>Lambda Behavior report</h1>',
     renderFacts(facts),
     `<p class="lb-summary-line">${e(summaryLine(report))}${chips ? ` <span>${chips}</span>` : ''}</p>`,
+    ...(report.reads ? [`<p class="lb-reads muted">${e(readsLine(report.reads))}</p>`] : []),
     renderFunctionIndex(report.functions),
     '</header>',
   ].join('\n');

@@ -1,7 +1,7 @@
 // How a report is shown, decided once for the HTML report, the diff webview and the tree: labels, limits, the evidence layout, the chart's geometry. Pure: no DOM, no vscode.
-import type { FindingEvidence, MetricsSummary, Severity } from '../core/model';
+import type { FindingEvidence, MetricsSummary, ScanReads, Severity } from '../core/model';
 import { showBidiControls } from './escape';
-import { formatBytes, formatCount, formatTime } from './format';
+import { formatBytes, formatCount, formatTime, plural } from './format';
 import { chartSeries, consecutiveRuns, deployOf, knownSeverity, type DiffStatus, type EvidenceEntry } from './view-model';
 
 // ---------------------------------------------------------------- diff status
@@ -333,4 +333,38 @@ export function metricTotals(metrics: MetricsSummary): Array<{ name: string; det
   const daily = metrics.totals?.baselineDailyMean ?? {};
   const names = [...new Set([...Object.keys(detect), ...Object.keys(daily)])];
   return names.map((name) => ({ name, detect: formatCount(detect[name]), dailyMean: formatCount(daily[name]) }));
+}
+
+// ---------------------------------------------------------------- reads
+
+/**
+ * What a live scan read from AWS, in one line for the reports and the panel: requests by service (one action named,
+ * several counted together), the bytes the queries scanned and the records downloaded, and what the cache answered.
+ * `Read from AWS: 3 requests to logs, 40 cloudtrail:LookupEvents; 1.2 GiB scanned; the cache answered 1,204 of 1,230 hours (cache: DIR)`.
+ * Plain text, for the caller to escape or sanitise.
+ */
+export function readsLine(reads: ScanReads): string {
+  const byService = new Map<string, Array<[string, number]>>();
+  for (const [action, n] of Object.entries(reads.requests ?? {})) {
+    if (typeof n !== 'number' || !(n > 0)) continue;
+    const service = action.includes(':') ? action.slice(0, action.indexOf(':')) : action;
+    byService.set(service, [...(byService.get(service) ?? []), [action, n]]);
+  }
+  const services = [...byService]
+    .map(([service, actions]) => ({ service, actions, total: actions.reduce((a, [, n]) => a + n, 0) }))
+    .sort((a, b) => b.total - a.total || (a.service < b.service ? -1 : 1));
+  const requests = services.map(({ service, actions, total }) =>
+    actions.length === 1 ? `${formatCount(total)} ${actions[0][0]}` : `${formatCount(total)} requests to ${service}`,
+  );
+  const bytes = [
+    ...(reads.bytesScanned > 0 ? [`${formatBytes(reads.bytesScanned)} scanned`] : []),
+    ...(reads.bytesDownloaded > 0 ? [`${formatBytes(reads.bytesDownloaded)} downloaded`] : []),
+  ];
+  const parts = [requests.length ? requests.join(', ') : 'no requests', ...(bytes.length ? [bytes.join(', ')] : [])];
+  const cache = reads.cache;
+  if (cache) {
+    const hours = cache.hoursFromCache + cache.hoursFetched;
+    parts.push(`the cache answered ${formatCount(cache.hoursFromCache)} of ${plural(hours, 'hour')} (cache: ${cache.location})`);
+  }
+  return `Read from AWS: ${parts.join('; ')}`;
 }

@@ -2,7 +2,7 @@
 import type { Finding, FunctionReport, ScanReport, Severity } from '../core/model';
 import { sanitizeForTerminal } from './escape';
 import { formatCount, formatTime, plural } from './format';
-import { coverageText, deploySentence, formatEvidenceNumber, STATUS_LABEL } from './presentation';
+import { coverageText, deploySentence, formatEvidenceNumber, readsLine, STATUS_LABEL } from './presentation';
 import {
   apiDiffRows,
   diffCounts,
@@ -63,6 +63,7 @@ export function renderText(report: ScanReport, options: TextOptions): string {
         `${plural(st.trailEvents, 'CloudTrail event')}`,
     );
   }
+  if (report.reads) lines.push(`  ${s(readsLine(report.reads))}`);
 
   // ---- functions with findings, then a compact line per clean function
   const ordered = orderFunctions(report.functions);
