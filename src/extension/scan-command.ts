@@ -1,4 +1,5 @@
 // Scanning the open account: "Scan all functions", "Scan function" and background rescans, one at a time, cancellable, with the user's settings.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import { coverageStatusOf } from '../core/coverage';
 import { errorMessage } from '../core/errors';
@@ -144,6 +145,8 @@ export class Scanner implements vscode.Disposable {
     if (request.functions?.length) session.mergeReport(report, request.functions);
     else session.setReport(report);
     const shown = session.report ?? report;
+    // The trackers' bookkeeping over every finding on a turn of its own, not on the one the views refreshed in.
+    await nextTurn();
     this.finished.fire({ report: shown, background: !!request.background });
     return shown;
   }

@@ -1,4 +1,5 @@
 // What the extension is looking at: the open account (a connection), its last scan report, and whether its credentials work.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import type { FunctionReport, ScanReport } from '../core/model';
 import type { TelemetrySource } from '../core/ports';
@@ -168,12 +169,16 @@ export class Session implements vscode.Disposable {
 
   private save(): void {
     const connection = this._connection;
-    if (this.store && connection && this._report && this._scannedAt !== undefined) {
-      this._saved = this.store.save({
+    const store = this.store;
+    if (store && connection && this._report && this._scannedAt !== undefined) {
+      const scan: SavedScan = {
         connection: { kind: connection.kind, label: connection.label, spec: connection.spec },
         scannedAt: this._scannedAt,
         report: this._report,
-      });
+      };
+      // On an event-loop turn of its own, after the views' listeners: serializing a 1,000-function report is work
+      // enough for one turn of the extension host. Saves stay in call order, so the last report is the one on disk.
+      this._saved = this._saved.then(() => nextTurn()).then(() => store.save(scan));
     }
   }
 

@@ -1,10 +1,14 @@
 // A replay scan's worker thread: opens the recorded scenario, scans it, and sends back the report in JSON batches and the ENI history.
+import * as os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EniHistory } from '../core/inventory/history';
 import { SourceError } from '../core/ports';
 import { scan } from '../core/scan';
 import { openScenario } from '../replay/scenario';
 import type { CrossedError, ScanWorkerData, ScanWorkerReply } from './scan-protocol';
+
+/** The scan thread's nice value: below the extension host's thread, which every extension shares. */
+const SCAN_NICE = 10;
 
 /** Function JSON per batch: about a millisecond or two of JSON.parse for the receiving thread. */
 const BATCH_CHARS = 256 * 1024;
@@ -61,5 +65,8 @@ async function main(data: ScanWorkerData): Promise<void> {
 }
 
 if (parentPort) {
+  // On Linux a thread's nice value is its own (and the flow-log threads it starts inherit it): when cores are short, the
+  // extension host's thread runs first. On macOS and Windows it would lower the whole extension host: left alone there.
+  if (process.platform === 'linux') os.setPriority(SCAN_NICE);
   main(workerData as ScanWorkerData).catch((err: unknown) => send({ type: 'error', error: crossed(err) }));
 }

@@ -46,6 +46,7 @@ describe('replay scan on a worker thread', () => {
 
     const progress: string[] = [];
     const logs: string[] = [];
+    const priority = os.getPriority();
     // Small batches: the report crosses in several pieces, assembled in order.
     const { report, history } = await scanInWorker(
       { dir: DEMO, label: 'demo account', flowThreads: 1, options: OPTIONS, batchChars: 2_000 },
@@ -70,6 +71,8 @@ describe('replay scan on a worker thread', () => {
     // The final line carries the scan's duration: the lines' text up to it.
     const strip = (lines: string[]) => lines.map((l) => l.replace(/ in \d+ ms$/, ''));
     assert.deepEqual(strip(logs), strip(hereLogs));
+    // The worker lowers its own thread's priority, never this one's (the extension host's).
+    assert.equal(os.getPriority(), priority);
     await noWorkerLeft();
   });
 
