@@ -1,0 +1,44 @@
+// The saved scan's JSON built across event-loop turns reads back as the one JSON.stringify gives, and lets other work run between its batches.
+import { strict as assert } from 'node:assert';
+import * as path from 'node:path';
+import { test } from 'node:test';
+import type { ScanReport } from '../../src/core/model';
+import { scan } from '../../src/core/scan';
+import { savedScanJson } from '../../src/node/report-json';
+import { openScenario } from '../../src/replay/scenario';
+
+const DEMO = path.resolve(__dirname, '..', '..', 'media', 'demo');
+
+async function demoReport(): Promise<ScanReport> {
+  return scan(openScenario(DEMO, 'demo account', { flowThreads: { threads: 1 } }));
+}
+
+test('reads back as JSON.stringify of the saved scan, for every batch size', async () => {
+  const report = await demoReport();
+  const body = { version: 1, connection: { kind: 'demo', label: 'demo account', spec: { kind: 'demo' } }, scannedAt: 5, report };
+  const expected = JSON.parse(JSON.stringify(body)) as unknown;
+  for (const perTurn of [1, 2, 3, report.functions.length, 1000])
+    assert.deepEqual(JSON.parse(await savedScanJson(body, perTurn)), expected);
+  assert.deepEqual(
+    JSON.parse(await savedScanJson({ report: { ...report, functions: [] } })),
+    JSON.parse(JSON.stringify({ report: { ...report, functions: [] } })),
+  );
+});
+
+test('a large report is built over many turns, other work running between them', async () => {
+  const report = await demoReport();
+  const functions = Array.from({ length: 1000 }, (_, i) => ({ ...report.functions[i % report.functions.length]!, name: `fn-${i}` }));
+  const big = { report: { ...report, functions } };
+  let turns = 0;
+  let counting = true;
+  const tick = () => {
+    if (!counting) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  const text = await savedScanJson(big, 50);
+  counting = false;
+  assert.ok(turns >= 20, `${turns} turns of other work ran while 1,000 functions were serialized 50 at a time`);
+  assert.deepEqual(JSON.parse(text), JSON.parse(JSON.stringify(big)));
+});
