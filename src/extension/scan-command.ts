@@ -4,10 +4,10 @@ import * as vscode from 'vscode';
 import { coverageStatusOf } from '../core/coverage';
 import { errorMessage } from '../core/errors';
 import { EniHistory, type EniHistoryJson } from '../core/inventory/history';
-import type { ScanReport } from '../core/model';
+import type { LambdaFunction, ScanReport } from '../core/model';
 import { InputError, SourceError, type Logger } from '../core/ports';
 import { scan } from '../core/scan';
-import { scanInWorker, type ScanDataOptions, type WorkerScanResult } from '../node/scan-in-worker';
+import { listFunctionsInWorker, scanInWorker, type ScanDataOptions, type WorkerScanResult } from '../node/scan-in-worker';
 import { acceptFileLocation, readAcceptedFile } from './accept';
 import { abortSignalOf } from './cancellation';
 import type { ExtensionDeps } from './deps';
@@ -260,19 +260,14 @@ export class Scanner implements vscode.Disposable {
     if (scanned.length === 0) {
       // Not scanned yet: the account's own list, without its findings.
       try {
-        const source = await connection.open({ flowLogsQuery: readSettings().flowLogsQuery, onNotice: () => undefined });
-        try {
-          const functions = await source.listFunctions(new AbortController().signal);
-          quickPick.items = [...functions]
-            .sort((a, b) => a.name.localeCompare(b.name))
-            .map((f) => ({
-              label: f.name,
-              description: 'not scanned yet',
-              detail: [f.runtime, f.vpc ? 'in a VPC' : 'not in a VPC'].filter(Boolean).join(' · '),
-            }));
-        } finally {
-          source.dispose?.();
-        }
+        const functions = await this.listFunctions(connection);
+        quickPick.items = [...functions]
+          .sort((a, b) => a.name.localeCompare(b.name))
+          .map((f) => ({
+            label: f.name,
+            description: 'not scanned yet',
+            detail: [f.runtime, f.vpc ? 'in a VPC' : 'not in a VPC'].filter(Boolean).join(' · '),
+          }));
       } catch (err) {
         quickPick.placeholder = `Could not list the functions: ${errorMessage(err)}`;
       } finally {
@@ -282,6 +277,17 @@ export class Scanner implements vscode.Disposable {
     const name = await chosen;
     quickPick.dispose();
     return name;
+  }
+
+  /** The account's functions; a recorded one is opened on a worker thread, as its scan is. */
+  private async listFunctions(connection: Connection): Promise<LambdaFunction[]> {
+    if (connection.replay) return listFunctionsInWorker(connection.replay);
+    const source = await connection.open({ flowLogsQuery: readSettings().flowLogsQuery, onNotice: () => undefined });
+    try {
+      return await source.listFunctions(new AbortController().signal);
+    } finally {
+      source.dispose?.();
+    }
   }
 
   dispose(): void {

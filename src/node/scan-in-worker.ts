@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { Worker } from 'node:worker_threads';
 import type { EniHistoryJson } from '../core/inventory/history';
-import type { FunctionReport, ScanReport } from '../core/model';
+import type { FunctionReport, LambdaFunction, ScanReport } from '../core/model';
 import { InputError, SourceError, type Logger, type SourceErrorKind } from '../core/ports';
 import type { CrossedError, ScanWorkerData, ScanWorkerReply } from './scan-protocol';
 
@@ -38,13 +38,29 @@ export function liveScanWorkers(): number {
  * A worker that crashes or exits without a report rejects with an error naming the scenario; it never hangs.
  */
 export async function scanInWorker(data: ScanWorkerData, options: ScanInWorkerOptions = {}): Promise<WorkerScanResult> {
+  const result = await runWorker({ ...data, task: 'scan' }, options);
+  if (!('report' in result)) throw new Error(`${data.dir}: the replay scan's worker thread sent no report`);
+  return result;
+}
+
+/** The recorded account's functions, read on a worker thread (opening a large scenario takes seconds). */
+export async function listFunctionsInWorker(
+  target: Pick<ScanWorkerData, 'dir' | 'label'>,
+  options: Omit<ScanInWorkerOptions, 'logger' | 'onProgress'> = {},
+): Promise<LambdaFunction[]> {
+  const result = await runWorker({ ...target, options: {}, task: 'list-functions' }, options);
+  if (!('functions' in result)) throw new Error(`${target.dir}: the replay scan's worker thread sent no function list`);
+  return result.functions;
+}
+
+function runWorker(data: ScanWorkerData, options: ScanInWorkerOptions): Promise<WorkerScanResult | { functions: LambdaFunction[] }> {
   const { signal } = options;
   signal?.throwIfAborted();
   const worker = startWorker(options.workerScript ?? defaultWorkerScript(), data);
   live++;
-  return new Promise<WorkerScanResult>((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     let settled = false;
-    /** Once the report arrived, the worker's exit is expected. */
+    /** Once the answer arrived, the worker's exit is expected. */
     let received = false;
     const settle = (done: () => void) => {
       if (settled) return;
@@ -72,6 +88,10 @@ export async function scanInWorker(data: ScanWorkerData, options: ScanInWorkerOp
           settle(() => reject(rebuiltError(reply.error)));
           void worker.terminate();
           break;
+        case 'functions':
+          received = true;
+          settle(() => resolve({ functions: reply.functions }));
+          break;
         case 'report':
           received = true;
           assemble(reply.head, reply.functionBatches, signal).then(
@@ -88,9 +108,7 @@ export async function scanInWorker(data: ScanWorkerData, options: ScanInWorkerOp
     worker.on('exit', (code) => {
       live--;
       if (!received)
-        settle(() =>
-          reject(new Error(`${data.dir}: the replay scan's worker thread stopped (exit code ${code}) before it sent its report`)),
-        );
+        settle(() => reject(new Error(`${data.dir}: the replay scan's worker thread stopped (exit code ${code}) before it answered`)));
     });
   });
 }

@@ -2,7 +2,7 @@
 import type { AcceptedBehaviour } from '../core/accepted';
 import type { IgnoreRules } from '../core/ignore';
 import type { EniHistoryJson } from '../core/inventory/history';
-import type { EpochMs } from '../core/model';
+import type { EpochMs, LambdaFunction } from '../core/model';
 
 /** The scan options that are data (the signal, logger and progress callback cross as messages instead). */
 export interface ScanDataOptions {
@@ -16,6 +16,8 @@ export interface ScanDataOptions {
 
 /** Given to the worker at its start (its workerData): what to open and how to scan it. */
 export interface ScanWorkerData {
+  /** A scan (the default), or only the account's function list (a pick before the first scan). */
+  task?: 'scan' | 'list-functions';
   /** The scenario directory and the label its source reports. */
   dir: string;
   label: string;
@@ -48,4 +50,5 @@ export type ScanWorkerReply =
    * take that thread well over 50 ms to deserialize.
    */
   | { type: 'report'; head: string; functionBatches: string[]; history: EniHistoryJson }
+  | { type: 'functions'; functions: LambdaFunction[] }
   | { type: 'error'; error: CrossedError };

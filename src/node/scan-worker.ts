@@ -1,4 +1,4 @@
-// A replay scan's worker thread: opens the recorded scenario, scans it, and sends back the report in JSON batches and the ENI history.
+// A replay scan's worker thread: opens the recorded scenario, scans it, and sends back the report in JSON batches and the ENI history (or lists its functions).
 import * as os from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { EniHistory } from '../core/inventory/history';
@@ -48,6 +48,10 @@ function crossed(err: unknown): CrossedError {
 
 async function main(data: ScanWorkerData): Promise<void> {
   const source = openScenario(data.dir, data.label, { flowThreads: data.flowThreads !== undefined ? { threads: data.flowThreads } : {} });
+  if (data.task === 'list-functions') {
+    send({ type: 'functions', functions: await source.listFunctions(new AbortController().signal) });
+    return;
+  }
   const history = data.history ? EniHistory.fromJSON(data.history) : new EniHistory();
   const report = await scan(source, {
     ...data.options,
