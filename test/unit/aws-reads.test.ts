@@ -8,9 +8,18 @@ import {
   GetQueryResultsCommand,
   StartQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  GetQueryResultsCommand as AthenaGetQueryResultsCommand,
+  GetTableMetadataCommand,
+  StartQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { FlowLogConfig, ScanReport, ScanReads } from '../../src/core/model';
-import type { FlowData } from '../../src/core/ports';
+import type { FlowData, TelemetrySource } from '../../src/core/ports';
+import { scan } from '../../src/core/scan';
 import { DAY_MS } from '../../src/core/time';
 import { createClients, iamActionOf } from '../../src/aws/clients';
 import { estimateInsightsBytes, insightsEstimateText, usdText } from '../../src/aws/insights';
@@ -18,9 +27,10 @@ import { AwsSource } from '../../src/aws/source';
 import { readsLine } from '../../src/report/presentation';
 import { renderText } from '../../src/report/text';
 import { renderHtml } from '../../src/report/html';
-import { scanThrough, startFaultFixture, type FaultFixture } from '../support/fault-account';
+import { scanThrough, startFaultFixture, TEST_IP_RANGES, type FaultFixture } from '../support/fault-account';
 import type { Tenant } from '../support/fault-proxy';
-import { motoSkipReason, testCredentials } from '../support/moto';
+import { buildMotoAccount, type MotoAccount } from '../support/moto-account';
+import { motoSkipReason, startMoto, testCredentials, type MotoServer } from '../support/moto';
 
 const GIB = 1024 ** 3;
 const signal = () => new AbortController().signal;
@@ -236,6 +246,88 @@ describe('Logs Insights reads (recorded response shapes)', () => {
       source.dispose();
     } finally {
       logs.restore();
+    }
+  });
+});
+
+describe('flow logs in S3 (moto_server): the objects downloaded', { skip: motoSkipReason() }, () => {
+  let moto: MotoServer;
+  let account: MotoAccount;
+  before(async () => {
+    moto = await startMoto();
+    account = await buildMotoAccount(moto.endpoint, 'us-east-1', { days: 4, s3: { bucket: 'reads-flow-logs', cloudWatch: false } });
+  });
+  after(async () => {
+    await moto?.stop();
+  });
+
+  test("every object's bytes, one GetObject each: the bytes delivered, as seeded", async () => {
+    const clients = createClients({ region: 'us-east-1', credentials: testCredentials, endpoint: moto.endpoint, maxAttempts: 1 });
+    const inner = new AwsSource(clients, { flowLogsQuery: 'filter', ipRanges: { location: TEST_IP_RANGES } });
+    // moto drops DestinationOptions: put back what AWS would describe (as test/unit/aws-s3-flow-logs.test.ts does).
+    const source: TelemetrySource = Object.assign(Object.create(inner) as AwsSource, {
+      describeFlowLogs: async (s: AbortSignal) =>
+        (await inner.describeFlowLogs(s)).map((fl) =>
+          fl.destinationType === 's3'
+            ? { ...fl, destination: account.s3!.destination, destinationOptions: account.s3!.destinationOptions }
+            : fl,
+        ),
+    });
+    // A baseline longer than the account's days: every object delivered lies in the scan's range.
+    const r = await scan(source, { now: account.now.getTime(), baselineDays: 6 });
+    inner.dispose();
+    assert.ok(account.s3!.keys.length > 50, `objects: ${account.s3!.keys.length}`);
+    assert.equal(r.reads!.bytesDownloaded, account.s3!.bytes);
+    assert.equal(r.reads!.requests['s3:GetObject'], account.s3!.keys.length);
+    assert.ok(r.reads!.requests['s3:ListBucket'] >= 1);
+  });
+});
+
+describe('Athena flow answers are reused for the same range only', () => {
+  test('a second read of the same range asks nothing; a narrower range (as a cache asks) is its own query', async () => {
+    const athena = mockClient(AthenaClient);
+    const lambda = mockClient(LambdaClient);
+    try {
+      lambda.on(ListFunctionsCommand).resolves({ Functions: [] });
+      athena.on(GetTableMetadataCommand).resolves({ TableMetadata: { Name: 'flows', PartitionKeys: [], Columns: [] } });
+      let started = 0;
+      const sql: string[] = [];
+      athena.on(StartQueryExecutionCommand).callsFake((input: { QueryString?: string }) => {
+        sql.push(input.QueryString ?? '');
+        return { QueryExecutionId: `q${++started}` };
+      });
+      athena
+        .on(GetQueryExecutionCommand)
+        .resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' }, Statistics: { DataScannedInBytes: 1000 } } });
+      athena.on(AthenaGetQueryResultsCommand).resolves({ ResultSet: { Rows: [], ResultSetMetadata: { ColumnInfo: [] } } });
+      const source = new AwsSource(createClients({ region: 'us-east-1', credentials: testCredentials, maxAttempts: 1 }), {
+        flowLogsAthena: { database: 'db', table: 'flows' },
+      });
+      const flowLog: FlowLogConfig = {
+        id: 'fl-1',
+        logFormat: '',
+        destinationType: 'cloud-watch-logs',
+        logGroupName: '/g',
+        resourceId: 'vpc-1',
+      };
+      const enis = [{ id: 'eni-1', addresses: ['10.0.1.5'] }];
+      const end = Date.UTC(2026, 11, 2);
+      const readRange = async (start: number) => {
+        const out: FlowData[] = [];
+        for await (const d of source.readFlowLog(flowLog, { start, end, enis }, signal())) out.push(d);
+        return out;
+      };
+      await readRange(end - 14 * DAY_MS);
+      await readRange(end - 14 * DAY_MS);
+      assert.equal(started, 1, 'the same range: one query for the scan');
+      await readRange(end - 2 * 3_600_000);
+      assert.equal(started, 2, 'a narrower range: a query of its own');
+      assert.match(sql[1], new RegExp(`"start" >= ${(end - 2 * 3_600_000) / 1000} AND "start" < ${end / 1000}`));
+      assert.equal(source.takeReads().bytesScanned, 2000);
+      source.dispose();
+    } finally {
+      athena.restore();
+      lambda.restore();
     }
   });
 });
