@@ -52,13 +52,14 @@ export async function* readFlowLogThroughCache(
       }
     }
   }
-  if (cachedRows.length) yield { kind: 'aggregated', source: cacheName, rows: cachedRows };
 
+  const fetchedRows: FlowAggregate[] = [];
   const summaries: Array<FlowReadSummary | undefined> = [];
   for (const group of plan.groups) {
     for (const range of group.ranges) {
       const fetch = new FlowFetch(flowLog, { ...request, ...range, enis: group.keys }, sampleFrom);
       yield* fetch.read(inner, signal);
+      fetchedRows.push(...fetch.rows);
       summaries.push(fetch.summary);
       // A fetch that failed threw; one cut short, left unread or cancelled keeps its rows for this scan only.
       const storable = !fetch.partial && !signal.aborted && (flowLog.destinationType !== 's3' || (fetch.summary && !fetch.summary.unread));
@@ -78,8 +79,21 @@ export async function* readFlowLogThroughCache(
       }
     }
   }
+  const rows = inHourOrder([...cachedRows, ...fetchedRows]);
+  if (rows.length) yield { kind: 'aggregated', source: fetchedRows.length ? `flow log ${flowLog.id} and ${cacheName}` : cacheName, rows };
   const summary = combinedSummary(flowLog, summaries, cachedHours, cacheName);
   if (summary) yield summary;
+}
+
+/**
+ * Rows oldest hour first, by their first record within an hour (a stable sort: a fetch's own order otherwise). The engine
+ * keeps the first raw lines it is handed for a peer's evidence; a log read from its start hands them in about this order,
+ * so cached and fetched hours interleave as one read would have. Not exactly, in general: a source that streams ENI by
+ * ENI, or two rows whose first records share a second, can order them otherwise, and a peer's evidence may then show
+ * other lines of the same traffic. Counts, findings and their subjects do not depend on it.
+ */
+function inHourOrder(rows: FlowAggregate[]): FlowAggregate[] {
+  return rows.sort((a, b) => a.hour - b.hour || a.first - b.first);
 }
 
 /**
@@ -163,10 +177,11 @@ class FlowFetch {
     }
     this.rows = agg.aggregates();
     const stats: FlowParseStats = { ...agg.stats, malformedExamples: [...agg.stats.malformedExamples] };
+    // The rows follow with the other hours' (in hour order): the statistics now, which count them as the engine would.
     yield {
       kind: 'aggregated',
       source: `flow log ${this.flowLog.id}`,
-      rows: this.rows,
+      rows: [],
       parsed: { stats, otherInterfaces: [...agg.otherInterfaces] },
     };
   }
