@@ -8,6 +8,8 @@
 // took 7.5 minutes on the 2-core development machine under load (BENCH_SCALE_RUNS=1: about a third of that).
 // `npm run bench -- s3` (also in the default run when moto_server is installed) reads the same flow records from
 // moto_server through CloudWatch Logs and from objects delivered to S3, live through AwsSource: records/s of each path.
+// `npm run bench -- live-cache` (not in the default run) scans a moto_server account live twice through the cache of
+// closed hours, for each flow-log destination: the first scan's and the second's wall time, flow-log bytes and requests.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -291,14 +293,66 @@ function scaleBench() {
   );
 }
 
+/** moto_server on PATH (or MOTO_SERVER): the live benchmarks need it, and say so when it is missing. */
+function motoFound() {
+  const binary = process.env.MOTO_SERVER || 'moto_server';
+  const found =
+    fs.existsSync(binary) || (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, binary)));
+  return { binary, found };
+}
+
+/**
+ * The cache of closed hours (bench/live-cache-bench.ts in a fresh process): live scans of a moto_server account, the
+ * first with an empty cache, the second a moment later with it, and one without a cache, per flow-log destination.
+ */
+function liveCacheBench() {
+  const { binary, found } = motoFound();
+  if (!found) {
+    console.log(`\nLive scans with the cache of closed hours: skipped (${binary} is not installed: pip install 'moto[server]')`);
+    return;
+  }
+  const r = JSON.parse(sh(process.execPath, ['--import', 'tsx', 'bench/live-cache-bench.ts']).trim().split('\n').pop());
+  const [load1] = os.loadavg();
+  console.log(
+    `\nLive scans through the cache of closed hours, against moto_server (best wall time of ${r.runs}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, node ${process.version}, load ${load1.toFixed(1)}`,
+  );
+  console.log(
+    `account: ${r.days} days, ${r.functions} functions, ${r.lambdaEnis} Lambda ENIs, ${r.flowRecords} flow records (in CloudWatch Logs and as objects in S3); built in ${r.buildSeconds} s`,
+  );
+  const kib = (n) => `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+  console.log('flow logs in        scan                 wall time  flow-log bytes  requests  hours from cache / fetched  findings');
+  for (const [name, m] of [
+    ['CloudWatch Logs', r.cloudWatch],
+    ['S3', r.s3],
+  ]) {
+    for (const [which, f] of [
+      ['first (empty cache)', m.first],
+      ['second (cached)', m.second],
+      ['--no-cache', m.noCache],
+    ]) {
+      console.log(
+        `${name.padEnd(20)}${which.padEnd(21)}${`${f.wallMs} ms`.padEnd(11)}${kib(f.flowBytes).padEnd(16)}${String(f.requests).padEnd(10)}` +
+          `${which === '--no-cache' ? '-' : `${f.hoursFromCache} / ${f.hoursFetched}`}`.padEnd(28) +
+          String(f.findings),
+      );
+    }
+    const share = (a, b) => (b ? `${((100 * a) / b).toFixed(1)}%` : '-');
+    console.log(
+      `${''.padEnd(20)}second / first: flow-log bytes ${share(m.second.flowBytes, m.first.flowBytes)}, requests ${share(m.second.requests, m.first.requests)}, ` +
+        `GetMetricData ${m.second.byAction['cloudwatch:GetMetricData'] ?? 0} of ${m.first.byAction['cloudwatch:GetMetricData'] ?? 0}; the cache file ${kib(m.cacheBytes)} (gzip)`,
+    );
+  }
+  console.log(
+    "(hours: one source's hour of one key, an ENI's flows, a session's calls, a function's metrics; moto has no CloudTrail LookupEvents, so the trail's hours fail and are fetched, and counted, every time)",
+  );
+}
+
 /**
  * Flow logs in S3 against CloudWatch Logs, both served by moto_server (bench/s3-bench.ts in a fresh process). Optional:
  * without moto_server on PATH (or MOTO_SERVER) it says so and is skipped.
  */
 function s3Bench() {
-  const binary = process.env.MOTO_SERVER || 'moto_server';
-  const found =
-    fs.existsSync(binary) || (process.env.PATH || '').split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, binary)));
+  const { binary, found } = motoFound();
   if (!found) {
     console.log(`
 Flow logs in S3 vs CloudWatch Logs: skipped (${binary} is not installed: pip install 'moto[server]')`);
@@ -324,7 +378,7 @@ Flow logs in S3 vs CloudWatch Logs: skipped (${binary} is not installed: pip ins
   );
 }
 
-const PARTS = ['activation', 'flow', 'scale', 's3'];
+const PARTS = ['activation', 'flow', 'scale', 's3', 'live-cache'];
 const parts = process.argv.slice(2);
 const unknown = parts.filter((p) => !PARTS.includes(p));
 if (unknown.length) {
@@ -335,3 +389,4 @@ if (parts.length === 0 || parts.includes('activation')) printActivation(activati
 if (parts.length === 0 || parts.includes('flow')) flowBench();
 if (parts.includes('scale')) scaleBench();
 if (parts.length === 0 || parts.includes('s3')) s3Bench();
+if (parts.includes('live-cache')) liveCacheBench();

@@ -1,20 +1,23 @@
 // `lambda-behavior`: the engine on the command line, for CI pipelines and scripts.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 // The URL alone (for the help text): the loader itself is in the AWS bundle, loaded for a live scan.
 import { AWS_IP_RANGES_URL } from '../aws/ip-ranges';
+import { withHourCache } from '../core/cache/cached-source';
 import { accept, DEFAULT_ACCEPT_FILE, emptyAccepted, parseAccepted, type AcceptedBehaviour } from '../core/accepted';
 import { errorStack } from '../core/errors';
 import { SEVERITY_RANK, type FindingKind, type ScanReport, type Severity } from '../core/model';
 import { InputError, SourceError, type TelemetrySource } from '../core/ports';
 import { DEFAULT_BASELINE_DAYS, DEFAULT_DETECT_HOURS, MAX_BASELINE_DAYS, MAX_DETECT_HOURS, scan } from '../core/scan';
+import { writeFileAtomic } from '../node/atomic-file';
+import { defaultCacheDir, FileHourCacheStore, type CachedAccountSummary } from '../node/hour-cache-file';
 import { openScenario } from '../replay/scenario';
 import { openRecordedPermissions } from '../replay/iam';
 import type { PermissionsSource } from '../permissions/port';
 import { renderPermissionsText } from '../permissions/text';
 import { sanitizeForTerminal } from '../report/escape';
+import { formatBytes, formatTime } from '../report/format';
 import { renderHtml } from '../report/html';
 import { redactReport } from '../report/redact';
 import { renderSarif, type PermissionsSarifInput } from '../report/sarif';
@@ -61,6 +64,8 @@ interface ScanCliOptions {
   permissions?: boolean;
   /** Where the templates are, for the grants' lines (default: the working directory). */
   source?: string;
+  /** Live: the cache of closed hours' directory (`--cache DIR`), or false (`--no-cache`: fetch every hour, keep none). */
+  cache?: string | false;
 }
 
 /** The bundled demo account: `media/demo` beside `dist/` in the package (or beside `src/` in a checkout). */
@@ -132,12 +137,10 @@ function loadAws(): typeof import('../aws/source') {
 
 /**
  * Where the live backend keeps AWS's ip-ranges document between runs: the user's cache directory (XDG's, else
- * ~/.cache), so that every scan of the day reuses one download.
+ * ~/.cache), so that every scan of the day reuses one download. The cache of closed hours is kept there too.
  */
 export function cliCacheDir(env: NodeJS.ProcessEnv = process.env): string {
-  // XDG: a relative XDG_CACHE_HOME is invalid and to be ignored.
-  const xdg = env.XDG_CACHE_HOME;
-  return path.join(xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache'), 'lambda-behavior');
+  return defaultCacheDir(env);
 }
 
 /** The live backend's ip-ranges options: `--ip-ranges FILE|URL` or AWS's published URL, cached in the user's cache directory. */
@@ -155,7 +158,7 @@ async function checkProfile(aws: typeof import('../aws/source'), profile: string
   }
 }
 
-async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
+async function openLive(opts: ScanCliOptions): Promise<import('../aws/source').AwsSource> {
   const aws = loadAws();
   await checkProfile(aws, opts.profile);
   return aws.openAws({
@@ -173,6 +176,18 @@ async function openLive(opts: ScanCliOptions): Promise<TelemetrySource> {
       : {}),
     onNotice: (m) => process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(m)}\n`),
   });
+}
+
+/**
+ * A live source answered from the cache of closed hours (`--cache DIR`, else the user's cache directory): only the
+ * hours it does not hold, and the trailing ones, are fetched. `--no-cache` (false): the source as it is.
+ */
+function cachedLive(source: TelemetrySource, cache: string | false | undefined): TelemetrySource {
+  if (cache === false) return source;
+  const store = new FileHourCacheStore(cache === undefined ? defaultCacheDir() : path.resolve(cache), {
+    warn: (m) => process.stderr.write(`lambda-behavior: ${sanitizeForTerminal(m)}\n`),
+  });
+  return withHourCache(source, { store });
 }
 
 export async function runScan(opts: ScanCliOptions, out: (text: string) => void): Promise<number> {
@@ -196,6 +211,10 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
     throw new InputError('--source locates the unused grants in templates: use it with --permissions');
   if (opts.threads !== undefined && live)
     throw new InputError('--threads is for a scenario: a live scan parses the records as they arrive');
+  if (opts.cache !== undefined && !live)
+    throw new InputError(
+      `${opts.cache === false ? '--no-cache' : '--cache'} is for a live scan: a scenario is read from its own files, never cached`,
+    );
   const flowThreads = { flowThreads: opts.threads !== undefined ? { threads: opts.threads } : {} };
   for (const [given, flag] of [
     [opts.flowLogsAthena, '--flow-logs-athena'],
@@ -208,11 +227,13 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
   if (opts.cloudtrailLake && opts.cloudtrailAthena) throw new InputError('give one of --cloudtrail-lake and --cloudtrail-athena');
   if (opts.athenaWorkgroup !== undefined && !opts.flowLogsAthena && !opts.cloudtrailAthena)
     throw new InputError('--athena-workgroup goes with --flow-logs-athena or --cloudtrail-athena');
-  const source: TelemetrySource = opts.demo
+  // `opened` is the source itself (its clients, its dispose); `source` is what the scan reads: a live one through the cache.
+  const opened: TelemetrySource = opts.demo
     ? openScenario(demoScenarioDir(), 'demo account', flowThreads)
     : opts.scenario
       ? openScenario(opts.scenario, undefined, flowThreads)
       : await openLive(opts);
+  const source = live ? cachedLive(opened, opts.cache) : opened;
   let now: number | undefined;
   if (opts.now) {
     now = Date.parse(opts.now);
@@ -237,11 +258,12 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
     });
     if (opts.permissions) {
       const dir = opts.demo ? demoScenarioDir() : opts.scenario;
-      permissions = await sarifPermissions(report, source, dir, path.resolve(opts.source ?? '.'), controller.signal);
+      permissions = await sarifPermissions(report, opened, dir, path.resolve(opts.source ?? '.'), controller.signal);
     }
   } finally {
     process.removeListener('SIGINT', onSignal);
-    (source as { dispose?: () => void }).dispose?.();
+    // Through the cache: saves the hours fetched (unless cancelled), then disposes of the source it wraps.
+    await (source as { dispose?: () => unknown }).dispose?.();
   }
   const missing = opts.function.filter((name) => !report.functions.some((f) => f.name === name));
   if (missing.length) throw new InputError(`function(s) not found in ${source.label}: ${missing.join(', ')}`);
@@ -256,7 +278,7 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
         : opts.format === 'html'
           ? renderHtml(report)
           : renderText(report, { color: opts.color ?? (!opts.output && process.stdout.isTTY === true && !process.env.NO_COLOR) });
-  if (opts.output) writeFileAtomic(opts.output, rendered);
+  if (opts.output) await writeOutput(opts.output, rendered);
   else out(rendered);
 
   if (opts.failOn === 'none') return EXIT_OK;
@@ -318,6 +340,7 @@ interface PermissionsCliOptions {
   baselineDays: number;
   detectHours: number;
   now?: string;
+  cache?: string | false;
 }
 
 /** The policy evaluation and its IAM data (dist/permissions.js, dist/iam-data/) are loaded only for this command. */
@@ -338,10 +361,15 @@ export async function runPermissions(opts: PermissionsCliOptions, out: (text: st
   if (Number(!!opts.demo) + Number(!!opts.scenario) + Number(live) !== 1) {
     throw new InputError('give one of --demo, --scenario DIR, or --profile/--region for a live account');
   }
+  if (opts.cache !== undefined && !live)
+    throw new InputError(
+      `${opts.cache === false ? '--no-cache' : '--cache'} is for a live account: a scenario is read from its own files, never cached`,
+    );
   const dir = opts.demo ? demoScenarioDir() : opts.scenario;
-  const source: TelemetrySource = dir
+  const opened: TelemetrySource = dir
     ? openScenario(dir, opts.demo ? 'demo account' : `scenario ${dir}`)
     : await openLive({ ...opts, format: 'text', ignorePeer: [], ignoreApi: [], failOn: 'none' });
+  const source = dir ? opened : cachedLive(opened, opts.cache);
   let now: number | undefined;
   if (opts.now) {
     now = Date.parse(opts.now);
@@ -366,7 +394,7 @@ export async function runPermissions(opts: PermissionsCliOptions, out: (text: st
     if (dir) reads = openRecordedPermissions(dir, source.label);
     else {
       const awsIam = loadAwsIam();
-      const clients = awsIam.withIam((source as import('../aws/source').AwsSource).clients);
+      const clients = awsIam.withIam((opened as import('../aws/source').AwsSource).clients);
       iamClients = clients;
       reads = new awsIam.AwsPermissionsSource(clients, source.label);
     }
@@ -380,15 +408,79 @@ export async function runPermissions(opts: PermissionsCliOptions, out: (text: st
   } finally {
     process.removeListener('SIGINT', onSignal);
     iamClients?.destroy();
-    (source as { dispose?: () => void }).dispose?.();
+    await (source as { dispose?: () => unknown }).dispose?.();
   }
 }
 
-function writeFileAtomic(file: string, text: string): void {
-  fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
+/** A report or the accepted-behaviour file, replaced whole: a reader (CI, an editor) never sees half of it. */
+function writeOutput(file: string, text: string): Promise<void> {
+  return writeFileAtomic(path.resolve(file), text);
+}
+
+interface CacheCliOptions {
+  cache?: string;
+  clear?: boolean;
+  account?: string;
+  region?: string;
+  format: 'text' | 'json';
+}
+
+/** `cache`: the accounts the cache of closed hours holds (account, region, hours, size, file), or `--clear` them. */
+export async function runCache(opts: CacheCliOptions, out: (text: string) => void): Promise<number> {
+  const store = new FileHourCacheStore(opts.cache === undefined ? defaultCacheDir() : path.resolve(opts.cache));
+  const chosen = (await store.list()).filter(
+    (s) => (opts.account === undefined || s.accountId === opts.account) && (opts.region === undefined || s.region === opts.region),
+  );
+  if (opts.clear) {
+    for (const s of chosen) await store.clear(s);
+    const bytes = chosen.reduce((sum, s) => sum + s.bytes, 0);
+    if (opts.format === 'json') out(JSON.stringify({ location: store.location, cleared: chosen }, null, 2) + '\n');
+    else
+      out(
+        chosen.length
+          ? `cleared ${chosen.length} cache file(s), ${formatBytes(bytes)}, from ${store.location}\n`
+          : `nothing to clear in ${store.location}${opts.account || opts.region ? ' for that account' : ''}\n`,
+      );
+    return EXIT_OK;
+  }
+  if (opts.format === 'json') out(JSON.stringify({ location: store.location, accounts: chosen }, null, 2) + '\n');
+  else out(cacheListText(store.location, chosen));
+  return EXIT_OK;
+}
+
+function cacheListText(location: string, accounts: CachedAccountSummary[]): string {
+  if (!accounts.length) return `no account cached in ${location}\n`;
+  const hour = (t: number | undefined) => (t === undefined ? '-' : formatTime(new Date(t).toISOString()));
+  const rows = [
+    ['account', 'region', 'hours', 'size', 'from', 'to', 'file'],
+    ...accounts.map((s) => [
+      s.accountId,
+      s.region,
+      String(s.hours),
+      formatBytes(s.bytes),
+      hour(s.oldest),
+      hour(s.newest),
+      path.basename(s.file),
+    ]),
+  ].map((row) => row.map((cell) => sanitizeForTerminal(cell)));
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) =>
+    r
+      .map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i])))
+      .join('  ')
+      .trimEnd(),
+  );
+  return `Cache of closed hours in ${sanitizeForTerminal(location)}\n${lines.join('\n')}\n`;
+}
+
+/** `--cache DIR` / `--no-cache`, on the commands that scan a live account. */
+function cacheOptions(command: Command): Command {
+  return command
+    .option(
+      '--cache <dir>',
+      'live: keep the closed hours read from AWS in this directory and fetch only the hours it lacks (default $XDG_CACHE_HOME/lambda-behavior, else ~/.cache/lambda-behavior)',
+    )
+    .option('--no-cache', 'live: read every hour from AWS again, and keep none');
 }
 
 export function buildProgram(out: (text: string) => void, setExit: (code: number) => void): Command {
@@ -398,7 +490,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s), writeErr: (s) => process.stderr.write(s) });
 
-  program
+  const scanCommand = program
     .command('scan')
     .description('Scan an account (a recorded scenario or the bundled demo) and report what is new or abnormal')
     .option('--demo', 'scan the bundled demo account (no AWS needed)')
@@ -470,12 +562,12 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
       '--source <dir>',
       'with --permissions: where the templates are, to put each unused grant on the line that grants it (default: the working directory)',
     )
-    .option('--redact', 'replace account ids, public addresses and tag values consistently (for sharing a report)')
-    .action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {
-      // Commander sets color=true by default for --no-color; only an explicit flag should force it.
-      const explicitColor = cmd.getOptionValueSource('color') === 'cli' ? false : undefined;
-      setExit(await runScan({ ...opts, color: explicitColor }, out));
-    });
+    .option('--redact', 'replace account ids, public addresses and tag values consistently (for sharing a report)');
+  cacheOptions(scanCommand).action(async (opts: ScanCliOptions & { color: boolean }, cmd: Command) => {
+    // Commander sets color=true by default for --no-color; only an explicit flag should force it.
+    const explicitColor = cmd.getOptionValueSource('color') === 'cli' ? false : undefined;
+    setExit(await runScan({ ...opts, color: explicitColor }, out));
+  });
 
   program
     .command('record')
@@ -562,7 +654,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
       },
     );
 
-  program
+  const permissionsCommand = program
     .command('permissions')
     .description(
       'Per function: the IAM actions it used and which statement grants each, grants never used, denied calls, and a least-privilege policy and egress rules to review',
@@ -580,9 +672,23 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--baseline-days <n>', 'days of baseline before the detection window', positiveInt(MAX_BASELINE_DAYS), DEFAULT_BASELINE_DAYS)
     .option('--detect-hours <n>', 'hours in the detection window', positiveInt(MAX_DETECT_HOURS), DEFAULT_DETECT_HOURS)
-    .option('--now <iso>', 'end of the detection window (default: the recording time, or now)')
-    .action(async (opts: PermissionsCliOptions) => {
-      setExit(await runPermissions(opts, out));
+    .option('--now <iso>', 'end of the detection window (default: the recording time, or now)');
+  cacheOptions(permissionsCommand).action(async (opts: PermissionsCliOptions) => {
+    setExit(await runPermissions(opts, out));
+  });
+
+  program
+    .command('cache')
+    .description(
+      'The cache of closed hours that live scans keep, one file per account and region: list what it holds (account, region, hours, size, file), or clear it',
+    )
+    .option('--cache <dir>', 'the cache directory (default $XDG_CACHE_HOME/lambda-behavior, else ~/.cache/lambda-behavior)')
+    .option('--clear', 'remove the cached hours: every account, or those of --account and --region; the next live scan reads them again')
+    .option('--account <id>', 'only this account')
+    .option('--region <region>', 'only this region')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts: CacheCliOptions) => {
+      setExit(await runCache(opts, out));
     });
 
   program
@@ -606,10 +712,10 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     .requiredOption('--subject <subject>', 'the finding subject, e.g. 10.0.1.37:22/tcp or s3.amazonaws.com:ListBuckets')
     .option('--accept-file <file>', 'the accepted-behaviour file', DEFAULT_ACCEPT_FILE)
     .option('--note <text>', 'why this is normal')
-    .action((opts: { function: string; kind: FindingKind; subject: string; acceptFile: string; note?: string }) => {
+    .action(async (opts: { function: string; kind: FindingKind; subject: string; acceptFile: string; note?: string }) => {
       const current = readAccepted(opts.acceptFile, false) ?? emptyAccepted();
       const next = accept(current, opts.function, { kind: opts.kind, subject: opts.subject }, new Date().toISOString(), opts.note);
-      writeFileAtomic(opts.acceptFile, JSON.stringify(next, null, 2) + '\n');
+      await writeOutput(opts.acceptFile, JSON.stringify(next, null, 2) + '\n');
       out(`accepted ${opts.kind} ${opts.subject} for ${opts.function} in ${opts.acceptFile}\n`);
     });
   return program;
