@@ -2,7 +2,16 @@
 import { FlowAggregator } from '../../src/core/flowlog/aggregate';
 import { parseLogFormat } from '../../src/core/flowlog/format';
 import type { FlowLogConfig, ScanReport, TrailEvent } from '../../src/core/model';
-import type { FlowData, FlowReadRequest, TelemetrySource, TrailRequest } from '../../src/core/ports';
+import type {
+  FlowData,
+  FlowReadRequest,
+  TelemetrySource,
+  TrailCallRow,
+  TrailCalls,
+  TrailCallsRequest,
+  TrailRequest,
+} from '../../src/core/ports';
+import { HOUR_MS } from '../../src/core/time';
 
 /**
  * A recording answering `lookupEvents` as LookupEvents by `Username` does: only the sessions asked for, newest first. A
@@ -89,6 +98,66 @@ export function insightsLike(source: TelemetrySource): TelemetrySource {
           return bare;
         });
         yield { kind: 'aggregated', source: `Logs Insights (stand-in) on ${flowLog.id}`, rows };
+      };
+    },
+  });
+}
+
+/**
+ * A recording answering `trailCalls` as CloudTrail Lake does: the sessions' events grouped by call, error and hour (hours
+ * counted from `splitAt`). Lake gives rows in no defined order; this one gives them session by session, newest hour first.
+ */
+export function lakeLike(source: TelemetrySource): TelemetrySource {
+  return new Proxy(source, {
+    get(target, prop, receiver) {
+      if (prop !== 'trailCalls') return Reflect.get(target, prop, receiver);
+      return async (request: TrailCallsRequest, signal: AbortSignal): Promise<TrailCalls> => {
+        const rows = new Map<string, TrailCallRow & { bucket: number }>();
+        for await (const page of target.lookupEvents(request, signal)) {
+          for (const e of page) {
+            if (!request.sessionNames.includes(e.sessionName ?? '')) continue;
+            const bucket = Math.floor((e.eventTime - request.splitAt) / HOUR_MS);
+            const key = JSON.stringify([e.sessionName, e.roleName, e.principalArn, e.eventSource, e.eventName, e.errorCode, bucket]);
+            let row = rows.get(key);
+            if (!row) {
+              row = {
+                sessionName: e.sessionName!,
+                ...(e.roleName ? { roleName: e.roleName } : {}),
+                ...(e.principalArn ? { principalArn: e.principalArn } : {}),
+                eventSource: e.eventSource,
+                eventName: e.eventName,
+                ...(e.errorCode ? { errorCode: e.errorCode } : {}),
+                count: 0,
+                first: e.eventTime,
+                last: e.eventTime,
+                eventIds: [],
+                bucket,
+              };
+              rows.set(key, row);
+            }
+            row.count++;
+            row.first = Math.min(row.first, e.eventTime);
+            row.last = Math.max(row.last, e.eventTime);
+            // LookupEvents pages newest first: the first ids met are the newest.
+            if (row.eventIds.length < 5) row.eventIds.push(e.eventId);
+            if (e.errorMessage && (row.errorMessages?.length ?? 0) < 2) (row.errorMessages ??= []).push(e.errorMessage);
+          }
+        }
+        const order = (r: TrailCallRow & { bucket: number }) => request.sessionNames.indexOf(r.sessionName);
+        const sorted = [...rows.values()].sort(
+          (a, b) =>
+            order(a) - order(b) ||
+            b.bucket - a.bucket ||
+            `${a.eventSource} ${a.eventName}`.localeCompare(`${b.eventSource} ${b.eventName}`),
+        );
+        return {
+          rows: sorted.map((r) => {
+            const row: Partial<typeof r> = { ...r };
+            delete row.bucket;
+            return row as TrailCallRow;
+          }),
+          read: 'CloudTrail Lake (stand-in): one query',
+        };
       };
     },
   });
