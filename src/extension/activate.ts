@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import { applyUserRules, IgnoreMatcher } from '../core/ignore';
 import { registerAccept, acceptFileLocation, readAcceptedFile } from './accept';
+import { registerHourCache, type HourCache } from './cache';
 import { connectionFromSpec, registerConnectionCommands } from './connections';
 import type { ExtensionDeps } from './deps';
 import { registerExport } from './export-report';
@@ -26,6 +27,8 @@ export interface LambdaBehaviorApi {
   readonly store: ReportStore;
   readonly scanner: Scanner;
   readonly tracker: Tracker;
+  /** The cache of closed hours that live scans read through (global storage). */
+  readonly cache: HourCache;
   readonly statusBar: vscode.StatusBarItem;
   /** The source features (mapping, diagnostics, CodeLens) and the behaviour-diff view. */
   readonly source: ReturnType<typeof registerSourceFeatures>;
@@ -39,7 +42,8 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
   const store = new ReportStore(context.globalStorageUri, log);
   const session = new Session(store);
   const deps: ExtensionDeps = { session, log, extensionUri: context.extensionUri };
-  const functionsTree = new FunctionsTreeProvider(session);
+  const cache = registerHourCache(context, deps);
+  const functionsTree = new FunctionsTreeProvider(session, cache);
   const view = vscode.window.createTreeView('lambdaBehavior.functions', { treeDataProvider: functionsTree, showCollapseAll: true });
   const scanner = new Scanner(context, deps, store);
   const tracker = new Tracker(context, deps, scanner);
@@ -61,7 +65,7 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
 
   // Read after activate() has returned: activation never waits on the disk.
   const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));
-  return { session, functionsTree, view, store, scanner, tracker, statusBar, source, diffView, restored };
+  return { session, functionsTree, view, store, scanner, tracker, cache, statusBar, source, diffView, restored };
 }
 
 export function deactivate(): void {

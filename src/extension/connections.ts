@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
+import { throughHourCache } from './cache';
 import type { ExtensionDeps } from './deps';
 import type { Connection, ConnectionSpec, OpenOptions, OpenedSource } from './session';
 import { demoConnection, replayConnection } from './session';
@@ -50,7 +51,7 @@ export function profileConnection(profile: string, region: string | undefined): 
       const settings = readSettings();
       const location = settings.ipRanges;
       const workgroup = settings.athenaWorkgroup ? { workgroup: settings.athenaWorkgroup } : {};
-      return loadAws().openAws({
+      const source = loadAws().openAws({
         profile,
         region,
         flowLogsQuery: options.flowLogsQuery,
@@ -65,6 +66,9 @@ export function profileConnection(profile: string, region: string | undefined): 
             : {}),
         onNotice: options.onNotice,
       });
+      // Through the cache of closed hours (global storage) unless `lambdaBehavior.cache.enabled` is off: a rescan pays
+      // AWS only for the hours the cache lacks.
+      return throughHourCache(source);
     },
   };
 }

@@ -21,6 +21,8 @@ export interface Settings {
   flowLogsQuery: 'insights' | 'filter';
   /** The bytes of flow-log objects a live scan reads from S3 at most (`s3FlowLogs.maxBytes`, whole GiB are 1024³). */
   s3FlowLogsMaxBytes: number;
+  /** Live scans keep what AWS returned for closed hours and fetch only the hours they lack (`cache.enabled`, default on). */
+  cacheEnabled: boolean;
   /** Threads parsing a large recorded flow-log file (`threads`); undefined: one per core (the setting's 0). */
   threads: number | undefined;
   /**
@@ -54,6 +56,7 @@ export function readSettings(): Settings {
     backgroundRescanMinutes: wholeNumber(c.get('backgroundRescanMinutes'), 0, 24 * 60, 0),
     flowLogsQuery: c.get('flowLogsQuery') === 'filter' ? 'filter' : 'insights',
     s3FlowLogsMaxBytes: wholeNumber(c.get('s3FlowLogs.maxBytes'), 1, Number.MAX_SAFE_INTEGER, DEFAULT_S3_FLOW_LOGS_MAX_BYTES),
+    cacheEnabled: c.get('cache.enabled') !== false,
     threads: wholeNumber(c.get('threads'), 0, 256, 0) || undefined,
     ipRanges: userString(c.inspect<unknown>('ipRanges')?.globalValue),
     athenaFlowLogsTable: tableName(userString(c.inspect<unknown>('athena.flowLogsTable')?.globalValue)),

@@ -1,18 +1,44 @@
-// The Lambda Behavior tree: the open account, one node per scanned function, under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report.
+// The Lambda Behavior tree: the open account, one node per scanned function, under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report; under a live account, what its last scan read and what the cache holds.
 import * as vscode from 'vscode';
-import { peerReportSubject, type FunctionReport, type Severity } from '../../core/model';
+import { peerReportSubject, type FunctionReport, type ScanReport, type Severity } from '../../core/model';
 import { formatCount, plural } from '../../report/format';
 import { callName, changeLabel } from '../../report/presentation';
 import { apiDiffRows, highestSeverity, orderFunctions, peerDiffRows, sortFindings } from '../../report/view-model';
 import type { DiffStatus } from '../../report/view-model';
 import type { Session } from '../session';
 import { oneLine } from '../source/text';
-import type { FunctionsTreeNode, GroupKind } from './nodes';
-import { ApiCallNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
-import { apiCallTooltip, connectionTooltip, eniTooltip, findingTooltip, functionTooltip, peerTooltip } from './tooltips';
+import type { AccountCacheState, FunctionsTreeNode, GroupKind } from './nodes';
+import { ApiCallNode, CacheNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
+import {
+  apiCallTooltip,
+  cacheDescription,
+  cacheTooltip,
+  connectionTooltip,
+  costLine,
+  eniTooltip,
+  findingTooltip,
+  functionTooltip,
+  peerTooltip,
+} from './tooltips';
 
 export type { FunctionsTreeNode } from './nodes';
-export type { ApiCallNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
+export type {
+  AccountCacheState,
+  ApiCallNode,
+  CacheNode,
+  ConnectionNode,
+  EniNode,
+  FindingNode,
+  FunctionNode,
+  GroupNode,
+  PeerNode,
+} from './nodes';
+
+/** What the tree asks of the cache of closed hours (src/extension/cache.ts answers): its state per account, and when it changed. */
+export interface TreeCacheState {
+  readonly onDidChange: vscode.Event<void>;
+  stateOf(account: { accountId: string; region: string }): AccountCacheState;
+}
 
 const GROUPS: ReadonlyArray<{ kind: GroupKind; label: string; icon: string; size: (fn: FunctionReport) => number }> = [
   { kind: 'alerts', label: 'Alerts', icon: 'bell', size: (fn) => fn.findings.length },
@@ -27,10 +53,14 @@ const LABEL_MAX = 160;
 export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FunctionsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly subscription: vscode.Disposable;
+  private readonly subscriptions: vscode.Disposable[];
 
-  constructor(private readonly session: Session) {
-    this.subscription = session.onDidChange(() => this.changed.fire(undefined));
+  constructor(
+    private readonly session: Session,
+    private readonly cache?: TreeCacheState,
+  ) {
+    this.subscriptions = [session.onDidChange(() => this.changed.fire(undefined))];
+    if (cache) this.subscriptions.push(cache.onDidChange(() => this.changed.fire(undefined)));
   }
 
   getChildren(node?: FunctionsTreeNode): FunctionsTreeNode[] {
@@ -42,7 +72,12 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         : [];
     }
     // The same orders as the terminal, HTML and diff views: the report view model decides them.
-    if (node.kind === 'connection') return orderFunctions(node.report.functions).map((fn) => new FunctionNode(fn));
+    if (node.kind === 'connection') {
+      const functions: FunctionsTreeNode[] = orderFunctions(node.report.functions).map((fn) => new FunctionNode(fn));
+      const cache = this.cacheNode(node.report);
+      return cache ? [...functions, cache] : functions;
+    }
+    if (node.kind === 'cache') return [];
     const { fn } = node;
     switch (node.kind) {
       case 'function':
@@ -68,6 +103,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
     switch (node.kind) {
       case 'connection':
         return undefined;
+      case 'cache':
       case 'function':
         return this.getChildren()[0];
       case 'group':
@@ -103,6 +139,14 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         item.description = `${report.accountId} · ${report.region} · ${findingCount(findings)}`;
         item.iconPath = new vscode.ThemeIcon(this.session.credentialsProblem ? 'warning' : 'cloud');
         item.contextValue = `connection;kind=${this.session.connection?.kind ?? 'unknown'}`;
+        return item;
+      }
+      case 'cache': {
+        // The cost line is the label: what the scan read is what a developer paying for it looks for.
+        const item = new vscode.TreeItem(costLine(node.report.reads) ?? 'Read from AWS: not recorded for this scan', None);
+        item.description = cacheDescription(node.state);
+        item.iconPath = new vscode.ThemeIcon('database');
+        item.contextValue = `cache;${node.state.enabled ? 'enabled' : 'disabled'}${node.state.summary ? '' : ';empty'}`;
         return item;
       }
       case 'function': {
@@ -187,7 +231,10 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   resolveTreeItem(item: vscode.TreeItem, node: FunctionsTreeNode): vscode.TreeItem {
     switch (node.kind) {
       case 'connection':
-        item.tooltip = connectionTooltip(node.label, node.report, node.scannedAt);
+        item.tooltip = connectionTooltip(node.label, node.report, node.scannedAt, this.liveCacheState(node.report));
+        break;
+      case 'cache':
+        item.tooltip = cacheTooltip(node.report, node.state);
         break;
       case 'function':
         item.tooltip = functionTooltip(node.fn);
@@ -222,8 +269,18 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   }
 
   dispose(): void {
-    this.subscription.dispose();
+    for (const s of this.subscriptions) s.dispose();
     this.changed.dispose();
+  }
+
+  /** The cache's state for the report's account when the open account is live (a recording reads no AWS and has no cache). */
+  private liveCacheState(report: ScanReport): AccountCacheState | undefined {
+    return this.cache && this.session.connection?.kind === 'profile' ? this.cache.stateOf(report) : undefined;
+  }
+
+  private cacheNode(report: ScanReport): CacheNode | undefined {
+    const state = this.liveCacheState(report);
+    return state ? new CacheNode(report, state) : undefined;
   }
 }
 

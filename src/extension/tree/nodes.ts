@@ -17,6 +17,28 @@ export class ConnectionNode {
   }
 }
 
+/**
+ * Under a live account, after its functions: what the last scan read from AWS (its cost line) and what the cache of
+ * closed hours holds for the account. `summary` is undefined while the cache has not been listed, or holds nothing.
+ */
+export class CacheNode {
+  readonly kind = 'cache';
+  constructor(
+    readonly report: ScanReport,
+    readonly state: AccountCacheState,
+  ) {}
+  get id(): string {
+    return `cache/${this.report.accountId}/${this.report.region}`;
+  }
+}
+
+/** The cache as the tree shows it for one account: whether live scans use it, where it is, and what it holds. */
+export interface AccountCacheState {
+  enabled: boolean;
+  location: string;
+  summary?: { hours: number; bytes: number; oldest?: number; newest?: number };
+}
+
 export class FunctionNode {
   readonly kind = 'function';
   constructor(readonly fn: FunctionReport) {}
@@ -83,4 +105,4 @@ export class EniNode {
   }
 }
 
-export type FunctionsTreeNode = ConnectionNode | FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;
+export type FunctionsTreeNode = ConnectionNode | CacheNode | FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;

@@ -1,9 +1,10 @@
 // Hover text for the tree's nodes. Every AWS-derived string goes in through plain(): it never renders as markdown, HTML, a link or a command.
 import * as vscode from 'vscode';
-import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, ScanReport, TrafficCounts } from '../../core/model';
+import type { ApiCallReport, EniReport, Finding, FunctionReport, PeerReport, ScanReads, ScanReport, TrafficCounts } from '../../core/model';
 import { formatBytes, formatCount, formatTime, plural } from '../../report/format';
-import { deploySentence, displayText, statusMeaning } from '../../report/presentation';
+import { deploySentence, displayText, readsLine, statusMeaning } from '../../report/presentation';
 import type { ApiDiffRow, PeerDiffRow } from '../../report/view-model';
+import type { AccountCacheState } from './nodes';
 import { evidenceEntries } from '../../report/view-model';
 
 const MAX_LIST = 5;
@@ -60,7 +61,53 @@ function traffic(c: Pick<TrafficCounts, 'flows' | 'bytes' | 'packets' | 'rejecte
   return `${plural(c.flows, 'flow')}, ${formatBytes(c.bytes)}, ${plural(c.packets, 'packet')}, ${formatCount(c.rejected)} rejected`;
 }
 
-export function connectionTooltip(label: string, report: ScanReport, scannedAt: number | undefined): vscode.MarkdownString {
+/** The last scan's cost line (`Read from AWS: …; the cache answered N of M hours`), the one every report shows; undefined when the scan recorded none. */
+export function costLine(reads: ScanReads | undefined): string | undefined {
+  return reads ? readsLine(reads) : undefined;
+}
+
+/** The cache node's description: what the cache holds for the account, or that it is off. */
+export function cacheDescription(state: AccountCacheState): string {
+  if (!state.enabled) return 'cache off';
+  const { summary } = state;
+  return summary && summary.hours > 0
+    ? `cache: ${plural(summary.hours, 'hour')} · ${formatBytes(summary.bytes)}`
+    : 'cache: nothing held yet';
+}
+
+function cacheHeld(state: AccountCacheState): string {
+  const { summary } = state;
+  const held =
+    summary && summary.hours > 0
+      ? `${plural(summary.hours, 'hour')} held, ${formatBytes(summary.bytes)}${summary.oldest !== undefined && summary.newest !== undefined ? `, ${formatTime(new Date(summary.oldest).toISOString())} to ${formatTime(new Date(summary.newest).toISOString())}` : ''}`
+      : 'nothing held yet';
+  return state.enabled ? held : `off (lambdaBehavior.cache.enabled); ${held}`;
+}
+
+/** What the last scan of a live account read, what was estimated before it, and what the cache holds, where. */
+export function cacheTooltip(report: ScanReport, state: AccountCacheState): vscode.MarkdownString {
+  const md = markdown();
+  heading(md, 'What the last scan read from AWS');
+  md.appendMarkdown(`${plain(costLine(report.reads) ?? 'Not recorded for this scan.')}
+
+`);
+  for (const estimate of (report.reads?.estimates ?? []).slice(0, MAX_LIST)) line(md, 'Estimated before it ran', estimate);
+  line(md, 'Cache of closed hours', cacheHeld(state));
+  line(md, 'Kept in', state.location);
+  md.appendMarkdown(
+    `${plain('A closed hour is read from AWS once; each scan reads again only the hours the cache lacks and the last two (records arrive late). "Lambda Behavior: Clear Cache of Closed Hours" empties it.')}
+
+`,
+  );
+  return md;
+}
+
+export function connectionTooltip(
+  label: string,
+  report: ScanReport,
+  scannedAt: number | undefined,
+  cache?: AccountCacheState,
+): vscode.MarkdownString {
   const md = markdown();
   heading(md, label);
   line(md, 'Account', `${report.accountId} · ${report.region}`);
@@ -69,6 +116,12 @@ export function connectionTooltip(label: string, report: ScanReport, scannedAt: 
   line(md, 'Detection window', `${formatTime(report.window.detectStart)} to ${formatTime(report.window.detectEnd)}`);
   if (report.stats)
     line(md, 'Read', `${plural(report.stats.flowRecords, 'flow record')}, ${plural(report.stats.trailEvents, 'CloudTrail event')}`);
+  const reads = costLine(report.reads);
+  if (reads)
+    md.appendMarkdown(`${plain(reads)}
+
+`);
+  if (cache) line(md, 'Cache of closed hours', `${cacheHeld(cache)} in ${cache.location}`);
   for (const warning of report.warnings.slice(0, MAX_LIST)) line(md, 'Warning', warning);
   if (report.warnings.length > MAX_LIST)
     md.appendMarkdown(plain(`and ${report.warnings.length - MAX_LIST} more warnings (see the Lambda Behavior log)`));
