@@ -1,7 +1,8 @@
-// The messages between the flow-log parsing threads and the thread that hands out their work (who sends each is said).
+// The messages between the parsing threads (flow-log pieces, a recorded scenario's JSON) and the thread that hands out their work.
 import type { AggregatorEni, CompactFlowRows, FlowParseStats } from '../core/flowlog/aggregate';
-import type { EpochMs } from '../core/model';
+import type { EpochMs, MetricSeries } from '../core/model';
 import type { LocalParseRequest } from '../core/ports';
+import type { ScenarioData, ScenarioPart } from '../replay/scenario';
 
 /** Sent once to each thread before any piece: what every piece is aggregated against. */
 export interface FlowWorkerContext extends LocalParseRequest {
@@ -17,7 +18,11 @@ export type FlowWorkerRequest =
   /** Bytes [start, end) of a plain file, cut at line starts: the thread reads them itself. */
   | { type: 'range'; id: number; source: string; logFormat?: string; file: string; start: number; end: number }
   /** Whole lines (the last of a stream may lack its newline), transferred, not copied; the buffer comes back with the result. */
-  | { type: 'buffer'; id: number; source: string; logFormat?: string; buffer: ArrayBuffer; length: number };
+  | { type: 'buffer'; id: number; source: string; logFormat?: string; buffer: ArrayBuffer; length: number }
+  /** Parts of a recorded scenario to read and check, in this order: the thread answers with ScenarioReply messages. */
+  | { type: 'scenario'; dir: string; parts: ScenarioPart[] }
+  /** A scenario slice was taken in: the thread may send another. */
+  | { type: 'slice-taken' };
 
 /** What one piece gave: malformed examples are numbered from the piece's first line. */
 export interface FlowPieceResult {
@@ -33,3 +38,21 @@ export interface FlowPieceResult {
 
 /** Sent by a parsing thread, one per piece. */
 export type FlowWorkerReply = { id: number; result: FlowPieceResult } | { id: number; error: string };
+
+/** The lists of a scenario part sent in slices: no single message takes the receiving thread long to take in. */
+export type ScenarioSliced = 'events' | 'metrics';
+
+/** Sent by a thread reading scenario parts: the slices of a part's long lists, then the rest of it (or why it failed). */
+export type ScenarioReply =
+  | { type: 'slice'; part: ScenarioPart; key: 'events'; items: unknown[] }
+  /** Metric series without their points, and the points as [t, v, t, v, ...] (transferred): millions of {t, v} objects clone slowly. */
+  | {
+      type: 'slice';
+      part: ScenarioPart;
+      key: 'metrics';
+      series: Array<Omit<MetricSeries, 'points'>>;
+      counts: Uint32Array;
+      points: Float64Array;
+    }
+  | { type: 'part'; part: ScenarioPart; data: Omit<Partial<ScenarioData>, ScenarioSliced> }
+  | { type: 'error'; part: ScenarioPart; name: string; message: string };

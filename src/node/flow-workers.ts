@@ -322,12 +322,7 @@ class FlowWorkerPool {
   }
 
   private start(): Worker {
-    const worker = this.script.endsWith('.ts')
-      ? // Under tsx (tests, bench from sources): the thread loads tsx before the TypeScript entry.
-        new Worker(`require(${JSON.stringify(createRequire(__filename).resolve('tsx/cjs'))}); require(${JSON.stringify(this.script)});`, {
-          eval: true,
-        })
-      : new Worker(this.script);
+    const worker = startParsingThread(this.script);
     live++;
     started++;
     this.all.push(worker);
@@ -355,6 +350,16 @@ class FlowWorkerPool {
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/** A parsing thread running `script` (default: the one beside this module). */
+export function startParsingThread(script = defaultWorkerScript()): Worker {
+  return script.endsWith('.ts')
+    ? // Under tsx (tests, bench from sources): the thread loads tsx before the TypeScript entry.
+      new Worker(`require(${JSON.stringify(createRequire(__filename).resolve('tsx/cjs'))}); require(${JSON.stringify(script)});`, {
+        eval: true,
+      })
+    : new Worker(script);
+}
 
 /** Beside this module: dist/flow-worker.js when bundled, src/node/flow-worker.ts when run from sources. */
 function defaultWorkerScript(): string {

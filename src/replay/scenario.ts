@@ -29,7 +29,14 @@ import {
   type TrailCalls,
   type TrailRequest,
 } from '../core/ports';
-import { parseFlowFileInThreads, usesFlowThreads, type FlowThreadOptions } from '../node/flow-workers';
+import type { FlowWorkerRequest, ScenarioReply, ScenarioSliced } from '../node/flow-protocol';
+import {
+  defaultFlowThreads,
+  parseFlowFileInThreads,
+  startParsingThread,
+  usesFlowThreads,
+  type FlowThreadOptions,
+} from '../node/flow-workers';
 
 /**
  * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
@@ -39,7 +46,7 @@ export const MAX_JSON_BYTES = Math.min(1024 * 1024 * 1024, buffer.constants.MAX_
 /** Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
 const READ_CHUNK_BYTES = 1024 * 1024;
 
-interface ScenarioData {
+export interface ScenarioData {
   account: AccountInfo;
   functions: LambdaFunction[];
   enis: NetworkInterface[];
@@ -69,10 +76,139 @@ export interface ScenarioOptions {
   flowThreads?: FlowThreadOptions;
 }
 
+/**
+ * openScenario's source, its JSON read and checked on other threads (CloudTrail on one, the rest on another when there are
+ * two cores): the calling thread only takes the results in, a slice of about 192 KiB of JSON at a time, a couple at most between two turns, so its event
+ * loop keeps turning however large the recording (100 MB of JSON for 1,000 functions). Fails as openScenario would.
+ */
+export async function openScenarioInThreads(
+  dir: string,
+  label = `scenario ${dir}`,
+  options: ScenarioOptions & { signal?: AbortSignal } = {},
+): Promise<TelemetrySource> {
+  options.signal?.throwIfAborted();
+  const plan: ScenarioPart[][] =
+    Math.min(2, defaultFlowThreads()) >= 2 ? [['events'], ['inventory', 'metrics', 'rest']] : [[...SCENARIO_PARTS]];
+  const parts = new Map<ScenarioPart, Partial<ScenarioData>>();
+  const errors = new Map<ScenarioPart, Error>();
+  const lists: Record<ScenarioSliced, unknown[]> = { events: [], metrics: [] };
+  const settled = await Promise.allSettled(plan.map((threadParts) => readPartsInThread(dir, threadParts, options, parts, errors, lists)));
+  // As openScenario: the first part (in its order) that failed says why.
+  for (const part of SCENARIO_PARTS) {
+    const err = errors.get(part);
+    if (err) throw err;
+  }
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  const data = Object.assign({}, ...SCENARIO_PARTS.map((part) => parts.get(part))) as ScenarioData;
+  data.events = lists.events as TrailEvent[];
+  data.metrics = lists.metrics as MetricSeries[];
+  // Recorded failures are looked up by any name: no prototype behind them (a structured clone gives them one).
+  data.failures = Object.assign(Object.create(null) as Record<string, string>, data.failures);
+  return new ScenarioSource(label, data, options.flowThreads ?? {});
+}
+
+/** One thread reading `threadParts` in order; settles once each has come back (or one failed, which ends its reading). */
+function readPartsInThread(
+  dir: string,
+  threadParts: ScenarioPart[],
+  options: ScenarioOptions & { signal?: AbortSignal },
+  parts: Map<ScenarioPart, Partial<ScenarioData>>,
+  errors: Map<ScenarioPart, Error>,
+  lists: Record<ScenarioSliced, unknown[]>,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const worker = startParsingThread(options.flowThreads?.workerScript);
+    let done = false;
+    const finish = (err?: unknown) => {
+      if (done) return;
+      done = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = () => finish(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let pending = threadParts.length;
+    worker.on('message', (reply: ScenarioReply) => {
+      if (done) return;
+      if (reply.type === 'slice') {
+        worker.postMessage({ type: 'slice-taken' } satisfies FlowWorkerRequest);
+        if (reply.key === 'events') {
+          for (const item of reply.items) lists.events.push(item);
+          return;
+        }
+        const { series, counts, points } = reply;
+        for (let i = 0, o = 0; i < series.length; i++) {
+          const list: MetricSeries['points'] = new Array(counts[i]);
+          for (let k = 0; k < counts[i]; k++, o += 2) list[k] = { t: points[o], v: points[o + 1] };
+          lists.metrics.push({ ...series[i], points: list });
+        }
+        return;
+      }
+      if (reply.type === 'error') {
+        errors.set(
+          reply.part,
+          reply.name === 'InputError' ? new InputError(reply.message) : Object.assign(new Error(reply.message), { name: reply.name }),
+        );
+        return finish();
+      }
+      parts.set(reply.part, reply.data);
+      if (--pending === 0) finish();
+    });
+    worker.on('error', (err) => finish(new Error(`${dir}: the thread reading the scenario crashed: ${err.message}`)));
+    worker.on('exit', (code) =>
+      finish(new Error(`${dir}: the thread reading the scenario stopped (exit code ${code}) before it was read`)),
+    );
+    worker.postMessage({ type: 'scenario', dir, parts: threadParts });
+  });
+}
+
+/**
+ * The parts a scenario is read in, in the order a bad file is reported (the first part that fails says why): each can be
+ * read on a thread of its own, and what they give together is what reading them in one go gives.
+ */
+export const SCENARIO_PARTS = ['inventory', 'events', 'metrics', 'rest'] as const;
+export type ScenarioPart = (typeof SCENARIO_PARTS)[number];
+
 function loadScenario(dir: string): ScenarioData {
+  return Object.assign({}, ...SCENARIO_PARTS.map((part) => loadScenarioPart(dir, part))) as ScenarioData;
+}
+
+/** One part of a scenario, read and checked. */
+export function loadScenarioPart(dir: string, part: ScenarioPart): Partial<ScenarioData> {
+  const file = (rel: string) => path.join(dir, rel);
+  switch (part) {
+    case 'inventory':
+      return loadInventory(dir, file);
+    case 'events': {
+      // The management events the engine reads by name keep their caller, request and response: ENI lifetimes, function changes.
+      const management = new Set(MANAGEMENT_EVENT_NAMES);
+      const events = mapList(file('cloudtrail/lookup-events.json'), 'Events', (e) => {
+        const name = (e as { EventName?: unknown } | null)?.EventName;
+        return typeof name === 'string' && management.has(name) ? managementEventFromAws(e) : trailEventFromAws(e);
+      });
+      return { events };
+    }
+    case 'metrics': {
+      const metricsPath = file('cloudwatch/get-metric-data.json');
+      const metricsJson = readJson(metricsPath);
+      if (!Array.isArray(metricsJson.MetricDataQueries) || !Array.isArray(metricsJson.MetricDataResults)) {
+        throw new InputError(`${metricsPath}: expected "MetricDataQueries" and "MetricDataResults" arrays`);
+      }
+      const metrics = mapped(metricsPath, () =>
+        metricSeriesFromAws(metricsJson.MetricDataQueries as unknown[], metricsJson.MetricDataResults as unknown[]),
+      );
+      return { metrics };
+    }
+    case 'rest':
+      return loadRest(file);
+  }
+}
+
+function loadInventory(dir: string, file: (rel: string) => string): Partial<ScenarioData> {
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory())
     throw new InputError(`${dir}: not a scenario directory (it does not exist or is not a directory)`);
-  const file = (rel: string) => path.join(dir, rel);
   const scenario = readJson(file('scenario.json'));
   if (scenario.formatVersion !== 1)
     throw new InputError(`${file('scenario.json')}: formatVersion must be 1 (found ${describeValue(scenario.formatVersion)})`);
@@ -100,22 +236,19 @@ function loadScenario(dir: string): ScenarioData {
     return eni;
   });
   const flowLogs = mapList(file('ec2/describe-flow-logs.json'), 'FlowLogs', flowLogFromAws);
-  // The management events the engine reads by name keep their caller, request and response: ENI lifetimes, function changes.
-  const management = new Set(MANAGEMENT_EVENT_NAMES);
-  const events = mapList(file('cloudtrail/lookup-events.json'), 'Events', (e) => {
-    const name = (e as { EventName?: unknown } | null)?.EventName;
-    return typeof name === 'string' && management.has(name) ? managementEventFromAws(e) : trailEventFromAws(e);
-  });
+  return {
+    account: {
+      accountId: scenario.accountId as string,
+      region: scenario.region as string,
+      recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined,
+    },
+    functions,
+    enis,
+    flowLogs,
+  };
+}
 
-  const metricsPath = file('cloudwatch/get-metric-data.json');
-  const metricsJson = readJson(metricsPath);
-  if (!Array.isArray(metricsJson.MetricDataQueries) || !Array.isArray(metricsJson.MetricDataResults)) {
-    throw new InputError(`${metricsPath}: expected "MetricDataQueries" and "MetricDataResults" arrays`);
-  }
-  const metrics = mapped(metricsPath, () =>
-    metricSeriesFromAws(metricsJson.MetricDataQueries as unknown[], metricsJson.MetricDataResults as unknown[]),
-  );
-
+function loadRest(file: (rel: string) => string): Partial<ScenarioData> {
   const ipRangesPath = file('ip-ranges.json');
   let ipRanges: IpRangesDocument | undefined;
   if (fs.existsSync(ipRangesPath)) {
@@ -135,21 +268,11 @@ function loadScenario(dir: string): ScenarioData {
       if (m && fs.statSync(path.join(flowDir, name), { throwIfNoEntry: false })?.isFile()) flowLogFiles.set(m[1], path.join(flowDir, name));
     }
   }
-  const failures = recordedFailures(scenario.failures, file('scenario.json'));
+  const failures = recordedFailures(readJson(file('scenario.json')).failures, file('scenario.json'));
   return {
     ...loadQueryAnswers(file),
     s3Objects: loadS3Objects(file('flowlogs-s3')),
     failures,
-    account: {
-      accountId: scenario.accountId as string,
-      region: scenario.region as string,
-      recordedAt: Number.isFinite(recordedAt) ? recordedAt : undefined,
-    },
-    functions,
-    enis,
-    flowLogs,
-    events,
-    metrics,
     ipRanges,
     flowLogFiles,
   };
@@ -213,7 +336,7 @@ function prefixList<K extends 'ip_prefix' | 'ipv6_prefix'>(list: unknown[], key:
 
 /** `failures` of scenario.json: which source failed when recording, and the message (both strings). */
 function recordedFailures(value: unknown, file: string): Record<string, string> {
-  if (value === undefined || value === null) return {};
+  if (value === undefined || value === null) return Object.create(null) as Record<string, string>;
   if (typeof value !== 'object' || Array.isArray(value)) throw new InputError(`${file}: "failures" must be an object of source → message`);
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, v] of Object.entries(value)) {
