@@ -86,6 +86,9 @@ describe('Lambda Behavior cache of closed hours', () => {
           const one = cacheUse(first);
           const two = cacheUse(second);
           assert.equal(one.location, api.cache.location);
+          // The figures, in the host console (test-results/host/extension-host-console.log).
+          for (const [n, r] of [first, second].entries())
+            console.log(`[cache test] scan ${n + 1}: ${JSON.stringify(r.reads)}; the cache held ${held} hours after the first`);
           assert.equal(one.hoursFromCache, 0, 'the first scan finds nothing cached');
           assert.ok(one.hoursFetched > 0 && held > 0, `it fetches every hour (${one.hoursFetched}) and keeps the closed ones (${held})`);
           // moto has no cloudtrail:LookupEvents: a read that failed keeps nothing, so CloudTrail's hours are asked for again
