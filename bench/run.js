@@ -86,10 +86,10 @@ function dirBytes(dir) {
   return n;
 }
 
-function measure(dir, runCount = RUNS, threads = undefined) {
+function measure(dir, runCount = RUNS, threads = undefined, env = {}) {
   const runs = [];
   const args = ['--import', 'tsx', 'bench/flow-bench.ts', dir, ...(threads !== undefined ? [String(threads)] : [])];
-  for (let i = 0; i < runCount; i++) runs.push(JSON.parse(sh(process.execPath, args)));
+  for (let i = 0; i < runCount; i++) runs.push(JSON.parse(sh(process.execPath, args, { env: { ...process.env, ...env } })));
   // Best of N: on a shared machine the slowest runs measure the neighbours.
   return runs.sort((a, b) => b.recordsPerSecond - a.recordsPerSecond)[0];
 }
@@ -196,28 +196,46 @@ function gzipCopy(dir) {
   return out;
 }
 
-/** The flow benchmark: throughput and peak memory at 1M and 5M records (plain text), and 5M over gzip, per thread count. */
+/**
+ * Issue 11's account: 60 functions, one-minute flow logs in one gzip file, about 2.9 million records (the whole offline
+ * scan was to be timed against the plain Python reference on it; the repository has no such reference).
+ */
+const ISSUE11_SIZE = { name: '2.9M.gz', recordsPerEniHour: 211 };
+const ISSUE11_ACCOUNT = ['--profile', 'scale', '--functions', '60', '--days', '15', '--seed', '11', '--gzip', '--interval', '60'];
+
+/**
+ * The flow benchmark: throughput and peak memory at 1M and 5M records (plain text), 5M over gzip, and issue 11's 2.9M
+ * one-gzip-file account, per thread count.
+ */
 function flowBench() {
   fs.mkdirSync(dataDir, { recursive: true });
   const inputs = SIZES.map((size) => ({ name: size.name, dir: generate(size).dir }));
   inputs.push({ name: `${SIZES[SIZES.length - 1].name}.gz`, dir: gzipCopy(inputs[inputs.length - 1].dir) });
+  inputs.push({ name: ISSUE11_SIZE.name, dir: generate(ISSUE11_SIZE, ISSUE11_ACCOUNT, 'issue11-2.9M-gz').dir });
   const results = inputs.flatMap((input) => THREAD_COUNTS.map((threads) => ({ size: input.name, ...measure(input.dir, RUNS, threads) })));
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
   const [load1] = os.loadavg();
   console.log(
     `\nFlow records through parse + attribution + aggregation (best of ${RUNS}), ${cpu}, ${os.availableParallelism()} CPUs, node ${process.version}, load ${load1.toFixed(1)}`,
   );
-  console.log('size    threads  records     attributed  flow stage  records/s   speed-up  reference      whole scan  peak RSS');
+  console.log(
+    'size     threads  records     attributed  flow stage  records/s   speed-up  CPU (all threads)  reference   whole scan  peak RSS  load',
+  );
   for (const r of results) {
     const one = results.find((o) => o.size === r.size && o.threads === 1);
+    const flowCpu = r.stageCpuMs?.flowLogs;
     console.log(
-      `${r.size.padEnd(7)} ${String(r.threads).padEnd(8)} ${String(r.flowRecords).padEnd(11)} ${String(r.attributed).padEnd(11)} ${`${r.flowMs} ms`.padEnd(11)} ` +
-        `${(r.recordsPerSecond / 1e6).toFixed(2).padStart(5)} M/s   ${`${(one.flowMs / r.flowMs).toFixed(2)}x`.padEnd(9)} ${(r.referencePerSecond / 1e6).toFixed(2).padStart(5)} M/s      ` +
-        `${`${r.scanMs} ms`.padEnd(11)} ${r.peakRssMiB} MiB`,
+      `${r.size.padEnd(8)} ${String(r.threads).padEnd(8)} ${String(r.flowRecords).padEnd(11)} ${String(r.attributed).padEnd(11)} ${`${r.flowMs} ms`.padEnd(11)} ` +
+        `${(r.recordsPerSecond / 1e6).toFixed(2).padStart(5)} M/s   ${`${(one.flowMs / r.flowMs).toFixed(2)}x`.padEnd(9)} ` +
+        `${`${flowCpu ?? '-'} ms (${(r.recordsPerCpuSecond / 1e6).toFixed(2)} M/s)`.padEnd(18)} ${(r.referencePerSecond / 1e6).toFixed(2).padStart(5)} M/s   ` +
+        `${`${r.scanMs} ms`.padEnd(11)} ${`${r.peakRssMiB} MiB`.padEnd(9)} ${r.loadAverage}`,
     );
   }
   console.log(
-    '(threads: flow-log parsing threads, 1 = the calling thread only; speed-up: flow stage against 1 thread on the same input; reference: a plain newline count over the same file just before on one thread, gunzip included for .gz: how fast this machine is right now)',
+    "(threads: flow-log parsing threads, 1 = the calling thread only; speed-up: flow stage against 1 thread on the same input; CPU: the process's CPU time (every thread) over the flow stage, and records per CPU second; reference: a plain newline count over the same file just before on one thread, gunzip included for .gz: how fast this machine is right now; load: the 1-minute load average when the run ended)",
+  );
+  console.log(
+    'whole offline scan against the plain Python reference (issue 11): not measured, the repository has no Python reference tool (flowlogs-reader is not installed either)',
   );
   const [small, large] = results.filter((r) => r.threads === 1);
   console.log(
@@ -261,7 +279,7 @@ function scaleBench() {
     col('size', 15) +
       col('functions', 10) +
       col('records', 11) +
-      col('open', 7) +
+      col('open', 13) +
       stages.map((s) => col(s, 16)).join('') +
       col('whole scan', 16) +
       col('records/s', 18) +
@@ -274,7 +292,7 @@ function scaleBench() {
       col(r.size, 15) +
         col(r.functions, 10) +
         col(r.flowRecords, 11) +
-        col(r.openMs ?? '-', 7) +
+        col(`${r.openMs ?? '-'}${r.openLongestStretchMs !== undefined ? ` (${r.openLongestStretchMs})` : ''}`, 13) +
         stages.map((s) => col(wallCpu(r.stageMs?.[s], r.stageCpuMs?.[s]), 16)).join('') +
         col(wallCpu(r.scanMs, cpuTotal), 16) +
         col(`${(r.recordsPerSecond / 1e6).toFixed(2)} (${(r.recordsPerCpuSecond / 1e6).toFixed(2)}) M`, 18) +
@@ -283,9 +301,14 @@ function scaleBench() {
     );
   }
   console.log(
-    '(open: openScenario reading and parsing the recorded JSON, before the scan and outside "whole scan"; records/s: flow records over the flowLogs stage (parse, attribution, aggregation), per wall second and per CPU second; byte-loop: a plain newline count over the same file just before, how fast the machine is right now)',
+    '(open: openScenarioInThreads reading and parsing the recorded JSON on parsing threads, before the scan and outside "whole scan", in brackets the longest stretch of the calling thread\'s CPU between two turns of its event loop; records/s: flow records over the flowLogs stage (parse, attribution, aggregation), per wall second and per CPU second; byte-loop: a plain newline count over the same file just before, how fast the machine is right now)',
   );
   const [small, large] = results;
+  // The old way for comparison: the same JSON read at once on the calling thread (one run, the smaller account).
+  const syncOpen = measure(generated[0].dir, 1, undefined, { BENCH_OPEN: 'sync' });
+  console.log(
+    `open of ${small.size} on the calling thread at once (openScenario, the old way; one run): ${syncOpen.openMs} ms, the thread blocked throughout; on threads: ${small.openMs} ms, the longest block ${small.openLongestStretchMs} ms`,
+  );
   const diff = large.peakRssMiB - small.peakRssMiB;
   console.log(
     `peak memory ${large.size} vs ${small.size}: ${diff >= 0 ? '+' : ''}${diff} MiB for ${(large.flowRecords / small.flowRecords).toFixed(1)}x the records (flat means the records are streamed); ` +
