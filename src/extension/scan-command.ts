@@ -131,6 +131,9 @@ export class Scanner implements vscode.Disposable {
     const { report, history } = connection.replay
       ? await scanInWorker({ ...connection.replay, flowThreads: settings.threads, options, history: savedHistory }, handlers)
       : await this.scanHere(connection, settings.flowLogsQuery, options, savedHistory, handlers);
+    // The views' listeners on a turn of their own, not on the one that parsed the report's last batch.
+    await nextTurn();
+    signal.throwIfAborted();
     if (session.connection !== connection) {
       log.info(`[scan] ${connection.label}: finished after another account was opened; its result is dropped`);
       return undefined;
