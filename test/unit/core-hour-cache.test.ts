@@ -340,6 +340,27 @@ describe('withHourCache over a recording', () => {
     assert.equal(store.saves, 1);
   });
 
+  test("a signal aborted after its scan is over takes nothing of the next scan's hours", async () => {
+    const store = new MemoryHourCacheStore();
+    const first = new AbortController();
+    const later = now + 3 * H;
+    let clock = now;
+    const aborting = overriding(recording, {
+      lookupEvents: async function* (request, s) {
+        yield* recording.lookupEvents(request, s);
+        if (clock === later) first.abort(new Error('the first progress bar closed'));
+      },
+    });
+    const cached = withHourCache(aborting, { store, clock: () => clock });
+    await scan(cached, { now, clock: () => now, signal: first.signal });
+    clock = later;
+    await scan(cached, { now: later, clock: () => later });
+    assert.equal(store.saves, 2);
+    // Flows are read before the calls, during which the first signal aborts.
+    const hours = Object.keys(Object.values(store.peek(ACCOUNT)!.sections.flows)[0]).map(Number);
+    assert.equal(Math.max(...hours) + H, Math.floor((later - 2 * H) / H) * H, "the second scan's closed hours were saved");
+  });
+
   test('a corrupt or foreign cache is said as a warning and rebuilt; the findings are those of an uncached scan', async () => {
     for (const broken of [{ version: 1, accountId: ACCOUNT.accountId }, { ...emptyCacheData(ACCOUNT), version: 2 }, '{"version":1,"sec']) {
       const store = new MemoryHourCacheStore('/tmp/cache', [{ account: ACCOUNT, data: broken }]);

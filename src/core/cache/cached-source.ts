@@ -308,12 +308,16 @@ class CachedSource {
   }
 
   private loadedBook: HourBook | undefined;
+  /** The signal of the scan reading through this source now. */
+  private scanSignal: AbortSignal | undefined;
 
   /** The cache, loaded on first use; a cancelled scan's hours are dropped the moment its signal aborts. */
   private book(signal: AbortSignal): Promise<HourBook> {
+    this.scanSignal = signal;
     if (!this.watched.has(signal)) {
       this.watched.add(signal);
-      signal.addEventListener('abort', () => this.loadedBook?.discard(), { once: true });
+      // Only the scan under way: a signal aborted once its scan is over (a progress bar disposed) takes nothing of the next.
+      signal.addEventListener('abort', () => signal === this.scanSignal && this.loadedBook?.discard(), { once: true });
     }
     this.loading ??= this.load(signal).then(
       (book) => (this.loadedBook = book),
