@@ -361,6 +361,22 @@ describe('withHourCache over a recording', () => {
     assert.equal(Math.max(...hours) + H, Math.floor((later - 2 * H) / H) * H, "the second scan's closed hours were saved");
   });
 
+  test('a request off the hour passes through as asked and stores nothing', async () => {
+    const store = new MemoryHourCacheStore();
+    const inner = countingSource(recording);
+    const cached = withHourCache(inner, { store, clock: () => now });
+    const request = { start: T0 - 5 * H + 1, end: T0, sessionNames: ['OrderApi'] };
+    const got: TrailEvent[] = [];
+    for await (const page of cached.lookupEvents(request, signal())) got.push(...page);
+    const want: TrailEvent[] = [];
+    for await (const page of recording.lookupEvents(request, signal())) want.push(...page);
+    assert.deepEqual(got, want);
+    assert.deepEqual(inner.requests, [{ what: 'lookupEvents', start: request.start, end: request.end, keys: 1 }]);
+    await cached.flush();
+    assert.equal(store.saves, 0);
+    assert.deepEqual(cached.takeReads?.().cache, { location: 'memory', hoursFromCache: 0, hoursFetched: 5 });
+  });
+
   test('a corrupt or foreign cache is said as a warning and rebuilt; the findings are those of an uncached scan', async () => {
     for (const broken of [{ version: 1, accountId: ACCOUNT.accountId }, { ...emptyCacheData(ACCOUNT), version: 2 }, '{"version":1,"sec']) {
       const store = new MemoryHourCacheStore('/tmp/cache', [{ account: ACCOUNT, data: broken }]);
