@@ -11,7 +11,7 @@ import type { AccountCacheState, FunctionsTreeNode, GroupKind } from './nodes';
 import { ApiCallNode, CacheNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
 import {
   apiCallTooltip,
-  cacheDescription,
+  cacheLabel,
   cacheTooltip,
   connectionTooltip,
   costLine,
@@ -142,9 +142,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         return item;
       }
       case 'cache': {
-        // The cost line is the label: what the scan read is what a developer paying for it looks for.
-        const item = new vscode.TreeItem(costLine(node.report.reads) ?? 'Read from AWS: not recorded for this scan', None);
-        item.description = cacheDescription(node.state);
+        // The short part is the label, so that it shows at any width; the cost line follows it (in full in the tooltip).
+        const item = new vscode.TreeItem(cacheLabel(node.state), None);
+        item.description = costLine(node.report.reads) ?? 'Read from AWS: not recorded for this scan';
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = `cache;${node.state.enabled ? 'enabled' : 'disabled'}${node.state.summary ? '' : ';empty'}`;
         return item;

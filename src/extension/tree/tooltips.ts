@@ -66,13 +66,13 @@ export function costLine(reads: ScanReads | undefined): string | undefined {
   return reads ? readsLine(reads) : undefined;
 }
 
-/** The cache node's description: what the cache holds for the account, or that it is off. */
-export function cacheDescription(state: AccountCacheState): string {
-  if (!state.enabled) return 'cache off';
+/** The cache node's label: what the cache holds for the account, or that it is off. */
+export function cacheLabel(state: AccountCacheState): string {
+  if (!state.enabled) return 'Cache off';
   const { summary } = state;
   return summary && summary.hours > 0
-    ? `cache: ${plural(summary.hours, 'hour')} · ${formatBytes(summary.bytes)}`
-    : 'cache: nothing held yet';
+    ? `Cache: ${plural(summary.hours, 'hour')} · ${formatBytes(summary.bytes)}`
+    : 'Cache: nothing held yet';
 }
 
 function cacheHeld(state: AccountCacheState): string {

@@ -122,10 +122,10 @@ describe('Lambda Behavior cache of closed hours', () => {
           assert.equal(api.functionsTree.getParent(node)?.id, root.id, 'its parent is the account');
           await api.cache.refresh();
           const item = api.functionsTree.getTreeItem(node);
-          assert.match(String(item.label), /^Read from AWS: /, 'the cost line is the label');
+          assert.match(String(item.description), /^Read from AWS: /, 'the cost line follows the cache');
           const summary = api.cache.stateOf(scanned).summary;
           assert.ok(summary && summary.hours > 0 && summary.bytes > 0, 'the cache holds the account');
-          assert.match(String(api.functionsTree.getTreeItem(cacheNodeOf()).description), /^cache: [\d,]+ hours · /);
+          assert.match(String(api.functionsTree.getTreeItem(cacheNodeOf()).label), /^Cache: [\d,]+ hours · /);
           const tooltip = tooltipOf(node);
           const answered = `the cache answered ${count(two.hoursFromCache)} of ${count(two.hoursFromCache + two.hoursFetched)} hours`;
           assert.ok(tooltip.includes(`Read from AWS: `) && tooltip.includes(answered), `the tooltip has the cost line: ${tooltip}`);
@@ -136,7 +136,7 @@ describe('Lambda Behavior cache of closed hours', () => {
           const cleared = await vscode.commands.executeCommand<unknown[]>('lambdaBehavior.clearCache', node);
           assert.deepEqual(cleared, [scanned]);
           assert.equal(api.cache.stateOf(scanned).summary, undefined);
-          assert.equal(api.functionsTree.getTreeItem(cacheNodeOf()).description, 'cache: nothing held yet');
+          assert.equal(api.functionsTree.getTreeItem(cacheNodeOf()).label, 'Cache: nothing held yet');
           assert.ok(!fs.existsSync(api.cache.store.file(scanned)), 'its file is gone');
           const third = await api.tracker.rescanNow();
           assert.ok(third);
