@@ -17,7 +17,7 @@ import type {
 } from './flow-protocol';
 
 /** About this much JSON text a slice (estimated from the file's size over its items): some milliseconds to take in. */
-const SLICE_BYTES = 192 * 1024;
+const SLICE_BYTES = 128 * 1024;
 
 const READ_CHUNK_BYTES = 1024 * 1024;
 
@@ -80,7 +80,7 @@ function parse(request: Extract<FlowWorkerRequest, { type: 'range' | 'buffer' }>
  * loop in between: slices are sent a few ahead of what it has taken in, not all at once.
  */
 let unacknowledged = 0;
-const SLICES_AHEAD = 2;
+const SLICES_AHEAD = 4;
 let wakeSender: (() => void) | undefined;
 
 async function readScenario(dir: string, parts: ScenarioPart[]): Promise<void> {

@@ -87,6 +87,8 @@ export async function openScenarioInThreads(
   options: ScenarioOptions & { signal?: AbortSignal } = {},
 ): Promise<TelemetrySource> {
   options.signal?.throwIfAborted();
+  // A small recording is read here: starting a thread (a few hundred ms on a loaded machine) would cost more than it saves.
+  if (jsonBytes(dir) < INLINE_JSON_BYTES) return openScenario(dir, label, options);
   const plan: ScenarioPart[][] =
     Math.min(2, defaultFlowThreads()) >= 2 ? [['events'], ['inventory', 'metrics', 'rest']] : [[...SCENARIO_PARTS]];
   const parts = new Map<ScenarioPart, Partial<ScenarioData>>();
@@ -105,6 +107,21 @@ export async function openScenarioInThreads(
   // Recorded failures are looked up by any name: no prototype behind them (a structured clone gives them one).
   data.failures = Object.assign(Object.create(null) as Record<string, string>, data.failures);
   return new ScenarioSource(label, data, options.flowThreads ?? {});
+}
+
+/** Recorded CloudTrail and metrics JSON below this is read on the calling thread: some tens of milliseconds at most. */
+const INLINE_JSON_BYTES = 1024 * 1024;
+
+function jsonBytes(dir: string): number {
+  let n = 0;
+  for (const rel of ['cloudtrail/lookup-events.json', 'cloudwatch/get-metric-data.json']) {
+    try {
+      n += fs.statSync(path.join(dir, rel)).size;
+    } catch {
+      // Missing or not a directory: reading the scenario says so.
+    }
+  }
+  return n;
 }
 
 /** One thread reading `threadParts` in order; settles once each has come back (or one failed, which ends its reading). */

@@ -77,7 +77,7 @@ describe("a recording's JSON read on other threads", () => {
     );
   });
 
-  test('gives the data the synchronous read gives (demo account and a 300-function account)', async () => {
+  test('gives the data the synchronous read gives (the demo account, read here being small, and a 300-function account)', async () => {
     for (const dir of [DEMO, big]) {
       const threaded = await openScenarioInThreads(dir, 'x');
       assert.deepStrictEqual(dataOf(threaded), dataOf(openScenario(dir, 'x')));
