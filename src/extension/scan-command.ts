@@ -163,7 +163,15 @@ export class Scanner implements vscode.Disposable {
     handlers: { signal: AbortSignal; logger: Logger; onProgress: (m: string) => void },
   ): Promise<WorkerScanResult> {
     const history = savedHistory ? EniHistory.fromJSON(savedHistory) : new EniHistory();
-    const source = await connection.open({ flowLogsQuery, onNotice: (m) => this.deps.log.info(`[aws] ${m}`) });
+    const source = await connection.open({
+      flowLogsQuery,
+      // What the source says before its queries (`Logs Insights on X: about 1.2 GB to scan (about $0.006)`) shows in the
+      // progress while they run, not only in the log.
+      onNotice: (m) => {
+        this.deps.log.info(`[aws] ${m}`);
+        handlers.onProgress(m);
+      },
+    });
     try {
       const report = await scan(source, { ...options, history, ...handlers });
       return { report, history: history.toJSON() };

@@ -185,6 +185,8 @@ describe('Lambda Behavior workflows', () => {
     assert.equal(api.functionsTree.getTreeItem(root).label, 'scenario mixed-v5');
     assert.equal(await vscode.commands.executeCommand('lambdaBehavior.openScenario', scratch), undefined);
     assert.equal(api.session.connection?.label, 'scenario mixed-v5', 'the open account is unchanged');
+    // The session saves on an event-loop turn of its own (the host thread is never held by a 5 MB write): wait for it.
+    await api.session.saved;
     const saved = await api.store.load();
     assert.deepEqual(saved?.connection.spec, { kind: 'scenario', dir }, 'a saved scan remembers the directory to reopen');
   });
