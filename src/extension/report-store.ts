@@ -7,6 +7,7 @@ import { errorMessage } from '../core/errors';
 import type { EniHistoryJson } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
 import { writeFileAtomic } from '../node/atomic-file';
+import { savedScanJson } from '../node/report-json';
 import type { ConnectionSpec } from './session';
 
 /** What is saved: the report and enough about the connection to reopen it. */
@@ -26,6 +27,8 @@ export class ReportStore {
   readonly file: string;
   private queue: Promise<void> = Promise.resolve();
   private writes = 0;
+  /** The number of the newest save() call: an older one still waiting in the queue is superseded and writes nothing. */
+  private latestSave = 0;
 
   constructor(
     storageUri: vscode.Uri,
@@ -37,11 +40,17 @@ export class ReportStore {
 
   /**
    * Writes a temp file then renames it over the old one: a crash mid-write leaves the previous scan, never half a file.
-   * Saves run one after another, so the last call wins. Failures are logged, not thrown: losing the cache loses nothing else.
+   * Saves run one after another, so the last call wins; a save that a newer one follows before its turn writes nothing.
+   * The JSON is built a few functions per event-loop turn (savedScanJson): one JSON.stringify of a 1,000-function report
+   * would hold the extension host's thread for 50-100 ms. Failures are logged, not thrown: losing the cache loses nothing else.
    */
   save(scan: SavedScan): Promise<void> {
     const body: SavedFile = { version: 1, ...scan };
-    return this.write(this.file, JSON.stringify(body), 'the last scan');
+    const mine = ++this.latestSave;
+    // Settles once the file holds this scan or a newer one: a superseded save waits for the one that replaced it.
+    return this.write(this.file, () => (mine === this.latestSave ? savedScanJson(body) : undefined), 'the last scan').then(
+      () => this.queue,
+    );
   }
 
   /** The ENI history of one account (ENIs and addresses by time), so that an address reused later is attributed by time. */
@@ -82,13 +91,15 @@ export class ReportStore {
 
   /**
    * Writes a temp file then renames it over the old one (writeFileAtomic). Writes run one after another, so the last
-   * call wins; two windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
+   * call wins (a text given as a function is built when its turn comes; undefined writes nothing); two windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
    */
-  private write(file: string, text: string, what: string): Promise<void> {
+  private write(file: string, text: string | (() => Promise<string> | undefined), what: string): Promise<void> {
     const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
     this.queue = this.queue.then(async () => {
       try {
-        await writeFileAtomic(file, text, temp);
+        // Built in its turn of the queue, so that a text built over several event-loop turns is still written in call order.
+        const data = typeof text === 'string' ? text : await text();
+        if (data !== undefined) await writeFileAtomic(file, data, temp);
       } catch (err) {
         this.log.warn(`[store] could not save ${what} to ${file}: ${errorMessage(err)}`);
       }
