@@ -1,4 +1,5 @@
 // Tracking over time: optional background rescans, and one notification for each new finding at or above the threshold, never twice.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { Finding, FunctionReport, ScanReport } from '../core/model';
@@ -14,6 +15,8 @@ const NOTIFIED_KEY = 'lambdaBehavior.notifiedFindings';
 const MAX_REMEMBERED = 5000;
 /** More new findings than this in one scan make one summary notification instead of one each. */
 const MAX_SINGLE_NOTIFICATIONS = 3;
+/** Functions looked at per event-loop turn: a 1,000-function account's findings in one turn would hold the extension host's thread. */
+const FUNCTIONS_PER_TURN = 100;
 
 export interface Notified {
   fn: FunctionReport;
@@ -73,7 +76,8 @@ export class Tracker extends Disposable {
     const known = new Set(remembered);
     const threshold = SEVERITY_RANK[readSettings().notificationsMinimumSeverity];
     const fresh: Notified[] = [];
-    for (const fn of report.functions) {
+    for (const [i, fn] of report.functions.entries()) {
+      if (i % FUNCTIONS_PER_TURN === 0) await nextTurn();
       for (const finding of sortFindings(fn.findings)) {
         const key = findingKey(report, fn, finding);
         if (known.has(key)) continue;
@@ -83,6 +87,7 @@ export class Tracker extends Disposable {
         if (background && (SEVERITY_RANK[finding.severity] ?? 0) >= threshold) fresh.push({ fn, finding });
       }
     }
+    await nextTurn();
     await this.context.globalState.update(NOTIFIED_KEY, remembered.slice(-MAX_REMEMBERED));
     if (fresh.length > MAX_SINGLE_NOTIFICATIONS) this.summary(fresh);
     else for (const item of fresh) this.single(item);
