@@ -54,6 +54,8 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   private readonly changed = new vscode.EventEmitter<FunctionsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
+  /** Reports are replaced, never edited (see Session): their function nodes are kept while the report lives. */
+  private readonly ordered = new WeakMap<ScanReport, FunctionsTreeNode[]>();
 
   constructor(
     private readonly session: Session,
@@ -73,9 +75,9 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
     }
     // The same orders as the terminal, HTML and diff views: the report view model decides them.
     if (node.kind === 'connection') {
-      const functions: FunctionsTreeNode[] = orderFunctions(node.report.functions).map((fn) => new FunctionNode(fn));
+      const functions = this.functionNodes(node.report);
       const cache = this.cacheNode(node.report);
-      return cache ? [...functions, cache] : functions;
+      return cache ? [...functions, cache] : [...functions];
     }
     if (node.kind === 'cache') return [];
     const { fn } = node;
@@ -276,6 +278,19 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
   /** The cache's state for the report's account when the open account is live (a recording reads no AWS and has no cache). */
   private liveCacheState(report: ScanReport): AccountCacheState | undefined {
     return this.cache && this.session.connection?.kind === 'profile' ? this.cache.stateOf(report) : undefined;
+  }
+
+  /**
+   * The report's function nodes in the views' order, built once per report: the workbench asks again on every refresh
+   * (the cache's state, the credentials), and sorting 1,000 functions costs the extension host's thread milliseconds each time.
+   */
+  private functionNodes(report: ScanReport): FunctionsTreeNode[] {
+    let nodes = this.ordered.get(report);
+    if (!nodes) {
+      nodes = orderFunctions(report.functions).map((fn) => new FunctionNode(fn));
+      this.ordered.set(report, nodes);
+    }
+    return nodes;
   }
 
   private cacheNode(report: ScanReport): CacheNode | undefined {
