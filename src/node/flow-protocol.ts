@@ -3,6 +3,7 @@ import type { AggregatorEni, CompactFlowRows, FlowParseStats } from '../core/flo
 import type { EpochMs, MetricSeries } from '../core/model';
 import type { LocalParseRequest } from '../core/ports';
 import type { ScenarioData, ScenarioPart } from '../replay/scenario';
+import type { FlatRecords } from './flat-records';
 
 /** Sent once to each thread before any piece: what every piece is aggregated against. */
 export interface FlowWorkerContext extends LocalParseRequest {
@@ -44,7 +45,8 @@ export type ScenarioSliced = 'events' | 'metrics';
 
 /** Sent by a thread reading scenario parts: the slices of a part's long lists, then the rest of it (or why it failed). */
 export type ScenarioReply =
-  | { type: 'slice'; part: ScenarioPart; key: 'events'; items: unknown[] }
+  /** Trail events flattened: their many repeated strings (user agents, ARNs, sources) sent once a slice. */
+  | { type: 'slice'; part: ScenarioPart; key: 'events'; flat: FlatRecords }
   /** Metric series without their points, and the points as [t, v, t, v, ...] (transferred): millions of {t, v} objects clone slowly. */
   | {
       type: 'slice';

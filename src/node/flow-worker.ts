@@ -7,6 +7,7 @@ import { EniHistory, type EniHistoryJson } from '../core/inventory/history';
 import type { MetricSeries } from '../core/model';
 import { UnknownEniCounter } from '../core/scan/flow-logs';
 import { loadScenarioPart, type ScenarioPart } from '../replay/scenario';
+import { flattenRecords } from './flat-records';
 import type {
   FlowPieceResult,
   FlowWorkerReply,
@@ -105,8 +106,10 @@ async function readScenario(dir: string, parts: ScenarioPart[]): Promise<void> {
         const items = list.slice(i, i + perSlice);
         while (unacknowledged >= SLICES_AHEAD) await new Promise<void>((r) => (wakeSender = r));
         unacknowledged++;
-        if (key === 'events') post({ type: 'slice', part, key, items });
-        else postMetrics(part, items as MetricSeries[]);
+        if (key === 'events') {
+          const { flat, transfer } = flattenRecords(items as object[]);
+          parentPort?.postMessage({ type: 'slice', part, key, flat } satisfies ScenarioReply, transfer);
+        } else postMetrics(part, items as MetricSeries[]);
       }
     }
     post({ type: 'part', part, data: rest });

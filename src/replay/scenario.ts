@@ -29,6 +29,7 @@ import {
   type TrailCalls,
   type TrailRequest,
 } from '../core/ports';
+import { unflattenRecords } from '../node/flat-records';
 import type { FlowWorkerRequest, ScenarioReply, ScenarioSliced } from '../node/flow-protocol';
 import {
   defaultFlowThreads,
@@ -152,7 +153,7 @@ function readPartsInThread(
       if (reply.type === 'slice') {
         worker.postMessage({ type: 'slice-taken' } satisfies FlowWorkerRequest);
         if (reply.key === 'events') {
-          for (const item of reply.items) lists.events.push(item);
+          for (const item of unflattenRecords(reply.flat)) lists.events.push(item);
           return;
         }
         const { series, counts, points } = reply;

@@ -8,6 +8,8 @@ import { optionsFromArgv } from '../../src/gen/main';
 import { generateScenario } from '../../src/gen/generate';
 import { InputError } from '../../src/core/ports';
 import { openScenario, openScenarioInThreads } from '../../src/replay/scenario';
+import { flattenRecords, unflattenRecords } from '../../src/node/flat-records';
+import fc from 'fast-check';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'replay-json-threads-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -53,6 +55,30 @@ async function longestStretch(work: () => Promise<unknown>): Promise<{ cpuMs: nu
   tick();
   return { cpuMs, wallMs, ticks };
 }
+
+describe('flat records (how trail events cross threads)', () => {
+  test('come back equal after a structured clone: every kind of value, undefined ones and odd keys kept, key order too', () => {
+    const value = fc.oneof(
+      fc.string(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.array(fc.string(), { maxLength: 3 }),
+      fc.dictionary(fc.string(), fc.integer(), { maxKeys: 3, noNullPrototype: true }),
+    );
+    const key = fc.oneof(fc.constantFrom('eventId', 'userAgent', '__proto__', 'constructor', '', 'a\0', '\0b'), fc.string());
+    fc.assert(
+      fc.property(fc.array(fc.dictionary(key, value, { maxKeys: 6, noNullPrototype: true }), { maxLength: 40 }), (records) => {
+        const { flat, transfer } = flattenRecords(records);
+        const back = unflattenRecords(structuredClone(flat, { transfer }));
+        assert.deepStrictEqual(back, records);
+        back.forEach((r, i) => assert.deepEqual(Object.keys(r), Object.keys(records[i])));
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
 
 describe("a recording's JSON read on other threads", () => {
   let big = '';
