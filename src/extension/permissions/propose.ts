@@ -4,6 +4,7 @@ import type { FunctionReport } from '../../core/model';
 import { errorMessage } from '../../core/errors';
 import type { FunctionPermissions, PermissionsReport } from '../../permissions/model';
 import type { PermissionsSource } from '../../permissions/port';
+import { listFunctionsInWorker } from '../../node/scan-in-worker';
 import { openRecordedPermissions } from '../../replay/iam';
 import type { DeclaredFunction } from '../../source/declared';
 import type { PolicyLocation } from '../../source/policy-location';
@@ -52,12 +53,17 @@ export async function analyseFunction(deps: ExtensionDeps, fn: FunctionReport, s
   const report = session.report;
   const connection = session.connection;
   if (!report || !connection) throw new Error('scan an account first');
-  const source: OpenedSource = await connection.open({ flowLogsQuery: 'insights', onNotice: (m) => log.info(`[permissions] ${m}`) });
+  // A recorded account's function list is read on a worker thread, as its scan is: opening a large recording here
+  // (its CloudTrail and metrics JSON) would hold the extension host's thread for seconds. A live account is opened.
+  const { replay } = connection;
+  const source: OpenedSource | undefined = replay
+    ? undefined
+    : await connection.open({ flowLogsQuery: 'insights', onNotice: (m) => log.info(`[permissions] ${m}`) });
   let iam: { destroy(): void } | undefined;
   try {
     let reads: PermissionsSource;
     const spec = connection.spec;
-    if (spec.kind === 'profile') {
+    if (spec.kind === 'profile' && source) {
       const aws = awsIamModule();
       const clients = aws.withIam((source as unknown as import('../../aws/source').AwsSource).clients);
       iam = clients;
@@ -68,12 +74,12 @@ export async function analyseFunction(deps: ExtensionDeps, fn: FunctionReport, s
     }
     return await permissionsModule().analyzePermissions(report, reads, {
       functions: [fn.name],
-      lambdaFunctions: await source.listFunctions(signal),
+      lambdaFunctions: replay ? await listFunctionsInWorker(replay, { signal }) : await source!.listFunctions(signal),
       signal,
     });
   } finally {
     iam?.destroy();
-    source.dispose?.();
+    source?.dispose?.();
   }
 }
 
