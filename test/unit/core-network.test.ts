@@ -1,7 +1,7 @@
 // Network detection: per-function peer traffic, peer reports, and new-peer / rejected-traffic / traffic-spike findings.
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
-import { FunctionTrafficBuilder, peerFindings, peerReport, type PeerTraffic } from '../../src/core/detect/network';
+import { FunctionTrafficBuilder, peerFindings, peerReport, peerSamples, type PeerTraffic } from '../../src/core/detect/network';
 import type { PeerIdentity, PeerOrigin } from '../../src/core/inventory/resources';
 import type { FlowAggregate } from '../../src/core/model';
 
@@ -64,7 +64,7 @@ describe('FunctionTrafficBuilder', () => {
     assert.equal(p.baselineDailyBytes.length, 7);
     assert.equal(p.baselineDailyBytes[0], 100);
     assert.equal(p.baselineDailyBytes[3], 50);
-    assert.deepEqual(p.samples, ['raw line']);
+    assert.deepEqual(peerSamples(p, 12), ['raw line']);
     assert.equal(p.detect.first, DETECT + 60_000);
     assert.equal(p.detect.last, DETECT + 5 * H + 120_000);
   });

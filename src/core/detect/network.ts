@@ -53,7 +53,21 @@ export interface PeerTraffic {
   detectHours: Set<EpochMs>;
   /** The functions that may own this traffic: more than one when it came through a shared ENI. */
   candidates: Set<string>;
-  samples: string[];
+  /** The detection window's rows that brought raw lines: the evidence is taken from them in time order (see `peerSamples`). */
+  sampleRows: Array<{ hour: EpochMs; first: EpochMs; eniId: string; samples: readonly string[] }>;
+}
+
+/**
+ * The peer's first raw lines in time order (hour, first record, ENI), whatever order its rows arrived in: a source that
+ * reads its newest objects first and a cache that hands hours over oldest first give the same evidence.
+ */
+export function peerSamples(p: PeerTraffic, limit: number): string[] {
+  const rows = [...p.sampleRows].sort(
+    (a, b) => a.hour - b.hour || a.first - b.first || (a.eniId < b.eniId ? -1 : a.eniId > b.eniId ? 1 : 0),
+  );
+  const out: string[] = [];
+  for (const r of rows) for (const s of r.samples) if (out.length < limit) out.push(s);
+  return out;
 }
 
 const emptyCounts = (): Counts => ({ flows: 0, bytes: 0, packets: 0, rejected: 0, first: Infinity, last: -Infinity });
@@ -91,7 +105,7 @@ export class FunctionTrafficBuilder {
         baselineDailyBytes: new Float64Array(days),
         detectHours: new Set(),
         candidates: new Set(),
-        samples: [],
+        sampleRows: [],
       };
       this.peers.set(key, p);
     }
@@ -112,7 +126,7 @@ export class FunctionTrafficBuilder {
     if (inDetect) {
       p.detectHours.add(row.hour);
       if (row.action === 'ACCEPT') p.detectAccepted += row.flows;
-      for (const s of row.samples ?? []) if (p.samples.length < 12) p.samples.push(s);
+      if (row.samples?.length) p.sampleRows.push({ hour: row.hour, first: row.first, eniId: row.eniId, samples: row.samples });
     } else {
       const day = Math.floor((row.hour - this.baselineStart) / (24 * HOUR_MS));
       if (day >= 0 && day < p.baselineDailyBytes.length) p.baselineDailyBytes[day] += row.bytes;
@@ -188,7 +202,7 @@ export function peerFindings(p: PeerTraffic, identity: PeerIdentity, detectHours
   const addressEvidence = addresses
     ? { addresses: addresses.detect, baselineAddresses: addresses.baseline, sampleAddresses: addresses.samples }
     : {};
-  const samples = p.samples.slice(0, SAMPLES_IN_EVIDENCE);
+  const samples = peerSamples(p, SAMPLES_IN_EVIDENCE);
   const d = p.detect;
 
   if (p.detectAccepted > 0 && p.baseline.flows === 0) {
