@@ -23,6 +23,7 @@ const BASELINE_DAYS = DAYS - 1;
 
 let moto: MotoServer;
 let account: MotoAccount;
+const cacheHome = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-moto-scan-cache-'));
 
 function findings(report: ScanReport): string[] {
   return report.functions.flatMap((f) => f.findings.map((x) => `${f.name} ${x.kind} ${x.subject}`)).sort();
@@ -39,6 +40,8 @@ function runCli(args: string[]) {
       AWS_SECRET_ACCESS_KEY: testCredentials.secretAccessKey,
       AWS_CONFIG_FILE: '/nonexistent',
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      // The cache of closed hours of this run's own: never the user's, never an earlier run's moto account.
+      XDG_CACHE_HOME: cacheHome,
     },
   });
 }
@@ -51,6 +54,7 @@ describe('live scan against moto_server', { skip: motoSkipReason() }, () => {
   });
   after(async () => {
     await moto?.stop();
+    fs.rmSync(cacheHome, { recursive: true, force: true });
   });
 
   test('the engine through AwsSource (FilterLogEvents): peers, the new peer and the invocation spike', async () => {
