@@ -2,12 +2,13 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type * as vscode from 'vscode';
 import { errorMessage } from '../core/errors';
 import type { EniHistoryJson } from '../core/inventory/history';
 import type { ScanReport } from '../core/model';
 import { writeFileAtomic } from '../node/atomic-file';
-import { savedScanJson } from '../node/report-json';
+import { savedScanBytes } from '../node/report-json';
 import type { ConnectionSpec } from './session';
 
 /** What is saved: the report and enough about the connection to reopen it. */
@@ -41,14 +42,14 @@ export class ReportStore {
   /**
    * Writes a temp file then renames it over the old one: a crash mid-write leaves the previous scan, never half a file.
    * Saves run one after another, so the last call wins; a save that a newer one follows before its turn writes nothing.
-   * The JSON is built a few functions per event-loop turn (savedScanJson): one JSON.stringify of a 1,000-function report
+   * The JSON is built and encoded a few functions per event-loop turn (savedScanBytes): one JSON.stringify of a 1,000-function report
    * would hold the extension host's thread for 50-100 ms. Failures are logged, not thrown: losing the cache loses nothing else.
    */
   save(scan: SavedScan): Promise<void> {
     const body: SavedFile = { version: 1, ...scan };
     const mine = ++this.latestSave;
     // Settles once the file holds this scan or a newer one: a superseded save waits for the one that replaced it.
-    return this.write(this.file, () => (mine === this.latestSave ? savedScanJson(body) : undefined), 'the last scan').then(
+    return this.write(this.file, () => (mine === this.latestSave ? savedScanBytes(body) : undefined), 'the last scan').then(
       () => this.queue,
     );
   }
@@ -59,10 +60,14 @@ export class ReportStore {
     return path.join(path.dirname(this.file), `eni-history-${digest}.json`);
   }
 
+  /** Serialized in its turn of the write queue, on an event-loop turn of its own (a large account's is ~300 KB of JSON). */
   saveHistory(accountKey: string, history: EniHistoryJson): Promise<void> {
     return this.write(
       this.historyFile(accountKey),
-      JSON.stringify({ version: 1, accountKey, history }),
+      async () => {
+        await nextTurn();
+        return JSON.stringify({ version: 1, accountKey, history });
+      },
       `the ENI history of ${accountKey}`,
     );
   }
@@ -93,7 +98,7 @@ export class ReportStore {
    * Writes a temp file then renames it over the old one (writeFileAtomic). Writes run one after another, so the last
    * call wins (a text given as a function is built when its turn comes; undefined writes nothing); two windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
    */
-  private write(file: string, text: string | (() => Promise<string> | undefined), what: string): Promise<void> {
+  private write(file: string, text: string | (() => Promise<string | Uint8Array> | undefined), what: string): Promise<void> {
     const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
     this.queue = this.queue.then(async () => {
       try {

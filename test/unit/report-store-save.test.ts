@@ -1,4 +1,4 @@
-// ReportStore.save: the saved scan's JSON built over event-loop turns, still written in call order, a superseded save skipped.
+// ReportStore: the saved scan's JSON built and encoded over event-loop turns, still written in call order, a superseded save skipped; the ENI history saved on a turn of its own.
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import type * as vscode from 'vscode';
 import type { ScanReport } from '../../src/core/model';
 import { ReportStore, type SavedScan } from '../../src/extension/report-store';
+import { savedScanBytes, savedScanJson } from '../../src/node/report-json';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lb-store-save-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -72,4 +73,23 @@ test("a large report's save never holds the event loop for long", async () => {
   assert.equal((await store.load())?.report.functions.length, 2000);
   // Against one JSON.stringify of the same scan on this machine: the save's longest turn is a fraction of it (plus timer slack).
   assert.ok(longest < whole / 2 + 15, `longest turn ${longest.toFixed(1)} ms, one JSON.stringify ${whole.toFixed(1)} ms`);
+});
+
+test('savedScanBytes: the UTF-8 bytes of savedScanJson, for every batch size, non-ASCII text included', async () => {
+  const body = { version: 1, ...scan('bytes-é-😀', 7) };
+  for (const perTurn of [1, 3, 7, 50]) {
+    const bytes = await savedScanBytes(body, perTurn);
+    assert.equal(bytes.toString('utf8'), await savedScanJson(body, perTurn));
+    assert.deepEqual(JSON.parse(bytes.toString('utf8')), JSON.parse(JSON.stringify(body)));
+  }
+  const none = { report: { ...scan('none', 0).report } };
+  assert.deepEqual(JSON.parse((await savedScanBytes(none)).toString('utf8')), JSON.parse(JSON.stringify(none)));
+});
+
+test('the ENI history is saved and read back', async () => {
+  const store = new ReportStore({ fsPath: path.join(dir, 'history') } as vscode.Uri, log);
+  const history = { version: 1, enis: [{ id: 'eni-1' }] } as unknown as Parameters<ReportStore['saveHistory']>[1];
+  await store.saveHistory('account-a', history);
+  assert.deepEqual(await store.loadHistory('account-a'), history);
+  assert.equal(await store.loadHistory('account-b'), undefined);
 });
