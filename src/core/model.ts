@@ -342,6 +342,8 @@ export interface CacheUse {
   location: string;
   hoursFromCache: number;
   hoursFetched: number;
+  /** The same by source (`flows`, `calls`, `callRows`, `management`, `metrics`): absent in reports of earlier versions. */
+  bySection?: Record<string, { fromCache: number; fetched: number }>;
 }
 
 export interface ScanStats {

@@ -147,6 +147,13 @@ for (const [destination, options] of Object.entries(DESTINATIONS)) {
         cache.hoursFromCache >= keys * (HOURS_SCANNED - TRAILING_HOURS),
         `hours from the cache: ${cache.hoursFromCache}, expected at least ${keys} ENIs and functions x ${HOURS_SCANNED - TRAILING_HOURS} hours`,
       );
+      // By source, the trailing hours only: the open hour and the two closed ones re-read for late records, per key.
+      for (const section of ['flows', 'metrics']) {
+        const s = cache.bySection?.[section];
+        assert.ok(s && s.fromCache > 0, `${section}: answered from the cache (${JSON.stringify(cache.bySection)})`);
+        const perKey = (s.fromCache + s.fetched) / HOURS_SCANNED;
+        assert.ok(s.fetched <= perKey * TRAILING_HOURS, `${section}: ${s.fetched} hours fetched for ${perKey} key(s)`);
+      }
       // CloudWatch answers every metric of a request in one GetMetricData for any range: the hours asked shrink, not the requests.
       assert.ok(requests(second.reads, 'cloudwatch:GetMetricData') <= requests(first.reads, 'cloudwatch:GetMetricData'));
       assert.deepEqual(findings(second.report), findings(first.report));

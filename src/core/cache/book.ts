@@ -7,6 +7,7 @@ import type { CacheAccount, HourCacheData } from './port';
 
 /** What a request can have from the cache, and what it must fetch. */
 export interface HourPlan<K> {
+  section: CacheSection;
   /** By key: the hours answered from the cache, oldest first. */
   cached: Map<K, EpochMs[]>;
   /** Keys that lack the same hours, together, with those hours as ranges. */
@@ -19,6 +20,8 @@ export interface HourPlan<K> {
 export class HourBook {
   hoursFromCache = 0;
   hoursFetched = 0;
+  /** The same by section (`flows`, `calls`, `metrics`, ...): a rescan's trailing hours are told apart from a source that failed. */
+  bySection: Record<string, { fromCache: number; fetched: number }> = {};
   /** This scan's hours, not yet saved: read before the saved ones, dropped if the scan is cancelled. */
   private pending: HourCacheData;
 
@@ -79,13 +82,24 @@ export class HourBook {
       fromCache += have.length;
       toFetch += lack.length;
     }
-    return { cached, groups: groupByMissing(keys, (k) => missing.get(k)!), fromCache, toFetch };
+    return { section, cached, groups: groupByMissing(keys, (k) => missing.get(k)!), fromCache, toFetch };
   }
 
   /** Counts a plan's hours into the scan's figures: those the cache answered, those fetched. */
-  tally(plan: Pick<HourPlan<unknown>, 'fromCache' | 'toFetch'>): void {
+  tally(plan: Pick<HourPlan<unknown>, 'section' | 'fromCache' | 'toFetch'>): void {
     this.hoursFromCache += plan.fromCache;
     this.hoursFetched += plan.toFetch;
+    const s = (this.bySection[plan.section] ??= { fromCache: 0, fetched: 0 });
+    s.fromCache += plan.fromCache;
+    s.fetched += plan.toFetch;
+  }
+
+  /** The figures so far, zeroed: each scan takes its own. */
+  takeFigures(): { hoursFromCache: number; hoursFetched: number; bySection: Record<string, { fromCache: number; fetched: number }> } {
+    const figures = { hoursFromCache: this.hoursFromCache, hoursFetched: this.hoursFetched, bySection: this.bySection };
+    this.hoursFromCache = this.hoursFetched = 0;
+    this.bySection = {};
+    return figures;
   }
 
   /** Whether this scan stored anything (hours, or what it asked for). */

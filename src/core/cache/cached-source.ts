@@ -279,12 +279,13 @@ class CachedSource {
 
   takeReads(): ScanReads {
     const reads = this.inner.takeReads?.() ?? { requests: {}, bytesScanned: 0, bytesDownloaded: 0, estimates: [] };
-    const book = this.loadedBook;
-    const hoursFromCache = book?.hoursFromCache ?? 0;
-    const hoursFetched = (book?.hoursFetched ?? 0) + this.passedThrough;
-    if (book) book.hoursFromCache = book.hoursFetched = 0;
+    const figures = this.loadedBook?.takeFigures() ?? { hoursFromCache: 0, hoursFetched: 0, bySection: {} };
+    const hoursFetched = figures.hoursFetched + this.passedThrough;
     this.passedThrough = 0;
-    return { ...reads, cache: { location: this.store.location, hoursFromCache, hoursFetched } };
+    return {
+      ...reads,
+      cache: { location: this.store.location, hoursFromCache: figures.hoursFromCache, hoursFetched, bySection: figures.bySection },
+    };
   }
 
   async flush(): Promise<void> {

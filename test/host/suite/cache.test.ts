@@ -100,6 +100,18 @@ describe('Lambda Behavior cache of closed hours', () => {
             two.hoursFetched <= one.hoursFetched - two.hoursFromCache + FETCHED_AGAIN_SLACK,
             `the second fetches only what the cache lacks: ${two.hoursFetched} after ${one.hoursFetched}, ${two.hoursFromCache} from the cache`,
           );
+          // By source: every ENI's flows and every function's metrics fetched only their trailing hours (the open hour and
+          // the two closed ones re-read for late records): at most 3 of the window's hours per key.
+          const windowHours = (Date.parse(second.window.detectEnd) - Date.parse(second.window.baselineStart)) / 3_600_000;
+          for (const section of ['flows', 'metrics']) {
+            const s = two.bySection?.[section];
+            assert.ok(s && s.fromCache > 0, `${section}: answered from the cache (${JSON.stringify(two.bySection)})`);
+            const keys = (s.fromCache + s.fetched) / windowHours;
+            assert.ok(
+              s.fetched <= keys * 3,
+              `${section}: ${s.fetched} hours fetched for ${keys} key(s) over ${windowHours} hours: the trailing ones only`,
+            );
+          }
           const flowBytes = (reads: ScanReads) => reads.bytesDownloaded;
           assert.ok(
             flowBytes(second.reads!) * 10 <= flowBytes(first.reads!),
