@@ -284,7 +284,12 @@ class CachedSource {
     this.passedThrough = 0;
     return {
       ...reads,
-      cache: { location: this.store.location, hoursFromCache: figures.hoursFromCache, hoursFetched, bySection: figures.bySection },
+      cache: {
+        location: this.store.location,
+        hoursFromCache: figures.hoursFromCache,
+        hoursFetched,
+        ...(Object.keys(figures.bySection).length ? { bySection: figures.bySection } : {}),
+      },
     };
   }
 
