@@ -6,7 +6,7 @@ import { DescribeFlowLogsCommand, DescribeNetworkInterfacesCommand, type FlowLog
 import { ListFunctionsCommand, ListTagsCommand, type FunctionConfiguration } from '@aws-sdk/client-lambda';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { flowLogFromAws } from '../core/aws-shapes';
-import type { FlowLogConfig, MetricName } from '../core/model';
+import { METRIC_STAT, type FlowLogConfig, type MetricName } from '../core/model';
 import { DAY_MS } from '../core/time';
 import type { AwsClients } from './clients';
 import { classifyAwsError } from './errors';
@@ -250,14 +250,6 @@ async function* lookupEvents(
   } while (NextToken);
 }
 
-const STAT: Record<MetricName, string> = {
-  Invocations: 'Sum',
-  Errors: 'Sum',
-  Throttles: 'Sum',
-  Duration: 'Average',
-  ConcurrentExecutions: 'Maximum',
-};
-
 /** GetMetricData for every function and metric: up to 500 queries a request, all pages, results merged by id. */
 export async function fetchMetricData(
   c: AwsClients,
@@ -274,7 +266,7 @@ export async function fetchMetricData(
       MetricStat: {
         Metric: { Namespace: 'AWS/Lambda', MetricName: metric, Dimensions: [{ Name: 'FunctionName', Value: fn }] },
         Period: periodSeconds,
-        Stat: STAT[metric],
+        Stat: METRIC_STAT[metric],
       },
       ReturnData: true,
     })),

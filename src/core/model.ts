@@ -80,6 +80,14 @@ export interface TrailEvent {
 
 export type MetricName = 'Invocations' | 'Errors' | 'Throttles' | 'Duration' | 'ConcurrentExecutions';
 export const METRIC_NAMES: readonly MetricName[] = ['Invocations', 'Errors', 'Throttles', 'Duration', 'ConcurrentExecutions'];
+/** The statistic each metric is read with: totals for counts, the mean duration, the peak concurrency. */
+export const METRIC_STAT: Readonly<Record<MetricName, string>> = {
+  Invocations: 'Sum',
+  Errors: 'Sum',
+  Throttles: 'Sum',
+  Duration: 'Average',
+  ConcurrentExecutions: 'Maximum',
+};
 
 export interface MetricSeries {
   functionName: string;

@@ -1,5 +1,5 @@
 // A TelemetrySource that fetches each closed hour once: closed hours from the cache, the missing ones from the source it wraps, saved once a scan.
-import { type EpochMs, type MetricName, type MetricSeries, type ScanReads, type TrailEvent } from '../model';
+import { METRIC_STAT, type EpochMs, type MetricName, type MetricSeries, type ScanReads, type TrailEvent } from '../model';
 import type {
   AccountInfo,
   FlowData,
@@ -37,15 +37,6 @@ export interface HourCachedSource extends TelemetrySource {
 }
 
 export const DEFAULT_MARGIN_HOURS = 2;
-
-/** The statistic each metric is read with, for a series answered from the cache alone (the engine reads none of it). */
-const STAT: Record<MetricName, string> = {
-  Invocations: 'Sum',
-  Errors: 'Sum',
-  Throttles: 'Sum',
-  Duration: 'Average',
-  ConcurrentExecutions: 'Maximum',
-};
 
 /**
  * Wraps `source` so that each key's closed hours (an ENI's flows, a session's calls, an event name's management events, a
@@ -218,7 +209,7 @@ class CachedSource {
     );
     book.tally(plan);
     const series = new Map<string, MetricSeries>();
-    const seriesOf = (fn: string, metric: MetricName, stat = STAT[metric]) => {
+    const seriesOf = (fn: string, metric: MetricName, stat = METRIC_STAT[metric]) => {
       let s = series.get(key(fn, metric));
       if (!s) series.set(key(fn, metric), (s = { functionName: fn, metric, stat, periodSeconds: request.periodSeconds, points: [] }));
       return s;

@@ -3,8 +3,8 @@ import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../flowlog/f
 import type { FlowParseStats } from '../flowlog/aggregate';
 import { EniHistory, type EniHistoryJson } from '../inventory/history';
 import type { EpochMs, FlowAggregate, FlowLogConfig } from '../model';
-import { SourceError, type FlowData, type FlowReadRequest, type FlowReadSummary, type TelemetrySource, type TimeRange } from '../ports';
-import { UnknownEniCounter } from '../scan/flow-logs';
+import type { FlowData, FlowReadRequest, FlowReadSummary, TelemetrySource, TimeRange } from '../ports';
+import { parseRawStream, UnknownEniCounter } from '../scan/flow-logs';
 import { HOUR_MS } from '../time';
 import type { HourBook } from './book';
 import { hoursIn } from './hours';
@@ -163,17 +163,8 @@ class FlowFetch {
         yield data;
         continue;
       }
-      const stream = agg.stream(format, data.source, covered);
-      try {
-        for await (const chunk of data.chunks) {
-          signal.throwIfAborted();
-          stream.push(chunk);
-        }
-      } catch (err) {
-        if (signal.aborted || SourceError.is(err)) throw err;
-        yield this.stoppedEarly(data.source, (err as Error).message);
-      }
-      stream.end();
+      const stopped = await parseRawStream(agg, format, data, covered, signal);
+      if (stopped) yield this.stoppedEarly(data.source, stopped);
     }
     this.rows = agg.aggregates();
     const stats: FlowParseStats = { ...agg.stats, malformedExamples: [...agg.stats.malformedExamples] };

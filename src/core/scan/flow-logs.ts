@@ -227,20 +227,8 @@ class FlowLogReader {
         }
         const objectFormat = formats.of(data);
         if (!objectFormat) continue;
-        const stream = this.aggregator.stream(objectFormat, data.source, coveredIds);
-        // Raw chunks are always iterated, even once cancelled: leaving the loop closes the source's stream,
-        // where a stream never iterated could fail later with no one listening.
-        try {
-          for await (const chunk of data.chunks) {
-            signal.throwIfAborted();
-            stream.push(chunk);
-          }
-        } catch (err) {
-          if (signal.aborted || SourceError.is(err)) throw err;
-          // A truncated or corrupt file: keep what was read, say where it stopped.
-          attempts.warn(stoppedEarly(data.source, (err as Error).message));
-        }
-        stream.end();
+        const stopped = await parseRawStream(this.aggregator, objectFormat, data, coveredIds, signal);
+        if (stopped) attempts.warn(stoppedEarly(data.source, stopped));
       }
       return true;
     });
@@ -257,6 +245,33 @@ class FlowLogReader {
     const failure = attempts.failureOf(call);
     return { text: `flow log ${flowLog.id}: ${failure?.text}`, ...(failure ? { failure } : {}) };
   }
+}
+
+/**
+ * Parses a raw stream into `aggregator`. Its chunks are always iterated, even once cancelled: leaving the loop closes the
+ * source's stream, where a stream never iterated could fail later with no one listening. Returns why reading stopped
+ * early (a truncated or corrupt file: the records before that point are kept), or undefined when it was read whole.
+ */
+export async function parseRawStream(
+  aggregator: FlowAggregator,
+  format: FlowLogFormat,
+  data: RawFlowStream,
+  coveredIds: readonly string[],
+  signal: AbortSignal,
+): Promise<string | undefined> {
+  const stream = aggregator.stream(format, data.source, coveredIds);
+  let stopped: string | undefined;
+  try {
+    for await (const chunk of data.chunks) {
+      signal.throwIfAborted();
+      stream.push(chunk);
+    }
+  } catch (err) {
+    if (signal.aborted || SourceError.is(err)) throw err;
+    stopped = (err as Error).message;
+  }
+  stream.end();
+  return stopped;
 }
 
 /**
