@@ -370,10 +370,13 @@ export class AwsSource implements TelemetrySource {
     }
   }
 
-  /** An estimate said before the reads it is about: a notice now, and in the report's reads. */
+  /**
+   * An estimate said before the reads it is about (the CLI prints it, the extension's progress shows it), and kept in the
+   * report's reads beside what was read: information, not a warning about the scan.
+   */
   private estimate(message: string): void {
     this.clients.meter.estimate(message);
-    this.notice(message);
+    this.options.onNotice?.(message);
   }
 
   private notice(message: string): void {

@@ -177,6 +177,7 @@ function renderSummary(report: ScanReport): string {
     renderFacts(facts),
     `<p class="lb-summary-line">${e(summaryLine(report))}${chips ? ` <span>${chips}</span>` : ''}</p>`,
     ...(report.reads ? [`<p class="lb-reads muted">${e(readsLine(report.reads))}</p>`] : []),
+    ...(report.reads?.estimates ?? []).map((x) => `<p class="lb-reads muted">Estimated before the queries: ${e(x)}</p>`),
     renderFunctionIndex(report.functions),
     '</header>',
   ].join('\n');

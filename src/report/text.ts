@@ -63,7 +63,10 @@ export function renderText(report: ScanReport, options: TextOptions): string {
         `${plural(st.trailEvents, 'CloudTrail event')}`,
     );
   }
-  if (report.reads) lines.push(`  ${s(readsLine(report.reads))}`);
+  if (report.reads) {
+    lines.push(`  ${s(readsLine(report.reads))}`);
+    for (const e of report.reads.estimates ?? []) lines.push(`  estimated before the queries: ${s(e)}`);
+  }
 
   // ---- functions with findings, then a compact line per clean function
   const ordered = orderFunctions(report.functions);
