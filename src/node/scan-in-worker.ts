@@ -94,8 +94,8 @@ function runWorker(data: ScanWorkerData, options: ScanInWorkerOptions): Promise<
           break;
         case 'report':
           received = true;
-          assemble(reply.head, reply.functionBatches, signal).then(
-            (report) => settle(() => resolve({ report, history: reply.history })),
+          assemble(reply.head, reply.functionBatches, reply.history, signal).then(
+            ({ report, history }) => settle(() => resolve({ report, history })),
             (err: unknown) => settle(() => reject(err)),
           );
           break;
@@ -113,17 +113,24 @@ function runWorker(data: ScanWorkerData, options: ScanInWorkerOptions): Promise<
   });
 }
 
-/** The report from its head and its function batches, one JSON.parse per event-loop turn. */
-async function assemble(head: string, batches: readonly string[], signal: AbortSignal | undefined): Promise<ScanReport> {
+const utf8 = new TextDecoder();
+
+/** The report from its head and its function batches, one decode and JSON.parse per event-loop turn; the ENI history with it. */
+async function assemble(
+  head: string,
+  batches: readonly Uint8Array[],
+  history: EniHistoryJson,
+  signal: AbortSignal | undefined,
+): Promise<{ report: ScanReport; history: EniHistoryJson }> {
   const report = JSON.parse(head) as ScanReport;
   const functions: FunctionReport[] = [];
   for (const batch of batches) {
     await nextTurn();
     signal?.throwIfAborted();
-    for (const fn of JSON.parse(batch) as FunctionReport[]) functions.push(fn);
+    for (const fn of JSON.parse(utf8.decode(batch)) as FunctionReport[]) functions.push(fn);
   }
   report.functions = functions;
-  return report;
+  return { report, history };
 }
 
 /** The engine's own kinds again: a bad scenario stays an InputError, a failed source a SourceError with its kind. */

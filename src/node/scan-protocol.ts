@@ -45,10 +45,11 @@ export type ScanWorkerReply =
   | { type: 'progress'; message: string }
   | { type: 'log'; level: 'info' | 'warn' | 'debug'; message: string }
   /**
-   * The report as JSON text: the report without its functions, and its functions in batches (each a JSON array) that
-   * the receiving thread parses one event-loop turn at a time; a 1,000-function report received as one object would
-   * take that thread well over 50 ms to deserialize.
+   * The report as JSON: the report without its functions, and its functions in batches (each a JSON array, UTF-8, its
+   * buffer transferred) that the receiving thread decodes and parses one event-loop turn at a time; the ENI history as
+   * it is (spans with infinite ends, which JSON would not keep; a few hundred ENIs). A 1,000-function report received as one object (or as strings, which are copied on receipt all at once)
+   * takes the receiving thread well over 50 ms in one turn.
    */
-  | { type: 'report'; head: string; functionBatches: string[]; history: EniHistoryJson }
+  | { type: 'report'; head: string; functionBatches: Uint8Array[]; history: EniHistoryJson }
   | { type: 'functions'; functions: LambdaFunction[] }
   | { type: 'error'; error: CrossedError };

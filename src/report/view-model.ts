@@ -60,14 +60,17 @@ export function highestSeverity(findings: readonly Finding[]): Severity | undefi
  * name: the order both the terminal and the HTML report use.
  */
 export function orderFunctions(functions: readonly FunctionReport[]): FunctionReport[] {
-  const worst = (fn: FunctionReport) => severityRank(highestSeverity(fn.findings) ?? '');
-  return [...functions].sort(
-    (a, b) =>
-      Number(b.findings.length > 0) - Number(a.findings.length > 0) ||
-      worst(b) - worst(a) ||
-      b.findings.length - a.findings.length ||
-      compareText(a.name, b.name),
-  );
+  // Each function's worst severity once, not on every comparison (1,000 functions: ~10,000 comparisons).
+  const keyed = functions.map((fn) => ({ fn, worst: severityRank(highestSeverity(fn.findings) ?? '') }));
+  return keyed
+    .sort(
+      (a, b) =>
+        Number(b.fn.findings.length > 0) - Number(a.fn.findings.length > 0) ||
+        b.worst - a.worst ||
+        b.fn.findings.length - a.fn.findings.length ||
+        compareText(a.fn.name, b.fn.name),
+    )
+    .map((k) => k.fn);
 }
 
 export type SeverityCounts = Record<Severity, number> & { other: number };

@@ -108,6 +108,14 @@ export class SourceResolver extends Disposable {
     this.changed.fire();
   }
 
+  /**
+   * Loads the workspace's project ahead of the first mapping: loading it (the YAML module, a findFiles, parsing the
+   * templates) on the first report held the extension host's thread 50-150 ms under load, inside the scan.
+   */
+  async warm(): Promise<void> {
+    if (vscode.workspace.workspaceFolders?.length) await this.project().catch(() => undefined);
+  }
+
   /** Drops the loaded descriptors: the next resolve reads them again. */
   invalidate(): void {
     this.workspaceProject = undefined;
