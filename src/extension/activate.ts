@@ -62,12 +62,13 @@ export function activate(context: vscode.ExtensionContext): LambdaBehaviorApi {
   const source = registerSourceFeatures(context, deps);
   const diffView = registerDiffView(context, deps);
   registerPermissions(context, deps, diffView);
-  // The workspace's project (templates, the YAML parser) loaded while a scan runs, not on the thread's turn that shows its
-  // report: on the first report of a 1,000-function account that load held the extension host 50-150 ms.
-  context.subscriptions.push(scanner.onDidStart(() => void source.resolver.warm()));
 
   // Read after activate() has returned: activation never waits on the disk.
   const restored = new Promise<void>((resolve) => setImmediate(resolve)).then(() => restoreLastScan(context, store, session, log));
+  // The workspace's project (its templates, the YAML parser: 50-150 ms of the thread under load, once) loaded soon after
+  // activation, when nothing waits on it, rather than inside the first scan, whose report maps functions to source.
+  const warm = setTimeout(() => void restored.then(() => source.resolver.warm()), 500);
+  context.subscriptions.push({ dispose: () => clearTimeout(warm) });
   return { session, functionsTree, view, store, scanner, tracker, cache, statusBar, source, diffView, restored };
 }
 

@@ -35,9 +35,6 @@ export class Scanner implements vscode.Disposable {
   private readonly finished = new vscode.EventEmitter<ScanOutcome>();
   /** Fires after every scan that produced a report. */
   readonly onDidScan = this.finished.event;
-  private readonly started = new vscode.EventEmitter<void>();
-  /** Fires when a scan starts: what the report will need (the workspace's project) can be loaded while it runs. */
-  readonly onDidStart = this.started.event;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -80,7 +77,6 @@ export class Scanner implements vscode.Disposable {
     }
     const controller = new AbortController();
     const promise = this.scanWith(connection, request, controller);
-    this.started.fire();
     // The view's own progress bar too, so that the panel shows a scan is running whichever way it was started.
     void vscode.window.withProgress({ location: { viewId: 'lambdaBehavior.functions' } }, () => promise);
     this.running = { promise, background: !!request.background, cancel: (reason) => controller.abort(new Error(reason)) };
@@ -308,7 +304,6 @@ export class Scanner implements vscode.Disposable {
   dispose(): void {
     this.running?.cancel('the extension is shutting down');
     this.finished.dispose();
-    this.started.dispose();
   }
 }
 
