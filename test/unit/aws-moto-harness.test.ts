@@ -308,7 +308,9 @@ describe('moto harness', { timeout: 120_000, skip: motoSkipReason() }, () => {
         assert.equal(inSpike.length, 3);
         assert.ok(Math.min(...inSpike) > 2 * high, `${f.name}: spike ${inSpike} vs at most ${high} otherwise`);
       } else {
-        assert.ok(Math.max(...inSpike) <= 2 * median(normal), `${f.name}: no spike`);
+        // Invocations follow the day (UTC 08–20 busier than the night): the median of all hours may be a night's, so the
+        // spike hours are compared with the busiest other hour, which they stay near without a spike (the spike is 8×).
+        assert.ok(Math.max(...inSpike) <= 1.5 * high, `${f.name}: no spike (${inSpike} vs at most ${high} otherwise)`);
       }
     }
 
@@ -379,11 +381,6 @@ function ids(enis: NetworkInterface[] | undefined): string[] {
 
 function hours(account: MotoAccount): number {
   return (account.metrics.end.getTime() - account.metrics.start.getTime()) / 3_600_000;
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? 0;
 }
 
 /** Every event of the given streams, following nextToken. */
