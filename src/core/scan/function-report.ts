@@ -121,7 +121,15 @@ function functionReport(fn: LambdaFunction, ctx: FunctionContext): FunctionRepor
       securityGroupIds: l.eni.securityGroupIds,
       sharedWith: l.functions.filter((f) => f !== fn.name),
     })),
-    peers: peers.sort((a, b) => Number(a.inBaseline) - Number(b.inBaseline) || b.flows - a.flows || a.address.localeCompare(b.address)),
+    // A total order (address, then port and protocol): peers that tie on traffic never take the order their rows came in.
+    peers: peers.sort(
+      (a, b) =>
+        Number(a.inBaseline) - Number(b.inBaseline) ||
+        b.flows - a.flows ||
+        a.address.localeCompare(b.address) ||
+        a.port - b.port ||
+        String(a.protocol).localeCompare(String(b.protocol)),
+    ),
     apiCalls: calls
       .map(apiCallReport)
       .sort(
