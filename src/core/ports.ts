@@ -11,7 +11,7 @@ import type {
   SourceErrorKind,
   TrailEvent,
 } from './model';
-import type { FlowParseStats } from './flowlog/aggregate';
+import type { CompactFlowRows, FlowParseStats } from './flowlog/aggregate';
 
 export type { SourceErrorKind } from './model';
 
@@ -64,6 +64,11 @@ export interface LocallyParsedFlows {
   otherInterfaces: Array<[string, number]>;
   /** The stream failed after these records (a truncated file): said as the engine says it of a raw stream. */
   stoppedEarly?: string;
+  /**
+   * Rows as the parsing threads send them (numbers in one array, each peer once), besides the item's `rows`: merged
+   * without an object per row. Its ENI indexes are into `eniIds`.
+   */
+  compact?: { rows: CompactFlowRows; eniIds: readonly string[] };
 }
 
 /**

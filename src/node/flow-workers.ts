@@ -5,7 +5,6 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
-import { aggregatesFromCompact } from '../core/flowlog/aggregate';
 import type { AggregatedFlows, FlowReadRequest } from '../core/ports';
 import type { FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest } from './flow-protocol';
 
@@ -91,10 +90,11 @@ export async function* parseFlowFileInThreads(
       yield {
         kind: 'aggregated',
         source: file,
-        rows: aggregatesFromCompact(result.rows, eniIds),
+        rows: [],
         parsed: {
           stats: { ...result.stats, malformedExamples: examples },
           otherInterfaces: result.otherInterfaces,
+          compact: { rows: result.rows, eniIds },
           ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
         },
       };

@@ -59,40 +59,16 @@ export interface CompactFlowRows {
   sampleText: string;
 }
 
-/** The rows of a CompactFlowRows as FlowAggregator.aggregates() gives them; rows of one peer share its strings. */
-export function aggregatesFromCompact(rows: CompactFlowRows, eniIds: readonly string[]): FlowAggregate[] {
-  const out: FlowAggregate[] = new Array(rows.count);
-  const n = rows.numbers;
-  const peers = rows.peers.split('\n').map((text) => {
-    const [address, port, protocol, service] = text.split(' ');
-    return [address, Number(port), Number(protocol), service ?? ''] as const;
-  });
+/** The kept lines of a CompactFlowRows by row index. */
+function compactSamples(rows: CompactFlowRows): Map<number, string[]> {
   const samples = new Map<number, string[]>();
+  if (!rows.sampleRows.length) return samples;
   const lines = rows.sampleText.split('\n');
   for (let i = 0, line = 0; i < rows.sampleRows.length; i += 2) {
     samples.set(rows.sampleRows[i], lines.slice(line, line + rows.sampleRows[i + 1]));
     line += rows.sampleRows[i + 1];
   }
-  for (let row = 0, o = 0; row < rows.count; row++, o += COMPACT_ROW_FIELDS) {
-    const p = peers[n[o + 8]];
-    const s = samples.get(row);
-    out[row] = {
-      eniId: eniIds[n[o]],
-      remoteAddress: p[0],
-      remotePort: p[1],
-      protocol: p[2],
-      action: n[o + 1] ? 'REJECT' : 'ACCEPT',
-      hour: n[o + 2],
-      flows: n[o + 3],
-      packets: n[o + 4],
-      bytes: n[o + 5],
-      first: n[o + 6],
-      last: n[o + 7],
-      ...(s ? { samples: s } : {}),
-      ...(p[3] ? { remoteService: p[3] } : {}),
-    };
-  }
-  return out;
+  return samples;
 }
 
 /** Accumulates flow records from any number of streams (each with its own LogFormat) into hourly aggregates. */
@@ -194,31 +170,84 @@ export class FlowAggregator {
         this.stats.outOfRange += r.flows;
         continue;
       }
-      let peer = lastPeer;
       if (r.remoteAddress !== lastAddress || r.remotePort !== lastPort || r.protocol !== lastProtocol || r.remoteService !== lastService) {
-        const service = r.remoteService ? this.serviceIndex(r.remoteService) : 0;
-        const key = `${r.remoteAddress} ${r.remotePort} ${r.protocol}${service ? ` ${service}` : ''}`;
-        lastAddress = undefined;
-        if (key.length > MAX_PEER_KEY_BYTES) continue;
-        const k = this.peers.scratch;
-        for (let i = 0; i < key.length; i++) k[i] = key.charCodeAt(i) & 0xff;
-        peer = lastPeer = this.peers.intern(key.length);
+        lastPeer = this.peerOf(r.remoteAddress, r.remotePort, r.protocol, r.remoteService);
         lastAddress = r.remoteAddress;
         lastPort = r.remotePort;
         lastProtocol = r.protocol;
         lastService = r.remoteService;
       }
-      const row = this.row(peer, eni, r.action === 'REJECT' ? 1 : 0, Math.floor(r.hour / HOUR_MS) - this.firstHour, r.first / 1000);
-      this.flows[row] += r.flows;
-      this.packets[row] += r.packets;
-      this.bytes[row] += r.bytes;
-      this.first[row] = Math.min(this.first[row], r.first / 1000);
-      this.last[row] = Math.max(this.last[row], r.last / 1000);
-      // Rows parsed on other threads bring their raw lines: kept as the records' own would be, first come first kept.
-      if (r.samples) this.addSamples(row, r.samples);
-      this.stats.records += r.flows;
-      this.stats.attributed += r.flows;
+      if (lastPeer < 0) continue;
+      this.addRow(lastPeer, eni, r.action === 'REJECT' ? 1 : 0, r.hour, r.flows, r.packets, r.bytes, r.first, r.last, r.samples);
     }
+  }
+
+  /**
+   * Adds rows another thread aggregated (its FlowAggregator's compactAggregates(), its ENI indexes into `eniIds`) without
+   * making an object per row: each of its peers is looked up once, each row is numbers read from one array.
+   */
+  addCompact(rows: CompactFlowRows, eniIds: readonly string[], coveredEniIds?: readonly string[]): void {
+    const covered = coveredEniIds && this.eniMask(coveredEniIds);
+    const enis = eniIds.map((id) => {
+      const eni = this.eniIndexById.get(id);
+      return eni === undefined || (covered && !covered[eni]) ? -1 : eni;
+    });
+    const peers = rows.peers.split('\n').map((text) => {
+      const [address, port, protocol, service] = text.split(' ');
+      return this.peerOf(address, Number(port), Number(protocol), service);
+    });
+    const samples = compactSamples(rows);
+    const n = rows.numbers;
+    for (let row = 0, o = 0; row < rows.count; row++, o += COMPACT_ROW_FIELDS) {
+      const eni = enis[n[o]];
+      const flows = n[o + 3];
+      if (eni < 0) {
+        this.stats.otherInterfaces += flows;
+        continue;
+      }
+      if (!this.inRange(n[o + 2] / 1000)) {
+        this.stats.outOfRange += flows;
+        continue;
+      }
+      const peer = peers[n[o + 8]];
+      if (peer < 0) continue;
+      this.addRow(peer, eni, n[o + 1], n[o + 2], flows, n[o + 4], n[o + 5], n[o + 6], n[o + 7], samples.get(row));
+    }
+  }
+
+  /** The peer id of a row's remote side, or -1 when its key is too long to be one. */
+  private peerOf(address: string, port: number, protocol: number, service: string | undefined): number {
+    const serviceIndex = service ? this.serviceIndex(service) : 0;
+    const key = `${address} ${port} ${protocol}${serviceIndex ? ` ${serviceIndex}` : ''}`;
+    if (key.length > MAX_PEER_KEY_BYTES) return -1;
+    const k = this.peers.scratch;
+    for (let i = 0; i < key.length; i++) k[i] = key.charCodeAt(i) & 0xff;
+    return this.peers.intern(key.length);
+  }
+
+  /** One aggregated row (times in epoch ms) into this aggregator's: sums, first and last, its kept lines. */
+  private addRow(
+    peer: number,
+    eni: number,
+    reject: number,
+    hourMs: number,
+    flows: number,
+    packets: number,
+    bytes: number,
+    firstMs: number,
+    lastMs: number,
+    samples: readonly string[] | undefined,
+  ): void {
+    const row = this.row(peer, eni, reject, Math.floor(hourMs / HOUR_MS) - this.firstHour, firstMs / 1000);
+    this.flows[row] += flows;
+    this.packets[row] += packets;
+    this.bytes[row] += bytes;
+    this.first[row] = Math.min(this.first[row], firstMs / 1000);
+    this.last[row] = Math.max(this.last[row], lastMs / 1000);
+    // Rows parsed on other threads bring their raw lines: kept as the records' own would be, first come first kept.
+    if (samples) this.addSamples(row, samples);
+    this.stats.records += flows;
+    this.stats.attributed += flows;
   }
 
   /** Every aggregate so far. */
@@ -226,13 +255,7 @@ export class FlowAggregator {
     const out: FlowAggregate[] = [];
     const peerCache: Array<[string, number, number, string] | undefined> = [];
     for (let row = 0; row < this.rows.size; row++) {
-      let key = this.rows.key(row);
-      const hour = key % this.hourFactor;
-      key = (key - hour) / this.hourFactor;
-      const action = key % 2;
-      key = (key - action) / 2;
-      const eni = key % this.eniFactor;
-      const peer = (key - eni) / this.eniFactor;
+      const [peer, eni, action, hour] = this.decode(row);
       let p = peerCache[peer];
       if (!p) {
         const [address, port, protocol, service] = this.peers.text(peer).split(' ');
@@ -266,8 +289,7 @@ export class FlowAggregator {
     const peerCount = this.peers.size;
     const starts = new Int32Array(peerCount + 1);
     for (let row = 0; row < count; row++) {
-      const key = this.rows.key(row);
-      const peer = Math.floor(Math.floor(Math.floor(key / this.hourFactor) / 2) / this.eniFactor);
+      const peer = this.decode(row)[0];
       peerOfRow[row] = peer;
       starts[peer + 1]++;
     }
@@ -281,13 +303,7 @@ export class FlowAggregator {
     const sampleLines: string[] = [];
     for (let i = 0, o = 0; i < count; i++, o += COMPACT_ROW_FIELDS) {
       const row = order[i];
-      let key = this.rows.key(row);
-      const hour = key % this.hourFactor;
-      key = (key - hour) / this.hourFactor;
-      const action = key % 2;
-      key = (key - action) / 2;
-      const eni = key % this.eniFactor;
-      const peer = (key - eni) / this.eniFactor;
+      const [peer, eni, action, hour] = this.decode(row);
       if (peerIndex[peer] < 0) {
         const [address, port, protocol, service] = this.peers.text(peer).split(' ');
         peerIndex[peer] = peers.length;
@@ -467,6 +483,17 @@ export class FlowAggregator {
     this.stats.malformed++;
     if (this.stats.malformedExamples.length < MALFORMED_EXAMPLES_KEPT)
       this.stats.malformedExamples.push({ source, line: lineNumber, reason });
+  }
+
+  /** A row's key taken apart (the inverse of row()'s): [peer, ENI index, reject, hour index]. */
+  private decode(row: number): readonly [number, number, number, number] {
+    let key = this.rows.key(row);
+    const hour = key % this.hourFactor;
+    key = (key - hour) / this.hourFactor;
+    const reject = key % 2;
+    key = (key - reject) / 2;
+    const eni = key % this.eniFactor;
+    return [(key - eni) / this.eniFactor, eni, reject, hour];
   }
 
   private row(peer: number, eni: number, reject: number, hour: number, startSec: number): number {

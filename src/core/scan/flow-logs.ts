@@ -123,6 +123,7 @@ export class UnknownEniCounter extends FlowAggregator {
   addParsed(rows: readonly FlowAggregate[], parsed: LocallyParsedFlows, coveredEniIds?: readonly string[]): void {
     // addAggregates counts each row's flows as records and attributed: the parser's attributed records, exactly.
     this.addAggregates(rows, coveredEniIds);
+    if (parsed.compact) this.addCompact(parsed.compact.rows, parsed.compact.eniIds, coveredEniIds);
     const s = this.stats;
     const p = parsed.stats;
     s.records += p.records - p.attributed;
