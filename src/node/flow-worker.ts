@@ -23,7 +23,7 @@ const SLICE_BYTES = 128 * 1024;
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 let context: FlowWorkerContext | undefined;
-let history: EniHistory | undefined;
+let aggregator: UnknownEniCounter | undefined;
 const formats = new Map<string, FlowLogFormat>();
 
 function formatOf(text: string | undefined): FlowLogFormat {
@@ -40,8 +40,10 @@ function newlines(buf: Uint8Array, from: number, to: number): number {
 }
 
 function parse(request: Extract<FlowWorkerRequest, { type: 'range' | 'buffer' }>): FlowPieceResult {
-  if (!context || !history) throw new Error('no context given before the first piece');
-  const agg = new UnknownEniCounter(context.enis, context.range, context.sampleFrom, history);
+  if (!context || !aggregator) throw new Error('no context given before the first piece');
+  // One aggregator for every piece, emptied after each: its peers, interfaces and tables carry over (about a fifth faster
+  // a piece than a new one, which starts cold).
+  const agg = aggregator;
   const stream = agg.stream(formatOf(request.logFormat), request.source, context.covered);
   let lines = 0;
   if (request.type === 'buffer') {
@@ -65,10 +67,11 @@ function parse(request: Extract<FlowWorkerRequest, { type: 'range' | 'buffer' }>
     }
   }
   stream.end();
-  const otherInterfaces = [...agg.otherInterfaces];
+  const otherInterfaces = agg.drainOtherInterfaces();
+  const { rows, stats } = agg.drainCompact();
   return {
-    rows: agg.compactAggregates(),
-    stats: agg.stats,
+    rows,
+    stats,
     otherInterfaces,
     lines,
     ...(request.type === 'buffer' ? { buffer: request.buffer } : {}),
@@ -149,7 +152,8 @@ parentPort?.on('message', (request: FlowWorkerRequest) => {
     context = request.context;
     // Only `at` is asked of the history: spans need their address, ENI and times, nothing of the ENI itself.
     const spans = context.addressSpans.map((s) => ({ ...s, eni: undefined as never, functions: [] }));
-    history = EniHistory.fromJSON({ formatVersion: 1, spans } as EniHistoryJson);
+    const history = EniHistory.fromJSON({ formatVersion: 1, spans } as EniHistoryJson);
+    aggregator = new UnknownEniCounter(context.enis, context.range, context.sampleFrom, history);
     return;
   }
   let reply: FlowWorkerReply;

@@ -10,6 +10,7 @@ import { COMPACT_ROW_FIELDS, FlowAggregator } from '../../src/core/flowlog/aggre
 import { parseLogFormat } from '../../src/core/flowlog/format';
 import type { FlowAggregate, ScanReport } from '../../src/core/model';
 import { scan } from '../../src/core/scan';
+import { UnknownEniCounter } from '../../src/core/scan/flow-logs';
 import { liveFlowWorkers, startedFlowWorkers, type FlowThreadOptions } from '../../src/node/flow-workers';
 import { openScenario } from '../../src/replay/scenario';
 
@@ -223,6 +224,44 @@ describe('compact rows (how a thread sends its rows back)', () => {
           merged.stats.attributed,
           expected.reduce((n, r) => n + r.flows, 0),
         );
+      }),
+      { numRuns: 60 },
+    );
+  });
+});
+
+describe('an aggregator drained between pieces (a parsing thread reuses one)', () => {
+  test('gives each piece the rows, statistics and other interfaces a new aggregator would', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(line(true), { maxLength: 80 }), { minLength: 1, maxLength: 4 }), (pieces) => {
+        const enis = [
+          { id: 'eni-orders', addresses: ['10.0.1.10'] },
+          { id: 'eni-billing', addresses: ['10.0.1.11'] },
+        ];
+        const range = { start: BASE - H, end: NOW };
+        const reused = new UnknownEniCounter(enis, range, DETECT);
+        for (const piece of pieces) {
+          const text = Buffer.from(piece.join('\n') + '\n', 'latin1');
+          const fresh = new UnknownEniCounter(enis, range, DETECT);
+          for (const agg of [reused, fresh]) {
+            const stream = agg.stream(parseLogFormat(undefined), 'f', ['eni-orders']);
+            stream.push(text);
+            stream.end();
+          }
+          const others = reused.drainOtherInterfaces();
+          const { rows, stats } = reused.drainCompact();
+          const merged = new FlowAggregator(enis, range, DETECT);
+          merged.addCompact(
+            rows,
+            enis.map((e) => e.id),
+          );
+          assert.deepEqual(sorted(merged.aggregates()), sorted(fresh.aggregates()));
+          assert.deepEqual(stats, fresh.stats);
+          assert.deepEqual(others, [...fresh.otherInterfaces]);
+        }
+        // Drained, it holds nothing.
+        assert.equal(reused.aggregates().length, 0);
+        assert.equal(reused.stats.records, 0);
       }),
       { numRuns: 60 },
     );

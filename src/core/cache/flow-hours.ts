@@ -1,6 +1,6 @@
 // A flow log read through the cache: each ENI's closed hours as cached rows, its missing hours fetched (ENIs that lack the same hours together) and aggregated by hour as the engine would.
 import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../flowlog/format';
-import type { FlowParseStats } from '../flowlog/aggregate';
+import { emptyParseStats, type FlowParseStats } from '../flowlog/aggregate';
 import { EniHistory, type EniHistoryJson } from '../inventory/history';
 import type { EpochMs, FlowAggregate, FlowLogConfig } from '../model';
 import type { FlowData, FlowReadRequest, FlowReadSummary, TelemetrySource, TimeRange } from '../ports';
@@ -180,7 +180,7 @@ class FlowFetch {
   /** A stream cut short: the engine says so of that stream (an item with nothing else), and this fetch is not stored. */
   private stoppedEarly(source: string, message: string): FlowData {
     this.partial = true;
-    return { kind: 'aggregated', source, rows: [], parsed: { stats: emptyStats(), otherInterfaces: [], stoppedEarly: message } };
+    return { kind: 'aggregated', source, rows: [], parsed: { stats: emptyParseStats(), otherInterfaces: [], stoppedEarly: message } };
   }
 
   private formatOf(text: string | undefined): FlowLogFormat | undefined {
@@ -196,8 +196,4 @@ class FlowFetch {
     this.formats.set(key, format);
     return format;
   }
-}
-
-function emptyStats(): FlowParseStats {
-  return { records: 0, attributed: 0, noData: 0, skipData: 0, otherInterfaces: 0, outOfRange: 0, malformed: 0, malformedExamples: [] };
 }

@@ -59,6 +59,10 @@ export interface CompactFlowRows {
   sampleText: string;
 }
 
+export function emptyParseStats(): FlowParseStats {
+  return { records: 0, attributed: 0, noData: 0, skipData: 0, otherInterfaces: 0, outOfRange: 0, malformed: 0, malformedExamples: [] };
+}
+
 /** The kept lines of a CompactFlowRows by row index. */
 function compactSamples(rows: CompactFlowRows): Map<number, string[]> {
   const samples = new Map<number, string[]>();
@@ -73,16 +77,7 @@ function compactSamples(rows: CompactFlowRows): Map<number, string[]> {
 
 /** Accumulates flow records from any number of streams (each with its own LogFormat) into hourly aggregates. */
 export class FlowAggregator {
-  readonly stats: FlowParseStats = {
-    records: 0,
-    attributed: 0,
-    noData: 0,
-    skipData: 0,
-    otherInterfaces: 0,
-    outOfRange: 0,
-    malformed: 0,
-    malformedExamples: [],
-  };
+  readonly stats: FlowParseStats = emptyParseStats();
 
   private readonly eniIds: string[];
   private readonly eniAddressBytes: Buffer[][];
@@ -325,6 +320,24 @@ export class FlowAggregator {
       }
     }
     return { count, numbers, peers: peers.join('\n'), sampleRows: Uint32Array.from(sampleRows), sampleText: sampleLines.join('\n') };
+  }
+
+  /**
+   * Every aggregate so far, compact, with the statistics of the records that made them; then empty again, keeping what it
+   * has learnt (peers, interfaces) and its tables' capacity: a parsing thread's next piece starts warm.
+   */
+  drainCompact(): { rows: CompactFlowRows; stats: FlowParseStats } {
+    const rows = this.compactAggregates();
+    const stats = { ...this.stats };
+    Object.assign(this.stats, emptyParseStats());
+    const used = this.rows.size;
+    this.rows.clear();
+    this.flows.fill(0, 0, used);
+    this.packets.fill(0, 0, used);
+    this.bytes.fill(0, 0, used);
+    this.sampleCount.fill(0, 0, used);
+    this.samples.clear();
+    return { rows, stats };
   }
 
   // ---- called by FlowRecordStream for each record (kept here so the hot state stays in one object)

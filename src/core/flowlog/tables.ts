@@ -112,6 +112,12 @@ export class IntKeyTable {
     return this.keys[row];
   }
 
+  /** Empty again, its capacity kept. */
+  clear(): void {
+    this.slots.fill(EMPTY);
+    this.count = 0;
+  }
+
   /** The row of `key`, or -(new row) - 1 when the key was just added (so callers can initialise it). */
   upsert(key: number): number {
     const mask = this.slots.length - 1;

@@ -97,6 +97,14 @@ export class UnknownEniCounter extends FlowAggregator {
     return this.counts;
   }
 
+  /** The other interfaces' records so far, in the order first met; then none (a parsing thread's next piece). */
+  drainOtherInterfaces(): Array<[string, number]> {
+    this.flush();
+    const counts = [...this.counts];
+    this.counts.clear();
+    return counts;
+  }
+
   override eniForInterface(buf: Uint8Array, start: number, end: number): number {
     const eni = super.eniForInterface(buf, start, end);
     if (eni >= 0) return eni;
