@@ -1,4 +1,5 @@
 // The messages between the parsing threads (flow-log pieces, a recorded scenario's JSON) and the thread that hands out their work.
+import type { MessagePort } from 'node:worker_threads';
 import type { AggregatorEni, CompactFlowRows, FlowParseStats } from '../core/flowlog/aggregate';
 import type { EpochMs, MetricSeries } from '../core/model';
 import type { LocalParseRequest } from '../core/ports';
@@ -18,8 +19,14 @@ export type FlowWorkerRequest =
   | { type: 'context'; context: FlowWorkerContext }
   /** Bytes [start, end) of a plain file, cut at line starts: the thread reads them itself. */
   | { type: 'range'; id: number; source: string; logFormat?: string; file: string; start: number; end: number }
-  /** Whole lines (the last of a stream may lack its newline), transferred, not copied; the buffer comes back with the result. */
-  | { type: 'buffer'; id: number; source: string; logFormat?: string; buffer: ArrayBuffer; length: number }
+  /**
+   * Become the inflating thread: inflate the gzip file, cut it into pieces of whole lines of about `segmentBytes`, and hand
+   * them to the parsing threads through `ports` (one each, never through the thread that asked: its heap may be large, and
+   * every buffer it took in would count towards its next garbage collection). Answers with one InflateReply at the end.
+   */
+  | { type: 'inflate'; file: string; segmentBytes: number; ports: MessagePort[] }
+  /** Parse the pieces the inflating thread sends on `port` (InflatedPiece), each answered with a FedPieceReply. */
+  | { type: 'fed'; port: MessagePort; source: string; logFormat?: string }
   /** Parts of a recorded scenario to read and check, in this order: the thread answers with ScenarioReply messages. */
   | { type: 'scenario'; dir: string; parts: ScenarioPart[] }
   /** A scenario slice was taken in: the thread may send another. */
@@ -33,12 +40,23 @@ export interface FlowPieceResult {
   otherInterfaces: Array<[string, number]>;
   /** Newlines in the piece: where the next piece's line numbers start. */
   lines: number;
-  /** A buffer piece's buffer, given back (transferred) to be filled again: no new memory to fault in per piece. */
-  buffer?: ArrayBuffer;
 }
 
 /** Sent by a parsing thread, one per piece. */
 export type FlowWorkerReply = { id: number; result: FlowPieceResult } | { id: number; error: string };
+
+/** From the inflating thread to a parsing thread: whole lines, transferred; the buffer is sent back on the port once parsed. */
+export interface InflatedPiece {
+  piece: number;
+  buffer: ArrayBuffer;
+  length: number;
+}
+
+/** From a parsing thread fed by the inflating one, one per piece, numbered in the file's order. */
+export type FedPieceReply = { piece: number; result: FlowPieceResult } | { piece: number; error: string };
+
+/** From the inflating thread, once: how many pieces it sent, and why it stopped early (a truncated or corrupt file). */
+export type InflateReply = { type: 'inflated'; pieces: number; stoppedEarly?: string } | { type: 'inflate-failed'; error: string };
 
 /** The lists of a scenario part sent in slices: no single message takes the receiving thread long to take in. */
 export type ScenarioSliced = 'events' | 'metrics';

@@ -3,13 +3,11 @@ import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Worker } from 'node:worker_threads';
-import * as zlib from 'node:zlib';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { emptyParseStats } from '../core/flowlog/aggregate';
 import type { AggregatedFlows, FlowReadRequest } from '../core/ports';
-import type { FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest } from './flow-protocol';
+import type { FedPieceReply, FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest, InflateReply } from './flow-protocol';
 
-/** Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
-const READ_CHUNK_BYTES = 1024 * 1024;
 /** Inflated text handed to a thread at a time: large enough that merging its rows costs little beside parsing them. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
 /** Below these sizes one thread is faster than starting others. */
@@ -79,12 +77,16 @@ export async function* parseFlowFileInThreads(
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     const pieces = file.endsWith('.gz')
-      ? inflatedPieces(pool, file, logFormat, signal, threads, options.segmentBytes ?? SEGMENT_BYTES)
+      ? inflatedPieces(pool, logFormat, threads, options.segmentBytes ?? SEGMENT_BYTES)
       : rangePieces(pool, file, logFormat, threads, options.cuts);
     let lineOffset = 0;
     const eniIds = request.enis.map((e) => e.id);
     for await (const { result, stoppedEarly } of pieces) {
       signal.throwIfAborted();
+      if (!result) {
+        yield { kind: 'aggregated', source: file, rows: [], parsed: { stats: emptyParseStats(), otherInterfaces: [], stoppedEarly } };
+        continue;
+      }
       const examples = result.stats.malformedExamples.map((m) => ({ ...m, line: m.line + lineOffset }));
       lineOffset += result.lines;
       yield {
@@ -95,7 +97,6 @@ export async function* parseFlowFileInThreads(
           stats: { ...result.stats, malformedExamples: examples },
           otherInterfaces: result.otherInterfaces,
           compact: { rows: result.rows, eniIds },
-          ...(stoppedEarly !== undefined ? { stoppedEarly } : {}),
         },
       };
     }
@@ -105,10 +106,8 @@ export async function* parseFlowFileInThreads(
   }
 }
 
-interface Piece {
-  result: FlowPieceResult;
-  stoppedEarly?: string;
-}
+/** A piece's result, or (last) why the file stopped early. */
+type Piece = { result: FlowPieceResult; stoppedEarly?: undefined } | { result?: undefined; stoppedEarly: string };
 
 /** A plain file cut at line starts: every range is sent at once, the results taken in order. */
 async function* rangePieces(
@@ -168,95 +167,25 @@ function lineStarts(file: string, offsets: number[], size: number): number[] {
 }
 
 /**
- * A gzip file inflated here (zlib works on libuv's pool) into pieces of whole lines, each transferred to a parsing
- * thread; at most two pieces a thread wait, so memory stays bounded whatever the file's size.
+ * A gzip file inflated on a thread of its own, which hands pieces of whole lines straight to the parsing threads: this
+ * thread only takes their rows in, in file order, and never holds the text (a scan's heap can be hundreds of MB, and
+ * every buffer taken in here counted towards a garbage collection that marks all of it). Ends with an item saying why the
+ * file stopped early, when it did.
  */
 async function* inflatedPieces(
   pool: FlowWorkerPool,
-  file: string,
   logFormat: string | undefined,
-  signal: AbortSignal,
   threads: number,
   segmentBytes: number,
 ): AsyncGenerator<Piece> {
-  const queue: Array<Promise<FlowPieceResult>> = [];
-  let done = false;
-  let stoppedEarly: string | undefined;
-  let failure: unknown;
-  let wakeConsumer: (() => void) | undefined;
-  let wakeProducer: (() => void) | undefined;
-  let taken = 0;
-  // Buffers come back with their piece's result and are filled again: a new one would be faulted in page by page.
-  const free: ArrayBuffer[] = [];
-  const segmentBuffer = (size: number): Buffer => {
-    const reused = free.pop();
-    return reused && reused.byteLength >= size ? Buffer.from(reused) : Buffer.allocUnsafeSlow(size);
-  };
-  const send = (buffer: Buffer, length: number) => {
-    const p = pool.run(
-      { type: 'buffer', source: file, ...(logFormat !== undefined ? { logFormat } : {}), buffer: buffer.buffer as ArrayBuffer, length },
-      [buffer.buffer as ArrayBuffer],
-    );
-    queue.push(p);
-    wakeConsumer?.();
-  };
-  const produce = async () => {
-    const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
-    const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
-    input.on('error', (err) => text.destroy(err));
-    let seg = segmentBuffer(segmentBytes + READ_CHUNK_BYTES);
-    let fill = 0;
-    try {
-      for await (const chunk of text as AsyncIterable<Buffer>) {
-        if (fill + chunk.length > seg.length) {
-          const bigger = Buffer.allocUnsafeSlow(Math.max(seg.length * 2, fill + chunk.length));
-          seg.copy(bigger, 0, 0, fill);
-          seg = bigger;
-        }
-        chunk.copy(seg, fill);
-        fill += chunk.length;
-        if (fill < segmentBytes) continue;
-        const nl = seg.lastIndexOf(10, fill - 1);
-        if (nl < 0) continue; // one very long line: keep it whole
-        while (queue.length - taken >= threads * 2) await new Promise<void>((r) => (wakeProducer = r));
-        const next = segmentBuffer(segmentBytes + READ_CHUNK_BYTES);
-        seg.copy(next, 0, nl + 1, fill);
-        fill -= nl + 1;
-        send(seg, nl + 1);
-        seg = next;
-      }
-    } catch (err) {
-      if (signal.aborted) throw err;
-      // A truncated or corrupt file: what was read is kept, as the engine keeps it from a raw stream.
-      stoppedEarly = (err as Error).message;
-    }
-    if (fill > 0 || stoppedEarly !== undefined) send(seg, fill);
-  };
-  const producing = produce()
-    .then(
-      () => void (done = true),
-      (err: unknown) => {
-        failure = err;
-        done = true;
-      },
-    )
-    .finally(() => wakeConsumer?.());
-  try {
-    for (let i = 0; ; i++) {
-      while (i >= queue.length && !done) await new Promise<void>((r) => (wakeConsumer = r));
-      if (failure !== undefined) throw failure;
-      if (i >= queue.length) break;
-      const result = await queue[i];
-      if (result.buffer) free.push(result.buffer);
-      taken = i + 1;
-      wakeProducer?.();
-      yield { result, ...(i === queue.length - 1 && done && stoppedEarly !== undefined ? { stoppedEarly } : {}) };
-    }
-  } finally {
-    pool.fail(new Error('stopped'));
-    wakeProducer?.();
-    await producing;
+  const end = pool.startInflating(logFormat, threads, segmentBytes);
+  for (let i = 0; ; i++) {
+    const result = await Promise.race([pool.pieceResult(i), end.then((e) => (i < e.pieces ? pool.pieceResult(i) : undefined))]);
+    if (!result) break;
+    yield { result };
   }
+  const { stoppedEarly } = await end;
+  if (stoppedEarly !== undefined) yield { stoppedEarly };
 }
 
 interface Job {
@@ -274,6 +203,9 @@ class FlowWorkerPool {
   private readonly waiting: Job[] = [];
   private nextId = 0;
   private failed: unknown;
+  /** Results of the pieces the inflating thread handed out, by piece number, taken or awaited in file order. */
+  private readonly fed = new Map<number, Deferred<FlowPieceResult>>();
+  private inflated: Deferred<{ pieces: number; stoppedEarly?: string }> | undefined;
 
   constructor(
     private readonly threads: number,
@@ -296,12 +228,48 @@ class FlowWorkerPool {
     return p;
   }
 
+  /**
+   * Starts `threads` parsing threads fed by one inflating thread, each through a channel of its own. Resolves when the
+   * inflating thread has handed out every piece (how many, and why it stopped early); pieceResult(i) gives each result.
+   */
+  startInflating(logFormat: string | undefined, threads: number, segmentBytes: number): Promise<{ pieces: number; stoppedEarly?: string }> {
+    this.inflated = deferred();
+    const ports: MessagePort[] = [];
+    for (let i = 0; i < threads; i++) {
+      const { port1, port2 } = new MessageChannel();
+      this.start().postMessage(
+        { type: 'fed', port: port2, source: this.file, ...(logFormat !== undefined ? { logFormat } : {}) } satisfies FlowWorkerRequest,
+        [port2],
+      );
+      ports.push(port1);
+    }
+    this.start().postMessage({ type: 'inflate', file: this.file, segmentBytes, ports } satisfies FlowWorkerRequest, ports);
+    if (this.failed !== undefined) this.inflated.reject(this.failed);
+    return this.inflated.promise;
+  }
+
+  /** The result of the inflated piece `piece`, when it comes. */
+  pieceResult(piece: number): Promise<FlowPieceResult> {
+    return this.fedPiece(piece).promise;
+  }
+
+  private fedPiece(piece: number): Deferred<FlowPieceResult> {
+    let d = this.fed.get(piece);
+    if (!d) {
+      this.fed.set(piece, (d = deferred()));
+      if (this.failed !== undefined) d.reject(this.failed);
+    }
+    return d;
+  }
+
   /** Rejects every piece not yet done (a cancelled scan, a failed thread) and stops the threads. */
   fail(reason: unknown): void {
     if (this.failed === undefined) this.failed = reason;
     for (const job of this.waiting.splice(0)) job.reject(this.failed);
     for (const job of this.busy.values()) job.reject(this.failed);
     this.busy.clear();
+    for (const d of this.fed.values()) d.reject(this.failed);
+    this.inflated?.reject(this.failed);
     for (const w of this.all) void w.terminate();
   }
 
@@ -327,7 +295,17 @@ class FlowWorkerPool {
     started++;
     this.all.push(worker);
     worker.postMessage({ type: 'context', context: this.context } satisfies FlowWorkerRequest);
-    worker.on('message', (reply: FlowWorkerReply) => {
+    worker.on('message', (reply: FlowWorkerReply | FedPieceReply | InflateReply) => {
+      if ('piece' in reply) {
+        if ('error' in reply) this.fail(new Error(`${this.file}: a flow-log parsing thread failed: ${reply.error}`));
+        else this.fedPiece(reply.piece).resolve(reply.result);
+        return;
+      }
+      if ('type' in reply) {
+        if (reply.type === 'inflate-failed') this.fail(new Error(`${this.file}: the flow-log inflating thread failed: ${reply.error}`));
+        else this.inflated?.resolve(reply);
+        return;
+      }
       const job = this.busy.get(worker);
       if (!job || job.request.id !== reply.id) return;
       this.busy.delete(worker);
@@ -347,6 +325,24 @@ class FlowWorkerPool {
     });
     return worker;
   }
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (reason: unknown) => void;
+}
+
+/** A promise settled from outside; never an unhandled rejection (it is awaited later, or no longer wanted). */
+function deferred<T>(): Deferred<T> {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

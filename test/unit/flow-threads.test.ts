@@ -319,6 +319,35 @@ describe('flow logs on several threads', () => {
     }
   });
 
+  test('a truncated or not-gzip .gz file: the same report and warning as one thread gives, the records before the cut kept', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 20_000; i++)
+      lines.push(
+        `2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 50)} 5432 6 3 300 ${sec(BASE + i * 30_000)} ${sec(BASE + i * 30_000) + 30} ACCEPT OK`,
+      );
+    const text = Buffer.from(lines.join('\n') + '\n');
+    const gz = zlib.gzipSync(text);
+    for (const [what, data] of [
+      ['truncated', gz.subarray(0, Math.floor(gz.length * 0.6))],
+      ['not gzip', text],
+    ] as const) {
+      const dir = writeScenario(Buffer.alloc(0), true, '');
+      const file = path.join(dir, 'flowlogs', 'fl-1.log.gz');
+      fs.writeFileSync(file, data);
+      const one = (await scanWith(dir, { threads: 1 })) as ScanReport;
+      const before = startedFlowWorkers();
+      const many = (await scanWith(dir, { threads: 2, minBytes: 0, segmentBytes: 64 * 1024 })) as ScanReport;
+      assert.ok(startedFlowWorkers() > before, `${what}: threads were used`);
+      assert.deepEqual(many, one, what);
+      assert.ok(
+        many.warnings.some((w) => w.includes(file) && /stopped early/.test(w)),
+        `${what}: ${many.warnings.join('\n')}`,
+      );
+      if (what === 'truncated') assert.ok((many.stats?.flowRecordsAttributed ?? 0) > 5_000, 'records before the cut are used');
+    }
+    assert.equal(liveFlowWorkers(), 0);
+  });
+
   test('cancelling a scan stops its threads', async () => {
     const lines: string[] = [];
     for (let i = 0; i < 200_000; i++)
