@@ -139,6 +139,14 @@ export function metricSeriesFromAws(queries: unknown[], results: unknown[]): Met
     byId.set(id, { functionName: str(fn.Value)!, metric: name, stat: str(stat.Stat) ?? 'Sum', period: Number(stat.Period) || 3600 });
   }
   const series = new Map<string, MetricSeries>();
+  // Every series of a request has the same few hundred timestamps: each text is parsed once, not once a point.
+  const times = new Map<unknown, number | undefined>();
+  const timeOf = (raw: unknown): number | undefined => {
+    if (typeof raw !== 'string') return time(raw);
+    let t = times.get(raw);
+    if (t === undefined && !times.has(raw)) times.set(raw, (t = time(raw)));
+    return t;
+  };
   for (const r of results) {
     const ro = obj(r);
     const q = byId.get(str(ro.Id) ?? '');
@@ -149,7 +157,7 @@ export function metricSeriesFromAws(queries: unknown[], results: unknown[]): Met
     const ts = arr(ro.Timestamps);
     const vs = arr(ro.Values);
     for (let i = 0; i < ts.length && i < vs.length; i++) {
-      const t = time(ts[i]);
+      const t = timeOf(ts[i]);
       // A number, or a numeric string (what some SDK paths hand back): never an object whose toString could throw.
       const raw = vs[i];
       const v = typeof raw === 'number' ? raw : typeof raw === 'string' ? Number(raw) : NaN;
