@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { scan } from '../src/core/scan';
 import { defaultFlowThreads } from '../src/node/flow-workers';
-import { openScenario, openScenarioInThreads } from '../src/replay/scenario';
+import { openScenario } from '../src/replay/scenario';
 
 /** Peak resident set size of this process so far (VmHWM), in MiB. */
 function peakRssMiB(): number {
@@ -41,35 +41,6 @@ async function referenceRecordsPerSecond(dir: string): Promise<number> {
   return Math.round(lines / (Number(process.hrtime.bigint() - t0) / 1e9));
 }
 
-/** This thread's time on a CPU so far in ms (Linux: /proc/thread-self/schedstat), else the process's. */
-function threadCpuMs(): number {
-  try {
-    return Number(fs.readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]) / 1e6;
-  } catch {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  }
-}
-
-/** A 1 ms timer measuring the most CPU this thread spent between two of its ticks, until stopped. */
-function longestStretch(): { stop: () => number } {
-  let longest = 0;
-  let last = threadCpuMs();
-  const tick = () => {
-    const now = threadCpuMs();
-    longest = Math.max(longest, now - last);
-    last = now;
-  };
-  const timer = setInterval(tick, 1);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      tick();
-      return longest;
-    },
-  };
-}
-
 async function main(): Promise<void> {
   const dir = process.argv[2];
   // Flow-log parsing threads (argv[3]; default one per core): files of any size use them when more than one.
@@ -81,14 +52,9 @@ async function main(): Promise<void> {
   // thread would compile the sources.
   const built = process.env.FLOW_WORKER_SCRIPT ?? path.join(__dirname, '..', 'dist', 'flow-worker.js');
   const flowThreads = { threads, minBytes: 0, ...(fs.existsSync(built) ? { workerScript: built } : {}) };
-  // The recorded JSON (inventory, CloudTrail, metrics) read on parsing threads, as the editor and CLI read it
-  // (BENCH_OPEN=sync: on this thread, at once, the old way). The longest stretch of this thread's CPU between two turns of
-  // its event loop says how long the open could block it.
-  const sync = process.env.BENCH_OPEN === 'sync';
-  const stretch = sync ? undefined : longestStretch();
-  const source = sync ? openScenario(dir, undefined, { flowThreads }) : await openScenarioInThreads(dir, undefined, { flowThreads });
+  // The recorded JSON (inventory, CloudTrail, metrics) read and checked at once, as the CLI and the extension's scan worker do.
+  const source = openScenario(dir, undefined, { flowThreads });
   const openMs = Math.round(Number(process.hrtime.bigint() - opening) / 1e6);
-  const openLongestStretchMs = stretch?.stop();
   const afterLoad = peakRssMiB();
   // CPU time (user + system) at each progress message: the first opens the scan, each later one closes a stage, in
   // stageMs's order. On a loaded machine wall time measures the neighbours too; CPU time is this process's own.
@@ -119,8 +85,6 @@ async function main(): Promise<void> {
       referencePerSecond,
       scanMs: stats.durationMs,
       openMs,
-      openOnThreads: !sync,
-      ...(openLongestStretchMs !== undefined ? { openLongestStretchMs: Math.round(openLongestStretchMs * 10) / 10 } : {}),
       stageMs: stats.stageMs,
       stageCpuMs,
       recordsPerCpuSecond: Math.round(stats.flowRecords / (flowCpuMs / 1000)),

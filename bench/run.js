@@ -86,10 +86,10 @@ function dirBytes(dir) {
   return n;
 }
 
-function measure(dir, runCount = RUNS, threads = undefined, env = {}) {
+function measure(dir, runCount = RUNS, threads = undefined) {
   const runs = [];
   const args = ['--import', 'tsx', 'bench/flow-bench.ts', dir, ...(threads !== undefined ? [String(threads)] : [])];
-  for (let i = 0; i < runCount; i++) runs.push(JSON.parse(sh(process.execPath, args, { env: { ...process.env, ...env } })));
+  for (let i = 0; i < runCount; i++) runs.push(JSON.parse(sh(process.execPath, args)));
   // Best of N: on a shared machine the slowest runs measure the neighbours.
   return runs.sort((a, b) => b.recordsPerSecond - a.recordsPerSecond)[0];
 }
@@ -336,7 +336,7 @@ function scaleBench() {
       col(r.size, 15) +
         col(r.functions, 10) +
         col(r.flowRecords, 11) +
-        col(`${r.openMs ?? '-'}${r.openLongestStretchMs !== undefined ? ` (${r.openLongestStretchMs})` : ''}`, 13) +
+        col(r.openMs ?? '-', 13) +
         stages.map((s) => col(wallCpu(r.stageMs?.[s], r.stageCpuMs?.[s]), 16)).join('') +
         col(wallCpu(r.scanMs, cpuTotal), 16) +
         col(`${(r.recordsPerSecond / 1e6).toFixed(2)} (${(r.recordsPerCpuSecond / 1e6).toFixed(2)}) M`, 18) +
@@ -345,14 +345,9 @@ function scaleBench() {
     );
   }
   console.log(
-    '(open: openScenarioInThreads reading and parsing the recorded JSON on parsing threads, before the scan and outside "whole scan", in brackets the longest stretch of the calling thread\'s CPU between two turns of its event loop; records/s: flow records over the flowLogs stage (parse, attribution, aggregation), per wall second and per CPU second; byte-loop: a plain newline count over the same file just before, how fast the machine is right now)',
+    '(open: openScenario reading and checking the recorded JSON at once, as the CLI and the extension\'s scan worker do, before the scan and outside "whole scan"; records/s: flow records over the flowLogs stage (parse, attribution, aggregation), per wall second and per CPU second; byte-loop: a plain newline count over the same file just before, how fast the machine is right now)',
   );
   const [small, large] = results;
-  // The old way for comparison: the same JSON read at once on the calling thread (one run, the smaller account).
-  const syncOpen = measure(generated[0].dir, 1, undefined, { BENCH_OPEN: 'sync' });
-  console.log(
-    `open of ${small.size} on the calling thread at once (openScenario, the old way; one run): ${syncOpen.openMs} ms, the thread blocked throughout; on threads: ${small.openMs} ms, the longest block ${small.openLongestStretchMs} ms`,
-  );
   const diff = large.peakRssMiB - small.peakRssMiB;
   console.log(
     `peak memory ${large.size} vs ${small.size}: ${diff >= 0 ? '+' : ''}${diff} MiB for ${(large.flowRecords / small.flowRecords).toFixed(1)}x the records (flat means the records are streamed); ` +

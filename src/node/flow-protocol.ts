@@ -1,10 +1,8 @@
-// The messages between the parsing threads (flow-log pieces, a recorded scenario's JSON) and the thread that hands out their work.
+// The messages between the flow-log parsing threads, the inflating thread, and the thread that hands out their work.
 import type { MessagePort } from 'node:worker_threads';
 import type { AggregatorEni, CompactFlowRows, FlowParseStats } from '../core/flowlog/aggregate';
-import type { EpochMs, MetricSeries } from '../core/model';
+import type { EpochMs } from '../core/model';
 import type { LocalParseRequest } from '../core/ports';
-import type { ScenarioData, ScenarioPart } from '../replay/scenario';
-import type { FlatRecords } from './flat-records';
 
 /** Sent once to each thread before any piece: what every piece is aggregated against. */
 export interface FlowWorkerContext extends LocalParseRequest {
@@ -26,11 +24,7 @@ export type FlowWorkerRequest =
    */
   | { type: 'inflate'; file: string; segmentBytes: number; ports: MessagePort[] }
   /** Parse the pieces the inflating thread sends on `port` (InflatedPiece), each answered with a FedPieceReply. */
-  | { type: 'fed'; port: MessagePort; source: string; logFormat?: string }
-  /** Parts of a recorded scenario to read and check, in this order: the thread answers with ScenarioReply messages. */
-  | { type: 'scenario'; dir: string; parts: ScenarioPart[] }
-  /** A scenario slice was taken in: the thread may send another. */
-  | { type: 'slice-taken' };
+  | { type: 'fed'; port: MessagePort; source: string; logFormat?: string };
 
 /** What one piece gave: malformed examples are numbered from the piece's first line. */
 export interface FlowPieceResult {
@@ -57,22 +51,3 @@ export type FedPieceReply = { piece: number; result: FlowPieceResult } | { piece
 
 /** From the inflating thread, once: how many pieces it sent, and why it stopped early (a truncated or corrupt file). */
 export type InflateReply = { type: 'inflated'; pieces: number; stoppedEarly?: string } | { type: 'inflate-failed'; error: string };
-
-/** The lists of a scenario part sent in slices: no single message takes the receiving thread long to take in. */
-export type ScenarioSliced = 'events' | 'metrics';
-
-/** Sent by a thread reading scenario parts: the slices of a part's long lists, then the rest of it (or why it failed). */
-export type ScenarioReply =
-  /** Trail events flattened: their many repeated strings (user agents, ARNs, sources) sent once a slice. */
-  | { type: 'slice'; part: ScenarioPart; key: 'events'; flat: FlatRecords }
-  /** Metric series without their points, and the points as [t, v, t, v, ...] (transferred): millions of {t, v} objects clone slowly. */
-  | {
-      type: 'slice';
-      part: ScenarioPart;
-      key: 'metrics';
-      series: Array<Omit<MetricSeries, 'points'>>;
-      counts: Uint32Array;
-      points: Float64Array;
-    }
-  | { type: 'part'; part: ScenarioPart; data: Omit<Partial<ScenarioData>, ScenarioSliced> }
-  | { type: 'error'; part: ScenarioPart; name: string; message: string };

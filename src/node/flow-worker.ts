@@ -1,14 +1,11 @@
-// A parsing thread: aggregates its share of a flow-log file (a byte range it reads, or a buffer handed to it) with the engine's own
-// aggregator, or reads parts of a recorded scenario's JSON off the thread that asked.
+// A flow-log thread: a parsing one aggregates its share of a file (a byte range it reads, or pieces the inflating thread hands
+// it) with the engine's own aggregator; the inflating one inflates a gzip file and hands out its pieces.
 import * as fs from 'node:fs';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { parseLogFormat, type FlowLogFormat } from '../core/flowlog/format';
 import { EniHistory, type EniHistoryJson } from '../core/inventory/history';
-import type { MetricSeries } from '../core/model';
 import { UnknownEniCounter } from '../core/scan/flow-logs';
-import { loadScenarioPart, type ScenarioPart } from '../replay/scenario';
-import { flattenRecords } from './flat-records';
 import type {
   FedPieceReply,
   FlowPieceResult,
@@ -17,12 +14,7 @@ import type {
   FlowWorkerReply,
   FlowWorkerRequest,
   FlowWorkerContext,
-  ScenarioReply,
-  ScenarioSliced,
 } from './flow-protocol';
-
-/** About this much JSON text a slice (estimated from the file's size over its items): some milliseconds to take in. */
-const SLICE_BYTES = 128 * 1024;
 
 /** Read and inflate a MiB at a time: Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -83,69 +75,6 @@ function parse(source: string, logFormat: string | undefined, input: PieceInput)
     otherInterfaces,
     lines,
   };
-}
-
-/** Each part read in turn; its long lists posted in slices, then the rest of it; a part that fails ends the reading. */
-/**
- * Slices posted and not yet taken in. A thread takes in every message waiting for it in one go, without turning its event
- * loop in between: slices are sent a few ahead of what it has taken in, not all at once.
- */
-let unacknowledged = 0;
-const SLICES_AHEAD = 4;
-let wakeSender: (() => void) | undefined;
-
-async function readScenario(dir: string, parts: ScenarioPart[]): Promise<void> {
-  const post = (reply: ScenarioReply) => parentPort?.postMessage(reply);
-  for (const part of parts) {
-    let data: ReturnType<typeof loadScenarioPart>;
-    try {
-      data = loadScenarioPart(dir, part);
-    } catch (err) {
-      post({ type: 'error', part, name: (err as Error).name, message: (err as Error).message });
-      return;
-    }
-    const rest: Record<string, unknown> = { ...data };
-    for (const key of ['events', 'metrics'] as const satisfies readonly ScenarioSliced[]) {
-      const list = data[key] as unknown[] | undefined;
-      if (!list) continue;
-      delete rest[key];
-      const bytes = fileBytes(dir, key);
-      // A metric series holds thousands of points: sized by the file's bytes per item, not by a count.
-      const perSlice = Math.max(1, Math.floor((SLICE_BYTES * list.length) / Math.max(1, bytes)));
-      for (let i = 0; i < list.length; i += perSlice) {
-        const items = list.slice(i, i + perSlice);
-        while (unacknowledged >= SLICES_AHEAD) await new Promise<void>((r) => (wakeSender = r));
-        unacknowledged++;
-        if (key === 'events') {
-          const { flat, transfer } = flattenRecords(items as object[]);
-          parentPort?.postMessage({ type: 'slice', part, key, flat } satisfies ScenarioReply, transfer);
-        } else postMetrics(part, items as MetricSeries[]);
-      }
-    }
-    post({ type: 'part', part, data: rest });
-  }
-}
-
-function postMetrics(part: ScenarioPart, list: MetricSeries[]): void {
-  const counts = new Uint32Array(list.length);
-  let n = 0;
-  for (let i = 0; i < list.length; i++) n += counts[i] = list[i].points.length;
-  const points = new Float64Array(n * 2);
-  let o = 0;
-  for (const s of list) {
-    for (const p of s.points) {
-      points[o++] = p.t;
-      points[o++] = p.v;
-    }
-  }
-  const series = list.map(({ points: _points, ...rest }) => rest);
-  const reply: ScenarioReply = { type: 'slice', part, key: 'metrics', series, counts, points };
-  parentPort?.postMessage(reply, [counts.buffer, points.buffer]);
-}
-
-function fileBytes(dir: string, key: ScenarioSliced): number {
-  const rel = key === 'events' ? 'cloudtrail/lookup-events.json' : 'cloudwatch/get-metric-data.json';
-  return fs.statSync(`${dir}/${rel}`, { throwIfNoEntry: false })?.size ?? 0;
 }
 
 /** A parsed piece's reply: the rows' numbers move back without a copy. */
@@ -236,17 +165,11 @@ async function inflate(file: string, segmentBytes: number, ports: MessagePort[])
 }
 
 parentPort?.on('message', (request: FlowWorkerRequest) => {
-  if (request.type === 'scenario') return void readScenario(request.dir, request.parts);
   if (request.type === 'fed') return parseFed(request.port, request.source, request.logFormat);
   if (request.type === 'inflate') {
     inflate(request.file, request.segmentBytes, request.ports).catch((err: unknown) =>
       parentPort?.postMessage({ type: 'inflate-failed', error: (err as Error).message } satisfies InflateReply),
     );
-    return;
-  }
-  if (request.type === 'slice-taken') {
-    unacknowledged--;
-    wakeSender?.();
     return;
   }
   if (request.type === 'context') {

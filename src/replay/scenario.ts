@@ -29,15 +29,7 @@ import {
   type TrailCalls,
   type TrailRequest,
 } from '../core/ports';
-import { unflattenRecords } from '../node/flat-records';
-import type { FlowWorkerRequest, ScenarioReply, ScenarioSliced } from '../node/flow-protocol';
-import {
-  defaultFlowThreads,
-  parseFlowFileInThreads,
-  startParsingThread,
-  usesFlowThreads,
-  type FlowThreadOptions,
-} from '../node/flow-workers';
+import { parseFlowFileInThreads, usesFlowThreads, type FlowThreadOptions } from '../node/flow-workers';
 
 /**
  * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
@@ -77,124 +69,16 @@ export interface ScenarioOptions {
   flowThreads?: FlowThreadOptions;
 }
 
-/**
- * openScenario's source, its JSON read and checked on other threads (CloudTrail on one, the rest on another when there are
- * two cores): the calling thread only takes the results in, a slice of about 192 KiB of JSON at a time, a couple at most between two turns, so its event
- * loop keeps turning however large the recording (100 MB of JSON for 1,000 functions). Fails as openScenario would.
- */
-export async function openScenarioInThreads(
-  dir: string,
-  label = `scenario ${dir}`,
-  options: ScenarioOptions & { signal?: AbortSignal } = {},
-): Promise<TelemetrySource> {
-  options.signal?.throwIfAborted();
-  // A small recording is read here: starting a thread (a few hundred ms on a loaded machine) would cost more than it saves.
-  if (jsonBytes(dir) < INLINE_JSON_BYTES) return openScenario(dir, label, options);
-  const plan: ScenarioPart[][] =
-    Math.min(2, defaultFlowThreads()) >= 2 ? [['events'], ['inventory', 'metrics', 'rest']] : [[...SCENARIO_PARTS]];
-  const parts = new Map<ScenarioPart, Partial<ScenarioData>>();
-  const errors = new Map<ScenarioPart, Error>();
-  const lists: Record<ScenarioSliced, unknown[]> = { events: [], metrics: [] };
-  const settled = await Promise.allSettled(plan.map((threadParts) => readPartsInThread(dir, threadParts, options, parts, errors, lists)));
-  // As openScenario: the first part (in its order) that failed says why.
-  for (const part of SCENARIO_PARTS) {
-    const err = errors.get(part);
-    if (err) throw err;
-  }
-  for (const s of settled) if (s.status === 'rejected') throw s.reason;
-  const data = Object.assign({}, ...SCENARIO_PARTS.map((part) => parts.get(part))) as ScenarioData;
-  data.events = lists.events as TrailEvent[];
-  data.metrics = lists.metrics as MetricSeries[];
-  // Recorded failures are looked up by any name: no prototype behind them (a structured clone gives them one).
-  data.failures = Object.assign(Object.create(null) as Record<string, string>, data.failures);
-  return new ScenarioSource(label, data, options.flowThreads ?? {});
-}
-
-/** Recorded CloudTrail and metrics JSON below this is read on the calling thread: some tens of milliseconds at most. */
-const INLINE_JSON_BYTES = 1024 * 1024;
-
-function jsonBytes(dir: string): number {
-  let n = 0;
-  for (const rel of ['cloudtrail/lookup-events.json', 'cloudwatch/get-metric-data.json']) {
-    try {
-      n += fs.statSync(path.join(dir, rel)).size;
-    } catch {
-      // Missing or not a directory: reading the scenario says so.
-    }
-  }
-  return n;
-}
-
-/** One thread reading `threadParts` in order; settles once each has come back (or one failed, which ends its reading). */
-function readPartsInThread(
-  dir: string,
-  threadParts: ScenarioPart[],
-  options: ScenarioOptions & { signal?: AbortSignal },
-  parts: Map<ScenarioPart, Partial<ScenarioData>>,
-  errors: Map<ScenarioPart, Error>,
-  lists: Record<ScenarioSliced, unknown[]>,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const worker = startParsingThread(options.flowThreads?.workerScript);
-    let done = false;
-    const finish = (err?: unknown) => {
-      if (done) return;
-      done = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      if (err === undefined) resolve();
-      else reject(err);
-    };
-    const onAbort = () => finish(options.signal?.reason);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let pending = threadParts.length;
-    worker.on('message', (reply: ScenarioReply) => {
-      if (done) return;
-      if (reply.type === 'slice') {
-        worker.postMessage({ type: 'slice-taken' } satisfies FlowWorkerRequest);
-        if (reply.key === 'events') {
-          for (const item of unflattenRecords(reply.flat)) lists.events.push(item);
-          return;
-        }
-        const { series, counts, points } = reply;
-        for (let i = 0, o = 0; i < series.length; i++) {
-          const list: MetricSeries['points'] = new Array(counts[i]);
-          for (let k = 0; k < counts[i]; k++, o += 2) list[k] = { t: points[o], v: points[o + 1] };
-          lists.metrics.push({ ...series[i], points: list });
-        }
-        return;
-      }
-      if (reply.type === 'error') {
-        errors.set(
-          reply.part,
-          reply.name === 'InputError' ? new InputError(reply.message) : Object.assign(new Error(reply.message), { name: reply.name }),
-        );
-        return finish();
-      }
-      parts.set(reply.part, reply.data);
-      if (--pending === 0) finish();
-    });
-    worker.on('error', (err) => finish(new Error(`${dir}: the thread reading the scenario crashed: ${err.message}`)));
-    worker.on('exit', (code) =>
-      finish(new Error(`${dir}: the thread reading the scenario stopped (exit code ${code}) before it was read`)),
-    );
-    worker.postMessage({ type: 'scenario', dir, parts: threadParts });
-  });
-}
-
-/**
- * The parts a scenario is read in, in the order a bad file is reported (the first part that fails says why): each can be
- * read on a thread of its own, and what they give together is what reading them in one go gives.
- */
-export const SCENARIO_PARTS = ['inventory', 'events', 'metrics', 'rest'] as const;
-export type ScenarioPart = (typeof SCENARIO_PARTS)[number];
+/** The parts a scenario is read in, in the order a bad file is reported (the first part that fails says why). */
+const SCENARIO_PARTS = ['inventory', 'events', 'metrics', 'rest'] as const;
+type ScenarioPart = (typeof SCENARIO_PARTS)[number];
 
 function loadScenario(dir: string): ScenarioData {
   return Object.assign({}, ...SCENARIO_PARTS.map((part) => loadScenarioPart(dir, part))) as ScenarioData;
 }
 
 /** One part of a scenario, read and checked. */
-export function loadScenarioPart(dir: string, part: ScenarioPart): Partial<ScenarioData> {
+function loadScenarioPart(dir: string, part: ScenarioPart): Partial<ScenarioData> {
   const file = (rel: string) => path.join(dir, rel);
   switch (part) {
     case 'inventory':
