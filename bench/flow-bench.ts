@@ -43,15 +43,19 @@ async function referenceRecordsPerSecond(dir: string): Promise<number> {
 
 async function main(): Promise<void> {
   const dir = process.argv[2];
-  // Flow-log parsing threads (argv[3]; default one per core): files of any size use them when more than one.
-  const threads = process.argv[3] ? Number(process.argv[3]) : defaultFlowThreads();
+  // Flow-log parsing threads (argv[3]): files of any size use them when more than one. Without it, the product's defaults
+  // (threads per core and file kind, and the smallest file worth them).
+  const threads = process.argv[3] ? Number(process.argv[3]) : undefined;
   const referencePerSecond = await referenceRecordsPerSecond(dir);
   const before = peakRssMiB();
   const opening = process.hrtime.bigint();
   // The built thread script when there is one (npm run bench builds first; FLOW_WORKER_SCRIPT: another build): under tsx each
   // thread would compile the sources.
   const built = process.env.FLOW_WORKER_SCRIPT ?? path.join(__dirname, '..', 'dist', 'flow-worker.js');
-  const flowThreads = { threads, minBytes: 0, ...(fs.existsSync(built) ? { workerScript: built } : {}) };
+  const flowThreads = {
+    ...(threads !== undefined ? { threads, minBytes: 0 } : {}),
+    ...(fs.existsSync(built) ? { workerScript: built } : {}),
+  };
   // The recorded JSON (inventory, CloudTrail, metrics) read and checked at once, as the CLI and the extension's scan worker do.
   const source = openScenario(dir, undefined, { flowThreads });
   const openMs = Math.round(Number(process.hrtime.bigint() - opening) / 1e6);
@@ -75,7 +79,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({
       dir,
-      threads,
+      threads: threads ?? `default (${defaultFlowThreads()} per plain file, ${defaultFlowThreads(true)} per gzip file)`,
       functions: report.functions.length,
       findings: report.functions.reduce((n, f) => n + f.findings.length, 0),
       flowRecords: stats.flowRecords,

@@ -40,7 +40,7 @@ interface ScanCliOptions {
   ipRanges?: string;
   /** Live: the bytes of flow-log objects read from S3 at most (the source's default, 2 GiB, when not given). */
   maxS3Bytes?: number;
-  /** Scenario: threads parsing a large flow-log file (default: one per core). */
+  /** Scenario: threads parsing a large flow-log file (default: one per core, one fewer for gzip). */
   threads?: number;
   /** Live: the flow logs' Athena table, `DATABASE.TABLE`, and the workgroup it is queried in. */
   flowLogsAthena?: AthenaTableName;
@@ -510,7 +510,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     )
     .option(
       '--threads <n>',
-      'scenario: threads parsing a large flow-log file (default: one per core; 1: the calling thread only)',
+      'scenario: threads parsing a large flow-log file (default: one per core, one fewer for gzip; 1: the calling thread only)',
       positiveInt(256),
     )
     .option(
