@@ -193,6 +193,7 @@ async function* inflatedPieces(
   for (let i = 0; ; i++) {
     const result = await Promise.race([pool.pieceResult(i), end.then((e) => (i < e.pieces ? pool.pieceResult(i) : undefined))]);
     if (!result) break;
+    pool.taken(i);
     yield { result };
   }
   const { stoppedEarly } = await end;
@@ -262,6 +263,11 @@ class FlowWorkerPool {
   /** The result of the inflated piece `piece`, when it comes. */
   pieceResult(piece: number): Promise<FlowPieceResult> {
     return this.fedPiece(piece).promise;
+  }
+
+  /** The piece's result was taken: it is not kept here. */
+  taken(piece: number): void {
+    this.fed.delete(piece);
   }
 
   private fedPiece(piece: number): Deferred<FlowPieceResult> {
