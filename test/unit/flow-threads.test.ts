@@ -354,16 +354,23 @@ describe('flow logs on several threads', () => {
       lines.push(
         `2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 500)} 5432 6 3 300 ${sec(BASE + (i % 10_000) * 60_000)} ${sec(BASE) + 30} ACCEPT OK`,
       );
-    const dir = writeScenario(Buffer.from(lines.join('\n') + '\n'), false, '');
-    const controller = new AbortController();
-    const scanning = scanWith(dir, { threads: 2, minBytes: 0, cuts: Array.from({ length: 40 }, (_, i) => i * 400_000) }, controller.signal);
-    // Abort once a thread is at work (threads start as the pieces are handed out; a thread loads for a while first).
-    for (let i = 0; i < 2000 && liveFlowWorkers() === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    assert.ok(liveFlowWorkers() > 0, 'no parsing thread started');
-    controller.abort();
-    await assert.rejects(scanning, (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message));
-    for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(liveFlowWorkers(), 0);
+    const text = Buffer.from(lines.join('\n') + '\n');
+    // A plain file cut in 40 ranges, and the same gzipped (an inflating thread feeding the parsing ones, small pieces).
+    for (const gz of [false, true]) {
+      const dir = writeScenario(text, gz, '');
+      const controller = new AbortController();
+      const options = gz
+        ? { threads: 2, minBytes: 0, segmentBytes: 256 * 1024 }
+        : { threads: 2, minBytes: 0, cuts: Array.from({ length: 40 }, (_, i) => i * 400_000) };
+      const scanning = scanWith(dir, options, controller.signal);
+      // Abort once a thread is at work (threads start as the pieces are handed out; a thread loads for a while first).
+      for (let i = 0; i < 2000 && liveFlowWorkers() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(liveFlowWorkers() > 0, 'no parsing thread started');
+      controller.abort();
+      await assert.rejects(scanning, (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message));
+      for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(liveFlowWorkers(), 0, gz ? 'gzip' : 'plain');
+    }
   });
 
   for (const [kind, script] of [
@@ -374,18 +381,20 @@ describe('flow logs on several threads', () => {
       'require("node:worker_threads").parentPort.on("message", (m) => { if (m.type !== "context") process.exit(7); });',
     ],
   ] as const) {
-    test(`a thread that ${kind} fails the scan with an error naming the file, not a hang`, async () => {
+    test(`a thread that ${kind} fails the scan with an error naming the file, not a hang (plain and gzip)`, async () => {
       const crashing = path.join(root, `crash-${kind.replace(/ /g, '-')}.js`);
       fs.writeFileSync(crashing, script);
-      const dir = writeScenario(Buffer.from('2 123456789012 eni-orders 10.0.1.10 10.0.3.14 40000 5432 6 3 300 1 2 ACCEPT OK\n'), false, '');
-      const file = path.join(dir, 'flowlogs', 'fl-1.log');
-      await assert.rejects(scanWith(dir, { threads: 2, minBytes: 0, workerScript: crashing }), (err: Error) => {
-        assert.ok(err.message.includes(file), err.message);
-        assert.match(err.message, /parsing thread/);
-        return true;
-      });
-      for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
-      assert.equal(liveFlowWorkers(), 0);
+      for (const gz of [false, true]) {
+        const dir = writeScenario(Buffer.from('2 123456789012 eni-orders 10.0.1.10 10.0.3.14 40000 5432 6 3 300 1 2 ACCEPT OK\n'), gz, '');
+        const file = path.join(dir, 'flowlogs', gz ? 'fl-1.log.gz' : 'fl-1.log');
+        await assert.rejects(scanWith(dir, { threads: 2, minBytes: 0, workerScript: crashing }), (err: Error) => {
+          assert.ok(err.message.includes(file), err.message);
+          assert.match(err.message, /(parsing|inflating) thread/);
+          return true;
+        });
+        for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(liveFlowWorkers(), 0);
+      }
     });
   }
 });
