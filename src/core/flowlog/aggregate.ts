@@ -59,6 +59,7 @@ export interface CompactFlowRows {
   sampleText: string;
 }
 
+/** The statistics of no record yet. */
 export function emptyParseStats(): FlowParseStats {
   return { records: 0, attributed: 0, noData: 0, skipData: 0, otherInterfaces: 0, outOfRange: 0, malformed: 0, malformedExamples: [] };
 }
