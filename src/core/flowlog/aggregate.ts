@@ -102,6 +102,12 @@ export class FlowAggregator {
   private readonly lastInterface = new Uint8Array(64);
   private lastInterfaceLength = -1;
   private lastEni = -1;
+  /** The row the last record went to, and its key's parts (-1: none). */
+  private lastRow = -1;
+  private lastRowPeer = -1;
+  private lastRowEni = -1;
+  private lastRowReject = -1;
+  private lastRowHour = -1;
 
   private readonly firstHour: number;
   private readonly hourCount: number;
@@ -333,6 +339,7 @@ export class FlowAggregator {
     Object.assign(this.stats, emptyParseStats());
     const used = this.rows.size;
     this.rows.clear();
+    this.lastRowPeer = -1;
     this.flows.fill(0, 0, used);
     this.packets.fill(0, 0, used);
     this.bytes.fill(0, 0, used);
@@ -467,7 +474,15 @@ export class FlowAggregator {
     }
     const peer = this.peers.intern(o);
     const hour = Math.floor(startSec / 3600) - this.firstHour;
-    const row = this.row(peer, eni, reject, hour, startSec);
+    // A request and its reply are two records of one row, one after the other: the second skips the table.
+    let row = this.lastRow;
+    if (peer !== this.lastRowPeer || eni !== this.lastRowEni || reject !== this.lastRowReject || hour !== this.lastRowHour) {
+      row = this.lastRow = this.row(peer, eni, reject, hour, startSec);
+      this.lastRowPeer = peer;
+      this.lastRowEni = eni;
+      this.lastRowReject = reject;
+      this.lastRowHour = hour;
+    }
     this.flows[row] += 1;
     this.packets[row] += packets;
     this.bytes[row] += bytes;
