@@ -6,18 +6,10 @@ import type { ScanReport } from '../core/model';
 const FUNCTIONS_PER_TURN = 50;
 
 /**
- * The text JSON.stringify(body) gives, up to the order of keys (the report's functions come last), built on several
- * event-loop turns. The report must not change meanwhile (the session replaces reports, it never edits one).
- */
-export async function savedScanJson(body: { report: ScanReport }, functionsPerTurn = FUNCTIONS_PER_TURN): Promise<string> {
-  const pieces: string[] = [];
-  for await (const piece of savedScanPieces(body, functionsPerTurn)) pieces.push(piece);
-  return pieces.join('');
-}
-
-/**
- * The same text as savedScanJson, as UTF-8 bytes, each turn's piece encoded on its turn: encoding the whole 6 MB text
- * at once (what a write of the string does) is another long turn.
+ * The UTF-8 bytes of the text JSON.stringify(body) gives, up to the order of keys (the report's functions come last),
+ * built on several event-loop turns, each turn's piece encoded on its turn: encoding the whole 6 MB text at once (what a
+ * write of the string does) is another long turn. The report must not change meanwhile (the session replaces reports,
+ * it never edits one).
  */
 export async function savedScanBytes(body: { report: ScanReport }, functionsPerTurn = FUNCTIONS_PER_TURN): Promise<Buffer> {
   const chunks: Buffer[] = [];

@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import type { ScanReport } from '../../src/core/model';
 import { scan } from '../../src/core/scan';
-import { savedScanJson } from '../../src/node/report-json';
+import { savedScanBytes } from '../../src/node/report-json';
+
+/** The saved scan's text, as the store writes it. */
+const savedScanJson = async (body: { report: ScanReport }, perTurn?: number) => (await savedScanBytes(body, perTurn)).toString('utf8');
 import { openScenario } from '../../src/replay/scenario';
 
 const DEMO = path.resolve(__dirname, '..', '..', 'media', 'demo');

@@ -1,4 +1,5 @@
 // Problems-panel diagnostics on the lines that make a finding's API call (network and metric findings on the handler), and the index of handler files the CodeLens reads.
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import * as vscode from 'vscode';
 import { errorMessage } from '../../core/errors';
 import type { Finding, FunctionReport, Severity } from '../../core/model';
@@ -121,7 +122,7 @@ export class SourceDiagnostics extends Disposable {
 
     for (const [i, fn] of report.functions.entries()) {
       // 50 functions per event-loop turn: awaits of settled promises never leave the turn, and mapping 1,000 in one holds the thread.
-      if (i % 50 === 49) await new Promise((resolve) => setImmediate(resolve));
+      if (i % 50 === 49) await nextTurn();
       // Mapping reads only the descriptors (once) and the handler files; never asks: this runs in the background.
       const source = await this.resolver.resolve(fn, { interactive: false });
       if (generation !== this.generation) return;
