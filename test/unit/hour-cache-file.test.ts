@@ -1,6 +1,5 @@
 // The cache of closed hours on disk: round trip, two processes saving at once keep each other's hours, corrupt and foreign files, the bound, list and clear.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -10,6 +9,7 @@ import { cacheSummary, emptyCacheData, noteInUse } from '../../src/core/cache/da
 import type { CacheAccount, HourCacheData } from '../../src/core/cache/port';
 import { withFileLock } from '../../src/node/atomic-file';
 import { defaultCacheDir, FileHourCacheStore } from '../../src/node/hour-cache-file';
+import { childJson } from '../support/child-json';
 
 const HOUR = 3_600_000;
 const ACCOUNT: CacheAccount = { accountId: '123456789012', region: 'us-east-1' };
@@ -69,18 +69,7 @@ if (process.env.LB_HOUR_CACHE_WORKER) {
   const freshDir = () => path.join(temp, `d${++serial}`);
 
   function cli(dir: string, id: string, rounds: number): Promise<{ warnings: string[]; lostOwn: number }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', __filename], {
-        env: { ...process.env, LB_HOUR_CACHE_WORKER: `${dir}|${id}|${rounds}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`process ${id} exited ${code}: ${err}`))));
-    });
+    return childJson(__filename, { LB_HOUR_CACHE_WORKER: `${dir}|${id}|${rounds}` }, `process ${id}`);
   }
 
   describe('FileHourCacheStore', () => {

@@ -1,6 +1,5 @@
 // Saved state under two VS Code windows at once: two Node processes, each with its own ReportStore on one folder, saving and loading.
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,6 +7,7 @@ import { after, describe, test } from 'node:test';
 import type * as vscode from 'vscode';
 import type { ScanReport } from '../../src/core/model';
 import { ReportStore, type SavedScan } from '../../src/extension/report-store';
+import { childJson } from '../support/child-json';
 
 const FUNCTIONS = 300; // ~150 KB a scan: far more than one write() the OS might do at once
 const ACCOUNT = 'profile dev/us-east-1';
@@ -143,18 +143,7 @@ if (process.env.LB_STORE_WORKER) {
     id: string,
     rounds: number,
   ): Promise<{ loads: number; whole: number; empty: number; own: number; other: number; histories: number; warnings: string[] }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--import', 'tsx', __filename], {
-        env: { ...process.env, LB_STORE_WORKER: `${dir}|${id}|${rounds}` },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`window ${id} exited ${code}: ${err}`))));
-    });
+    return childJson(__filename, { LB_STORE_WORKER: `${dir}|${id}|${rounds}` }, `window ${id}`);
   }
 
   const leftovers = (dir: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.tmp') || f.includes('.corrupt-'));
