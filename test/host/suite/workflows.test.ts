@@ -8,7 +8,8 @@ import * as vscode from 'vscode';
 import type { ScanReport } from '../../../src/core/model';
 import type { LambdaBehaviorApi } from '../../../src/extension/activate';
 import { buildMotoAccount } from '../../support/moto-account';
-import { motoSkipReason, startMoto, testCredentials, type MotoServer } from '../../support/moto';
+import { motoSkipReason, startMoto, type MotoServer } from '../../support/moto';
+import { withEnv, withMotoProfile } from '../live-profile';
 
 const EXTENSION_ID = 'lambda-behavior.lambda-behavior';
 
@@ -295,70 +296,26 @@ describe('Lambda Behavior workflows', () => {
       moto = await startMoto();
       await moto.reset();
       const account = await buildMotoAccount(moto.endpoint, 'us-east-1', { days: 4 });
-      const credentialsFile = path.join(scratch, 'aws-credentials');
-      fs.writeFileSync(
-        credentialsFile,
-        `[moto]\naws_access_key_id = ${testCredentials.accessKeyId}\naws_secret_access_key = ${testCredentials.secretAccessKey}\n`,
-      );
-      await config.update('baselineDays', 3, vscode.ConfigurationTarget.Global);
-      await config.update('flowLogsQuery', 'filter', vscode.ConfigurationTarget.Global);
-      // A local ip-ranges document: the test never downloads AWS's.
-      await config.update(
-        'ipRanges',
-        path.join(extension.extensionPath, 'test', 'fixtures', 'ip-ranges.json'),
-        vscode.ConfigurationTarget.Global,
-      );
-      await withEnv(
-        {
-          AWS_CONFIG_FILE: path.join(scratch, 'no-config'),
-          AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
-          AWS_ENDPOINT_URL: moto.endpoint,
-          AWS_ACCESS_KEY_ID: undefined,
-          AWS_SECRET_ACCESS_KEY: undefined,
-          AWS_PROFILE: undefined,
-        },
-        async () => {
-          await vscode.commands.executeCommand('lambdaBehavior.chooseProfile', 'moto', 'us-east-1');
-          const report = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
-          assert.ok(report, 'the live scan returns a report');
-          assert.equal(report.accountId, account.accountId);
-          assert.deepEqual(report.functions.map((f) => f.name).sort(), account.functions.map((f) => f.name).sort());
-          assert.ok(
-            report.functions.some((f) => f.findings.some((x) => x.kind === 'new-peer')),
-            "the account's new peer is found",
-          );
-          assert.ok(
-            !report.warnings.some((w) => w.includes('no ip-ranges document')),
-            `the setting's ip-ranges document was read: ${report.warnings.join('; ')}`,
-          );
-          assert.equal(api.session.credentialsProblem, undefined);
-          const [root] = api.functionsTree.getChildren();
-          assert.match(String(api.functionsTree.getTreeItem(root).description), new RegExp(`^${account.accountId} · us-east-1`));
-        },
-      );
+      await withMotoProfile(moto.endpoint, scratch, extension.extensionPath, async () => {
+        const report = await vscode.commands.executeCommand<ScanReport>('lambdaBehavior.scanAll');
+        assert.ok(report, 'the live scan returns a report');
+        assert.equal(report.accountId, account.accountId);
+        assert.deepEqual(report.functions.map((f) => f.name).sort(), account.functions.map((f) => f.name).sort());
+        assert.ok(
+          report.functions.some((f) => f.findings.some((x) => x.kind === 'new-peer')),
+          "the account's new peer is found",
+        );
+        assert.ok(
+          !report.warnings.some((w) => w.includes('no ip-ranges document')),
+          `the setting's ip-ranges document was read: ${report.warnings.join('; ')}`,
+        );
+        assert.equal(api.session.credentialsProblem, undefined);
+        const [root] = api.functionsTree.getChildren();
+        assert.match(String(api.functionsTree.getTreeItem(root).description), new RegExp(`^${account.accountId} · us-east-1`));
+      });
     } finally {
       await moto?.stop();
-      await config.update('baselineDays', undefined, vscode.ConfigurationTarget.Global);
-      await config.update('flowLogsQuery', undefined, vscode.ConfigurationTarget.Global);
-      await config.update('ipRanges', undefined, vscode.ConfigurationTarget.Global);
       await vscode.commands.executeCommand('lambdaBehavior.openDemo');
     }
   });
-
-  /** The extension host is one process: environment changes are undone whatever happens. */
-  async function withEnv(vars: Record<string, string | undefined>, body: () => Promise<void>): Promise<void> {
-    const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-    for (const [k, v] of Object.entries(vars)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-    try {
-      await body();
-    } finally {
-      for (const [k, v] of Object.entries(saved)) {
-        if (v === undefined) delete process.env[k];
-        else process.env[k] = v;
-      }
-    }
-  }
 });
