@@ -50,6 +50,8 @@ export interface AggregatedFlows {
   source: string;
   rows: FlowAggregate[];
   note?: string;
+  /** The LogFormat an S3 object's header line named, when the source parsed the object itself (as RawFlowStream's). */
+  logFormat?: string;
   /**
    * When the source parsed raw records itself (as `localParse` asks): what the engine's parser would have counted
    * over those records, so that the scan is the same as if the raw stream had come. Its rows keep their samples.

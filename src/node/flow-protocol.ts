@@ -24,7 +24,13 @@ export type FlowWorkerRequest =
    */
   | { type: 'inflate'; file: string; segmentBytes: number; ports: MessagePort[] }
   /** Parse the pieces the inflating thread sends on `port` (InflatedPiece), each answered with a FedPieceReply. */
-  | { type: 'fed'; port: MessagePort; source: string; logFormat?: string };
+  | { type: 'fed'; port: MessagePort; source: string; logFormat?: string }
+  /**
+   * One gzip text object of a flow log delivered to S3, read from `file` (recorded) or given as its compressed `bytes`
+   * (downloaded, transferred): the thread inflates it, takes its header line, and parses it by the format that names.
+   * `failed`: the download stopped early, said so; the bytes that came are read.
+   */
+  | { type: 'object'; id: number; source: string; logFormat?: string; file?: string; bytes?: ArrayBuffer; failed?: string };
 
 /** What one piece gave: malformed examples are numbered from the piece's first line. */
 export interface FlowPieceResult {
@@ -34,6 +40,10 @@ export interface FlowPieceResult {
   otherInterfaces: Array<[string, number]>;
   /** Newlines in the piece: where the next piece's line numbers start. */
   lines: number;
+  /** An object: the LogFormat its header line names (absent when it has none, and it was read by the flow log's own). */
+  logFormat?: string;
+  /** An object: why reading it stopped early (truncated, corrupt, its download failed); what came before is in the rows. */
+  stoppedEarly?: string;
 }
 
 /** Sent by a parsing thread, one per piece. */

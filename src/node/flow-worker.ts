@@ -1,10 +1,13 @@
 // A flow-log thread: a parsing one aggregates its share of a file (a byte range it reads, or pieces the inflating thread hands
 // it) with the engine's own aggregator; the inflating one inflates a gzip file and hands out its pieces.
 import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
-import { parseLogFormat, type FlowLogFormat } from '../core/flowlog/format';
+import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../core/flowlog/format';
+import { takeHeaderLine } from '../core/flowlog/s3-objects';
 import { EniHistory, type EniHistoryJson } from '../core/inventory/history';
+import { emptyParseStats } from '../core/flowlog/aggregate';
 import { UnknownEniCounter } from '../core/scan/flow-logs';
 import type {
   FedPieceReply,
@@ -15,6 +18,8 @@ import type {
   FlowWorkerRequest,
   FlowWorkerContext,
 } from './flow-protocol';
+
+type ObjectRequest = Extract<FlowWorkerRequest, { type: 'object' }>;
 
 /** Read and inflate a MiB at a time: Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -75,6 +80,41 @@ function parse(source: string, logFormat: string | undefined, input: PieceInput)
     otherInterfaces,
     lines,
   };
+}
+
+/**
+ * One S3 object (gzip text): inflated here, its header line taken off, parsed by the format it names, as the engine parses
+ * an object's raw stream. A header that is no flow-log format gives no rows: the engine says so from the `logFormat` sent
+ * back. Reading that stops early (truncated, corrupt, a failed download) keeps what came before and says why.
+ */
+async function parseObject(request: ObjectRequest): Promise<FlowPieceResult> {
+  if (!context || !aggregator) throw new Error('no context given before the first object');
+  const compressed = request.file
+    ? fs.createReadStream(request.file, { highWaterMark: READ_CHUNK_BYTES })
+    : Readable.from([Buffer.from(request.bytes ?? new ArrayBuffer(0))]);
+  const text = compressed.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
+  compressed.on('error', (err: Error) => text.destroy(err));
+  const { logFormat, rest } = await takeHeaderLine(text);
+  const named = logFormat !== undefined ? { logFormat } : {};
+  let format: FlowLogFormat;
+  try {
+    format = formatOf(logFormat ?? request.logFormat);
+  } catch (err) {
+    if (!(err instanceof LogFormatError)) throw err;
+    text.destroy();
+    return { rows: aggregator.drainCompact().rows, stats: emptyParseStats(), otherInterfaces: [], lines: 0, ...named };
+  }
+  const stream = aggregator.stream(format, request.source, context.covered);
+  let stoppedEarly = request.failed;
+  try {
+    for await (const chunk of rest) stream.push(chunk);
+  } catch (err) {
+    stoppedEarly ??= (err as Error).message;
+  }
+  stream.end();
+  const otherInterfaces = aggregator.drainOtherInterfaces();
+  const { rows, stats } = aggregator.drainCompact();
+  return { rows, stats, otherInterfaces, lines: 0, ...named, ...(stoppedEarly !== undefined ? { stoppedEarly } : {}) };
 }
 
 /** A parsed piece's reply: the rows' numbers move back without a copy. */
@@ -178,6 +218,13 @@ parentPort?.on('message', (request: FlowWorkerRequest) => {
     const spans = context.addressSpans.map((s) => ({ ...s, eni: undefined as never, functions: [] }));
     const history = EniHistory.fromJSON({ formatVersion: 1, spans } as EniHistoryJson);
     aggregator = new UnknownEniCounter(context.enis, context.range, context.sampleFrom, history);
+    return;
+  }
+  if (request.type === 'object') {
+    parseObject(request).then(
+      (result) => parentPort?.postMessage(...reply<FlowWorkerReply & { result: FlowPieceResult }>({ id: request.id, result })),
+      (err: unknown) => parentPort?.postMessage({ id: request.id, error: (err as Error).message } satisfies FlowWorkerReply),
+    );
     return;
   }
   let result: FlowPieceResult;

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { emptyParseStats } from '../core/flowlog/aggregate';
-import type { AggregatedFlows, FlowReadRequest } from '../core/ports';
+import type { AggregatedFlows, FlowData, FlowReadRequest } from '../core/ports';
 import type { FedPieceReply, FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest, InflateReply } from './flow-protocol';
 
 /** Inflated text handed to a thread at a time: large enough that merging its rows costs little beside parsing them. */
@@ -50,6 +50,90 @@ export function usesFlowThreads(file: string, options: FlowThreadOptions): boole
   return size >= (options.minBytes ?? (file.endsWith('.gz') ? MIN_GZIP_BYTES : MIN_PLAIN_BYTES));
 }
 
+/**
+ * Whether objects of `bytes` (compressed, together) are worth parsing on threads. Each thread inflates its own objects,
+ * so every core parses: one per core by default.
+ */
+export function usesObjectThreads(bytes: number, options: FlowThreadOptions): boolean {
+  return (options.threads ?? defaultFlowThreads()) > 1 && bytes >= (options.minBytes ?? MIN_GZIP_BYTES);
+}
+
+/**
+ * One gzip text object of a flow log delivered to S3, for a thread to inflate and parse: a recorded file, or the bytes
+ * downloaded (`failed`: the download stopped early, why).
+ */
+export type FlowObject = { kind: 'object'; source: string } & ({ file: string } | { bytes: ArrayBuffer; failed?: string });
+
+/**
+ * A flow log's items with its gzip text objects parsed on threads (one per core by default), each object's records
+ * aggregated as the engine would its raw stream (by its header line, its malformed lines numbered in it): an aggregated
+ * item an object, carrying the format its header named. Other items pass through. Items come out in the order they went
+ * in; a few objects are parsed ahead, at most two a thread, so that memory stays bounded.
+ */
+export async function* parseFlowObjectsInThreads(
+  items: AsyncIterable<FlowData | FlowObject> | Iterable<FlowData | FlowObject>,
+  label: string,
+  logFormat: string | undefined,
+  request: FlowReadRequest,
+  signal: AbortSignal,
+  options: FlowThreadOptions = {},
+): AsyncGenerator<FlowData> {
+  signal.throwIfAborted();
+  const threads = Math.max(1, options.threads ?? defaultFlowThreads());
+  const eniIds = request.enis.map((e) => e.id);
+  const pool = new FlowWorkerPool(threads, workerContext(request), label, options.workerScript);
+  const onAbort = () => pool.fail(signal.reason);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const parsed = async (object: FlowObject): Promise<AggregatedFlows> => {
+    const input =
+      'file' in object
+        ? { file: object.file }
+        : { bytes: object.bytes, ...(object.failed !== undefined ? { failed: object.failed } : {}) };
+    const result = await pool.run(
+      { type: 'object', source: object.source, ...(logFormat !== undefined ? { logFormat } : {}), ...input },
+      'bytes' in object ? [object.bytes] : [],
+    );
+    return {
+      kind: 'aggregated',
+      source: object.source,
+      rows: [],
+      ...(result.logFormat !== undefined ? { logFormat: result.logFormat } : {}),
+      parsed: {
+        stats: result.stats,
+        otherInterfaces: result.otherInterfaces,
+        compact: { rows: result.rows, eniIds },
+        ...(result.stoppedEarly !== undefined ? { stoppedEarly: result.stoppedEarly } : {}),
+      },
+    };
+  };
+  const pending: Array<Promise<FlowData>> = [];
+  try {
+    for await (const item of items) {
+      const next = item.kind === 'object' ? parsed(item) : Promise.resolve(item);
+      // Awaited in order below: a later object failing first must not count as unhandled meanwhile.
+      next.catch(() => undefined);
+      pending.push(next);
+      while (pending.length > threads * 2) yield await pending.shift()!;
+    }
+    while (pending.length) yield await pending.shift()!;
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    await pool.terminate();
+  }
+}
+
+/** What every piece is aggregated against, from the engine's request. */
+function workerContext(request: FlowReadRequest): FlowWorkerContext {
+  if (!request.localParse) throw new Error("parsing on threads needs the engine's localParse request");
+  return {
+    enis: request.enis,
+    range: { start: request.start, end: request.end },
+    covered: request.enis.map((e) => e.id),
+    sampleFrom: request.localParse.sampleFrom,
+    addressSpans: request.localParse.addressSpans,
+  };
+}
+
 let live = 0;
 let started = 0;
 /** Parsing threads running now, in this process (tests: none is left behind). */
@@ -74,16 +158,8 @@ export async function* parseFlowFileInThreads(
   options: FlowThreadOptions = {},
 ): AsyncGenerator<AggregatedFlows> {
   signal.throwIfAborted();
-  if (!request.localParse) throw new Error("parsing on threads needs the engine's localParse request");
   const threads = threadsFor(file, options);
-  const context: FlowWorkerContext = {
-    enis: request.enis,
-    range: { start: request.start, end: request.end },
-    covered: request.enis.map((e) => e.id),
-    sampleFrom: request.localParse.sampleFrom,
-    addressSpans: request.localParse.addressSpans,
-  };
-  const pool = new FlowWorkerPool(threads, context, file, options.workerScript);
+  const pool = new FlowWorkerPool(threads, workerContext(request), file, options.workerScript);
   const onAbort = () => pool.fail(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   try {

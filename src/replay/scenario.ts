@@ -29,7 +29,14 @@ import {
   type TrailCalls,
   type TrailRequest,
 } from '../core/ports';
-import { parseFlowFileInThreads, usesFlowThreads, type FlowThreadOptions } from '../node/flow-workers';
+import {
+  parseFlowFileInThreads,
+  parseFlowObjectsInThreads,
+  usesFlowThreads,
+  usesObjectThreads,
+  type FlowObject,
+  type FlowThreadOptions,
+} from '../node/flow-workers';
 
 /**
  * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
@@ -385,7 +392,7 @@ class ScenarioSource implements TelemetrySource {
       return;
     }
     if (flowLog.destinationType === 's3') {
-      yield* this.readS3Objects(flowLog, signal);
+      yield* this.readS3Objects(flowLog, request, signal);
       return;
     }
     const file = this.data.flowLogFiles.get(flowLog.id);
@@ -406,10 +413,21 @@ class ScenarioSource implements TelemetrySource {
     yield { kind: 'raw', source: file, chunks };
   }
 
-  /** Recorded S3 objects, each read by its header line; none recorded: nothing yielded, and the scan says "not read". */
-  private async *readS3Objects(flowLog: FlowLogConfig, signal: AbortSignal): AsyncIterable<FlowData> {
+  /**
+   * Recorded S3 objects, each read by its header line; none recorded: nothing yielded, and the scan says "not read". Many
+   * together are inflated and parsed on every core, each object as the engine would its raw stream.
+   */
+  private async *readS3Objects(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
     const objects = this.data.s3Objects.get(flowLog.id);
     if (!objects) return;
+    const bytes = objects.reduce((a, o) => a + o.bytes, 0);
+    const summary: FlowData = { kind: 'summary', read: `from S3 objects as recorded: ${objects.length} object(s), ${bytes} bytes` };
+    if (request.localParse && usesObjectThreads(bytes, this.flowThreads)) {
+      const items = [...objects.map(({ file }): FlowObject => ({ kind: 'object', source: file, file })), summary];
+      const label = `the recorded S3 objects of flow log ${flowLog.id}`;
+      yield* parseFlowObjectsInThreads(items, label, flowLog.logFormat, request, signal, this.flowThreads);
+      return;
+    }
     for (const { file } of objects) {
       const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
       const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
@@ -417,8 +435,7 @@ class ScenarioSource implements TelemetrySource {
       const { logFormat, rest } = await takeHeaderLine(text);
       yield { kind: 'raw', source: file, chunks: rest, ...(logFormat ? { logFormat } : {}) };
     }
-    const bytes = objects.reduce((a, o) => a + o.bytes, 0);
-    yield { kind: 'summary', read: `from S3 objects as recorded: ${objects.length} object(s), ${bytes} bytes` };
+    yield summary;
   }
 
   /** The trail's aggregate rows when they were recorded; else undefined, and the engine reads the recorded events. */

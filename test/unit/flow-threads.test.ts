@@ -398,3 +398,88 @@ describe('flow logs on several threads', () => {
     });
   }
 });
+
+/** As writeScenario, the flow log delivered to S3: `objects` recorded under AWS's key names, five minutes apart. */
+function writeS3Scenario(objects: readonly Buffer[]): string {
+  const dir = writeScenario(Buffer.alloc(0), false, '');
+  fs.rmSync(path.join(dir, 'flowlogs'), { recursive: true });
+  const flowLog = { FlowLogId: 'fl-1', FlowLogStatus: 'ACTIVE', ResourceId: 'vpc-1', TrafficType: 'ALL' };
+  const described = { FlowLogs: [{ ...flowLog, LogDestinationType: 's3', LogDestination: 'arn:aws:s3:::flow-bucket' }] };
+  fs.writeFileSync(path.join(dir, 'ec2', 'describe-flow-logs.json'), JSON.stringify(described));
+  const day = path.join(dir, 'flowlogs-s3', 'AWSLogs', '123456789012', 'vpcflowlogs', 'us-east-1', '2026', '11', '22');
+  fs.mkdirSync(day, { recursive: true });
+  objects.forEach((object, i) => {
+    const at = new Date(DETECT - 12 * H + i * 5 * 60_000).toISOString().replace(/[-:]/g, '').slice(0, 13);
+    fs.writeFileSync(path.join(day, `123456789012_vpcflowlogs_us-east-1_fl-1_${at}Z_${String(i).padStart(8, '0')}.log.gz`), object);
+  });
+  return dir;
+}
+
+const V2_HEADER = 'version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status';
+
+/** One object: its lines, the header line it starts with (none, the v2 fields, v5 with a service, one naming too few fields), how it is damaged. */
+const s3Object = fc.record({
+  lines: fc.array(line(true), { maxLength: 120 }),
+  header: fc.constantFrom('none', 'v2', 'v5', 'unreadable'),
+  damage: fc.constantFrom('none', 'none', 'truncated', 'not gzip'),
+});
+
+function objectBytes({ lines, header, damage }: { lines: string[]; header: string; damage: string }): Buffer {
+  const services = ['S3', 'DYNAMODB', '-'];
+  const body = header === 'v5' ? lines.map((l, i) => `${l.replace(/\r$/, '')} ${services[i % 3]}`) : lines;
+  const head = { none: [], v2: [V2_HEADER], v5: [`${V2_HEADER} pkt-dst-aws-service`], unreadable: ['version account-id interface-id'] }[
+    header
+  ] as string[];
+  const text = Buffer.from([...head, ...body].join('\n') + '\n', 'latin1');
+  if (damage === 'not gzip') return text;
+  const gz = zlib.gzipSync(text);
+  return damage === 'truncated' ? gz.subarray(0, Math.floor(gz.length * 0.7)) : gz;
+}
+
+describe('flow logs delivered to S3, their objects on several threads', () => {
+  test('the report is the same as one thread gives, whatever the objects, their headers and damage, and the thread count', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(s3Object, { minLength: 1, maxLength: 7 }), fc.integer({ min: 2, max: 4 }), async (objects, threads) => {
+        const dir = writeS3Scenario(objects.map(objectBytes));
+        const one = (await scanWith(dir, { threads: 1 })) as ScanReport;
+        const before = startedFlowWorkers();
+        const many = await scanWith(dir, { threads, minBytes: 0 });
+        assert.deepEqual(many, one);
+        assert.ok(startedFlowWorkers() > before, 'the objects were parsed on threads');
+        // What one thread says of the objects is said: a header that is no format, a damaged object, read by its header.
+        const said = (pattern: RegExp) => assert.ok(one.warnings.some((w) => pattern.test(w)), `${pattern}: ${one.warnings.join('\n')}`);
+        if (objects.some((o) => o.header === 'unreadable' && o.damage === 'none')) said(/header line is not a flow-log format/);
+        // A truncated object whose header names no format is skipped before its damage is met.
+        if (objects.some((o) => o.damage === 'not gzip' || (o.damage === 'truncated' && o.header !== 'unreadable'))) said(/reading stopped early/);
+        if (objects.some((o) => o.header === 'v5' && o.damage === 'none')) said(/each object is read by its own header/);
+        fs.rmSync(dir, { recursive: true, force: true });
+      }),
+      { numRuns: 25 },
+    );
+    assert.equal(liveFlowWorkers(), 0);
+  });
+
+  test('records in the objects are counted and attributed as on one thread, and the coverage says how many objects were read', async () => {
+    const objects: Buffer[] = [];
+    for (let o = 0; o < 12; o++) {
+      const lines = [V2_HEADER];
+      for (let i = 0; i < 2_000; i++)
+        lines.push(
+          `2 123456789012 eni-${o % 2 ? 'orders 10.0.1.10' : 'billing 10.0.1.11'} 10.0.3.14 ${40000 + (i % 50)} 5432 6 3 300 ${sec(BASE + (o * 2_000 + i) * 20_000)} ${sec(BASE + (o * 2_000 + i) * 20_000) + 30} ACCEPT OK`,
+        );
+      objects.push(zlib.gzipSync(lines.join('\n') + '\n'));
+    }
+    const dir = writeS3Scenario(objects);
+    const before = startedFlowWorkers();
+    const report = await scan(openScenario(dir, 'props', { flowThreads: { threads: 2, minBytes: 0 } }), OPTIONS);
+    assert.equal(startedFlowWorkers() - before, 2);
+    assert.equal(report.stats?.flowRecords, 24_000);
+    assert.equal(report.stats?.flowRecordsAttributed, 24_000);
+    assert.ok(JSON.stringify(report.functions).includes('from S3 objects as recorded: 12 object(s)'), 'the coverage says what was read');
+    assert.deepEqual(comparable(report), await scanWith(dir, { threads: 1 }));
+    // Below the size where threads pay (16 MiB of objects by default), the scanning thread parses them itself.
+    const started = startedFlowWorkers();
+    await scanWith(dir, { threads: 2 });
+    assert.equal(startedFlowWorkers(), started);
+  });
+});

@@ -126,7 +126,8 @@ export async function takeHeaderLine(chunks: AsyncIterable<Uint8Array>): Promise
     done = true;
   }
   const buffered = concat(head, length);
-  const lineEnd = newline >= 0 ? newline : done ? length : -1;
+  // A first line cut short by a failed read is no header: the object is read as records, and says where it stopped.
+  const lineEnd = newline >= 0 ? newline : done && !failure ? length : -1;
   const line = lineEnd >= 0 ? new TextDecoder('latin1').decode(buffered.subarray(0, lineEnd)) : '';
   const header = lineEnd >= 0 && isHeaderLine(line);
   const first = header ? buffered.subarray(Math.min(length, lineEnd + 1)) : buffered;

@@ -228,6 +228,8 @@ class FlowLogReader {
         }
         if (data.kind === 'aggregated') {
           signal.throwIfAborted();
+          // An object parsed by the source by its header line: the format is judged and said here, as of a raw stream.
+          if (data.logFormat !== undefined && !formats.of(data)) continue;
           if (data.parsed) {
             this.aggregator.addParsed(data.rows, data.parsed, coveredIds);
             if (data.parsed.stoppedEarly) attempts.warn(stoppedEarly(data.source, data.parsed.stoppedEarly));
@@ -298,7 +300,7 @@ class ObjectFormats {
   ) {}
 
   /** Undefined when the stream's own format cannot be read (said in a warning): its records are skipped. */
-  of(data: RawFlowStream): FlowLogFormat | undefined {
+  of(data: { source: string; logFormat?: string }): FlowLogFormat | undefined {
     if (data.logFormat === undefined || data.logFormat === this.own.text) return this.own;
     if (this.parsed.has(data.logFormat)) return this.parsed.get(data.logFormat);
     let format: FlowLogFormat | undefined;
