@@ -13,24 +13,38 @@ function peakRssMiB(): number {
   return m ? Number(m[1]) / 1024 : process.memoryUsage().rss / 1024 / 1024;
 }
 
+/** The scenario's flow-log file, or its S3 objects (`flowlogs-s3/`). */
+function flowFiles(dir: string): string[] {
+  const flat = path.join(dir, 'flowlogs');
+  if (fs.existsSync(flat)) {
+    const name = fs.readdirSync(flat).find((n) => n.endsWith('.log') || n.endsWith('.log.gz'));
+    return name ? [path.join(flat, name)] : [];
+  }
+  const s3 = path.join(dir, 'flowlogs-s3');
+  if (!fs.existsSync(s3)) return [];
+  return (fs.readdirSync(s3, { recursive: true }) as string[]).filter((n) => n.endsWith('.log.gz')).map((n) => path.join(s3, n));
+}
+
 /**
  * How fast this machine reads bytes today: a plain byte loop over the flow log, records per second. Shared
  * machines drift by tens of percent between runs; the ratio to this reference is what compares across runs.
  */
 async function referenceRecordsPerSecond(dir: string): Promise<number> {
-  const name = fs.readdirSync(path.join(dir, 'flowlogs')).find((n) => n.endsWith('.log') || n.endsWith('.log.gz'));
-  if (!name) return NaN;
-  const file = path.join(dir, 'flowlogs', name);
+  const files = flowFiles(dir);
+  if (!files.length) return NaN;
   const t0 = process.hrtime.bigint();
   let lines = 0;
-  if (name.endsWith('.gz')) {
-    // A gzip file: the gunzip limit (1 MiB chunks), counting lines, on one thread.
-    const text = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
-    for await (const chunk of text as AsyncIterable<Buffer>) {
-      for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+  if (files[0].endsWith('.gz')) {
+    // Gzip files (one, or S3 objects): the gunzip limit (1 MiB chunks), counting lines, on one thread.
+    for (const file of files) {
+      const text = fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+      for await (const chunk of text as AsyncIterable<Buffer>) {
+        for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines++;
+      }
     }
     return Math.round(lines / (Number(process.hrtime.bigint() - t0) / 1e9));
   }
+  const file = files[0];
   const fd = fs.openSync(file, 'r');
   const buf = Buffer.allocUnsafe(1 << 20);
   let read: number;

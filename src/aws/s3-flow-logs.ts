@@ -14,12 +14,12 @@ import {
   type S3FlowLogObjectKey,
 } from '../core/flowlog/s3-objects';
 import { SourceError, type FlowData, type FlowReadRequest } from '../core/ports';
+import { parseFlowObjectsInThreads, usesObjectThreads, type FlowObject, type FlowThreadOptions } from '../node/flow-workers';
+import { GZIP_AT_ONCE_MAX_BYTES, gzipObjectText } from '../node/gzip-object';
 import { classifyAwsError } from './errors';
 
 /** What a scan reads from S3 at most unless told otherwise (`--max-s3-bytes`, `lambdaBehavior.s3FlowLogs.maxBytes`): 2 GiB. */
 export const DEFAULT_MAX_S3_BYTES = 2 * 1024 ** 3;
-/** Node's default 16 KiB inflate chunks throttle gzip input (as for recorded flow logs). */
-const INFLATE_CHUNK_BYTES = 1024 * 1024;
 /** GetObject requests in flight ahead of the object being parsed. */
 const OBJECTS_AHEAD = 8;
 /** Parquet rows re-emitted as text lines, this many a chunk. */
@@ -113,9 +113,37 @@ export async function* readS3FlowLog(
   signal: AbortSignal,
   /** Told the bytes of each object read (the scan's reads). */
   meter?: { bytesDownloaded(bytes: number): void },
+  /** Parsing on threads: many objects together are each downloaded whole and inflated and parsed on a thread. */
+  threads?: FlowThreadOptions,
 ): AsyncGenerator<FlowData> {
-  const { bucket } = destinationOf(flowLog);
   const objects = await listFlowLogObjects(s3, flowLog, account, request, signal);
+  const bytes = Math.min(
+    budget.maxBytes,
+    objects.reduce((a, o) => a + o.size, 0),
+  );
+  if (!request.localParse || !threads || !usesObjectThreads(bytes, threads)) {
+    // Never an object item: each is yielded as its raw stream.
+    yield* readObjects(s3, flowLog, objects, budget, signal, meter, false) as AsyncGenerator<FlowData>;
+    return;
+  }
+  const items = readObjects(s3, flowLog, objects, budget, signal, meter, true);
+  yield* parseFlowObjectsInThreads(items, `the S3 objects of flow log ${flowLog.id}`, flowLog.logFormat, request, signal, threads);
+}
+
+/**
+ * The objects read in turn, a few requested ahead: each gzip text one as its raw stream, or (`whole`) downloaded whole for
+ * a thread to parse; a Parquet one as text lines. Then the summary.
+ */
+async function* readObjects(
+  s3: S3Client,
+  flowLog: FlowLogConfig,
+  objects: readonly S3FlowLogObject[],
+  budget: S3ByteBudget,
+  signal: AbortSignal,
+  meter: { bytesDownloaded(bytes: number): void } | undefined,
+  whole: boolean,
+): AsyncGenerator<FlowData | FlowObject> {
+  const { bucket } = destinationOf(flowLog);
   let read = 0;
   let bytes = 0;
   let skipped: S3FlowLogObject[] = [];
@@ -147,14 +175,18 @@ export async function* readS3FlowLog(
       meter?.bytesDownloaded(object.size);
       const source = `s3://${bucket}/${object.key}`;
       if (object.fileFormat === 'parquet') {
-        const parquet = await parquetAsText(await bodyBytes(body, signal), source);
+        const parquet = await parquetAsText((await downloaded(body, signal, false)).bytes.buffer as ArrayBuffer, source);
         yield { kind: 'raw', source, logFormat: parquet.logFormat, chunks: parquet.chunks };
         continue;
       }
-      // zlib inflates on libuv's thread pool: decompression overlaps parsing on the main thread.
-      const text = body.pipe(zlib.createGunzip({ chunkSize: INFLATE_CHUNK_BYTES }));
-      body.on('error', (err) => text.destroy(err));
-      const { logFormat, rest } = await takeHeaderLine(text);
+      if (whole) {
+        const { bytes, failed } = await downloaded(body, signal);
+        yield { kind: 'object', source, bytes: bytes.buffer as ArrayBuffer, ...(failed !== undefined ? { failed } : {}) };
+        continue;
+      }
+      // zlib inflates on libuv's thread pool, overlapping parsing on this thread; a small object is inflated at once.
+      const compressed = object.size <= GZIP_AT_ONCE_MAX_BYTES ? await downloaded(body, signal) : { stream: body };
+      const { logFormat, rest } = await takeHeaderLine(gzipObjectText(compressed, signal));
       yield { kind: 'raw', source, chunks: rest, ...(logFormat ? { logFormat } : {}) };
     }
   } finally {
@@ -222,14 +254,27 @@ export function classifyS3Error(err: unknown, action: string): Error {
   return classified;
 }
 
-async function bodyBytes(body: Readable, signal: AbortSignal): Promise<ArrayBuffer> {
+/**
+ * An object's compressed bytes for a thread. A download that fails part way (a reset connection) keeps what came and says
+ * why, as a raw stream that fails is read up to there; a cancelled scan or a SourceError fails the read, as does any
+ * failure when the whole is needed (`keepPartial` false: a Parquet object).
+ */
+async function downloaded(body: Readable, signal: AbortSignal, keepPartial = true): Promise<{ bytes: Uint8Array; failed?: string }> {
   const parts: Buffer[] = [];
-  for await (const chunk of body) {
-    signal.throwIfAborted();
-    parts.push(chunk as Buffer);
+  let failed: string | undefined;
+  try {
+    for await (const chunk of body) {
+      signal.throwIfAborted();
+      parts.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (!keepPartial || signal.aborted || SourceError.is(err)) throw err;
+    failed = (err as Error).message;
   }
+  // A buffer of its own, whole (Buffer.concat may give a slice of a shared pool): it can be transferred to a thread.
   const all = Buffer.concat(parts);
-  return all.buffer.slice(all.byteOffset, all.byteOffset + all.length) as ArrayBuffer;
+  const bytes = new Uint8Array(all.buffer.slice(all.byteOffset, all.byteOffset + all.length));
+  return { bytes, ...(failed !== undefined ? { failed } : {}) };
 }
 
 /**

@@ -44,6 +44,7 @@ import { LookupCostEstimator } from './lookup-cost';
 import { iamAdvice } from './errors';
 import { loadIpRanges, type AwsIpRangesFile, type IpRangesOptions } from './ip-ranges';
 import { readS3FlowLog, S3ByteBudget } from './s3-flow-logs';
+import type { FlowThreadOptions } from '../node/flow-workers';
 
 export type FlowLogsQueryMode = 'insights' | 'filter';
 
@@ -58,6 +59,8 @@ export interface AwsSourceOptions extends ClientOptions {
   ipRanges?: IpRangesOptions;
   /** The bytes of flow-log objects a scan reads from S3 at most (default 2 GiB): past them it says what it left unread. */
   maxS3Bytes?: number;
+  /** Parsing S3 objects on threads (`--threads`, `lambdaBehavior.threads`): by default one fewer than the cores, from 16 MiB of objects. */
+  flowThreads?: FlowThreadOptions;
   /** The flow logs' Athena table: one aggregation query a scan instead of each flow log's own destination. */
   flowLogsAthena?: AthenaTable;
   /** A CloudTrail Lake event data store (id or ARN) asked once a scan instead of paging LookupEvents. */
@@ -182,7 +185,8 @@ export class AwsSource implements TelemetrySource {
     if (flowLog.destinationType === 's3') {
       // Objects are keyed by the account and region that own the flow log: this account's, in this region.
       const account = await this.account(signal);
-      yield* readS3FlowLog(this.clients.s3(), flowLog, account, request, this.s3Budget, signal, this.clients.meter);
+      const threads = this.options.flowThreads ?? {};
+      yield* readS3FlowLog(this.clients.s3(), flowLog, account, request, this.s3Budget, signal, this.clients.meter, threads);
       return;
     }
     if (flowLog.destinationType !== 'cloud-watch-logs' || !flowLog.logGroupName) return;

@@ -40,7 +40,7 @@ interface ScanCliOptions {
   ipRanges?: string;
   /** Live: the bytes of flow-log objects read from S3 at most (the source's default, 2 GiB, when not given). */
   maxS3Bytes?: number;
-  /** Scenario: threads parsing a large flow-log file (default: one per core, one fewer for gzip). */
+  /** Threads parsing a large flow-log file of a scenario or many S3 objects (default: one per core, one fewer for a gzip file or S3 objects). */
   threads?: number;
   /** Live: the flow logs' Athena table, `DATABASE.TABLE`, and the workgroup it is queried in. */
   flowLogsAthena?: AthenaTableName;
@@ -167,6 +167,7 @@ async function openLive(opts: ScanCliOptions): Promise<import('../aws/source').A
     flowLogsQuery: opts.flowLogsQuery,
     ipRanges: ipRangesOptions(opts.ipRanges),
     ...(opts.maxS3Bytes !== undefined ? { maxS3Bytes: opts.maxS3Bytes } : {}),
+    ...(opts.threads !== undefined ? { flowThreads: { threads: opts.threads } } : {}),
     ...(opts.flowLogsAthena
       ? { flowLogsAthena: { ...opts.flowLogsAthena, ...(opts.athenaWorkgroup ? { workgroup: opts.athenaWorkgroup } : {}) } }
       : {}),
@@ -209,8 +210,6 @@ export async function runScan(opts: ScanCliOptions, out: (text: string) => void)
     );
   if (opts.source !== undefined && !opts.permissions)
     throw new InputError('--source locates the unused grants in templates: use it with --permissions');
-  if (opts.threads !== undefined && live)
-    throw new InputError('--threads is for a scenario: a live scan parses the records as they arrive');
   if (opts.cache !== undefined && !live)
     throw new InputError(
       `${opts.cache === false ? '--no-cache' : '--cache'} is for a live scan: a scenario is read from its own files, never cached`,
@@ -510,7 +509,7 @@ export function buildProgram(out: (text: string) => void, setExit: (code: number
     )
     .option(
       '--threads <n>',
-      'scenario: threads parsing a large flow-log file (default: one per core, one fewer for gzip; 1: the calling thread only)',
+      'threads parsing a large flow-log file of a scenario, or many S3 objects (default: one per core, one fewer for a gzip file or S3 objects; 1: the calling thread only)',
       positiveInt(256),
     )
     .option(

@@ -57,6 +57,7 @@ export function profileConnection(profile: string, region: string | undefined): 
         flowLogsQuery: options.flowLogsQuery,
         ipRanges: { ...(location ? { location } : {}), ...(ipRangesCacheDir ? { cacheDir: ipRangesCacheDir } : {}) },
         maxS3Bytes: settings.s3FlowLogsMaxBytes,
+        flowThreads: { threads: settings.threads },
         ...(settings.athenaFlowLogsTable ? { flowLogsAthena: { ...settings.athenaFlowLogsTable, ...workgroup } } : {}),
         // A Lake event data store when both are set: one way to read the trail.
         ...(settings.cloudTrailLakeEventDataStore

@@ -23,7 +23,7 @@ export interface Settings {
   s3FlowLogsMaxBytes: number;
   /** Live scans keep what AWS returned for closed hours and fetch only the hours they lack (`cache.enabled`, default on). */
   cacheEnabled: boolean;
-  /** Threads parsing a large recorded flow-log file (`threads`); undefined: one per core (the setting's 0). */
+  /** Threads parsing a large recorded flow-log file or many S3 objects (`threads`); undefined: one per core (the setting's 0). */
   threads: number | undefined;
   /**
    * Where a live scan gets AWS's ip-ranges document (a file or an http(s) URL); undefined: AWS's published URL. From

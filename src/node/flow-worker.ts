@@ -1,7 +1,6 @@
 // A flow-log thread: a parsing one aggregates its share of a file (a byte range it reads, or pieces the inflating thread hands
 // it) with the engine's own aggregator; the inflating one inflates a gzip file and hands out its pieces.
 import * as fs from 'node:fs';
-import { Readable } from 'node:stream';
 import { parentPort, type MessagePort } from 'node:worker_threads';
 import * as zlib from 'node:zlib';
 import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../core/flowlog/format';
@@ -18,6 +17,7 @@ import type {
   FlowWorkerRequest,
   FlowWorkerContext,
 } from './flow-protocol';
+import { gzipObjectText } from './gzip-object';
 
 type ObjectRequest = Extract<FlowWorkerRequest, { type: 'object' }>;
 
@@ -25,6 +25,8 @@ type ObjectRequest = Extract<FlowWorkerRequest, { type: 'object' }>;
 const READ_CHUNK_BYTES = 1024 * 1024;
 
 let context: FlowWorkerContext | undefined;
+/** The objects handed to this thread, parsed in turn. */
+let objects: Promise<unknown> = Promise.resolve();
 let aggregator: UnknownEniCounter | undefined;
 const formats = new Map<string, FlowLogFormat>();
 
@@ -89,11 +91,11 @@ function parse(source: string, logFormat: string | undefined, input: PieceInput)
  */
 async function parseObject(request: ObjectRequest): Promise<FlowPieceResult> {
   if (!context || !aggregator) throw new Error('no context given before the first object');
-  const compressed = request.file
-    ? fs.createReadStream(request.file, { highWaterMark: READ_CHUNK_BYTES })
-    : Readable.from([Buffer.from(request.bytes ?? new ArrayBuffer(0))]);
-  const text = compressed.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
-  compressed.on('error', (err: Error) => text.destroy(err));
+  const text = gzipObjectText(
+    request.file !== undefined
+      ? { file: request.file }
+      : { bytes: new Uint8Array(request.bytes ?? new ArrayBuffer(0)), ...(request.failed !== undefined ? { failed: request.failed } : {}) },
+  );
   const { logFormat, rest } = await takeHeaderLine(text);
   const named = logFormat !== undefined ? { logFormat } : {};
   let format: FlowLogFormat;
@@ -101,15 +103,15 @@ async function parseObject(request: ObjectRequest): Promise<FlowPieceResult> {
     format = formatOf(logFormat ?? request.logFormat);
   } catch (err) {
     if (!(err instanceof LogFormatError)) throw err;
-    text.destroy();
+    await text.return(undefined);
     return { rows: aggregator.drainCompact().rows, stats: emptyParseStats(), otherInterfaces: [], lines: 0, ...named };
   }
   const stream = aggregator.stream(format, request.source, context.covered);
-  let stoppedEarly = request.failed;
+  let stoppedEarly: string | undefined;
   try {
     for await (const chunk of rest) stream.push(chunk);
   } catch (err) {
-    stoppedEarly ??= (err as Error).message;
+    stoppedEarly = (err as Error).message;
   }
   stream.end();
   const otherInterfaces = aggregator.drainOtherInterfaces();
@@ -221,7 +223,8 @@ parentPort?.on('message', (request: FlowWorkerRequest) => {
     return;
   }
   if (request.type === 'object') {
-    parseObject(request).then(
+    // Objects come a few at a time: parsed one after the other, as they share the aggregator.
+    objects = objects.then(() => parseObject(request)).then(
       (result) => parentPort?.postMessage(...reply<FlowWorkerReply & { result: FlowPieceResult }>({ id: request.id, result })),
       (err: unknown) => parentPort?.postMessage({ id: request.id, error: (err as Error).message } satisfies FlowWorkerReply),
     );

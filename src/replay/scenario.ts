@@ -37,6 +37,7 @@ import {
   type FlowObject,
   type FlowThreadOptions,
 } from '../node/flow-workers';
+import { openedAhead, openGzipObject } from '../node/gzip-object';
 
 /**
  * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
@@ -45,6 +46,8 @@ import {
 export const MAX_JSON_BYTES = Math.min(1024 * 1024 * 1024, buffer.constants.MAX_STRING_LENGTH);
 /** Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/** Recorded S3 objects read and inflated ahead of the one being parsed. */
+const OBJECTS_AHEAD = 4;
 
 export interface ScenarioData {
   account: AccountInfo;
@@ -428,10 +431,9 @@ class ScenarioSource implements TelemetrySource {
       yield* parseFlowObjectsInThreads(items, label, flowLog.logFormat, request, signal, this.flowThreads);
       return;
     }
-    for (const { file } of objects) {
-      const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
-      const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
-      input.on('error', (err) => text.destroy(err));
+    // The next few objects are read and inflated while one is parsed: for a small object that is mostly waiting.
+    const opened = openedAhead(objects, OBJECTS_AHEAD, ({ file, bytes }) => openGzipObject({ file, size: bytes }, signal));
+    for await (const [{ file }, text] of opened) {
       const { logFormat, rest } = await takeHeaderLine(text);
       yield { kind: 'raw', source: file, chunks: rest, ...(logFormat ? { logFormat } : {}) };
     }

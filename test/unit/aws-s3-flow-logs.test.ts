@@ -12,6 +12,7 @@ import { scan } from '../../src/core/scan';
 import { createClients } from '../../src/aws/clients';
 import { recordScenario } from '../../src/aws/record';
 import { AwsSource } from '../../src/aws/source';
+import { liveFlowWorkers, startedFlowWorkers, type FlowThreadOptions } from '../../src/node/flow-workers';
 import { openScenario } from '../../src/replay/scenario';
 import { buildMotoAccount, type MotoAccount, type MotoAccountOptions } from '../support/moto-account';
 import { clientConfig, motoSkipReason, startMoto, testCredentials, type MotoServer } from '../support/moto';
@@ -57,7 +58,7 @@ function cloudWatchPeers(report: ScanReport, account: MotoAccount): string[] {
 /** An ip-ranges document without the test's public addresses: they are external peers, and coverage can be complete. */
 let ipRangesFile: string;
 
-function source(options: { maxS3Bytes?: number } = {}): AwsSource {
+function source(options: { maxS3Bytes?: number; flowThreads?: FlowThreadOptions } = {}): AwsSource {
   const clients = createClients({ region: REGION, credentials: testCredentials, endpoint: moto.endpoint, maxAttempts: 1 });
   return new AwsSource(clients, { flowLogsQuery: 'filter', ipRanges: { location: ipRangesFile }, ...options });
 }
@@ -132,6 +133,27 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
         viaS3.warnings.filter((w) => /malformed|S3|header/.test(w)),
         [],
       );
+    });
+
+    test('parsed on threads (each object downloaded whole, inflated and parsed on one): the report the scanning thread gives', async () => {
+      const withoutDurations = (report: ScanReport) => {
+        const copy = structuredClone(report);
+        delete copy.generatedAt;
+        delete copy.stats?.durationMs;
+        delete copy.stats?.stageMs;
+        return copy;
+      };
+      const one = source({ flowThreads: { threads: 1 } });
+      const onOneThread = await scanOf(only(one, 's3', account), account);
+      one.dispose();
+      const before = startedFlowWorkers();
+      const many = source({ flowThreads: { threads: 2, minBytes: 0 } });
+      const onThreads = await scanOf(only(many, 's3', account), account);
+      many.dispose();
+      assert.equal(startedFlowWorkers() - before, 2, 'both threads parsed objects');
+      assert.equal(liveFlowWorkers(), 0, 'the threads stopped with the scan');
+      assert.ok((onThreads.stats?.flowRecordsAttributed ?? 0) > 1000, `records: ${onThreads.stats?.flowRecordsAttributed}`);
+      assert.deepEqual(withoutDurations(onThreads), withoutDurations(onOneThread));
     });
 
     test("record keeps the objects as delivered; the replay gives the live scan's findings", async () => {

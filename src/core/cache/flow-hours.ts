@@ -148,6 +148,15 @@ class FlowFetch {
       }
       // The note (how the source fell back) reaches the engine as the source said it.
       if (data.note) yield { kind: 'aggregated', source: data.source, rows: [], note: data.note };
+      // What an object's header line named reaches the engine too, which judges it and says so (no format, unlike the
+      // flow log's LogFormat) as it does without the cache. A stream whose format cannot be read is not stored.
+      if (data.logFormat !== undefined) {
+        yield { kind: 'aggregated', source: data.source, rows: [], logFormat: data.logFormat };
+        if (!this.formatOf(data.logFormat)) {
+          this.partial = true;
+          continue;
+        }
+      }
       if (data.kind === 'aggregated') {
         signal.throwIfAborted();
         if (data.parsed) {
@@ -157,12 +166,7 @@ class FlowFetch {
         continue;
       }
       const format = this.formatOf(data.logFormat);
-      if (!format) {
-        // The engine says why it skips this stream: handed on as it came, and this fetch is not stored.
-        this.partial = true;
-        yield data;
-        continue;
-      }
+      if (!format) continue;
       const stopped = await parseRawStream(agg, format, data, covered, signal);
       if (stopped) yield this.stoppedEarly(data.source, stopped);
     }

@@ -109,6 +109,9 @@ export class FlowAggregator {
   private lastRowReject = -1;
   private lastRowHour = -1;
 
+  /** Where every stream of this aggregator parses a chunk (only while its push runs): one buffer, grown as needed. */
+  private work = Buffer.alloc(0);
+
   private readonly firstHour: number;
   private readonly hourCount: number;
   private readonly eniFactor: number;
@@ -141,6 +144,12 @@ export class FlowAggregator {
   /** A parser for one stream of records in one format; feed it chunks, then call `end()`. */
   stream(format: FlowLogFormat, source: string, coveredEniIds?: readonly string[]): FlowRecordStream {
     return new FlowRecordStream(this, format, source, coveredEniIds && this.eniMask(coveredEniIds));
+  }
+
+  /** The work buffer, at least `size` bytes: 4-byte aligned (its own ArrayBuffer), so that a stream can read it a word at a time. */
+  workBuffer(size: number): Buffer {
+    if (this.work.length < size) this.work = Buffer.alloc(Math.max(size, this.work.length * 2));
+    return this.work;
   }
 
   /** Which ENI indexes a stream may count: a VPC-level flow log also holds ENIs that a more specific one covers. */
@@ -558,7 +567,6 @@ export class FlowAggregator {
 /** One stream of newline-separated records in one LogFormat; chunks may split lines anywhere. */
 export class FlowRecordStream {
   private carry: Buffer | undefined;
-  private work = Buffer.alloc(0);
   private lineNumber = 0;
   private skippingLongLine = false;
   private readonly starts: Int32Array;
@@ -578,9 +586,9 @@ export class FlowRecordStream {
   push(chunk: Uint8Array): void {
     const carried = this.carry ? this.carry.length : 0;
     const len = carried + chunk.length;
-    // Our own buffer, 4-byte aligned and zero-padded, so that `scan` can read it a word at a time.
-    if (this.work.length < len + 4) this.work = Buffer.alloc(Math.max(len + 4, this.work.length * 2));
-    const buf = this.work;
+    // The aggregator's buffer (a new one per stream would cost more than a small S3 object's parsing), 4-byte aligned and
+    // zero-padded, so that `scan` can read it a word at a time.
+    const buf = this.agg.workBuffer(len + 4);
     if (this.carry) buf.set(this.carry, 0);
     buf.set(chunk, carried);
     buf.fill(0, len, len + 4);
