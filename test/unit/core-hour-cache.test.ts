@@ -321,6 +321,27 @@ describe('withHourCache over a recording', () => {
     assert.equal(hoursHeld(store.peek(ACCOUNT), 'flows'), 0);
   });
 
+  test("the format an object's header names reaches the engine, which says what it says without the cache; one it cannot read is not stored", async () => {
+    const named = (logFormat: string) =>
+      overriding(recording, {
+        readFlowLog: async function* (flowLog: FlowLogConfig, request: FlowReadRequest, s: AbortSignal): AsyncIterable<FlowData> {
+          for await (const data of recording.readFlowLog(flowLog, request, s)) yield data.kind === 'raw' ? { ...data, logFormat } : data;
+        },
+      });
+    const said = (report: ScanReport) => report.warnings.filter((w) => /header/.test(w));
+    for (const [logFormat, expected, stored] of [
+      ['${version} ${account-id} ${interface-id}', /header line is not a flow-log format/, false],
+      [`${DEFAULT_LOG_FORMAT} \${flow-direction}`, /each object is read by its own header/, true],
+    ] as const) {
+      const store = new MemoryHourCacheStore();
+      const cached = await cachedScan(named(logFormat), store, now);
+      const plain = await scan(named(logFormat), { now, clock: () => now });
+      assert.ok(said(cached).some((w) => expected.test(w)), cached.warnings.join('\n'));
+      assert.deepEqual(said(cached), said(plain));
+      assert.equal(hoursHeld(store.peek(ACCOUNT), 'flows') > 0, stored, logFormat);
+    }
+  });
+
   test('a cancelled scan saves nothing, not even on dispose', async () => {
     const store = new MemoryHourCacheStore();
     const controller = new AbortController();
