@@ -8,6 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { DeleteBucketPolicyCommand, PutBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import type { FlowLogConfig, ScanReport } from '../../src/core/model';
 import type { TelemetrySource } from '../../src/core/ports';
+import { withHourCache } from '../../src/core/cache/cached-source';
+import { MemoryHourCacheStore } from '../../src/core/cache/memory-store';
 import { scan } from '../../src/core/scan';
 import { createClients } from '../../src/aws/clients';
 import { recordScenario } from '../../src/aws/record';
@@ -154,6 +156,20 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
       assert.equal(liveFlowWorkers(), 0, 'the threads stopped with the scan');
       assert.ok((onThreads.stats?.flowRecordsAttributed ?? 0) > 1000, `records: ${onThreads.stats?.flowRecordsAttributed}`);
       assert.deepEqual(withoutDurations(onThreads), withoutDurations(onOneThread));
+      // Through the cache of closed hours, as the CLI and the extension scan: the same findings and peers.
+      const cachedSource = source({ flowThreads: { threads: 2, minBytes: 0 } });
+      const now = account.now.getTime();
+      const store = new MemoryHourCacheStore();
+      const beforeCached = startedFlowWorkers();
+      const viaCache = await scan(withHourCache(only(cachedSource, 's3', account), { store, clock: () => now }), {
+        now,
+        clock: () => now,
+        baselineDays: BASELINE_DAYS,
+      });
+      cachedSource.dispose();
+      assert.ok(startedFlowWorkers() > beforeCached, 'the cache asked for the objects, and they were parsed on threads');
+      assert.deepEqual(findings(viaCache), findings(onOneThread));
+      assert.deepEqual(peers(viaCache), peers(onOneThread));
     });
 
     test("record keeps the objects as delivered; the replay gives the live scan's findings", async () => {
