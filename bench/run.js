@@ -214,7 +214,10 @@ function s3ObjectsCopy(dir) {
   for (const flowLog of described.FlowLogs) {
     const name = fs.readdirSync(path.join(dir, 'flowlogs')).find((n) => n.startsWith(flowLog.FlowLogId));
     if (!name) continue;
-    const names = (flowLog.LogFormat || '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}')
+    const names = (
+      flowLog.LogFormat ||
+      '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}'
+    )
       .split(' ')
       .map((t) => t.slice(2, -1));
     const startField = names.indexOf('start');
@@ -234,7 +237,10 @@ function s3ObjectsCopy(dir) {
       const day = path.join(out, 'flowlogs-s3', 'AWSLogs', accountId, 'vpcflowlogs', region, ...at.toISOString().slice(0, 10).split('-'));
       fs.mkdirSync(day, { recursive: true });
       const stampText = at.toISOString().replace(/[-:]/g, '').slice(0, 13);
-      const object = path.join(day, `${accountId}_vpcflowlogs_${region}_${flowLog.FlowLogId}_${stampText}Z_${interval.toString(16)}.log.gz`);
+      const object = path.join(
+        day,
+        `${accountId}_vpcflowlogs_${region}_${flowLog.FlowLogId}_${stampText}Z_${interval.toString(16)}.log.gz`,
+      );
       fs.writeFileSync(object, zlib.gzipSync(`${names.join(' ')}\n${lines.join('\n')}\n`, { level: 6 }));
     }
     flowLog.LogDestinationType = 's3';

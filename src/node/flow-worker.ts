@@ -224,10 +224,12 @@ parentPort?.on('message', (request: FlowWorkerRequest) => {
   }
   if (request.type === 'object') {
     // Objects come a few at a time: parsed one after the other, as they share the aggregator.
-    objects = objects.then(() => parseObject(request)).then(
-      (result) => parentPort?.postMessage(...reply<FlowWorkerReply & { result: FlowPieceResult }>({ id: request.id, result })),
-      (err: unknown) => parentPort?.postMessage({ id: request.id, error: (err as Error).message } satisfies FlowWorkerReply),
-    );
+    objects = objects
+      .then(() => parseObject(request))
+      .then(
+        (result) => parentPort?.postMessage(...reply<FlowWorkerReply & { result: FlowPieceResult }>({ id: request.id, result })),
+        (err: unknown) => parentPort?.postMessage({ id: request.id, error: (err as Error).message } satisfies FlowWorkerReply),
+      );
     return;
   }
   let result: FlowPieceResult;

@@ -64,6 +64,9 @@ export function usesObjectThreads(bytes: number, options: FlowThreadOptions): bo
   return objectThreads(options) > 1 && bytes >= (options.minBytes ?? MIN_GZIP_BYTES);
 }
 
+/** S3 objects a thread is given at once (and parsed ahead of the one the engine takes). */
+const OBJECTS_PER_THREAD = 3;
+
 /**
  * One gzip text object of a flow log delivered to S3, for a thread to inflate and parse: a recorded file, or the bytes
  * downloaded (`failed`: the download stopped early, why).
@@ -71,10 +74,10 @@ export function usesObjectThreads(bytes: number, options: FlowThreadOptions): bo
 export type FlowObject = { kind: 'object'; source: string } & ({ file: string } | { bytes: ArrayBuffer; failed?: string });
 
 /**
- * A flow log's items with its gzip text objects parsed on threads (one fewer than the cores by default), each object's records
- * aggregated as the engine would its raw stream (by its header line, its malformed lines numbered in it): an aggregated
+ * A flow log's items with its gzip text objects parsed on threads (one fewer than the cores by default), each object's
+ * records aggregated as the engine would its raw stream (by its header line, its malformed lines numbered in it): an aggregated
  * item an object, carrying the format its header named. Other items pass through. Items come out in the order they went
- * in; a few objects are parsed ahead, at most two a thread, so that memory stays bounded.
+ * in; a few objects are parsed ahead, at most OBJECTS_PER_THREAD a thread, so that memory stays bounded.
  */
 export async function* parseFlowObjectsInThreads(
   items: AsyncIterable<FlowData | FlowObject> | Iterable<FlowData | FlowObject>,
@@ -88,14 +91,12 @@ export async function* parseFlowObjectsInThreads(
   const threads = objectThreads(options);
   const eniIds = request.enis.map((e) => e.id);
   // Objects are small and many: each thread is given a few at once, so that it never waits for the next.
-  const pool = new FlowWorkerPool(threads, workerContext(request), label, options.workerScript, 3);
+  const pool = new FlowWorkerPool(threads, workerContext(request), label, options.workerScript, OBJECTS_PER_THREAD);
   const onAbort = () => pool.fail(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   const parsed = async (object: FlowObject): Promise<AggregatedFlows> => {
     const input =
-      'file' in object
-        ? { file: object.file }
-        : { bytes: object.bytes, ...(object.failed !== undefined ? { failed: object.failed } : {}) };
+      'file' in object ? { file: object.file } : { bytes: object.bytes, ...(object.failed !== undefined ? { failed: object.failed } : {}) };
     const result = await pool.run(
       { type: 'object', source: object.source, ...(logFormat !== undefined ? { logFormat } : {}), ...input },
       'bytes' in object ? [object.bytes] : [],
@@ -120,7 +121,7 @@ export async function* parseFlowObjectsInThreads(
       // Awaited in order below: a later object failing first must not count as unhandled meanwhile.
       next.catch(() => undefined);
       pending.push(next);
-      while (pending.length > threads * 2) yield await pending.shift()!;
+      while (pending.length >= threads * OBJECTS_PER_THREAD) yield await pending.shift()!;
     }
     while (pending.length) yield await pending.shift()!;
   } finally {
@@ -290,7 +291,7 @@ interface Job {
   reject: (err: unknown) => void;
 }
 
-/** Threads started on first need, each given one piece at a time; any thread failing fails every piece. */
+/** Threads started on first need, each given `perThread` pieces at a time; any thread failing fails every piece. */
 class FlowWorkerPool {
   private readonly all: Worker[] = [];
   /** Pieces handed out and not yet answered, by id, and how many each thread has. */

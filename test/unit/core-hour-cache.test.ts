@@ -336,7 +336,10 @@ describe('withHourCache over a recording', () => {
       const store = new MemoryHourCacheStore();
       const cached = await cachedScan(named(logFormat), store, now);
       const plain = await scan(named(logFormat), { now, clock: () => now });
-      assert.ok(said(cached).some((w) => expected.test(w)), cached.warnings.join('\n'));
+      assert.ok(
+        said(cached).some((w) => expected.test(w)),
+        cached.warnings.join('\n'),
+      );
       assert.deepEqual(said(cached), said(plain));
       assert.equal(hoursHeld(store.peek(ACCOUNT), 'flows') > 0, stored, logFormat);
     }

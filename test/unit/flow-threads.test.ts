@@ -447,10 +447,15 @@ describe('flow logs delivered to S3, their objects on several threads', () => {
         assert.deepEqual(many, one);
         assert.ok(startedFlowWorkers() > before, 'the objects were parsed on threads');
         // What one thread says of the objects is said: a header that is no format, a damaged object, read by its header.
-        const said = (pattern: RegExp) => assert.ok(one.warnings.some((w) => pattern.test(w)), `${pattern}: ${one.warnings.join('\n')}`);
+        const said = (pattern: RegExp) =>
+          assert.ok(
+            one.warnings.some((w) => pattern.test(w)),
+            `${pattern}: ${one.warnings.join('\n')}`,
+          );
         if (objects.some((o) => o.header === 'unreadable' && o.damage === 'none')) said(/header line is not a flow-log format/);
         // A truncated object whose header names no format is skipped before its damage is met.
-        if (objects.some((o) => o.damage === 'not gzip' || (o.damage === 'truncated' && o.header !== 'unreadable'))) said(/reading stopped early/);
+        if (objects.some((o) => o.damage === 'not gzip' || (o.damage === 'truncated' && o.header !== 'unreadable')))
+          said(/reading stopped early/);
         if (objects.some((o) => o.header === 'v5' && o.damage === 'none')) said(/each object is read by its own header/);
         fs.rmSync(dir, { recursive: true, force: true });
       }),
@@ -481,5 +486,47 @@ describe('flow logs delivered to S3, their objects on several threads', () => {
     const started = startedFlowWorkers();
     await scanWith(dir, { threads: 2 });
     assert.equal(startedFlowWorkers(), started);
+  });
+});
+
+describe('S3 objects on threads: cancelling and failing threads', () => {
+  /** Twenty objects of 20,000 records each, with header lines. */
+  function manyObjects(): string {
+    const objects: Buffer[] = [];
+    for (let o = 0; o < 20; o++) {
+      const lines = [V2_HEADER];
+      for (let i = 0; i < 20_000; i++)
+        lines.push(
+          `2 123456789012 eni-orders 10.0.1.10 10.0.3.14 ${40000 + (i % 500)} 5432 6 3 300 ${sec(BASE + (i % 10_000) * 60_000)} ${sec(BASE) + 30} ACCEPT OK`,
+        );
+      objects.push(zlib.gzipSync(lines.join('\n') + '\n'));
+    }
+    return writeS3Scenario(objects);
+  }
+
+  test('cancelling a scan stops its threads', async () => {
+    const dir = manyObjects();
+    const controller = new AbortController();
+    const scanning = scanWith(dir, { threads: 2, minBytes: 0 }, controller.signal);
+    for (let i = 0; i < 2000 && liveFlowWorkers() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.ok(liveFlowWorkers() > 0, 'no parsing thread started');
+    controller.abort();
+    await assert.rejects(scanning, (err: Error) => err.name === 'AbortError' || /abort/i.test(err.message));
+    for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(liveFlowWorkers(), 0);
+  });
+
+  test('a thread that throws or exits fails the scan with an error naming the flow log, not a hang', async () => {
+    const dir = manyObjects();
+    for (const script of ['throw new Error("boom");', 'process.exit(3);']) {
+      const crashing = path.join(root, `crash-objects-${script.length}.js`);
+      fs.writeFileSync(crashing, script);
+      await assert.rejects(scanWith(dir, { threads: 2, minBytes: 0, workerScript: crashing }), (err: Error) => {
+        assert.match(err.message, /the recorded S3 objects of flow log fl-1: a flow-log parsing thread/);
+        return true;
+      });
+      for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(liveFlowWorkers(), 0);
+    }
   });
 });
