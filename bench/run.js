@@ -181,17 +181,27 @@ const THREAD_COUNTS = [...new Set([1, 2, os.availableParallelism()])];
  * the flow stage over gzip input, inflating and parsing on separate threads.
  */
 function gzipCopy(dir) {
-  const out = `${dir}-gz`;
+  return derivedCopy(dir, 'gz', (out) => {
+    fs.mkdirSync(path.join(out, 'flowlogs'), { recursive: true });
+    for (const name of fs.readdirSync(path.join(dir, 'flowlogs'))) {
+      const target = path.join(out, 'flowlogs', name.endsWith('.gz') ? name : `${name}.gz`);
+      spawnSync('sh', ['-c', `gzip -6 -c "$0" > "$1"`, path.join(dir, 'flowlogs', name), target], { stdio: 'inherit' });
+    }
+  });
+}
+
+/**
+ * `<dir>-<suffix>`: a copy of a generated account without its flow logs, which `build(out)` writes in another form; made
+ * again only when the account was generated anew (its `.args`).
+ */
+function derivedCopy(dir, suffix, build) {
+  const out = `${dir}-${suffix}`;
   const stamp = path.join(out, '.from');
   const from = fs.readFileSync(path.join(dir, '.args'), 'utf8');
   if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === from) return out;
   fs.rmSync(out, { recursive: true, force: true });
   fs.cpSync(dir, out, { recursive: true, filter: (src) => !src.includes(`${path.sep}flowlogs`) });
-  fs.mkdirSync(path.join(out, 'flowlogs'), { recursive: true });
-  for (const name of fs.readdirSync(path.join(dir, 'flowlogs'))) {
-    const target = path.join(out, 'flowlogs', name.endsWith('.gz') ? name : `${name}.gz`);
-    spawnSync('sh', ['-c', `gzip -6 -c "$0" > "$1"`, path.join(dir, 'flowlogs', name), target], { stdio: 'inherit' });
-  }
+  build(out);
   fs.writeFileSync(stamp, from);
   return out;
 }
@@ -202,54 +212,48 @@ function gzipCopy(dir) {
  * small objects: the flow stage over S3 input, each object inflated and parsed on a thread.
  */
 function s3ObjectsCopy(dir) {
-  const out = `${dir}-s3`;
-  const stamp = path.join(out, '.from');
-  const from = fs.readFileSync(path.join(dir, '.args'), 'utf8');
-  if (fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === from) return out;
-  fs.rmSync(out, { recursive: true, force: true });
-  fs.cpSync(dir, out, { recursive: true, filter: (src) => !src.includes(`${path.sep}flowlogs`) });
-  const describedFile = path.join(out, 'ec2', 'describe-flow-logs.json');
-  const described = JSON.parse(fs.readFileSync(describedFile, 'utf8'));
-  const { accountId, region } = JSON.parse(fs.readFileSync(path.join(out, 'scenario.json'), 'utf8'));
-  for (const flowLog of described.FlowLogs) {
-    const name = fs.readdirSync(path.join(dir, 'flowlogs')).find((n) => n.startsWith(flowLog.FlowLogId));
-    if (!name) continue;
-    const names = (
-      flowLog.LogFormat ||
-      '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}'
-    )
-      .split(' ')
-      .map((t) => t.slice(2, -1));
-    const startField = names.indexOf('start');
-    let text = fs.readFileSync(path.join(dir, 'flowlogs', name));
-    if (name.endsWith('.gz')) text = zlib.gunzipSync(text);
-    const byInterval = new Map();
-    for (const line of text.toString('latin1').split('\n')) {
-      if (!line) continue;
-      const interval = Math.floor(Number(line.split(' ')[startField]) / 300) * 300;
-      let lines = byInterval.get(interval);
-      if (!lines) byInterval.set(interval, (lines = []));
-      lines.push(line);
+  return derivedCopy(dir, 's3', (out) => {
+    const describedFile = path.join(out, 'ec2', 'describe-flow-logs.json');
+    const described = JSON.parse(fs.readFileSync(describedFile, 'utf8'));
+    const { accountId, region } = JSON.parse(fs.readFileSync(path.join(out, 'scenario.json'), 'utf8'));
+    for (const flowLog of described.FlowLogs) {
+      const name = fs.readdirSync(path.join(dir, 'flowlogs')).find((n) => n.startsWith(flowLog.FlowLogId));
+      if (!name) continue;
+      const names = (
+        flowLog.LogFormat ||
+        '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}'
+      )
+        .split(' ')
+        .map((t) => t.slice(2, -1));
+      const startField = names.indexOf('start');
+      let text = fs.readFileSync(path.join(dir, 'flowlogs', name));
+      if (name.endsWith('.gz')) text = zlib.gunzipSync(text);
+      const byInterval = new Map();
+      for (const line of text.toString('latin1').split('\n')) {
+        if (!line) continue;
+        const interval = Math.floor(Number(line.split(' ')[startField]) / 300) * 300;
+        let lines = byInterval.get(interval);
+        if (!lines) byInterval.set(interval, (lines = []));
+        lines.push(line);
+      }
+      text = undefined;
+      for (const [interval, lines] of byInterval) {
+        const at = new Date((interval + 300) * 1000);
+        const day = path.join(out, 'flowlogs-s3', 'AWSLogs', accountId, 'vpcflowlogs', region, ...at.toISOString().slice(0, 10).split('-'));
+        fs.mkdirSync(day, { recursive: true });
+        const stampText = at.toISOString().replace(/[-:]/g, '').slice(0, 13);
+        const object = path.join(
+          day,
+          `${accountId}_vpcflowlogs_${region}_${flowLog.FlowLogId}_${stampText}Z_${interval.toString(16)}.log.gz`,
+        );
+        fs.writeFileSync(object, zlib.gzipSync(`${names.join(' ')}\n${lines.join('\n')}\n`, { level: 6 }));
+      }
+      flowLog.LogDestinationType = 's3';
+      flowLog.LogDestination = `arn:aws:s3:::${accountId}-flow-logs`;
+      delete flowLog.LogGroupName;
     }
-    text = undefined;
-    for (const [interval, lines] of byInterval) {
-      const at = new Date((interval + 300) * 1000);
-      const day = path.join(out, 'flowlogs-s3', 'AWSLogs', accountId, 'vpcflowlogs', region, ...at.toISOString().slice(0, 10).split('-'));
-      fs.mkdirSync(day, { recursive: true });
-      const stampText = at.toISOString().replace(/[-:]/g, '').slice(0, 13);
-      const object = path.join(
-        day,
-        `${accountId}_vpcflowlogs_${region}_${flowLog.FlowLogId}_${stampText}Z_${interval.toString(16)}.log.gz`,
-      );
-      fs.writeFileSync(object, zlib.gzipSync(`${names.join(' ')}\n${lines.join('\n')}\n`, { level: 6 }));
-    }
-    flowLog.LogDestinationType = 's3';
-    flowLog.LogDestination = `arn:aws:s3:::${accountId}-flow-logs`;
-    delete flowLog.LogGroupName;
-  }
-  fs.writeFileSync(describedFile, JSON.stringify(described));
-  fs.writeFileSync(stamp, from);
-  return out;
+    fs.writeFileSync(describedFile, JSON.stringify(described));
+  });
 }
 
 /**
