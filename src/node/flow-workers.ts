@@ -385,7 +385,14 @@ class FlowWorkerPool {
 
   private dispatch(): void {
     while (this.waiting.length && this.failed === undefined) {
-      const worker = this.leastLoaded();
+      let worker: Worker | undefined;
+      try {
+        worker = this.leastLoaded();
+      } catch (err) {
+        // A thread that cannot start (no memory, no script) fails the pieces with an error, wherever this was called from.
+        this.fail(new Error(`${this.file}: a flow-log parsing thread could not start: ${(err as Error).message}`));
+        return;
+      }
       if (!worker) return;
       const job = this.waiting.shift()!;
       this.busy.set(job.request.id, job);

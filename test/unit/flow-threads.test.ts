@@ -528,5 +528,10 @@ describe('S3 objects on threads: cancelling and failing threads', () => {
       for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
       assert.equal(liveFlowWorkers(), 0);
     }
+    // A thread that cannot start at all (Node refuses the script): the same, not an uncaught exception.
+    await assert.rejects(scanWith(dir, { threads: 2, minBytes: 0, workerScript: 'no-such-dir/flow-worker.js' }), (err: Error) => {
+      assert.match(err.message, /the recorded S3 objects of flow log fl-1: a flow-log parsing thread could not start/);
+      return true;
+    });
   });
 });
