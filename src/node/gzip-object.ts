@@ -1,6 +1,7 @@
 // The text of one gzip flow-log object (an S3 object, recorded or downloaded) for the parser: inflated at once when small, streamed when large, the text before any damage kept.
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 
@@ -67,8 +68,15 @@ async function inflated(bytes: Uint8Array): Promise<Buffer | undefined> {
   }
 }
 
+/**
+ * A whole text in 1 MiB slices, a turn of the event loop between them: a live scan parses on the extension host's thread,
+ * which a stream's chunks gave a turn each, and tens of MB parsed in one go would hold it for a tenth of a second.
+ */
 async function* slices(text: Buffer, failed: string | undefined): AsyncGenerator<Uint8Array> {
-  for (let i = 0; i < text.length; i += CHUNK_BYTES) yield text.subarray(i, Math.min(text.length, i + CHUNK_BYTES));
+  for (let i = 0; i < text.length; i += CHUNK_BYTES) {
+    if (i > 0) await nextTurn();
+    yield text.subarray(i, Math.min(text.length, i + CHUNK_BYTES));
+  }
   if (failed !== undefined) throw new Error(failed);
 }
 

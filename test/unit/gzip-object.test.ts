@@ -68,6 +68,19 @@ describe('the text of a gzip object', () => {
     });
   }
 
+  test('a text inflated at once comes a MiB at a time, the event loop turning between (a live scan runs on the host thread)', async () => {
+    const text = textOf(1_000_000);
+    let turns = 0;
+    let chunks = 0;
+    for await (const chunk of gzipObjectText({ bytes: new Uint8Array(zlib.gzipSync(text)) })) {
+      assert.equal(turns, chunks, 'a turn before every chunk but the first');
+      assert.ok(chunk.length <= 1024 * 1024);
+      chunks++;
+      setImmediate(() => turns++);
+    }
+    assert.ok(chunks >= 2, `${chunks} chunks`);
+  });
+
   test('not gzip at all: no text, and zlib says why', async () => {
     const got = await read({ bytes: new Uint8Array(Buffer.from('2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 2 6 1 1 1 2 ACCEPT OK\n')) });
     assert.equal(got.error, 'incorrect header check');
