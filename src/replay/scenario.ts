@@ -418,7 +418,8 @@ class ScenarioSource implements TelemetrySource {
 
   /**
    * Recorded S3 objects, each read by its header line; none recorded: nothing yielded, and the scan says "not read". Many
-   * together are inflated and parsed on every core, each object as the engine would its raw stream.
+   * together are inflated and parsed on threads when there are cores to spare, each object as the engine would its raw
+   * stream.
    */
   private async *readS3Objects(flowLog: FlowLogConfig, request: FlowReadRequest, signal: AbortSignal): AsyncIterable<FlowData> {
     const objects = this.data.s3Objects.get(flowLog.id);
