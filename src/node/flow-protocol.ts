@@ -26,11 +26,21 @@ export type FlowWorkerRequest =
   /** Parse the pieces the inflating thread sends on `port` (InflatedPiece), each answered with a FedPieceReply. */
   | { type: 'fed'; port: MessagePort; source: string; logFormat?: string }
   /**
-   * One gzip text object of a flow log delivered to S3, read from `file` (recorded) or given as its compressed `bytes`
-   * (downloaded, transferred): the thread inflates it, takes its header line, and parses it by the format that names.
-   * `failed`: the download stopped early, said so; the bytes that came are read.
+   * Gzip text objects of a flow log delivered to S3, a few small ones together (one message, one reply, for all): the
+   * thread inflates each, takes its header line, and parses it by the format that names. Answered with `results`.
    */
-  | { type: 'object'; id: number; source: string; logFormat?: string; file?: string; bytes?: ArrayBuffer; failed?: string };
+  | { type: 'objects'; id: number; logFormat?: string; objects: ObjectInput[] };
+
+/**
+ * One object: read from `file` (recorded) or given as its compressed `bytes` (downloaded, transferred). `failed`: the
+ * download stopped early, said so; the bytes that came are read.
+ */
+export interface ObjectInput {
+  source: string;
+  file?: string;
+  bytes?: ArrayBuffer;
+  failed?: string;
+}
 
 /** What one piece gave: malformed examples are numbered from the piece's first line. */
 export interface FlowPieceResult {
@@ -47,7 +57,11 @@ export interface FlowPieceResult {
 }
 
 /** Sent by a parsing thread, one per piece. */
-export type FlowWorkerReply = { id: number; result: FlowPieceResult } | { id: number; error: string };
+export type FlowWorkerReply =
+  | { id: number; result: FlowPieceResult }
+  /** Objects: a result each, in their order. */
+  | { id: number; results: FlowPieceResult[] }
+  | { id: number; error: string };
 
 /** From the inflating thread to a parsing thread: whole lines, transferred; the buffer is sent back on the port once parsed. */
 export interface InflatedPiece {

@@ -16,10 +16,9 @@ import type {
   FlowWorkerReply,
   FlowWorkerRequest,
   FlowWorkerContext,
+  ObjectInput,
 } from './flow-protocol';
 import { gzipObjectText } from './gzip-object';
-
-type ObjectRequest = Extract<FlowWorkerRequest, { type: 'object' }>;
 
 /** Read and inflate a MiB at a time: Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -89,7 +88,7 @@ function parse(source: string, logFormat: string | undefined, input: PieceInput)
  * an object's raw stream. A header that is no flow-log format gives no rows: the engine says so from the `logFormat` sent
  * back. Reading that stops early (truncated, corrupt, a failed download) keeps what came before and says why.
  */
-async function parseObject(request: ObjectRequest): Promise<FlowPieceResult> {
+async function parseObject(request: ObjectInput, ownFormat: string | undefined): Promise<FlowPieceResult> {
   if (!context || !aggregator) throw new Error('no context given before the first object');
   const text = gzipObjectText(
     request.file !== undefined
@@ -100,7 +99,7 @@ async function parseObject(request: ObjectRequest): Promise<FlowPieceResult> {
   const named = logFormat !== undefined ? { logFormat } : {};
   let format: FlowLogFormat;
   try {
-    format = formatOf(logFormat ?? request.logFormat);
+    format = formatOf(logFormat ?? ownFormat);
   } catch (err) {
     if (!(err instanceof LogFormatError)) throw err;
     await text.return(undefined);
@@ -121,8 +120,12 @@ async function parseObject(request: ObjectRequest): Promise<FlowPieceResult> {
 
 /** A parsed piece's reply: the rows' numbers move back without a copy. */
 function reply<T extends { result: FlowPieceResult }>(message: T): [T, ArrayBuffer[]] {
-  const { rows } = message.result;
-  return [message, [rows.numbers.buffer as ArrayBuffer, rows.sampleRows.buffer as ArrayBuffer]];
+  return [message, transferred(message.result)];
+}
+
+/** What of a result moves to the other thread rather than being copied. */
+function transferred({ rows }: FlowPieceResult): ArrayBuffer[] {
+  return [rows.numbers.buffer as ArrayBuffer, rows.sampleRows.buffer as ArrayBuffer];
 }
 
 /** Parses what the inflating thread sends on `port`: each buffer goes back to it on the port, each result to the parent. */
@@ -222,12 +225,16 @@ parentPort?.on('message', (request: FlowWorkerRequest) => {
     aggregator = new UnknownEniCounter(context.enis, context.range, context.sampleFrom, history);
     return;
   }
-  if (request.type === 'object') {
-    // Objects come a few at a time: parsed one after the other, as they share the aggregator.
+  if (request.type === 'objects') {
+    // Objects come a few batches at a time: parsed one after the other, as they share the aggregator.
     objects = objects
-      .then(() => parseObject(request))
+      .then(async () => {
+        const results: FlowPieceResult[] = [];
+        for (const object of request.objects) results.push(await parseObject(object, request.logFormat));
+        return results;
+      })
       .then(
-        (result) => parentPort?.postMessage(...reply<FlowWorkerReply & { result: FlowPieceResult }>({ id: request.id, result })),
+        (results) => parentPort?.postMessage({ id: request.id, results } satisfies FlowWorkerReply, results.flatMap(transferred)),
         (err: unknown) => parentPort?.postMessage({ id: request.id, error: (err as Error).message } satisfies FlowWorkerReply),
       );
     return;

@@ -6,7 +6,15 @@ import * as path from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { emptyParseStats } from '../core/flowlog/aggregate';
 import type { AggregatedFlows, FlowData, FlowReadRequest } from '../core/ports';
-import type { FedPieceReply, FlowPieceResult, FlowWorkerContext, FlowWorkerReply, FlowWorkerRequest, InflateReply } from './flow-protocol';
+import type {
+  FedPieceReply,
+  FlowPieceResult,
+  FlowWorkerContext,
+  FlowWorkerReply,
+  FlowWorkerRequest,
+  InflateReply,
+  ObjectInput,
+} from './flow-protocol';
 
 /** Inflated text handed to a thread at a time: large enough that merging its rows costs little beside parsing them. */
 const SEGMENT_BYTES = 16 * 1024 * 1024;
@@ -26,6 +34,8 @@ export interface FlowThreadOptions {
   cuts?: number[];
   /** Inflated bytes per piece of a gzip file (default 16 MiB). */
   segmentBytes?: number;
+  /** S3 objects sent to a thread at once, at most (default BATCH_OBJECTS). */
+  batchObjects?: number;
   /** The thread's script (tests: one that fails). */
   workerScript?: string;
 }
@@ -64,20 +74,26 @@ export function usesObjectThreads(bytes: number, options: FlowThreadOptions): bo
   return objectThreads(options) > 1 && bytes >= (options.minBytes ?? MIN_GZIP_BYTES);
 }
 
-/** S3 objects a thread is given at once (and parsed ahead of the one the engine takes). */
-const OBJECTS_PER_THREAD = 3;
+/**
+ * S3 objects go to a thread in batches, one message and one reply each: up to BATCH_OBJECTS of them, or BATCH_BYTES
+ * compressed (a larger object goes alone). A message each cost as much as parsing a five-minute object.
+ */
+const BATCH_OBJECTS = 32;
+const BATCH_BYTES = 1024 * 1024;
+/** Batches a thread is given at once (and parsed ahead of the one the engine takes). */
+const BATCHES_PER_THREAD = 2;
 
 /**
- * One gzip text object of a flow log delivered to S3, for a thread to inflate and parse: a recorded file, or the bytes
- * downloaded (`failed`: the download stopped early, why).
+ * One gzip text object of a flow log delivered to S3, for a thread to inflate and parse: a recorded file (its size), or
+ * the bytes downloaded (`failed`: the download stopped early, why).
  */
-export type FlowObject = { kind: 'object'; source: string } & ({ file: string } | { bytes: ArrayBuffer; failed?: string });
+export type FlowObject = { kind: 'object'; source: string } & ({ file: string; size: number } | { bytes: ArrayBuffer; failed?: string });
 
 /**
  * A flow log's items with its gzip text objects parsed on threads (one fewer than the cores by default), each object's
- * records aggregated as the engine would its raw stream (by its header line, its malformed lines numbered in it): an aggregated
- * item an object, carrying the format its header named. Other items pass through. Items come out in the order they went
- * in; a few objects are parsed ahead, at most OBJECTS_PER_THREAD a thread, so that memory stays bounded.
+ * records aggregated as the engine would its raw stream (by its header line, its malformed lines numbered in it): an
+ * aggregated item an object, carrying the format its header named. Other items pass through. Items come out in the
+ * order they went in; a few batches are parsed ahead, at most BATCHES_PER_THREAD a thread, so that memory stays bounded.
  */
 export async function* parseFlowObjectsInThreads(
   items: AsyncIterable<FlowData | FlowObject> | Iterable<FlowData | FlowObject>,
@@ -90,20 +106,20 @@ export async function* parseFlowObjectsInThreads(
   signal.throwIfAborted();
   const threads = objectThreads(options);
   const eniIds = request.enis.map((e) => e.id);
-  // Objects are small and many: each thread is given a few at once, so that it never waits for the next.
-  const pool = new FlowWorkerPool(threads, workerContext(request), label, options.workerScript, OBJECTS_PER_THREAD);
+  const pool = new FlowWorkerPool(threads, workerContext(request), label, options.workerScript, BATCHES_PER_THREAD);
   const onAbort = () => pool.fail(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
-  const parsed = async (object: FlowObject): Promise<AggregatedFlows> => {
-    const input =
-      'file' in object ? { file: object.file } : { bytes: object.bytes, ...(object.failed !== undefined ? { failed: object.failed } : {}) };
-    const result = await pool.run(
-      { type: 'object', source: object.source, ...(logFormat !== undefined ? { logFormat } : {}), ...input },
-      'bytes' in object ? [object.bytes] : [],
+  const parsed = async (batch: FlowObject[]): Promise<FlowData[]> => {
+    const objects: ObjectInput[] = batch.map((o) =>
+      'file' in o
+        ? { source: o.source, file: o.file }
+        : { source: o.source, bytes: o.bytes, ...(o.failed !== undefined ? { failed: o.failed } : {}) },
     );
-    return {
+    const transfer = batch.flatMap((o) => ('bytes' in o ? [o.bytes] : []));
+    const results = await pool.runBatch({ type: 'objects', ...(logFormat !== undefined ? { logFormat } : {}), objects }, transfer);
+    return results.map((result, i) => ({
       kind: 'aggregated',
-      source: object.source,
+      source: batch[i].source,
       rows: [],
       ...(result.logFormat !== undefined ? { logFormat: result.logFormat } : {}),
       parsed: {
@@ -112,18 +128,36 @@ export async function* parseFlowObjectsInThreads(
         compact: { rows: result.rows, eniIds },
         ...(result.stoppedEarly !== undefined ? { stoppedEarly: result.stoppedEarly } : {}),
       },
-    };
+    }));
   };
-  const pending: Array<Promise<FlowData>> = [];
+  const pending: Array<Promise<FlowData[]>> = [];
+  const queue = (next: Promise<FlowData[]>) => {
+    // Awaited in order below: a later batch failing first must not count as unhandled meanwhile.
+    next.catch(() => undefined);
+    pending.push(next);
+  };
+  let batch: FlowObject[] = [];
+  let batchBytes = 0;
+  const send = () => {
+    if (!batch.length) return;
+    queue(parsed(batch));
+    batch = [];
+    batchBytes = 0;
+  };
   try {
     for await (const item of items) {
-      const next = item.kind === 'object' ? parsed(item) : Promise.resolve(item);
-      // Awaited in order below: a later object failing first must not count as unhandled meanwhile.
-      next.catch(() => undefined);
-      pending.push(next);
-      while (pending.length >= threads * OBJECTS_PER_THREAD) yield await pending.shift()!;
+      if (item.kind === 'object') {
+        batch.push(item);
+        batchBytes += 'file' in item ? item.size : item.bytes.byteLength;
+        if (batch.length >= (options.batchObjects ?? BATCH_OBJECTS) || batchBytes >= BATCH_BYTES) send();
+      } else {
+        send();
+        queue(Promise.resolve([item]));
+      }
+      while (pending.length > threads * BATCHES_PER_THREAD) yield* await pending.shift()!;
     }
-    while (pending.length) yield await pending.shift()!;
+    send();
+    while (pending.length) yield* await pending.shift()!;
   } finally {
     signal.removeEventListener('abort', onAbort);
     await pool.terminate();
@@ -287,7 +321,8 @@ async function* inflatedPieces(
 interface Job {
   request: FlowWorkerRequest & { id: number };
   transfer: ArrayBuffer[];
-  resolve: (r: FlowPieceResult) => void;
+  /** With a piece's result, or a batch's results. */
+  resolve: (r: unknown) => void;
   reject: (err: unknown) => void;
 }
 
@@ -313,13 +348,27 @@ class FlowWorkerPool {
     private readonly perThread = 1,
   ) {}
 
-  run(
-    request: DistributiveOmit<Exclude<FlowWorkerRequest, { type: 'context' }>, 'id'>,
-    transfer: ArrayBuffer[] = [],
-  ): Promise<FlowPieceResult> {
-    const p = new Promise<FlowPieceResult>((resolve, reject) => {
+  run(request: DistributiveOmit<Extract<FlowWorkerRequest, { type: 'range' }>, 'id'>): Promise<FlowPieceResult> {
+    return this.submit(request, []);
+  }
+
+  /** A batch of objects: a result each, in their order. */
+  runBatch(request: Omit<Extract<FlowWorkerRequest, { type: 'objects' }>, 'id'>, transfer: ArrayBuffer[]): Promise<FlowPieceResult[]> {
+    return this.submit(request, transfer);
+  }
+
+  private submit<T extends FlowPieceResult | FlowPieceResult[]>(
+    request: DistributiveOmit<Extract<FlowWorkerRequest, { type: 'range' | 'objects' }>, 'id'>,
+    transfer: ArrayBuffer[],
+  ): Promise<T> {
+    const p = new Promise<T>((resolve, reject) => {
       if (this.failed !== undefined) return reject(this.failed);
-      this.waiting.push({ request: { ...request, id: this.nextId++ } as Job['request'], transfer, resolve, reject });
+      this.waiting.push({
+        request: { ...request, id: this.nextId++ } as Job['request'],
+        transfer,
+        resolve: resolve as (r: unknown) => void,
+        reject,
+      });
       this.dispatch();
     });
     // Results are awaited in file order: a later piece failing first must not count as unhandled meanwhile.
@@ -436,7 +485,7 @@ class FlowWorkerPool {
         this.fail(new Error(`${this.file}: a flow-log parsing thread failed: ${reply.error}`));
         return;
       }
-      job.resolve(reply.result);
+      job.resolve('results' in reply ? reply.results : reply.result);
       this.dispatch();
     });
     worker.on('error', (err) => this.fail(new Error(`${this.file}: a flow-log parsing thread crashed: ${err.message}`)));

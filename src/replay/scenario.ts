@@ -427,7 +427,7 @@ class ScenarioSource implements TelemetrySource {
     const bytes = objects.reduce((a, o) => a + o.bytes, 0);
     const summary: FlowData = { kind: 'summary', read: `from S3 objects as recorded: ${objects.length} object(s), ${bytes} bytes` };
     if (request.localParse && usesObjectThreads(bytes, this.flowThreads)) {
-      const items = [...objects.map(({ file }): FlowObject => ({ kind: 'object', source: file, file })), summary];
+      const items = [...objects.map(({ file, bytes: size }): FlowObject => ({ kind: 'object', source: file, file, size })), summary];
       const label = `the recorded S3 objects of flow log ${flowLog.id}`;
       yield* parseFlowObjectsInThreads(items, label, flowLog.logFormat, request, signal, this.flowThreads);
       return;

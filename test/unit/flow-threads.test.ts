@@ -437,28 +437,33 @@ function objectBytes({ lines, header, damage }: { lines: string[]; header: strin
 }
 
 describe('flow logs delivered to S3, their objects on several threads', () => {
-  test('the report is the same as one thread gives, whatever the objects, their headers and damage, and the thread count', async () => {
+  test('the report is the same as one thread gives, whatever the objects, their headers and damage, the thread count and the batches', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(s3Object, { minLength: 1, maxLength: 7 }), fc.integer({ min: 2, max: 4 }), async (objects, threads) => {
-        const dir = writeS3Scenario(objects.map(objectBytes));
-        const one = (await scanWith(dir, { threads: 1 })) as ScanReport;
-        const before = startedFlowWorkers();
-        const many = await scanWith(dir, { threads, minBytes: 0 });
-        assert.deepEqual(many, one);
-        assert.ok(startedFlowWorkers() > before, 'the objects were parsed on threads');
-        // What one thread says of the objects is said: a header that is no format, a damaged object, read by its header.
-        const said = (pattern: RegExp) =>
-          assert.ok(
-            one.warnings.some((w) => pattern.test(w)),
-            `${pattern}: ${one.warnings.join('\n')}`,
-          );
-        if (objects.some((o) => o.header === 'unreadable' && o.damage === 'none')) said(/header line is not a flow-log format/);
-        // A truncated object whose header names no format is skipped before its damage is met.
-        if (objects.some((o) => o.damage === 'not gzip' || (o.damage === 'truncated' && o.header !== 'unreadable')))
-          said(/reading stopped early/);
-        if (objects.some((o) => o.header === 'v5' && o.damage === 'none')) said(/each object is read by its own header/);
-        fs.rmSync(dir, { recursive: true, force: true });
-      }),
+      fc.asyncProperty(
+        fc.array(s3Object, { minLength: 1, maxLength: 7 }),
+        fc.integer({ min: 2, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        async (objects, threads, batchObjects) => {
+          const dir = writeS3Scenario(objects.map(objectBytes));
+          const one = (await scanWith(dir, { threads: 1 })) as ScanReport;
+          const before = startedFlowWorkers();
+          const many = await scanWith(dir, { threads, minBytes: 0, batchObjects });
+          assert.deepEqual(many, one);
+          assert.ok(startedFlowWorkers() > before, 'the objects were parsed on threads');
+          // What one thread says of the objects is said: a header that is no format, a damaged object, read by its header.
+          const said = (pattern: RegExp) =>
+            assert.ok(
+              one.warnings.some((w) => pattern.test(w)),
+              `${pattern}: ${one.warnings.join('\n')}`,
+            );
+          if (objects.some((o) => o.header === 'unreadable' && o.damage === 'none')) said(/header line is not a flow-log format/);
+          // A truncated object whose header names no format is skipped before its damage is met.
+          if (objects.some((o) => o.damage === 'not gzip' || (o.damage === 'truncated' && o.header !== 'unreadable')))
+            said(/reading stopped early/);
+          if (objects.some((o) => o.header === 'v5' && o.damage === 'none')) said(/each object is read by its own header/);
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      ),
       { numRuns: 25 },
     );
     assert.equal(liveFlowWorkers(), 0);
@@ -466,11 +471,12 @@ describe('flow logs delivered to S3, their objects on several threads', () => {
 
   test('records in the objects are counted and attributed as on one thread, and the coverage says how many objects were read', async () => {
     const objects: Buffer[] = [];
-    for (let o = 0; o < 12; o++) {
+    // Forty objects: two batches (a thread is sent up to 32 small objects at once), so both threads parse.
+    for (let o = 0; o < 40; o++) {
       const lines = [V2_HEADER];
       for (let i = 0; i < 2_000; i++)
         lines.push(
-          `2 123456789012 eni-${o % 2 ? 'orders 10.0.1.10' : 'billing 10.0.1.11'} 10.0.3.14 ${40000 + (i % 50)} 5432 6 3 300 ${sec(BASE + (o * 2_000 + i) * 20_000)} ${sec(BASE + (o * 2_000 + i) * 20_000) + 30} ACCEPT OK`,
+          `2 123456789012 eni-${o % 2 ? 'orders 10.0.1.10' : 'billing 10.0.1.11'} 10.0.3.14 ${40000 + (i % 50)} 5432 6 3 300 ${sec(BASE + (o * 2_000 + i) * 5_000)} ${sec(BASE + (o * 2_000 + i) * 5_000) + 30} ACCEPT OK`,
         );
       objects.push(zlib.gzipSync(lines.join('\n') + '\n'));
     }
@@ -478,9 +484,9 @@ describe('flow logs delivered to S3, their objects on several threads', () => {
     const before = startedFlowWorkers();
     const report = await scan(openScenario(dir, 'props', { flowThreads: { threads: 2, minBytes: 0 } }), OPTIONS);
     assert.equal(startedFlowWorkers() - before, 2);
-    assert.equal(report.stats?.flowRecords, 24_000);
-    assert.equal(report.stats?.flowRecordsAttributed, 24_000);
-    assert.ok(JSON.stringify(report.functions).includes('from S3 objects as recorded: 12 object(s)'), 'the coverage says what was read');
+    assert.equal(report.stats?.flowRecords, 80_000);
+    assert.equal(report.stats?.flowRecordsAttributed, 80_000);
+    assert.ok(JSON.stringify(report.functions).includes('from S3 objects as recorded: 40 object(s)'), 'the coverage says what was read');
     assert.deepEqual(comparable(report), await scanWith(dir, { threads: 1 }));
     // Below the size where threads pay (16 MiB of objects by default), the scanning thread parses them itself.
     const started = startedFlowWorkers();
