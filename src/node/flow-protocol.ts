@@ -29,18 +29,13 @@ export type FlowWorkerRequest =
    * Gzip text objects of a flow log delivered to S3, a few small ones together (one message, one reply, for all): the
    * thread inflates each, takes its header line, and parses it by the format that names. Answered with `results`.
    */
-  | { type: 'objects'; id: number; logFormat?: string; objects: ObjectInput[] };
+  | { type: 'objects'; id: number; logFormat?: string; objects: FlowObject[] };
 
 /**
- * One object: read from `file` (recorded) or given as its compressed `bytes` (downloaded, transferred). `failed`: the
- * download stopped early, said so; the bytes that came are read.
+ * One gzip text object of a flow log delivered to S3, for a thread to inflate and parse: a recorded file (its size), or
+ * the bytes downloaded, transferred (`failed`: the download stopped early, why; the bytes that came are read).
  */
-export interface ObjectInput {
-  source: string;
-  file?: string;
-  bytes?: ArrayBuffer;
-  failed?: string;
-}
+export type FlowObject = { kind: 'object'; source: string } & ({ file: string; size: number } | { bytes: ArrayBuffer; failed?: string });
 
 /** What one piece gave: malformed examples are numbered from the piece's first line. */
 export interface FlowPieceResult {

@@ -16,7 +16,7 @@ import type {
   FlowWorkerReply,
   FlowWorkerRequest,
   FlowWorkerContext,
-  ObjectInput,
+  FlowObject,
 } from './flow-protocol';
 import { gzipObjectText } from './gzip-object';
 
@@ -88,13 +88,9 @@ function parse(source: string, logFormat: string | undefined, input: PieceInput)
  * an object's raw stream. A header that is no flow-log format gives no rows: the engine says so from the `logFormat` sent
  * back. Reading that stops early (truncated, corrupt, a failed download) keeps what came before and says why.
  */
-async function parseObject(request: ObjectInput, ownFormat: string | undefined): Promise<FlowPieceResult> {
+async function parseObject(object: FlowObject, ownFormat: string | undefined): Promise<FlowPieceResult> {
   if (!context || !aggregator) throw new Error('no context given before the first object');
-  const text = gzipObjectText(
-    request.file !== undefined
-      ? { file: request.file }
-      : { bytes: new Uint8Array(request.bytes ?? new ArrayBuffer(0)), ...(request.failed !== undefined ? { failed: request.failed } : {}) },
-  );
+  const text = gzipObjectText('file' in object ? object : { ...object, bytes: new Uint8Array(object.bytes) });
   const { logFormat, rest } = await takeHeaderLine(text);
   const named = logFormat !== undefined ? { logFormat } : {};
   let format: FlowLogFormat;
@@ -105,7 +101,7 @@ async function parseObject(request: ObjectInput, ownFormat: string | undefined):
     await text.return(undefined);
     return { rows: aggregator.drainCompact().rows, stats: emptyParseStats(), otherInterfaces: [], lines: 0, ...named };
   }
-  const stream = aggregator.stream(format, request.source, context.covered);
+  const stream = aggregator.stream(format, object.source, context.covered);
   let stoppedEarly: string | undefined;
   try {
     for await (const chunk of rest) stream.push(chunk);
@@ -190,7 +186,7 @@ async function inflate(file: string, segmentBytes: number, ports: MessagePort[])
         seg.copy(bigger, 0, 0, fill);
         seg = bigger;
       }
-      chunk.copy(seg, fill);
+      seg.set(chunk, fill);
       fill += chunk.length;
       if (fill < segmentBytes) continue;
       const nl = seg.lastIndexOf(10, fill - 1);

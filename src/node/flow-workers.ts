@@ -12,8 +12,8 @@ import type {
   FlowWorkerContext,
   FlowWorkerReply,
   FlowWorkerRequest,
+  FlowObject,
   InflateReply,
-  ObjectInput,
 } from './flow-protocol';
 
 /** Inflated text handed to a thread at a time: large enough that merging its rows costs little beside parsing them. */
@@ -83,11 +83,7 @@ const BATCH_BYTES = 1024 * 1024;
 /** Batches a thread is given at once (and parsed ahead of the one the engine takes). */
 const BATCHES_PER_THREAD = 2;
 
-/**
- * One gzip text object of a flow log delivered to S3, for a thread to inflate and parse: a recorded file (its size), or
- * the bytes downloaded (`failed`: the download stopped early, why).
- */
-export type FlowObject = { kind: 'object'; source: string } & ({ file: string; size: number } | { bytes: ArrayBuffer; failed?: string });
+export type { FlowObject } from './flow-protocol';
 
 /**
  * A flow log's items with its gzip text objects parsed on threads (one fewer than the cores by default), each object's
@@ -110,13 +106,8 @@ export async function* parseFlowObjectsInThreads(
   const onAbort = () => pool.fail(signal.reason);
   signal.addEventListener('abort', onAbort, { once: true });
   const parsed = async (batch: FlowObject[]): Promise<FlowData[]> => {
-    const objects: ObjectInput[] = batch.map((o) =>
-      'file' in o
-        ? { source: o.source, file: o.file }
-        : { source: o.source, bytes: o.bytes, ...(o.failed !== undefined ? { failed: o.failed } : {}) },
-    );
     const transfer = batch.flatMap((o) => ('bytes' in o ? [o.bytes] : []));
-    const results = await pool.runBatch({ type: 'objects', ...(logFormat !== undefined ? { logFormat } : {}), objects }, transfer);
+    const results = await pool.runBatch({ type: 'objects', ...(logFormat !== undefined ? { logFormat } : {}), objects: batch }, transfer);
     return results.map((result, i) => ({
       kind: 'aggregated',
       source: batch[i].source,
