@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The README's test command: type-check, build, the extension-host suites, the UI tests against the packaged .vsix, then every test file under test/unit with node's own runner (its summary closes the output: CI reads it).
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -52,18 +52,57 @@ if (only.length === 0) {
 }
 const files = only.length ? only : testFiles(path.join(root, 'test', 'unit')).sort();
 const unitArgs = ['--import', 'tsx', '--test', ...files];
-const unit = spawnSync(process.execPath, unitArgs, { cwd: root, stdio: 'inherit' });
-if (unit.status !== 0) failed.push(`unit tests (Node ${process.versions.node})`);
 
-// The same unit tests (the CLI's runs included: they spawn process.execPath) under the next Node LTS, which newer VS Code
-// releases and AWS SDK releases after January 2027 need. The registry's `node` package ships its binary; npx caches it.
-// LAMBDA_BEHAVIOR_NODE22=0 skips it on a machine without the npm registry; CI always runs it.
-const nextNode = process.env.LAMBDA_BEHAVIOR_NEXT_NODE ?? 'node@22';
-if (Number(process.versions.node.split('.')[0]) < 22 && !(process.env.LAMBDA_BEHAVIOR_NODE22 === '0' && !process.env.CI)) {
-  console.log(`\nunit tests again under ${nextNode}\n`);
-  const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
-  const again = spawnSync(npx, ['-y', nextNode, ...unitArgs], { cwd: root, stdio: 'inherit' });
-  if (again.status !== 0) failed.push(`unit tests (${nextNode})`);
+/**
+ * Runs the unit tests, their output passed through as it comes. Off a terminal (CI) the output is TAP, thousands of lines
+ * of which only the tail may be kept: the failed tests are collected (with their YAML block: error, location) and printed
+ * again at the end, so that the closing lines name them.
+ */
+function unitTests(cmd, args, label) {
+  if (process.stdout.isTTY) return Promise.resolve(spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status === 0);
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    const failures = [];
+    let block; // the lines of the failed test being read, until its YAML block ends
+    let rest = '';
+    const take = (line) => {
+      if (block) {
+        block.push(line);
+        if (/^\s*\.\.\.$/.test(line) || block.length > 40) block = undefined;
+      } else if (/^\s*not ok \d+/.test(line)) failures.push((block = [line]));
+    };
+    child.stdout.on('data', (chunk) => {
+      process.stdout.write(chunk);
+      const lines = (rest + chunk.toString('utf8')).split('\n');
+      rest = lines.pop();
+      lines.forEach(take);
+    });
+    child.on('close', (code) => {
+      if (rest) take(rest);
+      if (code !== 0) {
+        // A suite fails with its test: the innermost ones say why, their suites are named by their lines alone.
+        console.log(`\nunit tests (${label}) exited with ${code}; failed:`);
+        for (const f of failures) console.log(f.join('\n'));
+        if (!failures.length) console.log('  no test reported failing: the runner itself ended badly (see the output above)');
+      }
+      resolve(code === 0);
+    });
+  });
 }
-if (failed.length) console.error(`npm test: FAILED: ${failed.join(', ')}`);
-process.exit(failed.length > 0 ? 1 : 0);
+
+(async () => {
+  if (!(await unitTests(process.execPath, unitArgs, `Node ${process.versions.node}`)))
+    failed.push(`unit tests (Node ${process.versions.node})`);
+
+  // The same unit tests (the CLI's runs included: they spawn process.execPath) under the next Node LTS, which newer VS Code
+  // releases and AWS SDK releases after January 2027 need. The registry's `node` package ships its binary; npx caches it.
+  // LAMBDA_BEHAVIOR_NODE22=0 skips it on a machine without the npm registry; CI always runs it.
+  const nextNode = process.env.LAMBDA_BEHAVIOR_NEXT_NODE ?? 'node@22';
+  if (Number(process.versions.node.split('.')[0]) < 22 && !(process.env.LAMBDA_BEHAVIOR_NODE22 === '0' && !process.env.CI)) {
+    console.log(`\nunit tests again under ${nextNode}\n`);
+    const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+    if (!(await unitTests(npx, ['-y', nextNode, ...unitArgs], nextNode))) failed.push(`unit tests (${nextNode})`);
+  }
+  if (failed.length) console.error(`npm test: FAILED: ${failed.join(', ')}`);
+  process.exit(failed.length > 0 ? 1 : 0);
+})();
