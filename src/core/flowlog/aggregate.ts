@@ -4,6 +4,7 @@ import type { EniHistory } from '../inventory/history';
 import { HOUR_MS } from '../time';
 import type { FlowLogFormat } from './format';
 import { ByteInterner, IntKeyTable, WordKeyInterner } from './tables';
+import { fieldScanner, type FieldScanner } from './field-scanner';
 
 /** A line longer than this is not a flow record: skip it rather than buffer it. */
 const MAX_LINE_BYTES = 64 * 1024;
@@ -109,8 +110,11 @@ export class FlowAggregator {
   private lastRowReject = -1;
   private lastRowHour = -1;
 
-  /** Where every stream of this aggregator parses a chunk (only while its push runs): one buffer, grown as needed. */
-  private work = Buffer.alloc(0);
+  /**
+   * Where every stream of this aggregator parses a chunk (only while its push runs): one buffer, grown as needed (a new one
+   * per stream would cost more than a small S3 object's parsing), and what finds its lines and fields.
+   */
+  readonly scanner: FieldScanner = fieldScanner();
 
   private readonly firstHour: number;
   private readonly hourCount: number;
@@ -144,12 +148,6 @@ export class FlowAggregator {
   /** A parser for one stream of records in one format; feed it chunks, then call `end()`. */
   stream(format: FlowLogFormat, source: string, coveredEniIds?: readonly string[]): FlowRecordStream {
     return new FlowRecordStream(this, format, source, coveredEniIds && this.eniMask(coveredEniIds));
-  }
-
-  /** The work buffer, at least `size` bytes: 4-byte aligned (its own ArrayBuffer), so that a stream can read it a word at a time. */
-  workBuffer(size: number): Buffer {
-    if (this.work.length < size) this.work = Buffer.alloc(Math.max(size, this.work.length * 2));
-    return this.work;
   }
 
   /** Which ENI indexes a stream may count: a VPC-level flow log also holds ENIs that a more specific one covers. */
@@ -569,8 +567,6 @@ export class FlowRecordStream {
   private carry: Buffer | undefined;
   private lineNumber = 0;
   private skippingLongLine = false;
-  private readonly starts: Int32Array;
-  private readonly ends: Int32Array;
 
   constructor(
     private readonly agg: FlowAggregator,
@@ -578,20 +574,14 @@ export class FlowRecordStream {
     private readonly source: string,
     /** ENI indexes this stream may count (all when absent). */
     private readonly covered?: Uint8Array,
-  ) {
-    this.starts = new Int32Array(format.fieldCount + 1);
-    this.ends = new Int32Array(format.fieldCount + 1);
-  }
+  ) {}
 
   push(chunk: Uint8Array): void {
     const carried = this.carry ? this.carry.length : 0;
     const len = carried + chunk.length;
-    // The aggregator's buffer (a new one per stream would cost more than a small S3 object's parsing), 4-byte aligned and
-    // zero-padded, so that `scan` can read it a word at a time.
-    const buf = this.agg.workBuffer(len + 4);
+    const buf = this.agg.scanner.buffer(len);
     if (this.carry) buf.set(this.carry, 0);
     buf.set(chunk, carried);
-    buf.fill(0, len, len + 4);
     this.carry = undefined;
     let pos = 0;
     if (this.skippingLongLine) {
@@ -618,129 +608,93 @@ export class FlowRecordStream {
     this.carry = undefined;
   }
 
-  /**
-   * One pass over the bytes finds both the lines and their fields. It reads a 32-bit word at a time and
-   * computes which of its bytes are spaces or newlines (SWAR), then visits only those: several times
-   * fewer steps than a byte loop. Returns where the last complete line ended.
-   */
+  /** Parses the complete lines of buf[from, len), a scanner's batch of lines at a time; returns where the last one ended. */
   private scan(buf: Buffer, from: number, len: number): number {
-    const starts = this.starts;
-    const ends = this.ends;
+    const scanner = this.agg.scanner;
     const want = this.format.fieldCount;
-    const words = new Int32Array(buf.buffer, buf.byteOffset, (len + 3) >> 2);
-    let n = 0;
-    let s = from;
-    let lineStart = from;
-    for (let k = from >> 2; k < words.length; k++) {
-      const v = words[k];
-      // Exact zero-byte masks of v ^ ' ' and v ^ '\n': 0x80 in each byte that is a space (or a newline).
-      const sx = v ^ 0x20202020;
-      const nx = v ^ 0x0a0a0a0a;
-      const spaces = ~(((sx & 0x7f7f7f7f) + 0x7f7f7f7f) | sx | 0x7f7f7f7f);
-      let delimiters = spaces | ~(((nx & 0x7f7f7f7f) + 0x7f7f7f7f) | nx | 0x7f7f7f7f);
-      // Visit only the delimiters, lowest byte first (the buffer is read little-endian).
-      while (delimiters !== 0) {
-        const low = delimiters & -delimiters;
-        delimiters ^= low;
-        const i = (k << 2) + ((31 - Math.clz32(low)) >> 3);
-        if (i < from || i >= len) continue;
-        if (spaces & low) {
-          if (i > s) {
-            if (n < want) {
-              starts[n] = s;
-              ends[n] = i;
-            }
-            n++;
-          }
-          s = i + 1;
-        } else {
-          const e = i > s && buf[i - 1] === 13 ? i - 1 : i;
-          if (e > s) {
-            if (n < want) {
-              starts[n] = s;
-              ends[n] = e;
-            }
-            n++;
-          }
-          this.lineNumber++;
-          if (e - lineStart > MAX_LINE_BYTES) this.malformed(`line longer than ${MAX_LINE_BYTES} bytes`);
-          else if (n > 0) this.record(buf, lineStart, e, n);
-          n = 0;
-          s = i + 1;
-          lineStart = i + 1;
-        }
+    const stride = 3 + 2 * want;
+    for (let pos = from; ;) {
+      const lines = scanner.scan(pos, len, want);
+      const out = scanner.out;
+      for (let l = 0, o = 0; l < lines; l++, o += stride) {
+        this.lineNumber++;
+        const start = out[o];
+        const end = out[o + 1];
+        if (end - start > MAX_LINE_BYTES) this.malformed(`line longer than ${MAX_LINE_BYTES} bytes`);
+        else if (out[o + 2] > 0) this.record(buf, out, o + 3, start, end, out[o + 2]);
       }
+      pos = scanner.next;
+      if (lines === 0 || pos >= len) return pos;
     }
-    return lineStart;
   }
 
-  private record(buf: Buffer, start: number, end: number, n: number): void {
+  /** One line's record: its fields start at out[at + k] and end at out[at + want + k] (a FieldScanner's record). */
+  private record(buf: Buffer, out: Int32Array, at: number, start: number, end: number, n: number): void {
     const f = this.format;
-    const starts = this.starts;
-    const ends = this.ends;
     const want = f.fieldCount;
+    const ends = at + want;
     const stats = this.agg.stats;
     stats.records++;
     if (n > want) return this.malformed(`${n} fields where the LogFormat has ${want}`);
     if (f.logStatus >= 0 && n > f.logStatus) {
-      const c = buf[starts[f.logStatus]];
+      const c = buf[out[at + f.logStatus]];
       if (c === 78 /* N */) return void stats.noData++;
       if (c === 83 /* S */) return void stats.skipData++;
     }
     if (n !== want) return this.malformed(`${n} fields where the LogFormat has ${want}`);
-    const actionChar = buf[starts[f.action]];
+    const actionChar = buf[out[at + f.action]];
     if (actionChar === 45 /* - */) return void stats.noData++;
     const reject = actionChar === 82 /* R */ ? 1 : 0;
     if (!reject && actionChar !== 65 /* A */) return this.malformed('action is neither ACCEPT nor REJECT');
 
     let eni: number;
     const timeField = f.start >= 0 ? f.start : f.end;
-    const startSec = parseUint(buf, starts[timeField], ends[timeField]);
+    const startSec = parseUint(buf, out[at + timeField], out[ends + timeField]);
     if (startSec < 0) return this.malformed('start is not a number');
     if (f.interfaceId >= 0) {
-      eni = this.agg.eniForInterface(buf, starts[f.interfaceId], ends[f.interfaceId]);
+      eni = this.agg.eniForInterface(buf, out[at + f.interfaceId], out[ends + f.interfaceId]);
       if (eni < 0) return void stats.otherInterfaces++;
     } else {
-      eni = this.agg.eniForAddress(buf.toString('latin1', starts[f.srcaddr], ends[f.srcaddr]), startSec);
-      if (eni < 0) eni = this.agg.eniForAddress(buf.toString('latin1', starts[f.dstaddr], ends[f.dstaddr]), startSec);
+      eni = this.agg.eniForAddress(buf.toString('latin1', out[at + f.srcaddr], out[ends + f.srcaddr]), startSec);
+      if (eni < 0) eni = this.agg.eniForAddress(buf.toString('latin1', out[at + f.dstaddr], out[ends + f.dstaddr]), startSec);
       if (eni < 0) return void stats.otherInterfaces++;
     }
     if (this.covered && !this.covered[eni]) return void stats.otherInterfaces++;
     if (!this.agg.inRange(startSec)) return void stats.outOfRange++;
-    const endSec = f.end >= 0 ? parseUint(buf, starts[f.end], ends[f.end]) : startSec;
-    const packets = f.packets >= 0 ? parseUint(buf, starts[f.packets], ends[f.packets]) : 0;
-    const bytes = f.bytes >= 0 ? parseUint(buf, starts[f.bytes], ends[f.bytes]) : 0;
-    const srcport = parseUint(buf, starts[f.srcport], ends[f.srcport]);
-    const dstport = parseUint(buf, starts[f.dstport], ends[f.dstport]);
-    const proto = parseUint(buf, starts[f.protocol], ends[f.protocol]);
+    const endSec = f.end >= 0 ? parseUint(buf, out[at + f.end], out[ends + f.end]) : startSec;
+    const packets = f.packets >= 0 ? parseUint(buf, out[at + f.packets], out[ends + f.packets]) : 0;
+    const bytes = f.bytes >= 0 ? parseUint(buf, out[at + f.bytes], out[ends + f.bytes]) : 0;
+    const srcport = parseUint(buf, out[at + f.srcport], out[ends + f.srcport]);
+    const dstport = parseUint(buf, out[at + f.dstport], out[ends + f.dstport]);
+    const proto = parseUint(buf, out[at + f.protocol], out[ends + f.protocol]);
     if (endSec < 0 || packets < 0 || bytes < 0 || srcport < 0 || dstport < 0 || proto < 0 || srcport > 65535 || dstport > 65535) {
       return this.malformed('a numeric field (port, protocol, packets, bytes, end) is not a number');
     }
 
     // The function's side is the ENI's address; the peer is the other side and its port the service port.
     let egress: boolean;
-    if (this.agg.isEniAddress(eni, buf, starts[f.srcaddr], ends[f.srcaddr])) egress = true;
-    else if (this.agg.isEniAddress(eni, buf, starts[f.dstaddr], ends[f.dstaddr])) egress = false;
-    else if (f.flowDirection >= 0) egress = buf[starts[f.flowDirection]] === 101; /* e(gress) */
+    if (this.agg.isEniAddress(eni, buf, out[at + f.srcaddr], out[ends + f.srcaddr])) egress = true;
+    else if (this.agg.isEniAddress(eni, buf, out[at + f.dstaddr], out[ends + f.dstaddr])) egress = false;
+    else if (f.flowDirection >= 0) egress = buf[out[at + f.flowDirection]] === 101; /* e(gress) */
     else egress = true;
     const remote = egress ? f.dstaddr : f.srcaddr;
-    if (ends[remote] - starts[remote] > MAX_ADDRESS_BYTES) return this.malformed('address field too long');
+    if (out[ends + remote] - out[at + remote] > MAX_ADDRESS_BYTES) return this.malformed('address field too long');
     // Return traffic comes from the peer's service port. Lambda accepts no inbound connection, so an inbound
     // attempt to a well-known port on the ENI (an ephemeral source port) is filed under that port.
     let port = egress ? f.dstport : f.srcport;
     if (!egress && dstport < 1024 && srcport >= 1024) port = f.dstport;
     // v5 names the AWS service of each side's address: the remote side's keeps a service apart even without ip-ranges.
     const serviceField = egress ? f.pktDstAwsService : f.pktSrcAwsService;
-    const service = serviceField >= 0 ? this.agg.serviceAt(buf, starts[serviceField], ends[serviceField]) : 0;
+    const service = serviceField >= 0 ? this.agg.serviceAt(buf, out[at + serviceField], out[ends + serviceField]) : 0;
     this.agg.add(
       eni,
       buf,
-      starts[remote],
-      ends[remote],
-      starts[port],
-      ends[port],
-      starts[f.protocol],
-      ends[f.protocol],
+      out[at + remote],
+      out[ends + remote],
+      out[at + port],
+      out[ends + port],
+      out[at + f.protocol],
+      out[ends + f.protocol],
       service,
       reject,
       startSec,
