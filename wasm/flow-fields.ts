@@ -3,11 +3,14 @@
 // at a time with WebAssembly SIMD: the part of parsing that JavaScript does a byte or a word at a time.
 //
 // The text is at memory[base + from, base + len), followed by at least 16 readable bytes. For each line (a newline ends
-// it; a CR before the newline is not part of it) one record of 3 + 2 × want i32s is written from `out`:
-//   [line start, line end, field count n, start of field 0 … start of field want-1, end of field 0 … end of field want-1]
+// it; a CR before the newline is not part of it) one record of `stride` bytes is written from `out`:
+//   i32 [line start, line end, field count n, start of field 0 … start of field want-1, end of field 0 … of want-1],
+//   then from byte `valuesAt` of the record, f64 [the value of each field `numbers` lists]
 // Positions are relative to `base`. Fields are runs of bytes between spaces (runs of spaces make no empty field); only
-// the first `want` are recorded, all are counted. A line without its newline is left for the next call. At most
-// `maxLines` records are written; the function returns how many, and `next()` where the first unscanned line starts.
+// the first `want` are recorded, all are counted. A value is the field's decimal digits (at most 15), or -1 when it has
+// anything else (`-`), more digits, or the line has no such field. `numbers` points to an i32 count, then the field
+// indexes. A line without its newline is left for the next call. At most `maxLines` records are written; the function
+// returns how many, and `next()` where the first unscanned line starts.
 
 let nextLine: i32 = 0;
 
@@ -16,11 +19,33 @@ export function next(): i32 {
   return nextLine;
 }
 
-export function scanLines(base: i32, from: i32, len: i32, out: i32, want: i32, maxLines: i32): i32 {
+/** The decimal value of memory[start, end), or -1: not only digits, none, or more than 15 (parseUint's rule). */
+function decimal(start: i32, end: i32): f64 {
+  if (end <= start || end - start > 15) return -1;
+  let v: i64 = 0;
+  for (let i = start; i < end; i++) {
+    const d = <i32>load<u8>(i) - 48;
+    if (<u32>d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return <f64>v;
+}
+
+export function scanLines(
+  base: i32,
+  from: i32,
+  len: i32,
+  out: i32,
+  want: i32,
+  stride: i32,
+  valuesAt: i32,
+  numbers: i32,
+  maxLines: i32,
+): i32 {
   const spaces = i8x16.splat(0x20);
   const newlines = i8x16.splat(0x0a);
   const endsAt = (3 + want) << 2; // byte offset of the ends within a record
-  const stride = (3 + 2 * want) << 2;
+  const numberCount = load<i32>(numbers);
   const last = base + len;
   let lines = 0;
   let n = 0;
@@ -57,6 +82,12 @@ export function scanLines(base: i32, from: i32, len: i32, out: i32, want: i32, m
         store<i32>(o, lineStart - base);
         store<i32>(o + 4, e - base);
         store<i32>(o + 8, n);
+        for (let k = 0; k < numberCount; k++) {
+          const field = load<i32>(numbers + 4 + (k << 2));
+          const value =
+            field < n && field < want ? decimal(base + load<i32>(o + 12 + (field << 2)), base + load<i32>(o + endsAt + (field << 2))) : -1;
+          store<f64>(o + valuesAt + (k << 3), value);
+        }
         o += stride;
         lines++;
         n = 0;

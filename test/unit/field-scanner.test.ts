@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fc from 'fast-check';
-import { fieldScanner, type FieldScanner } from '../../src/core/flowlog/field-scanner';
+import { fieldScanner, RecordLayout, type FieldScanner } from '../../src/core/flowlog/field-scanner';
 
 const root = path.resolve(__dirname, '..', '..');
 
@@ -12,10 +12,18 @@ interface Line {
   end: number;
   n: number;
   fields: Array<[number, number]>;
+  values: number[];
+}
+
+/** A field's value as the scanners must give it: up to 15 decimal digits, or -1. */
+function valueOf(text: Uint8Array, field: [number, number] | undefined): number {
+  const s = field ? Buffer.from(text.subarray(field[0], field[1])).toString('latin1') : '';
+  return /^[0-9]{1,15}$/.test(s) ? Number(s) : -1;
 }
 
 /** What a scan must find, a byte at a time: the complete lines of text[from, len) and where the rest starts. */
-function expected(text: Uint8Array, from: number, len: number, want: number): { lines: Line[]; next: number } {
+function expected(text: Uint8Array, from: number, len: number, layout: RecordLayout): { lines: Line[]; next: number } {
+  const { want } = layout;
   const lines: Line[] = [];
   let lineStart = from;
   for (let i = from; i < len; i++) {
@@ -30,14 +38,16 @@ function expected(text: Uint8Array, from: number, len: number, want: number): { 
       }
     }
     // A CR before the newline ends the line, and with it its last field (the CR is no part of either).
-    lines.push({ start: lineStart, end, n: fields.length, fields: fields.slice(0, want) });
+    const values = layout.numbers.map((f) => valueOf(text, fields[f]));
+    lines.push({ start: lineStart, end, n: fields.length, fields: fields.slice(0, want), values });
     lineStart = i + 1;
   }
   return { lines, next: lineStart };
 }
 
 /** Every line a scanner records from text[from, len), batch after batch, as the stream reads them. */
-function scanned(scanner: FieldScanner, text: Uint8Array, from: number, want: number): { lines: Line[]; next: number } {
+function scanned(scanner: FieldScanner, text: Uint8Array, from: number, layout: RecordLayout): { lines: Line[]; next: number } {
+  const { want } = layout;
   const buf = scanner.buffer(text.length);
   buf.set(text, 0);
   // Bytes past the text must not count: the buffer is bigger than the text and holds whatever the last use left.
@@ -45,22 +55,25 @@ function scanned(scanner: FieldScanner, text: Uint8Array, from: number, want: nu
   const lines: Line[] = [];
   let pos = from;
   for (;;) {
-    const count = scanner.scan(pos, text.length, want);
+    const count = scanner.scan(pos, text.length, layout);
     const out = scanner.out;
-    for (let l = 0, o = 0; l < count; l++, o += 3 + 2 * want) {
+    for (let l = 0, o = 0; l < count; l++, o += layout.stride) {
       const n = out[o + 2];
       const fields: Array<[number, number]> = [];
       for (let k = 0; k < Math.min(n, want); k++) fields.push([out[o + 3 + k], out[o + 3 + want + k]]);
-      lines.push({ start: out[o], end: out[o + 1], n, fields });
+      const at = o / 2 + layout.valuesAt;
+      const values = Array.from(scanner.values.subarray(at, at + layout.numbers.length));
+      lines.push({ start: out[o], end: out[o + 1], n, fields, values });
     }
     pos = scanner.next;
     if (count === 0 || pos >= text.length) return { lines, next: pos };
   }
 }
 
-// Bytes that matter (space, newline, CR) often, and the others (tab, NUL, bytes of 0x80 and more) now and then.
+// Bytes that matter (space, newline, CR, digits, `-`) often, and the others (tab, NUL, bytes of 0x80 and more) now and then.
 const byte = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom(32, 10, 13, 49, 65) },
+  { weight: 4, arbitrary: fc.constantFrom(32, 10, 13, 45, 65) },
+  { weight: 6, arbitrary: fc.integer({ min: 48, max: 57 }) },
   { weight: 3, arbitrary: fc.integer({ min: 33, max: 126 }) },
   { weight: 1, arbitrary: fc.constantFrom(0, 9, 0x80, 0xa0, 0xaa, 0xff, 0x8a) },
 );
@@ -75,32 +88,48 @@ describe('the flow-log field scanner', () => {
     const wasm = fieldScanner();
     const js = fieldScanner('js');
     fc.assert(
-      fc.property(fc.array(byte, { maxLength: 600 }), fc.nat(), fc.integer({ min: 1, max: 40 }), (bytes, at, want) => {
-        const text = Uint8Array.from(bytes);
-        // The stream scans from 0 or from just after a newline (the end of a skipped long line).
-        const newlines = [0, ...bytes.flatMap((b, i) => (b === 10 ? [i + 1] : []))];
-        const from = newlines[at % newlines.length];
-        const truth = expected(text, from, text.length, want);
-        assert.deepEqual(scanned(wasm, text, from, want), truth);
-        assert.deepEqual(scanned(js, text, from, want), truth);
-      }),
+      fc.property(
+        fc.array(byte, { maxLength: 600 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 40 }).chain((want) => fc.tuple(fc.constant(want), fc.array(fc.nat({ max: want - 1 }), { maxLength: 8 }))),
+        (bytes, at, [want, numbers]) => {
+          const layout = new RecordLayout(want, numbers);
+          const text = Uint8Array.from(bytes);
+          // The stream scans from 0 or from just after a newline (the end of a skipped long line).
+          const newlines = [0, ...bytes.flatMap((b, i) => (b === 10 ? [i + 1] : []))];
+          const from = newlines[at % newlines.length];
+          const truth = expected(text, from, text.length, layout);
+          assert.deepEqual(scanned(wasm, text, from, layout), truth);
+          assert.deepEqual(scanned(js, text, from, layout), truth);
+        },
+      ),
       { numRuns: 400 },
     );
+  });
+
+  it('gives a field of up to 15 digits its value, and -1 to more digits, `-` or anything else', () => {
+    const text = Buffer.from('0 123456789012345 1234567890123456 - 12a 007 \n');
+    const layout = new RecordLayout(8, [0, 1, 2, 3, 4, 5, 6]);
+    for (const scanner of [fieldScanner(), fieldScanner('js')]) {
+      assert.deepEqual(scanned(scanner, text, 0, layout).lines[0].values, [0, 123456789012345, -1, -1, -1, 7, -1], scanner.kind);
+    }
   });
 
   it('records more lines than one scan holds over several scans, and a text that makes its buffer grow', () => {
     for (const scanner of [fieldScanner(), fieldScanner('js')]) {
       // 300 fields a line: about 200 lines a scan.
       const want = 300;
+      const layout = new RecordLayout(want, [0, 7, 299]);
       const line = (k: number) => `${Array.from({ length: want }, (_, i) => (i * k) % 97).join(' ')}\r\n`;
       const text = Buffer.from(Array.from({ length: 1000 }, (_, k) => line(k)).join('') + 'unfinished line');
-      const got = scanned(scanner, text, 0, want);
-      assert.deepEqual(got, expected(text, 0, text.length, want), scanner.kind);
+      const got = scanned(scanner, text, 0, layout);
+      assert.deepEqual(got, expected(text, 0, text.length, layout), scanner.kind);
+      assert.deepEqual(got.lines[3].values, [0, 21, (299 * 3) % 97]);
       assert.equal(got.lines.length, 1000);
       assert.equal(text.toString('latin1', got.next), 'unfinished line');
       // Growing moved the buffer: a bigger text still scans.
       const big = Buffer.from(Array.from({ length: 4000 }, (_, k) => line(k)).join(''));
-      assert.equal(scanned(scanner, big, 0, want).lines.length, 4000, scanner.kind);
+      assert.equal(scanned(scanner, big, 0, layout).lines.length, 4000, scanner.kind);
     }
   });
 

@@ -4,7 +4,7 @@ import type { EniHistory } from '../inventory/history';
 import { HOUR_MS } from '../time';
 import type { FlowLogFormat } from './format';
 import { ByteInterner, IntKeyTable, WordKeyInterner } from './tables';
-import { fieldScanner, type FieldScanner } from './field-scanner';
+import { fieldScanner, RecordLayout, type FieldScanner } from './field-scanner';
 
 /** A line longer than this is not a flow record: skip it rather than buffer it. */
 const MAX_LINE_BYTES = 64 * 1024;
@@ -18,6 +18,8 @@ const MAX_SERVICES = 255;
 const SERVICE_NAME = /^[A-Z0-9_]{1,64}$/;
 const NEWLINE = Buffer.from('\n');
 const MALFORMED_EXAMPLES_KEPT = 5;
+/** Where a record's numeric fields' values are, in the order FlowRecordStream gives them to its RecordLayout. */
+const VALUE = { time: 0, end: 1, packets: 2, bytes: 3, srcport: 4, dstport: 5, protocol: 6 } as const;
 
 export interface AggregatorEni {
   id: string;
@@ -567,6 +569,8 @@ export class FlowRecordStream {
   private carry: Buffer | undefined;
   private lineNumber = 0;
   private skippingLongLine = false;
+  /** What the scanner records of each line: the fields, and the values of the numeric ones (in VALUE's order). */
+  private readonly layout: RecordLayout;
 
   constructor(
     private readonly agg: FlowAggregator,
@@ -574,7 +578,13 @@ export class FlowRecordStream {
     private readonly source: string,
     /** ENI indexes this stream may count (all when absent). */
     private readonly covered?: Uint8Array,
-  ) {}
+  ) {
+    const f = format;
+    const time = f.start >= 0 ? f.start : f.end;
+    // A field the format lacks is given as the time field (always there), and its value not used.
+    const numbers = [time, f.end, f.packets, f.bytes, f.srcport, f.dstport, f.protocol].map((i) => (i >= 0 ? i : time));
+    this.layout = new RecordLayout(f.fieldCount, numbers);
+  }
 
   push(chunk: Uint8Array): void {
     const carried = this.carry ? this.carry.length : 0;
@@ -611,25 +621,28 @@ export class FlowRecordStream {
   /** Parses the complete lines of buf[from, len), a scanner's batch of lines at a time; returns where the last one ended. */
   private scan(buf: Buffer, from: number, len: number): number {
     const scanner = this.agg.scanner;
-    const want = this.format.fieldCount;
-    const stride = 3 + 2 * want;
+    const layout = this.layout;
+    const stride = layout.stride;
     for (let pos = from; ;) {
-      const lines = scanner.scan(pos, len, want);
+      const lines = scanner.scan(pos, len, layout);
       const out = scanner.out;
       for (let l = 0, o = 0; l < lines; l++, o += stride) {
         this.lineNumber++;
         const start = out[o];
         const end = out[o + 1];
         if (end - start > MAX_LINE_BYTES) this.malformed(`line longer than ${MAX_LINE_BYTES} bytes`);
-        else if (out[o + 2] > 0) this.record(buf, out, o + 3, start, end, out[o + 2]);
+        else if (out[o + 2] > 0) this.record(buf, out, o + 3, scanner.values, (o >> 1) + layout.valuesAt, start, end, out[o + 2]);
       }
       pos = scanner.next;
       if (lines === 0 || pos >= len) return pos;
     }
   }
 
-  /** One line's record: its fields start at out[at + k] and end at out[at + want + k] (a FieldScanner's record). */
-  private record(buf: Buffer, out: Int32Array, at: number, start: number, end: number, n: number): void {
+  /**
+   * One line's record (a FieldScanner's): its fields start at out[at + k] and end at out[at + want + k]; its numeric
+   * fields' values are at values[v + VALUE.x].
+   */
+  private record(buf: Buffer, out: Int32Array, at: number, values: Float64Array, v: number, start: number, end: number, n: number): void {
     const f = this.format;
     const want = f.fieldCount;
     const ends = at + want;
@@ -648,8 +661,7 @@ export class FlowRecordStream {
     if (!reject && actionChar !== 65 /* A */) return this.malformed('action is neither ACCEPT nor REJECT');
 
     let eni: number;
-    const timeField = f.start >= 0 ? f.start : f.end;
-    const startSec = parseUint(buf, out[at + timeField], out[ends + timeField]);
+    const startSec = values[v + VALUE.time];
     if (startSec < 0) return this.malformed('start is not a number');
     if (f.interfaceId >= 0) {
       eni = this.agg.eniForInterface(buf, out[at + f.interfaceId], out[ends + f.interfaceId]);
@@ -661,12 +673,12 @@ export class FlowRecordStream {
     }
     if (this.covered && !this.covered[eni]) return void stats.otherInterfaces++;
     if (!this.agg.inRange(startSec)) return void stats.outOfRange++;
-    const endSec = f.end >= 0 ? parseUint(buf, out[at + f.end], out[ends + f.end]) : startSec;
-    const packets = f.packets >= 0 ? parseUint(buf, out[at + f.packets], out[ends + f.packets]) : 0;
-    const bytes = f.bytes >= 0 ? parseUint(buf, out[at + f.bytes], out[ends + f.bytes]) : 0;
-    const srcport = parseUint(buf, out[at + f.srcport], out[ends + f.srcport]);
-    const dstport = parseUint(buf, out[at + f.dstport], out[ends + f.dstport]);
-    const proto = parseUint(buf, out[at + f.protocol], out[ends + f.protocol]);
+    const endSec = f.end >= 0 ? values[v + VALUE.end] : startSec;
+    const packets = f.packets >= 0 ? values[v + VALUE.packets] : 0;
+    const bytes = f.bytes >= 0 ? values[v + VALUE.bytes] : 0;
+    const srcport = values[v + VALUE.srcport];
+    const dstport = values[v + VALUE.dstport];
+    const proto = values[v + VALUE.protocol];
     if (endSec < 0 || packets < 0 || bytes < 0 || srcport < 0 || dstport < 0 || proto < 0 || srcport > 65535 || dstport > 65535) {
       return this.malformed('a numeric field (port, protocol, packets, bytes, end) is not a number');
     }
@@ -709,16 +721,4 @@ export class FlowRecordStream {
   private malformed(reason: string): void {
     this.agg.malformed(this.source, this.lineNumber, reason);
   }
-}
-
-/** A non-negative decimal integer from bytes, or -1 (also for `-`). */
-function parseUint(buf: Uint8Array, start: number, end: number): number {
-  if (end <= start || end - start > 15) return -1;
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const d = buf[i] - 48;
-    if (d < 0 || d > 9) return -1;
-    v = v * 10 + d;
-  }
-  return v;
 }

@@ -4,23 +4,53 @@ import { FIELD_SCANNER_WASM } from './field-scanner-wasm';
 
 /** The records' area: about a thousand lines of a 30-field format per call. */
 const OUT_BYTES = 256 * 1024;
+/** After the records (WebAssembly): the layout's list of numeric fields, then the text. */
+const NUMBERS_AT = OUT_BYTES;
+const TEXT_AT = OUT_BYTES + 256;
 /** Bytes a scan may read past the text's end (one SIMD load). */
 const PAD = 16;
 const PAGE = 64 * 1024;
 
 /**
- * A scanner and the buffer it scans. `scan` writes one record per complete line into `out`, 3 + 2 × want numbers from
- * `recordStart(k)`: line start, line end (without a CR before its newline), field count n, the starts of the first
- * `want` fields, then their ends. Fields are runs of bytes between spaces; every field is counted, `want` recorded.
+ * What a scan records of each line of a format: the first `want` fields, and the values of the `numbers` fields.
+ * Record k starts at `out[k × stride]`: line start, line end (without a CR before its newline), field count n, the starts
+ * of the first `want` fields (from `out[o + 3]`), then their ends (from `out[o + 3 + want]`); its values are at
+ * `values[o / 2 + valuesAt]` on, one per `numbers` field: its decimal digits (at most 15) or -1 (see parseUint).
+ */
+export class RecordLayout {
+  /** Numbers (i32) per record: an even count, so that its values are 8-byte aligned. */
+  readonly stride: number;
+  /** Where a record's values start, in f64 from the record's start. */
+  readonly valuesAt: number;
+  /** The most records a scan writes. */
+  readonly maxLines: number;
+
+  constructor(
+    readonly want: number,
+    /** Field indexes, each below `want`. */
+    readonly numbers: readonly number[],
+  ) {
+    if (numbers.some((f) => f < 0 || f >= want) || numbers.length > 60) throw new RangeError('numeric fields out of the layout');
+    this.valuesAt = Math.ceil((3 + 2 * want) / 2);
+    this.stride = 2 * (this.valuesAt + numbers.length);
+    this.maxLines = Math.max(1, Math.floor(OUT_BYTES / 4 / this.stride));
+  }
+}
+
+/**
+ * A scanner and the buffer it scans: `scan` writes one record per complete line (see RecordLayout). Fields are runs of
+ * bytes between spaces; every field is counted, `want` recorded.
  */
 export interface FieldScanner {
   readonly kind: 'wasm' | 'js';
   /** Where text is put to be scanned: at least `size` bytes, and valid until the next call (it may move). */
   buffer(size: number): Buffer;
   /** Scans the buffer's bytes [from, len) for lines; returns how many records it wrote (`next` is where it stopped). */
-  scan(from: number, len: number, want: number): number;
+  scan(from: number, len: number, layout: RecordLayout): number;
   /** The records of the last scan. */
   readonly out: Int32Array;
+  /** The same memory as `out`, for the records' values. */
+  readonly values: Float64Array;
   /** Where the first line the last scan did not record starts (an unfinished line, or more lines than `out` holds). */
   readonly next: number;
 }
@@ -47,22 +77,42 @@ export function fieldScanner(prefer: 'wasm' | 'js' = 'wasm'): FieldScanner {
 
 interface FieldScannerExports {
   memory: WebAssembly.Memory;
-  scanLines(base: number, from: number, len: number, out: number, want: number, maxLines: number): number;
+  scanLines(
+    base: number,
+    from: number,
+    len: number,
+    out: number,
+    want: number,
+    stride: number,
+    valuesAt: number,
+    numbers: number,
+    maxLines: number,
+  ): number;
   next(): number;
 }
 
-/** Memory: the records' area, then the text. */
+/** Memory: the records' area, the numeric fields' list, then the text. */
 class WasmFieldScanner implements FieldScanner {
   readonly kind = 'wasm';
-  out: Int32Array;
+  out!: Int32Array;
+  values!: Float64Array;
   private readonly exports: FieldScannerExports;
-  private text: Buffer;
+  private text!: Buffer;
+  /** The layout whose numeric fields are in memory now. */
+  private listed: RecordLayout | undefined;
 
   constructor(module: WebAssembly.Module) {
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as FieldScannerExports;
-    this.exports.memory.grow((OUT_BYTES + PAGE) / PAGE);
-    this.out = new Int32Array(this.exports.memory.buffer, 0, OUT_BYTES / 4);
-    this.text = Buffer.from(this.exports.memory.buffer, OUT_BYTES, PAGE - PAD);
+    this.exports.memory.grow((TEXT_AT + PAGE) / PAGE);
+    this.views();
+  }
+
+  /** Views of the memory (growing it detaches them). */
+  private views(): void {
+    const memory = this.exports.memory.buffer;
+    this.out = new Int32Array(memory, 0, OUT_BYTES / 4);
+    this.values = new Float64Array(memory, 0, OUT_BYTES / 8);
+    this.text = Buffer.from(memory, TEXT_AT, memory.byteLength - TEXT_AT - PAD);
   }
 
   get next(): number {
@@ -74,26 +124,27 @@ class WasmFieldScanner implements FieldScanner {
       const memory = this.exports.memory;
       const pages = Math.ceil((OUT_BYTES + Math.max(size, this.text.length * 2) + PAD) / PAGE);
       memory.grow(pages - memory.buffer.byteLength / PAGE);
-      // Growing detaches the old views.
-      this.out = new Int32Array(memory.buffer, 0, OUT_BYTES / 4);
-      this.text = Buffer.from(memory.buffer, OUT_BYTES, memory.buffer.byteLength - OUT_BYTES - PAD);
+      this.views();
+      this.listed = undefined;
     }
     return this.text;
   }
 
-  scan(from: number, len: number, want: number): number {
-    return this.exports.scanLines(OUT_BYTES, from, len, 0, want, maxLines(want));
+  scan(from: number, len: number, layout: RecordLayout): number {
+    if (this.listed !== layout) {
+      const list = new Int32Array(this.exports.memory.buffer, NUMBERS_AT, 1 + layout.numbers.length);
+      list[0] = layout.numbers.length;
+      list.set(layout.numbers, 1);
+      this.listed = layout;
+    }
+    return this.exports.scanLines(TEXT_AT, from, len, 0, layout.want, layout.stride * 4, layout.valuesAt * 8, NUMBERS_AT, layout.maxLines);
   }
-}
-
-/** The lines a scan records at most for a format of `want` fields. */
-function maxLines(want: number): number {
-  return Math.max(1, Math.floor(OUT_BYTES / 4 / (3 + 2 * want)));
 }
 
 class JsFieldScanner implements FieldScanner {
   readonly kind = 'js';
   out = new Int32Array(OUT_BYTES / 4);
+  values = new Float64Array(this.out.buffer);
   next = 0;
   private text = Buffer.alloc(0);
 
@@ -107,11 +158,10 @@ class JsFieldScanner implements FieldScanner {
    * Reads a 32-bit word at a time and computes which of its bytes are spaces or newlines (SWAR), then visits only those:
    * several times fewer steps than a byte loop.
    */
-  scan(from: number, len: number, want: number): number {
+  scan(from: number, len: number, layout: RecordLayout): number {
     const buf = this.text;
     const out = this.out;
-    const most = maxLines(want);
-    const stride = 3 + 2 * want;
+    const { want, stride, numbers } = layout;
     const words = new Int32Array(buf.buffer, 0, (len + 3) >> 2);
     let lines = 0;
     let n = 0;
@@ -144,10 +194,14 @@ class JsFieldScanner implements FieldScanner {
           out[o] = lineStart;
           out[o + 1] = e;
           out[o + 2] = n;
+          for (let k = 0, v = (o >> 1) + layout.valuesAt; k < numbers.length; k++) {
+            const field = numbers[k];
+            this.values[v + k] = field < n ? parseUint(buf, out[o + 3 + field], out[o + 3 + want + field]) : -1;
+          }
           o += stride;
           n = 0;
           lineStart = s;
-          if (++lines === most) {
+          if (++lines === layout.maxLines) {
             this.next = lineStart;
             return lines;
           }
@@ -157,4 +211,16 @@ class JsFieldScanner implements FieldScanner {
     this.next = lineStart;
     return lines;
   }
+}
+
+/** A non-negative decimal integer from bytes (at most 15 digits, exact in a double), or -1 (also for `-`). */
+export function parseUint(buf: Uint8Array, start: number, end: number): number {
+  if (end <= start || end - start > 15) return -1;
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = buf[i] - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
 }
