@@ -200,6 +200,16 @@ describe('parseLogFormat', () => {
     }
   });
 
+  test('a format of more fields than a flow log has is refused, and one of 256 parses', () => {
+    const required = '${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${start} ${action}';
+    const padded = (n: number) => `${required}${' ${version}'.repeat(n - 7)}`;
+    assert.equal(parseLogFormat(padded(256)).fieldCount, 256);
+    assert.throws(
+      () => parseLogFormat(padded(10_000)),
+      (err: unknown) => err instanceof LogFormatError && err.message === "LogFormat has 10000 fields: a flow log's has at most 256",
+    );
+  });
+
   test('a huge bad token is quoted only in part', () => {
     const bad = 'x'.repeat(10_000);
     assert.throws(

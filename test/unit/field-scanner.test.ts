@@ -133,6 +133,12 @@ describe('the flow-log field scanner', () => {
     }
   });
 
+  it('holds records of the largest LogFormat a flow log may have (256 fields) by the hundred, and refuses ones that do not fit', () => {
+    assert.ok(new RecordLayout(256, [0, 1, 2, 3, 4, 5, 6]).maxLines > 100);
+    assert.throws(() => new RecordLayout(40_000, [0]), /does not fit/);
+    assert.throws(() => new RecordLayout(8, [8]), /out of the layout/);
+  });
+
   it('is the build of wasm/flow-fields.ts (npm run build:wasm)', () => {
     const r = spawnSync(process.execPath, [path.join(root, 'scripts', 'build-wasm.js'), '--check'], { cwd: root, encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr + r.stdout);

@@ -595,8 +595,8 @@ export class FlowRecordStream {
     this.carry = undefined;
     let pos = 0;
     if (this.skippingLongLine) {
-      const nl = buf.indexOf(10);
-      if (nl < 0 || nl >= len) return;
+      const nl = buf.subarray(0, len).indexOf(10);
+      if (nl < 0) return;
       this.lineNumber++;
       this.skippingLongLine = false;
       pos = nl + 1;
@@ -634,7 +634,7 @@ export class FlowRecordStream {
         else if (out[o + 2] > 0) this.record(buf, out, o + 3, scanner.values, (o >> 1) + layout.valuesAt, start, end, out[o + 2]);
       }
       pos = scanner.next;
-      if (lines === 0 || pos >= len) return pos;
+      if (lines < layout.maxLines) return pos;
     }
   }
 

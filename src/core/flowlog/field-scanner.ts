@@ -33,7 +33,8 @@ export class RecordLayout {
     if (numbers.some((f) => f < 0 || f >= want) || numbers.length > 60) throw new RangeError('numeric fields out of the layout');
     this.valuesAt = Math.ceil((3 + 2 * want) / 2);
     this.stride = 2 * (this.valuesAt + numbers.length);
-    this.maxLines = Math.max(1, Math.floor(OUT_BYTES / 4 / this.stride));
+    this.maxLines = Math.floor(OUT_BYTES / 4 / this.stride);
+    if (this.maxLines < 1) throw new RangeError(`a record of ${want} fields does not fit the scanner's records`);
   }
 }
 

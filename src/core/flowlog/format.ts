@@ -86,6 +86,8 @@ export class LogFormatError extends Error {
 }
 
 const TOKEN = /^\$\{([a-z0-9-]+)\}$/;
+/** AWS defines about 40 fields; a format of more than this many is not a flow log's (and a record must fit the scanner's). */
+const MAX_FIELDS = 256;
 
 /** Parses a LogFormat; an empty or missing one is the default (v2) format, as in AWS. */
 export function parseLogFormat(text: string | undefined): FlowLogFormat {
@@ -96,6 +98,7 @@ export function parseLogFormat(text: string | undefined): FlowLogFormat {
     if (!m) throw new LogFormatError(`LogFormat token "${token.slice(0, 60)}" is not of the form \${field-name}`);
     names.push(m[1]);
   }
+  if (names.length > MAX_FIELDS) throw new LogFormatError(`LogFormat has ${names.length} fields: a flow log's has at most ${MAX_FIELDS}`);
   const at = (name: string) => names.indexOf(name);
   const format: FlowLogFormat = {
     text: source,
