@@ -133,6 +133,26 @@ describe('the flow-log field scanner', () => {
     }
   });
 
+  it('gives a buffer of at least the size asked, however it grows', () => {
+    for (const scanner of [fieldScanner(), fieldScanner('js')]) {
+      fc.assert(
+        fc.property(fc.integer({ min: 1, max: 3 << 20 }), (size) => {
+          const buf = scanner.buffer(size);
+          assert.ok(buf.length >= size, `${scanner.kind}: ${buf.length} bytes for ${size}`);
+          buf[size - 1] = 10;
+        }),
+        { numRuns: 200 },
+      );
+    }
+    // A first text that ends within a few bytes of a page of memory (each on a new scanner, which grows for it alone).
+    for (let pages = 1; pages < 24; pages++) {
+      for (const slack of [0, 1, 100, 255, 256, 300]) {
+        const size = pages * 64 * 1024 - 16 - slack;
+        for (const kind of ['wasm', 'js'] as const) assert.ok(fieldScanner(kind).buffer(size).length >= size, `${kind}: ${size}`);
+      }
+    }
+  });
+
   it('holds records of the largest LogFormat a flow log may have (256 fields) by the hundred, and refuses ones that do not fit', () => {
     assert.ok(new RecordLayout(256, [0, 1, 2, 3, 4, 5, 6]).maxLines > 100);
     assert.throws(() => new RecordLayout(40_000, [0]), /does not fit/);

@@ -123,7 +123,7 @@ class WasmFieldScanner implements FieldScanner {
   buffer(size: number): Buffer {
     if (size > this.text.length) {
       const memory = this.exports.memory;
-      const pages = Math.ceil((OUT_BYTES + Math.max(size, this.text.length * 2) + PAD) / PAGE);
+      const pages = Math.ceil((TEXT_AT + Math.max(size, this.text.length * 2) + PAD) / PAGE);
       memory.grow(pages - memory.buffer.byteLength / PAGE);
       this.views();
       this.listed = undefined;
@@ -195,9 +195,9 @@ class JsFieldScanner implements FieldScanner {
           out[o] = lineStart;
           out[o + 1] = e;
           out[o + 2] = n;
-          for (let k = 0, v = (o >> 1) + layout.valuesAt; k < numbers.length; k++) {
-            const field = numbers[k];
-            this.values[v + k] = field < n ? parseUint(buf, out[o + 3 + field], out[o + 3 + want + field]) : -1;
+          for (let j = 0, at = (o >> 1) + layout.valuesAt; j < numbers.length; j++) {
+            const field = numbers[j];
+            this.values[at + j] = field < n ? parseUint(buf, out[o + 3 + field], out[o + 3 + want + field]) : -1;
           }
           o += stride;
           n = 0;
@@ -215,7 +215,7 @@ class JsFieldScanner implements FieldScanner {
 }
 
 /** A non-negative decimal integer from bytes (at most 15 digits, exact in a double), or -1 (also for `-`). */
-export function parseUint(buf: Uint8Array, start: number, end: number): number {
+function parseUint(buf: Uint8Array, start: number, end: number): number {
   if (end <= start || end - start > 15) return -1;
   let v = 0;
   for (let i = start; i < end; i++) {
