@@ -66,7 +66,7 @@ function scanned(scanner: FieldScanner, text: Uint8Array, from: number, layout: 
       lines.push({ start: out[o], end: out[o + 1], n, fields, values });
     }
     pos = scanner.next;
-    if (count === 0 || pos >= text.length) return { lines, next: pos };
+    if (count < layout.maxLines) return { lines, next: pos };
   }
 }
 

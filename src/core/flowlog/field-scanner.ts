@@ -10,6 +10,8 @@ const TEXT_AT = OUT_BYTES + 256;
 /** Bytes a scan may read past the text's end (one SIMD load). */
 const PAD = 16;
 const PAGE = 64 * 1024;
+/** Memory a WebAssembly scanner starts with: the records, the list and a page of text. */
+const FIRST_PAGES = Math.ceil(TEXT_AT / PAGE) + 1;
 
 /**
  * What a scan records of each line of a format: the first `want` fields, and the values of the `numbers` fields.
@@ -73,7 +75,14 @@ function wasmModule(): WebAssembly.Module | null {
 /** The fastest scanner this runtime has (`prefer: 'js'` for the JavaScript one, which tests compare it with). */
 export function fieldScanner(prefer: 'wasm' | 'js' = 'wasm'): FieldScanner {
   const module = prefer === 'wasm' ? wasmModule() : null;
-  return module ? new WasmFieldScanner(module) : new JsFieldScanner();
+  if (module) {
+    try {
+      return new WasmFieldScanner(module);
+    } catch {
+      // No memory for an instance: the JavaScript scanner gives the same records.
+    }
+  }
+  return new JsFieldScanner();
 }
 
 interface FieldScannerExports {
@@ -99,12 +108,12 @@ class WasmFieldScanner implements FieldScanner {
   values!: Float64Array;
   private readonly exports: FieldScannerExports;
   private text!: Buffer;
-  /** The layout whose numeric fields are in memory now. */
+  /** The layout whose numeric fields are in memory now (growing keeps them). */
   private listed: RecordLayout | undefined;
 
   constructor(module: WebAssembly.Module) {
     this.exports = new WebAssembly.Instance(module, {}).exports as unknown as FieldScannerExports;
-    this.exports.memory.grow((TEXT_AT + PAGE) / PAGE);
+    this.exports.memory.grow(FIRST_PAGES);
     this.views();
   }
 
@@ -126,7 +135,6 @@ class WasmFieldScanner implements FieldScanner {
       const pages = Math.ceil((TEXT_AT + Math.max(size, this.text.length * 2) + PAD) / PAGE);
       memory.grow(pages - memory.buffer.byteLength / PAGE);
       this.views();
-      this.listed = undefined;
     }
     return this.text;
   }
@@ -151,7 +159,10 @@ class JsFieldScanner implements FieldScanner {
 
   buffer(size: number): Buffer {
     // 4-byte aligned (its own ArrayBuffer) and padded, so that scan can read it a word at a time.
-    if (this.text.length < size) this.text = Buffer.from(new ArrayBuffer(Math.max(size, this.text.length * 2) + PAD), 0, size);
+    if (this.text.length < size) {
+      const capacity = Math.max(size, this.text.length * 2);
+      this.text = Buffer.from(new ArrayBuffer(capacity + PAD), 0, capacity);
+    }
     return this.text;
   }
 
