@@ -101,8 +101,10 @@ const V_SRCPORT = 4;
 const V_DSTPORT = 5;
 const V_PROTOCOL = 6;
 
-/** For formats without interface-id: which wanted ENI held the address [start, end) at a time (the ENI history), or -1. */
-@external('env', 'eniForAddress')
+/**
+ * For formats without interface-id: which wanted ENI held the address [start, end) at a time (the ENI history), or -1.
+ * Imported from JavaScript as `flow-records`.`eniForAddress`.
+ */
 declare function eniForAddress(start: i32, end: i32, atSec: f64): i32;
 
 // ---- heap
@@ -187,7 +189,7 @@ export function coveredMask(): i32 {
 // ---- hashing and comparing bytes
 
 function hashBytes(at: i32, length: i32): u32 {
-  let h: u32 = 0x811c9dc5 ^ <u32>length;
+  let h: u32 = 0x811c9dc5 ^ (<u32>length);
   for (let i = 0; i < length; i++) h = (h ^ load<u8>(at + i)) * 0x01000193;
   return h ^ (h >>> 15);
 }
@@ -196,7 +198,6 @@ function hashBytes(at: i32, length: i32): u32 {
  * Copies a field of at most 64 bytes into the key being built, 8 bytes a step (it may write up to 7 bytes past, which
  * the key's next bytes overwrite); returns where the copy ends.
  */
-@inline
 function copyShort(to: i32, from: i32, length: i32): i32 {
   for (let i = 0; i < length; i += 8) store<u64>(to + i, load<u64>(from + i));
   return to + length;
@@ -276,7 +277,7 @@ function othersInit(capacity: i32): void {
 
 function otherInterface(at: i32, length: i32): i32 {
   const h = hashBytes(at, length);
-  let slot = <i32>h & otherSlotMask;
+  let slot = (<i32>h) & otherSlotMask;
   for (;;) {
     const e = load<i32>(otherSlots + (slot << 2));
     if (e == 0) break;
@@ -330,7 +331,7 @@ function rehash(entries: i32, count: i32, slots: i32, stride: i32, hashAt: i32):
   const table = alloc(slots << 2);
   const mask = slots - 1;
   for (let id = 0; id < count; id++) {
-    let slot = <i32>load<u32>(entries + id * stride + hashAt) & mask;
+    let slot = (<i32>load<u32>(entries + id * stride + hashAt)) & mask;
     while (load<i32>(table + (slot << 2)) != 0) slot = (slot + 1) & mask;
     store<i32>(table + (slot << 2), id + 1);
   }
@@ -388,13 +389,13 @@ function internKey(length: i32): i32 {
   const words = (length + 7) >> 3;
   // Zero the bytes past the key in its last word, so that equal keys have equal words.
   for (let i = length; i < words << 3; i++) store<u8>(KEY_AT + i, 0);
-  let h: u64 = 0xcbf29ce484222325 ^ <u64>length;
+  let h: u64 = 0xcbf29ce484222325 ^ (<u64>length);
   for (let i = 0; i < words; i++) {
     h = (h ^ load<u64>(KEY_AT + (i << 3))) * 0x100000001b3;
     h ^= h >> 29;
   }
   const hash = <u32>(h ^ (h >> 32));
-  let slot = <i32>hash & peerSlotMask;
+  let slot = (<i32>hash) & peerSlotMask;
   for (;;) {
     const e = load<i32>(peerSlots + (slot << 2));
     if (e == 0) break;
@@ -476,7 +477,7 @@ function rowsInit(capacity: i32): void {
 }
 
 function rowHash(key: i64): i32 {
-  return <i32>(<u32>((key ^ (key >>> 32)) * 0x9e3779b97f4a7c15 >>> 32));
+  return <i32>(<u32>(((key ^ (key >>> 32)) * 0x9e3779b97f4a7c15) >>> 32));
 }
 
 /** The row of (peer, ENI, reject, hour index), made when new with first = last = startSec. */
@@ -662,12 +663,10 @@ export function aggregate(from: i32, len: i32): i32 {
   return lines;
 }
 
-@inline
 function fieldAt(at: i32, field: i32): i32 {
   return TEXT_AT + load<i32>(at + 12 + (field << 2));
 }
 
-@inline
 function fieldEnd(ends: i32, field: i32): i32 {
   return TEXT_AT + load<i32>(ends + (field << 2));
 }
@@ -678,12 +677,21 @@ function record(line: i32, o: i32, ends: i32, v: i32, start: i32, end: i32, n: i
   if (n > want) return event(line, R_FIELD_COUNT, n);
   if (fLogStatus >= 0 && n > fLogStatus) {
     const c = load<u8>(fieldAt(o, fLogStatus));
-    if (c == 78 /* N */) { noData++; return; }
-    if (c == 83 /* S */) { skipData++; return; }
+    if (c == 78 /* N */) {
+      noData++;
+      return;
+    }
+    if (c == 83 /* S */) {
+      skipData++;
+      return;
+    }
   }
   if (n != want) return event(line, R_FIELD_COUNT, n);
   const actionChar = load<u8>(fieldAt(o, fAction));
-  if (actionChar == 45 /* - */) { noData++; return; }
+  if (actionChar == 45 /* - */) {
+    noData++;
+    return;
+  }
   const reject = actionChar == 82 /* R */ ? 1 : 0;
   if (!reject && actionChar != 65 /* A */) return event(line, R_ACTION, n);
 
@@ -697,9 +705,18 @@ function record(line: i32, o: i32, ends: i32, v: i32, start: i32, end: i32, n: i
     eni = eniForAddress(fieldAt(o, fSrcaddr), fieldEnd(ends, fSrcaddr), startSec);
     if (eni < 0) eni = eniForAddress(fieldAt(o, fDstaddr), fieldEnd(ends, fDstaddr), startSec);
   }
-  if (eni < 0) { other++; return; }
-  if (useCovered && load<u8>(covered + eni) == 0) { other++; return; }
-  if (!(startSec >= rangeStartSec && startSec < rangeEndSec)) { outOfRange++; return; }
+  if (eni < 0) {
+    other++;
+    return;
+  }
+  if (useCovered && load<u8>(covered + eni) == 0) {
+    other++;
+    return;
+  }
+  if (!(startSec >= rangeStartSec && startSec < rangeEndSec)) {
+    outOfRange++;
+    return;
+  }
   const endSec = hasEnd ? load<f64>(v + (V_END << 3)) : startSec;
   const packets = hasPackets ? load<f64>(v + (V_PACKETS << 3)) : 0;
   const bytes = hasBytes ? load<f64>(v + (V_BYTES << 3)) : 0;

@@ -99,7 +99,7 @@ export class FlowKernel {
 
   constructor(shape: KernelShape) {
     const imports = {
-      env: {
+      'flow-records': {
         eniForAddress: (start: number, end: number, atSec: number) =>
           shape.eniForAddress(Buffer.from(this.x.memory.buffer, start, end - start).toString('latin1'), atSec),
       },
@@ -118,7 +118,15 @@ export class FlowKernel {
     this.textBytes = g('TEXT_BYTES');
     if (g('ROW_FIELDS') !== ROW.fields) throw new Error('the flow kernel module does not match flow-kernel.ts');
     const x = this.x;
-    x.init(shape.enis.length, shape.eniFactor, shape.hourFactor, shape.firstHour, shape.rangeStartSec, shape.rangeEndSec, shape.sampleFromSec);
+    x.init(
+      shape.enis.length,
+      shape.eniFactor,
+      shape.hourFactor,
+      shape.firstHour,
+      shape.rangeStartSec,
+      shape.rangeEndSec,
+      shape.sampleFromSec,
+    );
     shape.enis.forEach((eni, i) => {
       const id = this.put(Buffer.from(eni.id, 'latin1'));
       const list = x.alloc(eni.addresses.length * 8);
