@@ -475,7 +475,7 @@ describe('the flow kernel: every record means what the model says', () => {
       );
     }
     const text = Buffer.from(lines.join('\n') + '\n');
-    assert.ok(text.length > 3 << 20);
+    assert.ok(text.length > 3 << 20, `${text.length} bytes`);
     assertSame(text, f, []);
     assertSame(text, f, [1, 70_000, (1 << 20) + 5, (3 << 20) - 1]);
   });
