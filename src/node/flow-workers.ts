@@ -554,7 +554,12 @@ const TEXT_BUFFERS = 8;
 export async function* inflatedInThread(file: string, signal?: AbortSignal, workerScript?: string): AsyncGenerator<Uint8Array> {
   signal?.throwIfAborted();
   // The inflating thread's script is beside the parsing thread's.
-  const worker = startParsingThread(siblingScript(workerScript ?? defaultWorkerScript(), 'inflate-worker'));
+  let worker: Worker;
+  try {
+    worker = startParsingThread(siblingScript(workerScript ?? defaultWorkerScript(), 'inflate-worker'));
+  } catch (err) {
+    throw new Error(`${file}: the flow-log inflating thread could not start: ${(err as Error).message}`);
+  }
   live++;
   const filled: Array<{ buffer: ArrayBuffer; length: number }> = [];
   let done: { stoppedEarly?: string } | undefined;
