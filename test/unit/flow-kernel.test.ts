@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import fc from 'fast-check';
 import { FLOW_KERNEL_WASM } from '../../src/core/flowlog/flow-kernel-wasm';
-import { FlowAggregator, type AggregatorEni } from '../../src/core/flowlog/aggregate';
+import { FlowAggregator, type AggregatorEni, type FlowParseStats } from '../../src/core/flowlog/aggregate';
 import { parseLogFormat, type FlowLogFormat } from '../../src/core/flowlog/format';
 import type { EniHistory } from '../../src/core/inventory/history';
 import type { FlowAggregate } from '../../src/core/model';
@@ -197,15 +197,8 @@ const FORMATS: FlowLogFormat[] = [
 
 interface Model {
   rows: Map<string, FlowAggregate>;
-  stats: {
-    records: number;
-    attributed: number;
-    noData: number;
-    skipData: number;
-    otherInterfaces: number;
-    outOfRange: number;
-    malformed: number;
-  };
+  stats: Omit<FlowParseStats, 'malformedExamples'>;
+
   malformed: Array<{ line: number; reason: string }>;
   others: Map<string, number>;
 }

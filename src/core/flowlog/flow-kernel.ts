@@ -7,6 +7,11 @@ import type { FlowLogFormat } from './format';
 export const ROW = { key: 0, flows: 1, packets: 2, bytes: 3, first: 4, last: 5, kept: 6, fields: 7 } as const;
 /** What one `aggregate` call counted, at `stats[k]`. */
 export const STAT = { records: 0, attributed: 1, noData: 2, skipData: 3, otherInterfaces: 4, outOfRange: 5 } as const;
+/**
+ * A byte-key table's header in the kernel's memory (i32 indexes from its address): where its entries are (each
+ * [hash, key offset in the slab, key length, value], entryFields i32), how many, and where its slab of keys is.
+ */
+const TABLE = { entries: 0, count: 2, slab: 5, entryFields: 4 } as const;
 /** Why a line is malformed: an event's reason. */
 export const REASON = { longLine: 1, fieldCount: 2, action: 3, start: 4, number: 5, address: 6 } as const;
 
@@ -25,15 +30,12 @@ interface KernelExports {
   init(enis: number, eniFactor: number, hourFactor: number, firstHour: number, startSec: number, endSec: number, sampleSec: number): void;
   addEni(eni: number, at: number, length: number, addresses: number, addressCount: number): void;
   coveredMask(): number;
-  otherInterfaceCount(): number;
-  otherList(): number;
+  otherTable(): number;
   clearOthers(): void;
   serviceIndex(at: number, length: number): number;
   services(): number;
   internPeer(length: number): number;
-  peerCountNow(): number;
-  peerList(): number;
-  peerKeys(): number;
+  peerTable(): number;
   row(peer: number, eni: number, reject: number, hour: number, startSec: number): number;
   rowCountNow(): number;
   rowList(): number;
@@ -256,13 +258,18 @@ export class FlowKernel {
   }
 
   get peerCount(): number {
-    return this.x.peerCountNow();
+    return this.i32[this.x.peerTable() / 4 + TABLE.count];
   }
 
   peerKey(peer: number): string {
-    const entry = this.x.peerList() / 4 + peer * 4;
+    return this.tableKey(this.x.peerTable(), peer);
+  }
+
+  /** Key `id` of a table of the kernel's (wasm/flow-records.ts: a header of i32 at `table`, see TABLE). */
+  private tableKey(table: number, id: number): string {
     const i32 = this.i32;
-    return Buffer.from(this.x.memory.buffer, this.x.peerKeys() + i32[entry + 1], i32[entry + 2]).toString('latin1');
+    const entry = i32[table / 4 + TABLE.entries] / 4 + id * TABLE.entryFields;
+    return Buffer.from(this.x.memory.buffer, i32[table / 4 + TABLE.slab] + i32[entry + 1], i32[entry + 2]).toString('latin1');
   }
 
   /** The row of (peer, ENI, reject, hour index), made when new with first = last = startSec. */
@@ -286,13 +293,12 @@ export class FlowKernel {
 
   /** The interfaces met that are not wanted ENIs, with their records, in the order first met; then none. */
   drainOtherInterfaces(): Array<[string, number]> {
-    const count = this.x.otherInterfaceCount();
-    const list = this.x.otherList() / 4;
+    const table = this.x.otherTable();
     const i32 = this.i32;
+    const count = i32[table / 4 + TABLE.count];
+    const entries = i32[table / 4 + TABLE.entries] / 4;
     const out: Array<[string, number]> = [];
-    for (let i = 0, e = list; i < count; i++, e += 4) {
-      out.push([Buffer.from(this.x.memory.buffer, i32[e], i32[e + 1]).toString('latin1'), i32[e + 3]]);
-    }
+    for (let id = 0; id < count; id++) out.push([this.tableKey(table, id), i32[entries + id * TABLE.entryFields + 3] >>> 0]);
     this.x.clearOthers();
     return out;
   }
