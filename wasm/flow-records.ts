@@ -31,11 +31,11 @@ export const OUT_AT: i32 = 0;
 const OUT_BYTES: i32 = 256 * 1024;
 /** The scanner's list of numeric fields: count, then field indexes. */
 const NUMBERS_AT: i32 = OUT_AT + OUT_BYTES;
-/** i32 × 20, written by JavaScript before configure(): see CONFIG below. */
+/** i32 × 17, written by JavaScript before configure(): see CONFIG below. */
 export const CONFIG_AT: i32 = NUMBERS_AT + 256;
 /** f64 × 8: what the last aggregate() counted (see STAT below). */
 export const STATS_AT: i32 = CONFIG_AT + 128;
-/** Where JavaScript writes a key (an ENI id, an address, a peer key, a service name) before handing it over. */
+/** Where JavaScript writes a key (a peer key, a service name) before handing it over. */
 export const SCRATCH_AT: i32 = STATS_AT + 64;
 const SCRATCH_BYTES: i32 = 256;
 /** Service names: i32 length, then up to 64 bytes, per index (0 is none). */
@@ -43,7 +43,7 @@ export const SERVICES_AT: i32 = SCRATCH_AT + SCRATCH_BYTES;
 const SERVICE_STRIDE: i32 = 4 + MAX_SERVICE_BYTES;
 /** The interface id of the last record, for runs of one interface. */
 const LAST_INTERFACE_AT: i32 = SERVICES_AT + (MAX_SERVICES + 1) * SERVICE_STRIDE;
-/** A peer key being built (8-byte words, zero-padded). */
+/** A peer key being built. */
 const KEY_AT: i32 = LAST_INTERFACE_AT + LAST_INTERFACE_BYTES;
 const KEY_BYTES: i32 = 128;
 /** Malformed lines of the last call: i32 [line index in the call, reason (REASON), field count]. */
@@ -111,17 +111,21 @@ declare function eniForAddress(start: i32, end: i32, atSec: f64): i32;
 
 let heapTop: i32 = HEAP_AT;
 
+/** The heap ends below 2 GiB (addresses are i32): past it, allocating traps, which JavaScript words as an error. */
+const HEAP_LIMIT: i64 = 0x7fff0000;
+
 /** `bytes` of zeroed memory, 8-byte aligned; memory grows as needed (nothing is freed). */
 export function alloc(bytes: i32): i32 {
   const at = heapTop;
-  const top = (at + bytes + 7) & ~7;
-  const have = memory.size() << 16;
+  const top: i64 = (<i64>at + <i64>bytes + 7) & ~7;
+  if (bytes < 0 || top > HEAP_LIMIT) unreachable();
+  const have: i64 = (<i64>memory.size()) << 16;
   if (top > have) {
-    const pages = ((top - have + 0xffff) >>> 16) as i32;
+    const pages = <i32>((top - have + 0xffff) >> 16);
     // Double at least: fewer, larger grows.
     if (memory.grow(max(pages, memory.size())) < 0 && memory.grow(pages) < 0) unreachable();
   }
-  heapTop = top;
+  heapTop = <i32>top;
   return at;
 }
 

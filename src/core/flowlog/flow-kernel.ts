@@ -216,7 +216,18 @@ export class FlowKernel {
 
   /** Parses the complete lines of text [from, len) (see `text`), at most a batch of them; returns how many it took. */
   aggregate(from: number, len: number): number {
-    return this.x.aggregate(from, len);
+    return this.call(() => this.x.aggregate(from, len));
+  }
+
+  /** A call that may grow the kernel's tables: a trap (no memory left for them) is an error that says so. */
+  private call<T>(f: () => T): T {
+    try {
+      return f();
+    } catch (err) {
+      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+      const mib = Math.round(this.x.memory.buffer.byteLength / 2 ** 20);
+      throw new Error(`flow-log aggregation stopped: its tables could not grow past ${mib} MiB of WebAssembly memory (${err.message})`);
+    }
   }
 
   /** Where the first line the last `aggregate` did not take starts. */
@@ -254,7 +265,7 @@ export class FlowKernel {
   /** The id of a peer key (at most 128 bytes). */
   internPeer(key: string): number {
     this.u8.set(Buffer.from(key, 'latin1'), this.at.scratch);
-    return this.x.internPeer(key.length);
+    return this.call(() => this.x.internPeer(key.length));
   }
 
   get peerCount(): number {
@@ -274,7 +285,7 @@ export class FlowKernel {
 
   /** The row of (peer, ENI, reject, hour index), made when new with first = last = startSec. */
   row(peer: number, eni: number, reject: number, hour: number, startSec: number): number {
-    return this.x.row(peer, eni, reject, hour, startSec);
+    return this.call(() => this.x.row(peer, eni, reject, hour, startSec));
   }
 
   get rowCount(): number {
