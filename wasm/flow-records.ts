@@ -31,11 +31,11 @@ export const OUT_AT: i32 = 0;
 const OUT_BYTES: i32 = 256 * 1024;
 /** The scanner's list of numeric fields: count, then field indexes. */
 const NUMBERS_AT: i32 = OUT_AT + OUT_BYTES;
-/** i32 × 17, written by JavaScript before configure(): see CONFIG below. */
+/** i32 × 20, written by JavaScript before configure(): see CONFIG below. */
 export const CONFIG_AT: i32 = NUMBERS_AT + 256;
 /** f64 × 8: what the last aggregate() counted (see STAT below). */
 export const STATS_AT: i32 = CONFIG_AT + 128;
-/** Where JavaScript writes a key (a peer key, a service name) before handing it over. */
+/** Where JavaScript writes a key (an ENI id, an address, a peer key, a service name) before handing it over. */
 export const SCRATCH_AT: i32 = STATS_AT + 64;
 const SCRATCH_BYTES: i32 = 256;
 /** Service names: i32 length, then up to 64 bytes, per index (0 is none). */
@@ -43,7 +43,7 @@ export const SERVICES_AT: i32 = SCRATCH_AT + SCRATCH_BYTES;
 const SERVICE_STRIDE: i32 = 4 + MAX_SERVICE_BYTES;
 /** The interface id of the last record, for runs of one interface. */
 const LAST_INTERFACE_AT: i32 = SERVICES_AT + (MAX_SERVICES + 1) * SERVICE_STRIDE;
-/** A peer key being built. */
+/** A peer key being built (8-byte words, zero-padded). */
 const KEY_AT: i32 = LAST_INTERFACE_AT + LAST_INTERFACE_BYTES;
 const KEY_BYTES: i32 = 128;
 /** Malformed lines of the last call: i32 [line index in the call, reason (REASON), field count]. */
@@ -111,21 +111,17 @@ declare function eniForAddress(start: i32, end: i32, atSec: f64): i32;
 
 let heapTop: i32 = HEAP_AT;
 
-/** The heap ends below 2 GiB (addresses are i32): past it, allocating traps, which JavaScript words as an error. */
-const HEAP_LIMIT: i64 = 0x7fff0000;
-
 /** `bytes` of zeroed memory, 8-byte aligned; memory grows as needed (nothing is freed). */
 export function alloc(bytes: i32): i32 {
   const at = heapTop;
-  const top: i64 = (<i64>at + <i64>bytes + 7) & ~7;
-  if (bytes < 0 || top > HEAP_LIMIT) unreachable();
-  const have: i64 = (<i64>memory.size()) << 16;
+  const top = (at + bytes + 7) & ~7;
+  const have = memory.size() << 16;
   if (top > have) {
-    const pages = <i32>((top - have + 0xffff) >> 16);
+    const pages = ((top - have + 0xffff) >>> 16) as i32;
     // Double at least: fewer, larger grows.
     if (memory.grow(max(pages, memory.size())) < 0 && memory.grow(pages) < 0) unreachable();
   }
-  heapTop = <i32>top;
+  heapTop = top;
   return at;
 }
 
@@ -168,9 +164,9 @@ export function init(enis: i32, eniFactorIn: f64, hourFactorIn: f64, firstHourIn
   eniSlotMask = slots - 1;
   eniInfo = alloc(max(enis, 1) << 4);
   covered = alloc(max(enis, 1));
-  peers = tableNew(4096, 4096 * 32);
+  peersInit(4096);
   rowsInit(16384);
-  others = tableNew(64, 64 * 32);
+  othersInit(64);
 }
 
 /** Registers ENI `eni`: its id is at [at, at + length) (alloc'd), its addresses' [at, length] pairs at `addresses`. */
@@ -180,7 +176,7 @@ export function addEni(eni: i32, at: i32, length: i32, addresses: i32, addressCo
   store<i32>(info + 4, length);
   store<i32>(info + 8, addresses);
   store<i32>(info + 12, addressCount);
-  let slot = (<i32>hashKey(at, length)) & eniSlotMask;
+  let slot = hashBytes(at, length) & eniSlotMask;
   while (load<i32>(eniSlots + (slot << 2)) != 0) slot = (slot + 1) & eniSlotMask;
   store<i32>(eniSlots + (slot << 2), eni + 1);
 }
@@ -192,21 +188,10 @@ export function coveredMask(): i32 {
 
 // ---- hashing and comparing bytes
 
-/** A hash of [at, at + length), 8 bytes a step (the bytes past its end in its last word are not part of it). */
-function hashKey(at: i32, length: i32): u32 {
-  let h: u64 = 0xcbf29ce484222325 ^ (<u64>length);
-  let i = 0;
-  for (; i + 8 <= length; i += 8) {
-    h = (h ^ load<u64>(at + i)) * 0x100000001b3;
-    h ^= h >> 29;
-  }
-  if (i < length) {
-    const one: u64 = 1;
-    const bits: u64 = (length - i) << 3;
-    h = (h ^ (load<u64>(at + i) & ((one << bits) - 1))) * 0x100000001b3;
-    h ^= h >> 29;
-  }
-  return <u32>(h ^ (h >> 32));
+function hashBytes(at: i32, length: i32): u32 {
+  let h: u32 = 0x811c9dc5 ^ (<u32>length);
+  for (let i = 0; i < length; i++) h = (h ^ load<u8>(at + i)) * 0x01000193;
+  return h ^ (h >>> 15);
 }
 
 /**
@@ -233,7 +218,7 @@ let lastEni: i32 = -1;
 let lastOther: i32 = -1;
 
 function wantedEni(at: i32, length: i32): i32 {
-  let slot = (<i32>hashKey(at, length)) & eniSlotMask;
+  let slot = hashBytes(at, length) & eniSlotMask;
   let e = load<i32>(eniSlots + (slot << 2));
   while (e != 0) {
     const info = eniInfo + ((e - 1) << 4);
@@ -252,7 +237,7 @@ function eniForInterface(at: i32, length: i32): i32 {
     return lastEni;
   }
   const eni = wantedEni(at, length);
-  const other = eni < 0 ? intern(others, at, length) : -1;
+  const other = eni < 0 ? otherInterface(at, length) : -1;
   if (other >= 0) countOther(other);
   if (length <= LAST_INTERFACE_BYTES) {
     memory.copy(LAST_INTERFACE_AT, at, length);
@@ -274,100 +259,70 @@ function isEniAddress(eni: i32, at: i32, length: i32): bool {
   return false;
 }
 
-// ---- tables of byte keys: dense ids in the order first met, each with an i32 value of its own
+// ---- interfaces that are not wanted ENIs, with their records: [id at, id length, hash, records] each
 
-// A table's header (i32 each, at the table's address): its entries [hash, key offset in the slab, key length, value],
-// their capacity and count, the slots (id + 1, linear probing) and their mask, the slab of keys (each zero-padded to
-// whole 8-byte words), its size and what is used of it.
-const T_ENTRIES = 0;
-const T_CAPACITY = 4;
-const T_COUNT = 8;
-const T_SLOTS = 12;
-const T_MASK = 16;
-const T_SLAB = 20;
-const T_SLAB_SIZE = 24;
-const T_SLAB_USED = 28;
-/** Bytes per entry. */
-const ENTRY = 16;
+let others: i32 = 0;
+let otherCapacity: i32 = 0;
+let otherCount: i32 = 0;
+let otherSlots: i32 = 0;
+let otherSlotMask: i32 = 0;
 
-function tableNew(capacity: i32, slabBytes: i32): i32 {
-  const t = alloc(32);
-  store<i32>(t + T_ENTRIES, alloc(capacity * ENTRY));
-  store<i32>(t + T_CAPACITY, capacity);
-  store<i32>(t + T_SLOTS, alloc(capacity << 3));
-  store<i32>(t + T_MASK, (capacity << 1) - 1);
-  store<i32>(t + T_SLAB, alloc(slabBytes));
-  store<i32>(t + T_SLAB_SIZE, slabBytes);
-  return t;
+function othersInit(capacity: i32): void {
+  others = alloc(capacity << 4);
+  otherCapacity = capacity;
+  otherCount = 0;
+  otherSlots = alloc(capacity << 3);
+  otherSlotMask = (capacity << 1) - 1;
 }
 
-/** The id of the key [at, at + length) in table `t`, added (its value 0) when new. */
-function intern(t: i32, at: i32, length: i32): i32 {
-  const hash = hashKey(at, length);
-  const mask = load<i32>(t + T_MASK);
-  const slots = load<i32>(t + T_SLOTS);
-  const entries = load<i32>(t + T_ENTRIES);
-  let slot = (<i32>hash) & mask;
+function otherInterface(at: i32, length: i32): i32 {
+  const h = hashBytes(at, length);
+  let slot = (<i32>h) & otherSlotMask;
   for (;;) {
-    const e = load<i32>(slots + (slot << 2));
+    const e = load<i32>(otherSlots + (slot << 2));
     if (e == 0) break;
-    const p = entries + (e - 1) * ENTRY;
-    if (load<u32>(p) == hash && load<i32>(p + 8) == length && sameBytes(load<i32>(t + T_SLAB) + load<i32>(p + 4), at, length)) return e - 1;
-    slot = (slot + 1) & mask;
+    const o = others + ((e - 1) << 4);
+    if (load<u32>(o + 8) == h && load<i32>(o + 4) == length && sameBytes(load<i32>(o), at, length)) return e - 1;
+    slot = (slot + 1) & otherSlotMask;
   }
-  const id = load<i32>(t + T_COUNT);
-  store<i32>(t + T_COUNT, id + 1);
-  const padded = (length + 7) & ~7;
-  const used = load<i32>(t + T_SLAB_USED);
-  if (used + padded > load<i32>(t + T_SLAB_SIZE)) {
-    const size = max(load<i32>(t + T_SLAB_SIZE) << 1, used + padded);
-    store<i32>(t + T_SLAB, realloc(load<i32>(t + T_SLAB), used, size));
-    store<i32>(t + T_SLAB_SIZE, size);
-  }
-  memory.copy(load<i32>(t + T_SLAB) + used, at, length);
-  store<i32>(t + T_SLAB_USED, used + padded);
-  const p = entries + id * ENTRY;
-  store<u32>(p, hash);
-  store<i32>(p + 4, used);
-  store<i32>(p + 8, length);
-  store<i32>(slots + (slot << 2), id + 1);
-  if ((id + 1) * 2 > mask) {
-    const capacity = load<i32>(t + T_CAPACITY);
-    if (id + 1 == capacity) {
-      store<i32>(t + T_ENTRIES, realloc(entries, capacity * ENTRY, (capacity << 1) * ENTRY));
-      store<i32>(t + T_CAPACITY, capacity << 1);
+  const id = otherCount++;
+  const copy = alloc(length);
+  memory.copy(copy, at, length);
+  const o = others + (id << 4);
+  store<i32>(o, copy);
+  store<i32>(o + 4, length);
+  store<u32>(o + 8, h);
+  store<i32>(otherSlots + (slot << 2), id + 1);
+  if (otherCount * 2 > otherSlotMask) {
+    if (otherCount == otherCapacity) {
+      others = realloc(others, otherCapacity << 4, otherCapacity << 5);
+      otherCapacity <<= 1;
     }
-    store<i32>(t + T_SLOTS, rehash(load<i32>(t + T_ENTRIES), id + 1, (mask + 1) << 1, ENTRY, 0));
-    store<i32>(t + T_MASK, ((mask + 1) << 1) - 1);
+    otherSlots = rehash(others, otherCount, (otherSlotMask + 1) << 1, 16, 8);
+    otherSlotMask = ((otherSlotMask + 1) << 1) - 1;
   }
   return id;
 }
 
-/** Empty again: no key, the capacity kept (the old keys' bytes stay in the slab until written over). */
-function tableClear(t: i32): void {
-  memory.fill(load<i32>(t + T_SLOTS), 0, (load<i32>(t + T_MASK) + 1) << 2);
-  memory.fill(load<i32>(t + T_ENTRIES), 0, load<i32>(t + T_COUNT) * ENTRY);
-  store<i32>(t + T_COUNT, 0);
-  store<i32>(t + T_SLAB_USED, 0);
-}
-
-// ---- interfaces that are not wanted ENIs: a table of their ids, each one's value its records
-
-let others: i32 = 0;
-
 function countOther(id: i32): void {
-  const o = load<i32>(others + T_ENTRIES) + id * ENTRY + 12;
+  const o = others + (id << 4) + 12;
   store<i32>(o, load<i32>(o) + 1);
 }
 
-/** The table of the other interfaces (see T_*): their ids in the order first met, each with its records. */
-export function otherTable(): i32 {
+/** Other interfaces so far, in the order first met: `otherList()` points to [id at, id length, hash, records] each. */
+export function otherInterfaceCount(): i32 {
+  return otherCount;
+}
+
+export function otherList(): i32 {
   return others;
 }
 
-/** Forgets the other interfaces. */
+/** Forgets the other interfaces (their ids' bytes stay in the heap). */
 export function clearOthers(): void {
-  tableClear(others);
+  memory.fill(otherSlots, 0, (otherSlotMask + 1) << 2);
+  memory.fill(others, 0, otherCount << 4);
+  otherCount = 0;
   lastInterfaceLength = -1;
 }
 
@@ -408,18 +363,96 @@ export function services(): i32 {
   return serviceCount;
 }
 
-// ---- peers: a table of keys `<address> <port> <protocol>[ <service index>]`
+// ---- peers: keys `<address> <port> <protocol>[ <service index>]`, [hash, key offset in the slab, key length, -] each
 
 let peers: i32 = 0;
+let peerCapacity: i32 = 0;
+let peerCount: i32 = 0;
+let peerSlots: i32 = 0;
+let peerSlotMask: i32 = 0;
+/** The keys, each zero-padded to whole 8-byte words. */
+let peerSlab: i32 = 0;
+let peerSlabSize: i32 = 0;
+let peerSlabUsed: i32 = 0;
+
+function peersInit(capacity: i32): void {
+  peers = alloc(capacity << 4);
+  peerCapacity = capacity;
+  peerSlots = alloc(capacity << 3);
+  peerSlotMask = (capacity << 1) - 1;
+  peerSlabSize = capacity * 32;
+  peerSlab = alloc(peerSlabSize);
+}
+
+/** The id of the key at KEY_AT, `length` bytes, added when new. */
+function internKey(length: i32): i32 {
+  const words = (length + 7) >> 3;
+  // Zero the bytes past the key in its last word, so that equal keys have equal words.
+  for (let i = length; i < words << 3; i++) store<u8>(KEY_AT + i, 0);
+  let h: u64 = 0xcbf29ce484222325 ^ (<u64>length);
+  for (let i = 0; i < words; i++) {
+    h = (h ^ load<u64>(KEY_AT + (i << 3))) * 0x100000001b3;
+    h ^= h >> 29;
+  }
+  const hash = <u32>(h ^ (h >> 32));
+  let slot = (<i32>hash) & peerSlotMask;
+  for (;;) {
+    const e = load<i32>(peerSlots + (slot << 2));
+    if (e == 0) break;
+    const p = peers + ((e - 1) << 4);
+    if (load<u32>(p) == hash && load<i32>(p + 8) == length) {
+      const k = peerSlab + load<i32>(p + 4);
+      let same = true;
+      for (let i = 0; i < words; i++) {
+        if (load<u64>(k + (i << 3)) != load<u64>(KEY_AT + (i << 3))) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return e - 1;
+    }
+    slot = (slot + 1) & peerSlotMask;
+  }
+  const id = peerCount++;
+  if (peerSlabUsed + (words << 3) > peerSlabSize) {
+    peerSlab = realloc(peerSlab, peerSlabUsed, peerSlabSize << 1);
+    peerSlabSize <<= 1;
+  }
+  memory.copy(peerSlab + peerSlabUsed, KEY_AT, words << 3);
+  const p = peers + (id << 4);
+  store<u32>(p, hash);
+  store<i32>(p + 4, peerSlabUsed);
+  store<i32>(p + 8, length);
+  peerSlabUsed += words << 3;
+  store<i32>(peerSlots + (slot << 2), id + 1);
+  if (peerCount * 2 > peerSlotMask) {
+    if (peerCount == peerCapacity) {
+      peers = realloc(peers, peerCapacity << 4, peerCapacity << 5);
+      peerCapacity <<= 1;
+    }
+    peerSlots = rehash(peers, peerCount, (peerSlotMask + 1) << 1, 16, 0);
+    peerSlotMask = ((peerSlotMask + 1) << 1) - 1;
+  }
+  return id;
+}
 
 /** The id of the peer key JavaScript wrote at SCRATCH_AT (at most 128 bytes). */
 export function internPeer(length: i32): i32 {
-  return intern(peers, SCRATCH_AT, length);
+  memory.copy(KEY_AT, SCRATCH_AT, length);
+  return internKey(length);
 }
 
-/** The table of peers (see T_*). */
-export function peerTable(): i32 {
+export function peerCountNow(): i32 {
+  return peerCount;
+}
+
+/** Peers: [hash, key offset in peerKeys(), key length, -] each. */
+export function peerList(): i32 {
   return peers;
+}
+
+export function peerKeys(): i32 {
+  return peerSlab;
 }
 
 // ---- rows: f64 [key, flows, packets, bytes, first, last, lines kept] each; key = ((peer × eniFactor + ENI) × 2 + reject) × hourFactor + hour
@@ -732,7 +765,7 @@ function record(line: i32, o: i32, ends: i32, v: i32, start: i32, end: i32, n: i
     if (service >= 10) store<u8>(k++, 48 + ((service / 10) % 10));
     store<u8>(k++, 48 + (service % 10));
   }
-  const peer = intern(peers, KEY_AT, k - KEY_AT);
+  const peer = internKey(k - KEY_AT);
   const hour = <i32>(Math.floor(startSec / 3600) - firstHour);
   const r = row(peer, eni, reject, hour, startSec);
   const at = rows + r * ROW_BYTES;

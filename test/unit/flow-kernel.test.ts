@@ -481,19 +481,3 @@ describe('the flow kernel: every record means what the model says', () => {
     assertSame(text, f, [10, 30_000, 60_000, 100_000, 150_000]);
   });
 });
-
-describe('the flow kernel: its memory', () => {
-  it('says so when its tables cannot grow any more (the heap ends below 2 GiB), rather than trapping or going on wrong', () => {
-    const agg = new FlowAggregator(ENIS, RANGE, SAMPLE_FROM);
-    // The heap taken up to about 8 MiB short of its end (untouched pages: no memory is used for them).
-    const kernel = agg.kernel as unknown as { x: { alloc(bytes: number): number } };
-    kernel.x.alloc(0x7fff0000 - 8 * 2 ** 20 - kernel.x.alloc(0));
-    // Rows until their table must move to a larger block: 16,384 fit the first.
-    assert.throws(
-      () => {
-        for (let peer = 0; peer < 100_000; peer++) agg.kernel.row(peer, 0, 0, 0, RANGE.start / 1000);
-      },
-      (err: Error) => /flow-log aggregation stopped: its tables could not grow past \d+ MiB/.test(err.message),
-    );
-  });
-});

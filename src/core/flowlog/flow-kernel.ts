@@ -7,11 +7,6 @@ import type { FlowLogFormat } from './format';
 export const ROW = { key: 0, flows: 1, packets: 2, bytes: 3, first: 4, last: 5, kept: 6, fields: 7 } as const;
 /** What one `aggregate` call counted, at `stats[k]`. */
 export const STAT = { records: 0, attributed: 1, noData: 2, skipData: 3, otherInterfaces: 4, outOfRange: 5 } as const;
-/**
- * A byte-key table's header in the kernel's memory (i32 indexes from its address): where its entries are (each
- * [hash, key offset in the slab, key length, value], entryFields i32), how many, and where its slab of keys is.
- */
-const TABLE = { entries: 0, count: 2, slab: 5, entryFields: 4 } as const;
 /** Why a line is malformed: an event's reason. */
 export const REASON = { longLine: 1, fieldCount: 2, action: 3, start: 4, number: 5, address: 6 } as const;
 
@@ -30,12 +25,15 @@ interface KernelExports {
   init(enis: number, eniFactor: number, hourFactor: number, firstHour: number, startSec: number, endSec: number, sampleSec: number): void;
   addEni(eni: number, at: number, length: number, addresses: number, addressCount: number): void;
   coveredMask(): number;
-  otherTable(): number;
+  otherInterfaceCount(): number;
+  otherList(): number;
   clearOthers(): void;
   serviceIndex(at: number, length: number): number;
   services(): number;
   internPeer(length: number): number;
-  peerTable(): number;
+  peerCountNow(): number;
+  peerList(): number;
+  peerKeys(): number;
   row(peer: number, eni: number, reject: number, hour: number, startSec: number): number;
   rowCountNow(): number;
   rowList(): number;
@@ -216,18 +214,7 @@ export class FlowKernel {
 
   /** Parses the complete lines of text [from, len) (see `text`), at most a batch of them; returns how many it took. */
   aggregate(from: number, len: number): number {
-    return this.call(() => this.x.aggregate(from, len));
-  }
-
-  /** A call that may grow the kernel's tables: a trap (no memory left for them) is an error that says so. */
-  private call<T>(f: () => T): T {
-    try {
-      return f();
-    } catch (err) {
-      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
-      const mib = Math.round(this.x.memory.buffer.byteLength / 2 ** 20);
-      throw new Error(`flow-log aggregation stopped: its tables could not grow past ${mib} MiB of WebAssembly memory (${err.message})`);
-    }
+    return this.x.aggregate(from, len);
   }
 
   /** Where the first line the last `aggregate` did not take starts. */
@@ -265,27 +252,22 @@ export class FlowKernel {
   /** The id of a peer key (at most 128 bytes). */
   internPeer(key: string): number {
     this.u8.set(Buffer.from(key, 'latin1'), this.at.scratch);
-    return this.call(() => this.x.internPeer(key.length));
+    return this.x.internPeer(key.length);
   }
 
   get peerCount(): number {
-    return this.i32[this.x.peerTable() / 4 + TABLE.count];
+    return this.x.peerCountNow();
   }
 
   peerKey(peer: number): string {
-    return this.tableKey(this.x.peerTable(), peer);
-  }
-
-  /** Key `id` of a table of the kernel's (wasm/flow-records.ts: a header of i32 at `table`, see TABLE). */
-  private tableKey(table: number, id: number): string {
+    const entry = this.x.peerList() / 4 + peer * 4;
     const i32 = this.i32;
-    const entry = i32[table / 4 + TABLE.entries] / 4 + id * TABLE.entryFields;
-    return Buffer.from(this.x.memory.buffer, i32[table / 4 + TABLE.slab] + i32[entry + 1], i32[entry + 2]).toString('latin1');
+    return Buffer.from(this.x.memory.buffer, this.x.peerKeys() + i32[entry + 1], i32[entry + 2]).toString('latin1');
   }
 
   /** The row of (peer, ENI, reject, hour index), made when new with first = last = startSec. */
   row(peer: number, eni: number, reject: number, hour: number, startSec: number): number {
-    return this.call(() => this.x.row(peer, eni, reject, hour, startSec));
+    return this.x.row(peer, eni, reject, hour, startSec);
   }
 
   get rowCount(): number {
@@ -304,12 +286,13 @@ export class FlowKernel {
 
   /** The interfaces met that are not wanted ENIs, with their records, in the order first met; then none. */
   drainOtherInterfaces(): Array<[string, number]> {
-    const table = this.x.otherTable();
+    const count = this.x.otherInterfaceCount();
+    const list = this.x.otherList() / 4;
     const i32 = this.i32;
-    const count = i32[table / 4 + TABLE.count];
-    const entries = i32[table / 4 + TABLE.entries] / 4;
     const out: Array<[string, number]> = [];
-    for (let id = 0; id < count; id++) out.push([this.tableKey(table, id), i32[entries + id * TABLE.entryFields + 3] >>> 0]);
+    for (let i = 0, e = list; i < count; i++, e += 4) {
+      out.push([Buffer.from(this.x.memory.buffer, i32[e], i32[e + 1]).toString('latin1'), i32[e + 3]]);
+    }
     this.x.clearOthers();
     return out;
   }
