@@ -1,6 +1,7 @@
 // Count statistics behind the spike findings: Poisson and over-dispersed tails, dispersion, mean and median.
 import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { countUpperTail, dispersion, mean, median, normalUpperTail, poissonUpperTail } from '../../src/core/detect/stats';
 import { seeded, poissonSample, gaussian } from '../support/random';
 
@@ -220,5 +221,33 @@ describe('countUpperTail far in the tail', () => {
     assert.equal(countUpperTail(2000, 3, 0.001), 0);
     assert.equal(countUpperTail(50_000, 10, 0.5), 0);
     assert.ok(Date.now() - started < 1000);
+  });
+});
+
+describe('counts past 2^53 (a recorded metric of 9007199254740992 invocations once hung the scan)', () => {
+  test('the tails of counts where k + 1 === k end, and are 0', () => {
+    for (const k of [2 ** 53, 2 ** 53 + 2, 2 ** 60, 1e300, Number.MAX_VALUE, Infinity]) {
+      assert.equal(poissonUpperTail(k, 3), 0, `P(X >= ${k} | 3)`);
+      assert.equal(countUpperTail(k, 3, 0), 0, `NB(3, 0) >= ${k}`);
+      assert.equal(countUpperTail(k, 3, 0.2), 0, `NB(3, 0.2) >= ${k}`);
+    }
+  });
+
+  test('any count, mean and dispersion: a probability, at once', () => {
+    const count = fc.oneof(
+      fc.double({ min: 0, noNaN: true }),
+      fc.integer({ min: 0, max: 5000 }),
+      fc.constantFrom(2 ** 53, 2 ** 53 + 2, 1e300),
+    );
+    const level = fc.oneof(fc.double({ min: -1, max: 1e7, noNaN: true }), fc.double({ min: 0, max: 50, noNaN: true }));
+    fc.assert(
+      fc.property(count, level, fc.double({ min: -1, max: 10, noNaN: true }), (k, mu, phi) => {
+        const p = poissonUpperTail(k, mu);
+        const q = countUpperTail(k, mu, phi);
+        assert.ok(p >= 0 && p <= 1, `poissonUpperTail(${k}, ${mu}) = ${p}`);
+        assert.ok(q >= 0 && q <= 1, `countUpperTail(${k}, ${mu}, ${phi}) = ${q}`);
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

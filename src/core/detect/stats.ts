@@ -25,13 +25,18 @@ export function poissonUpperTail(k: number, lambda: number): number {
   if (k <= 0) return 1;
   if (lambda <= 0) return 0;
   if (lambda > 500) return normalUpperTail((k - 0.5 - lambda) / Math.sqrt(lambda));
-  // Sum the pmf from k upwards in log space; terms fall geometrically once past lambda.
+  if (k === Infinity) return 0;
+  // Sum the pmf from k upwards in log space; terms fall geometrically once past lambda. The steps are counted, not
+  // the count itself: past 2^53, i + 1 is i again, and a loop on i never ended.
   let sum = 0;
   let logTerm = k * Math.log(lambda) - lambda - logFactorial(k);
-  for (let i = k; i < k + 2000; i++) {
+  // Only a count so large that k·ln λ and ln k! both overflow gives NaN here: far past lambda, the tail is nothing.
+  if (Number.isNaN(logTerm)) return 0;
+  for (let step = 0; step < 2000; step++) {
+    const i = k + step;
     const term = Math.exp(logTerm);
     sum += term;
-    if (term < sum * 1e-12 && i > lambda) break;
+    if ((term < sum * 1e-12 || term === 0) && i > lambda) break;
     logTerm += Math.log(lambda) - Math.log(i + 1);
   }
   return Math.min(1, sum);
@@ -73,7 +78,7 @@ export function countUpperTail(x: number, mean: number, phi: number): number {
     // At or below the mean the upper tail is most of the mass: 1 minus the lower tail, summed downwards.
     let lower = 0;
     let logTerm = logPmf(k0 - 1);
-    for (let k = k0 - 1; k >= 0 && k > k0 - 1 - MAX_TERMS; k--) {
+    for (let step = 0, k = k0 - 1; step < MAX_TERMS && k >= 0; step++, k = k0 - 1 - step) {
       const term = Math.exp(logTerm);
       lower += term;
       if (term <= lower * 1e-12) break;
@@ -82,9 +87,12 @@ export function countUpperTail(x: number, mean: number, phi: number): number {
     return Math.min(1, Math.max(0, 1 - lower));
   }
   // Above the mean the terms only fall: stop once they no longer matter (or underflow to nothing).
+  if (k0 === Infinity) return 0;
   let sum = 0;
   let logTerm = logPmf(k0);
-  for (let k = k0; k < k0 + MAX_TERMS; k++) {
+  // As in poissonUpperTail: NaN only when the count's gamma terms overflow, far above the mean.
+  if (Number.isNaN(logTerm)) return 0;
+  for (let step = 0, k = k0; step < MAX_TERMS; step++, k = k0 + step) {
     const term = Math.exp(logTerm);
     sum += term;
     if (term <= sum * 1e-12) break;
