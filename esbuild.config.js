@@ -72,6 +72,8 @@ async function main() {
   });
   // The flow-log parsing thread's script: src/node/flow-workers.ts starts it from beside itself (dist/).
   await esbuild.build({ ...common, entryPoints: { 'flow-worker': 'src/node/flow-worker.ts' } });
+  // The thread that inflates a large gzip file for the thread parsing it (src/node/flow-workers.ts, beside it in dist/).
+  await esbuild.build({ ...common, entryPoints: { 'inflate-worker': 'src/node/inflate-worker.ts' } });
   // A replay scan's worker thread: src/node/scan-in-worker.ts (in the extension) starts it from beside itself (dist/).
   await esbuild.build({ ...common, entryPoints: { 'scan-worker': 'src/node/scan-worker.ts' } });
   await buildPermissions();

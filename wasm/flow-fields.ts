@@ -1,6 +1,5 @@
-// AssemblyScript, compiled to src/core/flowlog/field-scanner-wasm.ts by `npm run build:wasm` (a unit test checks that the
-// committed module is this source's build). It finds the lines of flow-log text and the fields of each line, 16 bytes
-// at a time with WebAssembly SIMD: the part of parsing that JavaScript does a byte or a word at a time.
+// AssemblyScript, part of the flow-record kernel (flow-records.ts, which calls it and is compiled with it). It finds the
+// lines of flow-log text and the fields of each line, 16 bytes at a time with WebAssembly SIMD.
 //
 // The text is at memory[base + from, base + len), followed by at least 16 readable bytes. For each line (a newline ends
 // it; a CR before the newline is not part of it) one record of `stride` bytes is written from `out`:

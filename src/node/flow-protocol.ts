@@ -70,3 +70,13 @@ export type FedPieceReply = { piece: number; result: FlowPieceResult } | { piece
 
 /** From the inflating thread, once: how many pieces it sent, and why it stopped early (a truncated or corrupt file). */
 export type InflateReply = { type: 'inflated'; pieces: number; stoppedEarly?: string } | { type: 'inflate-failed'; error: string };
+
+/**
+ * To the inflating thread (src/node/inflate-worker.ts): inflate the gzip file into `buffers` buffers of `bufferBytes` of its
+ * own, each filled whole but the last and transferred with a TextReply; each comes back with `refill` to be filled again.
+ */
+export type InflateBackRequest =
+  { type: 'inflate-back'; file: string; bufferBytes: number; buffers: number } | { type: 'refill'; buffer: ArrayBuffer };
+
+/** From the inflating thread: a buffer with `length` bytes of text; then once, the end and why it came early. */
+export type TextReply = { type: 'text'; buffer: ArrayBuffer; length: number } | { type: 'text-end'; stoppedEarly?: string };

@@ -14,6 +14,8 @@ import type {
   FlowWorkerRequest,
   FlowObject,
   InflateReply,
+  InflateBackRequest,
+  TextReply,
 } from './flow-protocol';
 
 /** Inflated text handed to a thread at a time: large enough that merging its rows costs little beside parsing them. */
@@ -169,7 +171,7 @@ function workerContext(request: FlowReadRequest): FlowWorkerContext {
 
 let live = 0;
 let started = 0;
-/** Parsing threads running now, in this process (tests: none is left behind). */
+/** Flow-log threads (parsing, and inflating for this thread) running now, in this process (tests: none is left behind). */
 export function liveFlowWorkers(): number {
   return live;
 }
@@ -523,4 +525,83 @@ export function startParsingThread(script = defaultWorkerScript()): Worker {
 function defaultWorkerScript(): string {
   const js = path.join(__dirname, 'flow-worker.js');
   return fs.existsSync(js) ? js : path.join(__dirname, 'flow-worker.ts');
+}
+
+/** The script `name` beside `script`, of the same kind (.js or .ts). */
+function siblingScript(script: string, name: string): string {
+  return path.join(path.dirname(script), name + path.extname(script));
+}
+
+/** A gzip file this large (compressed) is worth a thread that inflates it for the one parsing it: about 30 MB of text. */
+const MIN_INFLATING_BYTES = 4 * 1024 * 1024;
+
+/** Whether a gzip file parsed on this thread is inflated on a thread of its own (inflatedInThread). */
+export function usesInflatingThread(file: string): boolean {
+  return file.endsWith('.gz') && (fs.statSync(file, { throwIfNoEntry: false })?.size ?? 0) >= MIN_INFLATING_BYTES;
+}
+
+/** The buffers that go back and forth between the inflating thread and this one: 8 of 1 MiB. */
+const TEXT_BUFFER_BYTES = 1024 * 1024;
+const TEXT_BUFFERS = 8;
+
+/**
+ * A gzip file's text, inflated on a thread of its own, for a file parsed on this thread. Each 1 MiB buffer zlib hands out
+ * would otherwise be an allocation here, counting towards a garbage collection of this thread's whole heap (a scan's JSON
+ * is in it: about 30 ms each, one per 64 MiB of text); instead a few buffers go back and forth, transferred. A chunk is
+ * valid until the next one is asked for (its buffer then goes back to be filled again). A truncated or corrupt file ends
+ * with zlib's error after the text before it, as a stream of it would; the thread's crash is an error naming the file.
+ */
+export async function* inflatedInThread(file: string, signal?: AbortSignal, workerScript?: string): AsyncGenerator<Uint8Array> {
+  signal?.throwIfAborted();
+  // The inflating thread's script is beside the parsing thread's.
+  let worker: Worker;
+  try {
+    worker = startParsingThread(siblingScript(workerScript ?? defaultWorkerScript(), 'inflate-worker'));
+  } catch (err) {
+    throw new Error(`${file}: the flow-log inflating thread could not start: ${(err as Error).message}`);
+  }
+  live++;
+  const filled: Array<{ buffer: ArrayBuffer; length: number }> = [];
+  let done: { stoppedEarly?: string } | undefined;
+  let failed: unknown;
+  let wake: (() => void) | undefined;
+  const woken = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  worker.on('message', (reply: TextReply) => {
+    if (reply.type === 'text') filled.push(reply);
+    else done = reply;
+    woken();
+  });
+  worker.on('error', (err) => {
+    failed ??= new Error(`${file}: the flow-log inflating thread crashed: ${err.message}`);
+    woken();
+  });
+  worker.on('exit', (code) => {
+    live--;
+    if (!done) failed ??= new Error(`${file}: the flow-log inflating thread stopped (exit code ${code}) before the end of the file`);
+    woken();
+  });
+  const onAbort = () => {
+    failed ??= signal?.reason;
+    woken();
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  worker.postMessage({ type: 'inflate-back', file, bufferBytes: TEXT_BUFFER_BYTES, buffers: TEXT_BUFFERS } satisfies InflateBackRequest);
+  try {
+    for (;;) {
+      while (!filled.length && !done && failed === undefined) await new Promise<void>((r) => (wake = r));
+      if (failed !== undefined) throw failed;
+      const next = filled.shift();
+      if (!next) break;
+      yield new Uint8Array(next.buffer, 0, next.length);
+      worker.postMessage({ type: 'refill', buffer: next.buffer } satisfies InflateBackRequest, [next.buffer]);
+    }
+    if (done?.stoppedEarly !== undefined) throw new Error(done.stoppedEarly);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await worker.terminate();
+  }
 }

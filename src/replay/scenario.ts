@@ -30,9 +30,11 @@ import {
   type TrailRequest,
 } from '../core/ports';
 import {
+  inflatedInThread,
   parseFlowFileInThreads,
   parseFlowObjectsInThreads,
   usesFlowThreads,
+  usesInflatingThread,
   usesObjectThreads,
   type FlowObject,
   type FlowThreadOptions,
@@ -407,6 +409,11 @@ class ScenarioSource implements TelemetrySource {
     }
     if (!file.endsWith('.gz')) {
       yield { kind: 'raw', source: file, chunks: readAhead(file, signal) };
+      return;
+    }
+    // A large one is inflated on a thread of its own, into shared memory: no allocation here per MiB of text.
+    if (usesInflatingThread(file)) {
+      yield { kind: 'raw', source: file, chunks: inflatedInThread(file, signal, this.flowThreads.workerScript) };
       return;
     }
     // zlib inflates on libuv's thread pool: decompression overlaps parsing on the main thread.

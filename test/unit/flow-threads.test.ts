@@ -11,7 +11,13 @@ import { parseLogFormat } from '../../src/core/flowlog/format';
 import type { FlowAggregate, ScanReport } from '../../src/core/model';
 import { scan } from '../../src/core/scan';
 import { UnknownEniCounter } from '../../src/core/scan/flow-logs';
-import { liveFlowWorkers, startedFlowWorkers, type FlowThreadOptions } from '../../src/node/flow-workers';
+import {
+  inflatedInThread,
+  liveFlowWorkers,
+  startedFlowWorkers,
+  usesInflatingThread,
+  type FlowThreadOptions,
+} from '../../src/node/flow-workers';
 import { openScenario } from '../../src/replay/scenario';
 
 const H = 3_600_000;
@@ -289,7 +295,7 @@ describe('flow logs on several threads', () => {
           const many = await scanWith(dir, { threads, minBytes: 0, cuts, segmentBytes });
           assert.deepEqual(many, one);
           // More than one thread asked for: the file was parsed on threads (as many as there were pieces, at most).
-          if (threads > 1 && bytes.length > 0) assert.ok(startedFlowWorkers() > before);
+          if (threads > 1 && bytes.length > 0) assert.ok(startedFlowWorkers() > before, 'no thread started');
           fs.rmSync(dir, { recursive: true, force: true });
         },
       ),
@@ -311,7 +317,7 @@ describe('flow logs on several threads', () => {
       // Every range of a plain file is handed out at once: both threads start. Inflated pieces come one at a time.
       const options = { threads: 2, minBytes: 0, segmentBytes: 10_000, cuts: [1, 2, 3].map((i) => Math.round((i * text.length) / 4)) };
       const report = await scan(openScenario(dir, 'props', { flowThreads: options }), OPTIONS);
-      if (gz) assert.ok(startedFlowWorkers() - before >= 1);
+      if (gz) assert.ok(startedFlowWorkers() - before >= 1, 'no thread started');
       else assert.equal(startedFlowWorkers() - before, 2);
       assert.equal(report.stats?.flowRecords, 30_000);
       assert.equal(report.stats?.flowRecordsAttributed, 30_000);
@@ -539,5 +545,102 @@ describe('S3 objects on threads: cancelling and failing threads', () => {
       assert.match(err.message, /the recorded S3 objects of flow log fl-1: a flow-log parsing thread could not start/);
       return true;
     });
+  });
+});
+
+describe('a large gzip file parsed on this thread, inflated on another (inflatedInThread)', () => {
+  /** Text of about 3.4 MB: more than the buffers that go back and forth hold at once. */
+  const text = Buffer.from(Array.from({ length: 40_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 150)}`).join('\n') + '\n');
+  const gz = zlib.gzipSync(text);
+
+  async function read(file: string, signal?: AbortSignal, workerScript?: string): Promise<{ text: Buffer; error?: string }> {
+    const parts: Buffer[] = [];
+    try {
+      // Each chunk is copied: its buffer goes back to be filled again once the next is asked for.
+      for await (const chunk of inflatedInThread(file, signal, workerScript)) parts.push(Buffer.from(chunk));
+    } catch (err) {
+      return { text: Buffer.concat(parts), error: (err as Error).message };
+    }
+    return { text: Buffer.concat(parts) };
+  }
+
+  /** What the zlib stream a scan reads a smaller file with gives for the same file: its text, and the error it ends with. */
+  async function streamed(file: string): Promise<{ text: Buffer; error?: string }> {
+    const parts: Buffer[] = [];
+    const input = fs.createReadStream(file, { highWaterMark: 1 << 20 });
+    const out = input.pipe(zlib.createGunzip({ chunkSize: 1 << 20 }));
+    input.on('error', (err) => out.destroy(err));
+    try {
+      for await (const chunk of out) parts.push(chunk as Buffer);
+    } catch (err) {
+      return { text: Buffer.concat(parts), error: (err as Error).message };
+    }
+    return { text: Buffer.concat(parts) };
+  }
+
+  test('gives the text a zlib stream gives, and ends with its error for a truncated, corrupt or missing file', async () => {
+    const whole = path.join(root, `inflate-${serial++}.log.gz`);
+    fs.writeFileSync(whole, gz);
+    const got = await read(whole);
+    assert.equal(got.error, undefined);
+    assert.ok(got.text.equals(text), `${got.text.length} bytes against ${text.length}`);
+    assert.equal(liveFlowWorkers(), 0);
+    const cut = path.join(root, `inflate-${serial++}.log.gz`);
+    fs.writeFileSync(cut, gz.subarray(0, Math.floor(gz.length * 0.6)));
+    const corrupt = path.join(root, `inflate-${serial++}.log.gz`);
+    fs.writeFileSync(corrupt, Buffer.concat([gz.subarray(0, 4000), Buffer.alloc(2000, 0xaa), gz.subarray(6000)]));
+    for (const file of [cut, corrupt, path.join(root, 'no-such.log.gz')]) {
+      const [mine, zlibs] = await Promise.all([read(file), streamed(file)]);
+      assert.ok(zlibs.error, file);
+      assert.equal(mine.error, zlibs.error, file);
+      assert.ok(mine.text.equals(zlibs.text), `${file}: ${mine.text.length} bytes against ${zlibs.text.length}`);
+    }
+    for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(liveFlowWorkers(), 0);
+  });
+
+  test('cancelling stops the inflating thread; a thread that throws or exits is an error naming the file, not a hang', async () => {
+    const file = path.join(root, `inflate-${serial++}.log.gz`);
+    fs.writeFileSync(file, gz);
+    const controller = new AbortController();
+    const chunks = inflatedInThread(file, controller.signal);
+    await chunks.next();
+    controller.abort();
+    await assert.rejects(chunks.next(), (err: Error) => err.name === 'AbortError');
+    for (const [kind, script] of [
+      ['throws', 'throw new Error("boom");'],
+      ['exits', 'process.exit(3);'],
+    ]) {
+      const dir = fs.mkdtempSync(path.join(root, 'inflate-crash-'));
+      fs.writeFileSync(path.join(dir, 'inflate-worker.js'), script);
+      // The inflating thread's script is the one beside the parsing thread's.
+      const got = await read(file, undefined, path.join(dir, 'flow-worker.js'));
+      assert.ok(got.error?.includes(file), `${kind}: ${got.error}`);
+      assert.match(got.error!, /inflating thread (crashed|stopped)/, kind);
+    }
+    for (let i = 0; i < 100 && liveFlowWorkers() > 0; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(liveFlowWorkers(), 0);
+  });
+
+  test('a scan of a gzip file of more than 4 MiB on one thread reads it through the inflating thread: the report one stream gives', async () => {
+    // Numbers of a pseudo-random sequence: text that compresses poorly, so that the file passes the size from which the
+    // thread is used.
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0);
+    const lines: string[] = [];
+    for (let i = 0; i < 300_000; i++) {
+      lines.push(
+        `2 123456789012 eni-orders 10.0.1.10 ${i % 7 ? '10.0.3.14' : `52.94.${(i >> 8) & 255}.${i & 255}`} ${next() % 65536} ${i % 5 ? 5432 : 443} 6 ${next() % 1000} ${next()} ${sec(BASE + (i % 10_000) * 60_000)} ${sec(BASE) + 30 + (next() % 60)} ACCEPT OK`,
+      );
+    }
+    const big = Buffer.from(lines.join('\n') + '\n');
+    const gzDir = writeScenario(big, true, '');
+    const gzFile = path.join(gzDir, 'flowlogs', 'fl-1.log.gz');
+    assert.ok(usesInflatingThread(gzFile), `${fs.statSync(gzFile).size} bytes`);
+    const started = startedFlowWorkers();
+    const plain = await scanWith(writeScenario(big, false, ''), { threads: 1 });
+    const viaThread = await scanWith(gzDir, { threads: 1 });
+    assert.equal(startedFlowWorkers(), started, 'no parsing thread');
+    assert.deepEqual(viaThread, plain);
   });
 });

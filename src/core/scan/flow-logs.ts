@@ -81,11 +81,6 @@ function unknownEnisWarning(unknown: ReadonlyMap<string, number>): string {
  */
 export class UnknownEniCounter extends FlowAggregator {
   private readonly counts = new Map<string, number>();
-  private lastOther = Buffer.alloc(64);
-  private lastOtherLength = -1;
-  private lastOtherId = '';
-  /** Records of the last interface not yet added to `counts`: a run of one interface costs no Map operation per record. */
-  private pending = 0;
 
   constructor(enis: readonly AggregatorEni[], range: { start: EpochMs; end: EpochMs }, sampleFrom: EpochMs, history?: EniHistory) {
     super(enis, range, sampleFrom, history);
@@ -103,25 +98,6 @@ export class UnknownEniCounter extends FlowAggregator {
     const counts = [...this.counts];
     this.counts.clear();
     return counts;
-  }
-
-  override eniForInterface(buf: Uint8Array, start: number, end: number): number {
-    const eni = super.eniForInterface(buf, start, end);
-    if (eni >= 0) return eni;
-    // Records come in runs of one interface: compare with the last before making a string.
-    const len = end - start;
-    let same = len === this.lastOtherLength;
-    for (let i = 0; same && i < len; i++) same = this.lastOther[i] === buf[start + i];
-    if (!same) {
-      this.flush();
-      this.lastOtherId = Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('latin1');
-      if (len <= this.lastOther.length) {
-        this.lastOther.set(buf.subarray(start, end));
-        this.lastOtherLength = len;
-      } else this.lastOtherLength = -1;
-    }
-    this.pending++;
-    return eni;
   }
 
   /**
@@ -145,10 +121,9 @@ export class UnknownEniCounter extends FlowAggregator {
     for (const [id, n] of parsed.otherInterfaces) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
   }
 
+  /** The kernel counts the records of interfaces it was not asked for: taken into `counts`. */
   private flush(): void {
-    if (this.pending === 0) return;
-    this.counts.set(this.lastOtherId, (this.counts.get(this.lastOtherId) ?? 0) + this.pending);
-    this.pending = 0;
+    for (const [id, n] of this.kernel.drainOtherInterfaces()) this.counts.set(id, (this.counts.get(id) ?? 0) + n);
   }
 }
 
