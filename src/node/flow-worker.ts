@@ -2,7 +2,6 @@
 // it) with the engine's own aggregator; the inflating one inflates a gzip file and hands out its pieces.
 import * as fs from 'node:fs';
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import * as zlib from 'node:zlib';
 import { LogFormatError, parseLogFormat, type FlowLogFormat } from '../core/flowlog/format';
 import { takeHeaderLine } from '../core/flowlog/s3-objects';
 import { EniHistory, type EniHistoryJson } from '../core/inventory/history';
@@ -18,10 +17,7 @@ import type {
   FlowWorkerContext,
   FlowObject,
 } from './flow-protocol';
-import { gzipObjectText } from './gzip-object';
-
-/** Read and inflate a MiB at a time: Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
-const READ_CHUNK_BYTES = 1024 * 1024;
+import { CHUNK_BYTES as READ_CHUNK_BYTES, gunzipFile, gzipObjectText } from './gzip-object';
 
 let context: FlowWorkerContext | undefined;
 /** The objects handed to this thread, parsed in turn. */
@@ -174,9 +170,7 @@ async function inflate(file: string, segmentBytes: number, ports: MessagePort[])
     }
   };
   let stoppedEarly: string | undefined;
-  const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-  const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
-  input.on('error', (err) => text.destroy(err));
+  const text = gunzipFile(file);
   let seg = segmentBuffer(segmentBytes + READ_CHUNK_BYTES);
   let fill = 0;
   try {

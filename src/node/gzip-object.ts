@@ -5,8 +5,8 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 
-/** Streamed text comes in chunks of this size: Node's default 16 KiB inflate chunks throttle gzip input threefold. */
-const CHUNK_BYTES = 1024 * 1024;
+/** Files are read and text streamed in chunks of this size: Node's default 16 KiB inflate chunks throttle gzip input threefold. */
+export const CHUNK_BYTES = 1024 * 1024;
 /**
  * Objects up to this size (compressed) are read and inflated at once, into one buffer of their size. AWS delivers a
  * flow log's records every five minutes, so most objects are tens of KB: a stream each, with its 1 MiB buffers, cost
@@ -87,20 +87,33 @@ async function* streamed(
   failed: string | undefined,
   signal: AbortSignal | undefined,
 ): AsyncGenerator<Uint8Array> {
-  const compressed =
+  const text =
     'stream' in object
-      ? object.stream
+      ? gunzipStream(object.stream)
       : 'file' in object && !bytes
-        ? fs.createReadStream(object.file, { highWaterMark: CHUNK_BYTES, signal })
-        : Readable.from([bytes]);
-  const text = compressed.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES }));
-  compressed.on('error', (err: Error) => text.destroy(err));
+        ? gunzipFile(object.file, signal)
+        : gunzipStream(Readable.from([bytes]));
   try {
     for await (const chunk of text as AsyncIterable<Buffer>) yield chunk;
   } catch (err) {
     if (failed === undefined || signal?.aborted) throw err;
   }
   if (failed !== undefined) throw new Error(failed);
+}
+
+/**
+ * A gzip file's text, streamed in CHUNK_BYTES chunks (zlib on libuv's pool). A read error (a missing file) ends it as
+ * zlib's would: a truncated or corrupt file gives the text before the damage, then the error.
+ */
+export function gunzipFile(file: string, signal?: AbortSignal): Readable {
+  return gunzipStream(fs.createReadStream(file, { highWaterMark: CHUNK_BYTES, signal }));
+}
+
+/** Compressed bytes' text, as gunzipFile's: the input's error ends it too. */
+function gunzipStream(compressed: Readable): Readable {
+  const text = compressed.pipe(zlib.createGunzip({ chunkSize: CHUNK_BYTES }));
+  compressed.on('error', (err: Error) => text.destroy(err));
+  return text;
 }
 
 /**

@@ -2,22 +2,15 @@
 // inflates the file into a few buffers that go back and forth, transferred, so that the text never becomes an allocation
 // on that thread (each buffer zlib hands out would count towards a collection of its whole heap). Imports nothing of the
 // engine: it starts in a few milliseconds.
-import * as fs from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import * as zlib from 'node:zlib';
 import type { InflateBackRequest, TextReply } from './flow-protocol';
-
-/** Read and inflate a MiB at a time: Node's default 16 KiB inflate chunks throttle gzip input threefold. */
-const READ_CHUNK_BYTES = 1024 * 1024;
+import { gunzipFile } from './gzip-object';
 
 /** Buffers the thread this one inflates for has read and sent back, and a fill waiting for one. */
 const refills: ArrayBuffer[] = [];
 let refilled: (() => void) | undefined;
 
-/**
- * A gzip file inflated for the thread that asked, in a few buffers that go back and forth (transferred): the text never
- * becomes an allocation there (each buffer zlib hands out would count towards a collection of that thread's whole heap).
- */
+/** The gzip file inflated into `buffers` buffers of `bufferBytes`, each sent (transferred) when full, and at the end. */
 async function inflateBack(file: string, bufferBytes: number, buffers: number): Promise<void> {
   for (let i = 0; i < buffers; i++) refills.push(new ArrayBuffer(bufferBytes));
   let buffer: Uint8Array | undefined;
@@ -30,11 +23,8 @@ async function inflateBack(file: string, bufferBytes: number, buffers: number): 
     used = 0;
   };
   let stoppedEarly: string | undefined;
-  const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES });
-  const text = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
-  input.on('error', (err) => text.destroy(err));
   try {
-    for await (const chunk of text as AsyncIterable<Buffer>) {
+    for await (const chunk of gunzipFile(file) as AsyncIterable<Buffer>) {
       for (let at = 0; at < chunk.length;) {
         if (!buffer) {
           while (!refills.length) await new Promise<void>((r) => (refilled = r));

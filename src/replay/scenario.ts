@@ -2,7 +2,6 @@
 import * as buffer from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as zlib from 'node:zlib';
 import {
   flowLogFromAws,
   functionFromAws,
@@ -39,15 +38,13 @@ import {
   type FlowObject,
   type FlowThreadOptions,
 } from '../node/flow-workers';
-import { openedAhead, openGzipObject } from '../node/gzip-object';
+import { CHUNK_BYTES as READ_CHUNK_BYTES, gunzipFile, openedAhead, openGzipObject } from '../node/gzip-object';
 
 /**
  * JSON files larger than this are refused with a clear message rather than exhausting memory: 1 GiB, or less where
  * V8 cannot hold the file as one string (512 MiB on 64-bit Node), which would fail later with a less clear message.
  */
 export const MAX_JSON_BYTES = Math.min(1024 * 1024 * 1024, buffer.constants.MAX_STRING_LENGTH);
-/** Node's default 16 KiB inflate chunks throttle gzip input threefold (see the performance notes). */
-const READ_CHUNK_BYTES = 1024 * 1024;
 /** Recorded S3 objects read and inflated ahead of the one being parsed. */
 const OBJECTS_AHEAD = 4;
 
@@ -411,16 +408,13 @@ class ScenarioSource implements TelemetrySource {
       yield { kind: 'raw', source: file, chunks: readAhead(file, signal) };
       return;
     }
-    // A large one is inflated on a thread of its own, into shared memory: no allocation here per MiB of text.
+    // A large one is inflated on a thread of its own, into buffers that go back and forth: no allocation here per MiB of text.
     if (usesInflatingThread(file)) {
       yield { kind: 'raw', source: file, chunks: inflatedInThread(file, signal, this.flowThreads.workerScript) };
       return;
     }
     // zlib inflates on libuv's thread pool: decompression overlaps parsing on the main thread.
-    const input = fs.createReadStream(file, { highWaterMark: READ_CHUNK_BYTES, signal });
-    const chunks = input.pipe(zlib.createGunzip({ chunkSize: READ_CHUNK_BYTES }));
-    input.on('error', (err) => chunks.destroy(err));
-    yield { kind: 'raw', source: file, chunks };
+    yield { kind: 'raw', source: file, chunks: gunzipFile(file, signal) };
   }
 
   /**
