@@ -42,8 +42,8 @@ export class ReportStore {
   /**
    * Writes a temp file then renames it over the old one: a crash mid-write leaves the previous scan, never half a file.
    * Saves run one after another, so the last call wins; a save that a newer one follows before its turn writes nothing.
-   * The JSON is built and encoded a few functions per event-loop turn (savedScanBytes): one JSON.stringify of a 1,000-function report
-   * would hold the extension host's thread for 50-100 ms. Failures are logged, not thrown: losing the cache loses nothing else.
+   * The JSON is the function JSON a replay scan's worker sent, or is built and encoded a few functions per event-loop turn
+   * (savedScanBytes): one JSON.stringify of a 1,000-function report would hold the extension host's thread for 50-100 ms. Failures are logged, not thrown: losing the cache loses nothing else.
    */
   save(scan: SavedScan): Promise<void> {
     const body: SavedFile = { version: 1, ...scan };
@@ -98,7 +98,7 @@ export class ReportStore {
    * Writes a temp file then renames it over the old one (writeFileAtomic). Writes run one after another, so the last
    * call wins (a text given as a function is built when its turn comes; undefined writes nothing); two windows writing at once each rename a whole file of their own (the temp name holds the pid), never a mix.
    */
-  private write(file: string, text: string | (() => Promise<string | Uint8Array> | undefined), what: string): Promise<void> {
+  private write(file: string, text: string | (() => Promise<string | readonly Uint8Array[]> | undefined), what: string): Promise<void> {
     const temp = `${file}.${process.pid}.${++this.writes}.tmp`;
     this.queue = this.queue.then(async () => {
       try {

@@ -5,13 +5,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /**
- * Writes `data` to a temp file beside `file` and renames it over `file`: a reader (another window, another CLI) sees
- * the old file or the new one, never half of one, and a crash mid-write leaves the old one. The temp name holds the
+ * Writes `data` (or its pieces, one after another) to a temp file beside `file` and renames it over `file`: a reader
+ * (another window, another CLI) sees the old file or the new one, never half of one, and a crash mid-write leaves the old one. The temp name holds the
  * pid, so two processes writing at once each rename a whole file of their own. A failed write removes its temp file.
  */
 export async function writeFileAtomic(
   file: string,
-  data: string | Uint8Array,
+  data: string | Uint8Array | readonly Uint8Array[],
   temp = `${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`,
 ): Promise<void> {
   try {

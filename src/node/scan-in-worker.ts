@@ -7,6 +7,7 @@ import { Worker } from 'node:worker_threads';
 import type { EniHistoryJson } from '../core/inventory/history';
 import type { FunctionReport, LambdaFunction, ScanReport } from '../core/model';
 import { InputError, SourceError, type Logger, type SourceErrorKind } from '../core/ports';
+import { rememberFunctionsJson } from './report-json';
 import type { CrossedError, ScanWorkerData, ScanWorkerReply } from './scan-protocol';
 
 export type { ScanDataOptions, ScanWorkerData } from './scan-protocol';
@@ -130,6 +131,8 @@ async function assemble(
     for (const fn of JSON.parse(utf8.decode(batch)) as FunctionReport[]) functions.push(fn);
   }
   report.functions = functions;
+  // Saving the report writes these bytes as they are (report-json.ts), instead of serializing 1,000 functions again.
+  rememberFunctionsJson(report, batches);
   return { report, history };
 }
 

@@ -8,6 +8,7 @@ import { EniHistory } from '../../src/core/inventory/history';
 import type { ScanReport } from '../../src/core/model';
 import { InputError } from '../../src/core/ports';
 import { scan } from '../../src/core/scan';
+import { savedScanBytes } from '../../src/node/report-json';
 import { listFunctionsInWorker, liveScanWorkers, scanInWorker } from '../../src/node/scan-in-worker';
 import { openScenario } from '../../src/replay/scenario';
 
@@ -73,6 +74,11 @@ describe('replay scan on a worker thread', () => {
     assert.deepEqual(strip(logs), strip(hereLogs));
     // The worker lowers its own thread's priority, never this one's (the extension host's).
     assert.equal(os.getPriority(), priority);
+    // Saving it writes the function JSON the worker sent (no serialization on this thread): the same JSON.
+    const body = { version: 1, scannedAt: 1, report };
+    const pieces = await savedScanBytes(body);
+    assert.ok(pieces.length > 4, `${pieces.length} pieces: the head, the batches' elements with commas between, the tail`);
+    assert.deepEqual(JSON.parse(Buffer.concat(pieces).toString('utf8')), JSON.parse(JSON.stringify(body)));
     await noWorkerLeft();
   });
 
