@@ -43,7 +43,8 @@ export class ReportStore {
    * Writes a temp file then renames it over the old one: a crash mid-write leaves the previous scan, never half a file.
    * Saves run one after another, so the last call wins; a save that a newer one follows before its turn writes nothing.
    * The JSON is the function JSON a replay scan's worker sent, or is built and encoded a few functions per event-loop turn
-   * (savedScanBytes): one JSON.stringify of a 1,000-function report would hold the extension host's thread for 50-100 ms. Failures are logged, not thrown: losing the cache loses nothing else.
+   * (savedScanBytes): one JSON.stringify of a 1,000-function report would hold the extension host's thread for 50-100 ms.
+   * Failures are logged, not thrown: losing the cache loses nothing else.
    */
   save(scan: SavedScan): Promise<void> {
     const body: SavedFile = { version: 1, ...scan };

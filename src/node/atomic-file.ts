@@ -6,8 +6,9 @@ import * as path from 'node:path';
 
 /**
  * Writes `data` (or its pieces, one after another) to a temp file beside `file` and renames it over `file`: a reader
- * (another window, another CLI) sees the old file or the new one, never half of one, and a crash mid-write leaves the old one. The temp name holds the
- * pid, so two processes writing at once each rename a whole file of their own. A failed write removes its temp file.
+ * (another window, another CLI) sees the old file or the new one, never half of one, and a crash mid-write leaves the old
+ * one. The temp name holds the pid, so two processes writing at once each rename a whole file of their own. A failed
+ * write removes its temp file.
  */
 export async function writeFileAtomic(
   file: string,
