@@ -18,6 +18,7 @@ export const SCAN_ACTIONS = [
   'lambda:ListTags',
   'ec2:DescribeNetworkInterfaces',
   'ec2:DescribeFlowLogs',
+  'logs:DescribeLogGroups',
   'logs:StartQuery',
   'logs:GetQueryResults',
   'logs:StopQuery',

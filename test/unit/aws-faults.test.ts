@@ -25,6 +25,15 @@ const COVERAGE_OF: Record<string, 'network' | 'cloudtrail' | 'metrics'> = {
   'cloudwatch:GetMetricData': 'metrics',
 };
 const WHOLE_SCAN = new Set(['sts:GetCallerIdentity', 'lambda:ListFunctions']);
+/** The Logs Insights estimate (logs:DescribeLogGroups) not to be had: a notice says why, naming the action, and the queries still ran. */
+function assertNoEstimate(notices: string[], why: string, queries: number): void {
+  assert.ok(
+    notices.some((n) => n.includes('no estimate of the bytes to scan') && n.includes(why) && n.includes('logs:DescribeLogGroups')),
+    notices.join('\n'),
+  );
+  assert.ok(!notices.some((n) => /about .* to scan/.test(n)), `no estimate is given: ${notices.join('\n')}`);
+  assert.ok(queries > 0, 'Logs Insights still ran');
+}
 
 describe('faults per API against moto_server behind a fault proxy', { skip: motoSkipReason(), concurrency: 6 }, () => {
   before(async () => {
@@ -93,6 +102,7 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
         assert.ok(t.count('logs:FilterLogEvents') > 0);
       }
       if (action === 'logs:GetQueryResults') assert.ok(t.count('logs:StopQuery') > 0, 'the query we started is stopped');
+      if (action === 'logs:DescribeLogGroups') assertNoEstimate(notices, 'throttled', t.count('logs:StartQuery'));
       if (action === 'logs:StopQuery')
         assert.ok(t.count('logs:StopQuery') > 0 && notices.some((n) => /did not complete/.test(n)), notices.join('\n'));
       for (const c of coverages(r)) if (source && c.includes(` ${source}: `)) assert.doesNotMatch(c, /^[^:]+: complete/);
@@ -102,7 +112,7 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
       const t = tenant([{ action, fault: 'denied' }]);
       if (action === 'logs:FilterLogEvents') t.rules.unshift({ action: 'logs:StartQuery', fault: 'denied' });
       if (action === 'logs:StopQuery') t.insightsStatus = 'Running';
-      const { outcome } = await scanThrough(f, t, { source: { insightsQueryBudgetMs: 1_000 } });
+      const { outcome, notices } = await scanThrough(f, t, { source: { insightsQueryBudgetMs: 1_000 } });
       if (WHOLE_SCAN.has(action)) {
         assert.ok(SourceError.is(outcome), String(outcome));
         assert.equal(outcome.kind, 'access-denied');
@@ -141,6 +151,7 @@ describe('faults per API against moto_server behind a fault proxy', { skip: moto
         }
         assert.ok(r.warnings.some((w) => w.includes(`access denied: needs ${action}`)));
       }
+      if (action === 'logs:DescribeLogGroups') assertNoEstimate(notices, 'access denied', t.count('logs:StartQuery'));
       if (action === 'logs:StartQuery')
         assert.equal(t.count('logs:StartQuery'), 1, 'once denied, Logs Insights is not asked again for the next flow log or batch');
       if (action === 'logs:GetQueryResults') assert.ok(t.count('logs:StopQuery') > 0, 'the query we started is stopped');
