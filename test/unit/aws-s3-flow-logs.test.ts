@@ -90,6 +90,12 @@ async function freshAccount(options: MotoAccountOptions): Promise<MotoAccount> {
   return buildMotoAccount(moto.endpoint, REGION, { days: DAYS, ...options });
 }
 
+/** Node's warning of an abort listener leak, which the CLI would print on stderr during a live scan. */
+const listenerWarnings: string[] = [];
+process.on('warning', (w) => {
+  if (w.name === 'MaxListenersExceededWarning') listenerWarnings.push(w.message);
+});
+
 describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReason() }, () => {
   before(async () => {
     ipRangesFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'lb-s3-ip-ranges-')), 'ip-ranges.json');
@@ -152,7 +158,10 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
       const many = source({ flowThreads: { threads: 2, minBytes: 0 } });
       const onThreads = await scanOf(only(many, 's3', account), account);
       many.dispose();
-      assert.equal(startedFlowWorkers() - before, 2, 'both threads parsed objects');
+      // A thread starts only when every running one is busy: whether the second starts depends on how fast the first
+      // parses each object as it arrives (it did in 1 of 3 runs here, as the machine's load allowed); never more than asked.
+      const threads = startedFlowWorkers() - before;
+      assert.ok(threads >= 1 && threads <= 2, `${threads} parsing thread(s) started for threads: 2`);
       assert.equal(liveFlowWorkers(), 0, 'the threads stopped with the scan');
       assert.ok((onThreads.stats?.flowRecordsAttributed ?? 0) > 1000, `records: ${onThreads.stats?.flowRecordsAttributed}`);
       assert.deepEqual(withoutDurations(onThreads), withoutDurations(onOneThread));
@@ -349,5 +358,10 @@ describe('flow logs delivered to S3, against moto_server', { skip: motoSkipReaso
       viaS3.warnings.filter((w) => /header|malformed/.test(w)),
       [],
     );
+  });
+
+  // Last: every scan above read objects ahead, each request listening on the scan's one signal (expected, not a leak).
+  test('the objects requested ahead raise no MaxListenersExceededWarning (the CLI would print it)', () => {
+    assert.deepEqual(listenerWarnings, []);
   });
 });
