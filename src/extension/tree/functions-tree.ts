@@ -1,4 +1,4 @@
-// The Lambda Behavior tree: the open account, one node per scanned function, under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report; under a live account, what its last scan read and what the cache holds.
+// The Lambda Behavior tree: the open account, one node per scanned function (many without findings wait under one collapsed node, in ranges by name), under each Alerts, Network peers, AWS API calls and ENIs, from the session's last report; under a live account, what its last scan read and what the cache holds.
 import * as vscode from 'vscode';
 import { peerReportSubject, type FunctionReport, type ScanReport, type Severity } from '../../core/model';
 import { formatCount, plural } from '../../report/format';
@@ -8,7 +8,7 @@ import type { DiffStatus } from '../../report/view-model';
 import type { Session } from '../session';
 import { oneLine } from '../source/text';
 import type { AccountCacheState, FunctionsTreeNode, GroupKind } from './nodes';
-import { ApiCallNode, CacheNode, ConnectionNode, EniNode, FindingNode, FunctionNode, GroupNode, PeerNode } from './nodes';
+import { ApiCallNode, CacheNode, ConnectionNode, EniNode, FindingNode, FunctionListNode, FunctionNode, GroupNode, PeerNode } from './nodes';
 import {
   apiCallTooltip,
   cacheLabel,
@@ -29,6 +29,7 @@ export type {
   ConnectionNode,
   EniNode,
   FindingNode,
+  FunctionListNode,
   FunctionNode,
   GroupNode,
   PeerNode,
@@ -50,12 +51,31 @@ const GROUPS: ReadonlyArray<{ kind: GroupKind; label: string; icon: string; size
 /** Characters of a label or description: the rest is in the tooltip. */
 const LABEL_MAX = 160;
 
+/**
+ * More functions without findings than this, and they wait under one collapsed node after the functions with findings:
+ * those are what a scan is read for, and the workbench fetches a level's items in one request on the extension host's
+ * thread (1,000 functions: tens of ms on every refresh, every other extension waiting).
+ */
+const CLEAN_GROUP_MIN = 50;
+/** Within that node, ranges of this many functions by name (as the debugger pages a long array): no level holds more. */
+const RANGE_SIZE = 100;
+
+/** A report's function nodes as the tree shows them, built once: the account's level, and where each function sits. */
+interface FunctionLayout {
+  top: FunctionsTreeNode[];
+  /** The clean functions' node and its ranges, when they are grouped. */
+  group?: FunctionListNode;
+  ranges: FunctionListNode[];
+  /** The node a function is listed under, when not the account. */
+  parents: Map<FunctionReport, FunctionListNode>;
+}
+
 export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsTreeNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<FunctionsTreeNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
   private readonly subscriptions: vscode.Disposable[];
   /** Reports are replaced, never edited (see Session): their function nodes are kept while the report lives. */
-  private readonly ordered = new WeakMap<ScanReport, FunctionsTreeNode[]>();
+  private readonly layouts = new WeakMap<ScanReport, FunctionLayout>();
 
   constructor(
     private readonly session: Session,
@@ -75,11 +95,15 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
     }
     // The same orders as the terminal, HTML and diff views: the report view model decides them.
     if (node.kind === 'connection') {
-      const functions = this.functionNodes(node.report);
+      const { top } = this.layout(node.report);
       const cache = this.cacheNode(node.report);
-      return cache ? [...functions, cache] : [...functions];
+      return cache ? [...top, cache] : [...top];
     }
     if (node.kind === 'cache') return [];
+    if (node.kind === 'functions') {
+      const { ranges } = this.layout(node.report);
+      return node.range === undefined && ranges.length > 0 ? ranges : node.functions.map((fn) => new FunctionNode(fn));
+    }
     const { fn } = node;
     switch (node.kind) {
       case 'function':
@@ -106,8 +130,13 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       case 'connection':
         return undefined;
       case 'cache':
-      case 'function':
         return this.getChildren()[0];
+      case 'functions':
+        return (node.range !== undefined && this.layout(node.report).group) || this.getChildren()[0];
+      case 'function': {
+        const { report } = this.session;
+        return (report && this.layout(report).parents.get(node.fn)) || this.getChildren()[0];
+      }
       case 'group':
         return new FunctionNode(node.fn);
       case 'finding':
@@ -149,6 +178,21 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         item.description = costLine(node.report.reads) ?? 'Read from AWS: not recorded for this scan';
         item.iconPath = new vscode.ThemeIcon('database');
         item.contextValue = `cache;${node.state.enabled ? 'enabled' : 'disabled'}${node.state.summary ? '' : ';empty'}`;
+        return item;
+      }
+      case 'functions': {
+        const { functions } = node;
+        if (node.range === undefined) {
+          const item = new vscode.TreeItem('No findings', Collapsed);
+          item.description = plural(functions.length, 'function');
+          item.iconPath = severityIcon(undefined);
+          item.contextValue = 'functions;clean';
+          return item;
+        }
+        const item = new vscode.TreeItem(`${functions[0]?.name ?? ''} … ${functions[functions.length - 1]?.name ?? ''}`, Collapsed);
+        item.description = plural(functions.length, 'function');
+        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
+        item.contextValue = 'functions;range';
         return item;
       }
       case 'function': {
@@ -241,6 +285,13 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       case 'function':
         item.tooltip = functionTooltip(node.fn);
         break;
+      case 'functions':
+        item.tooltip = new vscode.MarkdownString(
+          node.range === undefined
+            ? `${plural(node.functions.length, 'function')} without findings in this scan, by name. "Scan Function…" finds any of them by name.`
+            : `${plural(node.functions.length, 'function')} without findings, from ${node.functions[0]?.name ?? ''} to ${node.functions[node.functions.length - 1]?.name ?? ''}.`,
+        );
+        break;
       case 'finding':
         item.tooltip = findingTooltip(node.finding);
         break;
@@ -284,19 +335,35 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
    * The report's function nodes in the views' order, built once per report: the workbench asks again on every refresh
    * (the cache's state, the credentials), and sorting 1,000 functions costs the extension host's thread milliseconds each time.
    */
-  private functionNodes(report: ScanReport): FunctionsTreeNode[] {
-    let nodes = this.ordered.get(report);
-    if (!nodes) {
-      nodes = orderFunctions(report.functions).map((fn) => new FunctionNode(fn));
-      this.ordered.set(report, nodes);
+  private layout(report: ScanReport): FunctionLayout {
+    let layout = this.layouts.get(report);
+    if (!layout) {
+      layout = functionLayout(report);
+      this.layouts.set(report, layout);
     }
-    return nodes;
+    return layout;
   }
 
   private cacheNode(report: ScanReport): CacheNode | undefined {
     const state = this.liveCacheState(report);
     return state ? new CacheNode(report, state) : undefined;
   }
+}
+
+/** The functions with findings first, each on the account's level; the clean ones after them, grouped when many. */
+function functionLayout(report: ScanReport): FunctionLayout {
+  const ordered = orderFunctions(report.functions);
+  const parents = new Map<FunctionReport, FunctionListNode>();
+  const firstClean = ordered.findIndex((fn) => fn.findings.length === 0);
+  const clean = firstClean < 0 ? [] : ordered.slice(firstClean);
+  if (clean.length <= CLEAN_GROUP_MIN) return { top: ordered.map((fn) => new FunctionNode(fn)), ranges: [], parents };
+  const group = new FunctionListNode(report, clean);
+  const ranges: FunctionListNode[] = [];
+  if (clean.length > RANGE_SIZE)
+    for (let i = 0; i * RANGE_SIZE < clean.length; i++)
+      ranges.push(new FunctionListNode(report, clean.slice(i * RANGE_SIZE, (i + 1) * RANGE_SIZE), i));
+  for (const list of ranges.length > 0 ? ranges : [group]) for (const fn of list.functions) parents.set(fn, list);
+  return { top: [...ordered.slice(0, firstClean).map((fn) => new FunctionNode(fn)), group], group, ranges, parents };
 }
 
 function findingCount(n: number): string {

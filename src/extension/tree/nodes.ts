@@ -39,6 +39,22 @@ export interface AccountCacheState {
   summary?: { hours: number; bytes: number; oldest?: number; newest?: number };
 }
 
+/**
+ * Functions without findings, when there are many: under one collapsed node after the functions with findings, and
+ * within it in ranges by name (`range` set), as the debugger pages a long array. `functions` are this node's, in order.
+ */
+export class FunctionListNode {
+  readonly kind = 'functions';
+  constructor(
+    readonly report: ScanReport,
+    readonly functions: readonly FunctionReport[],
+    readonly range?: number,
+  ) {}
+  get id(): string {
+    return `functions/${this.report.accountId}/${this.report.region}/clean${this.range === undefined ? '' : `/${this.range}`}`;
+  }
+}
+
 export class FunctionNode {
   readonly kind = 'function';
   constructor(readonly fn: FunctionReport) {}
@@ -105,4 +121,5 @@ export class EniNode {
   }
 }
 
-export type FunctionsTreeNode = ConnectionNode | CacheNode | FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;
+export type FunctionsTreeNode =
+  ConnectionNode | CacheNode | FunctionListNode | FunctionNode | GroupNode | FindingNode | PeerNode | ApiCallNode | EniNode;
