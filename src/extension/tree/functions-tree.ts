@@ -17,6 +17,7 @@ import {
   costLine,
   eniTooltip,
   findingTooltip,
+  functionListTooltip,
   functionTooltip,
   peerTooltip,
 } from './tooltips';
@@ -286,11 +287,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         item.tooltip = functionTooltip(node.fn);
         break;
       case 'functions':
-        item.tooltip = new vscode.MarkdownString(
-          node.range === undefined
-            ? `${plural(node.functions.length, 'function')} without findings in this scan, by name. "Scan Function…" finds any of them by name.`
-            : `${plural(node.functions.length, 'function')} without findings, from ${node.functions[0]?.name ?? ''} to ${node.functions[node.functions.length - 1]?.name ?? ''}.`,
-        );
+        item.tooltip = functionListTooltip(node.functions, node.range);
         break;
       case 'finding':
         item.tooltip = findingTooltip(node.finding);

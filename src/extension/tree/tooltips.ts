@@ -140,6 +140,20 @@ export function functionTooltip(fn: FunctionReport): vscode.MarkdownString {
   return md;
 }
 
+/** The node of functions without findings, or one of its ranges by name (`range` set). */
+export function functionListTooltip(functions: readonly FunctionReport[], range: number | undefined): vscode.MarkdownString {
+  const md = markdown();
+  const count = plural(functions.length, 'function');
+  if (range === undefined) {
+    md.appendMarkdown(`${count} without findings in this scan, by name. *Scan Function* (the Command Palette) finds any of them by name.`);
+  } else {
+    md.appendMarkdown(
+      `${count} without findings, from ${plain(functions[0]?.name ?? '')} to ${plain(functions[functions.length - 1]?.name ?? '')}.`,
+    );
+  }
+  return md;
+}
+
 /** What changed, since when, the evidence, what to do. */
 export function findingTooltip(finding: Finding): vscode.MarkdownString {
   const md = markdown();
