@@ -40,13 +40,37 @@ const CEILING = {
   diffRender: 15_000,
 };
 
-/** The longest the extension host's event loop may be kept busy at a stretch during a scan (issue 11): a replay scan runs on a worker thread. */
-const MAX_EVENT_LOOP_DELAY_MS = 50;
+/**
+ * The longest the extension host's thread may run at a stretch during a scan (issue 11): a replay scan runs on a worker
+ * thread. Judged by the thread's CPU time between two ticks (this host's JavaScript and GC on its thread), where the kernel
+ * tells it; the busy time around it also counts the moments the thread sat runnable while other processes or the VM's
+ * host held the cores.
+ */
+const MAX_BLOCK_CPU_MS = 50;
+/**
+ * The busy time allowed at a stretch, whatever the machine's load: a block that is not CPU (a synchronous read, a wait on
+ * another thread) is still a block. Measured on the 2-core machine with two busy loops beside the run: a stretch of 21 ms
+ * CPU was busy 43 ms, a scavenge 63 ms; a CI run saw 110 ms busy for the 46 ms the tree's 1,000 functions then took.
+ * The report taken in in one turn instead of a batch a turn, tried on purpose: CPU 77 ms, busy 137 ms.
+ */
+const MAX_BLOCK_BUSY_MS = 150;
+
+/** This thread's CPU time and its time runnable but waiting for a core, in ms (Linux: the kernel's schedstat); undefined elsewhere. */
+function threadSchedule(): { cpuMs: number; queuedMs: number } | undefined {
+  if (process.platform !== 'linux') return undefined;
+  try {
+    const [cpu, queued] = fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
+    return { cpuMs: Number(cpu) / 1e6, queuedMs: Number(queued) / 1e6 };
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Where the event loop stalled: a 5 ms timer's late ticks, with named moments, in ms after start(). Each late tick also
- * says how long of that gap the loop was busy (event-loop utilization's active time: JavaScript, GC, I/O callbacks): a gap
- * the loop spent idle was the machine's other processes holding both cores (code-server, Chromium), not this thread.
+ * says how long of that gap the loop was busy (event-loop utilization's active time: JavaScript, GC, I/O callbacks), and
+ * of that how much was this thread's CPU time and how long it waited for a core: a gap the loop spent idle or waiting was
+ * the machine's other processes holding both cores (code-server, Chromium, the VM's host), not this thread's work.
  */
 class BlockSampler {
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -59,24 +83,35 @@ class BlockSampler {
     for (const e of list.getEntries())
       if (e.duration >= 10) this.events.push(`(GC ${gcKind(e)} ${e.duration.toFixed(0)} ms at ${(e.startTime - this.started).toFixed(0)})`);
   });
-  /** The longest gap between ticks, and the longest time the loop was busy within one. */
+  private schedule = threadSchedule();
+  /** The longest gap between ticks, the longest time the loop was busy within one, and the most CPU time in one (busy where the kernel does not tell). */
   maxGapMs = 0;
   maxBusyMs = 0;
+  maxCpuMs = 0;
 
   start(): void {
     this.started = this.last = performance.now();
     this.elu = performance.eventLoopUtilization();
+    this.schedule = threadSchedule();
     this.gc.observe({ entryTypes: ['gc'] });
     this.timer = setInterval(() => {
       const now = performance.now();
       const elu = performance.eventLoopUtilization();
       const busy = performance.eventLoopUtilization(elu, this.elu).active;
+      const schedule = threadSchedule();
+      const cpu = schedule && this.schedule ? schedule.cpuMs - this.schedule.cpuMs : busy;
+      const split =
+        schedule && this.schedule
+          ? `CPU ${cpu.toFixed(0)}, waiting for a core ${(schedule.queuedMs - this.schedule.queuedMs).toFixed(0)}; `
+          : '';
       const gap = now - this.last;
       this.maxGapMs = Math.max(this.maxGapMs, gap);
       this.maxBusyMs = Math.max(this.maxBusyMs, busy);
-      if (gap > 20) this.events.push(`${gap.toFixed(0)} ms (busy ${busy.toFixed(0)}) at ${(this.last - this.started).toFixed(0)}`);
+      this.maxCpuMs = Math.max(this.maxCpuMs, cpu);
+      if (gap > 20) this.events.push(`${gap.toFixed(0)} ms (${split}busy ${busy.toFixed(0)}) at ${(this.last - this.started).toFixed(0)}`);
       this.last = now;
       this.elu = elu;
+      this.schedule = schedule;
     }, 5);
   }
 
@@ -174,7 +209,7 @@ describe('Scale: 1,000 functions', function () {
   const dir = path.join(scratch, 'scale-1000');
   let memoryBefore = '';
   /** The longest the event loop was kept busy at a stretch during the scan, its longest wait, and how they are told. */
-  let scanDelay = { busyMs: Infinity, waitMs: Infinity, text: '' };
+  let scanDelay = { cpuMs: Infinity, busyMs: Infinity, waitMs: Infinity, text: '' };
 
   before(async function () {
     this.timeout(180_000);
@@ -230,7 +265,7 @@ describe('Scale: 1,000 functions', function () {
     await profiling?.stop();
     for (const m of marks) m.dispose();
     const maxDelayMs = delay.max / 1e6;
-    const blocked = `event loop busy at most ${blocks.maxBusyMs.toFixed(0)} ms at a stretch; its delay from the command to the report shown, saved and diagnosed (+500 ms): max ${maxDelayMs.toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms, mean ${(delay.mean / 1e6).toFixed(1)} ms`;
+    const blocked = `event loop's thread on the CPU at most ${blocks.maxCpuMs.toFixed(0)} ms at a stretch, busy at most ${blocks.maxBusyMs.toFixed(0)} ms; its delay from the command to the report shown, saved and diagnosed (+500 ms): max ${maxDelayMs.toFixed(0)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(0)} ms, mean ${(delay.mean / 1e6).toFixed(1)} ms`;
     // What the report store's save costs this thread on its own (it serializes the whole report in one call).
     const s0 = process.hrtime.bigint();
     JSON.stringify({ version: 1, report });
@@ -249,7 +284,7 @@ describe('Scale: 1,000 functions', function () {
     record(
       `event loop blocks over 20 ms (ms after the command): ${blocks.describe()}; JSON.stringify of the report alone: ${stringifyMs.toFixed(0)} ms`,
     );
-    scanDelay = { busyMs: blocks.maxBusyMs, waitMs: maxDelayMs, text: `${blocked}; blocks: ${blocks.describe()}` };
+    scanDelay = { cpuMs: blocks.maxCpuMs, busyMs: blocks.maxBusyMs, waitMs: maxDelayMs, text: `${blocked}; blocks: ${blocks.describe()}` };
 
     // The host's own steps after a scan, again without the scan, to tell which of them keeps the loop waiting.
     const again = new BlockSampler();
@@ -288,11 +323,16 @@ describe('Scale: 1,000 functions', function () {
     console.log(`[scale] summary:\n  ${figures.join('\n  ')}`);
   });
 
-  it(`the extension host's event loop is never busy more than ${MAX_EVENT_LOOP_DELAY_MS} ms at a stretch during the scan (it runs on a worker thread)`, function () {
-    // Busy: running this host's code (every extension's, GC included) between two ticks of a 5 ms timer. The longest wait
-    // (the timer's delay) also counts the time the machine's other processes held both cores; it is reported, not judged.
-    title(this, `busy at most ${scanDelay.busyMs.toFixed(0)} ms; longest wait ${scanDelay.waitMs.toFixed(0)} ms`);
-    assert.ok(scanDelay.busyMs <= MAX_EVENT_LOOP_DELAY_MS, `busy ${scanDelay.busyMs.toFixed(0)} ms at a stretch; ${scanDelay.text}`);
+  it(`the extension host's thread never runs more than ${MAX_BLOCK_CPU_MS} ms at a stretch during the scan (it runs on a worker thread), nor is busy more than ${MAX_BLOCK_BUSY_MS} ms`, function () {
+    // CPU: this thread's time on a core between two ticks of a 5 ms timer (this host's JavaScript and GC, every
+    // extension's). Busy adds the moments it sat runnable while other processes held both cores; the longest wait (the
+    // timer's delay) adds the moments the loop sat idle meanwhile. Both are reported; busy has a ceiling for any load.
+    title(
+      this,
+      `CPU at most ${scanDelay.cpuMs.toFixed(0)} ms, busy at most ${scanDelay.busyMs.toFixed(0)} ms; longest wait ${scanDelay.waitMs.toFixed(0)} ms`,
+    );
+    assert.ok(scanDelay.cpuMs <= MAX_BLOCK_CPU_MS, `on the CPU ${scanDelay.cpuMs.toFixed(0)} ms at a stretch; ${scanDelay.text}`);
+    assert.ok(scanDelay.busyMs <= MAX_BLOCK_BUSY_MS, `busy ${scanDelay.busyMs.toFixed(0)} ms at a stretch; ${scanDelay.text}`);
   });
 
   const functionNodes: FunctionsTreeNode[] = [];
