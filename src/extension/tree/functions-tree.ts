@@ -67,8 +67,8 @@ interface FunctionLayout {
   /** The clean functions' node and its ranges, when they are grouped. */
   group?: FunctionListNode;
   ranges: FunctionListNode[];
-  /** The node a function is listed under, when not the account. */
-  parents: Map<FunctionReport, FunctionListNode>;
+  /** The node a function is listed under, when not the account, by ARN (as its node's id: a node may hold an earlier report's object). */
+  parents: Map<string, FunctionListNode>;
 }
 
 export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsTreeNode>, vscode.Disposable {
@@ -136,7 +136,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
         return (node.range !== undefined && this.layout(node.report).group) || this.getChildren()[0];
       case 'function': {
         const { report } = this.session;
-        return (report && this.layout(report).parents.get(node.fn)) || this.getChildren()[0];
+        return (report && this.layout(report).parents.get(node.fn.arn)) || this.getChildren()[0];
       }
       case 'group':
         return new FunctionNode(node.fn);
@@ -350,7 +350,7 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
 /** The functions with findings first, each on the account's level; the clean ones after them, grouped when many. */
 function functionLayout(report: ScanReport): FunctionLayout {
   const ordered = orderFunctions(report.functions);
-  const parents = new Map<FunctionReport, FunctionListNode>();
+  const parents = new Map<string, FunctionListNode>();
   const firstClean = ordered.findIndex((fn) => fn.findings.length === 0);
   const clean = firstClean < 0 ? [] : ordered.slice(firstClean);
   if (clean.length <= CLEAN_GROUP_MIN) return { top: ordered.map((fn) => new FunctionNode(fn)), ranges: [], parents };
@@ -359,7 +359,7 @@ function functionLayout(report: ScanReport): FunctionLayout {
   if (clean.length > RANGE_SIZE)
     for (let i = 0; i * RANGE_SIZE < clean.length; i++)
       ranges.push(new FunctionListNode(report, clean.slice(i * RANGE_SIZE, (i + 1) * RANGE_SIZE), i));
-  for (const list of ranges.length > 0 ? ranges : [group]) for (const fn of list.functions) parents.set(fn, list);
+  for (const list of ranges.length > 0 ? ranges : [group]) for (const fn of list.functions) parents.set(fn.arn, list);
   return { top: [...ordered.slice(0, firstClean).map((fn) => new FunctionNode(fn)), group], group, ranges, parents };
 }
 

@@ -59,8 +59,9 @@ const MAX_BLOCK_BUSY_MS = 150;
 function threadSchedule(): { cpuMs: number; queuedMs: number } | undefined {
   if (process.platform !== 'linux') return undefined;
   try {
-    const [cpu, queued] = fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ');
-    return { cpuMs: Number(cpu) / 1e6, queuedMs: Number(queued) / 1e6 };
+    const [cpu, queued] = fs.readFileSync('/proc/thread-self/schedstat', 'latin1').split(' ').map(Number);
+    // A kernel that keeps no such account prints zeros: then busy is judged instead.
+    return cpu! > 0 && Number.isFinite(cpu) && Number.isFinite(queued) ? { cpuMs: cpu! / 1e6, queuedMs: queued! / 1e6 } : undefined;
   } catch {
     return undefined;
   }
@@ -79,10 +80,7 @@ class BlockSampler {
   private elu = performance.eventLoopUtilization();
   private readonly events: string[] = [];
   /** Garbage collections of 10 ms or more, named in the timeline (a major one in a busy stretch tells what held the loop). */
-  private readonly gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries())
-      if (e.duration >= 10) this.events.push(`(GC ${gcKind(e)} ${e.duration.toFixed(0)} ms at ${(e.startTime - this.started).toFixed(0)})`);
-  });
+  private readonly gc = new PerformanceObserver((list) => this.noteGc(list.getEntries()));
   private schedule = threadSchedule();
   /** The longest gap between ticks, the longest time the loop was busy within one, and the most CPU time in one (busy where the kernel does not tell). */
   maxGapMs = 0;
@@ -121,7 +119,13 @@ class BlockSampler {
 
   stop(): void {
     clearInterval(this.timer);
+    this.noteGc(this.gc.takeRecords()); // the entries not yet delivered
     this.gc.disconnect();
+  }
+
+  private noteGc(entries: readonly PerformanceEntry[]): void {
+    for (const e of entries)
+      if (e.duration >= 10) this.events.push(`(GC ${gcKind(e)} ${e.duration.toFixed(0)} ms at ${(e.startTime - this.started).toFixed(0)})`);
   }
 
   describe(): string {
@@ -131,7 +135,7 @@ class BlockSampler {
 
 /**
  * With LAMBDA_BEHAVIOR_SCALE_PROFILE set to a file, a CPU profile of this thread over the scan (0.1 ms samples), for
- * Chrome DevTools or `speedscope`: which code a busy stretch was.
+ * Chrome DevTools or `speedscope`: which code a busy stretch was. The sampling costs this thread too: a profiled run's figures are for reading, not for judging.
  */
 async function startProfile(): Promise<{ stop(): Promise<void> } | undefined> {
   const file = process.env.LAMBDA_BEHAVIOR_SCALE_PROFILE;
@@ -338,7 +342,7 @@ describe('Scale: 1,000 functions', function () {
   const functionNodes: FunctionsTreeNode[] = [];
   let allNodes: FunctionsTreeNode[] = [];
 
-  it('the tree lists the functions with findings first, the 1,000 functions in all, no level over 100 more items, quickly', function () {
+  it('the tree lists the functions with findings first, the others under one node in ranges of at most 100, the 1,000 in all, quickly', function () {
     const tree = api.functionsTree;
     const t0 = process.hrtime.bigint();
     const [root] = tree.getChildren();
@@ -375,7 +379,8 @@ describe('Scale: 1,000 functions', function () {
       withFindings,
       'the functions with findings are on the first level',
     );
-    assert.ok(Math.max(...levels) <= withFindings + 100, `levels of ${levels.join(', ')} items`);
+    assert.ok(levels[0]! <= withFindings + 1, `the first level holds ${levels[0]} items for ${withFindings} functions with findings`);
+    assert.ok(Math.max(0, ...levels.slice(1)) <= 100, `the levels below hold ${levels.slice(1).join(', ')} items`);
     assert.ok(elapsed < CEILING.firstLevel, `${elapsed.toFixed(0)} ms`);
     allNodes = [root, ...lists, ...functionNodes];
   });
@@ -426,7 +431,9 @@ describe('Scale: 1,000 functions', function () {
     const chain: string[] = [];
     for (let node = tree.getParent(functionNodes[functionNodes.length - 1]!); node; node = tree.getParent(node)) chain.push(node.id);
     const account = `${report.accountId}/${report.region}`;
-    const lastRange = Math.ceil(report.functions.filter((f) => f.findings.length === 0).length / 100) - 1;
+    const clean = report.functions.filter((f) => f.findings.length === 0).length;
+    const lastRange = Math.ceil(clean / 100) - 1;
+    assert.ok(clean > 100, `this account has ${clean} functions without findings: more than one range`);
     assert.deepEqual(
       chain,
       [`functions/${account}/clean/${lastRange}`, `functions/${account}/clean`, `connection/${account}`],
