@@ -183,17 +183,12 @@ export class FunctionsTreeProvider implements vscode.TreeDataProvider<FunctionsT
       }
       case 'functions': {
         const { functions } = node;
-        if (node.range === undefined) {
-          const item = new vscode.TreeItem('No findings', Collapsed);
-          item.description = plural(functions.length, 'function');
-          item.iconPath = severityIcon(undefined);
-          item.contextValue = 'functions;clean';
-          return item;
-        }
-        const item = new vscode.TreeItem(`${functions[0]?.name ?? ''} … ${functions[functions.length - 1]?.name ?? ''}`, Collapsed);
+        const whole = node.range === undefined;
+        const span = `${functions[0]?.name ?? ''} … ${functions[functions.length - 1]?.name ?? ''}`;
+        const item = new vscode.TreeItem(whole ? 'No findings' : span, Collapsed);
         item.description = plural(functions.length, 'function');
-        item.iconPath = new vscode.ThemeIcon('symbol-namespace');
-        item.contextValue = 'functions;range';
+        item.iconPath = whole ? severityIcon(undefined) : new vscode.ThemeIcon('symbol-namespace');
+        item.contextValue = `functions;${whole ? 'clean' : 'range'}`;
         return item;
       }
       case 'function': {
